@@ -1,0 +1,1 @@
+"""Subcommands of `qa-tui`, one module each."""

@@ -1,0 +1,85 @@
+"""What every subcommand shares: loading config, opening the database, user-facing errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qa_tui.config import Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from qa_tui.context import AppContext
+
+
+@dataclass
+class Outcome:
+    code: int = 0
+    message: str = ""
+
+
+def fail(message: str, code: int = 2) -> int:
+    print(f"qa-tui: {message}", file=sys.stderr)
+    return code
+
+
+@contextmanager
+def user_errors() -> Iterator[Outcome]:
+    """Turn the errors a user can cause into one clear line and exit code 2; no traceback."""
+    from qa_tui.db.engine import DatabaseUnavailable
+    from qa_tui.errors import QAError
+
+    outcome = Outcome()
+    try:
+        yield outcome
+    except (ConfigError, DatabaseUnavailable, QAError) as exc:
+        outcome.message, outcome.code = str(exc), 2
+    except KeyboardInterrupt:
+        outcome.message, outcome.code = "interrupted", 130
+    except BrokenPipeError:
+        outcome.code = 0
+    except Exception as exc:  # noqa: BLE001 - last resort: a database driver error, a full disk
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if isinstance(exc, (SQLAlchemyError, OSError)):
+            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            outcome.message = f"{exc.__class__.__name__}: {detail[0] if detail else ''}"
+            outcome.code = 2
+        else:
+            raise
+
+
+def load(args: argparse.Namespace) -> Config:
+    return load_config(Path(args.config) if args.config else None, db_override=args.db)
+
+
+def today_of(args: argparse.Namespace) -> date | None:
+    if not getattr(args, "today", None):
+        return None
+    try:
+        return date.fromisoformat(args.today)
+    except ValueError:
+        from qa_tui.errors import ValidationError
+
+        raise ValidationError("--today", f"expected YYYY-MM-DD, got {args.today!r}") from None
+
+
+def open_ctx(args: argparse.Namespace, config: Config | None = None) -> AppContext:
+    from qa_tui.context import open_context
+
+    return open_context(config or load(args), today=today_of(args))
+
+
+def run_app(args: argparse.Namespace, config: Config | None = None) -> int:
+    """Open the Textual app. The database opens inside the app, after the first frame."""
+    config = config or load(args)
+    from qa_tui.app import QAApp
+
+    app = QAApp(config, today=today_of(args))
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,61 @@
+"""What every service call needs, opened once per process: config, database, the acting person."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from qa_tui.config import Config
+from qa_tui.db.engine import Database
+
+
+@dataclass
+class AppContext:
+    config: Config
+    db: Database
+    login: str
+    person_id: uuid.UUID | None = None
+    person_name: str = ""
+    team_id: uuid.UUID | None = None
+    today_override: date | None = None
+
+    def today(self) -> date:
+        from qa_tui.dates import today_local
+
+        return self.today_override or today_local()
+
+
+def open_context(config: Config, *, migrate: bool = True, today: date | None = None) -> AppContext:
+    """Open the database named by the config, migrate it when behind, and resolve the user."""
+    from qa_tui.db.engine import Database, DatabaseUnavailable
+    from qa_tui.db.migrate import ensure_schema
+    from qa_tui.identity import login_name
+    from sqlalchemy.exc import SQLAlchemyError
+
+    db = Database.open(config.database_url, actor="unknown")
+    try:
+        login = login_name(db.engine)
+        if migrate:
+            ensure_schema(db.engine)
+    except SQLAlchemyError as exc:
+        db.dispose()
+        raise DatabaseUnavailable(_explain(exc)) from None
+    except DatabaseUnavailable:
+        db.dispose()
+        raise
+    db.actor = login
+    ctx = AppContext(config=config, db=db, login=login, today_override=today)
+    from qa_tui.services.people import resolve_user
+
+    with db.reader() as session:
+        user = resolve_user(session, login=login, staff_id=config.user_staff_id, team_code=config.user_team)
+    if user is not None:
+        ctx.person_id, ctx.person_name, ctx.team_id = user.id, user.name, user.team_id
+    return ctx
+
+
+def _explain(exc: Exception) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    first = str(orig).strip().splitlines()[0] if str(orig).strip() else exc.__class__.__name__
+    return f"Cannot reach the database: {first}"

@@ -1,0 +1,92 @@
+"""Calendar rules used everywhere: UK local dates, months, financial years, deadlines."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def today_local() -> date:
+    """Today in England. Only entry points call this; rules take `today` as an argument."""
+    return datetime.now(LONDON).date()
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, text: str) -> Month:
+        """Parse YYYY-MM; raises ValueError with a readable message."""
+        try:
+            year_s, month_s = text.strip().split("-")
+            value = cls(int(year_s), int(month_s))
+        except ValueError:
+            raise ValueError(f"expected a month as YYYY-MM, got {text!r}") from None
+        if not 1 <= value.month <= 12 or not 1900 <= value.year <= 2999:
+            raise ValueError(f"expected a month as YYYY-MM, got {text!r}")
+        return value
+
+    @classmethod
+    def of(cls, day: date) -> Month:
+        return cls(day.year, day.month)
+
+    @property
+    def first(self) -> date:
+        return date(self.year, self.month, 1)
+
+    @property
+    def last(self) -> date:
+        return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+
+    def shift(self, months: int) -> Month:
+        index = self.year * 12 + (self.month - 1) + months
+        return Month(index // 12, index % 12 + 1)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+def add_months(day: date, months: int) -> date:
+    """Same day-of-month `months` later, clamped to the month's end (31 Jan + 1 → 28/29 Feb)."""
+    target = Month.of(day).shift(months)
+    return date(target.year, target.month, min(day.day, target.last.day))
+
+
+def financial_year_start(day: date) -> date:
+    """1 April of the financial year containing `day` (FY runs 1 April – 31 March)."""
+    return date(day.year if day.month >= 4 else day.year - 1, 4, 1)
+
+
+def financial_year_end(day: date) -> date:
+    start = financial_year_start(day)
+    return date(start.year + 1, 3, 31)
+
+
+def financial_year_label(day: date) -> str:
+    start = financial_year_start(day).year
+    return f"FY {start}/{(start + 1) % 100:02d}"
+
+
+def quarter_start(day: date) -> date:
+    """Start of the financial quarter (Apr, Jul, Oct, Jan) containing `day`."""
+    month = ((day.month - 1) // 3) * 3 + 1
+    return date(day.year, month, 1)
+
+
+def moderation_deadline(audit_day: date, moderation_day: int) -> date:
+    """Day `moderation_day` of the audit's month."""
+    return date(audit_day.year, audit_day.month, moderation_day)
+
+
+def weeks_after(day: date, weeks: int) -> date:
+    return day + timedelta(weeks=weeks)

@@ -1,0 +1,88 @@
+"""Schema migrations: a cheap start-up check against the known revisions, Alembic only when the
+database needs upgrading, a 0600 backup of a SQLite file first, and a refusal of a database that a
+newer version of qa-tui has migrated."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from qa_tui.db.engine import DatabaseUnavailable, sqlite_path
+
+# Oldest first. A test checks this against Alembic's own script directory.
+KNOWN_REVISIONS = ("0001_initial",)
+HEAD_REVISION = KNOWN_REVISIONS[-1]
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+PG_MIGRATION_LOCK = 0x5141_5455  # "QATU": one migrator at a time on a shared database
+
+
+class SchemaTooNew(DatabaseUnavailable):
+    """The database was migrated by a newer qa-tui than this one."""
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def needs_upgrade(engine: Engine) -> bool:
+    """True when the schema is behind; raises SchemaTooNew when it is ahead of this version."""
+    revision = current_revision(engine)
+    if revision is not None and revision not in KNOWN_REVISIONS:
+        raise SchemaTooNew(
+            f"This database was migrated by a newer version of qa-tui (schema {revision!r}; this "
+            f"version knows up to {HEAD_REVISION!r}). Upgrade qa-tui before opening it."
+        )
+    return revision != HEAD_REVISION
+
+
+def backup_sqlite(engine: Engine) -> Path | None:
+    """Copy a SQLite database (with its WAL checkpointed) to a 0600 timestamped backup."""
+    path = sqlite_path(str(engine.url))
+    if path is None or not path.exists() or path.stat().st_size == 0:
+        return None
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(FULL)")
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    backup = path.with_name(f"{path.name}.{stamp}.bak")
+    fd = os.open(backup, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out, path.open("rb") as src:
+        shutil.copyfileobj(src, out)
+    return backup
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to `revision` (serialised by an advisory lock on PostgreSQL)."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MIGRATION_LOCK})
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def ensure_schema(engine: Engine) -> bool:
+    """Bring the schema to head if needed. Returns True when a migration ran."""
+    try:
+        if not needs_upgrade(engine):
+            return False
+        if current_revision(engine) is not None:
+            backup_sqlite(engine)
+        upgrade(engine)
+        return True
+    except SchemaTooNew:
+        raise
+    except SQLAlchemyError as exc:
+        raise DatabaseUnavailable(f"Cannot open the database: {exc.__class__.__name__}: "
+                                  f"{str(exc.orig if hasattr(exc, 'orig') else exc).strip()}") from None

@@ -1,0 +1,97 @@
+"""The audit trail: every insert, update and delete of a record writes an `AuditEvent` in the
+same flush (so it commits or rolls back with the change). The actor comes from `session.info`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from qa_tui.db.base import Record
+from qa_tui.db.models import AuditEvent
+
+ACTOR_KEY = "actor"
+SKIP_COLUMNS = {"created_at", "updated_at", "updated_by", "version", "synced_version"}
+
+
+def actor_of(session: Session) -> str:
+    return str(session.info.get(ACTOR_KEY) or "unknown")
+
+
+def plain(value: Any) -> Any:
+    """A JSON-safe form of a column value."""
+    if isinstance(value, (uuid.UUID, Decimal)):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    return value
+
+
+def _columns(obj: Record) -> list[str]:
+    return [c.key for c in inspect(obj).mapper.column_attrs if c.key not in SKIP_COLUMNS]
+
+
+def _snapshot(obj: Record) -> dict[str, Any]:
+    return {key: plain(getattr(obj, key)) for key in _columns(obj)}
+
+
+def record_event(session: Session, action: str, table_name: str, record_id: Any = None, *,
+                 old: dict[str, Any] | None = None, new: dict[str, Any] | None = None,
+                 detail: str = "") -> AuditEvent:
+    """Add an audit event for something that is not a plain row change (an import, an export,
+    a refused moderation, a sync). It commits with the surrounding transaction."""
+    evt = AuditEvent(
+        id=uuid.uuid4(), actor=actor_of(session), action=action, table_name=table_name,
+        record_id=str(record_id) if record_id is not None else None, old=old, new=new, detail=detail,
+    )
+    session.add(evt)
+    return evt
+
+
+def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    actor = actor_of(session)
+    events: list[AuditEvent] = []
+    for obj in session.new:
+        if isinstance(obj, Record):
+            if obj.id is None:
+                obj.id = uuid.uuid4()
+            obj.updated_by = actor
+            events.append(AuditEvent(id=uuid.uuid4(), actor=actor, action="insert",
+                                     table_name=obj.__tablename__, record_id=str(obj.id),
+                                     old=None, new=_snapshot(obj)))
+    for obj in session.dirty:
+        if not isinstance(obj, Record) or not session.is_modified(obj, include_collections=False):
+            continue
+        state = inspect(obj)
+        old: dict[str, Any] = {}
+        new: dict[str, Any] = {}
+        for key in _columns(obj):
+            history = state.attrs[key].history
+            if history.has_changes():
+                old[key] = plain(history.deleted[0]) if history.deleted else None
+                new[key] = plain(history.added[0]) if history.added else None
+        if new:
+            obj.updated_by = actor
+            events.append(AuditEvent(id=uuid.uuid4(), actor=actor, action="update",
+                                     table_name=obj.__tablename__, record_id=str(obj.id),
+                                     old=old, new=new))
+    for obj in session.deleted:
+        if isinstance(obj, Record):
+            events.append(AuditEvent(id=uuid.uuid4(), actor=actor, action="delete",
+                                     table_name=obj.__tablename__, record_id=str(obj.id),
+                                     old=_snapshot(obj), new=None))
+    session.add_all(events)
+
+
+def install(session_class: type[Session] = Session) -> None:
+    """Attach the trail to every session of `session_class` (idempotent)."""
+    if not event.contains(session_class, "before_flush", _before_flush):
+        event.listen(session_class, "before_flush", _before_flush)

@@ -1,0 +1,71 @@
+"""People and teams: lookups and the mapping from a login to a person record."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qa_tui.db.models import Person, Team
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    id: uuid.UUID
+    staff_id: str
+    name: str
+    role: str
+    team_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class TeamRef:
+    id: uuid.UUID
+    code: str
+    name: str
+
+
+def _ref(p: Person) -> PersonRef:
+    return PersonRef(p.id, p.staff_id, p.name, p.role, p.team_id)
+
+
+def resolve_user(session: Session, *, login: str, staff_id: str = "", team_code: str = "") -> PersonRef | None:
+    """The person for this login; failing that, the staff ID from the config (display default)."""
+    person = session.scalar(select(Person).where(Person.login == login))
+    if person is None and staff_id:
+        person = session.scalar(select(Person).where(Person.staff_id == staff_id))
+    if person is None:
+        return None
+    ref = _ref(person)
+    if team_code:
+        team = session.scalar(select(Team).where(Team.code == team_code))
+        if team is not None:
+            ref = PersonRef(ref.id, ref.staff_id, ref.name, ref.role, team.id)
+    return ref
+
+
+def list_teams(session: Session) -> list[TeamRef]:
+    rows = session.scalars(select(Team).where(Team.active.is_(True)).order_by(Team.name))
+    return [TeamRef(t.id, t.code, t.name) for t in rows]
+
+
+def team_by_code(session: Session, code: str) -> TeamRef | None:
+    team = session.scalar(select(Team).where(Team.code == code))
+    return TeamRef(team.id, team.code, team.name) if team else None
+
+
+def team_members(session: Session, team_id: uuid.UUID, today: date, roles: tuple[str, ...] = ()) -> list[PersonRef]:
+    """Active people in a team on `today`, by name."""
+    stmt = select(Person).where(Person.team_id == team_id).order_by(Person.name, Person.staff_id)
+    if roles:
+        stmt = stmt.where(Person.role.in_(roles))
+    people = session.scalars(stmt)
+    return [_ref(p) for p in people if is_active(p, today)]
+
+
+def is_active(person: Person, today: date) -> bool:
+    return (person.active_from is None or person.active_from <= today) and (
+        person.active_to is None or person.active_to >= today)
