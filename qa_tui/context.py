@@ -28,7 +28,8 @@ class AppContext:
 
 def open_context(config: Config, *, migrate: bool = True, today: date | None = None) -> AppContext:
     """Open the database named by the config, migrate it when behind, and resolve the user."""
-    from qa_tui.db.engine import Database, DatabaseUnavailable
+    from qa_tui.db.engine import Database
+    from qa_tui.errors import DatabaseUnavailable
     from qa_tui.db.migrate import ensure_schema
     from qa_tui.identity import login_name
     from sqlalchemy.exc import SQLAlchemyError

@@ -29,3 +29,7 @@ class ChangedElsewhere(QAError):
 
     def __init__(self, what: str = "This record") -> None:
         super().__init__(f"{what} was changed by someone else since you opened it. Reload to see their changes.")
+
+
+class DatabaseUnavailable(QAError):
+    """The database cannot be opened or reached."""

@@ -31,13 +31,12 @@ def fail(message: str, code: int = 2) -> int:
 @contextmanager
 def user_errors() -> Iterator[Outcome]:
     """Turn the errors a user can cause into one clear line and exit code 2; no traceback."""
-    from qa_tui.db.engine import DatabaseUnavailable
     from qa_tui.errors import QAError
 
     outcome = Outcome()
     try:
         yield outcome
-    except (ConfigError, DatabaseUnavailable, QAError) as exc:
+    except (ConfigError, QAError) as exc:
         outcome.message, outcome.code = str(exc), 2
     except KeyboardInterrupt:
         outcome.message, outcome.code = "interrupted", 130

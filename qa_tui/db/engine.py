@@ -19,12 +19,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from qa_tui.db import trail
+from qa_tui.errors import DatabaseUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-
-
-class DatabaseUnavailable(Exception):
-    """The database cannot be opened or reached; the message is fit to show a user."""
 
 
 def sqlite_path(url: str) -> Path | None:

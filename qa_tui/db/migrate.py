@@ -12,7 +12,8 @@ from pathlib import Path
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from qa_tui.db.engine import DatabaseUnavailable, sqlite_path
+from qa_tui.db.engine import sqlite_path
+from qa_tui.errors import DatabaseUnavailable
 
 # Oldest first. A test checks this against Alembic's own script directory.
 KNOWN_REVISIONS = ("0001_initial",)

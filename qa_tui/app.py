@@ -1,0 +1,147 @@
+"""The Textual app: wiring only. Areas are registered here; each screen lives in `screens/`.
+
+The first frame is drawn before the database is opened; opening (and migrating, when needed)
+runs in a thread worker, and a failure shows one clear message with Retry and Quit.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from qa_tui.config import Config
+
+if TYPE_CHECKING:
+    from qa_tui.context import AppContext
+
+
+@dataclass(frozen=True)
+class Area:
+    """A main area of the app: a mode with its key, palette entry and screen class."""
+
+    mode: str
+    key: str
+    title: str
+    help: str
+    module: str
+    screen_class: str
+
+    def make_screen(self) -> Screen[None]:
+        return getattr(importlib.import_module(self.module), self.screen_class)()
+
+
+AREAS: tuple[Area, ...] = (
+    Area("dashboard", "d", "Dashboard", "This month's audits, moderation, overdue actions, supervisions",
+         "screens.dashboard", "DashboardScreen"),
+)
+
+
+class QAApp(App[int]):
+    TITLE = "qa-tui"
+    SUB_TITLE = "Quality assurance"
+    CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        *(Binding(a.key, f"area('{a.mode}')", a.title, id=f"area-{a.mode}") for a in AREAS),
+        Binding("f1,question_mark", "help", "Help", id="help"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(self, config: Config, *, today: date | None = None, ctx: AppContext | None = None) -> None:
+        super().__init__()
+        self.config = config
+        self.today_override = today
+        self._ctx = ctx
+        self.MODES = {a.mode: a.make_screen for a in AREAS}  # type: ignore[misc]
+
+    @property
+    def ctx(self) -> AppContext:
+        if self._ctx is None:
+            raise RuntimeError("the database is not open yet")
+        return self._ctx
+
+    @property
+    def ready(self) -> bool:
+        return self._ctx is not None
+
+    def get_default_screen(self) -> Screen[None]:
+        from screens.startup import StartupScreen
+
+        return StartupScreen()
+
+    def on_mount(self) -> None:
+        if self._ctx is None:
+            self.open_database()
+        else:
+            self.call_after_refresh(self.switch_mode, "dashboard")
+
+    def open_database(self) -> None:
+        self.run_worker(self._open_context, thread=True, exit_on_error=False, group="open", exclusive=True)
+
+    def _open_context(self) -> AppContext:
+        from qa_tui.context import open_context
+
+        return open_context(self.config, today=self.today_override)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "open":
+            return
+        if event.state == WorkerState.SUCCESS:
+            self._ctx = event.worker.result
+            self.sub_title = self._identity_line()
+            self.switch_mode("dashboard")
+        elif event.state == WorkerState.ERROR:
+            self.report_error(event.worker.error, retry=self.open_database)
+
+    def _identity_line(self) -> str:
+        from qa_tui.db.engine import describe_url
+
+        ctx = self.ctx
+        who = ctx.person_name or ctx.config.user_name or ctx.login
+        where = "local SQLite" if ctx.db.is_sqlite else describe_url(ctx.config.database_url)
+        return f"{who} · {where}"
+
+    # --- errors: one place ---------------------------------------------------------------
+
+    def report_error(self, error: BaseException | None, *, retry=None) -> None:  # noqa: ANN001
+        """Show an error as a user should see it: a clear line, never a traceback."""
+        from screens.errors import DatabaseErrorScreen, describe_error
+
+        message, is_connection = describe_error(error)
+        if is_connection:
+            self.push_screen(DatabaseErrorScreen(message, retry=retry))
+        else:
+            self.notify(message, title="Not saved" if retry is None else "Error", severity="error", timeout=8)
+
+    # --- navigation ------------------------------------------------------------------------
+
+    def action_area(self, mode: str) -> None:
+        if self.ready:
+            self.switch_mode(mode)
+
+    def action_help(self) -> None:
+        from screens.help import HelpScreen
+
+        self.push_screen(HelpScreen(AREAS))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "area" and not self.ready:
+            return None
+        return True
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        if self.ready:
+            for area in AREAS:
+                yield SystemCommand(f"Go to {area.title}", area.help,
+                                    lambda mode=area.mode: self.switch_mode(mode))
+        yield SystemCommand("Help", "Keys and areas", self.action_help)
+        yield from getattr(screen, "palette_commands", lambda: ())()
+        yield SystemCommand("Quit", "Leave qa-tui", self.exit)

@@ -1,0 +1,71 @@
+"""What every data screen shares: the app context, and service calls run in thread workers
+with their results handed back on the UI thread and errors reported in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from qa_tui.app import QAApp
+    from qa_tui.context import AppContext
+
+T = TypeVar("T")
+
+
+class ServiceCalls:
+    """Mixin for screens: `call_service(fn, then)` runs `fn(session)` off the UI thread."""
+
+    _pending: dict[Worker[Any], tuple[Callable[[Any], None] | None, Callable[[BaseException], bool] | None]]
+
+    @property
+    def qa_app(self) -> QAApp:
+        return self.app  # type: ignore[attr-defined,return-value]
+
+    @property
+    def ctx(self) -> AppContext:
+        return self.qa_app.ctx
+
+    def call_service(self, fn: Callable[[Session], T], then: Callable[[T], None] | None = None, *,
+                     write: bool = False, group: str = "db", exclusive: bool = False,
+                     on_error: Callable[[BaseException], bool] | None = None) -> Worker[T]:
+        """Run `fn` in a new session (committed when `write`), then `then(result)` on the UI thread.
+        `on_error` may handle an error itself by returning True; otherwise the app reports it."""
+        db = self.ctx.db
+
+        def job() -> T:
+            with db.session() if write else db.reader() as session:
+                return fn(session)
+
+        if not hasattr(self, "_pending"):
+            self._pending = {}
+        worker: Worker[T] = self.run_worker(  # type: ignore[attr-defined]
+            job, thread=True, exit_on_error=False, group=group, exclusive=exclusive,
+            name=getattr(fn, "__name__", "service"))
+        self._pending[worker] = (then, on_error)
+        return worker
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        pending = getattr(self, "_pending", {})
+        if event.worker not in pending or event.state not in (
+                WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        then, on_error = pending.pop(event.worker)
+        if event.state == WorkerState.SUCCESS and then is not None:
+            then(event.worker.result)
+        elif event.state == WorkerState.ERROR and event.worker.error is not None:
+            if on_error is None or not on_error(event.worker.error):
+                self.qa_app.report_error(event.worker.error)
+
+
+class QAScreen(ServiceCalls, Screen[None]):
+    """A main area of the app."""
+
+
+class QAModal(ServiceCalls, ModalScreen[T]):
+    """A dialog that may call services."""
