@@ -49,6 +49,7 @@ class QAApp(App[int]):
     SUB_TITLE = "Quality assurance"
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
+    MODES = {a.mode: a.make_screen for a in AREAS}
     BINDINGS = [
         *(Binding(a.key, f"area('{a.mode}')", a.title, id=f"area-{a.mode}") for a in AREAS),
         Binding("f1,question_mark", "help", "Help", id="help"),
@@ -60,7 +61,6 @@ class QAApp(App[int]):
         self.config = config
         self.today_override = today
         self._ctx = ctx
-        self.MODES = {a.mode: a.make_screen for a in AREAS}  # type: ignore[misc]
 
     @property
     def ctx(self) -> AppContext:

@@ -31,9 +31,6 @@ class DashboardScreen(QAScreen):
                 yield panel
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.action_refresh()
-
     def on_screen_resume(self) -> None:
         self.action_refresh()
 

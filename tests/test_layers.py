@@ -70,3 +70,11 @@ def test_importing_every_service_loads_no_textual() -> None:
             + "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'screens')]\n"
             + "assert not bad, bad\n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_building_the_command_line_imports_no_database_or_ui_code() -> None:
+    """Start-up cost: `qa-tui --help` and the path to the first frame stay light."""
+    code = ("import sys\nfrom qa_tui.cli import build_parser\nbuild_parser()\n"
+            "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'alembic', 'textual', 'psycopg', 'openpyxl'})\n"
+            "assert not heavy, heavy\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -1,0 +1,43 @@
+"""Helpers for Pilot tests: an app on a prepared database, and waiting for its workers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from textual.pilot import Pilot
+
+from qa_tui.app import QAApp
+from qa_tui.config import load_config
+from qa_tui.context import AppContext, open_context
+
+SIZE = (100, 30)  # the projector size every screen must read well at
+
+
+def make_context(db_url: str, *, today: date, staff_id: str = "", **config_changes: object) -> AppContext:
+    config = replace(load_config(db_override=db_url), user_staff_id=staff_id, **config_changes)
+    return open_context(config, today=today)
+
+
+def make_app(ctx: AppContext) -> QAApp:
+    return QAApp(ctx.config, today=ctx.today_override, ctx=ctx)
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait until every worker has finished and the screen has caught up."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def screen_text(app: QAApp) -> str:
+    """Everything visible on the current screen, as plain text."""
+    from textual.widgets import Static
+
+    parts = []
+    for widget in app.screen.query("*"):
+        if isinstance(widget, Static):
+            parts.append(str(widget.render()))
+        if widget.border_title:
+            parts.append(str(widget.border_title))
+    return "\n".join(parts)
