@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -90,3 +91,26 @@ def moderation_deadline(audit_day: date, moderation_day: int) -> date:
 
 def weeks_after(day: date, weeks: int) -> date:
     return day + timedelta(weeks=weeks)
+
+
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_UK_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def parse_day(text: str) -> date:
+    """A date typed or written as YYYY-MM-DD or DD/MM/YYYY, always day first (03/04/2026 is
+    3 April 2026). Raises ValueError with a message fit to show."""
+    text = text.strip()
+    if match := _ISO_DATE.fullmatch(text):
+        year, month, day = match.groups()
+    elif match := _UK_DATE.fullmatch(text):
+        day, month, year = match.groups()
+    else:
+        raise ValueError(f"{text!r} is not a date; expected YYYY-MM-DD or DD/MM/YYYY (day first)")
+    try:
+        value = date(int(year), int(month), int(day))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a real date (day {int(day)}, month {int(month)})") from None
+    if not 1900 <= value.year <= 2100:
+        raise ValueError(f"{text!r}: year {value.year} looks mistyped")
+    return value

@@ -110,3 +110,32 @@ def test_stale_update_is_refused(db: Database) -> None:
             stale.name = "my edit"
     with db.reader() as s:
         assert s.scalar(select(Team).where(Team.code == "T1")).name == "changed by someone else"
+
+
+def test_concurrent_read_then_write_units_of_work_do_not_fail_on_sqlite(db: Database) -> None:
+    """Each write session takes the lock up front, so interleaved writers wait instead of failing."""
+    import threading
+
+    with db.session() as s:
+        s.add(Team(code="T0", name="counter 0"))
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def bump(n: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(10):
+                with db.session() as s:
+                    s.scalar(select(Team).where(Team.code == "T0"))  # read first, then write
+                    s.add(Team(code=f"W{n}-{i}", name="writer"))
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=bump, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    with db.reader() as s:
+        assert len(s.scalars(select(Team).where(Team.name == "writer")).all()) == 40

@@ -22,6 +22,7 @@ from qa_tui.db import trail
 from qa_tui.errors import DatabaseUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+WRITE_OPTION = "qa_tui_writes"
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -58,7 +59,11 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _on_sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A unit of work that will write takes the write lock up front (BEGIN IMMEDIATE): a deferred
+    # transaction that reads and then writes fails at once with "database is locked" if another
+    # writer committed in between, whatever the busy timeout.
+    mode = conn.get_execution_options().get(WRITE_OPTION)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if mode else "BEGIN")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -110,6 +115,8 @@ class Database:
         """One transaction: commits on success, rolls back on any error."""
         with self.factory.begin() as session:
             session.info[trail.ACTOR_KEY] = self.actor
+            if self.is_sqlite:
+                session.connection(execution_options={WRITE_OPTION: True})
             yield session
 
     @contextmanager
