@@ -377,3 +377,73 @@ EDITABLE_MODELS: tuple[type[Record], ...] = (
     Service, Team, Person, Case, AuditTemplate, Audit, AuditParticipant, AuditGrade, Moderation,
     Action, ActionChange, Observation, Supervision, FollowUp, Feedback, CaseDraw, DrawPool, DrawPick,
 )
+
+
+# --- audits and moderation (issue 3) ------------------------------------------------------
+
+# One audit per drawn pick: two laptops starting the same pick resume one record, not two.
+Index("uq_audit_draw_pick_id", Audit.draw_pick_id, unique=True)
+
+
+# --- offline sync (issue 6) ---------------------------------------------------------------
+
+SYNC_CONFLICT_REASONS = ("edited-elsewhere", "no-base", "open-conflict", "missing-parent", "duplicate-key")
+SYNC_RESOLUTIONS = ("shared", "incoming", "merged")
+
+
+class SyncImport(Base):
+    """The import log: one row per bundle imported here, holding the receipt it produced. The
+    bundle ID as primary key makes a repeated or concurrent import of the same bundle a no-op."""
+
+    __tablename__ = "sync_import"
+
+    bundle_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    receipt: Mapped[dict[str, Any]] = mapped_column(JSON)
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    device: Mapped[str] = mapped_column(String(80))
+    exported_by: Mapped[str] = mapped_column(String(120))
+
+
+class SyncConflict(Base):
+    """An incoming record kept aside, with the live row left alone, until a manager decides."""
+
+    __tablename__ = "sync_conflict"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    table_name: Mapped[str] = mapped_column(String(60))
+    record_id: Mapped[uuid.UUID]
+    reason: Mapped[str] = mapped_column(String(20))
+    incoming: Mapped[dict[str, Any]] = mapped_column(JSON)  # the laptop's fields, as in the bundle
+    incoming_hash: Mapped[str] = mapped_column(String(64))
+    base_version: Mapped[int | None]
+    live_version: Mapped[int | None]  # None: the record did not exist here at import
+    bundle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sync_import.bundle_id"))
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    resolution: Mapped[str | None] = mapped_column(String(12))
+    resolved_by: Mapped[str | None] = mapped_column(String(120))
+    resolved_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint("status IN ('open','resolved')", name="status"),
+        CheckConstraint("resolution IS NULL OR resolution IN ('shared','incoming','merged')", name="resolution"),
+        Index("ix_sync_conflict_status_record", "status", "table_name", "record_id"),
+    )
+
+
+class SyncState(Base):
+    """This database's own sync bookkeeping: its device ID, the last acknowledged bundle, where it
+    last pulled from, and one `acked:<bundle id>` key per acknowledged receipt."""
+
+    __tablename__ = "sync_state"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# --- the random draw (issue 3) ------------------------------------------------------------
+
+# "Already drawn this month" looks picks up by case for every case of a team.
+Index("ix_draw_pick_case_id", DrawPick.case_id)
+# Two people re-drawing the same worker at once: the second insert of that round fails.
+Index("uq_draw_pick_round", DrawPick.draw_id, DrawPick.worker_id, DrawPick.round, unique=True)

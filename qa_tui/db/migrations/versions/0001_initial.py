@@ -67,6 +67,42 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_service')),
     sa.UniqueConstraint('code', name=op.f('uq_service_code'))
     )
+    op.create_table('sync_import',
+    sa.Column('bundle_id', sa.Uuid(), nullable=False),
+    sa.Column('receipt', sa.JSON(), nullable=False),
+    sa.Column('imported_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('device', sa.String(length=80), nullable=False),
+    sa.Column('exported_by', sa.String(length=120), nullable=False),
+    sa.PrimaryKeyConstraint('bundle_id', name=op.f('pk_sync_import'))
+    )
+    op.create_table('sync_state',
+    sa.Column('key', sa.String(length=80), nullable=False),
+    sa.Column('value', sa.Text(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_sync_state'))
+    )
+    op.create_table('sync_conflict',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('table_name', sa.String(length=60), nullable=False),
+    sa.Column('record_id', sa.Uuid(), nullable=False),
+    sa.Column('reason', sa.String(length=20), nullable=False),
+    sa.Column('incoming', sa.JSON(), nullable=False),
+    sa.Column('incoming_hash', sa.String(length=64), nullable=False),
+    sa.Column('base_version', sa.Integer(), nullable=True),
+    sa.Column('live_version', sa.Integer(), nullable=True),
+    sa.Column('bundle_id', sa.Uuid(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('resolution', sa.String(length=12), nullable=True),
+    sa.Column('resolved_by', sa.String(length=120), nullable=True),
+    sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("resolution IS NULL OR resolution IN ('shared','incoming','merged')", name=op.f('ck_sync_conflict_resolution')),
+    sa.CheckConstraint("status IN ('open','resolved')", name=op.f('ck_sync_conflict_status')),
+    sa.ForeignKeyConstraint(['bundle_id'], ['sync_import.bundle_id'], name=op.f('fk_sync_conflict_bundle_id_sync_import')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_conflict'))
+    )
+    with op.batch_alter_table('sync_conflict', schema=None) as batch_op:
+        batch_op.create_index('ix_sync_conflict_status_record', ['status', 'table_name', 'record_id'], unique=False)
+
     op.create_table('team',
     sa.Column('code', sa.String(length=40), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -236,7 +272,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_draw_pick'))
     )
     with op.batch_alter_table('draw_pick', schema=None) as batch_op:
+        batch_op.create_index('ix_draw_pick_case_id', ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_draw_pick_draw_id'), ['draw_id'], unique=False)
+        batch_op.create_index('uq_draw_pick_round', ['draw_id', 'worker_id', 'round'], unique=True)
 
     op.create_table('feedback',
     sa.Column('received_on', sa.Date(), nullable=False),
@@ -318,6 +356,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_case_id'), ['case_id'], unique=False)
         batch_op.create_index('ix_audit_status_date', ['status', 'audit_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_worker_id'), ['worker_id'], unique=False)
+        batch_op.create_index('uq_audit_draw_pick_id', ['draw_pick_id'], unique=True)
 
     op.create_table('action',
     sa.Column('title', sa.Text(), nullable=False),
@@ -452,6 +491,7 @@ def downgrade() -> None:
 
     op.drop_table('action')
     with op.batch_alter_table('audit', schema=None) as batch_op:
+        batch_op.drop_index('uq_audit_draw_pick_id')
         batch_op.drop_index(batch_op.f('ix_audit_worker_id'))
         batch_op.drop_index('ix_audit_status_date')
         batch_op.drop_index(batch_op.f('ix_audit_case_id'))
@@ -467,7 +507,9 @@ def downgrade() -> None:
 
     op.drop_table('feedback')
     with op.batch_alter_table('draw_pick', schema=None) as batch_op:
+        batch_op.drop_index('uq_draw_pick_round')
         batch_op.drop_index(batch_op.f('ix_draw_pick_draw_id'))
+        batch_op.drop_index('ix_draw_pick_case_id')
 
     op.drop_table('draw_pick')
     with op.batch_alter_table('supervision', schema=None) as batch_op:
@@ -497,6 +539,12 @@ def downgrade() -> None:
 
     op.drop_table('case_draw')
     op.drop_table('team')
+    with op.batch_alter_table('sync_conflict', schema=None) as batch_op:
+        batch_op.drop_index('ix_sync_conflict_status_record')
+
+    op.drop_table('sync_conflict')
+    op.drop_table('sync_state')
+    op.drop_table('sync_import')
     op.drop_table('service')
     op.drop_table('draft')
     op.drop_table('audit_template')
