@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qa_tui.config import Config
-from qa_tui.dates import Month, moderation_deadline
+from qa_tui.dates import Month
 from qa_tui.db.models import Action, Audit, CaseDraw, Person, Team
+from qa_tui.services.audits import is_past_moderation_deadline, moderation_deadline_for
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class Dashboard:
     case_holders: int
     audits_by_status: dict[str, int]
     moderation_waiting: int
-    moderation_late: int  # live audits still in draft after their month's deadline
+    moderation_late: int  # live audits still in draft after their moderation deadline
     moderation_oldest: date | None
     overdue_actions: int
     overdue_action_lines: tuple[OverdueActionLine, ...]
@@ -55,7 +56,7 @@ def build_dashboard(session: Session, *, today: date, config: Config,
     from qa_tui.services.supervision import supervision_status
 
     month = Month.of(today)
-    deadline = moderation_deadline(today, config.deadlines.moderation_day)
+    deadline = moderation_deadline_for(today, config)  # for an audit held today
     team_name = "All teams"
     if team_id is not None:
         team_name = session.scalar(select(Team.name).where(Team.id == team_id)) or "Unknown team"
@@ -77,12 +78,10 @@ def build_dashboard(session: Session, *, today: date, config: Config,
     waiting, oldest = session.execute(for_team(
         select(func.count(), func.min(Audit.submitted_at)).where(Audit.status == "submitted"),
         Audit.team_id)).one()
-    late = session.scalar(for_team(
-        select(func.count()).select_from(Audit).where(
-            Audit.status == "draft", Audit.kind == "live",
-            Audit.audit_date < month.first if today.day <= config.deadlines.moderation_day
-            else Audit.audit_date <= month.last),
-        Audit.team_id)) or 0
+    drafts = session.execute(for_team(
+        select(Audit.audit_date, Audit.submitted_at).where(Audit.status == "draft", Audit.kind == "live"),
+        Audit.team_id)).all()
+    late = sum(1 for d in drafts if is_past_moderation_deadline(d, today, config))
 
     overdue_filter = (Action.status == "open", Action.due_on < today)
     overdue = session.scalar(for_team(
