@@ -41,6 +41,20 @@ class Area:
 AREAS: tuple[Area, ...] = (
     Area("dashboard", "d", "Dashboard", "This month's audits, moderation, overdue actions, supervisions",
          "screens.dashboard", "DashboardScreen"),
+    Area("live", "l", "Live audit", "Draw one case per worker and audit them together in the team meeting",
+         "screens.live_audit", "LiveAuditScreen"),
+    Area("observations", "o", "Observations", "Who is observed, due or overdue this financial year; record an observation",
+         "screens.observations", "ObservationsScreen"),
+    Area("supervision", "s", "Supervision", "Who is due supervision; each worker's agenda; hold a supervision and tick items",
+         "screens.supervision", "SupervisionScreen"),
+    Area("dip", "k", "Dip sampling", "Dip sample a case of your team: rate each area, close the loop, finalise",
+         "screens.dip_sample", "DipSampleScreen"),
+    Area("feedback", "b", "Family feedback", "Feedback from children and families; the feedback QR code",
+         "screens.feedback", "FeedbackScreen"),
+    Area("moderation", "m", "Moderation", "Agree, regrade or return audits; finalise moderated ones",
+         "screens.moderation", "ModerationScreen"),
+    Area("triage", "t", "Triage", "Everything late: actions, audits, supervisions, observations, dip samples",
+         "screens.triage", "TriageScreen"),
 )
 
 

@@ -69,3 +69,11 @@ def team_members(session: Session, team_id: uuid.UUID, today: date, roles: tuple
 def is_active(person: Person, today: date) -> bool:
     return (person.active_from is None or person.active_from <= today) and (
         person.active_to is None or person.active_to >= today)
+
+
+def people_for_picking(session: Session, team_id: uuid.UUID | None = None) -> list[PersonRef]:
+    """Active people to choose from (an owner, a participant): one team's, or everyone's."""
+    stmt = select(Person).where(Person.active_to.is_(None)).order_by(Person.name, Person.staff_id)
+    if team_id is not None:
+        stmt = stmt.where(Person.team_id == team_id)
+    return [_ref(p) for p in session.scalars(stmt)]

@@ -1,0 +1,174 @@
+"""Small dialogs used across screens: confirm, a line of text, a choice from a list, and the
+short action form. Each keeps what was typed when the input is refused, and says why."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Generic, TypeVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from qa_tui.dates import parse_day
+
+T = TypeVar("T")
+
+DIALOG_CSS = """
+{cls} {{ align: center middle; }}
+{cls} > Vertical {{ width: 84; height: auto; max-height: 26; border: thick $accent; padding: 1 2; background: $surface; }}
+{cls} .title {{ text-style: bold; margin-bottom: 1; }}
+{cls} .error {{ color: $error; height: auto; }}
+{cls} Input, {cls} Select {{ margin-bottom: 1; }}
+"""
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    DEFAULT_CSS = DIALOG_CSS.format(cls="ConfirmDialog")
+    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
+
+    def __init__(self, question: str, detail: str = "") -> None:
+        super().__init__()
+        self.question, self.detail = question, detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.question, classes="title")
+            if self.detail:
+                yield Static(self.detail)
+            yield Static("[b]y[/b] yes   [b]n[/b] no")
+        yield Footer()
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+
+class TextPrompt(ModalScreen[str | None]):
+    """One line of text; Enter accepts, Esc cancels. A required field refuses to close empty."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(cls="TextPrompt")
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, label: str, *, initial: str = "", required: bool = True,
+                 placeholder: str = "") -> None:
+        super().__init__()
+        self.title_text, self.label, self.initial = title, label, initial
+        self.required, self.placeholder = required, placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.title_text, classes="title")
+            yield Label(self.label)
+            yield Input(self.initial, placeholder=self.placeholder, id="prompt-input")
+            yield Static("", classes="error", id="prompt-error")
+            yield Static("[b]Enter[/b] save   [b]Esc[/b] cancel")
+        yield Footer()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        value = event.value.strip()
+        if self.required and not value:
+            self.query_one("#prompt-error", Static).update(f"{self.label} cannot be empty.")
+            return
+        self.dismiss(value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ChoiceDialog(ModalScreen[T | None], Generic[T]):
+    """Pick one of a list with the arrow keys and Enter; type to jump is the list's own."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(cls="ChoiceDialog") + "ChoiceDialog OptionList { max-height: 18; }"
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, options: list[tuple[T, str]], initial: T | None = None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.options = options
+        self.initial = initial
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.title_text, classes="title")
+            yield OptionList(*(Option(label, id=str(i)) for i, (_, label) in enumerate(self.options)))
+            yield Static("[b]↑↓[/b] move   [b]Enter[/b] choose   [b]Esc[/b] cancel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        for index, (value, _) in enumerate(self.options):
+            if value == self.initial:
+                options.highlighted = index
+        options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.options[int(event.option.id or 0)][0])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    title: str
+    owner_id: uuid.UUID
+    due_on: date
+
+
+class ActionDialog(ModalScreen[ActionInput | None]):
+    """The short action form: what, who (the worker by default), by when (4 weeks by default)."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(cls="ActionDialog")
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
+
+    def __init__(self, owners: list[tuple[uuid.UUID, str]], owner_id: uuid.UUID | None, due_on: date,
+                 context: str = "") -> None:
+        super().__init__()
+        self.owners, self.owner_id, self.due_on, self.context = owners, owner_id, due_on, context
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(f"New action {self.context}", classes="title")
+            yield Label("What needs doing")
+            yield Input(id="action-title", placeholder="e.g. Update the chronology to include the strategy meeting")
+            yield Label("Owner")
+            yield Select([(label, pid) for pid, label in self.owners], value=self.owner_id or Select.NULL,
+                         allow_blank=False, id="action-owner")
+            yield Label("Due (DD/MM/YYYY)")
+            yield Input(f"{self.due_on:%d/%m/%Y}", id="action-due")
+            yield Static("", classes="error", id="action-error")
+            yield Static("[b]Enter[/b] on the last field or [b]Ctrl+S[/b] save   [b]Esc[/b] cancel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#action-title", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "action-due":
+            self.action_save()
+        else:
+            self.focus_next()
+
+    def action_save(self) -> None:
+        error = self.query_one("#action-error", Static)
+        title = self.query_one("#action-title", Input).value.strip()
+        if not title:
+            error.update("What needs doing: an action needs a title.")
+            self.query_one("#action-title", Input).focus()
+            return
+        try:
+            due = parse_day(self.query_one("#action-due", Input).value)
+        except ValueError as exc:
+            error.update(f"Due: {exc}")
+            self.query_one("#action-due", Input).focus()
+            return
+        owner: Any = self.query_one("#action-owner", Select).value
+        self.dismiss(ActionInput(title, owner, due))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
