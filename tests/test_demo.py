@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from qa_tui import cli
 from qa_tui.config import Config
 from qa_tui.dates import add_months, financial_year_start, moderation_deadline
+from qa_tui.db.migrate import ensure_schema
 from qa_tui.db.engine import Database, sqlite_path
 from qa_tui.db.migrate import upgrade
 from qa_tui.db.models import (
@@ -263,11 +264,11 @@ def test_cli_build_only_prints_counts_and_refuses_a_second_build(
         assert code == 0, err
 
 
-def test_cli_rebuild_will_not_delete_a_database_the_demo_did_not_build(
-        db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    if sqlite_path(db_url) is None:
-        pytest.skip("--rebuild applies to SQLite files")
+def test_cli_rebuild_will_not_delete_a_sqlite_database_the_demo_did_not_build(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db_url = f"sqlite:///{tmp_path / 'real.sqlite3'}"
     db = Database.open(db_url, actor="tester")
+    ensure_schema(db.engine)
     with db.session() as s:
         s.add(Team(code="REAL", name="A real team"))
     db.dispose()
