@@ -21,6 +21,7 @@ from qa_tui.config import Config
 
 if TYPE_CHECKING:
     from qa_tui.context import AppContext
+    from qa_tui.services.dashboard import Dashboard
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class QAApp(App[int]):
         self.config = config
         self.today_override = today
         self._ctx = ctx
+        self.first_dashboard: Dashboard | None = None  # read while opening, shown once
 
     @property
     def ctx(self) -> AppContext:
@@ -101,9 +103,15 @@ class QAApp(App[int]):
         self.run_worker(self._open_context, thread=True, exit_on_error=False, group="open", exclusive=True)
 
     def _open_context(self) -> AppContext:
+        """Open the database and, in the same worker, read the first dashboard: one trip
+        to the database before the user sees numbers, not two."""
         from qa_tui.context import open_context
+        from qa_tui.services.dashboard import build_dashboard
 
-        return open_context(self.config, today=self.today_override)
+        ctx = open_context(self.config, today=self.today_override)
+        with ctx.db.reader() as session:
+            self.first_dashboard = build_dashboard(session, today=ctx.today(), config=ctx.config, team_id=ctx.team_id)
+        return ctx
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "open":

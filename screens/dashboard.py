@@ -32,7 +32,12 @@ class DashboardScreen(QAScreen):
         yield Footer()
 
     def on_screen_resume(self) -> None:
-        self.action_refresh()
+        first = self.qa_app.first_dashboard
+        if first is not None:
+            self.qa_app.first_dashboard = None
+            self.show(first)
+        else:
+            self.action_refresh()
 
     def action_refresh(self) -> None:
         from qa_tui.services.dashboard import build_dashboard
