@@ -17,6 +17,8 @@ COMMAND_MODULES = (
     "qa_tui.commands.demo_cmd",
     "qa_tui.commands.import_cmd",
     "qa_tui.commands.draw_cmd",
+    "qa_tui.commands.sync_cmd",
+    "qa_tui.commands.report_cmd",
 )
 
 
