@@ -55,7 +55,53 @@ DIP_SAMPLE_AREAS = (
     ("direct_work", "Life story and direct work"),
     ("world_of_adult", "World of the adult / daily lived experience of the parent"),
 )
+THEMED_AUDIT_DOMAINS = (
+    ("theme", "Practice on the theme"),
+    ("recording", "Quality of recording"),
+    ("voice", "Voice of the child"),
+    ("oversight", "Management oversight"),
+    ("impact", "Impact and outcomes for the child"),
+)
+MULTI_AGENCY_DOMAINS = (
+    ("information_sharing", "Information sharing between agencies"),
+    ("joint_working", "Joint working and communication"),
+    ("risk", "Shared understanding of risk"),
+    ("voice", "Voice of the child"),
+    ("outcomes", "Outcomes for the child"),
+)
+# The checks the frameworks make when a case closes or moves team.
+CLOSURE_CHECKS = (
+    ("objectives", "Objectives of the plan met"),
+    ("chronology", "Chronology checked for gaps"),
+    ("key_data", "Key data recorded"),
+    ("quality", "Overall quality acceptable"),
+    ("step_down", "Step-down plan in place"),
+)
+SUPERVISION_FILE_DOMAINS = (
+    ("regularity", "Regularity of supervision"),
+    ("reflection", "Quality of reflection"),
+    ("actions", "Actions followed up"),
+    ("oversight", "Management oversight recorded"),
+    ("wellbeing", "Wellbeing and development discussed"),
+)
 CADENCES = {"weekly": 7, "fortnightly": 14, "monthly": 0, "quarterly": -3}
+
+# The QA programme: the closed set of tasks the compliance engine knows how to count, and the
+# frequencies a task can have (financial_year runs April to March; on_event follows case closures).
+PROGRAMME_TASKS = {
+    "audit_case_file": "Audit case files",
+    "audit_supervision_file": "Audit supervision files",
+    "audit_cross_service": "Audit a case file from another service",
+    "audit_on_closure": "Audit case files on closure",
+    "supervise_each_practitioner": "Supervise each practitioner",
+    "have_case_audited": "Have a case audited",
+    "be_observed": "Have practice observed",
+    "dip_sample": "Dip sample a case",
+    "review_cp_long_or_ending": "Review CP plans ending soon or running long",
+}
+PROGRAMME_FREQUENCIES = ("weekly", "fortnightly", "monthly", "bimonthly", "quarterly", "six_monthly",
+                         "financial_year", "on_event")
+EVENT_TASKS = ("audit_on_closure",)
 
 
 class ConfigError(Exception):
@@ -105,6 +151,45 @@ class DrawRules:
 
 
 @dataclass(frozen=True)
+class ProgrammeTask:
+    """One row of the QA programme: people in `roles` owe `count` of `task` each `frequency`
+    (for per-practitioner, per-case and per-event tasks: `count` for each of them)."""
+
+    roles: tuple[str, ...]
+    task: str
+    frequency: str
+    count: int = 1
+    purpose: str = ""
+    within_days: int = 28  # on_event tasks: days allowed after the event
+
+
+DEFAULT_PROGRAMME = (
+    ProgrammeTask(("HOS",), "audit_case_file", "monthly", 1,
+                  "Heads of Service see practice first hand"),
+    ProgrammeTask(("HOS",), "audit_supervision_file", "monthly", 1,
+                  "Heads of Service check the quality of management oversight"),
+    ProgrammeTask(("DD",), "audit_case_file", "monthly", 1,
+                  "The Deputy Director sees practice first hand"),
+    ProgrammeTask(("DD",), "audit_supervision_file", "quarterly", 1,
+                  "The Deputy Director checks the quality of management oversight"),
+    ProgrammeTask(("OPS",), "audit_cross_service", "monthly", 1,
+                  "Service leaders bring fresh eyes to another part of the service"),
+    ProgrammeTask(("OPS",), "audit_on_closure", "on_event", 1,
+                  "Service leaders check that work was finished well when a case closes", 28),
+    ProgrammeTask(("TM",), "supervise_each_practitioner", "monthly", 1,
+                  "Every practitioner has regular reflective supervision"),
+    ProgrammeTask(("TM",), "dip_sample", "monthly", 1,
+                  "Team managers check the basics of recording on a case each month"),
+    ProgrammeTask(("TM",), "review_cp_long_or_ending", "quarterly", 1,
+                  "Children on CP plans ending within 3 months or running beyond 18 months are reviewed"),
+    ProgrammeTask(CASE_HOLDING_ROLES, "have_case_audited", "financial_year", 1,
+                  "Every case-holder has at least one case audited each financial year"),
+    ProgrammeTask((*CASE_HOLDING_ROLES, "IRO"), "be_observed", "financial_year", 1,
+                  "Every practitioner has at least one practice observation each financial year"),
+)
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None = None
     database_url: str = ""
@@ -119,6 +204,7 @@ class Config:
     nqsw_observations_per_year: int = 3
     feedback_form_url: str = ""
     retention_years_after_closure: int = 0
+    programme: tuple[ProgrammeTask, ...] = DEFAULT_PROGRAMME
 
     def template(self, key: str) -> Template:
         for template in self.templates:
@@ -136,6 +222,16 @@ def default_templates(scale: tuple[str, ...] = OFSTED_SCALE) -> tuple[Template, 
                  tuple(Domain(k, label) for k, label in LIVE_AUDIT_DOMAINS)),
         Template("dip", "Monthly dip sample", 1, "dip_sample", DIP_SAMPLE_SCALE,
                  tuple(Domain(k, label) for k, label in DIP_SAMPLE_AREAS)),
+        Template("themed", "Themed audit", 1, "themed", scale,
+                 tuple(Domain(k, label) for k, label in THEMED_AUDIT_DOMAINS)),
+        Template("multi_agency", "Multi-agency audit", 1, "multi_agency", scale,
+                 tuple(Domain(k, label) for k, label in MULTI_AGENCY_DOMAINS)),
+        Template("closure", "Audit on closure or transfer", 1, "closure", DIP_SAMPLE_SCALE,
+                 tuple(Domain(k, label) for k, label in CLOSURE_CHECKS)),
+        Template("supervision_file", "Supervision file audit", 1, "supervision_file", scale,
+                 tuple(Domain(k, label) for k, label in SUPERVISION_FILE_DOMAINS)),
+        Template("cross_service", "Cross-service case audit", 1, "cross_service", scale,
+                 tuple(Domain(k, label) for k, label in LIVE_AUDIT_DOMAINS)),
     )
 
 
@@ -303,6 +399,7 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
     retention.check_unknown()
 
     templates = _parse_templates(top, path, scale)
+    programme = _parse_programme(top, path)
     top.check_unknown()
 
     return Config(
@@ -310,6 +407,7 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
         grading_scale=scale, templates=templates, deadlines=deadlines,
         supervision_cadence=cadence, draw=draw, nqsw_observations_per_year=nqsw_obs,
         feedback_form_url=form_url, retention_years_after_closure=retention_years,
+        programme=programme,
     )
 
 
@@ -345,4 +443,51 @@ def _parse_templates(top: _Reader, path: Path | None, scale: tuple[str, ...]) ->
     return tuple(defaults.values())
 
 
+def _parse_programme(top: _Reader, path: Path | None) -> tuple[ProgrammeTask, ...]:
+    """The [[programme]] tables; when present they replace the whole default programme."""
+    raw_list = top.get("programme", list, None, "an array of [[programme]] tables")
+    if raw_list is None:
+        return DEFAULT_PROGRAMME
+    tasks = []
+    for index, raw in enumerate(raw_list):
+        where = f"programme[{index}]"
+        if not isinstance(raw, dict):
+            raise ConfigError(path, where, "expected a [[programme]] table")
+        t = _Reader(raw, path, where)
+        if "roles" not in raw:
+            raise ConfigError(path, f"{where}.roles", "expected a list of roles, such as [\"TM\"]")
+        roles = t.strings("roles", (), allowed=ROLES)
+        if not roles:
+            raise ConfigError(path, f"{where}.roles", "expected at least one role")
+        task = t.get("task", str, "", "a task name")
+        if task not in PROGRAMME_TASKS:
+            raise ConfigError(path, f"{where}.task",
+                              f"expected one of {', '.join(PROGRAMME_TASKS)}, got {task!r}")
+        frequency = t.get("frequency", str, "", "a frequency")
+        if frequency not in PROGRAMME_FREQUENCIES:
+            raise ConfigError(path, f"{where}.frequency",
+                              f"expected one of {', '.join(PROGRAMME_FREQUENCIES)}, got {frequency!r}")
+        if (task in EVENT_TASKS) != (frequency == "on_event"):
+            problem = (f"{task} happens on an event; expected frequency = \"on_event\"" if task in EVENT_TASKS
+                       else f"only {', '.join(EVENT_TASKS)} can be on_event; expected a period such as \"monthly\"")
+            raise ConfigError(path, f"{where}.frequency", problem)
+        count = t.int_between("count", 1, 1, 100)
+        purpose = t.get("purpose", str, "", "a line saying why")
+        within_days = t.int_between("within_days", 28, 1, 366)
+        if "within_days" in raw and frequency != "on_event":
+            raise ConfigError(path, f"{where}.within_days", "only on_event tasks take within_days")
+        t.check_unknown()
+        tasks.append(ProgrammeTask(roles, task, frequency, count, purpose, within_days))
+    return tuple(tasks)
+
+
 AUDIT_KINDS = ("live", "dip_sample", "themed", "multi_agency", "closure", "supervision_file", "cross_service")
+AUDIT_KIND_NAMES = {
+    "live": "Live audit",
+    "dip_sample": "Dip sample",
+    "themed": "Themed audit",
+    "multi_agency": "Multi-agency audit",
+    "closure": "Audit on closure or transfer",
+    "supervision_file": "Supervision file audit",
+    "cross_service": "Cross-service audit",
+}

@@ -15,10 +15,14 @@ import tomli_w
 from qa_tui.config import (
     CASE_HOLDING_ROLES,
     DEFAULT_CADENCE,
-    DIP_SAMPLE_AREAS,
-    LIVE_AUDIT_DOMAINS,
+    DEFAULT_PROGRAMME,
     OFSTED_SCALE,
+    PROGRAMME_FREQUENCIES,
+    PROGRAMME_TASKS,
     ROLE_NAMES,
+    ProgrammeTask,
+    Template,
+    default_templates,
 )
 
 HEADER = """\
@@ -71,18 +75,63 @@ SECTIONS: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 TEMPLATES_COMMENT = """\
-# Audit templates. Built in: "live" (the monthly live audit) and "dip" (the dip sample). A
-# [[templates]] entry with the same key replaces one; change the domains and raise the version,
-# because every audit keeps the version it was recorded against. kind is one of: live,
-# dip_sample, themed, multi_agency, closure, supervision_file, cross_service."""
+# Audit templates, one for each kind of audit: "live" (the monthly live audit), "dip" (the dip
+# sample), "themed", "multi_agency", "closure" (on closure or transfer: the framework's checks),
+# "supervision_file" and "cross_service". A [[templates]] entry with the same key replaces one;
+# change the domains and raise the version, because every audit keeps the version it was
+# recorded against. A new key adds a template (a theme can choose any template of its kind).
+# kind is one of: live, dip_sample, themed, multi_agency, closure, supervision_file, cross_service.
+# scale (best first) defaults to [grading] scale."""
 
-EXAMPLE_TEMPLATES = [
-    {"key": "live", "name": "Live case audit", "version": 1, "kind": "live",
-     "domains": [{"key": k, "label": v} for k, v in LIVE_AUDIT_DOMAINS]},
-    {"key": "dip", "name": "Monthly dip sample", "version": 1, "kind": "dip_sample",
-     "scale": ["Met", "Partly met", "Not met"],
-     "domains": [{"key": k, "label": v} for k, v in DIP_SAMPLE_AREAS]},
-]
+
+def _template_table(template: Template) -> dict[str, Any]:
+    table: dict[str, Any] = {"key": template.key, "name": template.name, "version": template.version,
+                             "kind": template.kind}
+    if template.scale != OFSTED_SCALE:
+        table["scale"] = list(template.scale)
+    table["domains"] = [{"key": d.key, "label": d.label} for d in template.domains]
+    return table
+
+
+EXAMPLE_TEMPLATES = [_template_table(t) for t in default_templates()]
+
+
+PROGRAMME_COMMENT = """\
+# The QA programme: who owes what, and how often. Each [[programme]] table gives the roles that
+# owe a task, the task, how often (frequency), how many each time (count) and why (purpose).
+# Writing any [[programme]] table replaces this whole default programme.
+# Tasks:
+""" + "".join(f"#   {k:<28} {v}\n" for k, v in PROGRAMME_TASKS.items()) + """\
+# Frequencies: """ + ", ".join(PROGRAMME_FREQUENCIES) + """.
+# Months, quarters and half-years are counted from 1 April (Q1 = April to June); weeks start on
+# Monday. Tasks about people or children (supervise_each_practitioner, have_case_audited,
+# be_observed, review_cp_long_or_ending) owe `count` for each one concerned. audit_on_closure is
+# the one on_event task: each case closed in the area is audited within `within_days` of closing."""
+
+PROGRAMME_NOTES = {
+    "supervise_each_practitioner": "# Team managers: every line report (people whose manager they are) supervised.",
+    "review_cp_long_or_ending": "# Team managers: each child in their team on a CP plan ending within 3 months or\n"
+                                "# running beyond 18 months is reviewed (any audit of the case) each quarter.",
+    "have_case_audited": "# Case-holders: at least one of their cases audited (any case audit past draft).",
+    "audit_cross_service": "# Service leaders: a case file from a team in another service.",
+    "audit_on_closure": "# Service leaders: each case closed in their service audited (kind \"closure\").",
+}
+
+
+def _programme_table(task: ProgrammeTask) -> dict[str, Any]:
+    table: dict[str, Any] = {"roles": list(task.roles), "task": task.task, "frequency": task.frequency,
+                             "count": task.count, "purpose": task.purpose}
+    if task.frequency == "on_event":
+        table["within_days"] = task.within_days
+    return table
+
+
+def _programme_text() -> str:
+    parts = [PROGRAMME_COMMENT + "\n"]
+    for task in DEFAULT_PROGRAMME:
+        note = PROGRAMME_NOTES.get(task.task)
+        parts.append(("" if not note else note + "\n") + tomli_w.dumps({"programme": [_programme_table(task)]}))
+    return "\n".join(parts)
 
 
 def _nest(dotted: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -97,6 +146,7 @@ def starter_config_text() -> str:
     for name, comment, values in SECTIONS:
         parts.append("\n" + comment + "\n" + tomli_w.dumps(_nest(name, values)))
     parts.append("\n" + TEMPLATES_COMMENT + "\n" + tomli_w.dumps({"templates": EXAMPLE_TEMPLATES}))
+    parts.append("\n" + _programme_text())
     return "".join(parts)
 
 

@@ -35,7 +35,7 @@ class DipSampleScreen(QAScreen):
 
     CSS_PATH = "dip_sample.tcss"
     BINDINGS = [
-        Binding("enter", "open_case", "Dip sample", id="open-dip-sample"),
+        Binding("enter", "open_case", "Dip sample", id="open-dip-sample", priority=True),
         Binding("f", "find_case", "Find by reference", id="find-case"),
         Binding("c", "choose_team", "Choose team", id="choose-team"),
         Binding("r", "refresh", "Refresh", id="refresh-dip"),
@@ -318,8 +318,20 @@ class DipSampleFormScreen(QAScreen):
     def action_back(self) -> None:
         if isinstance(self.focused, TextArea):
             self.query_one("#dip-areas", GradeList).focus()
-        else:
+            return
+        unsaved = [a.label for a in self.view.areas
+                   if self.comments.get(a.key, "").strip() and self._rating_of(a.key) is None] if self.view else []
+        if not unsaved:
             self.saves.when_idle(self.app.pop_screen)
+            return
+
+        def answer(leave: bool | None) -> None:
+            if leave:
+                self.saves.when_idle(self.app.pop_screen)
+
+        self.app.push_screen(ConfirmDialog("Leave with comments that are not saved?",
+                                           f"A comment is saved with its rating; not rated yet: {', '.join(unsaved)}."),
+                             answer)
 
     # --- closing the loop and finalising -----------------------------------------------------
 

@@ -217,7 +217,7 @@ class FeedbackFormScreen(QAScreen):
 
     def on_mount(self) -> None:
         from qa_tui.services.observations import PRACTITIONER_ROLES
-        from qa_tui.services.pickers import people_for_picking
+        from qa_tui.services.people import people_for_picking
 
         today = self.ctx.today()
         self.call_service(lambda s: people_for_picking(s, today, PRACTITIONER_ROLES), self._people)

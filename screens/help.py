@@ -37,7 +37,7 @@ class HelpScreen(ModalScreen[None]):
         if below is not None and below is not self:
             keys = [b for b in below.BINDINGS if isinstance(b, Binding) and b.show]
             if keys:
-                lines += ["", f"[b]On this screen[/b]", ""]
+                lines += ["", "[b]On this screen[/b]", ""]
                 lines += [f"  [b]{b.key:<8}[/b] {b.description}" for b in keys]
         with VerticalScroll():
             yield Static("\n".join(lines))

@@ -234,10 +234,10 @@ class MeetingScreen(QAScreen):
         row = self.query_one("#meeting-grades", GradeList).current
         if self.audit is None or row is None or row.key == OVERALL or self.audit.status != "draft":
             return
-        from qa_tui.services.people import team_members
+        from qa_tui.services.people import people_for_picking
 
         ctx, team_id = self.ctx, self.plan.team.id
-        self.call_service(lambda s: team_members(s, team_id, ctx.today()),
+        self.call_service(lambda s: people_for_picking(s, ctx.today(), team_id=team_id),
                           lambda people: self._ask_participant(row, people))
 
     def _ask_participant(self, row: GradeRow, people: list[Any]) -> None:
@@ -346,10 +346,10 @@ class MeetingScreen(QAScreen):
     def action_add_action(self) -> None:
         if self.audit is None:
             return
-        from qa_tui.services.people import team_members
+        from qa_tui.services.people import people_for_picking
 
         ctx, team_id = self.ctx, self.plan.team.id
-        self.call_service(lambda s: team_members(s, team_id, ctx.today()), self._ask_action)
+        self.call_service(lambda s: people_for_picking(s, ctx.today(), team_id=team_id), self._ask_action)
 
     def _ask_action(self, people: list[Any]) -> None:
         audit = self.audit

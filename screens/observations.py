@@ -47,7 +47,7 @@ class ObservationsScreen(QAScreen):
 
     CSS_PATH = "observations.tcss"
     BINDINGS = [
-        Binding("enter", "open_worker", "Open", id="open-observation"),
+        Binding("enter", "open_worker", "Open", id="open-observation", priority=True),
         Binding("n", "new_observation", "New observation", id="new-observation"),
         Binding("f", "next_filter", "Filter", id="filter-coverage"),
         Binding("a", "toggle_teams", "All teams/mine", id="toggle-teams"),
@@ -115,9 +115,13 @@ class ObservationsScreen(QAScreen):
         self.query_one("#obs-themes", Static).update(
             f"Themes this year, all teams: {top}" if self.rows else
             "No practitioners here. Press a to see every team.")
+        self.show_why()
         table.focus()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_why()
+
+    def show_why(self) -> None:
         row = self.selected_row()
         self.query_one("#obs-why", Static).update(f"[b]{row.worker_name}[/b]: {row.reason}" if row else "")
 
@@ -225,8 +229,7 @@ class ObservationFormScreen(QAScreen):
                 yield Label("Feedback")
                 yield Checkbox("shared with the worker", id="field-feedback_shared", compact=True)
                 yield Label("Themes")
-                yield Input(placeholder="comma separated", id="field-themes",
-                            compact=True)
+                yield Input(placeholder="comma separated", id="field-themes", compact=True)
             with Vertical(id="form-texts"):
                 for field in TEXT_AREAS:
                     area = TextArea(id=f"field-{field}", soft_wrap=True, show_line_numbers=False)
@@ -238,7 +241,7 @@ class ObservationFormScreen(QAScreen):
 
     def on_mount(self) -> None:
         from qa_tui.services.observations import PRACTITIONER_ROLES, get_observation
-        from qa_tui.services.pickers import people_for_picking
+        from qa_tui.services.people import people_for_picking
 
         today, obs_id = self.ctx.today(), self.observation_id
 

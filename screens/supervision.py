@@ -35,7 +35,7 @@ class SupervisionScreen(QAScreen):
 
     CSS_PATH = "supervision.tcss"
     BINDINGS = [
-        Binding("enter", "open_agenda", "Agenda", id="open-agenda"),
+        Binding("enter", "open_agenda", "Agenda", id="open-agenda", priority=True),
         Binding("h", "hold", "Record supervision", id="record-supervision"),
         Binding("a", "toggle_teams", "All teams/mine", id="toggle-teams"),
         Binding("r", "refresh", "Refresh", id="refresh-supervision"),
@@ -143,7 +143,7 @@ class AgendaScreen(QAScreen):
 
     CSS_PATH = "supervision.tcss"
     BINDINGS = [
-        Binding("enter,space", "tick", "Tick discussed", id="tick-discussed"),
+        Binding("enter,space", "tick", "Tick discussed", id="tick-discussed", priority=True),
         Binding("h", "hold", "Hold supervision", id="hold-supervision"),
         Binding("x", "export", "Export Markdown", id="export-markdown"),
         Binding("r", "refresh", "Refresh", id="refresh-agenda"),
@@ -162,6 +162,7 @@ class AgendaScreen(QAScreen):
         table = DataTable(id="agenda-table", cursor_type="row", zebra_stripes=True)
         table.border_title = "To discuss"
         yield table
+        yield Static("", id="agenda-detail")
         discussed = Static("", id="agenda-discussed")
         discussed.border_title = "Discussed"
         yield discussed
@@ -200,7 +201,8 @@ class AgendaScreen(QAScreen):
             table.add_row("Open action", when, a.case_reference or "", a.title, key=f"a:{a.id}")
         if table.row_count:
             table.move_cursor(row=min(row_before, table.row_count - 1))
-        table.border_subtitle = f"{len(agenda.follow_ups)} follow-ups · {len(agenda.actions)} open actions"
+        self.show_detail(self.selected_key())
+        table.border_subtitle = f"{len(agenda.follow_ups)} to discuss · {len(agenda.actions)} open actions"
         last = short_date(agenda.last_held) if agenda.last_held else "none recorded"
         self.query_one("#agenda-bar", Static).update(
             f"[b]Agenda for {agenda.worker.name}[/b] ({agenda.worker.role}) · last supervision {last}")
@@ -220,6 +222,17 @@ class AgendaScreen(QAScreen):
             "Enter ticks the highlighted follow-up as discussed." if self.holding else
             "Press h to record the supervision being held, then tick each follow-up with Enter.")
         table.focus()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_detail(event.row_key.value)
+
+    def show_detail(self, key: str | None) -> None:
+        """The whole of the highlighted item, which the table may cut short."""
+        agenda = self.agenda
+        follow_up = next((f for f in agenda.follow_ups if f"f:{f.id}" == key), None) if agenda else None
+        action = next((a for a in agenda.actions if f"a:{a.id}" == key), None) if agenda else None
+        text = follow_up.summary if follow_up else action.title if action else ""
+        self.query_one("#agenda-detail", Static).update(Text(text))
 
     def selected_key(self) -> str | None:
         table = self.query_one("#agenda-table", DataTable)
@@ -380,7 +393,7 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
         yield Footer()
 
     def on_mount(self) -> None:
-        from qa_tui.services.pickers import people_for_picking
+        from qa_tui.services.people import people_for_picking
 
         today = self.ctx.today()
         self.call_service(lambda s: people_for_picking(s, today), self._people)

@@ -213,8 +213,8 @@ class TriageScreen(QAScreen):
 
             self.app.push_screen(ChoiceDialog("Whose late work?", options), chosen)
 
-        team_id = self.filters.team_id if self.filters else None
-        self.call_service(lambda s: people_for_picking(s, team_id), ask)
+        ctx, team_id = self.ctx, self.filters.team_id if self.filters else None
+        self.call_service(lambda s: people_for_picking(s, ctx.today(), team_id=team_id), ask)
 
     # --- acting on rows ----------------------------------------------------------------------
 
@@ -308,7 +308,7 @@ class TriageScreen(QAScreen):
             self.app.push_screen(ChoiceDialog("New owner", [(p.id, f"{p.name} ({p.role})") for p in people]), chosen)
 
         team_id = self.filters.team_id if self.filters else None
-        self.call_service(lambda s: people_for_picking(s, team_id), ask)
+        self.call_service(lambda s: people_for_picking(s, ctx.today(), team_id=team_id), ask)
 
     def action_open_row(self) -> None:
         row = self._current()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from qa_tui.cli import main
-from qa_tui.config import ConfigError, load_config
+from qa_tui.config import AUDIT_KINDS, ConfigError, load_config
 from qa_tui.config_file import starter_config_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +28,9 @@ def test_missing_file_gives_defaults_and_sqlite_in_data_dir(tmp_path: Path) -> N
     assert config.cadence_for("NQSW") == "fortnightly"
     assert config.cadence_for("SW") == "monthly"
     assert config.database_url.startswith("sqlite:///") and str(tmp_path / "data") in config.database_url
-    assert [t.key for t in config.templates] == ["live", "dip"]
+    assert [t.key for t in config.templates] == [
+        "live", "dip", "themed", "multi_agency", "closure", "supervision_file", "cross_service"]
+    assert {t.kind for t in config.templates} == set(AUDIT_KINDS)
 
 
 def test_example_file_is_the_starter_text_and_parses_to_the_defaults(tmp_path: Path) -> None:

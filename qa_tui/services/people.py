@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from collections.abc import Collection
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from qa_tui.db.models import Person, Team
@@ -57,13 +58,6 @@ def team_by_code(session: Session, code: str) -> TeamRef | None:
     return TeamRef(team.id, team.code, team.name) if team else None
 
 
-def team_members(session: Session, team_id: uuid.UUID, today: date, roles: tuple[str, ...] = ()) -> list[PersonRef]:
-    """Active people in a team on `today`, by name."""
-    stmt = select(Person).where(Person.team_id == team_id).order_by(Person.name, Person.staff_id)
-    if roles:
-        stmt = stmt.where(Person.role.in_(roles))
-    people = session.scalars(stmt)
-    return [_ref(p) for p in people if is_active(p, today)]
 
 
 def is_active(person: Person, today: date) -> bool:
@@ -71,9 +65,15 @@ def is_active(person: Person, today: date) -> bool:
         person.active_to is None or person.active_to >= today)
 
 
-def people_for_picking(session: Session, team_id: uuid.UUID | None = None) -> list[PersonRef]:
-    """Active people to choose from (an owner, a participant): one team's, or everyone's."""
-    stmt = select(Person).where(Person.active_to.is_(None)).order_by(Person.name, Person.staff_id)
+def people_for_picking(session: Session, today: date, roles: tuple[str, ...] = (),
+                       team_id: uuid.UUID | None = None, include: Collection[uuid.UUID] = ()) -> list[PersonRef]:
+    """Active people (in `roles` and `team_id` when given), by name; anyone in `include` (such as
+    the worker of an observation being reopened) is listed even if they have left or moved."""
+    chosen = select(Person.id)
+    if roles:
+        chosen = chosen.where(Person.role.in_(roles))
     if team_id is not None:
-        stmt = stmt.where(Person.team_id == team_id)
-    return [_ref(p) for p in session.scalars(stmt)]
+        chosen = chosen.where(Person.team_id == team_id)
+    stmt = select(Person).where(or_(Person.id.in_(chosen), Person.id.in_(list(include))))
+    people = session.scalars(stmt.order_by(Person.name, Person.staff_id))
+    return [_ref(p) for p in people if p.id in include or is_active(p, today)]

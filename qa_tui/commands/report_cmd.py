@@ -1,0 +1,205 @@
+"""`qa-tui report`: the monthly and quarterly QA reports (Markdown or CSV for Power BI), what a
+person owes under the QA programme, programme compliance per team or role, and CP plan reviews."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qa_tui.commands.common import open_ctx
+
+if TYPE_CHECKING:
+    from qa_tui.context import AppContext
+    from qa_tui.services.programme import Compliance, Obligations, Period
+
+ITEMS_SHOWN = 10
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "report", help="QA reports, what you owe, programme compliance",
+        description="Monthly and quarterly reports (Markdown, or a folder of CSV files for Power BI), "
+                    "what a person owes under the QA programme, compliance per team or role, and the "
+                    "CP plan review list. Quarters are financial: 2026-Q1 is April to June 2026.")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    monthly = verbs.add_parser("monthly", help="the report for one month")
+    monthly.add_argument("--month", metavar="YYYY-MM", help="the month (default: last month)")
+    quarterly = verbs.add_parser("quarterly", help="the report for one financial quarter")
+    quarterly.add_argument("--quarter", metavar="YYYY-Qn", required=True,
+                           help="financial quarter: 2026-Q1 is April–June 2026, 2026-Q4 is January–March 2027")
+    for verb, run in ((monthly, run_monthly), (quarterly, run_quarterly)):
+        verb.add_argument("--format", choices=("md", "csv"), default="md",
+                          help="md: Markdown (printed unless --out); csv: one file per table, needs --out")
+        verb.add_argument("--out", metavar="DIR", help="write the files into DIR (made 0700 if new)")
+        verb.set_defaults(func=run)
+
+    owe = verbs.add_parser("owe", help="what a person owes under the QA programme (default: you)")
+    owe.add_argument("--person", metavar="STAFF_ID", help="someone else's staff ID")
+    owe.set_defaults(func=run_owe)
+
+    comp = verbs.add_parser("compliance", help="QA programme compliance per team or role")
+    comp.add_argument("--by", choices=("team", "role"), default="team", help="group by team (default) or role")
+    comp.set_defaults(func=run_compliance)
+
+    cp = verbs.add_parser("cp-reviews", help="children on CP plans ending within 3 months or running 18+ months")
+    cp.add_argument("--team", metavar="TEAM", help="only this team code")
+    cp.set_defaults(func=run_cp_reviews)
+
+
+def run_monthly(args: argparse.Namespace) -> int:
+    from qa_tui.dates import Month
+    from qa_tui.errors import ValidationError
+    from qa_tui.services.programme import month_period
+    from qa_tui.services.reports import last_complete_month
+
+    ctx = open_ctx(args)
+    try:
+        if args.month:
+            try:
+                month = Month.parse(args.month)
+            except ValueError as exc:
+                raise ValidationError("--month", str(exc)) from None
+        else:
+            month = last_complete_month(ctx.today())
+        return _report(ctx, args, month_period(month))
+    finally:
+        ctx.db.dispose()
+
+
+def run_quarterly(args: argparse.Namespace) -> int:
+    from qa_tui.services.programme import parse_financial_quarter
+
+    period = parse_financial_quarter(args.quarter)
+    ctx = open_ctx(args)
+    try:
+        return _report(ctx, args, period)
+    finally:
+        ctx.db.dispose()
+
+
+def _report(ctx: AppContext, args: argparse.Namespace, period: Period) -> int:
+    from qa_tui.errors import ValidationError
+    from qa_tui.services.reports import export_report_csv, export_report_markdown, period_report, report_markdown
+
+    if args.format == "csv" and not args.out:
+        raise ValidationError("--out", "CSV export writes a folder of files; give one with --out DIR")
+    today = ctx.today()
+    if not args.out:
+        with ctx.db.reader() as session:
+            print(report_markdown(period_report(session, period, today, ctx.config)), end="")
+        return 0
+    out = Path(args.out).expanduser()
+    if out.exists() and not out.is_dir():
+        raise ValidationError("--out", f"{out} is a file; give a folder")
+    with ctx.db.session() as session:
+        report = period_report(session, period, today, ctx.config)
+        if args.format == "csv":
+            paths = export_report_csv(session, report, out)
+            print(f"Wrote {len(paths)} CSV files for {period.label} to {out}")
+        else:
+            print(f"Wrote {export_report_markdown(session, report, out)}")
+    return 0
+
+
+def run_owe(args: argparse.Namespace) -> int:
+    from qa_tui.errors import NotFound
+    from qa_tui.services.programme import obligations, obligations_by_staff_id
+
+    ctx = open_ctx(args)
+    try:
+        with ctx.db.reader() as session:
+            if args.person:
+                owed = obligations_by_staff_id(session, args.person, ctx.today(), ctx.config)
+            elif ctx.person_id is not None:
+                owed = obligations(session, ctx.person_id, ctx.today(), ctx.config)
+            else:
+                raise NotFound(f"No person record for login {ctx.login!r}; give --person STAFF_ID "
+                               "or set [user] staff_id in the config file.")
+    finally:
+        ctx.db.dispose()
+    _print_obligations(owed)
+    return 0
+
+
+def _print_obligations(owed: Obligations) -> None:
+    from qa_tui.config import ROLE_NAMES
+
+    p = owed.person
+    print(f"What {p.name} ({p.staff_id}, {ROLE_NAMES.get(p.role, p.role)}) owes on {owed.today.isoformat()}")
+    if not owed.lines:
+        print("Nothing: the QA programme has no tasks for this role.")
+        return
+    for status, heading in (("late", "Late"), ("due", "Due"), ("met", "Done")):
+        lines = owed.with_status(status)
+        if not lines:
+            continue
+        print(f"\n{heading}:")
+        for line in lines:
+            print(f"  {line.task_label} ({line.period.label}): {line.done} of {line.required} done"
+                  + (f", due by {line.due_by.isoformat()}" if status != "met" else ""))
+            waiting = [item for item in line.items if item.done < item.required]
+            for item in waiting[:ITEMS_SHOWN]:
+                note = f" ({item.note})" if item.note else ""
+                print(f"    - {item.subject}{note}: {item.done} of {item.required}, "
+                      f"{'late since' if item.late else 'due by'} {item.due_by.isoformat()}")
+            if len(waiting) > ITEMS_SHOWN:
+                print(f"    … and {len(waiting) - ITEMS_SHOWN} more")
+
+
+def run_compliance(args: argparse.Namespace) -> int:
+    from qa_tui.services.programme import compliance
+
+    ctx = open_ctx(args)
+    try:
+        with ctx.db.reader() as session:
+            result = compliance(session, ctx.today(), ctx.config, group_by=args.by)
+    finally:
+        ctx.db.dispose()
+    _print_compliance(result)
+    return 0
+
+
+def _print_compliance(result: Compliance) -> None:
+    print(f"QA programme compliance by {result.group_by} on {result.today.isoformat()}")
+    if not result.totals:
+        print("No one owes anything under the programme.")
+        return
+    header = f"{'':<34} {'period':<16} {'people':>6} {'done':>11} {'rate':>5} {'met':>5} {'late':>5}"
+    for total in result.totals:
+        print(f"\n{total.group_label} {('(' + total.group + ')') if total.group else ''}".rstrip())
+        print(header)
+        for row in (*[r for r in result.rows if r.group == total.group], total):
+            rate = "—" if row.rate is None else f"{row.rate:.0%}"
+            print(f"  {row.task_label[:32]:<32} {row.period_label[:16]:<16} {row.people:>6} "
+                  f"{f'{row.done}/{row.required}':>11} {rate:>5} {row.people_met:>5} {row.people_late:>5}")
+
+
+def run_cp_reviews(args: argparse.Namespace) -> int:
+    from qa_tui.errors import NotFound
+    from qa_tui.services.people import team_by_code
+    from qa_tui.services.programme import cp_review_list
+
+    ctx = open_ctx(args)
+    try:
+        with ctx.db.reader() as session:
+            team_id = None
+            if args.team:
+                team = team_by_code(session, args.team)
+                if team is None:
+                    raise NotFound(f"--team: no team with code {args.team!r}")
+                team_id = team.id
+            rows = cp_review_list(session, ctx.today(), ctx.config, team_id=team_id)
+    finally:
+        ctx.db.dispose()
+    if not rows:
+        print("No children on CP plans ending within 3 months or running 18 months or more.")
+        return 0
+    print(f"CP plans due a review ({rows[0].period_label}): {sum(not r.reviewed_this_period for r in rows)} "
+          f"not yet reviewed of {len(rows)}")
+    for r in rows:
+        last = r.last_reviewed.isoformat() if r.last_reviewed else "never"
+        mark = "reviewed" if r.reviewed_this_period else "TO REVIEW"
+        print(f"  {r.case_reference:<14} {r.team_code:<8} {mark:<9} last audited {last:<10}  {r.reason}")
+    return 0
