@@ -47,6 +47,9 @@ class TriageScreen(QAScreen):
         self.selected: set[uuid.UUID] = set()
         self.loading_more = False
         self.team_names: dict[uuid.UUID, str] = {}
+        # The late supervisions, observations, audits and dip samples for the current team and
+        # owner: computed once, reused while only the kind, days, text or sort filters change.
+        self.others: tuple[tuple[Any, Any], list[TriageRow]] | None = None
         self.owner_name = ""
 
     def compose(self) -> ComposeResult:
@@ -64,10 +67,10 @@ class TriageScreen(QAScreen):
         if self.filters is None:
             from qa_tui.services.triage import load_triage_filter
 
-            login = self.ctx.login
-            self.call_service(lambda s: load_triage_filter(s, login), self._filters_loaded)
+            login, team_id = self.ctx.login, self.ctx.team_id
+            self.call_service(lambda s: load_triage_filter(s, login, team_id), self._filters_loaded)
         else:
-            self.reload()
+            self.reload(changed=True)  # work may have moved on while elsewhere
 
     def _filters_loaded(self, filters: TriageFilters) -> None:
         self.filters = filters
@@ -76,21 +79,29 @@ class TriageScreen(QAScreen):
 
     # --- loading ---------------------------------------------------------------------------
 
-    def reload(self, *, remember: bool = False) -> None:
-        from qa_tui.services.triage import save_triage_filter, triage_page
+    def reload(self, *, remember: bool = False, changed: bool = False) -> None:
+        """Show the first page again; `changed` after acting on rows (the late work itself moved)."""
+        from qa_tui.services.triage import other_rows, save_triage_filter, triage_page
 
         if self.filters is None:
             return
         ctx, filters = self.ctx, self.filters
+        scope = (filters.team_id, filters.owner_id)
+        cached = None if changed or self.others is None or self.others[0] != scope else self.others[1]
         self.rows, self.next_cursor, self.selected = [], None, set()
 
-        def first_page(s: Any) -> TriagePage:
+        def first_page(s: Any) -> tuple[list[TriageRow], TriagePage]:
             if remember:
                 save_triage_filter(s, ctx.login, filters)
-            return triage_page(s, ctx.today(), ctx.config, filters, limit=PAGE)
+            others = cached if cached is not None else other_rows(
+                s, ctx.today(), ctx.config, team_id=filters.team_id, owner_id=filters.owner_id, kinds=())
+            return others, triage_page(s, ctx.today(), ctx.config, filters, limit=PAGE, others=others)
 
-        self.call_service(first_page, lambda page: self._show(page, fresh=True), write=remember,
-                          group="triage", exclusive=True)
+        def show(result: tuple[list[TriageRow], TriagePage]) -> None:
+            self.others = (scope, result[0])
+            self._show(result[1], fresh=True)
+
+        self.call_service(first_page, show, write=remember, group="triage", exclusive=True)
         self._describe_filters()
 
     def _load_more(self) -> None:
@@ -100,7 +111,9 @@ class TriageScreen(QAScreen):
             return
         self.loading_more = True
         ctx, filters, after = self.ctx, self.filters, self.next_cursor
-        self.call_service(lambda s: triage_page(s, ctx.today(), ctx.config, filters, after=after, limit=PAGE),
+        others = self.others[1] if self.others else None
+        self.call_service(lambda s: triage_page(s, ctx.today(), ctx.config, filters, after=after, limit=PAGE,
+                                                others=others),
                           lambda page: self._show(page, fresh=False), group="triage-more")
 
     def _show(self, page: TriagePage, *, fresh: bool) -> None:
@@ -255,7 +268,7 @@ class TriageScreen(QAScreen):
         def with_evidence(evidence: str | None) -> None:
             if evidence:
                 self.call_service(lambda s: complete_actions(s, ids, evidence, ctx.person_id, ctx.today()),
-                                  lambda done: (self.notify(f"Marked {len(done)} done."), self.reload()), write=True)
+                                  lambda done: (self.notify(f"Marked {len(done)} done."), self.reload(changed=True)), write=True)
 
         self.app.push_screen(TextPrompt(f"Mark {len(ids)} action(s) done", "Evidence that it was done",
                                         placeholder="e.g. chronology updated 12/11, checked in supervision"),
@@ -282,7 +295,7 @@ class TriageScreen(QAScreen):
             self.app.push_screen(TextPrompt("Extend: why", "Reason (kept in the action's history)"),
                                  lambda reason: reason and self.call_service(
                                      lambda s: extend_actions(s, ids, new_due, reason, ctx.person_id, ctx.today()),
-                                     lambda done: (self.notify(f"Extended {len(done)}."), self.reload()), write=True))
+                                     lambda done: (self.notify(f"Extended {len(done)}."), self.reload(changed=True)), write=True))
 
         self.app.push_screen(TextPrompt(f"Extend {len(ids)} action(s)", "New due date (DD/MM/YYYY)"), with_date)
 
@@ -302,7 +315,7 @@ class TriageScreen(QAScreen):
                 self.app.push_screen(TextPrompt("Reassign: why", "Reason (kept in the action's history)"),
                                      lambda reason: reason and self.call_service(
                                          lambda s: reassign_actions(s, ids, owner_id, reason, ctx.person_id, ctx.today()),
-                                         lambda done: (self.notify(f"Reassigned {len(done)}."), self.reload()),
+                                         lambda done: (self.notify(f"Reassigned {len(done)}."), self.reload(changed=True)),
                                          write=True))
 
             self.app.push_screen(ChoiceDialog("New owner", [(p.id, f"{p.name} ({p.role})") for p in people]), chosen)

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -190,20 +190,21 @@ def dip_samples_due(session: Session, today: date, *, team_id: uuid.UUID | None 
     managers = [p for p in session.scalars(stmt) if is_active(p, today)]
     if not managers:
         return []
-    audits = session.execute(select(Audit.auditor_id, Audit.audit_date, Audit.status).where(
-        Audit.kind == DIP_KIND, Audit.auditor_id.in_([m.id for m in managers]),
-        Audit.audit_date <= month.last)).all()
+    finalised = Audit.status == "finalised"
+    per_manager = {auditor: (done, drafts, last) for auditor, done, drafts, last in session.execute(
+        select(Audit.auditor_id,
+               func.count().filter(finalised, Audit.audit_date >= month.first),
+               func.count().filter(Audit.status == "draft"),
+               func.max(Audit.audit_date).filter(finalised))
+        .where(Audit.kind == DIP_KIND, Audit.auditor_id.in_([m.id for m in managers]), Audit.audit_date <= month.last)
+        .group_by(Audit.auditor_id))}
     team_codes = dict(session.execute(select(Team.id, Team.code)).all())
     rows = []
     for m in managers:
-        mine = [(day, status) for auditor, day, status in audits if auditor == m.id]
-        finalised = [day for day, status in mine if status == "finalised"]
-        this_month = [day for day in finalised if month.first <= day]
+        done, drafts, last = per_manager.get(m.id, (0, 0, None))
         rows.append(DipSampleDueRow(
             manager_id=m.id, staff_id=m.staff_id, manager_name=m.name, team_code=team_codes.get(m.team_id), month=str(month),
-            finalised_this_month=len(this_month),
-            in_progress=sum(status == "draft" for _, status in mine),
-            done=bool(this_month), last_finalised_on=max(finalised, default=None),
+            finalised_this_month=done, in_progress=drafts, done=done > 0, last_finalised_on=last,
         ))
     rows.sort(key=lambda r: (r.done, r.team_code or "", r.manager_name, r.staff_id))
     return rows

@@ -117,12 +117,12 @@ def save_triage_filter(session: Session, login: str, filters: TriageFilters) -> 
     save_draft(session, FILTER_KEY_PREFIX + login, payload, owner=login)
 
 
-def load_triage_filter(session: Session, login: str) -> TriageFilters:
-    """The user's last filter; the default filter when none was saved or it no longer fits
-    (a changed build may have renamed a sort or kind)."""
+def load_triage_filter(session: Session, login: str, default_team_id: uuid.UUID | None = None) -> TriageFilters:
+    """The user's last filter; when none was saved (or it no longer fits: a changed build may
+    have renamed a sort or kind), everything late in `default_team_id` (the user's own team)."""
     draft = load_draft(session, FILTER_KEY_PREFIX + login)
     if draft is None:
-        return TriageFilters()
+        return TriageFilters(team_id=default_team_id)
     p = draft.payload
     try:
         return check_filters(TriageFilters(
@@ -131,7 +131,7 @@ def load_triage_filter(session: Session, login: str) -> TriageFilters:
             kinds=tuple(p.get("kinds") or ()), min_days_overdue=p.get("min_days_overdue", 0),
             text=str(p.get("text", "")), sort=p.get("sort", "overdue")))
     except (ValidationError, ValueError, TypeError, AttributeError):
-        return TriageFilters()
+        return TriageFilters(team_id=default_team_id)
 
 
 # --- paging ---------------------------------------------------------------------------------

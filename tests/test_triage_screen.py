@@ -1,0 +1,79 @@
+"""Triage by keys: the user's team's late work, filtered by kind with one key, several actions
+marked done with evidence at once, one extended with a reason; the filter is remembered."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from qa_tui.db.engine import Database
+from qa_tui.db.models import Action, ActionChange
+from qa_tui.demo import DEMO_USER_STAFF_ID, build_demo
+from tests.pilot import SIZE, make_app, make_context, screen_text, settle
+
+TODAY = date(2026, 11, 24)
+
+
+@pytest.fixture
+def demo_db(db: Database) -> Database:
+    build_demo(db, today=TODAY, cases=400)
+    return db
+
+
+def url_of(db: Database) -> str:
+    return db.engine.url.render_as_string(hide_password=False)
+
+
+async def test_triage_by_keys_completes_and_extends_actions_and_remembers_the_filter(demo_db: Database) -> None:
+    ctx = make_context(url_of(demo_db), today=TODAY, staff_id=DEMO_USER_STAFF_ID)
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        assert "Assessment Team 1" in screen_text(app) or app.screen.filters.team_id == ctx.team_id
+        await pilot.press("k")  # kinds: all → overdue actions only
+        await settle(pilot)
+        screen = app.screen
+        assert screen.filters.kinds == ("action",)
+        rows = list(screen.rows)
+        assert len(rows) >= 3 and all(r.kind == "action" and r.team_id == ctx.team_id for r in rows)
+        assert [r.days_overdue for r in rows] == sorted((r.days_overdue for r in rows), reverse=True)
+        done_ids = [rows[0].record_id, rows[1].record_id]
+        await pilot.press("space", "space")  # select the two most overdue
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press(*"Checked in supervision", "enter")
+        await settle(pilot)
+        assert "Marked 2 done" in " ".join(str(n.message) for n in app._notifications)
+
+        extend_id = screen.rows[0].record_id
+        assert extend_id not in done_ids
+        await pilot.press("e")
+        await settle(pilot)
+        await pilot.press(*"31/12/2026", "enter")
+        await settle(pilot)
+        await pilot.press(*"Waiting for the court report", "enter")
+        await settle(pilot)
+
+    with demo_db.reader() as s:
+        for action_id in done_ids:
+            action = s.get(Action, action_id)
+            assert action.status == "done" and action.evidence == "Checked in supervision"
+            assert action.completed_on == TODAY
+        extended = s.get(Action, extend_id)
+        assert extended.due_on == date(2026, 12, 31) and extended.status == "open"
+        history = s.scalars(select(ActionChange).where(ActionChange.action_id == extend_id)).all()
+        assert any(h.change == "extended" and h.reason == "Waiting for the court report" for h in history)
+
+    again = make_app(ctx)  # the filter is remembered across sessions
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        assert again.screen.filters.kinds == ("action",)
+        assert extend_id not in {r.record_id for r in again.screen.rows}  # no longer late
+    ctx.db.dispose()
