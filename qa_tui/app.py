@@ -56,6 +56,12 @@ AREAS: tuple[Area, ...] = (
          "screens.moderation", "ModerationScreen"),
     Area("triage", "t", "Triage", "Everything late: actions, audits, supervisions, observations, dip samples",
          "screens.triage", "TriageScreen"),
+    Area("audits_other", "u", "Other audits", "Themed, multi-agency, closure, supervision-file and cross-service "
+         "audits; good practice; support plans", "screens.audits_other", "AuditsOtherScreen"),
+    Area("sync", "y", "Sync", "Offline laptops: export, import, acknowledge, pull; decide sync conflicts",
+         "screens.sync", "SyncScreen"),
+    Area("admin", "a", "People & cases", "Add, edit and deactivate teams, people and cases; import a file; settings",
+         "screens.admin", "AdminScreen"),
 )
 
 
@@ -94,6 +100,9 @@ class QAApp(App[int]):
         return StartupScreen()
 
     def on_mount(self) -> None:
+        from screens.settings import apply_saved_appearance
+
+        apply_saved_appearance(self, self.config)
         if self._ctx is None:
             self.open_database()
         else:
@@ -141,7 +150,9 @@ class QAApp(App[int]):
         if is_connection:
             self.push_screen(DatabaseErrorScreen(message, retry=retry))
         else:
-            self.notify(message, title="Not saved" if retry is None else "Error", severity="error", timeout=8)
+            # markup=False: messages quote what people typed, which may contain [brackets].
+            self.notify(message, title="Not saved" if retry is None else "Error", severity="error", timeout=8,
+                        markup=False)
 
     # --- navigation ------------------------------------------------------------------------
 
@@ -154,6 +165,11 @@ class QAApp(App[int]):
 
         self.push_screen(HelpScreen(AREAS))
 
+    def action_settings(self) -> None:
+        from screens.settings import SettingsScreen
+
+        self.push_screen(SettingsScreen())
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "area" and not self.ready:
             return None
@@ -165,5 +181,7 @@ class QAApp(App[int]):
                 yield SystemCommand(f"Go to {area.title}", area.help,
                                     lambda mode=area.mode: self.switch_mode(mode))
         yield SystemCommand("Help", "Keys and areas", self.action_help)
+        if self.ready:
+            yield SystemCommand("Settings", "Your identity, default team and theme", self.action_settings)
         yield from getattr(screen, "palette_commands", lambda: ())()
         yield SystemCommand("Quit", "Leave qa-tui", self.exit)

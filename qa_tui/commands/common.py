@@ -54,7 +54,15 @@ def user_errors() -> Iterator[Outcome]:
 
 
 def load(args: argparse.Namespace) -> Config:
-    return load_config(Path(args.config) if args.config else None, db_override=args.db)
+    """The config file with the user's saved preferences applied; a bad preferences file is
+    reported and ignored, so every command (and the app) still runs."""
+    from qa_tui.preferences import apply_preferences, saved_preferences
+
+    config = load_config(Path(args.config) if args.config else None, db_override=args.db)
+    saved = saved_preferences(config)
+    if saved.problem:
+        print(f"qa-tui: warning: {saved.problem}", file=sys.stderr)
+    return apply_preferences(config, saved.preferences)
 
 
 def today_of(args: argparse.Namespace) -> date | None:

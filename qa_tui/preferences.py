@@ -1,0 +1,88 @@
+"""What a user changes often (staff ID, default team, theme), kept in an app-managed
+`preferences.toml` beside their config file; the commented config.toml is never rewritten."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from qa_tui.config import Config, ConfigError, _Reader, config_path
+from qa_tui.files import write_private
+
+PREFERENCES_FILE = "preferences.toml"
+HEADER = ("# Written by qa-tui from its Settings screen; change these there.\n"
+          "# Your own settings belong in config.toml beside this file, which qa-tui never rewrites.\n\n")
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """Blank values leave the config file's [user] defaults (and Textual's theme) in force."""
+
+    staff_id: str = ""
+    team: str = ""
+    theme: str = ""
+
+
+@dataclass(frozen=True)
+class SavedPreferences:
+    preferences: Preferences
+    problem: str = ""  # why the file was ignored, naming file and key; "" when it was fine or absent
+
+
+def preferences_path(config: Config | None = None) -> Path:
+    """The preferences file beside the user's config file."""
+    config_file = config.path if config is not None and config.path is not None else config_path()
+    return config_file.parent / PREFERENCES_FILE
+
+
+def read_preferences(path: Path) -> Preferences:
+    """The saved preferences (defaults when the file is missing); raises ConfigError naming the
+    file and key when it cannot be used."""
+    if not path.exists():
+        return Preferences()
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, None, f"not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(path, None, f"cannot be read ({exc.strerror})") from None
+    top = _Reader(raw, path, "")
+    user = top.table("user")
+    staff_id = user.get("staff_id", str, "", "a staff ID string").strip()
+    team = user.get("team", str, "", "a team code string").strip()
+    user.check_unknown()
+    appearance = top.table("appearance")
+    theme = appearance.get("theme", str, "", "a Textual theme name such as \"textual-dark\"").strip()
+    appearance.check_unknown()
+    top.check_unknown()
+    return Preferences(staff_id=staff_id, team=team, theme=theme)
+
+
+def write_preferences(preferences: Preferences, path: Path) -> Path:
+    """Write the preferences file (0600, atomically), replacing what was there."""
+    import tomli_w
+
+    document: dict[str, Any] = {
+        "user": {"staff_id": preferences.staff_id, "team": preferences.team},
+        "appearance": {"theme": preferences.theme},
+    }
+    return write_private(path, HEADER + tomli_w.dumps(document))
+
+
+def saved_preferences(config: Config) -> SavedPreferences:
+    """The preferences beside this config; a bad file is ignored with the reason, never raised,
+    so the app still starts."""
+    try:
+        return SavedPreferences(read_preferences(preferences_path(config)))
+    except ConfigError as exc:
+        return SavedPreferences(Preferences(), f"{exc} (preferences ignored; fix them in Settings)")
+
+
+def apply_preferences(config: Config, preferences: Preferences) -> Config:
+    """The config with the user's preferences over its [user] defaults."""
+    return replace(config,
+                   user_staff_id=preferences.staff_id or config.user_staff_id,
+                   user_team=preferences.team or config.user_team)
