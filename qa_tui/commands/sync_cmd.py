@@ -242,27 +242,9 @@ def run_resolve(args: argparse.Namespace) -> int:
 
 def open_shared(url: str) -> Database:
     """The shared database named on the command line, acting as this database login."""
-    from sqlalchemy.exc import SQLAlchemyError
+    from qa_tui.services.sync_views import open_shared_database
 
-    from qa_tui.db.engine import Database
-    from qa_tui.db.migrate import needs_upgrade
-    from qa_tui.errors import DatabaseUnavailable
-    from qa_tui.identity import login_name
-
-    db = Database.open(url, actor="unknown")
-    try:
-        db.actor = login_name(db.engine)
-        if needs_upgrade(db.engine):
-            raise DatabaseUnavailable(f"{_describe(url)} is not at this qa-tui's schema; "
-                                      f"run `qa-tui --db URL db upgrade` for it first.")
-    except SQLAlchemyError as exc:
-        db.dispose()
-        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        raise DatabaseUnavailable(f"Cannot reach {_describe(url)}: {first[0] if first else exc.__class__.__name__}") from None
-    except DatabaseUnavailable:
-        db.dispose()
-        raise
-    return db
+    return open_shared_database(url)
 
 
 def _describe(url: str) -> str:
