@@ -18,7 +18,7 @@ MEETING_DAY = "2026-12-03"
 
 
 def test_killed_mid_audit_resumes_with_nothing_lost(db: Database, tmp_path: Path) -> None:
-    build_demo(db, today=date(2026, 11, 24), cases=300)
+    build_demo(db, today=date(2026, 11, 24), cases=800)
     url = db.engine.url.render_as_string(hide_password=False)
     config = tmp_path / "config.toml"
     config.write_text(f'[user]\nstaff_id = "{DEMO_USER_STAFF_ID}"\n')
