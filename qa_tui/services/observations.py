@@ -19,7 +19,7 @@ from qa_tui.dates import add_months, financial_year_end, financial_year_label, f
 from qa_tui.db.models import OBSERVATION_KINDS, FollowUp, Observation, Person, Team
 from qa_tui.errors import ChangedElsewhere, NotFound, ValidationError
 from qa_tui.services.followups import raise_follow_up
-from qa_tui.services.people import is_active
+from qa_tui.services.people import PERSON_FIELDS, active_on
 
 PRACTITIONER_ROLES = (*CASE_HOLDING_ROLES, "IRO")
 KIND_LABELS = {
@@ -346,10 +346,10 @@ def observation_coverage(session: Session, today: date, cfg: Config, team_id: uu
 
     Newly qualified workers follow their ASYE windows from `asye_start` (or `active_from` when
     no ASYE start is recorded); everyone else the yearly rule (see practitioner_verdict)."""
-    stmt = select(Person).where(Person.role.in_(roles)).order_by(Person.name, Person.staff_id)
+    stmt = select(*PERSON_FIELDS).where(Person.role.in_(roles), active_on(today)).order_by(Person.name, Person.staff_id)
     if team_id is not None:
         stmt = stmt.where(Person.team_id == team_id)
-    people = [p for p in session.scalars(stmt) if is_active(p, today)]
+    people = session.execute(stmt).all()
     if not people:
         return []
     observed: dict[uuid.UUID, list[tuple[date, str]]] = {p.id: [] for p in people}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from collections.abc import Collection
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from qa_tui.db.models import Person, Team
@@ -58,6 +58,18 @@ def team_by_code(session: Session, code: str) -> TeamRef | None:
     return TeamRef(team.id, team.code, team.name) if team else None
 
 
+
+
+# The columns a status list needs: light rows instead of whole ORM objects, for council-wide
+# lists of thousands of staff.
+PERSON_FIELDS = (Person.id, Person.staff_id, Person.name, Person.role, Person.team_id, Person.manager_id,
+                 Person.asye_start, Person.active_from, Person.active_to)
+
+
+def active_on(today: date) -> ColumnElement[bool]:
+    """In SQL, the same rule as `is_active`."""
+    return and_(or_(Person.active_from.is_(None), Person.active_from <= today),
+                or_(Person.active_to.is_(None), Person.active_to >= today))
 
 
 def is_active(person: Person, today: date) -> bool:

@@ -15,7 +15,7 @@ from qa_tui.dates import add_months
 from qa_tui.db.models import SUPERVISION_KINDS, Action, Case, Person, Supervision, Team
 from qa_tui.errors import NotFound, ValidationError
 from qa_tui.services.followups import FollowUpView, discussed_at, undiscussed_follow_ups
-from qa_tui.services.people import PersonRef, is_active
+from qa_tui.services.people import PERSON_FIELDS, PersonRef, active_on
 
 KIND_LABELS = {"casework": "Casework supervision", "reflective": "Reflective supervision"}
 
@@ -118,12 +118,12 @@ def supervision_status(session: Session, today: date, cfg: Config, team_id: uuid
     their start date (`active_from`): the first supervision is due one cadence period after it;
     with no start date they are flagged overdue with "no supervision recorded". Due on the day
     itself is not yet overdue. `supervisor_id` limits the list to that person's line reports."""
-    stmt = select(Person).where(Person.role.in_(roles))
+    stmt = select(*PERSON_FIELDS).where(Person.role.in_(roles), active_on(today))
     if team_id is not None:
         stmt = stmt.where(Person.team_id == team_id)
     if supervisor_id is not None:
         stmt = stmt.where(Person.manager_id == supervisor_id)
-    people = [p for p in session.scalars(stmt) if is_active(p, today)]
+    people = session.execute(stmt).all()
     if not people:
         return []
     last_held = dict(session.execute(
