@@ -387,7 +387,6 @@ Index("uq_audit_draw_pick_id", Audit.draw_pick_id, unique=True)
 
 # --- offline sync (issue 6) ---------------------------------------------------------------
 
-SYNC_CONFLICT_REASONS = ("edited-elsewhere", "no-base", "open-conflict", "missing-parent", "duplicate-key")
 SYNC_RESOLUTIONS = ("shared", "incoming", "merged")
 
 
@@ -412,7 +411,7 @@ class SyncConflict(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     table_name: Mapped[str] = mapped_column(String(60))
     record_id: Mapped[uuid.UUID]
-    reason: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(20))  # qa_tui.services.sync.REASONS
     incoming: Mapped[dict[str, Any]] = mapped_column(JSON)  # the laptop's fields, as in the bundle
     incoming_hash: Mapped[str] = mapped_column(String(64))
     base_version: Mapped[int | None]
@@ -447,3 +446,110 @@ class SyncState(Base):
 Index("ix_draw_pick_case_id", DrawPick.case_id)
 # Two people re-drawing the same worker at once: the second insert of that round fails.
 Index("uq_draw_pick_round", DrawPick.draw_id, DrawPick.worker_id, DrawPick.round, unique=True)
+
+
+# --- other kinds of audit, learning and celebration (issue 10) ------------------------------
+
+THEME_KINDS = ("themed", "multi_agency")
+THEME_STATUSES = ("open", "closed")
+GOOD_PRACTICE_SOURCES = ("audit", "observation", "feedback")
+SUPPORT_PLAN_STATUSES = ("open", "closed")
+
+
+class Theme(Record, Base):
+    """A themed or multi-agency audit: what it looks at, who asked, the template its audits use,
+    and (multi-agency) the agencies taking part and the learning fed back."""
+
+    __tablename__ = "theme"
+
+    kind: Mapped[str] = mapped_column(String(20), default="themed")
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    template_key: Mapped[str] = mapped_column(String(40))
+    requested_by: Mapped[str] = mapped_column(String(200), default="")
+    created_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    rules: Mapped[list[Any]] = mapped_column(JSON, default=list)  # the rules cases were chosen by
+    agencies: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    learning: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('themed','multi_agency')", name="kind"),
+        CheckConstraint("status IN ('open','closed')", name="status"),
+    )
+
+
+class ThemeCase(Record, Base):
+    """A case in a theme's list, the auditor it is given to, and its audit once started."""
+
+    __tablename__ = "theme_case"
+
+    theme_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("theme.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"))
+    auditor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("person.id"))
+    audit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("audit.id"))
+    added_by_rule: Mapped[bool] = mapped_column(default=False)
+
+    __table_args__ = (UniqueConstraint("theme_id", "case_id"),)
+
+
+class AgencyFinding(Record, Base):
+    """What a multi-agency audit found about one agency's part, and the learning fed back to it."""
+
+    __tablename__ = "agency_finding"
+
+    audit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("audit.id", ondelete="CASCADE"), index=True)
+    agency: Mapped[str] = mapped_column(String(120))
+    finding: Mapped[str] = mapped_column(Text, default="")
+    learning: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (UniqueConstraint("audit_id", "agency"),)
+
+
+class GoodPractice(Record, Base):
+    """An audit, observation or piece of feedback marked as good practice to celebrate."""
+
+    __tablename__ = "good_practice"
+
+    source_kind: Mapped[str] = mapped_column(String(20))
+    source_id: Mapped[uuid.UUID]
+    worker_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("person.id"))
+    why: Mapped[str] = mapped_column(Text)
+    marked_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("person.id"))
+    marked_on: Mapped[date] = mapped_column(index=True)
+
+    __table_args__ = (
+        CheckConstraint("source_kind IN ('audit','observation','feedback')", name="source_kind"),
+        UniqueConstraint("source_kind", "source_id"),
+    )
+
+
+class SupportPlan(Record, Base):
+    """A worker's individual support plan for improving performance, kept by their manager."""
+
+    __tablename__ = "support_plan"
+
+    worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"), index=True)
+    manager_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"))
+    aim: Mapped[str] = mapped_column(Text)
+    started_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    closed_on: Mapped[date | None]
+    outcome: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (CheckConstraint("status IN ('open','closed')", name="status"),)
+
+
+class SupportStep(Record, Base):
+    """One dated step of a support plan; its follow-up puts it on the worker's supervision agenda."""
+
+    __tablename__ = "support_step"
+
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("support_plan.id", ondelete="CASCADE"), index=True)
+    step: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[date]
+    done_on: Mapped[date | None]
+    follow_up_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("follow_up.id"))
+
+
+EDITABLE_MODELS = (*EDITABLE_MODELS, Theme, ThemeCase, AgencyFinding, GoodPractice, SupportPlan, SupportStep)

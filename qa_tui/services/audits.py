@@ -49,6 +49,7 @@ STATUS_LABELS = {
     "finalised": "Finalised",
 }
 NO_GRADE = "—"
+SUPERVISION_FILE_KIND = "supervision_file"
 
 
 @dataclass(frozen=True)
@@ -181,14 +182,20 @@ class AuditDates(Protocol):
 # --- starting and saving --------------------------------------------------------------------
 
 
-def start_audit(session: Session, *, kind: str, template: Template, case_id: uuid.UUID,
-                worker_id: uuid.UUID, auditor_id: uuid.UUID, team_id: uuid.UUID | None, audit_date: date,
+def start_audit(session: Session, *, kind: str, template: Template, case_id: uuid.UUID | None,
+                worker_id: uuid.UUID | None, auditor_id: uuid.UUID, team_id: uuid.UUID | None, audit_date: date,
                 draw_pick_id: uuid.UUID | None = None, participants: Sequence[uuid.UUID] = (),
                 today: date, cfg: Config) -> AuditDTO:
     """A new draft audit with the auditor and `participants` taking part. For a drawn pick that
-    already has an audit, that audit is returned to be resumed instead."""
+    already has an audit, that audit is returned to be resumed instead. A supervision-file audit
+    is of a worker and has no case; every other kind is of a case (whose worker may be None)."""
     if kind not in AUDIT_KINDS:
         raise ValidationError("kind", f"expected one of {', '.join(AUDIT_KINDS)}, got {kind!r}")
+    if kind == SUPERVISION_FILE_KIND:
+        if case_id is not None or worker_id is None:
+            raise ValidationError("worker", "a supervision-file audit is of one worker's file, not of a case")
+    elif case_id is None:
+        raise ValidationError("case", f"a {kind} audit needs a case")
     if draw_pick_id is not None:
         existing = _audit_for_pick(session, draw_pick_id)
         if existing is not None:
@@ -200,11 +207,11 @@ def start_audit(session: Session, *, kind: str, template: Template, case_id: uui
             raise ValidationError("case", f"the drawn case is {pick.case_reference}, not the case given")
         if pick.worker_id != worker_id:
             raise ValidationError("worker", "the drawn pick belongs to another worker")
-    if session.get(Case, case_id) is None:
+    if case_id is not None and session.get(Case, case_id) is None:
         raise NotFound(f"Case {case_id} does not exist.")
     for person_id, field in ((worker_id, "worker"), (auditor_id, "auditor"),
                              *((p, "participant") for p in participants)):
-        if session.get(Person, person_id) is None:
+        if person_id is not None and session.get(Person, person_id) is None:
             raise ValidationError(field, f"no person with id {person_id}")
     stored = ensure_template(session, template)
     try:
@@ -366,7 +373,7 @@ def audit_record_markdown(session: Session, audit_id: uuid.UUID, *, today: date,
     moderated = any(m.outcome != "returned" for m in a.moderations)
     category = CASE_CATEGORY_NAMES.get(a.case_category, a.case_category)
     lines = [
-        f"# {t.name}: case {a.case_reference}",
+        f"# {t.name}: {f'case {a.case_reference}' if a.case_reference else _person_label(a.worker)}",
         "",
         "| | |",
         "|---|---|",
@@ -469,7 +476,9 @@ def load_audit(session: Session, audit_id: uuid.UUID) -> Audit:
 
 
 def case_label(audit: Audit) -> str:
-    return f"case {audit.case.reference}" if audit.case else "this case"
+    if audit.case:
+        return f"case {audit.case.reference}"
+    return f"the supervision file of {audit.worker.name}" if audit.worker else "this case"
 
 
 def domain_label(template: AuditTemplate, domain: str) -> str:

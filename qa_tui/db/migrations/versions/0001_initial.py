@@ -81,6 +81,27 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_sync_state'))
     )
+    op.create_table('theme',
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('template_key', sa.String(length=40), nullable=False),
+    sa.Column('requested_by', sa.String(length=200), nullable=False),
+    sa.Column('created_on', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('rules', sa.JSON(), nullable=False),
+    sa.Column('agencies', sa.JSON(), nullable=False),
+    sa.Column('learning', sa.Text(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_by', sa.String(length=120), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('synced_version', sa.Integer(), nullable=True),
+    sa.CheckConstraint("kind IN ('themed','multi_agency')", name=op.f('ck_theme_kind')),
+    sa.CheckConstraint("status IN ('open','closed')", name=op.f('ck_theme_status')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_theme'))
+    )
     op.create_table('sync_conflict',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('table_name', sa.String(length=60), nullable=False),
@@ -206,6 +227,28 @@ def upgrade() -> None:
     with op.batch_alter_table('draw_pool', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_draw_pool_draw_id'), ['draw_id'], unique=False)
 
+    op.create_table('good_practice',
+    sa.Column('source_kind', sa.String(length=20), nullable=False),
+    sa.Column('source_id', sa.Uuid(), nullable=False),
+    sa.Column('worker_id', sa.Uuid(), nullable=True),
+    sa.Column('why', sa.Text(), nullable=False),
+    sa.Column('marked_by_id', sa.Uuid(), nullable=True),
+    sa.Column('marked_on', sa.Date(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_by', sa.String(length=120), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('synced_version', sa.Integer(), nullable=True),
+    sa.CheckConstraint("source_kind IN ('audit','observation','feedback')", name=op.f('ck_good_practice_source_kind')),
+    sa.ForeignKeyConstraint(['marked_by_id'], ['person.id'], name=op.f('fk_good_practice_marked_by_id_person')),
+    sa.ForeignKeyConstraint(['worker_id'], ['person.id'], name=op.f('fk_good_practice_worker_id_person')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_good_practice')),
+    sa.UniqueConstraint('source_kind', 'source_id', name=op.f('uq_good_practice_source_kind_source_id'))
+    )
+    with op.batch_alter_table('good_practice', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_good_practice_marked_on'), ['marked_on'], unique=False)
+
     op.create_table('observation',
     sa.Column('observer_id', sa.Uuid(), nullable=True),
     sa.Column('worker_id', sa.Uuid(), nullable=False),
@@ -249,6 +292,28 @@ def upgrade() -> None:
     with op.batch_alter_table('supervision', schema=None) as batch_op:
         batch_op.create_index('ix_supervision_worker_held', ['worker_id', 'held_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_supervision_worker_id'), ['worker_id'], unique=False)
+
+    op.create_table('support_plan',
+    sa.Column('worker_id', sa.Uuid(), nullable=False),
+    sa.Column('manager_id', sa.Uuid(), nullable=False),
+    sa.Column('aim', sa.Text(), nullable=False),
+    sa.Column('started_on', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('closed_on', sa.Date(), nullable=True),
+    sa.Column('outcome', sa.Text(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_by', sa.String(length=120), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('synced_version', sa.Integer(), nullable=True),
+    sa.CheckConstraint("status IN ('open','closed')", name=op.f('ck_support_plan_status')),
+    sa.ForeignKeyConstraint(['manager_id'], ['person.id'], name=op.f('fk_support_plan_manager_id_person')),
+    sa.ForeignKeyConstraint(['worker_id'], ['person.id'], name=op.f('fk_support_plan_worker_id_person')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_support_plan'))
+    )
+    with op.batch_alter_table('support_plan', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_support_plan_worker_id'), ['worker_id'], unique=False)
 
     op.create_table('draw_pick',
     sa.Column('draw_id', sa.Uuid(), nullable=False),
@@ -358,6 +423,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_worker_id'), ['worker_id'], unique=False)
         batch_op.create_index('uq_audit_draw_pick_id', ['draw_pick_id'], unique=True)
 
+    op.create_table('support_step',
+    sa.Column('plan_id', sa.Uuid(), nullable=False),
+    sa.Column('step', sa.Text(), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=False),
+    sa.Column('done_on', sa.Date(), nullable=True),
+    sa.Column('follow_up_id', sa.Uuid(), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_by', sa.String(length=120), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('synced_version', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['follow_up_id'], ['follow_up.id'], name=op.f('fk_support_step_follow_up_id_follow_up')),
+    sa.ForeignKeyConstraint(['plan_id'], ['support_plan.id'], name=op.f('fk_support_step_plan_id_support_plan'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_support_step'))
+    )
+    with op.batch_alter_table('support_step', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_support_step_plan_id'), ['plan_id'], unique=False)
+
     op.create_table('action',
     sa.Column('title', sa.Text(), nullable=False),
     sa.Column('owner_id', sa.Uuid(), nullable=True),
@@ -391,6 +475,24 @@ def upgrade() -> None:
         batch_op.create_index('ix_action_open_due', ['status', 'due_on', 'id'], unique=False)
         batch_op.create_index('ix_action_owner_due', ['owner_id', 'status', 'due_on'], unique=False)
         batch_op.create_index('ix_action_team_due', ['team_id', 'status', 'due_on'], unique=False)
+
+    op.create_table('agency_finding',
+    sa.Column('audit_id', sa.Uuid(), nullable=False),
+    sa.Column('agency', sa.String(length=120), nullable=False),
+    sa.Column('finding', sa.Text(), nullable=False),
+    sa.Column('learning', sa.Text(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_by', sa.String(length=120), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('synced_version', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['audit_id'], ['audit.id'], name=op.f('fk_agency_finding_audit_id_audit'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agency_finding')),
+    sa.UniqueConstraint('audit_id', 'agency', name=op.f('uq_agency_finding_audit_id_agency'))
+    )
+    with op.batch_alter_table('agency_finding', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agency_finding_audit_id'), ['audit_id'], unique=False)
 
     op.create_table('audit_grade',
     sa.Column('audit_id', sa.Uuid(), nullable=False),
@@ -447,6 +549,28 @@ def upgrade() -> None:
     with op.batch_alter_table('moderation', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_moderation_audit_id'), ['audit_id'], unique=False)
 
+    op.create_table('theme_case',
+    sa.Column('theme_id', sa.Uuid(), nullable=False),
+    sa.Column('case_id', sa.Uuid(), nullable=False),
+    sa.Column('auditor_id', sa.Uuid(), nullable=True),
+    sa.Column('audit_id', sa.Uuid(), nullable=True),
+    sa.Column('added_by_rule', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_by', sa.String(length=120), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('synced_version', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['audit_id'], ['audit.id'], name=op.f('fk_theme_case_audit_id_audit')),
+    sa.ForeignKeyConstraint(['auditor_id'], ['person.id'], name=op.f('fk_theme_case_auditor_id_person')),
+    sa.ForeignKeyConstraint(['case_id'], ['case_file.id'], name=op.f('fk_theme_case_case_id_case_file')),
+    sa.ForeignKeyConstraint(['theme_id'], ['theme.id'], name=op.f('fk_theme_case_theme_id_theme'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_theme_case')),
+    sa.UniqueConstraint('theme_id', 'case_id', name=op.f('uq_theme_case_theme_id_case_id'))
+    )
+    with op.batch_alter_table('theme_case', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_theme_case_theme_id'), ['theme_id'], unique=False)
+
     op.create_table('action_change',
     sa.Column('action_id', sa.Uuid(), nullable=False),
     sa.Column('change', sa.String(length=20), nullable=False),
@@ -474,6 +598,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_action_change_action_id'))
 
     op.drop_table('action_change')
+    with op.batch_alter_table('theme_case', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_theme_case_theme_id'))
+
+    op.drop_table('theme_case')
     with op.batch_alter_table('moderation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_moderation_audit_id'))
 
@@ -483,6 +611,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_audit_grade_audit_id'))
 
     op.drop_table('audit_grade')
+    with op.batch_alter_table('agency_finding', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agency_finding_audit_id'))
+
+    op.drop_table('agency_finding')
     with op.batch_alter_table('action', schema=None) as batch_op:
         batch_op.drop_index('ix_action_team_due')
         batch_op.drop_index('ix_action_owner_due')
@@ -490,6 +622,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_action_audit_id'))
 
     op.drop_table('action')
+    with op.batch_alter_table('support_step', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_support_step_plan_id'))
+
+    op.drop_table('support_step')
     with op.batch_alter_table('audit', schema=None) as batch_op:
         batch_op.drop_index('uq_audit_draw_pick_id')
         batch_op.drop_index(batch_op.f('ix_audit_worker_id'))
@@ -512,6 +648,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_draw_pick_case_id')
 
     op.drop_table('draw_pick')
+    with op.batch_alter_table('support_plan', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_support_plan_worker_id'))
+
+    op.drop_table('support_plan')
     with op.batch_alter_table('supervision', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_supervision_worker_id'))
         batch_op.drop_index('ix_supervision_worker_held')
@@ -521,6 +661,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_observation_worker_id'))
 
     op.drop_table('observation')
+    with op.batch_alter_table('good_practice', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_good_practice_marked_on'))
+
+    op.drop_table('good_practice')
     with op.batch_alter_table('draw_pool', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_draw_pool_draw_id'))
 
@@ -543,6 +687,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_sync_conflict_status_record')
 
     op.drop_table('sync_conflict')
+    op.drop_table('theme')
     op.drop_table('sync_state')
     op.drop_table('sync_import')
     op.drop_table('service')
