@@ -272,6 +272,8 @@ def load_config(path: Path | None = None, *, db_override: str | None = None) -> 
                 raw = tomllib.load(fh)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(path, None, f"not valid TOML ({exc})") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(path, None, f"not valid TOML (not UTF-8 text at byte {exc.start})") from None
         except OSError as exc:
             raise ConfigError(path, None, f"cannot be read ({exc.strerror})") from None
     config = parse_config(raw, path if path.exists() else None)
@@ -339,6 +341,10 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
     url = database.get("url", str, "", "a database URL string")
     if url and not url.startswith(("sqlite", "postgresql")):
         raise ConfigError(path, "database.url", "expected a sqlite:/// or postgresql+psycopg:// URL")
+    if url and _has_password(url):
+        raise ConfigError(path, "database.url", "holds a password; never put one in this file: use PGPASSWORD, "
+                                                "~/.pgpass or a pg_service.conf service (and QA_TUI_DB_KEY for an "
+                                                "encrypted SQLite file)")
     database.check_unknown()
 
     user = top.table("user")
@@ -409,6 +415,15 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
         feedback_form_url=form_url, retention_years_after_closure=retention_years,
         programme=programme,
     )
+
+
+def _has_password(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).password is not None
+    except ValueError:
+        return False
 
 
 def _parse_templates(top: _Reader, path: Path | None, scale: tuple[str, ...]) -> tuple[Template, ...]:

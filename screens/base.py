@@ -21,7 +21,8 @@ T = TypeVar("T")
 class ServiceCalls:
     """Mixin for screens: `call_service(fn, then)` runs `fn(session)` off the UI thread."""
 
-    _pending: dict[Worker[Any], tuple[Callable[[Any], None] | None, Callable[[BaseException], bool] | None]]
+    _pending: dict[Worker[Any], tuple[Callable[[Any], None] | None, Callable[[BaseException], bool] | None,
+                                      Callable[[], object]]]
 
     @property
     def qa_app(self) -> QAApp:
@@ -47,7 +48,9 @@ class ServiceCalls:
         worker: Worker[T] = self.run_worker(  # type: ignore[attr-defined]
             job, thread=True, exit_on_error=False, group=group, exclusive=exclusive,
             name=getattr(fn, "__name__", "service"))
-        self._pending[worker] = (then, on_error)
+        again = lambda: self.call_service(fn, then, write=write, group=group, exclusive=exclusive,  # noqa: E731
+                                          on_error=on_error)
+        self._pending[worker] = (then, on_error, again)
         return worker
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -55,12 +58,12 @@ class ServiceCalls:
         if event.worker not in pending or event.state not in (
                 WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             return
-        then, on_error = pending.pop(event.worker)
+        then, on_error, again = pending.pop(event.worker)
         if event.state == WorkerState.SUCCESS and then is not None:
             then(event.worker.result)
         elif event.state == WorkerState.ERROR and event.worker.error is not None:
             if on_error is None or not on_error(event.worker.error):
-                self.qa_app.report_error(event.worker.error)
+                self.qa_app.report_error(event.worker.error, retry=again)
 
 
 class QAScreen(ServiceCalls, Screen[None]):

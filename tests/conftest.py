@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from qa_tui.db.engine import Database, make_engine
-from qa_tui.db.migrate import upgrade
+from qa_tui.db.migrate import HEAD_REVISION, upgrade
 
 PG_ADMIN_URL = os.environ.get("QA_TUI_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TODAY = date(2026, 11, 24)
@@ -84,6 +84,8 @@ def _truncate_pg(url: str) -> None:
         )).scalars().all()
         if tables:
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+        # A test may have stamped a future schema to prove it is refused: every test starts at head.
+        conn.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": HEAD_REVISION})
     engine.dispose()
 
 

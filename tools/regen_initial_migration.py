@@ -2,11 +2,14 @@
 
 Only while the first schema has not been released. After release, add a new revision instead
 (`alembic revision --autogenerate` with the same env) and list it in qa_tui.db.migrate.KNOWN_REVISIONS.
+Later revisions (hand-written ones such as 0002_security) are moved aside while 0001 is generated
+from an empty database, then put back.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -17,12 +20,18 @@ from alembic.config import Config
 from qa_tui.db.engine import make_engine
 from qa_tui.db.migrate import MIGRATIONS_DIR
 
-target = MIGRATIONS_DIR / "versions" / "0001_initial.py"
+versions = MIGRATIONS_DIR / "versions"
+target = versions / "0001_initial.py"
 with tempfile.TemporaryDirectory() as tmp:
     engine = make_engine(f"sqlite:///{tmp}/gen.sqlite3")
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     old = target.read_text() if target.exists() else None
+    aside = Path(tmp) / "later"
+    aside.mkdir()
+    later = [p for p in versions.glob("*.py") if p.name != target.name]
+    for path in later:
+        shutil.move(path, aside / path.name)
     target.unlink(missing_ok=True)
     try:
         with engine.begin() as conn:
@@ -32,6 +41,9 @@ with tempfile.TemporaryDirectory() as tmp:
         if old is not None:
             target.write_text(old)
         raise
+    finally:
+        for path in later:
+            shutil.move(aside / path.name, path)
 generated = next((MIGRATIONS_DIR / "versions").glob("0001_initial_*.py"))
 text = generated.read_text()
 text = text.replace("qa_tui.db.base.UTCDateTime(timezone=True)", "sa.DateTime(timezone=True)")

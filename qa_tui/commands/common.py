@@ -76,15 +76,27 @@ def today_of(args: argparse.Namespace) -> date | None:
         raise ValidationError("--today", f"expected YYYY-MM-DD, got {args.today!r}") from None
 
 
+def ask_key_if_encrypted(config: Config) -> None:
+    """An encrypted SQLite file may need its key typed before anything takes the terminal.
+    The URL is checked as text first so ordinary start-ups import nothing more."""
+    if config.database_url.startswith("sqlite+pysqlcipher"):
+        from qa_tui.db.engine import ask_for_key
+
+        ask_for_key(config.database_url)
+
+
 def open_ctx(args: argparse.Namespace, config: Config | None = None) -> AppContext:
     from qa_tui.context import open_context
 
-    return open_context(config or load(args), today=today_of(args))
+    config = config or load(args)
+    ask_key_if_encrypted(config)
+    return open_context(config, today=today_of(args))
 
 
 def run_app(args: argparse.Namespace, config: Config | None = None) -> int:
     """Open the Textual app. The database opens inside the app, after the first frame."""
     config = config or load(args)
+    ask_key_if_encrypted(config)
     from qa_tui.app import QAApp
 
     app = QAApp(config, today=today_of(args))

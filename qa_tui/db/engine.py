@@ -2,20 +2,24 @@
 
 SQLite: the file is pre-created 0600 inside a 0700 directory (its WAL and SHM files inherit the
 mode), and every connection sets busy_timeout before WAL, synchronous=FULL and foreign keys on.
+A `sqlite+pysqlcipher:///file` URL opens the file encrypted with SQLCipher (optional `sqlcipher3`
+package); its key comes from QA_TUI_DB_KEY, the OS keyring or a prompt, never from a URL or file.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, create_engine, event, pool
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from qa_tui.db import trail
@@ -23,6 +27,15 @@ from qa_tui.errors import DatabaseUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 WRITE_OPTION = "qa_tui_writes"
+CIPHER_DRIVER = "sqlite+pysqlcipher"
+ENV_DATABASE_KEY = "QA_TUI_DB_KEY"
+KEYRING_SERVICE = "qa-tui"
+# PostgreSQL SQLSTATEs that a fresh attempt at the whole transaction can cure.
+TRANSIENT_SQLSTATES = {"40001": "serialization failure", "40P01": "deadlock"}
+T = TypeVar("T")
+
+# Keys typed at this process's passphrase prompt, by database file; never written anywhere.
+_typed_keys: dict[str, str] = {}
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -37,25 +50,61 @@ def sqlite_path(url: str) -> Path | None:
 def prepare_sqlite_file(path: Path) -> None:
     """Create the directory 0700 and the file 0600 before SQLite touches them."""
     path = path.expanduser()
+    # exist_ok and FileExistsError: another process may be starting up at the same moment.
     if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=0o700)
+        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
         os.chmod(path.parent, 0o700)
     if not path.exists():
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
-        os.close(fd)
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         os.chmod(path, 0o600)
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy own transactions (pysqlite's legacy implicit BEGIN is turned off below).
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA synchronous = FULL")
-    cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.close()
+def _sqlite_pragmas(path: Path | None, encrypted: bool) -> Callable[[Any, Any], None]:
+    """The connect hook: pragmas on every connection, and a file that cannot be read as a
+    database (a wrong key, or a plain/encrypted mix-up) turned into one clear message."""
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy own transactions (pysqlite's legacy implicit BEGIN is turned off below).
+        cursor = dbapi_connection.cursor()
+        try:
+            if encrypted:
+                # SQLCipher logs a failed decryption to stderr, which would print over the screen.
+                cursor.execute("PRAGMA cipher_log_level = NONE")
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            _enter_wal(cursor)
+            cursor.execute("PRAGMA synchronous = FULL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        except Exception as exc:
+            if "file is not a database" not in str(exc):
+                raise
+            if encrypted:
+                raise DatabaseUnavailable(f"Cannot open {path}: wrong key or not an encrypted database.") from None
+            raise DatabaseUnavailable(f"Cannot open {path}: it is not a SQLite database, or it is encrypted "
+                                      f"(open it with a {CIPHER_DRIVER}:/// URL and its key).") from None
+        finally:
+            cursor.close()
+
+    return on_connect
+
+
+def _enter_wal(cursor: Any) -> None:
+    """Switch to WAL (a new file switches once; the mode is kept in the file). Two processes
+    opening a new file at the same moment can meet here, and SQLite does not wait on the busy
+    timeout for this switch, so a locked database is retried until the timeout."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except Exception as exc:
+            if "database is locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _on_sqlite_begin(conn: Any) -> None:
@@ -66,18 +115,68 @@ def _on_sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if mode else "BEGIN")
 
 
+def database_key(path: Path) -> str | None:
+    """The key of an encrypted SQLite file: QA_TUI_DB_KEY, else the OS keyring (service "qa-tui",
+    the file's absolute path as the user name) when the `keyring` package is installed, else the
+    one typed at this process's prompt (`ask_for_key`)."""
+    key = os.environ.get(ENV_DATABASE_KEY)
+    if key:
+        return key
+    where = str(path.expanduser().resolve())
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError:
+        pass
+    else:
+        try:
+            key = keyring.get_password(KEYRING_SERVICE, where)
+        except KeyringError:
+            key = None
+        if key:
+            return key
+    return _typed_keys.get(where)
+
+
+def ask_for_key(url: str, ask: Callable[[str], str] | None = None) -> None:
+    """Before the app takes over the terminal: prompt for the key of an encrypted SQLite URL that
+    neither the environment nor the keyring can give. The key stays in this process's memory."""
+    path = sqlite_path(url)
+    if path is None or make_url(url).drivername != CIPHER_DRIVER or database_key(path):
+        return
+    if ask is None:
+        import getpass
+        import sys
+
+        if not sys.stdin.isatty():
+            return
+        ask = getpass.getpass
+    key = ask(f"Key for the encrypted database {path}: ")
+    if key:
+        _typed_keys[str(path.expanduser().resolve())] = key
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`, with the SQLite file prepared and pragmas set on every connection."""
     path = sqlite_path(url)
+    parsed = make_url(url)
+    encrypted = parsed.drivername == CIPHER_DRIVER
+    if encrypted:
+        parsed = _with_key(parsed, path)
     if path is not None:
         try:
             prepare_sqlite_file(path)
         except OSError as exc:
             raise DatabaseUnavailable(f"Cannot create the database file {path}: {exc.strerror}.") from None
-    parsed = make_url(url)
     if parsed.drivername.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"isolation_level": None}, **kwargs)
-        event.listen(engine, "connect", _on_sqlite_connect)
+        connect_args: dict[str, Any] = {"isolation_level": None}
+        if encrypted:
+            # The SQLCipher dialect defaults to one connection per thread; use the same pool as
+            # plain SQLite files, since sessions are opened in worker threads.
+            kwargs.setdefault("poolclass", pool.QueuePool)
+            connect_args["check_same_thread"] = False
+        engine = create_engine(parsed, connect_args=connect_args, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas(path, encrypted))
         event.listen(engine, "begin", _on_sqlite_begin)
     else:
         if parsed.drivername == "postgresql":
@@ -85,6 +184,33 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_pre_ping", True)
         engine = create_engine(url, connect_args={"connect_timeout": 5}, **kwargs)
     return engine
+
+
+def _with_key(parsed: URL, path: Path | None) -> URL:
+    """The URL with the key from `database_key` added, or a clear refusal."""
+    if parsed.password:
+        raise DatabaseUnavailable(f"Do not put the key of an encrypted database in its URL: set {ENV_DATABASE_KEY} "
+                                  "or store it in the OS keyring instead.")
+    if path is None:
+        raise DatabaseUnavailable("An encrypted database must be a file: sqlite+pysqlcipher:///path/to/file.")
+    try:
+        import sqlcipher3  # noqa: F401
+    except ImportError:
+        raise DatabaseUnavailable("Encrypted databases need the sqlcipher3 package: "
+                                  "pip install sqlcipher3-binary.") from None
+    key = database_key(path)
+    if not key:
+        raise DatabaseUnavailable(
+            f"The database {path} is encrypted and no key was given: set {ENV_DATABASE_KEY}, store the key "
+            f"in the OS keyring (service {KEYRING_SERVICE!r}, user {str(path.expanduser().resolve())!r}), "
+            "or start qa-tui in a terminal to be asked for it.")
+    return parsed.set(password=key)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A failure that retrying the whole transaction can cure (a PostgreSQL serialization
+    failure or deadlock)."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in TRANSIENT_SQLSTATES
 
 
 def describe_url(url: str) -> str:
@@ -126,6 +252,19 @@ class Database:
         with self.factory() as session:
             session.info[trail.ACTOR_KEY] = self.actor
             yield session
+
+    def run_in_transaction(self, fn: Callable[[Session], T], *, attempts: int = 3) -> T:
+        """`fn(session)` as one transaction, run again from the start in a fresh session when
+        PostgreSQL reports a serialization failure or a deadlock, at most `attempts` times in all.
+        `fn` must do nothing outside the database that a second run would repeat."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.session() as session:
+                    return fn(session)
+            except DBAPIError as exc:
+                if attempt == attempts or not is_transient(exc):
+                    raise
+        raise ValueError(f"attempts must be at least 1, got {attempts}")
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -9,14 +9,14 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from qa_tui.db.engine import sqlite_path
+from qa_tui.db.engine import WRITE_OPTION, sqlite_path
 from qa_tui.errors import DatabaseUnavailable
 
 # Oldest first. A test checks this against Alembic's own script directory.
-KNOWN_REVISIONS = ("0001_initial",)
+KNOWN_REVISIONS = ("0001_initial", "0002_security")
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 PG_MIGRATION_LOCK = 0x5141_5455  # "QATU": one migrator at a time on a shared database
@@ -28,9 +28,13 @@ class SchemaTooNew(DatabaseUnavailable):
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        if not inspect(conn).has_table("alembic_version"):
-            return None
-        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return _revision_on(conn)
+
+
+def _revision_on(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def needs_upgrade(engine: Engine) -> bool:
@@ -59,18 +63,25 @@ def backup_sqlite(engine: Engine) -> Path | None:
     return backup
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to `revision` (serialised by an advisory lock on PostgreSQL)."""
+def upgrade(engine: Engine, revision: str = "head") -> bool:
+    """Apply migrations up to `revision`, one migrator at a time (an advisory lock on PostgreSQL,
+    the write lock on SQLite). Returns False when another process brought the schema to head
+    while this one waited for the lock."""
     from alembic import command
     from alembic.config import Config as AlembicConfig
 
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MIGRATION_LOCK})
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITE_OPTION: True})  # SQLite: BEGIN IMMEDIATE
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MIGRATION_LOCK})
+            if revision == "head" and _revision_on(conn) == HEAD_REVISION:
+                return False
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    return True
 
 
 def ensure_schema(engine: Engine) -> bool:
@@ -80,8 +91,7 @@ def ensure_schema(engine: Engine) -> bool:
             return False
         if current_revision(engine) is not None:
             backup_sqlite(engine)
-        upgrade(engine)
-        return True
+        return upgrade(engine)
     except SchemaTooNew:
         raise
     except SQLAlchemyError as exc:

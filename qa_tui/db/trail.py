@@ -1,5 +1,8 @@
 """The audit trail: every insert, update and delete of a record writes an `AuditEvent` in the
-same flush (so it commits or rolls back with the change). The actor comes from `session.info`."""
+same flush (so it commits or rolls back with the change). The actor comes from `session.info`.
+Before that, text that neither database could store the same way (a NUL character, which
+PostgreSQL refuses, or more characters than the column holds, which SQLite would keep) is
+refused with a ValidationError naming the table and column, whatever service wrote it."""
 
 from __future__ import annotations
 
@@ -11,8 +14,9 @@ from typing import Any
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from qa_tui.db.base import Record
+from qa_tui.db.base import Base, Record
 from qa_tui.db.models import AuditEvent
+from qa_tui.errors import ValidationError
 
 ACTOR_KEY = "actor"
 SKIP_COLUMNS = {"created_at", "updated_at", "updated_by", "version", "synced_version"}
@@ -56,6 +60,23 @@ def record_event(session: Session, action: str, table_name: str, record_id: Any 
     return evt
 
 
+def _refuse_unstorable_text(session: Session, flush_context: Any, instances: Any) -> None:
+    for obj in (*session.new, *session.dirty):
+        if not isinstance(obj, Base):
+            continue
+        state = inspect(obj)
+        for attr in state.mapper.column_attrs:
+            value = state.dict.get(attr.key)  # only what is set or loaded: no SQL inside a flush
+            if not isinstance(value, str):
+                continue
+            where = f"{obj.__tablename__}.{attr.key}"
+            if "\x00" in value:
+                raise ValidationError(where, "contains a NUL character (\\x00), which cannot be stored")
+            length = getattr(attr.columns[0].type, "length", None)
+            if length is not None and len(value) > length:
+                raise ValidationError(where, f"longer than {length} characters ({len(value)})")
+
+
 def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
     actor = actor_of(session)
     events: list[AuditEvent] = []
@@ -92,6 +113,7 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
 
 
 def install(session_class: type[Session] = Session) -> None:
-    """Attach the trail to every session of `session_class` (idempotent)."""
-    if not event.contains(session_class, "before_flush", _before_flush):
-        event.listen(session_class, "before_flush", _before_flush)
+    """Attach the text check and the trail to every session of `session_class` (idempotent)."""
+    for listener in (_refuse_unstorable_text, _before_flush):
+        if not event.contains(session_class, "before_flush", listener):
+            event.listen(session_class, "before_flush", listener)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -118,22 +118,30 @@ def add_action(session: Session, *, title: str, owner_id: uuid.UUID | None, due_
 
 
 def complete_action(session: Session, action_id: uuid.UUID, evidence: str, by_id: uuid.UUID | None,
-                    today: date) -> ActionRow:
-    return complete_actions(session, [action_id], evidence, by_id, today)[0]
+                    today: date, *, expected_version: int | None = None) -> ActionRow:
+    return complete_actions(session, [action_id], evidence, by_id, today,
+                            expected_versions=_one(action_id, expected_version))[0]
 
 
 def extend_action(session: Session, action_id: uuid.UUID, new_due: date, reason: str,
-                  by_id: uuid.UUID | None, today: date) -> ActionRow:
-    return extend_actions(session, [action_id], new_due, reason, by_id, today)[0]
+                  by_id: uuid.UUID | None, today: date, *, expected_version: int | None = None) -> ActionRow:
+    return extend_actions(session, [action_id], new_due, reason, by_id, today,
+                          expected_versions=_one(action_id, expected_version))[0]
 
 
 def reassign_action(session: Session, action_id: uuid.UUID, new_owner_id: uuid.UUID, reason: str,
-                    by_id: uuid.UUID | None, today: date) -> ActionRow:
-    return reassign_actions(session, [action_id], new_owner_id, reason, by_id, today)[0]
+                    by_id: uuid.UUID | None, today: date, *, expected_version: int | None = None) -> ActionRow:
+    return reassign_actions(session, [action_id], new_owner_id, reason, by_id, today,
+                            expected_versions=_one(action_id, expected_version))[0]
+
+
+def _one(action_id: uuid.UUID, version: int | None) -> dict[uuid.UUID, int] | None:
+    return None if version is None else {action_id: version}
 
 
 def complete_actions(session: Session, action_ids: Sequence[uuid.UUID], evidence: str,
-                     by_id: uuid.UUID | None, today: date) -> list[ActionRow]:
+                     by_id: uuid.UUID | None, today: date, *,
+                     expected_versions: Mapping[uuid.UUID, int] | None = None) -> list[ActionRow]:
     """Mark open actions done with the evidence that they were; all of them or none."""
     if not evidence.strip():
         raise ValidationError("evidence", "say what shows the action was done")
@@ -142,11 +150,12 @@ def complete_actions(session: Session, action_ids: Sequence[uuid.UUID], evidence
         action.status, action.evidence, action.completed_on = "done", evidence.strip(), today
         return ActionChange(change="done", old_value="open", new_value="done", reason=evidence.strip())
 
-    return _change_each(session, action_ids, by_id, today, complete)
+    return _change_each(session, action_ids, by_id, today, complete, expected_versions)
 
 
 def extend_actions(session: Session, action_ids: Sequence[uuid.UUID], new_due: date, reason: str,
-                   by_id: uuid.UUID | None, today: date) -> list[ActionRow]:
+                   by_id: uuid.UUID | None, today: date, *,
+                   expected_versions: Mapping[uuid.UUID, int] | None = None) -> list[ActionRow]:
     """Move open actions' due dates later, with the reason; all of them or none."""
     if not reason.strip():
         raise ValidationError("reason", "an extension needs a reason")
@@ -163,11 +172,12 @@ def extend_actions(session: Session, action_ids: Sequence[uuid.UUID], new_due: d
         return ActionChange(change="extended", old_value=old.isoformat(), new_value=new_due.isoformat(),
                             reason=reason.strip())
 
-    return _change_each(session, action_ids, by_id, today, extend)
+    return _change_each(session, action_ids, by_id, today, extend, expected_versions)
 
 
 def reassign_actions(session: Session, action_ids: Sequence[uuid.UUID], new_owner_id: uuid.UUID,
-                     reason: str, by_id: uuid.UUID | None, today: date) -> list[ActionRow]:
+                     reason: str, by_id: uuid.UUID | None, today: date, *,
+                     expected_versions: Mapping[uuid.UUID, int] | None = None) -> list[ActionRow]:
     """Give open actions to another owner, with the reason; all of them or none."""
     if not reason.strip():
         raise ValidationError("reason", "a reassignment needs a reason")
@@ -181,7 +191,7 @@ def reassign_actions(session: Session, action_ids: Sequence[uuid.UUID], new_owne
         return ActionChange(change="reassigned", old_value=old.staff_id if old else "",
                             new_value=new_owner.staff_id, reason=reason.strip())
 
-    return _change_each(session, action_ids, by_id, today, reassign)
+    return _change_each(session, action_ids, by_id, today, reassign, expected_versions)
 
 
 def action_history(session: Session, action_id: uuid.UUID) -> list[ActionHistoryRow]:
@@ -242,7 +252,8 @@ def actions_for_audit(session: Session, audit_ids: Sequence[uuid.UUID],
 
 
 def _change_each(session: Session, action_ids: Sequence[uuid.UUID], by_id: uuid.UUID | None, today: date,
-                 change: Callable[[Action], ActionChange]) -> list[ActionRow]:
+                 change: Callable[[Action], ActionChange],
+                 expected_versions: Mapping[uuid.UUID, int] | None = None) -> list[ActionRow]:
     """Apply `change` to every open action inside a savepoint: one refusal undoes them all, even
     when the caller goes on to commit its transaction."""
     ids = list(dict.fromkeys(action_ids))
@@ -254,6 +265,9 @@ def _change_each(session: Session, action_ids: Sequence[uuid.UUID], by_id: uuid.
     missing = [str(i) for i in ids if i not in actions]
     if missing:
         raise NotFound(f"Action {missing[0]} does not exist.")
+    for action_id, version in (expected_versions or {}).items():
+        if action_id in actions and actions[action_id].version != version:
+            raise ChangedElsewhere(f"The action “{actions[action_id].title}”")
     try:
         with session.begin_nested():
             for action_id in ids:

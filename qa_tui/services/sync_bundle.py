@@ -194,7 +194,7 @@ def decode_bundle(data: bytes, *, schema: str, passphrase: str | None = None, so
     if hashlib.sha256(body).hexdigest() != header["body_sha256"]:
         raise BundleRefused(source, "the checksum does not match the contents: the file was altered or damaged after export")
     try:
-        contents = json.loads(body)
+        contents = json.loads(body, parse_constant=lambda name: _not_json(source, name))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BundleRefused(source, f"the contents are not valid JSON ({exc})") from None
     return _bundle_from_contents(contents, schema, source)
@@ -260,6 +260,10 @@ def write_private_file(path: Path, data: bytes) -> None:
 
 
 # --- internals ----------------------------------------------------------------------------
+
+
+def _not_json(source: str, name: str) -> None:
+    raise BundleRefused(source, f"the contents hold {name}, which a bundle never does: the file was altered")
 
 
 def _split(data: bytes, source: str) -> tuple[dict[str, Any], bytes, bytes]:

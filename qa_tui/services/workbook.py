@@ -93,7 +93,7 @@ def sniff_kind(path: Path) -> str:
                     return "ods"
                 if "xl/workbook.xml" in names:
                     return "xlsx"
-        except zipfile.BadZipFile:
+        except Exception:  # noqa: BLE001 - a damaged zip raises BadZipFile, OSError, EOFError, zlib.error...
             raise ValidationError(source, "is a damaged zip file, not a readable workbook") from None
         raise ValidationError(source, "is a zip file but not an .xlsx or .ods workbook")
     raise ValidationError(source, "is not a workbook (expected .xlsx, .xls or .ods; save CSV files as a workbook)")
