@@ -63,8 +63,8 @@ class DashboardScreen(QAScreen):
             f"Not sent by the deadline  {late}")
         lines = [f"[b $error]{d.overdue_actions}[/] open actions past their due date\n"
                  if d.overdue_actions else "No overdue actions\n"]
-        lines += [f"  {a.days_overdue:>4}d  {a.owner[:18]:<18} {a.title[:40]}" for a in d.overdue_action_lines]
+        lines += [f"{a.days_overdue:>4}d {a.owner[:15]:<15} {a.title[:22]}" for a in d.overdue_action_lines]
         self.query_one("#panel-actions", Static).update("\n".join(lines))
         sup = [f"Overdue [b $error]{d.supervisions_overdue}[/] · due within 7 days [b]{d.supervisions_due_soon}[/b]\n"]
-        sup += [f"  {line.days_overdue:>4}d  {line.worker}" for line in d.supervision_lines]
+        sup += [f"{line.days_overdue:>4}d {line.worker}" for line in d.supervision_lines]
         self.query_one("#panel-supervision", Static).update("\n".join(sup))

@@ -114,9 +114,8 @@ class MeetingScreen(QAScreen):
         pick = self.plan.cases[self.index].pick
         worker = audit.worker.name if audit.worker else pick.worker_name
         self.query_one("#meeting-bar", Static).update(
-            f"[b]Case {self.index + 1} of {len(self.plan.cases)}[/b]  ·  Worker: [b]{worker}[/b] ({pick.role})"
-            f"  ·  Case [b]{audit.case_reference}[/b] {audit.case_category}  ·  {self.plan.team.name}"
-            f"  ·  [reverse] {audit.status.upper()} [/]")
+            f"[b]Case {self.index + 1} of {len(self.plan.cases)}[/b]  ·  Worker [b]{worker}[/b] ({pick.role})"
+            f"  ·  Case [b]{audit.case_reference}[/b] {audit.case_category}  ·  [reverse] {audit.status.upper()} [/]")
         scale = audit.template.scale
         rows = [GradeRow(g.domain, g.label, g.agreed, self._participant_note(g)) for g in audit.grades]
         rows.append(GradeRow(OVERALL, "Overall grade", audit.overall_grade))
@@ -145,7 +144,7 @@ class MeetingScreen(QAScreen):
         return ", ".join(own)
 
     def show_actions(self, audit: AuditDTO) -> None:
-        lines = [f"• {a.title[:38]} — {a.owner_name.split()[0] if a.owner_name else '?'} by {a.due_on:%-d %b}"
+        lines = [f"• {a.title[:28]} — {a.owner_name.split()[0] if a.owner_name else '?'}, {a.due_on:%-d %b}"
                  for a in audit.actions]
         self.query_one("#meeting-actions", Static).update("\n".join(lines) or "[dim]None yet: press a[/dim]")
         late = " · [b $error]past the moderation deadline[/]" if audit.past_moderation_deadline else ""

@@ -67,13 +67,16 @@ class GradeList(Widget, can_focus=True):
 
     def render(self) -> Text:
         width = max((len(r.label) for r in self.rows), default=10) + 2
-        text = Text()
+        room = max(8, self.content_size.width - width - 2)  # one line per row, however narrow
+        text = Text(no_wrap=True, overflow="ellipsis")
         for index, row in enumerate(self.rows):
             pointer = "▶ " if index == self.cursor and self.has_focus else "  "
             style = "reverse bold" if index == self.cursor and self.has_focus else ""
             grade_style = "bold" if row.grade is not None else "dim"
+            grade = self.grade_label(row.grade)
             text.append(pointer + row.label.ljust(width), style=style)
-            text.append(self.grade_label(row.grade), style=f"{style} {grade_style}".strip())
+            text.append(grade if len(grade) <= room else grade[:room - 1] + "…",
+                        style=f"{style} {grade_style}".strip())
             if row.note:
                 text.append(f"   {row.note}", style="italic")
             if index < len(self.rows) - 1:
