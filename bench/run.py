@@ -179,7 +179,7 @@ def peak_rss(url: str, tmp: Path) -> float:
     term = Terminal([sys.executable, "-m", "qa_tui", "--db", url, "--today", TODAY.isoformat()], env)
     try:
         term.wait_for("Waiting for moderation", timeout=120)
-        for key, marker in (("t", "Late work"), ("l", "live audit"), ("m", "Waiting for moderation"),
+        for key, marker in (("t", "Late work"), ("l", "Role"), ("m", "moderation"),
                             ("d", "Live audits this month")):
             term.forget()
             term.press(key)

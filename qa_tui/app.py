@@ -54,6 +54,8 @@ AREAS: tuple[Area, ...] = (
          "screens.feedback", "FeedbackScreen"),
     Area("moderation", "m", "Moderation", "Agree, regrade or return audits; finalise moderated ones",
          "screens.moderation", "ModerationScreen"),
+    Area("reports", "p", "Reports", "What you owe, programme compliance, the monthly report, CP reviews; export",
+         "screens.reports", "ReportsScreen"),
     Area("triage", "t", "Triage", "Everything late: actions, audits, supervisions, observations, dip samples",
          "screens.triage", "TriageScreen"),
     Area("audits_other", "u", "Other audits", "Themed, multi-agency, closure, supervision-file and cross-service "

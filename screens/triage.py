@@ -24,6 +24,7 @@ MIN_DAYS_STEPS = (0, 1, 7, 28, 90)
 
 class TriageScreen(QAScreen):
     CSS_PATH = "triage.tcss"
+    AUTO_FOCUS = "#triage-table"  # keys act on the list; / goes to the search box
     BINDINGS = [
         Binding("slash", "search", "Search", id="triage-search"),
         Binding("k", "cycle_kind", "Kind", id="triage-kind"),

@@ -1,4 +1,4 @@
-"""`qa-tui report`: the monthly and quarterly QA reports (Markdown or CSV for Power BI), what a
+"""`qa-tui report`: the monthly and quarterly QA reports (Markdown, HTML, or CSV / XLSX for Power BI), what a
 person owes under the QA programme, programme compliance per team or role, and CP plan reviews."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ ITEMS_SHOWN = 10
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "report", help="QA reports, what you owe, programme compliance",
-        description="Monthly and quarterly reports (Markdown, or a folder of CSV files for Power BI), "
+        description="Monthly and quarterly reports (Markdown or HTML; CSV files or XLSX for Power BI), "
                     "what a person owes under the QA programme, compliance per team or role, and the "
                     "CP plan review list. Quarters are financial: 2026-Q1 is April to June 2026.")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
@@ -30,8 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     quarterly.add_argument("--quarter", metavar="YYYY-Qn", required=True,
                            help="financial quarter: 2026-Q1 is April–June 2026, 2026-Q4 is January–March 2027")
     for verb, run in ((monthly, run_monthly), (quarterly, run_quarterly)):
-        verb.add_argument("--format", choices=("md", "csv"), default="md",
-                          help="md: Markdown (printed unless --out); csv: one file per table, needs --out")
+        verb.add_argument("--format", choices=("md", "html", "csv", "xlsx"), default="md",
+                          help="md: Markdown, html: one HTML page (printed unless --out); csv: one file per "
+                               "table, xlsx: one sheet per table (both need --out)")
         verb.add_argument("--out", metavar="DIR", help="write the files into DIR (made 0700 if new)")
         verb.set_defaults(func=run)
 
@@ -81,14 +82,25 @@ def run_quarterly(args: argparse.Namespace) -> int:
 
 def _report(ctx: AppContext, args: argparse.Namespace, period: Period) -> int:
     from qa_tui.errors import ValidationError
-    from qa_tui.services.reports import export_report_csv, export_report_markdown, period_report, report_markdown
+    from qa_tui.services.report_files import (
+        export_report_html,
+        export_report_xlsx,
+        report_html,
+    )
+    from qa_tui.services.reports import (
+        export_report_csv,
+        export_report_markdown,
+        period_report,
+        report_markdown,
+    )
 
-    if args.format == "csv" and not args.out:
-        raise ValidationError("--out", "CSV export writes a folder of files; give one with --out DIR")
+    if args.format in ("csv", "xlsx") and not args.out:
+        raise ValidationError("--out", f"{args.format.upper()} export writes files; give a folder with --out DIR")
     today = ctx.today()
     if not args.out:
         with ctx.db.reader() as session:
-            print(report_markdown(period_report(session, period, today, ctx.config)), end="")
+            report = period_report(session, period, today, ctx.config)
+            print(report_html(report) if args.format == "html" else report_markdown(report), end="")
         return 0
     out = Path(args.out).expanduser()
     if out.exists() and not out.is_dir():
@@ -98,6 +110,10 @@ def _report(ctx: AppContext, args: argparse.Namespace, period: Period) -> int:
         if args.format == "csv":
             paths = export_report_csv(session, report, out)
             print(f"Wrote {len(paths)} CSV files for {period.label} to {out}")
+        elif args.format == "xlsx":
+            print(f"Wrote {export_report_xlsx(session, report, out / f'qa-report-{period.label}.xlsx')}")
+        elif args.format == "html":
+            print(f"Wrote {export_report_html(session, report, out)}")
         else:
             print(f"Wrote {export_report_markdown(session, report, out)}")
     return 0
