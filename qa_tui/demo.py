@@ -22,7 +22,7 @@ from qa_tui.config import CADENCES, Config, parse_config
 from qa_tui.dates import Month, add_months, financial_year_start, moderation_deadline, weeks_after
 from qa_tui.db import trail
 from qa_tui.db.base import Base, Record
-from qa_tui.db.engine import Database, describe_url
+from qa_tui.db.engine import Database, describe_url, refresh_planner_statistics
 from qa_tui.db.models import (
     EDITABLE_MODELS,
     Action,
@@ -270,6 +270,7 @@ def build_demo(db: Database, *, today: date, cases: int = DEFAULT_CASES, seed: i
         trail.record_event(session, DEMO_EVENT, "*", None,
                            detail=f"built demo council: {cases} cases, seed {seed}, today {today.isoformat()}, "
                                   f"{sum(writer.counts.values())} rows")
+    refresh_planner_statistics(db)
     counts = {m.__tablename__: writer.counts[m.__tablename__] for m in EDITABLE_MODELS
               if writer.counts[m.__tablename__]}
     return DemoSummary(cases, seed, today, counts, time.perf_counter() - started)

@@ -1,5 +1,6 @@
-"""`qa-tui report`: the monthly and quarterly QA reports (Markdown, HTML, or CSV / XLSX for Power BI), what a
-person owes under the QA programme, programme compliance per team or role, and CP plan reviews."""
+"""`qa-tui report`: the monthly and quarterly QA reports (Markdown, HTML, or CSV / XLSX for Power BI), the
+focused dip sample, observation, feedback and improvement reports, what a person owes under the QA
+programme, programme compliance per team or role, and CP plan reviews."""
 
 from __future__ import annotations
 
@@ -35,6 +36,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                                "table, xlsx: one sheet per table (both need --out)")
         verb.add_argument("--out", metavar="DIR", help="write the files into DIR (made 0700 if new)")
         verb.set_defaults(func=run)
+
+    dips = verbs.add_parser("dip-samples", help="monthly dip sample report (Markdown)")
+    dips.add_argument("--month", metavar="YYYY-MM", help="the month (default: last month)")
+    observed = verbs.add_parser("observations", help="twice-yearly practice observation report (Markdown)")
+    observed.add_argument("--half", metavar="YYYY-Hn", required=True,
+                          help="half financial year: 2026-H1 is April–September 2026, 2026-H2 October 2026–March 2027")
+    feedback = verbs.add_parser("feedback", help="quarterly family feedback report (Markdown)")
+    improvement = verbs.add_parser("improvement", help="quarterly practice improvement overview (Markdown)")
+    for verb in (feedback, improvement):
+        verb.add_argument("--quarter", metavar="YYYY-Qn", required=True,
+                          help="financial quarter: 2026-Q1 is April–June 2026")
+    for verb in (dips, observed, feedback, improvement):
+        verb.add_argument("--out", metavar="FILE", help="write the Markdown to FILE (0600) instead of printing it")
+        verb.set_defaults(func=run_report_kind)
 
     owe = verbs.add_parser("owe", help="what a person owes under the QA programme (default: you)")
     owe.add_argument("--person", metavar="STAFF_ID", help="someone else's staff ID")
@@ -116,6 +131,51 @@ def _report(ctx: AppContext, args: argparse.Namespace, period: Period) -> int:
             print(f"Wrote {export_report_html(session, report, out)}")
         else:
             print(f"Wrote {export_report_markdown(session, report, out)}")
+    return 0
+
+
+def run_report_kind(args: argparse.Namespace) -> int:
+    """One of the focused reports (dip samples, observations, feedback, improvement) as Markdown."""
+    from qa_tui.dates import Month
+    from qa_tui.errors import ValidationError
+    from qa_tui.services import report_kinds as kinds
+    from qa_tui.services.programme import parse_financial_quarter
+    from qa_tui.services.reports import last_complete_month
+
+    month = None
+    if args.verb == "dip-samples" and args.month:
+        try:
+            month = Month.parse(args.month)
+        except ValueError as exc:
+            raise ValidationError("--month", str(exc)) from None
+    period = (kinds.parse_financial_half(args.half) if args.verb == "observations"
+              else parse_financial_quarter(args.quarter) if args.verb in ("feedback", "improvement") else None)
+    out = Path(args.out).expanduser() if args.out else None
+    if out is not None and out.is_dir():
+        raise ValidationError("--out", f"{out} is a folder; give a file name")
+    ctx = open_ctx(args)
+    try:
+        today = ctx.today()
+        with (ctx.db.session() if out else ctx.db.reader()) as session:
+            if args.verb == "dip-samples":
+                report = kinds.dip_sample_report(session, month or last_complete_month(today), today, ctx.config)
+                text = kinds.dip_sample_markdown(report)
+            elif args.verb == "observations":
+                report = kinds.observation_report(session, period, today, ctx.config)
+                text = kinds.observation_markdown(report)
+            elif args.verb == "feedback":
+                report = kinds.feedback_report(session, period, today)
+                text = kinds.feedback_markdown(report)
+            else:
+                report = kinds.improvement_overview(session, period, today)
+                text = kinds.improvement_markdown(report)
+            if out is None:
+                print(text, end="")
+                return 0
+            written = kinds.export_markdown(session, text, out, f"{args.verb} report {report.period.label}")
+    finally:
+        ctx.db.dispose()
+    print(f"Wrote {written}")
     return 0
 
 

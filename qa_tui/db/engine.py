@@ -267,4 +267,25 @@ class Database:
         raise ValueError(f"attempts must be at least 1, got {attempts}")
 
     def dispose(self) -> None:
+        if self.is_sqlite:
+            optimize_sqlite(self.engine)
         self.engine.dispose()
+
+
+def optimize_sqlite(engine: Engine) -> None:
+    """SQLite's advice for long-lived connections: `PRAGMA optimize` on the way out refreshes the
+    query planner's statistics where the data has changed enough to matter (bounded, so quick)."""
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("PRAGMA analysis_limit = 400")
+            conn.exec_driver_sql("PRAGMA optimize")
+    except Exception:  # noqa: BLE001 - statistics are an optimisation; closing must not fail
+        pass
+
+
+def refresh_planner_statistics(db: Database) -> None:
+    """After a bulk load: statistics for the planner (ANALYZE on both databases, sampled on SQLite)."""
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA analysis_limit = 400")
+        conn.exec_driver_sql("ANALYZE")

@@ -324,50 +324,69 @@ class _Who:
 def other_rows(session: Session, today: date, cfg: Config, *, team_id: uuid.UUID | None = None,
                owner_id: uuid.UUID | None = None, kinds: Sequence[str] = ()) -> tuple[TriageRow, ...]:
     """Every row of the kinds other than actions (empty `kinds`: all of them), for one team
-    and owner when given, unsorted. They come from the services that own each rule."""
+    and owner when given, unsorted. They come from the services that own each rule. Names are
+    read only for the people the rows mention, not for the whole council."""
     filters = check_filters(TriageFilters(team_id=team_id, owner_id=owner_id, kinds=tuple(kinds)))
-    people = {pid: _Who(name, team, manager) for pid, name, team, manager in session.execute(
-        select(Person.id, Person.name, Person.team_id, Person.manager_id))}
-    teams = dict(session.execute(select(Team.id, Team.name)).all())
-    rows: list[TriageRow] = []
+    if not any(_wants(filters, kind) for kind in TRIAGE_KINDS if kind != "action"):
+        return ()
+    found: list[tuple[Any, ...]] = []
 
     def add(kind: str, record_id: uuid.UUID, title: str, subject: str, owner_id: uuid.UUID | None,
             team_id: uuid.UUID | None, due_on: date | None, late: bool, detail: str) -> None:
-        owner = people.get(owner_id) if owner_id else None
-        days = max(0, (today - due_on).days) if late and due_on else 0
-        rows.append(TriageRow(kind, record_id, title, subject, owner_id, owner.name if owner else "",
-                              team_id, teams.get(team_id, "") if team_id else "", due_on, days, late, detail))
+        found.append((kind, record_id, title, subject, owner_id, team_id, due_on, late, detail))
 
     if _wants(filters, "moderation") or _wants(filters, "finalisation"):
         _audit_rows(session, today, cfg, filters, add)
-    if _wants(filters, "supervision"):
-        for s in supervision_status(session, today, cfg, team_id=filters.team_id, supervisor_id=filters.owner_id):
-            if s.overdue:
-                worker = people[s.worker_id]
-                add("supervision", s.worker_id, f"Supervision overdue for {s.worker_name}", s.worker_name,
-                    worker.manager_id, worker.team_id, s.due_on, True, s.reason)
-    if _wants(filters, "observation"):
-        # A practitioner not yet observed is late from the date observation_coverage names
-        # "overdue"; for the yearly rule that is OVERDUE_WHEN_MONTHS_LEFT before the year ends.
-        overdue_from = add_months(financial_year_end(today) + timedelta(days=1), -OVERDUE_WHEN_MONTHS_LEFT)
-        for c in observation_coverage(session, today, cfg, team_id=filters.team_id):
-            if c.status == "covered":
-                continue
-            late = c.status == "overdue"
-            due_on = c.next_due
-            if late and (due_on is None or due_on >= today):
-                due_on = overdue_from - timedelta(days=1)
-            worker = people[c.worker_id]
-            add("observation", c.worker_id, f"Observation owed for {c.worker_name}", c.worker_name,
-                worker.manager_id, worker.team_id, due_on, late, c.reason)
-    if _wants(filters, "dip_sample"):
-        month_end = Month.of(today).last
-        for d in dip_samples_due(session, today, team_id=filters.team_id):
-            if not d.done:
-                add("dip_sample", d.manager_id, f"Dip sample for {d.month} not done", d.manager_name,
-                    d.manager_id, people[d.manager_id].team_id, month_end, False,
-                    f"{d.in_progress} in progress" if d.in_progress else "none started")
+    overdue_supervision = [s for s in supervision_status(
+        session, today, cfg, team_id=filters.team_id, supervisor_id=filters.owner_id) if s.overdue
+    ] if _wants(filters, "supervision") else []
+    owed_observation = [c for c in observation_coverage(session, today, cfg, team_id=filters.team_id)
+                        if c.status != "covered"] if _wants(filters, "observation") else []
+    dip_owed = [d for d in dip_samples_due(session, today, team_id=filters.team_id)
+                if not d.done] if _wants(filters, "dip_sample") else []
+    people = _people(session, {s.worker_id for s in overdue_supervision} | {c.worker_id for c in owed_observation}
+                     | {d.manager_id for d in dip_owed})
+
+    for s in overdue_supervision:
+        worker = people[s.worker_id]
+        add("supervision", s.worker_id, f"Supervision overdue for {s.worker_name}", s.worker_name,
+            worker.manager_id, worker.team_id, s.due_on, True, s.reason)
+    # A practitioner not yet observed is late from the date observation_coverage names
+    # "overdue"; for the yearly rule that is OVERDUE_WHEN_MONTHS_LEFT before the year ends.
+    overdue_from = add_months(financial_year_end(today) + timedelta(days=1), -OVERDUE_WHEN_MONTHS_LEFT)
+    for c in owed_observation:
+        late = c.status == "overdue"
+        due_on = c.next_due
+        if late and (due_on is None or due_on >= today):
+            due_on = overdue_from - timedelta(days=1)
+        worker = people[c.worker_id]
+        add("observation", c.worker_id, f"Observation owed for {c.worker_name}", c.worker_name,
+            worker.manager_id, worker.team_id, due_on, late, c.reason)
+    month_end = Month.of(today).last
+    for d in dip_owed:
+        add("dip_sample", d.manager_id, f"Dip sample for {d.month} not done", d.manager_name,
+            d.manager_id, people[d.manager_id].team_id, month_end, False,
+            f"{d.in_progress} in progress" if d.in_progress else "none started")
+
+    people.update(_people(session, {f[4] for f in found if f[4] is not None} - people.keys()))
+    teams = dict(session.execute(select(Team.id, Team.name)).all())
+    rows = []
+    for kind, record_id, title, subject, owner, team, due_on, late, detail in found:
+        who = people.get(owner) if owner else None
+        days = max(0, (today - due_on).days) if late and due_on else 0
+        rows.append(TriageRow(kind, record_id, title, subject, owner, who.name if who else "",
+                              team, teams.get(team, "") if team else "", due_on, days, late, detail))
     return tuple(r for r in rows if _wants(filters, r.kind) and _keeps(r, filters))
+
+
+def _people(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, _Who]:
+    people: dict[uuid.UUID, _Who] = {}
+    wanted = list(ids)
+    for start in range(0, len(wanted), 900):  # within SQLite's bound-parameter limit
+        people.update({pid: _Who(name, team, manager) for pid, name, team, manager in session.execute(
+            select(Person.id, Person.name, Person.team_id, Person.manager_id)
+            .where(Person.id.in_(wanted[start:start + 900])))})
+    return people
 
 
 def _audit_rows(session: Session, today: date, cfg: Config, filters: TriageFilters, add: Any) -> None:
