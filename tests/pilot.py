@@ -10,8 +10,14 @@ from textual.pilot import Pilot
 from qa_tui.app import QAApp
 from qa_tui.config import load_config
 from qa_tui.context import AppContext, open_context
+from qa_tui.db.engine import Database
 
 SIZE = (100, 30)  # the projector size every screen must read well at
+
+
+def url_of(db: Database) -> str:
+    """The database's URL with its password, to open a second connection in the test."""
+    return db.engine.url.render_as_string(hide_password=False)
 
 
 def make_context(db_url: str, *, today: date, staff_id: str = "", **config_changes: object) -> AppContext:

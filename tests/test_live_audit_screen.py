@@ -9,9 +9,17 @@ import pytest
 from sqlalchemy import select
 
 from qa_tui.db.engine import Database
-from qa_tui.db.models import Action, Audit, AuditGrade, CaseDraw, DrawPick, FollowUp, Person
+from qa_tui.db.models import (
+    Action,
+    Audit,
+    AuditGrade,
+    CaseDraw,
+    DrawPick,
+    FollowUp,
+    Person,
+)
 from qa_tui.demo import DEMO_USER_STAFF_ID, build_demo
-from tests.pilot import SIZE, make_app, make_context, screen_text, settle
+from tests.pilot import SIZE, make_app, make_context, screen_text, settle, url_of
 
 BUILT_ON = date(2026, 11, 24)
 MEETING_DAY = date(2026, 12, 3)  # a month the demo has not drawn yet
@@ -22,9 +30,6 @@ def demo_db(db: Database) -> Database:
     build_demo(db, today=BUILT_ON, cases=400)
     return db
 
-
-def url_of(db: Database) -> str:
-    return db.engine.url.render_as_string(hide_password=False)
 
 
 async def test_live_audit_by_keys_records_exactly_what_was_typed(demo_db: Database) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Audit, AuditEvent, AuditGrade, Moderation, Person
 from qa_tui.demo import build_demo
-from tests.pilot import SIZE, make_app, make_context, screen_text, settle
+from tests.pilot import SIZE, make_app, make_context, screen_text, settle, url_of
 
 TODAY = date(2026, 11, 24)
 
@@ -21,9 +21,6 @@ def demo_db(db: Database) -> Database:
     build_demo(db, today=TODAY, cases=400)
     return db
 
-
-def url_of(db: Database) -> str:
-    return db.engine.url.render_as_string(hide_password=False)
 
 
 def notes(app) -> str:  # noqa: ANN001

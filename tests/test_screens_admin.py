@@ -14,7 +14,7 @@ from qa_tui.db.engine import Database
 from qa_tui.db.models import AuditEvent, Case, Person, Service, Team
 from qa_tui.preferences import Preferences, read_preferences
 from tests.fixtures_workbooks import list_rows, write_workbook
-from tests.pilot import SIZE, make_app, make_context, screen_text, settle
+from tests.pilot import SIZE, make_app, make_context, screen_text, settle, url_of
 
 TODAY = date(2026, 11, 24)
 # The services under these screens are tested on both databases in test_admin.py; a journey
@@ -32,9 +32,6 @@ def seeded(db: Database) -> Database:
         s.add(Person(staff_id="TM1", name="Morgan Pryce", role="TM", team_id=team.id))
     return db
 
-
-def url_of(db: Database) -> str:
-    return db.engine.url.render_as_string(hide_password=False)
 
 
 def form_error(app) -> str:  # noqa: ANN001

@@ -30,7 +30,7 @@ from qa_tui.db.models import (
 from qa_tui.services.feedback import record_feedback
 from qa_tui.services.observations import record_observation
 from tests.kinds_seed import Org, seed_org
-from tests.pilot import SIZE, make_app, make_context, screen_text, settle
+from tests.pilot import SIZE, make_app, make_context, screen_text, settle, url_of
 
 # The journeys run on SQLite; the two that read the trail or are the "done when" also run on
 # PostgreSQL. Every service they call is tested on both databases in its own file.
@@ -47,9 +47,6 @@ def today() -> date:
 def org(db: Database, today: date) -> Org:
     return seed_org(db, today)
 
-
-def url_of(db: Database) -> str:
-    return db.engine.url.render_as_string(hide_password=False)
 
 
 def screen_name(pilot) -> str:

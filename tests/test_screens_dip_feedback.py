@@ -19,8 +19,13 @@ from qa_tui.db.models import Audit, AuditGrade, Case, Feedback, FollowUp, Person
 from qa_tui.errors import ValidationError
 from qa_tui.services.dip_sample import start_dip_sample
 from qa_tui.services.feedback import record_feedback
-from qa_tui.services.pickers import case_id_for_reference, dip_sample_case, dip_sample_cases, recent_feedback
-from tests.pilot import SIZE, make_app, make_context, screen_text, settle
+from qa_tui.services.pickers import (
+    case_id_for_reference,
+    dip_sample_case,
+    dip_sample_cases,
+    recent_feedback,
+)
+from tests.pilot import SIZE, make_app, make_context, screen_text, settle, url_of
 
 TODAY = date(2027, 2, 10)
 FORM_URL = "https://forms.example.gov.uk/feedback"
@@ -49,9 +54,6 @@ def seed(db: Database) -> dict[str, uuid.UUID]:
         ids.update({c.reference: c.id for c in cases})
         return ids
 
-
-def url_of(db: Database) -> str:
-    return db.engine.url.render_as_string(hide_password=False)
 
 
 def table_rows(app, selector: str) -> list[list[str]]:  # noqa: ANN001

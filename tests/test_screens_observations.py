@@ -14,7 +14,7 @@ from qa_tui.db.models import FollowUp, Observation, Person, Team
 from qa_tui.services.observations import record_observation
 from qa_tui.services.people import people_for_picking
 from qa_tui.services.pickers import observations_of_worker
-from tests.pilot import SIZE, make_app, make_context, screen_text, settle
+from tests.pilot import SIZE, make_app, make_context, screen_text, settle, url_of
 
 TODAY = date(2027, 2, 10)  # after 1 January: anyone not yet observed this year is overdue
 
@@ -42,9 +42,6 @@ def seed(db: Database) -> dict[str, uuid.UUID]:
                            kind="annual", setting="Core group", today=TODAY)
         return {k: p.id for k, p in people.items()}
 
-
-def url_of(db: Database) -> str:
-    return db.engine.url.render_as_string(hide_password=False)
 
 
 def table_rows(app, selector: str) -> list[list[str]]:  # noqa: ANN001

@@ -16,7 +16,7 @@ from qa_tui.db.engine import Database
 from qa_tui.db.models import Person, Team
 from qa_tui.demo import DEMO_USER_STAFF_ID, build_demo
 from qa_tui.services.reports import CSV_SCHEMA
-from tests.pilot import SIZE, make_app, make_context, screen_text, settle
+from tests.pilot import SIZE, make_app, make_context, screen_text, settle, url_of
 
 TODAY = date(2026, 11, 24)
 
@@ -26,9 +26,6 @@ def demo_db(db: Database) -> Database:
     build_demo(db, today=TODAY, cases=400)
     return db
 
-
-def url_of(db: Database) -> str:
-    return db.engine.url.render_as_string(hide_password=False)
 
 
 def cells(table: DataTable, column: int) -> list[str]:

@@ -17,9 +17,13 @@ from qa_tui.db.models import Action, AuditEvent, FollowUp, Person, Supervision, 
 from qa_tui.errors import ValidationError
 from qa_tui.services.feedback import record_feedback
 from qa_tui.services.observations import record_observation
-from qa_tui.services.pickers import export_agenda_markdown, export_supervision_markdown, recent_supervisions
+from qa_tui.services.pickers import (
+    export_agenda_markdown,
+    export_supervision_markdown,
+    recent_supervisions,
+)
 from qa_tui.services.supervision import record_supervision
-from tests.pilot import SIZE, make_app, make_context, screen_text, settle
+from tests.pilot import SIZE, make_app, make_context, screen_text, settle, url_of
 
 TODAY = date(2027, 2, 10)
 
@@ -50,9 +54,6 @@ def seed(db: Database) -> dict[str, uuid.UUID]:
                      raised_on=date(2026, 12, 1), due_on=date(2027, 1, 5)))
         return {"tm": tm.id, "robin": robin.id, "sam": sam.id}
 
-
-def url_of(db: Database) -> str:
-    return db.engine.url.render_as_string(hide_password=False)
 
 
 def table_rows(app, selector: str) -> list[list[str]]:  # noqa: ANN001

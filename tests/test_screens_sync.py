@@ -38,7 +38,7 @@ from qa_tui.services.sync_views import (
     write_receipt_beside,
 )
 from screens.sync import SyncScreen
-from tests.pilot import SIZE, make_app, make_context, screen_text, settle
+from tests.pilot import SIZE, make_app, make_context, screen_text, settle, url_of
 from tests.test_sync import _export, _import, _new_sqlite, _pull, _seed_shared
 
 TODAY = date(2026, 11, 24)
@@ -50,9 +50,6 @@ def laptop(sqlite_template: Path, tmp_path: Path) -> Database:
     yield database
     database.dispose()
 
-
-def url_of(db: Database) -> str:
-    return db.engine.url.render_as_string(hide_password=False)
 
 
 def notes(app) -> str:
