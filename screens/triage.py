@@ -258,17 +258,22 @@ class TriageScreen(QAScreen):
         self.notify("Highlight or select (space) one or more actions first.", severity="warning")
         return []
 
+    def _seen_versions(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """The versions shown in the list: acting on a row someone changed since is refused."""
+        return {r.record_id: r.version for r in self.rows if r.record_id in ids and r.version is not None}
+
     def action_complete(self) -> None:
         ids = self._targets()
         if not ids:
             return
         from qa_tui.services.actions import complete_actions
 
-        ctx = self.ctx
+        ctx, seen = self.ctx, self._seen_versions(ids)
 
         def with_evidence(evidence: str | None) -> None:
             if evidence:
-                self.call_service(lambda s: complete_actions(s, ids, evidence, ctx.person_id, ctx.today()),
+                self.call_service(lambda s: complete_actions(s, ids, evidence, ctx.person_id, ctx.today(),
+                                                             expected_versions=seen),
                                   lambda done: (self.notify(f"Marked {len(done)} done."), self.reload(changed=True)), write=True)
 
         self.app.push_screen(TextPrompt(f"Mark {len(ids)} action(s) done", "Evidence that it was done",
@@ -281,7 +286,7 @@ class TriageScreen(QAScreen):
             return
         from qa_tui.services.actions import extend_actions
 
-        ctx = self.ctx
+        ctx, seen = self.ctx, self._seen_versions(ids)
 
         def with_date(text: str | None) -> None:
             if not text:
@@ -295,7 +300,8 @@ class TriageScreen(QAScreen):
                 return
             self.app.push_screen(TextPrompt("Extend: why", "Reason (kept in the action's history)"),
                                  lambda reason: reason and self.call_service(
-                                     lambda s: extend_actions(s, ids, new_due, reason, ctx.person_id, ctx.today()),
+                                     lambda s: extend_actions(s, ids, new_due, reason, ctx.person_id, ctx.today(),
+                                                              expected_versions=seen),
                                      lambda done: (self.notify(f"Extended {len(done)}."), self.reload(changed=True)), write=True))
 
         self.app.push_screen(TextPrompt(f"Extend {len(ids)} action(s)", "New due date (DD/MM/YYYY)"), with_date)
@@ -307,7 +313,7 @@ class TriageScreen(QAScreen):
         from qa_tui.services.actions import reassign_actions
         from qa_tui.services.people import people_for_picking
 
-        ctx = self.ctx
+        ctx, seen = self.ctx, self._seen_versions(ids)
 
         def ask(people: list[Any]) -> None:
             def chosen(owner_id: uuid.UUID | None) -> None:
@@ -315,7 +321,8 @@ class TriageScreen(QAScreen):
                     return
                 self.app.push_screen(TextPrompt("Reassign: why", "Reason (kept in the action's history)"),
                                      lambda reason: reason and self.call_service(
-                                         lambda s: reassign_actions(s, ids, owner_id, reason, ctx.person_id, ctx.today()),
+                                         lambda s: reassign_actions(s, ids, owner_id, reason, ctx.person_id, ctx.today(),
+                                                                expected_versions=seen),
                                          lambda done: (self.notify(f"Reassigned {len(done)}."), self.reload(changed=True)),
                                          write=True))
 

@@ -74,3 +74,29 @@ async def test_triage_by_keys_completes_and_extends_actions_and_remembers_the_fi
         assert again.screen.filters.kinds == ("action",)
         assert extend_id not in {r.record_id for r in again.screen.rows}  # no longer late
     ctx.db.dispose()
+
+
+async def test_acting_on_an_action_someone_changed_since_it_was_listed_is_refused(demo_db: Database) -> None:
+    from qa_tui.services.actions import extend_action
+
+    ctx = make_context(url_of(demo_db), today=TODAY, staff_id=DEMO_USER_STAFF_ID)
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("k")  # overdue actions only
+        await settle(pilot)
+        listed = app.screen.rows[0]
+        with demo_db.session() as s:  # a colleague extends it meanwhile
+            extend_action(s, listed.record_id, date(2027, 1, 15), "Court date moved", None, TODAY)
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press(*"Done in supervision", "enter")
+        await settle(pilot)
+        messages = " ".join(str(n.message) for n in app._notifications)
+        assert "changed by someone else" in messages, messages
+    with demo_db.reader() as s:
+        action = s.get(Action, listed.record_id)
+        assert action.status == "open" and action.due_on == date(2027, 1, 15) and action.evidence == ""
+    ctx.db.dispose()

@@ -73,6 +73,7 @@ class TriageRow:
     days_overdue: int
     late: bool  # False: owed this period but not late yet
     detail: str
+    version: int | None = None  # an action's version when listed: acting on it checks nobody changed it since
 
     @property
     def kind_label(self) -> str:
@@ -228,7 +229,7 @@ def _last_on_time(today: date, filters: TriageFilters) -> date:
 def _action_query(today: date, filters: TriageFilters) -> Select:
     stmt = (
         select(Action.id, Action.title, Action.owner_id, Person.name, Action.team_id, Team.name,
-               Action.due_on, Case.reference, Action.source_kind)
+               Action.due_on, Case.reference, Action.source_kind, Action.version)
         .outerjoin(Person, Person.id == Action.owner_id)
         .outerjoin(Team, Team.id == Action.team_id)
         .outerjoin(Case, Case.id == Action.case_id)
@@ -253,8 +254,8 @@ def _late_and_chosen(today: date, filters: TriageFilters) -> list[ColumnElement[
 
 def _fetch_actions(session: Session, stmt: Select, today: date) -> list[TriageRow]:
     return [TriageRow("action", id_, title, reference or "", owner_id, owner or "", team_id, team or "",
-                      due_on, (today - due_on).days, True, source)
-            for id_, title, owner_id, owner, team_id, team, due_on, reference, source
+                      due_on, (today - due_on).days, True, source, version)
+            for id_, title, owner_id, owner, team_id, team, due_on, reference, source, version
             in session.execute(stmt)]
 
 
