@@ -6,7 +6,6 @@ is this same text (a test keeps them equal).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -152,9 +151,6 @@ def starter_config_text() -> str:
 
 def write_starter_config(path: Path) -> None:
     """Write the starter file atomically, 0600 (it may later hold a URL with a user name)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(starter_config_text())
-    os.replace(tmp, path)
+    from qa_tui.files import write_private
+
+    write_private(path, starter_config_text())

@@ -3,25 +3,42 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 
 def write_private(path: Path, data: bytes | str) -> Path:
-    """Write `data` to `path` as a 0600 file, atomically; parent folders are made 0700."""
+    """Write `data` to `path` as a 0600 file: a temporary file in the same folder, synced, then
+    renamed into place, so a reader sees the old file or the whole new one and nobody else can
+    read it. Missing folders are made 0700. A file that cannot be written is a ValidationError
+    naming it."""
+    from qa_tui.errors import ValidationError
+
     path = Path(path)
-    make_private_dirs(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    try:
+        make_private_dirs(path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise ValidationError(str(path), f"cannot be written ({exc.strerror})") from None
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(payload)
             out.flush()
             os.fsync(out.fileno())
+        os.chmod(tmp, 0o600)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ValidationError(str(path), f"cannot be written ({exc.strerror})") from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        Path(tmp).unlink(missing_ok=True)
         raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)  # the rename itself survives a power cut
+    finally:
+        os.close(dir_fd)
     return path
 
 

@@ -8,13 +8,13 @@ import binascii
 import hashlib
 import json
 import os
-import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from qa_tui.errors import ValidationError
+from qa_tui.files import write_private
 
 FORMAT = "qa-tui-sync-bundle"
 FORMAT_VERSION = 1
@@ -201,7 +201,7 @@ def decode_bundle(data: bytes, *, schema: str, passphrase: str | None = None, so
 
 
 def write_bundle(path: Path, bundle: Bundle, passphrase: str | None = None) -> None:
-    write_private_file(path, encode_bundle(bundle, passphrase))
+    write_private(path, encode_bundle(bundle, passphrase))
 
 
 def read_bundle(path: Path, *, schema: str, passphrase: str | None = None) -> Bundle:
@@ -213,7 +213,7 @@ def receipt_path_for(bundle_path: Path) -> Path:
 
 
 def write_receipt(path: Path, receipt: Receipt) -> None:
-    write_private_file(path, json.dumps(receipt.to_document(), indent=1).encode("utf-8") + b"\n")
+    write_private(path, json.dumps(receipt.to_document(), indent=1).encode("utf-8") + b"\n")
 
 
 def read_receipt(path: Path) -> Receipt:
@@ -229,37 +229,6 @@ def read_file(path: Path) -> bytes:
         return Path(path).read_bytes()
     except OSError as exc:
         raise ValidationError(str(path), f"cannot be read ({exc.strerror})") from None
-
-
-def write_private_file(path: Path, data: bytes) -> None:
-    """Write to a 0600 temporary file in the same directory, sync it, then rename it into place,
-    so a reader sees the old file or the whole new one and nobody else can read it."""
-    path = Path(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise ValidationError(str(path), f"cannot be written ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise ValidationError(str(path), f"cannot be written ({exc.strerror})") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-# --- internals ----------------------------------------------------------------------------
 
 
 def _not_json(source: str, name: str) -> None:
