@@ -250,9 +250,14 @@ def in_process(url: str, runs: int) -> dict[str, float]:
         out["open actions in the council"] = float(s.execute(text(
             "SELECT count(*) FROM action WHERE status = 'open'")).scalar() or 0)
 
-    # A live audit on a drawn case: draw once (kept), then open and save, each committed.
+    # A live audit on a drawn case: draw once (kept), then open and save, each committed. The
+    # council is reused between benchmark runs, so this draw leaves out the "audited lately" and
+    # "drawn this month" rules that earlier runs' draws and audits would otherwise exhaust.
+    from dataclasses import replace
+
+    every_open_case = replace(cfg.draw, exclude_audited_within_months=0, exclude_drawn_this_month=False)
     with db.session() as s:
-        plan = draw_cases_for_team(s, team_id, month, TODAY, cfg.draw, drawn_by="bench")
+        plan = draw_cases_for_team(s, team_id, month, TODAY, every_open_case, drawn_by="bench")
     picks = [p for p in plan.picks if p.pick_id is not None]
     opened: list[uuid.UUID] = []
 
