@@ -200,10 +200,10 @@ def in_process(url: str, runs: int) -> dict[str, float]:
     from qa_tui.db.engine import Database
     from qa_tui.db.models import Person, Team
     from qa_tui.demo import DEMO_USER_STAFF_ID
-    from qa_tui.services.draw import draw_all_teams, draw_cases_for_team
-    from qa_tui.services.meeting import MeetingCase, open_case
-    from qa_tui.services.audits import set_text
-    from qa_tui.services.triage import TriageFilters, triage_page
+    from qa_tui.services.audits.draw import draw_all_teams, draw_cases_for_team
+    from qa_tui.services.audits.meeting import MeetingCase, open_case
+    from qa_tui.services.audits.record import set_text
+    from qa_tui.services.programme.triage import TriageFilters, triage_page
 
     cfg = load_config(db_override=url)
     db = Database.open(url, actor="bench")

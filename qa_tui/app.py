@@ -21,7 +21,7 @@ from qa_tui.config import Config
 
 if TYPE_CHECKING:
     from qa_tui.context import AppContext
-    from qa_tui.services.dashboard import Dashboard
+    from qa_tui.services.programme.dashboard import Dashboard
 
 
 @dataclass(frozen=True)
@@ -41,29 +41,29 @@ class Area:
 
 AREAS: tuple[Area, ...] = (
     Area("dashboard", "d", "Dashboard", "This month's audits, moderation, overdue actions, supervisions",
-         "screens.dashboard", "DashboardScreen"),
+         "screens.overview.dashboard", "DashboardScreen"),
     Area("live", "l", "Live audit", "Draw one case per worker and audit them together in the team meeting",
-         "screens.live_audit", "LiveAuditScreen"),
+         "screens.audits.live_audit", "LiveAuditScreen"),
     Area("observations", "o", "Observations", "Who is observed, due or overdue this financial year; record an observation",
-         "screens.observations", "ObservationsScreen"),
+         "screens.practice.observations", "ObservationsScreen"),
     Area("supervision", "s", "Supervision", "Who is due supervision; each worker's agenda; hold a supervision and tick items",
-         "screens.supervision", "SupervisionScreen"),
+         "screens.practice.supervision", "SupervisionScreen"),
     Area("dip", "k", "Dip sampling", "Dip sample a case of your team: rate each area, close the loop, finalise",
-         "screens.dip_sample", "DipSampleScreen"),
+         "screens.practice.dip_sample", "DipSampleScreen"),
     Area("feedback", "b", "Family feedback", "Feedback from children and families; the feedback QR code",
-         "screens.feedback", "FeedbackScreen"),
+         "screens.practice.feedback", "FeedbackScreen"),
     Area("moderation", "m", "Moderation", "Agree, regrade or return audits; finalise moderated ones",
-         "screens.moderation", "ModerationScreen"),
+         "screens.audits.moderation", "ModerationScreen"),
     Area("reports", "p", "Reports", "What you owe, programme compliance, the monthly report, CP reviews; export",
-         "screens.reports", "ReportsScreen"),
+         "screens.overview.reports", "ReportsScreen"),
     Area("triage", "t", "Triage", "Everything late: actions, audits, supervisions, observations, dip samples",
-         "screens.triage", "TriageScreen"),
+         "screens.overview.triage", "TriageScreen"),
     Area("audits_other", "u", "Other audits", "Themed, multi-agency, closure, supervision-file and cross-service "
-         "audits; good practice; support plans", "screens.audits_other", "AuditsOtherScreen"),
+         "audits; good practice; support plans", "screens.audits.other", "AuditsOtherScreen"),
     Area("sync", "y", "Sync", "Offline laptops: export, import, acknowledge, pull; decide sync conflicts",
-         "screens.sync", "SyncScreen"),
+         "screens.sync.bundles", "SyncScreen"),
     Area("admin", "a", "People & cases", "Add, edit and deactivate teams, people and cases; import a file; settings",
-         "screens.admin", "AdminScreen"),
+         "screens.admin.records", "AdminScreen"),
 )
 
 
@@ -102,7 +102,7 @@ class QAApp(App[int]):
         return StartupScreen()
 
     def on_mount(self) -> None:
-        from screens.settings import apply_saved_appearance
+        from screens.admin.settings import apply_saved_appearance
 
         apply_saved_appearance(self, self.config)
         if self._ctx is None:
@@ -117,7 +117,7 @@ class QAApp(App[int]):
         """Open the database and, in the same worker, read the first dashboard: one trip
         to the database before the user sees numbers, not two."""
         from qa_tui.context import open_context
-        from qa_tui.services.dashboard import build_dashboard
+        from qa_tui.services.programme.dashboard import build_dashboard
 
         ctx = open_context(self.config, today=self.today_override)
         with ctx.db.reader() as session:
@@ -168,7 +168,7 @@ class QAApp(App[int]):
         self.push_screen(HelpScreen(AREAS))
 
     def action_settings(self) -> None:
-        from screens.settings import SettingsScreen
+        from screens.admin.settings import SettingsScreen
 
         self.push_screen(SettingsScreen())
 

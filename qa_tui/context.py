@@ -47,7 +47,7 @@ def open_context(config: Config, *, migrate: bool = True, today: date | None = N
         raise
     db.actor = login
     ctx = AppContext(config=config, db=db, login=login, today_override=today)
-    from qa_tui.services.people import resolve_user
+    from qa_tui.services.people.directory import resolve_user
 
     with db.reader() as session:
         user = resolve_user(session, login=login, staff_id=config.user_staff_id, team_code=config.user_team)

@@ -46,9 +46,9 @@ from qa_tui.db.models import (
     Team,
 )
 from qa_tui.errors import NotAllowed, ValidationError
-from qa_tui.services.draw import ALGORITHM, audited_since, derive_pick, rules_as_dict
-from qa_tui.services.observations import DEFAULT_ASYE_WINDOWS
-from qa_tui.services.templates import ensure_template
+from qa_tui.services.audits.draw import ALGORITHM, audited_since, derive_pick, rules_as_dict
+from qa_tui.services.practice.observations import DEFAULT_ASYE_WINDOWS
+from qa_tui.services.audits.templates import ensure_template
 
 DEMO_USER_STAFF_ID = "DEMO-S00001"  # the team manager of the first team: numbered first
 DEFAULT_CASES = 2000

@@ -14,7 +14,7 @@ from sqlalchemy import event, select
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Action, Team
 from qa_tui.errors import NotAllowed, ValidationError
-from qa_tui.services import actions
+from qa_tui.services.audits import actions
 from tests.test_audits import CFG, Org, seed_org, start
 
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from qa_tui.db.engine import Database
 from qa_tui.db.models import AuditEvent, Case, Person, Team
 from qa_tui.errors import ChangedElsewhere, NotAllowed, ValidationError
-from qa_tui.services import admin
-from qa_tui.services.admin import CaseInput, PersonInput, TeamInput
+from qa_tui.services.people import admin
+from qa_tui.services.people.admin import CaseInput, PersonInput, TeamInput
 
 
 def add_team(db: Database, today: date, code: str = "A1", name: str = "Assessment 1") -> uuid.UUID:

@@ -11,9 +11,12 @@ from qa_tui.config import parse_config
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Person
 from qa_tui.errors import NotAllowed, ValidationError
-from qa_tui.services import audit_kinds, audits, celebration, themes
-from qa_tui.services.programme import obligations
-from qa_tui.services.supervision import record_supervision
+from qa_tui.services.audits import kinds as audit_kinds
+from qa_tui.services.audits import record as audits
+from qa_tui.services.practice import celebration
+from qa_tui.services.audits import themes
+from qa_tui.services.programme.engine import obligations
+from qa_tui.services.practice.supervision import record_supervision
 from tests.kinds_seed import Org, seed_org
 
 CFG = parse_config({})

@@ -15,8 +15,9 @@ from qa_tui.config import Config, parse_config
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Audit, AuditEvent, Case, CaseDraw, DrawPick, FollowUp, Person, Service, Team
 from qa_tui.errors import ChangedElsewhere, NotAllowed, ValidationError
-from qa_tui.services import audits, drafts
-from qa_tui.services.actions import add_action
+from qa_tui.services.audits import record as audits
+from qa_tui.services.audits import drafts
+from qa_tui.services.audits.actions import add_action
 
 CFG = parse_config({})
 LIVE = CFG.template("live")

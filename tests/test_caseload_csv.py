@@ -15,7 +15,7 @@ from qa_tui.db.base import Base
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Case, Person, Team
 from qa_tui.errors import ValidationError
-from qa_tui.services.caseload_csv import (
+from qa_tui.services.imports.caseload_csv import (
     apply_involvements,
     apply_sw_episodes,
     preview_involvements,

@@ -15,9 +15,10 @@ from qa_tui.config import parse_config
 from qa_tui.db.engine import Database
 from qa_tui.db.models import AuditEvent, GoodPractice
 from qa_tui.errors import NotFound, ValidationError
-from qa_tui.services import celebration, themes
-from qa_tui.services.feedback import record_feedback
-from qa_tui.services.observations import record_observation
+from qa_tui.services.practice import celebration
+from qa_tui.services.audits import themes
+from qa_tui.services.practice.feedback import record_feedback
+from qa_tui.services.practice.observations import record_observation
 from tests.kinds_seed import Org, seed_org
 
 CFG = parse_config({})

@@ -17,7 +17,7 @@ from qa_tui.dates import parse_day
 from qa_tui.db.engine import Database
 from qa_tui.db.models import AuditEvent, Case, Person, Service, Team
 from qa_tui.errors import ValidationError
-from qa_tui.services.csv_import import (
+from qa_tui.services.imports.people_cases import (
     ImportRejected,
     ImportReport,
     import_cases,

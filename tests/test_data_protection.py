@@ -27,11 +27,12 @@ from qa_tui.db.engine import Database, ask_for_key, describe_url, make_engine
 from qa_tui.db.migrate import HEAD_REVISION, ensure_schema
 from qa_tui.db.models import AuditEvent, AuditGrade, Case, Moderation, Person, Team
 from qa_tui.errors import DatabaseUnavailable, NotAllowed
-from qa_tui.services import audits, moderation
-from qa_tui.services.csv_import import import_people
-from qa_tui.services.retention import purge_closed_cases
-from qa_tui.services.sync import export_changes, import_bundle
-from qa_tui.services.sync_bundle import write_bundle, write_receipt
+from qa_tui.services.audits import record as audits
+from qa_tui.services.audits import moderation
+from qa_tui.services.imports.people_cases import import_people
+from qa_tui.services.people.retention import purge_closed_cases
+from qa_tui.services.sync.engine import export_changes, import_bundle
+from qa_tui.services.sync.bundle import write_bundle, write_receipt
 from tests.pilot import SIZE, screen_text, settle
 from tests.test_audits import CFG, Org, seed_org, start, submitted_audit
 from tests.test_crash_safety import sqlcipher  # noqa: F401 - a fixture, used by name
@@ -227,8 +228,8 @@ def mode(path: Path) -> int:
 def test_every_file_written_is_private(db: Database, today: date, tmp_path: Path) -> None:
     """Exports, records, reports, bundles and receipts: 0600 files in 0700 folders, whatever the umask."""
     from qa_tui.dates import Month
-    from qa_tui.services.programme import month_period
-    from qa_tui.services.reports import (
+    from qa_tui.services.programme.engine import month_period
+    from qa_tui.services.reports.periodic import (
         export_report_csv,
         export_report_markdown,
         period_report,

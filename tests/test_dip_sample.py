@@ -13,7 +13,7 @@ from qa_tui.config import DIP_SAMPLE_AREAS, parse_config
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Audit, AuditGrade, AuditTemplate, Case, FollowUp, Person, Team
 from qa_tui.errors import ChangedElsewhere, NotAllowed, NotFound, ValidationError
-from qa_tui.services.dip_sample import (
+from qa_tui.services.practice.dip_sample import (
     close_loop_with_worker,
     dip_samples_due,
     finalise_dip_sample,

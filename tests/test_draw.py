@@ -19,7 +19,7 @@ from qa_tui.dates import Month
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Audit, AuditEvent, Case, CaseDraw, DrawPick, DrawPool, Person, Team
 from qa_tui.errors import NotAllowed, ValidationError
-from qa_tui.services.draw import (
+from qa_tui.services.audits.draw import (
     ALGORITHM,
     current_picks,
     derive_index,
@@ -31,7 +31,7 @@ from qa_tui.services.draw import (
     redraw_for_worker,
     verify_draw,
 )
-from qa_tui.services.templates import ensure_template
+from qa_tui.services.audits.templates import ensure_template
 
 MONTH = Month(2026, 11)
 RULES = DrawRules()

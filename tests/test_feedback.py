@@ -14,7 +14,7 @@ from sqlalchemy import select
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Case, Feedback, FollowUp, Person, Team
 from qa_tui.errors import NotFound, ValidationError
-from qa_tui.services.feedback import (
+from qa_tui.services.practice.feedback import (
     feedback_qr_text,
     feedback_summary,
     record_feedback,

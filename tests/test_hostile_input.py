@@ -26,9 +26,12 @@ from qa_tui.db.engine import Database
 from qa_tui.db.migrate import HEAD_REVISION
 from qa_tui.db.models import Case, Person, Team
 from qa_tui.errors import QAError
-from qa_tui.services import actions, audits, feedback, observations
-from qa_tui.services.annex_a import apply_annex_a, preview_annex_a
-from qa_tui.services.csv_import import (
+from qa_tui.services.audits import actions
+from qa_tui.services.audits import record as audits
+from qa_tui.services.practice import feedback
+from qa_tui.services.practice import observations
+from qa_tui.services.imports.annex_a import apply_annex_a, preview_annex_a
+from qa_tui.services.imports.people_cases import (
     CASES_OPTIONAL,
     CASES_REQUIRED,
     PEOPLE_OPTIONAL,
@@ -36,8 +39,8 @@ from qa_tui.services.csv_import import (
     import_cases,
     import_people,
 )
-from qa_tui.services.sync import export_changes, import_bundle
-from qa_tui.services.sync_bundle import (
+from qa_tui.services.sync.engine import export_changes, import_bundle
+from qa_tui.services.sync.bundle import (
     Bundle,
     BundleRecord,
     content_hash,

@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Action, Audit, AuditEvent, AuditGrade, Moderation, Person
 from qa_tui.errors import NotAllowed, ValidationError
-from qa_tui.services import audits, moderation
-from qa_tui.services.actions import add_action
+from qa_tui.services.audits import record as audits
+from qa_tui.services.audits import moderation
+from qa_tui.services.audits.actions import add_action
 from tests.test_audits import CFG, grade_everything, seed_org, start, submitted_audit
 
 

@@ -17,7 +17,7 @@ from qa_tui.db.engine import Database
 from qa_tui.db.models import AuditEvent, FollowUp, Observation, Person, Team
 from qa_tui.db.trail import ACTOR_KEY
 from qa_tui.errors import ChangedElsewhere, NotFound, ValidationError
-from qa_tui.services.observations import (
+from qa_tui.services.practice.observations import (
     asye_verdict,
     asye_windows,
     observation_coverage,

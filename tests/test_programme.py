@@ -17,7 +17,7 @@ from qa_tui.dates import financial_year_start, quarter_start
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Audit, Case, Observation, Person, Service, Supervision, Team
 from qa_tui.errors import NotFound, ValidationError
-from qa_tui.services.programme import (
+from qa_tui.services.programme.engine import (
     compliance,
     cp_review_list,
     cp_review_reason,
@@ -27,7 +27,7 @@ from qa_tui.services.programme import (
     period_containing,
     previous_period,
 )
-from qa_tui.services.templates import ensure_template
+from qa_tui.services.audits.templates import ensure_template
 
 CFG = parse_config({})
 PERIODIC = ("weekly", "fortnightly", "monthly", "bimonthly", "quarterly", "six_monthly", "financial_year")

@@ -15,14 +15,14 @@ from sqlalchemy import select
 from qa_tui.cli import main
 from qa_tui.db.engine import Database
 from qa_tui.db.models import AuditEvent
-from qa_tui.services.report_files import (
+from qa_tui.services.reports.files import (
     DECIMAL_COLUMNS,
     export_report_html,
     export_report_xlsx,
     report_html,
     sheet_name,
 )
-from qa_tui.services.reports import (
+from qa_tui.services.reports.periodic import (
     CSV_SCHEMA,
     ThemeRow,
     export_report_csv,

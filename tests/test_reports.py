@@ -16,7 +16,7 @@ from qa_tui.config import parse_config
 from qa_tui.dates import Month
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Action, AuditEvent, AuditGrade, Feedback, Moderation, Observation
-from qa_tui.services.reports import (
+from qa_tui.services.reports.periodic import (
     CSV_SCHEMA,
     cohens_kappa,
     export_report_csv,

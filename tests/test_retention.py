@@ -32,7 +32,7 @@ from qa_tui.db.models import (
     Team,
 )
 from qa_tui.errors import NotAllowed
-from qa_tui.services.retention import purge_closed_cases, retention_cutoff
+from qa_tui.services.people.retention import purge_closed_cases, retention_cutoff
 
 QA_MODELS = (Audit, AuditGrade, AuditParticipant, Moderation, Action, ActionChange, Feedback, FollowUp)
 

@@ -251,7 +251,7 @@ async def test_settings_are_saved_beside_the_config_and_applied(seeded: Database
 
 
 async def test_a_bad_preferences_file_is_named_and_the_app_still_starts(seeded: Database) -> None:
-    from screens.settings import apply_saved_appearance
+    from screens.admin.settings import apply_saved_appearance
 
     prefs = config_path().parent / "preferences.toml"
     prefs.parent.mkdir(parents=True)

@@ -27,8 +27,8 @@ from qa_tui.db.models import (
     Theme,
     ThemeCase,
 )
-from qa_tui.services.feedback import record_feedback
-from qa_tui.services.observations import record_observation
+from qa_tui.services.practice.feedback import record_feedback
+from qa_tui.services.practice.observations import record_observation
 from tests.kinds_seed import Org, seed_org
 from tests.pilot import SIZE, make_app, make_context, screen_text, settle, url_of
 

@@ -17,9 +17,9 @@ from qa_tui.config import DIP_SAMPLE_AREAS, parse_config
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Audit, AuditGrade, Case, Feedback, FollowUp, Person, Team
 from qa_tui.errors import ValidationError
-from qa_tui.services.dip_sample import start_dip_sample
-from qa_tui.services.feedback import record_feedback
-from qa_tui.services.pickers import (
+from qa_tui.services.practice.dip_sample import start_dip_sample
+from qa_tui.services.practice.feedback import record_feedback
+from qa_tui.services.practice.pickers import (
     case_id_for_reference,
     dip_sample_case,
     dip_sample_cases,

@@ -11,9 +11,9 @@ from textual.widgets import DataTable, Input, Static
 
 from qa_tui.db.engine import Database
 from qa_tui.db.models import FollowUp, Observation, Person, Team
-from qa_tui.services.observations import record_observation
-from qa_tui.services.people import people_for_picking
-from qa_tui.services.pickers import observations_of_worker
+from qa_tui.services.practice.observations import record_observation
+from qa_tui.services.people.directory import people_for_picking
+from qa_tui.services.practice.pickers import observations_of_worker
 from tests.pilot import SIZE, make_app, make_context, screen_text, settle, url_of
 
 TODAY = date(2027, 2, 10)  # after 1 January: anyone not yet observed this year is overdue

@@ -15,14 +15,14 @@ from textual.widgets import DataTable, Static
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Action, AuditEvent, FollowUp, Person, Supervision, Team
 from qa_tui.errors import ValidationError
-from qa_tui.services.feedback import record_feedback
-from qa_tui.services.observations import record_observation
-from qa_tui.services.pickers import (
+from qa_tui.services.practice.feedback import record_feedback
+from qa_tui.services.practice.observations import record_observation
+from qa_tui.services.practice.pickers import (
     export_agenda_markdown,
     export_supervision_markdown,
     recent_supervisions,
 )
-from qa_tui.services.supervision import record_supervision
+from qa_tui.services.practice.supervision import record_supervision
 from tests.pilot import SIZE, make_app, make_context, screen_text, settle, url_of
 
 TODAY = date(2027, 2, 10)

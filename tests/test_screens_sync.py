@@ -1,6 +1,6 @@
 """The Sync area by keys, with a laptop's SQLite file and the shared database side by side: pull,
 export, import (and again), acknowledge; conflicts kept, taken and merged by hand; and the
-helpers in qa_tui.services.sync_views."""
+helpers in qa_tui.services.sync.views."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ from qa_tui.db.models import (
 )
 from qa_tui.errors import DatabaseUnavailable, ValidationError
 from qa_tui.files import exports_dir
-from qa_tui.services.sync import pending_changes
-from qa_tui.services.sync_views import (
+from qa_tui.services.sync.engine import pending_changes
+from qa_tui.services.sync.views import (
     conflict_detail,
     export_to_file,
     field_text,
@@ -37,7 +37,7 @@ from qa_tui.services.sync_views import (
     split_password,
     write_receipt_beside,
 )
-from screens.sync import SyncScreen
+from screens.sync.bundles import SyncScreen
 from tests.pilot import SIZE, make_app, make_context, screen_text, settle, url_of
 from tests.test_sync import _export, _import, _new_sqlite, _pull, _seed_shared
 

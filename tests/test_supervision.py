@@ -15,10 +15,10 @@ from qa_tui.config import parse_config
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Action, Audit, Case, FollowUp, Person, Supervision, Team
 from qa_tui.errors import ChangedElsewhere, NotAllowed, NotFound, ValidationError
-from qa_tui.services.feedback import record_feedback
-from qa_tui.services.followups import raise_follow_up, tick_discussed
-from qa_tui.services.observations import record_observation
-from qa_tui.services.supervision import (
+from qa_tui.services.practice.feedback import record_feedback
+from qa_tui.services.practice.followups import raise_follow_up, tick_discussed
+from qa_tui.services.practice.observations import record_observation
+from qa_tui.services.practice.supervision import (
     agenda_markdown,
     next_supervision_due,
     record_supervision,
@@ -27,7 +27,7 @@ from qa_tui.services.supervision import (
     supervision_record_markdown,
     supervision_status,
 )
-from qa_tui.services.templates import ensure_template
+from qa_tui.services.audits.templates import ensure_template
 
 CFG = parse_config({})
 

@@ -14,9 +14,9 @@ from sqlalchemy import delete, select
 from qa_tui.db.engine import Database
 from qa_tui.db.models import FollowUp, Person, SupportPlan, SupportStep
 from qa_tui.errors import NotAllowed, NotFound, ValidationError
-from qa_tui.services import support
-from qa_tui.services.followups import tick_discussed
-from qa_tui.services.supervision import record_supervision, supervision_agenda
+from qa_tui.services.practice import support
+from qa_tui.services.practice.followups import tick_discussed
+from qa_tui.services.practice.supervision import record_supervision, supervision_agenda
 from tests.kinds_seed import Org, seed_org
 
 

@@ -39,8 +39,8 @@ from qa_tui.db.models import (
     Team,
 )
 from qa_tui.errors import ChangedElsewhere, NotAllowed, ValidationError
-from qa_tui.services import sync
-from qa_tui.services.sync import (
+from qa_tui.services.sync import engine as sync
+from qa_tui.services.sync.engine import (
     acknowledge,
     export_changes,
     import_bundle,
@@ -49,7 +49,7 @@ from qa_tui.services.sync import (
     pull_from_database,
     resolve_conflict,
 )
-from qa_tui.services.sync_bundle import (
+from qa_tui.services.sync.bundle import (
     Bundle,
     BundleRefused,
     content_hash,
@@ -618,8 +618,8 @@ KILLED_IMPORT = """
 import sys, time
 from qa_tui.db.engine import Database
 from qa_tui.db.migrate import HEAD_REVISION
-from qa_tui.services.sync import import_bundle
-from qa_tui.services.sync_bundle import read_bundle
+from qa_tui.services.sync.engine import import_bundle
+from qa_tui.services.sync.bundle import read_bundle
 
 def pause_halfway(done, total):
     if done >= total // 2:

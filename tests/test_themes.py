@@ -16,8 +16,9 @@ from qa_tui.dates import add_months
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Audit, AuditEvent, AuditTemplate, Case
 from qa_tui.errors import NotAllowed, ValidationError
-from qa_tui.services import audits, themes
-from qa_tui.services.themes import CaseRule
+from qa_tui.services.audits import record as audits
+from qa_tui.services.audits import themes
+from qa_tui.services.audits.themes import CaseRule
 from tests.kinds_seed import Org, seed_org
 
 CFG = parse_config({})

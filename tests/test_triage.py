@@ -12,8 +12,8 @@ from qa_tui.config import parse_config
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Action, Draft, Person
 from qa_tui.errors import ValidationError
-from qa_tui.services.drafts import save_draft
-from qa_tui.services.triage import (
+from qa_tui.services.audits.drafts import save_draft
+from qa_tui.services.programme.triage import (
     TRIAGE_SORTS,
     TriageFilters,
     check_filters,

@@ -77,7 +77,7 @@ async def test_triage_by_keys_completes_and_extends_actions_and_remembers_the_fi
 
 
 async def test_acting_on_an_action_someone_changed_since_it_was_listed_is_refused(demo_db: Database) -> None:
-    from qa_tui.services.actions import extend_action
+    from qa_tui.services.audits.actions import extend_action
 
     ctx = make_context(url_of(demo_db), today=TODAY, staff_id=DEMO_USER_STAFF_ID)
     app = make_app(ctx)

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from qa_tui.db.engine import Database, is_transient
 from qa_tui.db.models import Action, Audit, AuditEvent, Team
 from qa_tui.errors import ChangedElsewhere
-from qa_tui.services import actions, audits
+from qa_tui.services.audits import actions
+from qa_tui.services.audits import record as audits
 from tests.test_audits import CFG, seed_org, start
 
 POSTGRESQL_ONLY = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from qa_tui.commands.common import open_ctx
 
 if TYPE_CHECKING:
-    from qa_tui.services.draw import DrawSummary, DrawVerification
+    from qa_tui.services.audits.draw import DrawSummary, DrawVerification
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -61,8 +61,8 @@ def _refuse_draw_options_with_verb(args: argparse.Namespace) -> None:
 def run_draw(args: argparse.Namespace) -> int:
     from qa_tui.dates import Month
     from qa_tui.errors import NotFound, ValidationError
-    from qa_tui.services.draw import draw_all_teams, draw_cases_for_team
-    from qa_tui.services.people import team_by_code
+    from qa_tui.services.audits.draw import draw_all_teams, draw_cases_for_team
+    from qa_tui.services.people.directory import team_by_code
 
     if not args.team and not args.all_teams:
         raise ValidationError("--team", "give a team code (--team TEAM) or --all-teams")
@@ -118,7 +118,7 @@ def _print_draw(draw: DrawSummary) -> None:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from qa_tui.services.draw import verify_draw
+    from qa_tui.services.audits.draw import verify_draw
 
     _refuse_draw_options_with_verb(args)
     draw_id = _draw_id(args.draw_id)
@@ -175,7 +175,7 @@ def _print_verification(result: DrawVerification) -> None:
 
 
 def run_redraw(args: argparse.Namespace) -> int:
-    from qa_tui.services.draw import draw_worker_id, redraw_for_worker
+    from qa_tui.services.audits.draw import draw_worker_id, redraw_for_worker
 
     _refuse_draw_options_with_verb(args)
     draw_id = _draw_id(args.draw_id)

@@ -27,9 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from qa_tui.dates import Month
     from qa_tui.errors import ValidationError
-    from qa_tui.services.programme import month_period, parse_financial_quarter
-    from qa_tui.services.report_files import export_report_xlsx
-    from qa_tui.services.reports import (
+    from qa_tui.services.programme.engine import month_period, parse_financial_quarter
+    from qa_tui.services.reports.files import export_report_xlsx
+    from qa_tui.services.reports.periodic import (
         export_report_csv,
         last_complete_month,
         period_report,

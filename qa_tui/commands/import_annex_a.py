@@ -41,20 +41,20 @@ def register_verb(verbs: argparse._SubParsersAction) -> None:
 
 
 def run_annex_a(args: argparse.Namespace) -> int:
-    from qa_tui.services.annex_a import apply_annex_a, preview_annex_a
+    from qa_tui.services.imports.annex_a import apply_annex_a, preview_annex_a
 
     return _run(args, "Annex A", preview_annex_a, apply_annex_a, _list_lines)
 
 
 def run_involvements(args: argparse.Namespace) -> int:
-    from qa_tui.services.caseload_csv import apply_involvements, preview_involvements
+    from qa_tui.services.imports.caseload_csv import apply_involvements, preview_involvements
 
     return _run(args, "Involvements", preview_involvements, apply_involvements,
                 lambda p: [f"Rows: {p.rows}, cases: {len(p.cases)}"])
 
 
 def run_sw_episodes(args: argparse.Namespace) -> int:
-    from qa_tui.services.caseload_csv import apply_sw_episodes, preview_sw_episodes
+    from qa_tui.services.imports.caseload_csv import apply_sw_episodes, preview_sw_episodes
 
     return _run(args, "SSDA903 social worker episodes", preview_sw_episodes, apply_sw_episodes,
                 lambda p: [f"Episodes: {p.episodes}, children: {p.children}, "

@@ -12,7 +12,7 @@ from qa_tui.commands.common import open_ctx
 
 if TYPE_CHECKING:
     from qa_tui.context import AppContext
-    from qa_tui.services.programme import Compliance, Obligations, Period
+    from qa_tui.services.programme.engine import Compliance, Obligations, Period
 
 ITEMS_SHOWN = 10
 
@@ -67,8 +67,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_monthly(args: argparse.Namespace) -> int:
     from qa_tui.dates import Month
     from qa_tui.errors import ValidationError
-    from qa_tui.services.programme import month_period
-    from qa_tui.services.reports import last_complete_month
+    from qa_tui.services.programme.engine import month_period
+    from qa_tui.services.reports.periodic import last_complete_month
 
     ctx = open_ctx(args)
     try:
@@ -85,7 +85,7 @@ def run_monthly(args: argparse.Namespace) -> int:
 
 
 def run_quarterly(args: argparse.Namespace) -> int:
-    from qa_tui.services.programme import parse_financial_quarter
+    from qa_tui.services.programme.engine import parse_financial_quarter
 
     period = parse_financial_quarter(args.quarter)
     ctx = open_ctx(args)
@@ -97,12 +97,12 @@ def run_quarterly(args: argparse.Namespace) -> int:
 
 def _report(ctx: AppContext, args: argparse.Namespace, period: Period) -> int:
     from qa_tui.errors import ValidationError
-    from qa_tui.services.report_files import (
+    from qa_tui.services.reports.files import (
         export_report_html,
         export_report_xlsx,
         report_html,
     )
-    from qa_tui.services.reports import (
+    from qa_tui.services.reports.periodic import (
         export_report_csv,
         export_report_markdown,
         period_report,
@@ -138,9 +138,9 @@ def run_report_kind(args: argparse.Namespace) -> int:
     """One of the focused reports (dip samples, observations, feedback, improvement) as Markdown."""
     from qa_tui.dates import Month
     from qa_tui.errors import ValidationError
-    from qa_tui.services import report_kinds as kinds
-    from qa_tui.services.programme import parse_financial_quarter
-    from qa_tui.services.reports import last_complete_month
+    from qa_tui.services.reports import kinds
+    from qa_tui.services.programme.engine import parse_financial_quarter
+    from qa_tui.services.reports.periodic import last_complete_month
 
     month = None
     if args.verb == "dip-samples" and args.month:
@@ -181,7 +181,7 @@ def run_report_kind(args: argparse.Namespace) -> int:
 
 def run_owe(args: argparse.Namespace) -> int:
     from qa_tui.errors import NotFound
-    from qa_tui.services.programme import obligations, obligations_by_staff_id
+    from qa_tui.services.programme.engine import obligations, obligations_by_staff_id
 
     ctx = open_ctx(args)
     try:
@@ -225,7 +225,7 @@ def _print_obligations(owed: Obligations) -> None:
 
 
 def run_compliance(args: argparse.Namespace) -> int:
-    from qa_tui.services.programme import compliance
+    from qa_tui.services.programme.engine import compliance
 
     ctx = open_ctx(args)
     try:
@@ -254,8 +254,8 @@ def _print_compliance(result: Compliance) -> None:
 
 def run_cp_reviews(args: argparse.Namespace) -> int:
     from qa_tui.errors import NotFound
-    from qa_tui.services.people import team_by_code
-    from qa_tui.services.programme import cp_review_list
+    from qa_tui.services.people.directory import team_by_code
+    from qa_tui.services.programme.engine import cp_review_list
 
     ctx = open_ctx(args)
     try:

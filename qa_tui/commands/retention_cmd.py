@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_purge(args: argparse.Namespace) -> int:
     from qa_tui.errors import NotAllowed
-    from qa_tui.services.retention import purge_closed_cases
+    from qa_tui.services.people.retention import purge_closed_cases
 
     ctx = open_ctx(args)
     try:

@@ -24,7 +24,7 @@ depends_on = None
 
 APP_ROLE = "qa_tui_app"
 
-# Who took part in audit NEW.audit_id, in the service's sense (qa_tui.services.moderation).
+# Who took part in audit NEW.audit_id, in the service's sense (qa_tui.services.audits.moderation).
 TOOK_PART = """
     EXISTS (SELECT 1 FROM audit a WHERE a.id = NEW.audit_id
             AND (a.auditor_id = NEW.moderator_id OR a.worker_id = NEW.moderator_id))

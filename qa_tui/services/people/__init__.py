@@ -1,0 +1,1 @@
+"""People, teams and cases: lookups, editing by hand, and retention."""

@@ -1,0 +1,261 @@
+"""Supervision: recording sessions, cadence and who is overdue, the agenda of follow-ups and
+actions for a worker's next supervision, what was discussed, and Markdown exports of both."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from qa_tui.config import ROLES, Config
+from qa_tui.dates import add_months
+from qa_tui.db.models import SUPERVISION_KINDS, Action, Case, Person, Supervision, Team
+from qa_tui.errors import NotFound, ValidationError
+from qa_tui.services.practice.followups import FollowUpView, discussed_at, undiscussed_follow_ups
+from qa_tui.services.people.directory import PERSON_FIELDS, PersonRef, active_on
+
+KIND_LABELS = {"casework": "Casework supervision", "reflective": "Reflective supervision"}
+
+
+@dataclass(frozen=True)
+class SupervisionView:
+    id: uuid.UUID
+    version: int
+    worker_id: uuid.UUID
+    supervisor_id: uuid.UUID | None
+    held_on: date
+    kind: str
+    notes: str
+
+
+@dataclass(frozen=True)
+class SupervisionStatusRow:
+    worker_id: uuid.UUID
+    staff_id: str
+    worker_name: str
+    role: str
+    team_code: str | None
+    cadence: str
+    last_held: date | None
+    due_on: date | None  # None: never supervised and no start date to count from
+    days_overdue: int
+    overdue: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class AgendaAction:
+    id: uuid.UUID
+    title: str
+    due_on: date
+    overdue: bool
+    days_overdue: int
+    case_reference: str | None
+
+
+@dataclass(frozen=True)
+class Agenda:
+    worker: PersonRef
+    prepared_on: date
+    last_held: date | None
+    follow_ups: tuple[FollowUpView, ...]
+    actions: tuple[AgendaAction, ...]
+
+
+@dataclass(frozen=True)
+class SupervisionRecord:
+    supervision: SupervisionView
+    worker: PersonRef
+    supervisor: PersonRef | None
+    discussed: tuple[FollowUpView, ...]
+
+
+def record_supervision(session: Session, *, worker_id: uuid.UUID, supervisor_id: uuid.UUID,
+                       held_on: date, kind: str = "casework", notes: str = "",
+                       today: date) -> SupervisionView:
+    """Record a supervision that has taken place (dates after `today` are refused)."""
+    if session.get(Person, worker_id) is None:
+        raise NotFound(f"Worker {worker_id} does not exist.")
+    if session.get(Person, supervisor_id) is None:
+        raise NotFound(f"Supervisor {supervisor_id} does not exist.")
+    if supervisor_id == worker_id:
+        raise ValidationError("supervisor", "a worker cannot supervise themselves")
+    if kind not in SUPERVISION_KINDS:
+        raise ValidationError("kind", f"expected one of {', '.join(SUPERVISION_KINDS)}, got {kind!r}")
+    if held_on > today:
+        raise ValidationError("held_on", f"{held_on.isoformat()} is in the future; record a supervision once it has been held")
+    if not isinstance(notes, str):
+        raise ValidationError("notes", "expected text")
+    row = Supervision(worker_id=worker_id, supervisor_id=supervisor_id, held_on=held_on, kind=kind, notes=notes)
+    session.add(row)
+    session.flush()
+    return _view(row)
+
+
+def next_supervision_due(last_held: date, cadence: str) -> date:
+    """When the next supervision is due: weekly +7 days, fortnightly +14 days, monthly the same
+    day next month (clamped: 31 Jan → 28/29 Feb), quarterly the same day three months on."""
+    if cadence == "weekly":
+        return last_held + timedelta(days=7)
+    if cadence == "fortnightly":
+        return last_held + timedelta(days=14)
+    if cadence == "monthly":
+        return add_months(last_held, 1)
+    if cadence == "quarterly":
+        return add_months(last_held, 3)
+    raise ValueError(f"unknown supervision cadence {cadence!r}")
+
+
+def supervision_status(session: Session, today: date, cfg: Config, team_id: uuid.UUID | None = None,
+                       supervisor_id: uuid.UUID | None = None,
+                       roles: tuple[str, ...] = ROLES) -> list[SupervisionStatusRow]:
+    """Who is due or overdue supervision on `today`, most overdue first.
+
+    The cadence comes from the worker's role (config). A worker never supervised counts from
+    their start date (`active_from`): the first supervision is due one cadence period after it;
+    with no start date they are flagged overdue with "no supervision recorded". Due on the day
+    itself is not yet overdue. `supervisor_id` limits the list to that person's line reports."""
+    stmt = select(*PERSON_FIELDS).where(Person.role.in_(roles), active_on(today))
+    if team_id is not None:
+        stmt = stmt.where(Person.team_id == team_id)
+    if supervisor_id is not None:
+        stmt = stmt.where(Person.manager_id == supervisor_id)
+    people = session.execute(stmt).all()
+    if not people:
+        return []
+    last_held = dict(session.execute(
+        select(Supervision.worker_id, func.max(Supervision.held_on))
+        .where(Supervision.worker_id.in_([p.id for p in people]), Supervision.held_on <= today)
+        .group_by(Supervision.worker_id)).all())
+    team_codes = dict(session.execute(select(Team.id, Team.code)).all())
+
+    rows = []
+    for p in people:
+        cadence = cfg.cadence_for(p.role)
+        last = last_held.get(p.id)
+        if last is not None:
+            due_on: date | None = next_supervision_due(last, cadence)
+            reason = f"{cadence}; last held {last.isoformat()}"
+        elif p.active_from is not None:
+            due_on = next_supervision_due(p.active_from, cadence)
+            reason = f"{cadence}; no supervision recorded since starting on {p.active_from.isoformat()}"
+        else:
+            due_on, reason = None, "no supervision recorded"
+        days_overdue = max(0, (today - due_on).days) if due_on else 0
+        rows.append(SupervisionStatusRow(
+            worker_id=p.id, staff_id=p.staff_id, worker_name=p.name, role=p.role,
+            team_code=team_codes.get(p.team_id), cadence=cadence, last_held=last,
+            due_on=due_on, days_overdue=days_overdue, overdue=due_on is None or due_on < today,
+            reason=reason,
+        ))
+    rows.sort(key=lambda r: (r.due_on or date.min, r.worker_name, r.staff_id))
+    return rows
+
+
+def supervision_agenda(session: Session, worker_id: uuid.UUID, today: date) -> Agenda:
+    """Everything to take to the worker's next supervision: each follow-up not yet discussed
+    (from audits, observations, dip samples, feedback), and their open actions, overdue flagged."""
+    worker = session.get(Person, worker_id)
+    if worker is None:
+        raise NotFound(f"Worker {worker_id} does not exist.")
+    last_held = session.scalar(select(func.max(Supervision.held_on)).where(
+        Supervision.worker_id == worker_id, Supervision.held_on <= today))
+    actions = session.execute(
+        select(Action, Case.reference).outerjoin(Case, Action.case_id == Case.id)
+        .where(Action.owner_id == worker_id, Action.status == "open")
+        .order_by(Action.due_on, Action.id)).all()
+    return Agenda(
+        worker=_ref(worker), prepared_on=today, last_held=last_held,
+        follow_ups=tuple(undiscussed_follow_ups(session, worker_id)),
+        actions=tuple(
+            AgendaAction(id=a.id, title=a.title, due_on=a.due_on, overdue=a.due_on < today,
+                         days_overdue=max(0, (today - a.due_on).days), case_reference=reference)
+            for a, reference in actions
+        ),
+    )
+
+
+def supervision_record(session: Session, supervision_id: uuid.UUID) -> SupervisionRecord:
+    """A held supervision with the follow-ups ticked as discussed in it."""
+    row = session.get(Supervision, supervision_id)
+    if row is None:
+        raise NotFound(f"Supervision {supervision_id} does not exist.")
+    worker = session.get(Person, row.worker_id)
+    supervisor = session.get(Person, row.supervisor_id) if row.supervisor_id else None
+    return SupervisionRecord(
+        supervision=_view(row), worker=_ref(worker), supervisor=_ref(supervisor) if supervisor else None,
+        discussed=tuple(discussed_at(session, supervision_id)),
+    )
+
+
+def agenda_markdown(agenda: Agenda) -> str:
+    """The agenda as Markdown to share or print; cases appear only by reference."""
+    lines = [
+        f"# Supervision agenda: {_who(agenda.worker)}",
+        "",
+        f"Prepared {agenda.prepared_on.isoformat()}. Last supervision: "
+        f"{agenda.last_held.isoformat() if agenda.last_held else 'none recorded'}.",
+        "",
+        f"## To discuss ({len(agenda.follow_ups)})",
+        "",
+    ]
+    lines += [f"- [ ] {_follow_up_line(f)}" for f in agenda.follow_ups] or ["Nothing waiting."]
+    lines += ["", f"## Open actions ({len(agenda.actions)})", ""]
+    for a in agenda.actions:
+        when = f"due {a.due_on.isoformat()}"
+        if a.overdue:
+            when += f", **overdue by {a.days_overdue} day{'s' if a.days_overdue != 1 else ''}**"
+        case = f", case {a.case_reference}" if a.case_reference else ""
+        lines.append(f"- [ ] {_one_line(a.title)} ({when}{case})")
+    if not agenda.actions:
+        lines.append("No open actions.")
+    return "\n".join(lines) + "\n"
+
+
+def supervision_record_markdown(record: SupervisionRecord) -> str:
+    """What was discussed at a supervision, as Markdown; cases appear only by reference."""
+    s = record.supervision
+    lines = [
+        f"# {KIND_LABELS.get(s.kind, s.kind)}: {_who(record.worker)}",
+        "",
+        f"- Held: {s.held_on.isoformat()}",
+        f"- Supervisor: {_who(record.supervisor) if record.supervisor else 'not recorded'}",
+        "",
+        f"## Discussed ({len(record.discussed)})",
+        "",
+    ]
+    for f in record.discussed:
+        lines.append(f"- {_follow_up_line(f)}")
+        if f.discussed_note:
+            lines.append(f"  - Note: {_one_line(f.discussed_note)}")
+    if not record.discussed:
+        lines.append("No follow-ups were ticked at this supervision.")
+    if s.notes.strip():
+        lines += ["", "## Notes", "", s.notes.strip()]
+    return "\n".join(lines) + "\n"
+
+
+def _follow_up_line(f: FollowUpView) -> str:
+    case = f", case {f.case_reference}" if f.case_reference else ""
+    return f"**{f.source_label}** (raised {f.raised_on.isoformat()}{case}): {_one_line(f.summary)}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _who(person: PersonRef) -> str:
+    return f"{person.name} ({person.staff_id})"
+
+
+def _ref(p: Person) -> PersonRef:
+    return PersonRef(p.id, p.staff_id, p.name, p.role, p.team_id)
+
+
+def _view(row: Supervision) -> SupervisionView:
+    return SupervisionView(id=row.id, version=row.version, worker_id=row.worker_id,
+                           supervisor_id=row.supervisor_id, held_on=row.held_on, kind=row.kind,
+                           notes=row.notes)

@@ -1,0 +1,1 @@
+"""Offline sync: pull onto a laptop, bundles, import with conflicts, receipts."""

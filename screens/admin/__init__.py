@@ -1,0 +1,1 @@
+"""Administration screens: teams, people and cases, imports and settings."""

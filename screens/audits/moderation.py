@@ -1,0 +1,271 @@
+"""Moderation: the queue of audits sent for moderation (late ones flagged), a read of each audit
+with the auditor's grades beside the moderator's, and agree / regrade / return; then finalise."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Static
+
+from qa_tui.widgets.grades import GradeList, GradeRow
+from screens.base import QAScreen
+from screens.dialogs import ConfirmDialog, TextPrompt
+
+if TYPE_CHECKING:
+    from qa_tui.services.audits.record import AuditDTO
+    from qa_tui.services.audits.moderation import QueueRow
+
+OVERALL = "__overall__"
+
+
+class ModerationScreen(QAScreen):
+    CSS_PATH = "moderation.tcss"
+    BINDINGS = [
+        Binding("enter", "open", "Moderate", id="moderate-open"),
+        Binding("v", "toggle_view", "Waiting / to finalise", id="moderate-view"),
+        Binding("f", "finalise", "Finalise", id="moderate-finalise"),
+        Binding("a", "all_teams", "My team / all", id="moderate-scope"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view = "waiting"
+        self.all_teams = True
+        self.rows: list[QueueRow] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="moderation-title")
+        yield DataTable(id="moderation-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="moderation-note")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns("Case", "Worker", "Team", "Auditor", "Audited", "Sent", "Waiting", "")
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    def load(self) -> None:
+        from qa_tui.services.audits.moderation import awaiting_finalisation, moderation_queue
+
+        ctx = self.ctx
+        team_id = None if self.all_teams else ctx.team_id
+        fetch = moderation_queue if self.view == "waiting" else awaiting_finalisation
+        self.call_service(lambda s: fetch(s, ctx.today(), cfg=ctx.config, team_id=team_id), self.show,
+                          group="moderation", exclusive=True)
+
+    def show(self, rows: list[QueueRow]) -> None:
+        self.rows = rows
+        what = "Waiting for moderation" if self.view == "waiting" else "Moderated, to finalise"
+        scope = "all teams" if self.all_teams else "my team"
+        late = sum(1 for r in rows if r.late)
+        self.query_one("#moderation-title", Static).update(
+            f"[b]{what}[/b] · {scope} · {len(rows)} audits" + (f" · [b $error]{late} late[/]" if late else ""))
+        table = self.query_one(DataTable)
+        table.clear()
+        for r in rows:
+            table.add_row(r.case_reference, r.worker_name, r.team_name, r.auditor_name, f"{r.audit_date:%d/%m}",
+                          f"{r.submitted_on:%d/%m}", f"{r.days_waiting}d", "LATE" if r.late else "", key=str(r.audit_id))
+        self.query_one("#moderation-note", Static).update(
+            "Enter reads and moderates the highlighted audit. Nobody moderates an audit they took part in."
+            if self.view == "waiting" else "f finalises the highlighted audit; its open actions stay in triage.")
+        table.focus()
+
+    def _selected(self) -> QueueRow | None:
+        row = self.query_one(DataTable).cursor_row
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        row = self._selected()
+        if row is not None:
+            self.app.push_screen(ModerateAuditScreen(row.audit_id, read_only=self.view != "waiting"))
+
+    def action_toggle_view(self) -> None:
+        self.view = "finalise" if self.view == "waiting" else "waiting"
+        self.load()
+
+    def action_all_teams(self) -> None:
+        self.all_teams = not self.all_teams
+        self.load()
+
+    def action_finalise(self) -> None:
+        row = self._selected()
+        if row is None or self.view != "finalise":
+            self.notify("Switch to the moderated list (v) and highlight an audit to finalise.", severity="warning")
+            return
+        from qa_tui.services.audits.moderation import finalise
+
+        ctx = self.ctx
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.call_service(lambda s: finalise(s, row.audit_id, ctx.today()),
+                                  lambda _: (self.notify("Finalised."), self.load()), write=True)
+
+        self.app.push_screen(ConfirmDialog(f"Finalise the audit of {row.case_reference}?",
+                                           "Open actions stay open and tracked in triage."), confirmed)
+
+    def palette_commands(self):  # noqa: ANN201
+        from textual.app import SystemCommand
+
+        yield SystemCommand("Moderation: waiting / to finalise", "Switch between the two lists", self.action_toggle_view)
+
+
+class ModerateAuditScreen(QAScreen):
+    """One audit: the auditor's grades beside the moderator's; agree, regrade or return."""
+
+    CSS_PATH = "moderation.tcss"
+    BINDINGS = [
+        Binding("1", "grade(0)", "Regrade 1-4", id="regrade"),
+        Binding("2", "grade(1)", show=False),
+        Binding("3", "grade(2)", show=False),
+        Binding("4", "grade(3)", show=False),
+        Binding("5", "grade(4)", show=False),
+        Binding("a", "agree", "Agree", id="agree"),
+        Binding("g", "save_regrade", "Save regrade", id="save-regrade"),
+        Binding("r", "return_audit", "Return for rework", id="return"),
+        Binding("x", "export", "Export record", id="export-record"),
+        Binding("escape", "app.pop_screen", "Back", id="back"),
+    ]
+
+    def __init__(self, audit_id: uuid.UUID, *, read_only: bool = False) -> None:
+        super().__init__()
+        self.audit_id = audit_id
+        self.read_only = read_only
+        self.audit: AuditDTO | None = None
+        self.moderated: dict[str, int | None] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="moderate-bar")
+        with Horizontal(id="moderate-body"):
+            with Vertical(id="moderate-left"):
+                grades = GradeList(id="moderate-grades")
+                grades.border_title = "Moderator's grade (auditor's beside)"
+                yield grades
+            with VerticalScroll(id="moderate-right"):
+                yield Static("", id="moderate-text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        from qa_tui.services.audits.record import get_audit
+
+        ctx, audit_id = self.ctx, self.audit_id
+        self.call_service(lambda s: get_audit(s, audit_id, today=ctx.today(), cfg=ctx.config), self.show)
+
+    def show(self, audit: AuditDTO) -> None:
+        self.audit = audit
+        self.moderated = {g.domain: g.agreed for g in audit.grades}
+        self.moderated[OVERALL] = audit.overall_grade
+        worker = audit.worker.name if audit.worker else "?"
+        auditor = audit.auditor.name if audit.auditor else "?"
+        self.query_one("#moderate-bar", Static).update(
+            f"[b]{audit.case_reference}[/b] {audit.case_category} · worker [b]{worker}[/b] · audited by {auditor} "
+            f"on {audit.audit_date:%-d %b %Y} · [reverse] {audit.status.upper()} [/]")
+        self._render_grades()
+        actions = "\n".join(f"  • {a.title} — {a.owner_name}, due {a.due_on:%-d %b}" for a in audit.actions) or "  none"
+        history = "\n".join(f"  • {m.moderated_on:%-d %b}: {m.outcome} by {m.moderator.name}"
+                            + (f" — {m.comment}" if m.comment else "") for m in audit.moderations) or "  none"
+        self.query_one("#moderate-text", Static).update(
+            f"[b]Strengths[/b]\n{audit.strengths or '—'}\n\n[b]What to improve[/b]\n{audit.to_improve or '—'}\n\n"
+            f"[b]The child's lived experience[/b]\n{audit.lived_experience or '—'}\n\n[b]Actions[/b]\n{actions}\n\n"
+            f"[b]Moderation history[/b]\n{history}")
+        self.query_one(GradeList).focus()
+
+    def _render_grades(self) -> None:
+        audit = self.audit
+        if audit is None:
+            return
+        scale = audit.template.scale
+        grade_list = self.query_one(GradeList)
+
+        def note(auditor_grade: int | None, moderated: int | None) -> str:
+            auditor = scale[auditor_grade] if auditor_grade is not None else "—"
+            mark = "" if moderated == auditor_grade else "  ← regraded"
+            return f"auditor: {auditor}{mark}"
+
+        rows = [GradeRow(g.domain, g.label, self.moderated.get(g.domain), note(g.agreed, self.moderated.get(g.domain)))
+                for g in audit.grades]
+        rows.append(GradeRow(OVERALL, "Overall grade", self.moderated.get(OVERALL),
+                             note(audit.overall_grade, self.moderated.get(OVERALL))))
+        grade_list.set_rows(rows, scale)
+
+    def _changes(self) -> tuple[dict[str, tuple[int | None, str]], int | None]:
+        assert self.audit is not None
+        grades = {g.domain: (self.moderated[g.domain], "") for g in self.audit.grades
+                  if self.moderated.get(g.domain) != g.agreed}
+        overall = self.moderated.get(OVERALL)
+        return grades, (overall if overall != self.audit.overall_grade else None)
+
+    def _can_moderate(self) -> bool:
+        if self.audit is None:
+            return False
+        if self.read_only or self.audit.status != "submitted":
+            self.notify("This audit is not waiting for moderation.", severity="warning")
+            return False
+        return True
+
+    def action_grade(self, grade: int) -> None:
+        row = self.query_one(GradeList).current
+        if not self._can_moderate() or row is None or self.audit is None or grade >= len(self.audit.template.scale):
+            return
+        self.moderated[row.key] = grade
+        self._render_grades()
+
+    def _moderate(self, outcome: str, comment: str, **changes: Any) -> None:
+        from qa_tui.services.audits.moderation import moderate
+
+        ctx, audit_id = self.ctx, self.audit_id
+        if ctx.person_id is None:
+            self.notify("You are not linked to a person record; set [user] staff_id in the config.", severity="error")
+            return
+        self.call_service(
+            lambda s: moderate(s, audit_id, ctx.person_id, outcome=outcome, comment=comment, today=ctx.today(),
+                               **changes),
+            lambda _: self._done(outcome), write=True)
+
+    def _done(self, outcome: str) -> None:
+        self.notify({"agreed": "Grades agreed.", "regraded": "Regrade recorded; both sets of grades are kept.",
+                     "returned": "Returned to the auditor for rework."}[outcome])
+        self.app.pop_screen()
+
+    def action_agree(self) -> None:
+        if not self._can_moderate():
+            return
+        grades, overall = self._changes()
+        if grades or overall is not None:
+            self.notify("You have changed grades: press g to save the regrade, or reload to agree.", severity="warning")
+            return
+        self.app.push_screen(TextPrompt("Agree the auditor's grades", "Comment (optional)", required=False),
+                             lambda comment: None if comment is None else self._moderate("agreed", comment))
+
+    def action_save_regrade(self) -> None:
+        if not self._can_moderate():
+            return
+        grades, overall = self._changes()
+        if not grades and overall is None:
+            self.notify("No grade changed: press 1-4 on a domain to regrade it, or a to agree.", severity="warning")
+            return
+        self.app.push_screen(TextPrompt("Why regrade?", "Comment for the auditor"),
+                             lambda comment: comment and self._moderate("regraded", comment, grades=grades,
+                                                                        overall_grade=overall))
+
+    def action_return_audit(self) -> None:
+        if not self._can_moderate():
+            return
+        self.app.push_screen(TextPrompt("Return for rework", "What needs reworking"),
+                             lambda comment: comment and self._moderate("returned", comment))
+
+    def action_export(self) -> None:
+        from qa_tui.services.audits.record import export_audit_record
+
+        ctx, audit_id = self.ctx, self.audit_id
+        self.call_service(lambda s: export_audit_record(s, audit_id, today=ctx.today(), cfg=ctx.config),
+                          lambda path: self.notify(f"Saved the record to {path}", timeout=10), write=True)

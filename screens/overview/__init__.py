@@ -1,0 +1,1 @@
+"""Overview screens: the dashboard, triage and reports."""

@@ -1,0 +1,360 @@
+"""Reports: what the user owes under the QA programme, compliance per team or role, the monthly
+report with small bar charts, and the CP plan review list; the month's report exported as
+Markdown, HTML, a CSV folder or XLSX."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+
+from screens.base import QAScreen
+from screens.dialogs import ChoiceDialog
+
+if TYPE_CHECKING:
+    from qa_tui.dates import Month
+    from qa_tui.services.programme.engine import Compliance, CpReviewRow, Obligations
+    from qa_tui.services.reports.periodic import PeriodReport
+
+EXPORT_FORMATS = (("md", "Markdown (for reading)"), ("html", "HTML page (for reading, e-mail, intranet)"),
+                  ("csv", "CSV folder (Power BI)"), ("xlsx", "XLSX workbook (Power BI, Excel)"))
+FREQUENCY_ORDER = ("weekly", "fortnightly", "monthly", "bimonthly", "quarterly", "six_monthly",
+                   "financial_year", "on_event")
+STATUS_ORDER = {"late": 0, "due": 1, "met": 2}
+ITEMS_SHOWN = 5
+BAR_WIDTH = 30
+BAR_WIDTH_COMPLIANCE = 8
+BLOCKS = " ▏▎▍▌▋▊▉█"
+
+
+def bar(value: float, largest: float, width: int = BAR_WIDTH) -> str:
+    """A horizontal bar of eighth blocks, `width` cells for `largest`."""
+    if largest <= 0 or value <= 0:
+        return ""
+    eighths = round(value / largest * width * 8)
+    return "█" * (eighths // 8) + (BLOCKS[eighths % 8] if eighths % 8 else "")
+
+
+def percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate:.0%}"
+
+
+class ReportsScreen(QAScreen):
+    CSS_PATH = "reports.tcss"
+    BINDINGS = [
+        Binding("left_square_bracket", "shift_month(-1)", "Month −", id="reports-month-back"),
+        Binding("right_square_bracket", "shift_month(1)", "Month +", id="reports-month-on"),
+        Binding("g", "toggle_group", "Team/role", id="reports-group"),
+        Binding("e", "export", "Export", id="reports-export"),
+        Binding("r", "refresh", "Refresh", id="reports-refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.month: Month | None = None
+        self.report: PeriodReport | None = None
+        self.compliance_by: dict[str, Compliance] = {}
+        self.group_by = "team"
+        self.owed: Obligations | None = None
+        self.cp_rows: list[CpReviewRow] = []
+        self.last_export: Path | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(id="reports-tabs"):
+            with TabPane("What I owe", id="tab-owe"):
+                yield Static("", id="owe-summary", classes="summary")
+                yield DataTable(id="owe-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("Compliance", id="tab-compliance"):
+                yield Static("", id="compliance-summary", classes="summary")
+                yield DataTable(id="compliance-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("Monthly report", id="tab-monthly"):
+                yield Static("", id="monthly-summary", classes="summary")
+                with VerticalScroll(id="monthly-body"):
+                    yield Static("", id="monthly-grades")
+                    yield Static("", id="monthly-moderation")
+                    yield Static("", id="monthly-actions")
+            with TabPane("CP reviews", id="tab-cp"):
+                yield Static("", id="cp-summary", classes="summary")
+                yield DataTable(id="cp-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#owe-table", DataTable).add_columns("Status", "Task", "Period", "Done", "Due by")
+        compliance = self.query_one("#compliance-table", DataTable)
+        for label, width in (("Group / task", 34), ("Period", 12), ("People", 6), ("Done", 7), ("Rate", 4),
+                             ("", BAR_WIDTH_COMPLIANCE), ("Met", 4), ("Late", 4)):
+            compliance.add_column(label, width=width)
+        self.query_one("#cp-table", DataTable).add_columns("Case", "Team", "Review", "Last audited", "Why")
+
+    def on_screen_resume(self) -> None:
+        if self.month is None:
+            from qa_tui.services.reports.periodic import last_complete_month
+
+            self.month = last_complete_month(self.ctx.today())
+        self.action_refresh()
+
+    # --- loading ---------------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        from qa_tui.services.programme.engine import (
+            compliance_tables,
+            cp_review_list,
+            obligations,
+        )
+
+        ctx = self.ctx
+        today, cfg, person_id = ctx.today(), ctx.config, ctx.person_id
+        if person_id is not None:
+            self.call_service(lambda s: obligations(s, person_id, today, cfg), self._show_owed, group="reports-owe")
+        else:
+            self.query_one("#owe-summary", Static).update(
+                f"No person record for login {ctx.login!r}: set your staff ID in Settings to see what you owe.")
+        self.call_service(lambda s: compliance_tables(s, today, cfg, ("team", "role")), self._show_compliance,
+                          group="reports-compliance")
+        self.call_service(lambda s: cp_review_list(s, today, cfg), self._show_cp, group="reports-cp")
+        self._load_report()
+
+    def _load_report(self) -> None:
+        from qa_tui.services.programme.engine import month_period
+        from qa_tui.services.reports.periodic import period_report
+
+        if self.month is None:
+            return
+        today, cfg, period = self.ctx.today(), self.ctx.config, month_period(self.month)
+        self.query_one("#monthly-summary", Static).update(f"Loading the report for {self.month} …")
+        self.call_service(lambda s: period_report(s, period, today, cfg), self._show_report,
+                          group="reports-monthly", exclusive=True)
+
+    def action_shift_month(self, months: int) -> None:
+        if self.month is None:
+            return
+        self.month = self.month.shift(months)
+        self.query_one(TabbedContent).active = "tab-monthly"
+        self._load_report()
+
+    def action_toggle_group(self) -> None:
+        self.group_by = "role" if self.group_by == "team" else "team"
+        self.query_one(TabbedContent).active = "tab-compliance"
+        self._render_compliance()
+
+    # --- what I owe ------------------------------------------------------------------------
+
+    def _show_owed(self, owed: Obligations) -> None:
+        self.owed = owed
+        table = self.query_one("#owe-table", DataTable)
+        table.clear()
+        counts = {s: len(owed.with_status(s)) for s in STATUS_ORDER}
+        self.query_one("#owe-summary", Static).update(
+            f"[b]{owed.person.name}[/b] ({owed.person.staff_id}) on {owed.today.isoformat()}: "
+            f"[b]{counts['late']}[/b] late · [b]{counts['due']}[/b] due · [b]{counts['met']}[/b] done"
+            if owed.lines else f"{owed.person.name}: the QA programme has no tasks for this role.")
+        lines = sorted(owed.lines, key=lambda line: (
+            FREQUENCY_ORDER.index(line.frequency) if line.frequency in FREQUENCY_ORDER else len(FREQUENCY_ORDER),
+            STATUS_ORDER.get(line.status, 3), line.task_label))
+        style = {"late": "bold red", "due": "yellow", "met": "green"}
+        for n, line in enumerate(lines):
+            table.add_row(Text(line.status, style=style.get(line.status, "")), line.task_label, line.period.label,
+                          f"{line.done} of {line.required}", "" if line.status == "met" else line.due_by.isoformat(),
+                          key=f"line-{n}")
+            waiting = [item for item in line.items if item.done < item.required]
+            for i, item in enumerate(waiting[:ITEMS_SHOWN]):
+                table.add_row("", Text(f"  · {item.subject}" + (f" ({item.note})" if item.note else ""), style="dim"),
+                              "", f"{item.done} of {item.required}", item.due_by.isoformat(), key=f"line-{n}-{i}")
+            if len(waiting) > ITEMS_SHOWN:
+                table.add_row("", Text(f"  … and {len(waiting) - ITEMS_SHOWN} more", style="dim"), "", "", "",
+                              key=f"line-{n}-more")
+
+    # --- compliance ------------------------------------------------------------------------
+
+    def _show_compliance(self, tables: tuple[Compliance, Compliance]) -> None:
+        self.compliance_by = {c.group_by: c for c in tables}
+        self._render_compliance()
+
+    def _render_compliance(self) -> None:
+        comp = self.compliance_by.get(self.group_by)
+        if comp is None:
+            return
+        table = self.query_one("#compliance-table", DataTable)
+        table.clear()
+        met = sum(t.people_met for t in comp.totals)
+        people = sum(t.people for t in comp.totals)
+        self.query_one("#compliance-summary", Static).update(
+            f"QA programme compliance by [b]{comp.group_by}[/b] on {comp.today.isoformat()}: "
+            f"{met} of {people} people have met everything · [b]g[/b] by {'role' if comp.group_by == 'team' else 'team'}"
+            if comp.totals else "No one owes anything under the QA programme.")
+        for total in comp.totals:
+            rows = [r for r in comp.rows if r.group == total.group]
+            for row in (total, *rows):
+                is_total = row is total
+                table.add_row(
+                    Text(f"{row.group_label}: all tasks", style="bold") if is_total else f"  {row.task_label}",
+                    row.period_label, row.people, f"{row.done}/{row.required}", percent(row.rate),
+                    Text(bar(row.rate or 0, 1, BAR_WIDTH_COMPLIANCE),
+                         style="green" if (row.rate or 0) >= 1 else "yellow"),
+                    row.people_met, Text(str(row.people_late), style="bold red" if row.people_late else ""))
+
+    # --- the monthly report ----------------------------------------------------------------
+
+    def _show_report(self, report: PeriodReport) -> None:
+        self.report = report
+        p = report.period
+        self.query_one("#monthly-summary", Static).update(
+            f"[b]Monthly report {p.label}[/b] ({p.start.isoformat()} to {p.end.isoformat()}), states on "
+            f"{report.as_at.isoformat()} · [b]\\[ ][/b] month · [b]e[/b] export")
+        self.query_one("#monthly-grades", Static).update(grades_panel(report))
+        self.query_one("#monthly-moderation", Static).update(moderation_panel(report))
+        self.query_one("#monthly-actions", Static).update(actions_panel(report))
+
+    # --- CP reviews ------------------------------------------------------------------------
+
+    def _show_cp(self, rows: list[CpReviewRow]) -> None:
+        self.cp_rows = list(rows)
+        table = self.query_one("#cp-table", DataTable)
+        table.clear()
+        to_review = sum(not r.reviewed_this_period for r in rows)
+        self.query_one("#cp-summary", Static).update(
+            f"Children on CP plans ending within 3 months or running 18+ months ({rows[0].period_label}): "
+            f"[b]{to_review}[/b] to review of {len(rows)}" if rows
+            else "No children on CP plans ending within 3 months or running 18 months or more.")
+        for r in sorted(rows, key=lambda r: (r.reviewed_this_period, r.team_code, r.case_reference)):
+            table.add_row(r.case_reference, r.team_code,
+                          Text("reviewed", style="green") if r.reviewed_this_period else Text("to review", style="bold"),
+                          r.last_reviewed.isoformat() if r.last_reviewed else "never", r.reason,
+                          key=str(r.case_id))
+
+    # --- export ----------------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        self.app.push_screen(ChoiceDialog("Export the monthly report as", list(EXPORT_FORMATS)), self.export_as)
+
+    def export_as(self, fmt: str | None) -> None:
+        """Write the month's report in `fmt` under the exports folder (files 0600)."""
+        from qa_tui.files import exports_dir
+
+        if fmt is None or self.month is None:
+            return
+        from qa_tui.services.programme.engine import month_period
+        from qa_tui.services.reports.files import export_report_html, export_report_xlsx
+        from qa_tui.services.reports.periodic import (
+            export_report_csv,
+            export_report_markdown,
+            period_report,
+        )
+
+        ctx, period, folder = self.ctx, month_period(self.month), exports_dir()
+        shown = self.report if self.report is not None and self.report.period == period else None
+
+        def export(s: Any) -> Path:
+            report = shown or period_report(s, period, ctx.today(), ctx.config)
+            if fmt == "md":
+                return export_report_markdown(s, report, folder)
+            if fmt == "html":
+                return export_report_html(s, report, folder)
+            if fmt == "csv":
+                out = folder / f"qa-report-{report.period_id}-csv"
+                export_report_csv(s, report, out)
+                return out
+            return export_report_xlsx(s, report, folder / f"qa-report-{report.period_id}.xlsx")
+
+        def done(path: Path) -> None:
+            self.last_export = path
+            self.notify(f"Wrote {path}", title="Exported", markup=False)
+
+        self.call_service(export, done, write=True, group="reports-export")
+
+    def palette_commands(self):
+        from textual.app import SystemCommand
+
+        for fmt, label in EXPORT_FORMATS:
+            yield SystemCommand(f"Reports: export the monthly report as {fmt.upper()}", label,
+                                lambda fmt=fmt: self.export_as(fmt))
+        yield SystemCommand("Reports: compliance by team or role", "Toggle the grouping", self.action_toggle_group)
+        yield SystemCommand("Reports: previous month", "The monthly report for the month before",
+                            lambda: self.action_shift_month(-1))
+        yield SystemCommand("Reports: next month", "The monthly report for the month after",
+                            lambda: self.action_shift_month(1))
+
+
+# --- the monthly panels: Rich tables, with bars where they say it faster ----------------------
+
+
+def _team(code: str) -> str:
+    return code or "(no team)"
+
+
+def grades_panel(report: PeriodReport) -> Table:
+    scale = report.grading_scale
+    table = Table(title="Audits completed: moderated grade (auditors')", title_justify="left",
+                  show_edge=False)
+    table.add_column("Team")
+    for label in scale:
+        table.add_column(label[:14], justify="right")
+    by_team: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
+    for g in report.grades:
+        by_team[g.team_code][g.grade] = (g.moderated, g.agreed)
+    for team, grades in sorted(by_team.items()):
+        table.add_row(_team(team), *(f"{grades[i][0]} ({grades[i][1]})" if i in grades else "·"
+                                     for i in range(len(scale))))
+    if not by_team:
+        table.add_row("No completed audits held this month.")
+        return table
+    totals = [sum(g.moderated for g in report.grades if g.grade == i) for i in range(len(scale))]
+    chart = Table.grid(padding=(0, 1))
+    for label, n in zip(scale, totals, strict=True):
+        chart.add_row(label[:28], Text(bar(n, max(totals)), style="cyan"), str(n))
+    outer = Table.grid()
+    outer.add_row(table)
+    outer.add_row(Text("Council, moderated grade:", style="bold"))
+    outer.add_row(chart)
+    return outer
+
+
+def moderation_panel(report: PeriodReport) -> Table:
+    table = Table(title="Moderation outcomes: domain grades compared (auditor → moderator)", title_justify="left",
+                  show_edge=False)
+    for name in ("Who", "Audits", "Compared", "Agreed", "Up", "Down", "Agreement", "Kappa"):
+        table.add_column(name, justify="left" if name == "Who" else "right")
+    rows = [c for c in report.calibration if c.scope in ("council", "team")]
+    for c in rows:
+        table.add_row("Council" if c.scope == "council" else _team(c.scope_id), str(c.audits), str(c.domain_grades),
+                      str(c.agreed), str(c.regraded_up), str(c.regraded_down), percent(c.agreement),
+                      "—" if c.kappa is None else f"{c.kappa:.2f}", style="bold" if c.scope == "council" else "")
+    if not rows:
+        table.add_row("No moderations this month.")
+        return table
+    council = rows[0]
+    outcomes = (("Agreed", council.agreed, "green"), ("Regraded up", council.regraded_up, "cyan"),
+                ("Regraded down", council.regraded_down, "red"))
+    largest = max(n for _, n, _ in outcomes)
+    chart = Table.grid(padding=(0, 1))
+    for label, n, colour in outcomes:
+        chart.add_row(label, Text(bar(n, largest), style=colour), str(n))
+    outer = Table.grid()
+    outer.add_row(table)
+    outer.add_row(chart)
+    return outer
+
+
+def actions_panel(report: PeriodReport) -> Table:
+    table = Table(title="Actions raised and completed", title_justify="left", show_edge=False)
+    for name in ("Team", "Raised", "Completed", "On time", "Overdue at end", ""):
+        table.add_column(name, justify="left" if name in ("Team", "") else "right")
+    by_team: dict[str, dict[str, int]] = defaultdict(dict)
+    for r in report.actions:
+        by_team[r.team_code][r.measure] = r.value
+    largest = max((v.get("raised", 0) for v in by_team.values()), default=0)
+    for team, v in sorted(by_team.items()):
+        chart = Text(bar(v.get("raised", 0), largest, 12), style="cyan")
+        table.add_row(_team(team), str(v.get("raised", 0)), str(v.get("completed", 0)),
+                      str(v.get("completed_on_time", 0)), str(v.get("overdue_at_end", 0)), chart)
+    if not by_team:
+        table.add_row("No actions this month.")
+    return table

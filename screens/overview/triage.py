@@ -1,0 +1,352 @@
+"""Triage: everything late in one list, filtered and sorted with single keys, paged from the
+database as the cursor moves down; act on one row or several at once."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from qa_tui.dates import parse_day
+from screens.base import QAScreen
+from screens.dialogs import ChoiceDialog, TextPrompt
+
+if TYPE_CHECKING:
+    from qa_tui.services.programme.triage import TriageCursor, TriageFilters, TriagePage, TriageRow
+
+PAGE = 100
+MIN_DAYS_STEPS = (0, 1, 7, 28, 90)
+
+
+class TriageScreen(QAScreen):
+    CSS_PATH = "triage.tcss"
+    AUTO_FOCUS = "#triage-table"  # keys act on the list; / goes to the search box
+    BINDINGS = [
+        Binding("slash", "search", "Search", id="triage-search"),
+        Binding("k", "cycle_kind", "Kind", id="triage-kind"),
+        Binding("w", "choose_team", "Team", id="triage-team"),
+        Binding("o", "choose_owner", "Owner", id="triage-owner"),
+        Binding("g", "cycle_days", "Days late", id="triage-days"),
+        Binding("r", "cycle_sort", "Sort", id="triage-sort"),
+        Binding("space", "toggle_select", "Select", id="triage-select"),
+        Binding("c", "complete", "Done", id="triage-done"),
+        Binding("e", "extend", "Extend", id="triage-extend"),
+        Binding("a", "reassign", "Reassign", id="triage-reassign"),
+        Binding("enter", "open_row", "Open", id="triage-open"),
+        Binding("x", "clear_filters", "Clear filters", id="triage-clear"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filters: TriageFilters | None = None
+        self.rows: list[TriageRow] = []
+        self.next_cursor: TriageCursor | None = None
+        self.selected: set[uuid.UUID] = set()
+        self.loading_more = False
+        self.team_names: dict[uuid.UUID, str] = {}
+        # The late supervisions, observations, audits and dip samples for the current team and
+        # owner: computed once, reused while only the kind, days, text or sort filters change.
+        self.others: tuple[tuple[Any, Any], list[TriageRow]] | None = None
+        self.owner_name = ""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="triage-filters")
+        yield Input(placeholder="/ to search: title, owner, case reference (letters in order)", id="triage-search-box")
+        yield DataTable(id="triage-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="triage-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns(" ", "Kind", "What", "Case / worker", "Owner", "Team", "Due", "Late")
+
+    def on_screen_resume(self) -> None:
+        if self.filters is None:
+            from qa_tui.services.programme.triage import load_triage_filter
+
+            login, team_id = self.ctx.login, self.ctx.team_id
+            self.call_service(lambda s: load_triage_filter(s, login, team_id), self._filters_loaded)
+        else:
+            self.reload(changed=True)  # work may have moved on while elsewhere
+
+    def _filters_loaded(self, filters: TriageFilters) -> None:
+        self.filters = filters
+        self.query_one("#triage-search-box", Input).value = filters.text
+        self.reload()
+
+    # --- loading ---------------------------------------------------------------------------
+
+    def reload(self, *, remember: bool = False, changed: bool = False) -> None:
+        """Show the first page again; `changed` after acting on rows (the late work itself moved)."""
+        from qa_tui.services.programme.triage import other_rows, save_triage_filter, triage_page
+
+        if self.filters is None:
+            return
+        ctx, filters = self.ctx, self.filters
+        scope = (filters.team_id, filters.owner_id)
+        cached = None if changed or self.others is None or self.others[0] != scope else self.others[1]
+        self.rows, self.next_cursor, self.selected = [], None, set()
+
+        def first_page(s: Any) -> tuple[list[TriageRow], TriagePage]:
+            if remember:
+                save_triage_filter(s, ctx.login, filters)
+            others = cached if cached is not None else other_rows(
+                s, ctx.today(), ctx.config, team_id=filters.team_id, owner_id=filters.owner_id, kinds=())
+            return others, triage_page(s, ctx.today(), ctx.config, filters, limit=PAGE, others=others)
+
+        def show(result: tuple[list[TriageRow], TriagePage]) -> None:
+            self.others = (scope, result[0])
+            self._show(result[1], fresh=True)
+
+        self.call_service(first_page, show, write=remember, group="triage", exclusive=True)
+        self._describe_filters()
+
+    def _load_more(self) -> None:
+        from qa_tui.services.programme.triage import triage_page
+
+        if self.next_cursor is None or self.loading_more or self.filters is None:
+            return
+        self.loading_more = True
+        ctx, filters, after = self.ctx, self.filters, self.next_cursor
+        others = self.others[1] if self.others else None
+        self.call_service(lambda s: triage_page(s, ctx.today(), ctx.config, filters, after=after, limit=PAGE,
+                                                others=others),
+                          lambda page: self._show(page, fresh=False), group="triage-more")
+
+    def _show(self, page: TriagePage, *, fresh: bool) -> None:
+        table = self.query_one(DataTable)
+        if fresh:
+            table.clear()
+            self.rows = []
+        self.loading_more = False
+        for row in page.rows:
+            self.rows.append(row)
+            table.add_row(*self._cells(row), key=f"{row.kind}:{row.record_id}:{len(self.rows)}")
+        self.next_cursor = page.next_cursor
+        more = " · more below" if page.next_cursor else ""
+        self.query_one("#triage-status", Static).update(
+            f"{len(self.rows)} shown{more} · {len(self.selected)} selected · space selects, c done, e extend, a reassign")
+        if fresh:
+            table.focus()
+
+    def _cells(self, row: TriageRow) -> tuple[str, ...]:
+        from qa_tui.services.programme.triage import TRIAGE_KINDS
+
+        mark = "✓" if row.record_id in self.selected else " "
+        due = f"{row.due_on:%d/%m/%y}" if row.due_on else "—"
+        late = f"{row.days_overdue}d" if row.late else "owed"
+        return (mark, TRIAGE_KINDS[row.kind], row.title[:34], row.subject[:16], row.owner_name[:16],
+                row.team_name[:14], due, late)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row >= len(self.rows) - 10:
+            self._load_more()
+
+    # --- filters -----------------------------------------------------------------------------
+
+    def _set(self, **changes: Any) -> None:
+        if self.filters is not None:
+            self.filters = replace(self.filters, **changes)
+            self.reload(remember=True)
+
+    def _describe_filters(self) -> None:
+        from qa_tui.services.programme.triage import TRIAGE_KINDS
+
+        f = self.filters
+        if f is None:
+            return
+        kinds = ", ".join(TRIAGE_KINDS[k] for k in f.kinds) if f.kinds else "all kinds"
+        team = self.team_names.get(f.team_id, "a team") if f.team_id else "all teams"
+        owner = self.owner_name or "someone" if f.owner_id else "anyone"
+        search = f" · search “{f.text}”" if f.text else ""
+        self.query_one("#triage-filters", Static).update(
+            f"[b]Late work[/b] · {kinds} · {team} · owner {owner} · ≥{f.min_days_overdue} days late · "
+            f"sorted by {f.sort}{search}")
+
+    def action_search(self) -> None:
+        self.query_one("#triage-search-box", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._set(text=event.value.strip())
+        self.query_one(DataTable).focus()
+
+    def action_cycle_kind(self) -> None:
+        from qa_tui.services.programme.triage import TRIAGE_KINDS
+
+        if self.filters is None:
+            return
+        order = [()] + [(k,) for k in TRIAGE_KINDS]
+        current = order.index(tuple(self.filters.kinds)) if tuple(self.filters.kinds) in order else 0
+        self._set(kinds=order[(current + 1) % len(order)])
+
+    def action_cycle_days(self) -> None:
+        if self.filters is not None:
+            steps = MIN_DAYS_STEPS
+            at = steps.index(self.filters.min_days_overdue) if self.filters.min_days_overdue in steps else 0
+            self._set(min_days_overdue=steps[(at + 1) % len(steps)])
+
+    def action_cycle_sort(self) -> None:
+        from qa_tui.services.programme.triage import TRIAGE_SORTS
+
+        if self.filters is not None:
+            self._set(sort=TRIAGE_SORTS[(TRIAGE_SORTS.index(self.filters.sort) + 1) % len(TRIAGE_SORTS)])
+
+    def action_clear_filters(self) -> None:
+        from qa_tui.services.programme.triage import TriageFilters
+
+        self.filters = TriageFilters()
+        self.query_one("#triage-search-box", Input).value = ""
+        self.reload(remember=True)
+
+    def action_choose_team(self) -> None:
+        from qa_tui.services.people.directory import list_teams
+
+        def ask(teams: list[Any]) -> None:
+            self.team_names = {t.id: t.name for t in teams}
+            options: list[tuple[Any, str]] = [("all", "All teams")] + [(t.id, t.name) for t in teams]
+            self.app.push_screen(ChoiceDialog("Which team?", options),
+                                 lambda choice: choice is not None and self._set(team_id=None if choice == "all" else choice))
+
+        self.call_service(list_teams, ask)
+
+    def action_choose_owner(self) -> None:
+        from qa_tui.services.people.directory import people_for_picking
+
+        def ask(people: list[Any]) -> None:
+            names = {p.id: p.name for p in people}
+            options: list[tuple[Any, str]] = [("any", "Anyone")] + [(p.id, f"{p.name} ({p.role})") for p in people]
+
+            def chosen(choice: Any) -> None:
+                if choice is not None:
+                    self.owner_name = names.get(choice, "")
+                    self._set(owner_id=None if choice == "any" else choice)
+
+            self.app.push_screen(ChoiceDialog("Whose late work?", options), chosen)
+
+        ctx, team_id = self.ctx, self.filters.team_id if self.filters else None
+        self.call_service(lambda s: people_for_picking(s, ctx.today(), team_id=team_id), ask)
+
+    # --- acting on rows ----------------------------------------------------------------------
+
+    def _current(self) -> TriageRow | None:
+        row = self.query_one(DataTable).cursor_row
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    def action_toggle_select(self) -> None:
+        row = self._current()
+        if row is None:
+            return
+        if row.kind != "action":
+            self.notify("Only actions can be selected to complete, extend or reassign together.", severity="warning")
+            return
+        self.selected ^= {row.record_id}
+        table = self.query_one(DataTable)
+        table.update_cell_at((table.cursor_row, 0), "✓" if row.record_id in self.selected else " ")
+        table.move_cursor(row=table.cursor_row + 1)
+        self.query_one("#triage-status", Static).update(f"{len(self.rows)} shown · {len(self.selected)} selected")
+
+    def _targets(self) -> list[uuid.UUID]:
+        if self.selected:
+            return list(self.selected)
+        row = self._current()
+        if row is not None and row.kind == "action":
+            return [row.record_id]
+        self.notify("Highlight or select (space) one or more actions first.", severity="warning")
+        return []
+
+    def _seen_versions(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """The versions shown in the list: acting on a row someone changed since is refused."""
+        return {r.record_id: r.version for r in self.rows if r.record_id in ids and r.version is not None}
+
+    def action_complete(self) -> None:
+        ids = self._targets()
+        if not ids:
+            return
+        from qa_tui.services.audits.actions import complete_actions
+
+        ctx, seen = self.ctx, self._seen_versions(ids)
+
+        def with_evidence(evidence: str | None) -> None:
+            if evidence:
+                self.call_service(lambda s: complete_actions(s, ids, evidence, ctx.person_id, ctx.today(),
+                                                             expected_versions=seen),
+                                  lambda done: (self.notify(f"Marked {len(done)} done."), self.reload(changed=True)), write=True)
+
+        self.app.push_screen(TextPrompt(f"Mark {len(ids)} action(s) done", "Evidence that it was done",
+                                        placeholder="e.g. chronology updated 12/11, checked in supervision"),
+                             with_evidence)
+
+    def action_extend(self) -> None:
+        ids = self._targets()
+        if not ids:
+            return
+        from qa_tui.services.audits.actions import extend_actions
+
+        ctx, seen = self.ctx, self._seen_versions(ids)
+
+        def with_date(text: str | None) -> None:
+            if not text:
+                return
+            try:
+                new_due = parse_day(text)
+            except ValueError as exc:
+                self.notify(f"New due date: {exc}", severity="error")
+                self.app.push_screen(TextPrompt("Extend: new due date", "New due date (DD/MM/YYYY)", initial=text),
+                                     with_date)
+                return
+            self.app.push_screen(TextPrompt("Extend: why", "Reason (kept in the action's history)"),
+                                 lambda reason: reason and self.call_service(
+                                     lambda s: extend_actions(s, ids, new_due, reason, ctx.person_id, ctx.today(),
+                                                              expected_versions=seen),
+                                     lambda done: (self.notify(f"Extended {len(done)}."), self.reload(changed=True)), write=True))
+
+        self.app.push_screen(TextPrompt(f"Extend {len(ids)} action(s)", "New due date (DD/MM/YYYY)"), with_date)
+
+    def action_reassign(self) -> None:
+        ids = self._targets()
+        if not ids:
+            return
+        from qa_tui.services.audits.actions import reassign_actions
+        from qa_tui.services.people.directory import people_for_picking
+
+        ctx, seen = self.ctx, self._seen_versions(ids)
+
+        def ask(people: list[Any]) -> None:
+            def chosen(owner_id: uuid.UUID | None) -> None:
+                if owner_id is None:
+                    return
+                self.app.push_screen(TextPrompt("Reassign: why", "Reason (kept in the action's history)"),
+                                     lambda reason: reason and self.call_service(
+                                         lambda s: reassign_actions(s, ids, owner_id, reason, ctx.person_id, ctx.today(),
+                                                                expected_versions=seen),
+                                         lambda done: (self.notify(f"Reassigned {len(done)}."), self.reload(changed=True)),
+                                         write=True))
+
+            self.app.push_screen(ChoiceDialog("New owner", [(p.id, f"{p.name} ({p.role})") for p in people]), chosen)
+
+        team_id = self.filters.team_id if self.filters else None
+        self.call_service(lambda s: people_for_picking(s, ctx.today(), team_id=team_id), ask)
+
+    def action_open_row(self) -> None:
+        row = self._current()
+        if row is None:
+            return
+        if row.kind in ("moderation", "finalisation"):
+            from screens.audits.moderation import ModerateAuditScreen
+
+            self.app.push_screen(ModerateAuditScreen(row.record_id, read_only=True))
+        else:
+            self.notify(f"{row.title} — {row.detail}", timeout=10)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open_row()
+
+    def palette_commands(self):  # noqa: ANN201
+        from textual.app import SystemCommand
+
+        yield SystemCommand("Triage: clear filters", "Show every kind of late work", self.action_clear_filters)
+        yield SystemCommand("Triage: mark selected actions done", "With evidence", self.action_complete)

@@ -1,0 +1,1 @@
+"""Practice screens: observations, supervision, dip sampling and family feedback."""

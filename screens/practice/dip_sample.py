@@ -1,0 +1,403 @@
+"""Dip sampling: pick a case of your team (or type its reference), rate each key area met, partly
+met or not met with a comment, close the loop with the worker, and finalise."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Header, Static, TextArea
+
+from qa_tui.widgets.grades import GradeList, GradeRow
+from qa_tui.widgets.save_queue import SaveQueue
+from screens.base import QAScreen
+from screens.dialogs import ChoiceDialog, ConfirmDialog, TextPrompt
+
+if TYPE_CHECKING:
+    from qa_tui.services.practice.dip_sample import DipSampleDueRow, DipSampleView
+    from qa_tui.services.people.directory import TeamRef
+    from qa_tui.services.practice.pickers import DipCase
+
+
+def dip_state(case: DipCase) -> str:
+    if case.draft_id is not None:
+        return f"in progress since {case.draft_on:%-d %b %Y}"
+    if case.last_finalised_on is not None:
+        return f"finalised {case.last_finalised_on:%-d %b %Y}"
+    return ""
+
+
+class DipSampleScreen(QAScreen):
+    """The open, allocated cases of one team, with any dip sample in progress or done."""
+
+    CSS_PATH = "dip_sample.tcss"
+    BINDINGS = [
+        Binding("enter", "open_case", "Dip sample", id="open-dip-sample", priority=True),
+        Binding("f", "find_case", "Find by reference", id="find-case"),
+        Binding("c", "choose_team", "Choose team", id="choose-team"),
+        Binding("r", "refresh", "Refresh", id="refresh-dip"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.team_id: uuid.UUID | None = None
+        self.cases: list[DipCase] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Loading…", id="dip-title")
+        yield DataTable(id="dip-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="dip-hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#dip-table", DataTable).add_columns("Case", "Category", "Worker", "Dip sample")
+        self.team_id = self.ctx.team_id
+
+    def on_screen_resume(self) -> None:
+        if self.team_id is None:
+            self.action_choose_team()
+        else:
+            self.action_refresh()
+
+    def action_refresh(self) -> None:
+        from qa_tui.services.practice.dip_sample import dip_samples_due
+        from qa_tui.services.people.directory import list_teams
+        from qa_tui.services.practice.pickers import dip_sample_cases
+
+        team_id, today = self.team_id, self.ctx.today()
+        if team_id is None:
+            return
+
+        def load(s: Any) -> tuple[list[DipCase], list[DipSampleDueRow], list[TeamRef]]:
+            return dip_sample_cases(s, team_id, today), dip_samples_due(s, today, team_id=team_id), list_teams(s)
+
+        self.call_service(load, self.show, group="dip-cases", exclusive=True)
+
+    def show(self, loaded: tuple[list[DipCase], list[DipSampleDueRow], list[TeamRef]]) -> None:
+        from qa_tui.services.practice.pickers import DIP_CASES_SHOWN
+
+        self.cases, due, teams = loaded
+        table = self.query_one("#dip-table", DataTable)
+        table.clear()
+        for case in self.cases:
+            table.add_row(case.reference, case.category, case.worker_name or "", dip_state(case), key=str(case.case_id))
+        team = next((t.name for t in teams if t.id == self.team_id), "")
+        mine = next((r for r in due if r.manager_id == self.ctx.person_id), None)
+        if mine is None:
+            yours = ""
+        elif mine.done:
+            yours = f" · your dip sample for {mine.month}: [b green]done[/]"
+        else:
+            yours = f" · your dip sample for {mine.month}: [b red]not done yet[/]"
+        self.query_one("#dip-title", Static).update(f"[b]Dip sampling[/b] · {team}{yours}")
+        more = f"Showing the first {DIP_CASES_SHOWN} cases. " if len(self.cases) >= DIP_CASES_SHOWN else ""
+        self.query_one("#dip-hint", Static).update(
+            f"{more}Enter dip samples the highlighted case (or opens the one in progress); f finds a case by reference."
+            if self.cases else "No open, allocated cases in this team. Press c to choose another team.")
+        table.focus()
+
+    def action_choose_team(self) -> None:
+        from qa_tui.services.people.directory import list_teams
+
+        def ask(teams: list[TeamRef]) -> None:
+            def chosen(team_id: uuid.UUID | None) -> None:
+                if team_id is not None:
+                    self.team_id = team_id
+                    self.action_refresh()
+
+            self.app.push_screen(ChoiceDialog("Dip sample a case of which team?",
+                                              [(t.id, f"{t.name} ({t.code})") for t in teams], self.team_id), chosen)
+
+        self.call_service(list_teams, ask)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open_case()
+
+    def action_open_case(self) -> None:
+        table = self.query_one("#dip-table", DataTable)
+        if not table.row_count:
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        case = next((c for c in self.cases if str(c.case_id) == key), None)
+        if case is not None:
+            self.open_dip_sample(case)
+
+    def action_find_case(self) -> None:
+        from qa_tui.services.practice.pickers import dip_sample_case
+
+        def found(reference: str | None) -> None:
+            if reference:
+                self.call_service(lambda s: dip_sample_case(s, reference), self.open_dip_sample)
+
+        self.app.push_screen(TextPrompt("Dip sample a case", "Case reference", placeholder="e.g. CASE-0042"), found)
+
+    def open_dip_sample(self, case: DipCase) -> None:
+        if case.draft_id is not None:
+            self.app.push_screen(DipSampleFormScreen(case.draft_id, case))
+            return
+        manager_id = self.ctx.person_id
+        if manager_id is None:
+            self.notify("You are not linked to a person record in the database, so a dip sample cannot be "
+                        "recorded in your name. Set your staff ID in the config file.", severity="error", timeout=10)
+            return
+        from qa_tui.services.practice.dip_sample import start_dip_sample
+
+        ctx = self.ctx
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.call_service(
+                    lambda s: start_dip_sample(s, case_id=case.case_id, manager_id=manager_id, today=ctx.today(),
+                                               cfg=ctx.config),
+                    lambda view: self.app.push_screen(DipSampleFormScreen(view.id, case)), write=True)
+
+        last = f" It was last dip sampled on {case.last_finalised_on:%-d %b %Y}." if case.last_finalised_on else ""
+        self.app.push_screen(ConfirmDialog(
+            f"Start a dip sample of {case.reference} ({case.worker_name or 'unallocated'})?",
+            f"It is dated today and shared with the worker when you close the loop.{last}"), confirmed)
+
+    def palette_commands(self):  # noqa: ANN201 - a generator of SystemCommand
+        from textual.app import SystemCommand
+
+        yield SystemCommand("Dip sampling: find a case by reference", "Dip sample any case by its reference",
+                            self.action_find_case)
+        yield SystemCommand("Dip sampling: choose team", "List the cases of another team", self.action_choose_team)
+
+
+class DipSampleFormScreen(QAScreen):
+    """One dip sample: areas with single-key ratings, a comment per area saved as it is typed,
+    the loop closed with the worker, then finalised."""
+
+    CSS_PATH = "dip_sample.tcss"
+    BINDINGS = [
+        Binding("1", "rate(0)", "Rate 1-3", id="rate"),
+        Binding("2", "rate(1)", show=False),
+        Binding("3", "rate(2)", show=False),
+        Binding("enter", "comment", "Comment", id="comment"),
+        Binding("c", "close_loop", "Close loop", id="close-loop"),
+        Binding("f", "finalise", "Finalise", id="finalise"),
+        Binding("escape", "back", "Back", id="dip-back"),
+        Binding("R", "reload", "Reload", show=False, id="dip-reload"),
+    ]
+
+    def __init__(self, audit_id: uuid.UUID, case: DipCase) -> None:
+        super().__init__()
+        self.audit_id = audit_id
+        self.case = case
+        self.view: DipSampleView | None = None
+        self.comments: dict[str, str] = {}
+        self.pending_ratings: dict[str, int] = {}
+        self.comment_key: str | None = None
+        self.saves = SaveQueue(self, self._save_failed)
+
+    def compose(self) -> ComposeResult:
+        yield Static("Loading…", id="dip-bar")
+        areas = GradeList(id="dip-areas")
+        areas.border_title = "Key areas"
+        yield areas
+        with Horizontal(id="dip-lower"):
+            comment = TextArea(id="dip-comment", soft_wrap=True, show_line_numbers=False)
+            comment.border_title = "Comment"
+            yield comment
+            shared = Static("", id="dip-shared")
+            shared.border_title = "Loop with the worker"
+            yield shared
+        yield Static("", id="dip-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        from qa_tui.services.practice.dip_sample import dip_sample
+
+        audit_id = self.audit_id
+        self.call_service(lambda s: dip_sample(s, audit_id), self.show_loaded)
+
+    def show_loaded(self, view: DipSampleView) -> None:
+        self.comments = {a.key: a.comment for a in view.areas}
+        self.pending_ratings.clear()
+        self.show(view)
+        self.load_comment()
+        self.query_one("#dip-areas", GradeList).focus()
+
+    def show(self, view: DipSampleView) -> None:
+        self.view = view
+        for key, rating in list(self.pending_ratings.items()):
+            if any(a.key == key and a.rating == rating for a in view.areas):
+                del self.pending_ratings[key]
+        areas = self.query_one("#dip-areas", GradeList)
+        areas.set_rows([GradeRow(a.key, a.label, self.pending_ratings.get(a.key, a.rating),
+                                 "✎" if self.comments.get(a.key, a.comment).strip() else "")
+                        for a in view.areas], view.scale)
+        areas.border_subtitle = "  ".join(f"{i + 1} {label}" for i, label in enumerate(view.scale))
+        draft = view.status == "draft"
+        self.query_one("#dip-bar", Static).update(
+            f"[b]Dip sample of {view.case_reference}[/b] · worker {self.case.worker_name or '—'} · "
+            f"dated {view.audit_date:%-d %b %Y} · [reverse] {view.status.upper()} [/]")
+        self.query_one("#dip-comment", TextArea).read_only = not draft
+        shared = self.query_one("#dip-shared", Static)
+        if view.shared_with_worker_on:
+            shared.update(f"Shared {view.shared_with_worker_on:%-d %b %Y}:\n{view.shared_summary}")
+        else:
+            shared.update("[dim]Not shared yet. Press c to put what you found on the worker's "
+                          "supervision agenda.[/dim]")
+        rated = sum(self.pending_ratings.get(a.key, a.rating) is not None for a in view.areas)
+        self._status(f"{rated} of {len(view.areas)} areas rated · saved" if draft else
+                     "Finalised: this dip sample can no longer be changed.")
+
+    # --- ratings and comments --------------------------------------------------------------
+
+    def on_grade_list_moved(self, event: GradeList.Moved) -> None:
+        self.saves.flush()
+        self.load_comment()
+
+    def load_comment(self) -> None:
+        row = self.query_one("#dip-areas", GradeList).current
+        if row is None:
+            return
+        self.comment_key = row.key
+        area = self.query_one("#dip-comment", TextArea)
+        area.border_title = f"Comment: {row.label}"
+        text = self.comments.get(row.key, "")
+        if area.text != text:
+            area.load_text(text)
+
+    def action_comment(self) -> None:
+        if self.view is not None and self.view.status == "draft":
+            self.query_one("#dip-comment", TextArea).focus()
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        key, view = self.comment_key, self.view
+        if key is None or view is None or event.text_area.read_only:
+            return
+        text = event.text_area.text
+        if self.comments.get(key) == text:
+            return
+        self.comments[key] = text
+        if self._rating_of(key) is None:
+            self._status("Comment kept: rate this area (1-3) to save it with the rating.")
+        else:
+            self.saves.later(f"comment-{key}", lambda: self._save_area(key))
+
+    def action_rate(self, rating: int) -> None:
+        view = self.view
+        row = self.query_one("#dip-areas", GradeList).current
+        if view is None or row is None:
+            return
+        if view.status != "draft":
+            self.notify("This dip sample is finalised and can no longer be changed.", severity="warning")
+            return
+        self.pending_ratings[row.key] = rating
+        self.show(view)
+        self._save_area(row.key)
+
+    def _rating_of(self, key: str) -> int | None:
+        if key in self.pending_ratings:
+            return self.pending_ratings[key]
+        return next((a.rating for a in self.view.areas if a.key == key), None) if self.view else None
+
+    def _save_area(self, key: str) -> None:
+        from qa_tui.services.practice.dip_sample import rate_area
+
+        audit_id = self.audit_id
+
+        def job(session: Any) -> DipSampleView:
+            # Runs after the previous save has updated self.view on the UI thread.
+            assert self.view is not None
+            area = next(a for a in self.view.areas if a.key == key)
+            return rate_area(session, audit_id, key, self._rating_of(key), self.comments.get(key, ""),
+                             expected_version=area.version)
+
+        self.saves.add(job, self.show)
+
+    def action_back(self) -> None:
+        if isinstance(self.focused, TextArea):
+            self.query_one("#dip-areas", GradeList).focus()
+            return
+        unsaved = [a.label for a in self.view.areas
+                   if self.comments.get(a.key, "").strip() and self._rating_of(a.key) is None] if self.view else []
+        if not unsaved:
+            self.saves.when_idle(self.app.pop_screen)
+            return
+
+        def answer(leave: bool | None) -> None:
+            if leave:
+                self.saves.when_idle(self.app.pop_screen)
+
+        self.app.push_screen(ConfirmDialog("Leave with comments that are not saved?",
+                                           f"A comment is saved with its rating; not rated yet: {', '.join(unsaved)}."),
+                             answer)
+
+    # --- closing the loop and finalising -----------------------------------------------------
+
+    def action_close_loop(self) -> None:
+        view = self.view
+        if view is None or view.status != "draft":
+            return
+        if view.shared_with_worker_on:
+            self.notify(f"Already shared with the worker on {view.shared_with_worker_on:%-d %b %Y}.")
+            return
+        from qa_tui.services.practice.dip_sample import close_loop_with_worker
+
+        audit_id, today = self.audit_id, self.ctx.today()
+
+        def shared(summary: str | None) -> None:
+            if summary:
+                self.saves.add(lambda s: close_loop_with_worker(s, audit_id, summary, today),
+                               lambda v: (self.show(v), self.notify("On the worker's next supervision agenda.")))
+
+        self.app.push_screen(TextPrompt(f"Close the loop with {self.case.worker_name or 'the worker'}",
+                                        "What you found, and what the worker should take from it",
+                                        placeholder="e.g. Chronology up to date; record visits within 24 hours"),
+                             shared)
+
+    def action_finalise(self) -> None:
+        view = self.view
+        if view is None or view.status != "draft":
+            return
+        from qa_tui.services.practice.dip_sample import finalise_dip_sample
+
+        audit_id, today = self.audit_id, self.ctx.today()
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.saves.add(lambda s: finalise_dip_sample(s, audit_id, today),
+                               lambda v: (self.show(v), self.notify(f"Dip sample of {v.case_reference} finalised.")))
+
+        self.saves.flush()
+        self.app.push_screen(ConfirmDialog(f"Finalise the dip sample of {view.case_reference}?",
+                                           "After this it can no longer be changed."), confirmed)
+
+    def _save_failed(self, error: BaseException) -> bool:
+        from qa_tui.errors import ChangedElsewhere, ValidationError
+
+        self.pending_ratings.clear()
+        if isinstance(error, ValidationError):
+            key = error.field.removeprefix("areas.").split(".")[0]
+            areas = self.query_one("#dip-areas", GradeList)
+            index = next((i for i, r in enumerate(areas.rows) if r.key == key), None)
+            if index is not None:
+                areas.cursor = index
+                self.load_comment()
+                areas.focus()
+            self._status(f"Not done: {error.problem}.")
+            return True
+        if isinstance(error, ChangedElsewhere):
+            self._status(f"{error} Press R to reload.")
+            return True
+        return False
+
+    def _status(self, text: str) -> None:
+        self.query_one("#dip-status", Static).update(text)
+
+    def palette_commands(self):  # noqa: ANN201
+        from textual.app import SystemCommand
+
+        yield SystemCommand("Dip sample: close the loop", "Share the findings with the worker", self.action_close_loop)
+        yield SystemCommand("Dip sample: finalise", "Finalise once every area is rated and shared",
+                            self.action_finalise)

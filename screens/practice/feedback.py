@@ -1,0 +1,330 @@
+"""Feedback from children and families: the latest received, a form to record one, and the QR
+code for the council's feedback form, shown on screen or saved as an image to hand to a family."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.markup import escape
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static, TextArea
+
+from qa_tui.dates import parse_day
+from screens.base import QAScreen
+from screens.dialogs import ConfirmDialog, TextPrompt
+
+if TYPE_CHECKING:
+    from qa_tui.services.practice.feedback import FeedbackSummary, FeedbackView
+    from qa_tui.services.people.directory import PersonRef
+    from qa_tui.services.practice.pickers import FeedbackLine
+
+CHANNEL_LABELS = {"form": "Form", "qr": "QR code", "phone": "Phone", "live_audit": "After a live audit",
+                  "in_person": "In person", "email": "Email"}
+RATING_LABELS = {1: "1 poor", 2: "2", 3: "3", 4: "4", 5: "5 excellent"}
+FIELD_LABELS = {"received_on": "Received on", "case reference": "Case reference", "case": "Case",
+                "worker": "Worker", "giver": "Who gave it", "channel": "Channel", "rating": "Rating",
+                "said": "What they said", "themes": "Themes"}
+QR_FILE_NAME = "feedback-qr.png"
+
+
+def giver_label(giver: str) -> str:
+    return giver.replace("_", " ").capitalize()
+
+
+def save_qr_code(screen: Any, url: str) -> None:
+    """Ask where to save the QR code (the exports folder by default), then write it (0600)."""
+    from qa_tui.files import exports_dir
+
+    def save(path: str | None) -> None:
+        if not path:
+            return
+        from qa_tui.errors import QAError
+        from qa_tui.services.practice.feedback import save_feedback_qr_png
+
+        target = Path(path).expanduser()
+        if target.parent == exports_dir():
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            written = save_feedback_qr_png(url, target)
+        except QAError as exc:
+            screen.app.report_error(exc)
+            return
+        screen.notify(f"Saved the QR code to {written}")
+
+    screen.app.push_screen(TextPrompt("Save the feedback QR code", "Save to (a PNG image, readable only by you)",
+                                      initial=str(exports_dir() / QR_FILE_NAME)), save)
+
+
+class FeedbackScreen(QAScreen):
+    """The latest feedback for the user's team (or every team), newest first."""
+
+    CSS_PATH = "feedback.tcss"
+    BINDINGS = [
+        Binding("n", "new_feedback", "New feedback", id="new-feedback"),
+        Binding("c", "show_qr", "QR code", id="show-qr"),
+        Binding("x", "save_qr", "Save QR as PNG", id="save-qr"),
+        Binding("a", "toggle_teams", "All teams/mine", id="toggle-teams"),
+        Binding("r", "refresh", "Refresh", id="refresh-feedback"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.all_teams = False
+        self.lines: list[FeedbackLine] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Loading…", id="fb-title")
+        yield DataTable(id="fb-table", cursor_type="row", zebra_stripes=True)
+        said = Static("", id="fb-said")
+        said.border_title = "What they said"
+        yield said
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#fb-table", DataTable).add_columns("Received", "Case", "Worker", "From", "Channel", "Rating")
+        self.all_teams = self.ctx.team_id is None
+
+    def on_screen_resume(self) -> None:
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        from qa_tui.dates import financial_year_start
+        from qa_tui.services.practice.feedback import feedback_summary
+        from qa_tui.services.practice.pickers import recent_feedback
+
+        today = self.ctx.today()
+        team_id = None if self.all_teams else self.ctx.team_id
+
+        def load(s: Any) -> tuple[list[FeedbackLine], FeedbackSummary]:
+            return recent_feedback(s, team_id), feedback_summary(s, financial_year_start(today), today, team_id)
+
+        self.call_service(load, self.show, group="feedback", exclusive=True)
+
+    def show(self, loaded: tuple[list[FeedbackLine], FeedbackSummary]) -> None:
+        from qa_tui.dates import financial_year_label
+
+        self.lines, summary = loaded
+        table = self.query_one("#fb-table", DataTable)
+        table.clear()
+        for f in self.lines:
+            rating = Text(RATING_LABELS[f.rating], style="bold" if f.rating >= 4 else "red" if f.rating <= 2 else "") \
+                if f.rating else Text("—", style="dim")
+            table.add_row(f"{f.received_on:%-d %b %Y}", f.case_reference or "", f.worker_name or "",
+                          giver_label(f.giver), CHANNEL_LABELS.get(f.channel, f.channel), rating, key=str(f.id))
+        scope = "all teams" if self.all_teams else "your team"
+        average = f" · average {summary.average_rating:.1f}/5 from {summary.rated}" if summary.average_rating else ""
+        themes = ", ".join(t.theme for t in summary.themes[:3])
+        self.query_one("#fb-title", Static).update(
+            f"[b]Family feedback[/b] · {scope} · {financial_year_label(self.ctx.today())}: "
+            f"{summary.received} received{average}" + (f" · themes: {themes}" if themes else ""))
+        if not self.lines:
+            self.query_one("#fb-said", Static).update("No feedback recorded yet. Press n to record some.")
+        table.focus()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        line = next((f for f in self.lines if str(f.id) == event.row_key.value), None)
+        if line is not None:
+            themes = f"\n[dim]Themes: {escape(', '.join(line.themes))}[/dim]" if line.themes else ""
+            self.query_one("#fb-said", Static).update(escape(line.said or "(a rating only)") + themes)
+
+    def action_toggle_teams(self) -> None:
+        if self.ctx.team_id is None:
+            self.notify("You are not in a team in the database, so every team is shown.")
+            return
+        self.all_teams = not self.all_teams
+        self.action_refresh()
+
+    def action_new_feedback(self) -> None:
+        self.app.push_screen(FeedbackFormScreen())
+
+    def action_show_qr(self) -> None:
+        from qa_tui.errors import QAError
+        from qa_tui.services.practice.feedback import feedback_qr_text
+
+        url = self.ctx.config.feedback_form_url
+        try:
+            drawing = feedback_qr_text(url)
+        except QAError as exc:
+            self.qa_app.report_error(exc)
+            return
+        self.app.push_screen(QRCodeDialog(url, drawing))
+
+    def action_save_qr(self) -> None:
+        save_qr_code(self, self.ctx.config.feedback_form_url)
+
+    def palette_commands(self):  # noqa: ANN201 - a generator of SystemCommand
+        from textual.app import SystemCommand
+
+        yield SystemCommand("Feedback: record feedback", "Record feedback from a child or family",
+                            self.action_new_feedback)
+        yield SystemCommand("Feedback: show the QR code", "The feedback form's QR code, to hand to a family",
+                            self.action_show_qr)
+        yield SystemCommand("Feedback: save the QR code as PNG", "Save the QR code as an image", self.action_save_qr)
+
+
+class FeedbackFormScreen(QAScreen):
+    """Record one piece of feedback; Ctrl+S saves it. A refused field is named below the form
+    and nothing typed is lost."""
+
+    CSS_PATH = "feedback.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="feedback-save"),
+        Binding("escape", "cancel", "Cancel", id="feedback-cancel"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.saving = False
+
+    def compose(self) -> ComposeResult:
+        from qa_tui.services.practice.feedback import GIVER_LABELS
+
+        yield Header()
+        yield Static("[b]Record feedback from a child, young person or family[/b]", id="fb-form-title")
+        with Horizontal(id="fb-form-body"):
+            with Grid(id="fb-form-fields"):
+                yield Label("Received on")
+                yield Input(f"{self.ctx.today():%d/%m/%Y}", placeholder="DD/MM/YYYY", id="fb-received_on",
+                            compact=True)
+                yield Label("Case")
+                yield Input(placeholder="case reference (optional)", id="fb-case", compact=True)
+                yield Label("Worker")
+                yield Select([], prompt="the case's worker, or none", id="fb-worker", compact=True)
+                yield Label("Who gave it")
+                yield Select([(giver_label(g), g) for g in GIVER_LABELS], prompt="choose…", id="fb-giver",
+                             compact=True)
+                yield Label("Channel")
+                yield Select([(label, c) for c, label in CHANNEL_LABELS.items()], prompt="choose…",
+                             id="fb-channel", compact=True)
+                yield Label("Rating")
+                yield Select([(label, r) for r, label in RATING_LABELS.items()], prompt="no rating",
+                             id="fb-rating", compact=True)
+                yield Label("Themes")
+                yield Input(placeholder="comma separated", id="fb-themes", compact=True)
+            said = TextArea(id="fb-said-text", soft_wrap=True, show_line_numbers=False)
+            said.border_title = "What they said (their words)"
+            yield said
+        yield Static("", id="fb-form-error")
+        yield Static("[b]Ctrl+S[/b] save   [b]Esc[/b] cancel   [b]Tab[/b] next field", id="fb-form-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        from qa_tui.services.practice.observations import PRACTITIONER_ROLES
+        from qa_tui.services.people.directory import people_for_picking
+
+        today = self.ctx.today()
+        self.call_service(lambda s: people_for_picking(s, today, PRACTITIONER_ROLES), self._people)
+        self.query_one("#fb-received_on", Input).focus()
+
+    def _people(self, people: list[PersonRef]) -> None:
+        self.query_one("#fb-worker", Select).set_options([(f"{p.name} ({p.role})", p.id) for p in people])
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.focus_next()
+
+    def action_save(self) -> None:
+        if self.saving:
+            return
+        from qa_tui.services.practice.feedback import record_feedback
+        from qa_tui.services.practice.pickers import case_id_for_reference
+
+        try:
+            received_on = parse_day(self.query_one("#fb-received_on", Input).value)
+        except ValueError as exc:
+            self._refuse("received_on", str(exc))
+            return
+        giver = self.query_one("#fb-giver", Select).selection
+        channel = self.query_one("#fb-channel", Select).selection
+        if giver is None:
+            self._refuse("giver", "choose who gave the feedback")
+            return
+        if channel is None:
+            self._refuse("channel", "choose how the feedback came in")
+            return
+        reference = self.query_one("#fb-case", Input).value
+        worker: uuid.UUID | None = self.query_one("#fb-worker", Select).selection
+        rating: int | None = self.query_one("#fb-rating", Select).selection
+        said = self.query_one("#fb-said-text", TextArea).text
+        themes = self.query_one("#fb-themes", Input).value.split(",")
+        today = self.ctx.today()
+        self.saving = True
+        self.call_service(
+            lambda s: record_feedback(s, received_on=received_on, case_id=case_id_for_reference(s, reference),
+                                      worker_id=worker, giver=giver, channel=channel, rating=rating, said=said,
+                                      themes=themes, today=today),
+            self._saved, write=True, on_error=self._failed)
+
+    def _saved(self, view: FeedbackView) -> None:
+        self.saving = False
+        about = f" about {view.case_reference}" if view.case_reference else ""
+        follow = "; it is on the worker's next supervision agenda" if view.worker_id else ""
+        self.notify(f"Feedback{about} recorded{follow}.")
+        self.app.pop_screen()
+
+    def _failed(self, error: BaseException) -> bool:
+        from qa_tui.errors import ValidationError
+
+        self.saving = False
+        if isinstance(error, ValidationError):
+            self._refuse(error.field, error.problem)
+            return True
+        return False
+
+    def _refuse(self, field: str, problem: str) -> None:
+        self.query_one("#fb-form-error", Static).update(f"{FIELD_LABELS.get(field, field)}: {problem}")
+        widget_id = {"received_on": "#fb-received_on", "case reference": "#fb-case", "case": "#fb-case",
+                     "giver": "#fb-giver", "channel": "#fb-channel", "rating": "#fb-rating",
+                     "said": "#fb-said-text", "themes": "#fb-themes", "worker": "#fb-worker"}.get(field)
+        if widget_id:
+            self.query_one(widget_id).focus()
+
+    def action_cancel(self) -> None:
+        typed = (self.query_one("#fb-case", Input).value.strip() or self.query_one("#fb-themes", Input).value.strip()
+                 or self.query_one("#fb-said-text", TextArea).text.strip())
+        if not typed:
+            self.app.pop_screen()
+            return
+
+        def answer(discard: bool | None) -> None:
+            if discard:
+                self.app.pop_screen()
+
+        self.app.push_screen(ConfirmDialog("Discard this feedback?", "What you typed has not been saved."), answer)
+
+
+class QRCodeDialog(ModalScreen[None]):
+    """The feedback form's QR code, large enough to scan from the screen."""
+
+    BINDINGS = [Binding("x", "save", "Save as PNG", id="qr-save"), Binding("escape", "close", "Close", id="qr-close")]
+    DEFAULT_CSS = """
+    QRCodeDialog { align: center middle; }
+    QRCodeDialog > Vertical { width: auto; height: auto; max-height: 100%; border: thick $accent; background: $surface; padding: 0 1; }
+    QRCodeDialog VerticalScroll { width: auto; height: auto; max-height: 24; }
+    QRCodeDialog #qr-code { width: auto; color: #ffffff; background: #000000; }
+    QRCodeDialog .qr-caption { width: auto; max-width: 60; }
+    """
+
+    def __init__(self, url: str, drawing: str) -> None:
+        super().__init__()
+        self.url, self.drawing = url, drawing
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            with VerticalScroll():
+                yield Static(Text(self.drawing.rstrip("\n")), id="qr-code")
+            yield Static(Text(self.url), classes="qr-caption")
+            yield Static("[b]x[/b] save as PNG   [b]Esc[/b] close", classes="qr-caption")
+        yield Footer()
+
+    def action_save(self) -> None:
+        save_qr_code(self, self.url)
+
+    def action_close(self) -> None:
+        self.dismiss()

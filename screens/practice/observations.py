@@ -1,0 +1,456 @@
+"""Practice observations: who is covered, due or overdue this financial year, and the one-page
+observation form, saved as it is typed once the worker, date and kind are chosen."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Label, Select, Static, TextArea
+
+from qa_tui.dates import parse_day
+from qa_tui.widgets.save_queue import SaveQueue
+from screens.base import QAScreen
+from screens.dialogs import ChoiceDialog, ConfirmDialog
+
+if TYPE_CHECKING:
+    from qa_tui.services.practice.observations import CoverageRow, ObservationView, ThemeCount
+    from qa_tui.services.people.directory import PersonRef
+    from qa_tui.services.practice.pickers import ObservationChoice
+
+STATUS_FILTERS: tuple[str | None, ...] = (None, "overdue", "due", "covered")
+STATUS_STYLES = {"overdue": "bold red", "due": "yellow", "covered": "green"}
+FIELD_LABELS = {
+    "worker": "Worker", "observer": "Observer", "observed_on": "Date observed", "kind": "Kind",
+    "setting": "Setting", "feedback_shared": "Feedback shared", "themes": "Themes",
+    "went_well": "What went well", "to_develop": "What to develop", "reflection": "Worker's reflection",
+}
+TEXT_AREAS = ("went_well", "to_develop", "reflection")
+NEW = "new"
+
+
+def status_cell(status: str) -> Text:
+    return Text(status, style=STATUS_STYLES.get(status, ""))
+
+
+def short_date(day: date | None) -> str:
+    return f"{day:%-d %b %Y}" if day else "—"
+
+
+class ObservationsScreen(QAScreen):
+    """Observation coverage for the financial year: the user's team, or every team."""
+
+    CSS_PATH = "observations.tcss"
+    BINDINGS = [
+        Binding("enter", "open_worker", "Open", id="open-observation", priority=True),
+        Binding("n", "new_observation", "New observation", id="new-observation"),
+        Binding("f", "next_filter", "Filter", id="filter-coverage"),
+        Binding("a", "toggle_teams", "All teams/mine", id="toggle-teams"),
+        Binding("r", "refresh", "Refresh", id="refresh-coverage"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.all_teams = False
+        self.status_filter: str | None = None
+        self.rows: list[CoverageRow] = []
+        self.themes: list[ThemeCount] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Loading…", id="obs-title")
+        yield DataTable(id="obs-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="obs-why")
+        yield Static("", id="obs-themes")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#obs-table", DataTable).add_columns(
+            "Worker", "Role", "Team", "This FY", "Last observed", "Status", "Next due")
+        self.all_teams = self.ctx.team_id is None
+
+    def on_screen_resume(self) -> None:
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        from qa_tui.dates import financial_year_start
+        from qa_tui.services.practice.observations import observation_coverage, observation_themes
+
+        ctx, today = self.ctx, self.ctx.today()
+        team_id = None if self.all_teams else ctx.team_id
+
+        def load(s: Any) -> tuple[list[CoverageRow], list[ThemeCount]]:
+            return (observation_coverage(s, today, ctx.config, team_id=team_id),
+                    observation_themes(s, financial_year_start(today), today))
+
+        self.call_service(load, self.show, group="coverage", exclusive=True)
+
+    def show(self, loaded: tuple[list[CoverageRow], list[ThemeCount]]) -> None:
+        from qa_tui.dates import financial_year_label
+
+        self.rows, self.themes = loaded
+        table = self.query_one("#obs-table", DataTable)
+        keep = self.selected_row()
+        table.clear()
+        shown = [r for r in self.rows if self.status_filter in (None, r.status)]
+        for r in shown:
+            table.add_row(r.worker_name, r.role, r.team_code or "", str(r.observed_this_year),
+                          short_date(r.last_observed), status_cell(r.status), short_date(r.next_due),
+                          key=str(r.worker_id))
+        if keep is not None and any(r.worker_id == keep.worker_id for r in shown):
+            table.move_cursor(row=table.get_row_index(str(keep.worker_id)))
+        counts = {status: sum(r.status == status for r in self.rows) for status in STATUS_FILTERS[1:]}
+        scope = "all teams" if self.all_teams else "your team"
+        shown_filter = f" · showing {self.status_filter} only" if self.status_filter else ""
+        self.query_one("#obs-title", Static).update(
+            f"[b]Observation coverage {financial_year_label(self.ctx.today())}[/b] · {scope} · "
+            f"[b red]{counts['overdue']}[/] overdue · [b]{counts['due']}[/b] due · "
+            f"{counts['covered']} covered{shown_filter}")
+        top = ", ".join(f"{t.theme} ({t.count})" for t in self.themes[:6]) or "none tagged yet"
+        self.query_one("#obs-themes", Static).update(
+            f"Themes this year, all teams: {top}" if self.rows else
+            "No practitioners here. Press a to see every team.")
+        self.show_why()
+        table.focus()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_why()
+
+    def show_why(self) -> None:
+        row = self.selected_row()
+        self.query_one("#obs-why", Static).update(f"[b]{row.worker_name}[/b]: {row.reason}" if row else "")
+
+    def selected_row(self) -> CoverageRow | None:
+        table = self.query_one("#obs-table", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((r for r in self.rows if str(r.worker_id) == key), None)
+
+    def action_next_filter(self) -> None:
+        self.status_filter = STATUS_FILTERS[(STATUS_FILTERS.index(self.status_filter) + 1) % len(STATUS_FILTERS)]
+        self.show((self.rows, self.themes))
+
+    def action_toggle_teams(self) -> None:
+        if self.ctx.team_id is None:
+            self.notify("You are not in a team in the database, so every team is shown.")
+            return
+        self.all_teams = not self.all_teams
+        self.action_refresh()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open_worker()
+
+    def action_open_worker(self) -> None:
+        row = self.selected_row()
+        if row is None:
+            return
+        from qa_tui.services.practice.pickers import observations_of_worker
+
+        self.call_service(lambda s: observations_of_worker(s, row.worker_id),
+                          lambda found: self._choose_observation(row, found))
+
+    def _choose_observation(self, row: CoverageRow, found: list[ObservationChoice]) -> None:
+        if not found:
+            self.app.push_screen(ObservationFormScreen(worker_id=row.worker_id))
+            return
+        options: list[tuple[Any, str]] = [(NEW, f"New observation of {row.worker_name}")]
+        options += [(o.id, f"{short_date(o.observed_on)} · {o.kind_label}"
+                           f"{' · ' + o.setting if o.setting else ''} · by {o.observer_name or 'not recorded'}")
+                    for o in found]
+
+        def chosen(value: Any) -> None:
+            if value == NEW:
+                self.app.push_screen(ObservationFormScreen(worker_id=row.worker_id))
+            elif value is not None:
+                self.app.push_screen(ObservationFormScreen(observation_id=value))
+
+        self.app.push_screen(ChoiceDialog(f"Observations of {row.worker_name}", options), chosen)
+
+    def action_new_observation(self) -> None:
+        self.app.push_screen(ObservationFormScreen())
+
+    def palette_commands(self):  # noqa: ANN201 - a generator of SystemCommand
+        from textual.app import SystemCommand
+
+        yield SystemCommand("Observations: new observation", "Record a practice observation",
+                            self.action_new_observation)
+        yield SystemCommand("Observations: show overdue only", "Filter the coverage list",
+                            self.action_next_filter)
+        yield SystemCommand("Observations: all teams / my team", "Widen or narrow the coverage list",
+                            self.action_toggle_teams)
+
+
+class ObservationFormScreen(QAScreen):
+    """One observation on one page. Nothing is written until the worker, date and kind are set;
+    from then on every field is saved shortly after it changes."""
+
+    CSS_PATH = "observations.tcss"
+    BINDINGS = [
+        Binding("escape", "done", "Done", id="observation-done"),
+        Binding("ctrl+s", "save_now", "Save now", id="observation-save"),
+        Binding("R", "reload", "Reload", show=False, id="observation-reload"),
+    ]
+
+    def __init__(self, *, worker_id: uuid.UUID | None = None, observation_id: uuid.UUID | None = None) -> None:
+        super().__init__()
+        self.initial_worker = worker_id
+        self.observation_id = observation_id
+        self.obs: ObservationView | None = None
+        self.people: list[PersonRef] = []
+        self.creating = False
+        self.sent: dict[str, Any] = {}
+        self.saves = SaveQueue(self, self._save_failed)
+
+    def compose(self) -> ComposeResult:
+        from qa_tui.services.practice.observations import KIND_LABELS
+
+        yield Header()
+        yield Static("New practice observation", id="form-title")
+        with Horizontal(id="form-body"):
+            with Grid(id="form-fields"):
+                yield Label("Worker")
+                yield Select([], prompt="choose…", id="field-worker", compact=True)
+                yield Label("Observer")
+                yield Select([], prompt="not recorded", id="field-observer", compact=True)
+                yield Label("Date observed")
+                yield Input(f"{self.ctx.today():%d/%m/%Y}", placeholder="DD/MM/YYYY", id="field-observed_on",
+                            compact=True)
+                yield Label("Kind")
+                yield Select([(label, kind) for kind, label in KIND_LABELS.items()], prompt="choose…",
+                             id="field-kind", compact=True)
+                yield Label("Setting")
+                yield Input(placeholder="e.g. home visit, core group", id="field-setting", compact=True)
+                yield Label("Feedback")
+                yield Checkbox("shared with the worker", id="field-feedback_shared", compact=True)
+                yield Label("Themes")
+                yield Input(placeholder="comma separated", id="field-themes", compact=True)
+            with Vertical(id="form-texts"):
+                for field in TEXT_AREAS:
+                    area = TextArea(id=f"field-{field}", soft_wrap=True, show_line_numbers=False)
+                    area.border_title = FIELD_LABELS[field]
+                    yield area
+        yield Static("", id="form-error")
+        yield Static("", id="form-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        from qa_tui.services.practice.observations import PRACTITIONER_ROLES, get_observation
+        from qa_tui.services.people.directory import people_for_picking
+
+        today, obs_id = self.ctx.today(), self.observation_id
+
+        def load(s: Any) -> tuple[list[PersonRef], list[PersonRef], ObservationView | None]:
+            obs = get_observation(s, obs_id) if obs_id else None
+            named = [i for i in (obs.worker_id, obs.observer_id) if i] if obs else []
+            return (people_for_picking(s, today, PRACTITIONER_ROLES, include=named[:1]),
+                    people_for_picking(s, today, include=named), obs)
+
+        self.call_service(load, self._loaded)
+        self._status("Choose the worker, the date and the kind: the observation is saved from then on.")
+
+    def _loaded(self, loaded: tuple[list[PersonRef], list[PersonRef], ObservationView | None]) -> None:
+        workers, self.people, obs = loaded
+        worker_select = self.query_one("#field-worker", Select)
+        worker_select.set_options([(f"{p.name} ({p.role})", p.id) for p in workers])
+        observer_select = self.query_one("#field-observer", Select)
+        observer_select.set_options([(f"{p.name} ({p.role})", p.id) for p in self.people])
+        if obs is not None:
+            self.show_observation(obs)
+            self.query_one("#field-setting", Input).focus()
+            return
+        if any(p.id == self.initial_worker for p in workers):
+            worker_select.value = self.initial_worker
+        if any(p.id == self.ctx.person_id for p in self.people):
+            observer_select.value = self.ctx.person_id
+        (self.query_one("#field-kind", Select) if self.initial_worker else worker_select).focus()
+
+    def show_observation(self, obs: ObservationView) -> None:
+        self.obs = obs
+        self.query_one("#field-worker", Select).value = obs.worker_id
+        self.query_one("#field-observer", Select).value = obs.observer_id or Select.NULL
+        self.query_one("#field-observed_on", Input).value = f"{obs.observed_on:%d/%m/%Y}"
+        self.query_one("#field-kind", Select).value = obs.kind
+        self.query_one("#field-setting", Input).value = obs.setting
+        self.query_one("#field-feedback_shared", Checkbox).value = obs.feedback_shared
+        self.query_one("#field-themes", Input).value = ", ".join(obs.themes)
+        for field in TEXT_AREAS:
+            area = self.query_one(f"#field-{field}", TextArea)
+            if area.text != getattr(obs, field):
+                area.load_text(getattr(obs, field))
+        self._after_save(obs)
+
+    # --- reading the form ------------------------------------------------------------------
+
+    def form_values(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """Every field as the service wants it, and a problem per field that cannot be read."""
+        from qa_tui.services.practice.observations import clean_themes
+
+        values: dict[str, Any] = {}
+        problems: dict[str, str] = {}
+        for name in ("worker", "observer", "kind"):
+            values[name] = self.query_one(f"#field-{name}", Select).selection
+        typed_day = self.query_one("#field-observed_on", Input).value.strip()
+        if not typed_day:
+            problems["observed_on"] = "enter the date of the observation (DD/MM/YYYY)"
+        else:
+            try:
+                values["observed_on"] = parse_day(typed_day)
+            except ValueError as exc:
+                problems["observed_on"] = str(exc)
+        values["setting"] = self.query_one("#field-setting", Input).value
+        values["feedback_shared"] = self.query_one("#field-feedback_shared", Checkbox).value
+        values["themes"] = tuple(clean_themes(self.query_one("#field-themes", Input).value.split(",")))
+        for field in TEXT_AREAS:
+            values[field] = self.query_one(f"#field-{field}", TextArea).text
+        return values, problems
+
+    # --- saving ----------------------------------------------------------------------------
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.saves.later("form", self.sync)
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self.saves.later("form", self.sync)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self.sync()
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        self.sync()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.focus_next()
+
+    def sync(self) -> None:
+        """Create the observation once it can be, then send every field that differs from what
+        is stored (or already on its way)."""
+        values, problems = self.form_values()
+        self._show_problem(problems)
+        if self.obs is None:
+            self._create(values, problems)
+            return
+        if values["kind"] is None:
+            problems["kind"] = "choose the kind of observation"
+            self._show_problem(problems)
+        obs_id, today = self.obs.id, self.ctx.today()
+        for field in ("observed_on", "kind", "setting", "feedback_shared", "themes", *TEXT_AREAS):
+            if field in problems or field not in values:
+                continue
+            value = values[field]
+            stored = self.sent.get(field, getattr(self.obs, field))
+            if value == stored:
+                continue
+            self.sent[field] = value
+            send = list(value) if field == "themes" else value
+            self.saves.add(
+                lambda s, f=field, v=send: self._update(s, obs_id, f, v, today),
+                self._after_save)
+
+    def _update(self, session: Any, obs_id: uuid.UUID, field: str, value: Any, today: date) -> ObservationView:
+        from qa_tui.services.practice.observations import update_observation_field
+
+        version = self.obs.version if self.obs else None  # set by the previous save, on the UI thread
+        return update_observation_field(session, obs_id, field, value, expected_version=version, today=today)
+
+    def _create(self, values: dict[str, Any], problems: dict[str, str]) -> None:
+        missing = [FIELD_LABELS[f] for f in ("worker", "observed_on", "kind")
+                   if values.get(f) is None and f not in problems]
+        if self.creating or missing or "observed_on" in problems:
+            if missing:
+                self._status(f"Not saved yet: choose {' and '.join(missing).lower()}.")
+            return
+        from qa_tui.services.practice.observations import record_observation
+
+        self.creating = True
+        today = self.ctx.today()
+        fields = {k: v for k, v in values.items() if k not in ("worker", "observer")}
+        fields["themes"] = list(values["themes"])
+        self.saves.add(lambda s: record_observation(s, observer_id=values["observer"], worker_id=values["worker"],
+                                                    today=today, **fields),
+                       self._created)
+
+    def _created(self, obs: ObservationView) -> None:
+        self.creating = False
+        self.obs = obs
+        self._after_save(obs)
+        self.notify("Observation saved; a reflective review is on the worker's next supervision agenda.")
+        self.sync()
+
+    def _after_save(self, obs: ObservationView) -> None:
+        self.obs = obs
+        for field in list(self.sent):
+            if self.sent[field] == getattr(obs, field):
+                del self.sent[field]
+        self.query_one("#field-worker", Select).disabled = True
+        self.query_one("#field-observer", Select).disabled = True
+        worker = next((p.name for p in self.people if p.id == obs.worker_id), "the worker")
+        self.query_one("#form-title", Static).update(
+            f"[b]Observation of {worker}[/b] · {short_date(obs.observed_on)}")
+        self._status(f"Saved · version {obs.version}")
+
+    def _save_failed(self, error: BaseException) -> bool:
+        from qa_tui.errors import ChangedElsewhere, ValidationError
+
+        self.creating = False
+        self.sent.clear()
+        if isinstance(error, ValidationError):
+            self._show_problem({error.field: error.problem})
+            self._status("Not saved: correct the field named above; everything typed is kept.")
+            return True
+        if isinstance(error, ChangedElsewhere):
+            self._status(f"{error} Press R to reload.")
+            return True
+        return False
+
+    def _show_problem(self, problems: dict[str, str]) -> None:
+        text = "  ".join(f"{FIELD_LABELS.get(f, f)}: {p}" for f, p in problems.items())
+        self.query_one("#form-error", Static).update(text)
+
+    def _status(self, text: str) -> None:
+        self.query_one("#form-status", Static).update(text)
+
+    # --- leaving ---------------------------------------------------------------------------
+
+    def action_save_now(self) -> None:
+        self.saves.flush()
+
+    def action_reload(self) -> None:
+        if self.obs is None:
+            return
+        from qa_tui.services.practice.observations import get_observation
+
+        obs_id = self.obs.id
+        self.sent.clear()
+        self.call_service(lambda s: get_observation(s, obs_id), self.show_observation)
+
+    def action_done(self) -> None:
+        self.saves.flush()
+        values, problems = self.form_values()
+        typed = any(values[f].strip() for f in ("setting", *TEXT_AREAS)) or values["themes"]
+        if self.obs is None and typed:
+            question, detail = ("Leave without saving this observation?",
+                                "Nothing is saved until the worker, the date and the kind are chosen.")
+        elif problems:
+            question, detail = ("Leave with a field that could not be saved?",
+                                "  ".join(f"{FIELD_LABELS[f]}: {p}" for f, p in problems.items()))
+        else:
+            self.saves.when_idle(self.app.pop_screen)
+            return
+
+        def answer(leave: bool | None) -> None:
+            if leave:
+                self.saves.when_idle(self.app.pop_screen)
+
+        self.app.push_screen(ConfirmDialog(question, detail), answer)
+
+    def palette_commands(self):  # noqa: ANN201
+        from textual.app import SystemCommand
+
+        yield SystemCommand("Observation: save now", "Send every changed field now", self.action_save_now)
+        yield SystemCommand("Observation: done", "Save and go back to coverage", self.action_done)

@@ -1,0 +1,1 @@
+"""Sync screens: bundles, pulls and conflicts."""

@@ -1,0 +1,447 @@
+"""Sync: this database's sync state; export, import, acknowledge and pull with a progress bar; the
+receipt of the last import; and the conflicts kept aside, each opened with Enter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.markup import escape
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
+
+from qa_tui.dates import LONDON
+from screens.base import QAScreen
+from screens.dialogs import DIALOG_CSS, TextPrompt
+
+if TYPE_CHECKING:
+    from qa_tui.services.sync.engine import AckSummary, ConflictView, PullSummary, SyncStatus
+    from qa_tui.services.sync.bundle import Receipt
+    from qa_tui.services.sync.views import ExportedFile
+
+OPERATIONS = frozenset({"export", "import_bundle", "acknowledge", "pull"})
+NAME_FIELDS = ("reference", "code", "title", "name", "summary", "kind")  # what a conflict row is about
+
+
+def when(value: str | datetime | None) -> str:
+    """A stored moment (UTC) as a UK reader expects it."""
+    if value is None:
+        return "—"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return f"{moment.astimezone(LONDON):%-d %b %Y %H:%M}"
+
+
+def counted(by_table: dict[str, int]) -> str:
+    return ", ".join(f"{n} {table.replace('_', ' ')}" for table, n in by_table.items())
+
+
+def clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    url: str  # without its password
+    password: str | None
+    team: str
+
+
+class PullDialog(ModalScreen[PullRequest | None]):
+    """Where to pull from and for which team. A password typed into the URL is moved into the
+    hidden field as soon as the URL is entered, and never shown again."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(cls="PullDialog")
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "pull", "Pull")]
+
+    def __init__(self, url: str, team: str) -> None:
+        super().__init__()
+        self.url, self.team = url, team
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("Pull reference data from the shared database", classes="title")
+            yield Label("Database URL")
+            yield Input(self.url, placeholder="postgresql+psycopg://login@host/database", id="pull-url")
+            yield Label("Password (hidden; leave empty when your login needs none)")
+            yield Input(password=True, id="pull-password")
+            yield Label("Team code (empty: every team)")
+            yield Input(self.team, id="pull-team")
+            yield Static("", classes="error", id="pull-error")
+            yield Static("[b]Enter[/b] next field, on the last one pull   [b]Ctrl+S[/b] pull   [b]Esc[/b] cancel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#pull-url", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "pull-team":
+            self.action_pull()
+            return
+        if event.input.id == "pull-url":
+            self._hide_password()
+        self.focus_next()
+
+    def _hide_password(self) -> bool:
+        from qa_tui.errors import ValidationError
+        from qa_tui.services.sync.views import split_password
+
+        url_input = self.query_one("#pull-url", Input)
+        try:
+            plain, password = split_password(url_input.value)
+        except ValidationError as exc:
+            self.query_one("#pull-error", Static).update(escape(str(exc)))
+            url_input.focus()
+            return False
+        if password is not None:
+            url_input.value = plain
+            self.query_one("#pull-password", Input).value = password
+        self.query_one("#pull-error", Static).update("")
+        return True
+
+    def action_pull(self) -> None:
+        if not self.query_one("#pull-url", Input).value.strip():
+            self.query_one("#pull-error", Static).update("Database URL cannot be empty.")
+            return
+        if self._hide_password():
+            self.dismiss(PullRequest(self.query_one("#pull-url", Input).value.strip(),
+                                     self.query_one("#pull-password", Input).value or None,
+                                     self.query_one("#pull-team", Input).value.strip()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class SyncScreen(QAScreen):
+    CSS_PATH = "bundles.tcss"
+    BINDINGS = [
+        Binding("e", "export", "Export", id="sync-export"),
+        Binding("i", "import_bundle", "Import", id="sync-import"),
+        Binding("c", "acknowledge", "Acknowledge", id="sync-ack"),
+        Binding("f", "pull", "Pull", id="sync-pull"),
+        Binding("enter", "open_conflict", "Open conflict", id="sync-open"),
+        Binding("v", "toggle_resolved", "Open/all", id="sync-view"),
+        Binding("r", "refresh", "Refresh", id="sync-refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.status: SyncStatus | None = None
+        self.conflicts: list[ConflictView] = []
+        self.show_resolved = False
+        self.running: str | None = None  # the sync step under way, one at a time
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        status = Static("Reading…", id="sync-status")
+        status.border_title = "This database"
+        yield status
+        with Horizontal(id="sync-progress-row"):
+            yield Static("", id="sync-progress-label")
+            yield ProgressBar(total=1, show_eta=False, id="sync-progress")  # not animating while hidden
+        result = Static("Nothing done yet. On a laptop: [b]f[/b] pull reference data before going offline, "
+                        "[b]e[/b] export your changes, [b]c[/b] acknowledge the receipt that comes back. "
+                        "On the shared database: [b]i[/b] import a bundle, then decide any conflicts below.",
+                        id="sync-result")
+        result.border_title = "Last step"
+        yield result
+        yield Static("", id="sync-conflicts-title")
+        yield DataTable(id="sync-conflicts", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns("Table", "Record", "What", "Reason", "Bundle", "Imported", "Status")
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    # --- reading --------------------------------------------------------------------------
+
+    def load(self) -> None:
+        from qa_tui.services.sync.engine import list_conflicts, sync_status
+
+        status = None if self.show_resolved else "open"
+        self.call_service(lambda s: (sync_status(s), list_conflicts(s, status=status)), self.show,
+                          group="sync-load", exclusive=True)
+
+    def show(self, loaded: tuple[SyncStatus, list[ConflictView]]) -> None:
+        from qa_tui.services.sync.bundle import PASSPHRASE_ENV, passphrase_from_env
+
+        self.status, self.conflicts = loaded
+        s = self.status
+        device = s.device_id or "none yet (made at the first export)"
+        if self.ctx.db.is_sqlite:
+            role = "a laptop's own file: pull, work offline, export, acknowledge the receipt"
+            waiting = f"{s.pending} to export" + (f": {counted(s.pending_by_table)}" if s.pending else "")
+        else:
+            role = "a shared database: import laptops' bundles here and decide their conflicts"
+            waiting = "made here are already shared; laptops' changes arrive by import"
+        receipt = (f"bundle {s.last_ack_bundle[:8]}, acknowledged {when(s.last_ack_at)}" if s.last_ack_bundle
+                   else "none acknowledged yet")
+        pulled = f"{escape(s.pulled_from)}, {when(s.pulled_at)}" if s.pulled_from else "never"
+        lock = ("encrypted (the passphrase is set)" if passphrase_from_env()
+                else f"not encrypted (set {PASSPHRASE_ENV} to encrypt them)")
+        self.query_one("#sync-status", Static).update(
+            f"[b]This is[/b]       {role}\n"
+            f"[b]Device[/b]        {device}\n"
+            f"[b]Changes[/b]       {waiting}\n"
+            f"[b]Last receipt[/b]  {receipt}\n"
+            f"[b]Pulled from[/b]   {pulled}\n"
+            f"[b]Bundles[/b]       {lock}")
+        which = "All conflicts" if self.show_resolved else "Open conflicts"
+        hint = " · Enter opens the highlighted one" if self.conflicts else ""
+        self.query_one("#sync-conflicts-title", Static).update(
+            f"[b]{which}[/b] in this database: {len(self.conflicts)}{hint} · v open / all")
+        table = self.query_one(DataTable)
+        table.clear()
+        for c in self.conflicts:
+            decided = "open" if c.status == "open" else f"kept {c.resolution} ({c.resolved_by})"
+            table.add_row(c.table.replace("_", " "), str(c.record_id)[:8], Text(clip(self._about(c), 20)), c.reason,
+                          str(c.bundle_id)[:8], f"{c.imported_at.astimezone(LONDON):%d/%m %H:%M}", Text(decided),
+                          key=str(c.id))
+        self.refresh_bindings()
+        table.focus()
+
+    @staticmethod
+    def _about(conflict: ConflictView) -> str:
+        fields = conflict.live or conflict.incoming
+        return next((str(fields[k]) for k in NAME_FIELDS if fields.get(k)), "")
+
+    # --- one sync step at a time, with a progress bar --------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in OPERATIONS and self.running is not None:
+            return False
+        if action == "open_conflict" and not self.conflicts:
+            return False
+        return True
+
+    def _start(self, label: str) -> Callable[[int, int], None]:
+        """Show the progress bar; return the `progress(done, total)` callback a worker calls."""
+        self.running = label
+        self.refresh_bindings()
+        self.query_one("#sync-progress-row").display = True
+        self.query_one("#sync-progress-label", Static).update(f"{label}…")
+        self.query_one(ProgressBar).update(total=None, progress=0)
+
+        def progress(done: int, total: int) -> None:
+            self.app.call_from_thread(self._advance, label, done, total)
+
+        return progress
+
+    def _advance(self, label: str, done: int, total: int) -> None:
+        self.query_one("#sync-progress-label", Static).update(f"{label} {done}/{total}")
+        self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
+
+    def _finish(self) -> None:
+        self.running = None
+        self.query_one("#sync-progress-row").display = False
+        self.query_one(ProgressBar).update(total=1, progress=0)
+        self.refresh_bindings()
+
+    def _result(self, text: str) -> None:
+        self.query_one("#sync-result", Static).update(text)
+
+    def _failed(self, what: str) -> Callable[[BaseException], bool]:
+        def handle(error: BaseException) -> bool:
+            from screens.errors import describe_error
+
+            self._finish()
+            message, _ = describe_error(error)
+            self._result(f"[b $error]{what}: not done.[/] {escape(message)}")
+            return False  # the app reports it too (a lost connection offers Retry)
+
+        return handle
+
+    def _run(self, label: str, fn: Callable[[Any, Callable[[int, int], None]], Any],
+             then: Callable[[Any], None]) -> None:
+        if self.running is not None:
+            self.notify(f"{self.running} is still running; wait for it to finish.", severity="warning")
+            return
+        progress = self._start(label)
+
+        def done(result: Any) -> None:
+            self._finish()
+            then(result)
+            self.load()
+
+        self.call_service(lambda s: fn(s, progress), done, write=True, group="sync", on_error=self._failed(label))
+
+    # --- export (laptop) ------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        from qa_tui.files import exports_dir
+        from qa_tui.services.sync.views import new_bundle_path
+
+        default = new_bundle_path(exports_dir(), self.ctx.today())
+        self.app.push_screen(TextPrompt("Export this database's changes", "Bundle file (readable only by you)",
+                                        initial=str(default)), self._export)
+
+    def _export(self, path: str | None) -> None:
+        if not path:
+            return
+        import socket
+
+        from qa_tui.services.sync.bundle import passphrase_from_env
+        from qa_tui.services.sync.views import export_to_file
+
+        login, host, passphrase = self.ctx.login, socket.gethostname(), passphrase_from_env()
+        self._run("Exporting", lambda s, progress: export_to_file(
+            s, Path(path), exported_by=login, device_name=host, passphrase=passphrase, progress=progress),
+            self._exported)
+
+    def _exported(self, done: ExportedFile) -> None:
+        if done.bundle_id is None:
+            self._result("Nothing has changed here since the last acknowledged sync: no bundle written.")
+            return
+        lock = "encrypted" if done.encrypted else "not encrypted"
+        self._result(
+            f"[b]Exported[/b] {done.records} changed records ({counted(done.by_table)}) to "
+            f"[b]{escape(str(done.path))}[/b], {lock}, bundle {done.bundle_id[:8]}.\n"
+            f"Import it into the shared database (Sync, [b]i[/b]). These changes stay waiting, and go again "
+            f"in the next export, until you acknowledge the receipt here ([b]c[/b]).")
+
+    # --- import (shared database) ---------------------------------------------------------
+
+    def action_import_bundle(self) -> None:
+        from qa_tui.files import exports_dir
+        from qa_tui.services.sync.views import BUNDLE_SUFFIX, newest_file
+
+        default = newest_file(exports_dir(), BUNDLE_SUFFIX)
+        self.app.push_screen(TextPrompt("Import a laptop's bundle", "Bundle file",
+                                        initial=str(default) if default else f"{exports_dir()}/"), self._import)
+
+    def _import(self, path: str | None) -> None:
+        if not path:
+            return
+        from qa_tui.services.sync.bundle import passphrase_from_env
+        from qa_tui.services.sync.views import import_file
+
+        passphrase = passphrase_from_env()
+        self._run("Importing", lambda s, progress: import_file(s, Path(path), passphrase=passphrase, progress=progress),
+                  lambda receipt: self._imported(Path(path), receipt))
+
+    def _imported(self, path: Path, receipt: Receipt) -> None:
+        from qa_tui.services.sync.views import write_receipt_beside
+
+        self._show_receipt(receipt, "Writing the receipt…")
+
+        def written(target: Path) -> None:
+            self._show_receipt(receipt, f"Receipt written to [b]{escape(str(target))}[/b]: take it back to the "
+                                        f"laptop and acknowledge it there ([b]c[/b]).")
+
+        def not_written(error: BaseException) -> bool:
+            self._show_receipt(receipt, f"[b $error]The receipt file could not be written[/] ({escape(str(error))}). "
+                                        f"The import stands; import the same bundle again to write its receipt.")
+            return False
+
+        # Only now, with the import committed: a receipt must never account for records not imported.
+        self.call_service(lambda _session: write_receipt_beside(path, receipt), written, on_error=not_written)
+
+    def _show_receipt(self, receipt: Receipt, note: str) -> None:
+        counts = (f"[b]{receipt.added}[/b] added · [b]{receipt.updated}[/b] updated · "
+                  f"[b]{receipt.unchanged}[/b] unchanged · [b]{len(receipt.conflicts)}[/b] conflicts")
+        if receipt.already_imported:
+            head = (f"[b]Already imported[/b] {when(receipt.imported_at)} by {escape(receipt.imported_by)}: "
+                    f"nothing changed. Its receipt: {counts}")
+        else:
+            head = f"[b]Imported[/b] bundle {receipt.bundle_id[:8]} from {escape(receipt.exported_by)}: {counts}"
+        lines = [head, note]
+        if receipt.conflicts:
+            lines.append(f"{len(receipt.conflicts)} kept aside as conflicts, the shared records left as they were: "
+                         f"listed below; Enter opens one.")
+        self._result("\n".join(lines))
+
+    # --- acknowledge (laptop) ----------------------------------------------------------------
+
+    def action_acknowledge(self) -> None:
+        from qa_tui.files import exports_dir
+        from qa_tui.services.sync.views import newest_file
+
+        default = newest_file(exports_dir(), ".receipt.json")
+        self.app.push_screen(TextPrompt("Acknowledge a receipt", "Receipt file (BUNDLE.receipt.json)",
+                                        initial=str(default) if default else f"{exports_dir()}/"), self._acknowledge)
+
+    def _acknowledge(self, path: str | None) -> None:
+        if not path:
+            return
+        from qa_tui.services.sync.views import acknowledge_file
+
+        self._run("Acknowledging", lambda s, _progress: acknowledge_file(s, Path(path)), self._acknowledged)
+
+    def _acknowledged(self, ack: AckSummary) -> None:
+        if ack.already_acknowledged:
+            self._result(f"The receipt for bundle {ack.bundle_id[:8]} was already acknowledged: nothing changed.")
+            return
+        handed = (f" {ack.conflicts} conflicts are now for the shared database to decide; the next pull ([b]f[/b]) "
+                  f"brings the decision here." if ack.conflicts else "")
+        self._result(f"[b]Acknowledged[/b] bundle {ack.bundle_id[:8]}: {ack.marked} records marked as synced.{handed}")
+
+    # --- pull (laptop) ----------------------------------------------------------------------
+
+    def action_pull(self) -> None:
+        last = self.status.pulled_from if self.status else None
+        url = last if last and last.startswith("postgresql") and "***" not in last else ""
+        self.app.push_screen(PullDialog(url, self.ctx.config.user_team), self._pull)
+
+    def _pull(self, request: PullRequest | None) -> None:
+        if request is None:
+            return
+        from qa_tui.services.sync.views import pull_from_url
+
+        teams = (request.team,) if request.team else ()
+        self._run("Pulling", lambda s, progress: pull_from_url(
+            s, request.url, password=request.password, team_codes=teams, progress=progress),
+            lambda summary: self._pulled(summary, request.team))
+
+    def _pulled(self, summary: PullSummary, team: str) -> None:
+        scope = f"team {escape(team)}" if team else "every team"
+        lines = [(f"[b]Pulled[/b] from {escape(summary.source)} ({scope}): [b]{summary.added}[/b] added · "
+                  f"[b]{summary.updated}[/b] updated · [b]{summary.unchanged}[/b] unchanged.")]
+        if summary.kept_local:
+            lines.append(f"{len(summary.kept_local)} records edited here and not yet synced were left as they are; "
+                         f"they go up with the next export.")
+        if summary.skipped:
+            lines.append(f"{len(summary.skipped)} records could not be stored here: "
+                         + ", ".join(f"{t} {rid[:8]} ({why})" for t, rid, why in summary.skipped[:3])
+                         + ("…" if len(summary.skipped) > 3 else ""))
+        self._result("\n".join(lines))
+
+    # --- conflicts ----------------------------------------------------------------------------
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open_conflict()
+
+    def action_open_conflict(self) -> None:
+        from screens.sync.conflicts import ConflictScreen
+
+        row = self.query_one(DataTable).cursor_row
+        if 0 <= row < len(self.conflicts):
+            self.app.push_screen(ConflictScreen(self.conflicts[row].id))
+
+    def action_toggle_resolved(self) -> None:
+        self.show_resolved = not self.show_resolved
+        self.load()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    def palette_commands(self):  # noqa: ANN201 - a generator of SystemCommand
+        from textual.app import SystemCommand
+
+        yield SystemCommand("Sync: export changes", "Write this laptop's changes to a bundle file", self.action_export)
+        yield SystemCommand("Sync: import a bundle", "Merge a laptop's bundle into this database",
+                            self.action_import_bundle)
+        yield SystemCommand("Sync: acknowledge a receipt", "Mark what the shared database took as synced",
+                            self.action_acknowledge)
+        yield SystemCommand("Sync: pull reference data", "Bring a team's people, cases and actions onto this laptop",
+                            self.action_pull)
+        yield SystemCommand("Sync: open / all conflicts", "Show resolved conflicts too, or only open ones",
+                            self.action_toggle_resolved)

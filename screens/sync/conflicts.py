@@ -1,0 +1,275 @@
+"""One sync conflict: the shared version beside the incoming one, field by field, with the fields
+that differ marked; keep either version, or merge by hand field by field, then confirm."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from rich.markup import escape
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Input, Static
+
+from screens.base import QAScreen
+from screens.dialogs import ConfirmDialog
+
+if TYPE_CHECKING:
+    from qa_tui.services.sync.engine import ConflictView
+    from qa_tui.services.sync.views import ConflictDetail
+
+SHARED, INCOMING, EDITED = "shared", "incoming", "edited"
+CELL_WIDTH = 30
+
+
+class ConflictScreen(QAScreen):
+    CSS_PATH = "conflicts.tcss"
+    BINDINGS = [
+        Binding("h", "keep('shared')", "Keep shared", id="conflict-keep-shared"),
+        Binding("i", "keep('incoming')", "Keep incoming", id="conflict-keep-incoming"),
+        Binding("1", "take('shared')", "Take shared", id="conflict-field-shared"),
+        Binding("2", "take('incoming')", "Take incoming", id="conflict-field-incoming"),
+        Binding("e", "edit_field", "Edit", id="conflict-edit"),
+        Binding("c", "save_merge", "Save merge", id="conflict-save-merge"),
+        Binding("r", "reload", "Reload", id="conflict-reload", show=False),
+        Binding("escape", "back", "Back", id="conflict-back", show=False),
+    ]
+
+    def __init__(self, conflict_id: uuid.UUID) -> None:
+        super().__init__()
+        self.conflict_id = conflict_id
+        self.detail: ConflictDetail | None = None
+        self.fields: list[str] = []
+        self.choices: dict[str, str] = {}  # field -> shared / incoming / edited, for a hand merge
+        self.edited: dict[str, Any] = {}  # field -> the value typed, in JSON form
+        self.editing: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("Reading…", id="conflict-bar")
+        yield DataTable(id="conflict-fields", cursor_type="row", zebra_stripes=True)
+        field = Static("", id="conflict-field")
+        field.border_subtitle = "h / i keep a whole version · 1 / 2 / e this field, then c · r reload · Esc back"
+        yield field
+        yield Input(id="conflict-edit")
+        yield Static("", id="conflict-edit-error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns(" ", "Field", "Shared (this database)", "Incoming (laptop)", "Keep")
+        self.action_reload()
+
+    # --- reading --------------------------------------------------------------------------
+
+    def action_reload(self) -> None:
+        from qa_tui.services.sync.views import conflict_detail
+
+        conflict_id = self.conflict_id
+        self.call_service(lambda s: conflict_detail(s, conflict_id), self.show, group="conflict", exclusive=True)
+
+    def show(self, detail: ConflictDetail) -> None:
+        """Show the conflict; on a reload, choices already made for a field are kept."""
+        self.detail = detail
+        view = detail.view
+        self.fields = list(view.differing) + [k for k in view.incoming if k not in view.differing]
+        start = SHARED if view.live is not None else INCOMING
+        self.choices = {k: self.choices.get(k, start) for k in self.fields}
+        if view.live is None:
+            self.choices = {k: INCOMING if c == SHARED else c for k, c in self.choices.items()}
+        shared = "not in this database" if view.live_version is None else f"now v{view.live_version}"
+        base = f"v{view.base_version}" if view.base_version is not None else "no base (made offline)"
+        state = ("[reverse] OPEN [/]" if view.status == "open" else
+                 f"[reverse] RESOLVED [/] kept the {view.resolution} version ({escape(view.resolved_by or '')}, "
+                 f"{view.resolved_at:%d/%m/%Y %H:%M})")
+        self.query_one("#conflict-bar", Static).update(
+            f"[b]{view.table.replace('_', ' ')} {str(view.record_id)[:8]}[/b] · {view.reason}: {view.explanation} "
+            f"· {state}\nFrom {escape(view.exported_by)} (device {view.device[:8]}), bundle {str(view.bundle_id)[:8]}, "
+            f"imported {view.imported_at:%d/%m/%Y %H:%M} · laptop based on {base}, shared {shared} · "
+            f"{len(view.differing)} fields differ")
+        self._render_rows()
+        self.query_one(DataTable).focus()
+
+    def _render_rows(self) -> None:
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
+        view = self.view
+        for key in self.fields:
+            differs = key in view.differing
+            style = "bold" if differs else "dim"
+            keep = self.choices[key] if differs or key in self.edited else "same"
+            table.add_row(Text("≠" if differs else "", style="bold red"), Text(key, style=style),
+                          Text(self._cell(self._shared_value(key)), style=style),
+                          Text(self._cell(view.incoming.get(key)), style=style),
+                          Text(keep, style="bold" if differs else "dim"), key=key)
+        if self.fields:
+            table.move_cursor(row=min(max(row, 0), len(self.fields) - 1))
+        self._show_field()
+
+    @property
+    def view(self) -> ConflictView:
+        assert self.detail is not None
+        return self.detail.view
+
+    def _shared_value(self, key: str) -> Any:
+        return None if self.view.live is None else self.view.live.get(key)
+
+    def _chosen_value(self, key: str) -> Any:
+        choice = self.choices[key]
+        if choice == EDITED:
+            return self.edited[key]
+        return self._shared_value(key) if choice == SHARED else self.view.incoming.get(key)
+
+    def _text(self, value: Any) -> str:
+        from qa_tui.services.sync.views import field_text
+
+        text = field_text(value)
+        label = self.detail.labels.get(text) if self.detail else None
+        return f"{label} · {text[:8]}" if label else text
+
+    def _cell(self, value: Any) -> str:
+        text = " ".join(self._text(value).split())
+        return "—" if not text else text if len(text) <= CELL_WIDTH else text[:CELL_WIDTH - 1] + "…"
+
+    def _current(self) -> str | None:
+        row = self.query_one(DataTable).cursor_row
+        return self.fields[row] if 0 <= row < len(self.fields) else None
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_field()
+
+    def _show_field(self) -> None:
+        key = self._current()
+        if key is None or self.detail is None:
+            return
+        shared = "(not in this database)" if self.view.live is None else self._text(self._shared_value(key)) or "—"
+        same = "differs" if key in self.view.differing else "the same on both sides"
+        self.query_one("#conflict-field", Static).update(
+            f"[b]{escape(key)}[/b] — {same}; keeping [b]{self.choices[key]}[/b]\n"
+            f"[b]shared[/b]    {escape(shared)}\n"
+            f"[b]incoming[/b]  {escape(self._text(self.view.incoming.get(key)) or '—')}"
+            + (f"\n[b]edited[/b]    {escape(self._text(self.edited[key]) or '—')}" if key in self.edited else ""))
+
+    # --- deciding -------------------------------------------------------------------------
+
+    def _can_decide(self) -> bool:
+        if self.detail is None:
+            return False
+        if self.view.status != "open":
+            self.notify("This conflict is already resolved.", severity="warning")
+            return False
+        return True
+
+    def action_keep(self, choice: str) -> None:
+        if not self._can_decide():
+            return
+        short = f"{self.view.table.replace('_', ' ')} {str(self.view.record_id)[:8]}"
+        if choice == SHARED:
+            detail = ("The laptop's edit is set aside; the record here stays as it is."
+                      if self.view.live is not None else "The record stays out of this database.")
+        else:
+            detail = f"The record here takes the laptop's values for: {', '.join(self.view.differing)}."
+        self.app.push_screen(ConfirmDialog(f"Keep the {choice} version of {short}?", detail),
+                             lambda yes: self._resolve(choice) if yes else None)
+
+    def action_take(self, side: str) -> None:
+        key = self._current()
+        if not self._can_decide() or key is None:
+            return
+        if side == SHARED and self.view.live is None:
+            self.notify("There is no shared version: the record is not in this database.", severity="warning")
+            return
+        self.choices[key] = side
+        self.edited.pop(key, None)
+        self._render_rows()
+
+    def action_edit_field(self) -> None:
+        key = self._current()
+        if not self._can_decide() or key is None:
+            return
+        from qa_tui.services.sync.views import field_text
+
+        self.editing = key
+        box = self.query_one("#conflict-edit", Input)
+        box.border_title = f"New value for {key} · Enter keeps it · Esc cancels"
+        box.value = field_text(self._chosen_value(key))
+        box.display = True
+        box.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        from qa_tui.errors import QAError
+        from qa_tui.services.sync.views import field_value_from_text
+
+        key = self.editing
+        if key is None:
+            return
+        try:
+            value = field_value_from_text(self.view.table, key, event.value)
+        except QAError as exc:
+            self.query_one("#conflict-edit-error", Static).update(escape(str(exc)))
+            return
+        self.edited[key] = value
+        self.choices[key] = EDITED
+        self._stop_editing()
+        self._render_rows()
+
+    def _stop_editing(self) -> None:
+        self.editing = None
+        self.query_one("#conflict-edit", Input).display = False
+        self.query_one("#conflict-edit-error", Static).update("")
+        self.query_one(DataTable).focus()
+
+    def action_back(self) -> None:
+        if self.editing is not None:
+            self._stop_editing()
+        else:
+            self.app.pop_screen()
+
+    def action_save_merge(self) -> None:
+        if not self._can_decide():
+            return
+        base = self.view.live if self.view.live is not None else self.view.incoming
+        same_as = SHARED if self.view.live is not None else INCOMING
+        merged = {k: self._chosen_value(k) for k in self.fields if self._chosen_value(k) != base.get(k)}
+        if not merged:
+            self.notify(f"Nothing chosen differs from the {same_as} version: take fields with 2 (incoming) or "
+                        f"e (edit), or keep a whole version with h or i.", severity="warning")
+            return
+        lines = "\n".join(f"{k}: {self.choices[k]} — {self._cell(v)}" for k, v in merged.items())
+        self.app.push_screen(ConfirmDialog(f"Save this merge? These fields differ from the {same_as} version:",
+                                           escape(lines)),
+                             lambda yes: self._resolve("merged", merged) if yes else None)
+
+    def _resolve(self, choice: str, merged: dict[str, Any] | None = None) -> None:
+        from qa_tui.services.sync.engine import resolve_conflict
+
+        view, login = self.view, self.ctx.login
+        self.call_service(lambda s: resolve_conflict(s, view.id, choice, merged, by=login,
+                                                     expected_live_version=view.live_version),
+                          self._resolved, write=True, on_error=self._changed_elsewhere)
+
+    def _resolved(self, view: ConflictView) -> None:
+        self.notify(f"Kept the {view.resolution} version of {view.table.replace('_', ' ')} {str(view.record_id)[:8]}; "
+                    f"the decision is in the audit trail.")
+        self.app.pop_screen()
+
+    def _changed_elsewhere(self, error: BaseException) -> bool:
+        from qa_tui.errors import ChangedElsewhere
+
+        if not isinstance(error, ChangedElsewhere):
+            return False
+        self.app.push_screen(
+            ConfirmDialog("This record was changed by someone else — reload?",
+                          "The shared copy changed after you opened this conflict, so nothing was saved. Reload to "
+                          "see it; the choices you made for each field are kept."),
+            lambda yes: self.action_reload() if yes else None)
+        return True
+
+    def palette_commands(self):  # noqa: ANN201 - a generator of SystemCommand
+        from textual.app import SystemCommand
+
+        yield SystemCommand("Conflict: keep the shared version", "Set the laptop's edit aside",
+                            lambda: self.action_keep(SHARED))
+        yield SystemCommand("Conflict: keep the incoming version", "Take the laptop's edit",
+                            lambda: self.action_keep(INCOMING))
+        yield SystemCommand("Conflict: save the hand merge", "Save the fields chosen one by one", self.action_save_merge)
