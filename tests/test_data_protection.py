@@ -31,7 +31,8 @@ from qa_tui.services.audits import record as audits
 from qa_tui.services.audits import moderation
 from qa_tui.services.imports.people_cases import import_people
 from qa_tui.services.people.retention import purge_closed_cases
-from qa_tui.services.sync.engine import export_changes, import_bundle
+from qa_tui.services.sync.export import export_changes
+from qa_tui.services.sync.importing import import_bundle
 from qa_tui.services.sync.bundle import write_bundle, write_receipt
 from tests.pilot import SIZE, screen_text, settle
 from tests.test_audits import CFG, Org, seed_org, start, submitted_audit
