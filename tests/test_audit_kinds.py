@@ -16,7 +16,7 @@ from qa_tui.services.audits import record as audits
 from qa_tui.services.audits import summaries
 from qa_tui.services.practice import celebration
 from qa_tui.services.audits import themes
-from qa_tui.services.programme.engine import obligations
+from qa_tui.services.programme.obligations import obligations
 from qa_tui.services.practice.supervision import record_supervision
 from tests.kinds_seed import Org, seed_org
 

@@ -229,7 +229,7 @@ def mode(path: Path) -> int:
 def test_every_file_written_is_private(db: Database, today: date, tmp_path: Path) -> None:
     """Exports, records, reports, bundles and receipts: 0600 files in 0700 folders, whatever the umask."""
     from qa_tui.dates import Month
-    from qa_tui.services.programme.engine import month_period
+    from qa_tui.services.programme.periods import month_period
     from qa_tui.services.reports.periodic import (
         export_report_csv,
         export_report_markdown,

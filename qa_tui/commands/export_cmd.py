@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from qa_tui.dates import Month
     from qa_tui.errors import ValidationError
-    from qa_tui.services.programme.engine import month_period, parse_financial_quarter
+    from qa_tui.services.programme.periods import month_period, parse_financial_quarter
     from qa_tui.services.reports.files import export_report_xlsx
     from qa_tui.services.reports.periodic import (
         export_report_csv,

@@ -27,7 +27,7 @@ from qa_tui.services.practice.observations import (
     observation_coverage,
     observation_themes,
 )
-from qa_tui.services.programme.engine import Period, month_period, period_containing
+from qa_tui.services.programme.periods import Period, month_period, period_containing
 from qa_tui.services.reports.periodic import (
     COVERAGE_MEASURES,
     NO_TEAM,

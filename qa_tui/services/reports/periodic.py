@@ -36,7 +36,8 @@ from qa_tui.services.audits.record import is_not_finalised_in_time, is_past_mode
 from qa_tui.services.practice.feedback import FeedbackSummary, feedback_summary
 from qa_tui.services.audits.moderation import Calibration, calibration
 from qa_tui.services.practice.observations import ThemeCount, observation_coverage, observation_themes
-from qa_tui.services.programme.engine import Compliance, Period, compliance_tables, month_period
+from qa_tui.services.programme.compliance import Compliance, compliance_tables
+from qa_tui.services.programme.periods import Period, month_period
 from qa_tui.services.practice.supervision import supervision_status
 
 TREND_MONTHS = 6
