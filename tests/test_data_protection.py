@@ -230,11 +230,9 @@ def test_every_file_written_is_private(db: Database, today: date, tmp_path: Path
     """Exports, records, reports, bundles and receipts: 0600 files in 0700 folders, whatever the umask."""
     from qa_tui.dates import Month
     from qa_tui.services.programme.periods import month_period
-    from qa_tui.services.reports.periodic import (
-        export_report_csv,
-        export_report_markdown,
-        period_report,
-    )
+    from qa_tui.services.reports.figures import period_report
+    from qa_tui.services.reports.markdown import export_report_markdown
+    from qa_tui.services.reports.tables import export_report_csv
 
     old_umask = os.umask(0o022)
     try:

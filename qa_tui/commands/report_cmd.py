@@ -70,7 +70,7 @@ def run_monthly(args: argparse.Namespace) -> int:
     from qa_tui.dates import Month
     from qa_tui.errors import ValidationError
     from qa_tui.services.programme.periods import month_period
-    from qa_tui.services.reports.periodic import last_complete_month
+    from qa_tui.services.reports.figures import last_complete_month
 
     ctx = open_ctx(args)
     try:
@@ -104,12 +104,9 @@ def _report(ctx: AppContext, args: argparse.Namespace, period: Period) -> int:
         export_report_xlsx,
         report_html,
     )
-    from qa_tui.services.reports.periodic import (
-        export_report_csv,
-        export_report_markdown,
-        period_report,
-        report_markdown,
-    )
+    from qa_tui.services.reports.figures import period_report
+    from qa_tui.services.reports.markdown import export_report_markdown, report_markdown
+    from qa_tui.services.reports.tables import export_report_csv
 
     if args.format in ("csv", "xlsx") and not args.out:
         raise ValidationError("--out", f"{args.format.upper()} export writes files; give a folder with --out DIR")
@@ -142,7 +139,7 @@ def run_report_kind(args: argparse.Namespace) -> int:
     from qa_tui.errors import ValidationError
     from qa_tui.services.reports import kinds
     from qa_tui.services.programme.periods import parse_financial_quarter
-    from qa_tui.services.reports.periodic import last_complete_month
+    from qa_tui.services.reports.figures import last_complete_month
 
     month = None
     if args.verb == "dip-samples" and args.month:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from qa_tui.services.programme.compliance import Compliance
     from qa_tui.services.programme.cp_reviews import CpReviewRow
     from qa_tui.services.programme.obligations import Obligations
-    from qa_tui.services.reports.periodic import PeriodReport
+    from qa_tui.services.reports.figures import PeriodReport
 
 EXPORT_FORMATS = (("md", "Markdown (for reading)"), ("html", "HTML page (for reading, e-mail, intranet)"),
                   ("csv", "CSV folder (Power BI)"), ("xlsx", "XLSX workbook (Power BI, Excel)"))
@@ -98,7 +98,7 @@ class ReportsScreen(QAScreen):
 
     def on_screen_resume(self) -> None:
         if self.month is None:
-            from qa_tui.services.reports.periodic import last_complete_month
+            from qa_tui.services.reports.figures import last_complete_month
 
             self.month = last_complete_month(self.ctx.today())
         self.action_refresh()
@@ -124,7 +124,7 @@ class ReportsScreen(QAScreen):
 
     def _load_report(self) -> None:
         from qa_tui.services.programme.periods import month_period
-        from qa_tui.services.reports.periodic import period_report
+        from qa_tui.services.reports.figures import period_report
 
         if self.month is None:
             return
@@ -243,11 +243,9 @@ class ReportsScreen(QAScreen):
             return
         from qa_tui.services.programme.periods import month_period
         from qa_tui.services.reports.files import export_report_html, export_report_xlsx
-        from qa_tui.services.reports.periodic import (
-            export_report_csv,
-            export_report_markdown,
-            period_report,
-        )
+        from qa_tui.services.reports.figures import period_report
+        from qa_tui.services.reports.markdown import export_report_markdown
+        from qa_tui.services.reports.tables import export_report_csv
 
         ctx, period, folder = self.ctx, month_period(self.month), exports_dir()
         shown = self.report if self.report is not None and self.report.period == period else None
