@@ -22,8 +22,10 @@ def time_sync_import(url: str, runs: int, tmp: Path) -> dict[str, float]:
     from qa_tui.db.engine import Database
     from qa_tui.db.migrate import HEAD_REVISION, ensure_schema
     from qa_tui.db.models import Observation, Person, Team
-    from qa_tui.services.sync.engine import export_changes, import_bundle, pull_from_database
     from qa_tui.services.sync.bundle import decode_bundle, encode_bundle
+    from qa_tui.services.sync.export import export_changes
+    from qa_tui.services.sync.importing import import_bundle
+    from qa_tui.services.sync.pull import pull_from_database
 
     shared = Database.open(url, actor="bench")
     laptop_file = tmp / f"laptop-{uuid.uuid4().hex[:6]}.sqlite3"

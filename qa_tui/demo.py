@@ -46,7 +46,8 @@ from qa_tui.db.models import (
     Team,
 )
 from qa_tui.errors import NotAllowed, ValidationError
-from qa_tui.services.audits.draw import ALGORITHM, audited_since, derive_pick, rules_as_dict
+from qa_tui.services.audits.draw_algorithm import ALGORITHM, derive_pick
+from qa_tui.services.audits.draw_pools import audited_since, rules_as_dict
 from qa_tui.services.practice.observations import DEFAULT_ASYE_WINDOWS
 from qa_tui.services.audits.templates import ensure_template
 

@@ -13,9 +13,10 @@ from qa_tui.db.models import Person
 from qa_tui.errors import NotAllowed, ValidationError
 from qa_tui.services.audits import kinds as audit_kinds
 from qa_tui.services.audits import record as audits
+from qa_tui.services.audits import summaries
 from qa_tui.services.practice import celebration
 from qa_tui.services.audits import themes
-from qa_tui.services.programme.engine import obligations
+from qa_tui.services.programme.obligations import obligations
 from qa_tui.services.practice.supervision import record_supervision
 from tests.kinds_seed import Org, seed_org
 
@@ -71,7 +72,7 @@ def test_supervision_file_audit_has_a_worker_and_no_case_and_counts_for_the_audi
             "supervision_file", None, "", "Robin Ash")
         assert audit_kinds.start_supervision_file_audit(s, robin, hos, today=today, cfg=CFG).id == audit.id
         context = audit_kinds.form_context(s, audit.id, today=today, cfg=CFG)
-        record = audits.audit_record_markdown(s, audit.id, today=today, cfg=CFG)
+        record = summaries.audit_record_markdown(s, audit.id, today=today, cfg=CFG)
     assert context.subject == "Supervision file of Robin Ash (SW1)" and context.kind_name == "Supervision file audit"
     assert context.regularity is not None and context.notes[0].startswith("0 supervisions since")
     assert record.startswith("# Supervision file audit: Robin Ash (SW1)")

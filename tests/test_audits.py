@@ -16,6 +16,7 @@ from qa_tui.db.engine import Database
 from qa_tui.db.models import Audit, AuditEvent, Case, CaseDraw, DrawPick, FollowUp, Person, Service, Team
 from qa_tui.errors import ChangedElsewhere, NotAllowed, ValidationError
 from qa_tui.services.audits import record as audits
+from qa_tui.services.audits import summaries
 from qa_tui.services.audits import drafts
 from qa_tui.services.audits.actions import add_action
 
@@ -308,7 +309,7 @@ def test_session_summary_lists_what_goes_to_moderation(db: Database, today: date
                    audit_id=first.id, today=today, cfg=CFG)
         audits.submit_for_moderation(s, first.id, today)
     with db.reader() as s:
-        rows = audits.session_summary(s, [second.id, first.id], today=today, cfg=CFG)
+        rows = summaries.session_summary(s, [second.id, first.id], today=today, cfg=CFG)
     assert [r.case_reference for r in rows] == ["CASE-0002", "CASE-0001"]
     assert rows[1].worker_name == "Sam Worker" and rows[1].status == "submitted"
     assert ("Voice of the child", "Outstanding") in rows[1].grades
@@ -328,7 +329,7 @@ def test_the_workers_record_holds_grades_texts_and_actions(db: Database, today: 
         add_action(s, title="Add the school's views to the plan", owner_id=org.worker_id,
                    raised_by_id=org.auditor_id, audit_id=dto.id, due_on=date(2026, 12, 11), today=today, cfg=CFG)
     with db.reader() as s:
-        text = audits.audit_record_markdown(s, dto.id, today=today, cfg=CFG)
+        text = summaries.audit_record_markdown(s, dto.id, today=today, cfg=CFG)
     assert text.startswith("# Live case audit: case CASE-0001")
     assert "| Voice of the child | Outstanding |" in text
     assert "| **Overall** | Requires improvement to be good |" in text
@@ -338,7 +339,7 @@ def test_the_workers_record_holds_grades_texts_and_actions(db: Database, today: 
     assert "| Add the school's views to the plan | Sam Worker | 2026-12-11 | open |" in text
     assert "Sam Worker (W001)" in text
     with db.session() as s:
-        path = audits.export_audit_record(s, dto.id, today=today, cfg=CFG, out_dir=tmp_path / "out")
+        path = summaries.export_audit_record(s, dto.id, today=today, cfg=CFG, out_dir=tmp_path / "out")
     assert path.name == "audit-CASE-0001-2026-11-10.md" and path.stat().st_mode & 0o777 == 0o600
     assert path.read_text(encoding="utf-8") == text
     with db.reader() as s:

@@ -27,11 +27,12 @@ from qa_tui.db.engine import Database, ask_for_key, describe_url, make_engine
 from qa_tui.db.migrate import HEAD_REVISION, ensure_schema
 from qa_tui.db.models import AuditEvent, AuditGrade, Case, Moderation, Person, Team
 from qa_tui.errors import DatabaseUnavailable, NotAllowed
-from qa_tui.services.audits import record as audits
+from qa_tui.services.audits import summaries
 from qa_tui.services.audits import moderation
 from qa_tui.services.imports.people_cases import import_people
 from qa_tui.services.people.retention import purge_closed_cases
-from qa_tui.services.sync.engine import export_changes, import_bundle
+from qa_tui.services.sync.export import export_changes
+from qa_tui.services.sync.importing import import_bundle
 from qa_tui.services.sync.bundle import write_bundle, write_receipt
 from tests.pilot import SIZE, screen_text, settle
 from tests.test_audits import CFG, Org, seed_org, start, submitted_audit
@@ -146,7 +147,7 @@ OPERATIONS = {
     "import": Operation(lambda *_: None, lambda s, org, today, _: import_people(
         s, "staff_id,name,role,team_code\nN001,New Person,SW,T1\n"), ("import", "person")),
     "export": Operation(lambda db, org, today, tmp: (start(db, org, today).id, tmp),
-                        lambda s, org, today, ready: audits.export_audit_record(
+                        lambda s, org, today, ready: summaries.export_audit_record(
                             s, ready[0], today=today, cfg=CFG, out_dir=ready[1]), ("export", "audit")),
     "moderation": Operation(lambda db, org, today, tmp: submitted_audit(db, org, today).id,
                             lambda s, org, today, audit_id: moderation.moderate(
@@ -228,12 +229,10 @@ def mode(path: Path) -> int:
 def test_every_file_written_is_private(db: Database, today: date, tmp_path: Path) -> None:
     """Exports, records, reports, bundles and receipts: 0600 files in 0700 folders, whatever the umask."""
     from qa_tui.dates import Month
-    from qa_tui.services.programme.engine import month_period
-    from qa_tui.services.reports.periodic import (
-        export_report_csv,
-        export_report_markdown,
-        period_report,
-    )
+    from qa_tui.services.programme.periods import month_period
+    from qa_tui.services.reports.figures import period_report
+    from qa_tui.services.reports.markdown import export_report_markdown
+    from qa_tui.services.reports.tables import export_report_csv
 
     old_umask = os.umask(0o022)
     try:
@@ -241,7 +240,7 @@ def test_every_file_written_is_private(db: Database, today: date, tmp_path: Path
         audit_id = start(db, org, today).id
         out = tmp_path / "new" / "exports"
         with db.session() as s:
-            written = [audits.export_audit_record(s, audit_id, today=today, cfg=CFG, out_dir=out)]
+            written = [summaries.export_audit_record(s, audit_id, today=today, cfg=CFG, out_dir=out)]
             report = period_report(s, month_period(Month(2026, 10)), today, CFG)
             written += export_report_csv(s, report, tmp_path / "reports")
             written.append(export_report_markdown(s, report, tmp_path / "reports"))

@@ -44,7 +44,7 @@ from qa_tui.demo import (
     tables_holding_data,
 )
 from qa_tui.errors import NotAllowed, ValidationError
-from qa_tui.services.audits.draw import derive_pick
+from qa_tui.services.audits.draw_algorithm import derive_pick
 
 SMALL = 300
 

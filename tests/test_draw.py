@@ -20,17 +20,15 @@ from qa_tui.db.engine import Database
 from qa_tui.db.models import Audit, AuditEvent, Case, CaseDraw, DrawPick, DrawPool, Person, Team
 from qa_tui.errors import NotAllowed, ValidationError
 from qa_tui.services.audits.draw import (
-    ALGORITHM,
     current_picks,
-    derive_index,
-    derive_pick,
     draw_all_teams,
     draw_cases_for_team,
     get_draw,
     latest_draw,
     redraw_for_worker,
-    verify_draw,
 )
+from qa_tui.services.audits.draw_algorithm import ALGORITHM, derive_index, derive_pick
+from qa_tui.services.audits.draw_verification import verify_draw
 from qa_tui.services.audits.templates import ensure_template
 
 MONTH = Month(2026, 11)

@@ -39,7 +39,8 @@ from qa_tui.services.imports.people_cases import (
     import_cases,
     import_people,
 )
-from qa_tui.services.sync.engine import export_changes, import_bundle
+from qa_tui.services.sync.export import export_changes
+from qa_tui.services.sync.importing import import_bundle
 from qa_tui.services.sync.bundle import (
     Bundle,
     BundleRecord,

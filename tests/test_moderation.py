@@ -13,6 +13,7 @@ from qa_tui.db.engine import Database
 from qa_tui.db.models import Action, Audit, AuditEvent, AuditGrade, Moderation, Person
 from qa_tui.errors import NotAllowed, ValidationError
 from qa_tui.services.audits import record as audits
+from qa_tui.services.audits import summaries
 from qa_tui.services.audits import moderation
 from qa_tui.services.audits.actions import add_action
 from tests.test_audits import CFG, grade_everything, seed_org, start, submitted_audit
@@ -103,7 +104,7 @@ def test_regrading_keeps_both_sets_of_grades(db: Database, today: date) -> None:
         final = audits.get_audit(s, dto.id, today=today, cfg=CFG)
         auditor_rows = {g.domain: g.grade for g in s.scalars(select(AuditGrade).where(
             AuditGrade.audit_id == dto.id, AuditGrade.participant_id.is_(None)))}
-        text = audits.audit_record_markdown(s, dto.id, today=today, cfg=CFG)
+        text = summaries.audit_record_markdown(s, dto.id, today=today, cfg=CFG)
     assert auditor_rows["impact"] == 1 and auditor_rows["voice"] == 2  # the auditor's grades stand
     impact = next(g for g in final.grades if g.domain == "impact")
     assert (impact.agreed, impact.moderated) == (1, 2)

@@ -17,16 +17,10 @@ from qa_tui.dates import financial_year_start, quarter_start
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Audit, Case, Observation, Person, Service, Supervision, Team
 from qa_tui.errors import NotFound, ValidationError
-from qa_tui.services.programme.engine import (
-    compliance,
-    cp_review_list,
-    cp_review_reason,
-    obligations,
-    obligations_by_staff_id,
-    parse_financial_quarter,
-    period_containing,
-    previous_period,
-)
+from qa_tui.services.programme.compliance import compliance
+from qa_tui.services.programme.cp_reviews import cp_review_list, cp_review_reason
+from qa_tui.services.programme.obligations import obligations, obligations_by_staff_id
+from qa_tui.services.programme.periods import parse_financial_quarter, period_containing, previous_period
 from qa_tui.services.audits.templates import ensure_template
 
 CFG = parse_config({})

@@ -22,12 +22,8 @@ from qa_tui.services.reports.files import (
     report_html,
     sheet_name,
 )
-from qa_tui.services.reports.periodic import (
-    CSV_SCHEMA,
-    ThemeRow,
-    export_report_csv,
-    monthly_report,
-)
+from qa_tui.services.reports.figures import ThemeRow, monthly_report
+from qa_tui.services.reports.tables import CSV_SCHEMA, export_report_csv
 from tests.test_reports import CFG, OCTOBER, TODAY, seed
 
 

@@ -23,7 +23,7 @@ from qa_tui.db.models import (
     SupportPlan,
 )
 from qa_tui.errors import ValidationError
-from qa_tui.services.programme.engine import parse_financial_quarter
+from qa_tui.services.programme.periods import parse_financial_quarter
 from qa_tui.services.reports.kinds import (
     dip_sample_markdown,
     dip_sample_report,

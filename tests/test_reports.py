@@ -16,14 +16,9 @@ from qa_tui.config import parse_config
 from qa_tui.dates import Month
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Action, AuditEvent, AuditGrade, Feedback, Moderation, Observation
-from qa_tui.services.reports.periodic import (
-    CSV_SCHEMA,
-    cohens_kappa,
-    export_report_csv,
-    monthly_report,
-    report_markdown,
-    report_tables,
-)
+from qa_tui.services.reports.figures import cohens_kappa, monthly_report
+from qa_tui.services.reports.markdown import report_markdown
+from qa_tui.services.reports.tables import CSV_SCHEMA, export_report_csv, report_tables
 from tests.test_programme import Org, utc
 
 CFG = parse_config({})

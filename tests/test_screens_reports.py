@@ -15,7 +15,7 @@ from textual.widgets import DataTable, TabbedContent
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Person, Team
 from qa_tui.demo import DEMO_USER_STAFF_ID, build_demo
-from qa_tui.services.reports.periodic import CSV_SCHEMA
+from qa_tui.services.reports.tables import CSV_SCHEMA
 from tests.pilot import SIZE, make_app, make_context, screen_text, settle, url_of
 
 TODAY = date(2026, 11, 24)

@@ -25,7 +25,7 @@ from qa_tui.db.models import (
 )
 from qa_tui.errors import DatabaseUnavailable, ValidationError
 from qa_tui.files import exports_dir
-from qa_tui.services.sync.engine import pending_changes
+from qa_tui.services.sync.state import pending_changes
 from qa_tui.services.sync.views import (
     conflict_detail,
     export_to_file,

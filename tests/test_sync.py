@@ -39,19 +39,11 @@ from qa_tui.db.models import (
     Team,
 )
 from qa_tui.errors import ChangedElsewhere, NotAllowed, ValidationError
-from qa_tui.services.sync import engine as sync
-from qa_tui.services.sync.engine import (
-    acknowledge,
-    export_changes,
-    import_bundle,
-    list_conflicts,
-    pending_changes,
-    pull_from_database,
-    resolve_conflict,
-)
+from qa_tui.services.sync import importing
 from qa_tui.services.sync.bundle import (
     Bundle,
     BundleRefused,
+    Receipt,
     content_hash,
     decode_bundle,
     encode_bundle,
@@ -61,6 +53,12 @@ from qa_tui.services.sync.bundle import (
     write_bundle,
     write_receipt,
 )
+from qa_tui.services.sync.conflicts import ConflictView, list_conflicts, resolve_conflict
+from qa_tui.services.sync.export import export_changes
+from qa_tui.services.sync.importing import import_bundle
+from qa_tui.services.sync.pull import PullSummary, apply_reference, export_reference, pull_from_database
+from qa_tui.services.sync.receipts import AckSummary, acknowledge
+from qa_tui.services.sync.state import pending_changes, sync_status
 from tests.conftest import _truncate_pg
 
 SETTINGS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -120,7 +118,7 @@ def _seed_shared(db: Database) -> dict[str, uuid.UUID]:
                 "done": done.id, "follow_up": follow_up.id}
 
 
-def _pull(laptop: Database, shared: Database, teams: tuple[str, ...] = ()) -> sync.PullSummary:
+def _pull(laptop: Database, shared: Database, teams: tuple[str, ...] = ()) -> PullSummary:
     with shared.reader() as remote, laptop.session() as local:
         return pull_from_database(local, remote, source="shared", team_codes=teams)
 
@@ -130,12 +128,12 @@ def _export(laptop: Database) -> Bundle:
         return export_changes(s, exported_by="jsmith", device_name="laptop-1")
 
 
-def _import(shared: Database, bundle: Bundle, **kwargs) -> sync.Receipt:
+def _import(shared: Database, bundle: Bundle, **kwargs) -> Receipt:
     with shared.session() as s:
         return import_bundle(s, bundle, **kwargs)
 
 
-def _ack(laptop: Database, receipt: sync.Receipt) -> sync.AckSummary:
+def _ack(laptop: Database, receipt: Receipt) -> AckSummary:
     with laptop.session() as s:
         return acknowledge(s, receipt)
 
@@ -373,7 +371,7 @@ def test_open_conflict_holds_back_later_edits_until_decided(db: Database, laptop
 # --- conflicts ----------------------------------------------------------------------------
 
 
-def _make_conflict(db: Database, laptop: Database) -> tuple[dict[str, uuid.UUID], sync.ConflictView]:
+def _make_conflict(db: Database, laptop: Database) -> tuple[dict[str, uuid.UUID], ConflictView]:
     ids = _seed_shared(db)
     _pull(laptop, db)
     with db.session() as s:
@@ -480,25 +478,25 @@ def test_pull_leaves_unsynced_local_edits_alone(db: Database, laptop: Database) 
 def test_pull_from_a_reference_bundle_file(db: Database, laptop: Database, tmp_path: Path) -> None:
     ids = _seed_shared(db)
     with db.session() as s:
-        reference = sync.export_reference(s, team_codes=("T2",), destination="t2.qsb")
+        reference = export_reference(s, team_codes=("T2",), destination="t2.qsb")
     path = tmp_path / "t2.qsb"
     write_bundle(path, reference, "passphrase for the reference bundle")
     with pytest.raises(BundleRefused, match="reference bundle, for `sync pull --from-bundle`"):
         _import(db, reference)
     bundle = read_bundle(path, schema=HEAD_REVISION, passphrase="passphrase for the reference bundle")
     with laptop.session() as s:
-        summary = sync.apply_reference(s, bundle, source=str(path))
+        summary = apply_reference(s, bundle, source=str(path))
     assert (summary.added, summary.updated, summary.unchanged) == (4, 0, 0)  # T2, its two people, its open case
     with laptop.reader() as s:
         assert s.get(Case, ids["other_case"]) is not None and s.get(Case, ids["open_case"]) is None
-        assert sync.sync_status(s).pulled_from == str(path)
+        assert sync_status(s).pulled_from == str(path)
     with laptop.session() as s:
-        again = sync.apply_reference(s, bundle, source=str(path))
+        again = apply_reference(s, bundle, source=str(path))
     assert (again.added, again.updated, again.unchanged) == (0, 0, 4)
     _offline_team(laptop, "LT")
     changes = _export(laptop)
     with laptop.session() as s, pytest.raises(BundleRefused, match="holds a laptop's changes"):
-        sync.apply_reference(s, changes, source="changes")
+        apply_reference(s, changes, source="changes")
     with db.reader() as s:
         assert s.scalars(select(AuditEvent).where(AuditEvent.action == "sync-export")).one().detail.endswith(
             "for teams T2 to t2.qsb")
@@ -543,7 +541,7 @@ def test_bundles_in_any_order_and_repeated(db_url: str, sqlite_template: Path, t
 
 
 def _check_any_order(db: Database, three_laptops: dict[str, Bundle], order: list[str]) -> None:
-    receipts: dict[str, list[sync.Receipt]] = {}
+    receipts: dict[str, list[Receipt]] = {}
     for name in order:
         receipts.setdefault(name, []).append(_import(db, three_laptops[name]))
     for name, got in receipts.items():
@@ -571,7 +569,7 @@ def _bundle_bytes(laptop: Database) -> bytes:
     return encode_bundle(_export(laptop))
 
 
-def _import_bytes(db: Database, data: bytes) -> sync.Receipt:
+def _import_bytes(db: Database, data: bytes) -> Receipt:
     return _import(db, decode_bundle(data, schema=HEAD_REVISION, source="b.qsb"))
 
 
@@ -618,8 +616,8 @@ KILLED_IMPORT = """
 import sys, time
 from qa_tui.db.engine import Database
 from qa_tui.db.migrate import HEAD_REVISION
-from qa_tui.services.sync.engine import import_bundle
 from qa_tui.services.sync.bundle import read_bundle
+from qa_tui.services.sync.importing import import_bundle
 
 def pause_halfway(done, total):
     if done >= total // 2:
@@ -670,16 +668,16 @@ def test_two_imports_of_one_bundle_at_once_on_postgresql(pg_url: str, laptop: Da
     _bulk_observations(laptop, 300)
     bundle = _export(laptop)
     lookups = []
-    real_lookup = sync._stored_receipt
+    real_lookup = importing._stored_receipt
 
     def counted_lookup(session, bundle_id):
         found = real_lookup(session, bundle_id)
         lookups.append(found is not None)
         return found
 
-    monkeypatch.setattr(sync, "_stored_receipt", counted_lookup)
+    monkeypatch.setattr(importing, "_stored_receipt", counted_lookup)
     barrier = threading.Barrier(2)
-    receipts: list[sync.Receipt] = []
+    receipts: list[Receipt] = []
     errors: list[BaseException] = []
 
     def run(slow: bool) -> None:
@@ -724,7 +722,7 @@ def test_bundle_file_is_private_and_replaced_atomically(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["out.qsb"]  # no temporary file left behind
     receipt_file = receipt_path_for(path)
-    receipt = sync.Receipt(bundle_id=str(uuid.uuid4()), device="d", exported_by="j", imported_at="t", imported_by="o",
+    receipt = Receipt(bundle_id=str(uuid.uuid4()), device="d", exported_by="j", imported_at="t", imported_by="o",
                            added=1, updated=0, unchanged=0, conflicts=(), records=())
     write_receipt(receipt_file, receipt)
     assert receipt_file.name == "out.qsb.receipt.json" and stat.S_IMODE(receipt_file.stat().st_mode) == 0o600

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 from qa_tui.commands.common import open_ctx
 
 if TYPE_CHECKING:
-    from qa_tui.services.audits.draw import DrawSummary, DrawVerification
+    from qa_tui.services.audits.draw import DrawSummary
+    from qa_tui.services.audits.draw_verification import DrawVerification
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -118,7 +119,7 @@ def _print_draw(draw: DrawSummary) -> None:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from qa_tui.services.audits.draw import verify_draw
+    from qa_tui.services.audits.draw_verification import verify_draw
 
     _refuse_draw_options_with_verb(args)
     draw_id = _draw_id(args.draw_id)

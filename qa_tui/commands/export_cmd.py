@@ -27,13 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from qa_tui.dates import Month
     from qa_tui.errors import ValidationError
-    from qa_tui.services.programme.engine import month_period, parse_financial_quarter
+    from qa_tui.services.programme.periods import month_period, parse_financial_quarter
     from qa_tui.services.reports.files import export_report_xlsx
-    from qa_tui.services.reports.periodic import (
-        export_report_csv,
-        last_complete_month,
-        period_report,
-    )
+    from qa_tui.services.reports.figures import last_complete_month, period_report
+    from qa_tui.services.reports.tables import export_report_csv
 
     out = Path(args.out).expanduser()
     if out.exists() and not out.is_dir():

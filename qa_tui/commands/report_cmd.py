@@ -12,7 +12,9 @@ from qa_tui.commands.common import open_ctx
 
 if TYPE_CHECKING:
     from qa_tui.context import AppContext
-    from qa_tui.services.programme.engine import Compliance, Obligations, Period
+    from qa_tui.services.programme.compliance import Compliance
+    from qa_tui.services.programme.obligations import Obligations
+    from qa_tui.services.programme.periods import Period
 
 ITEMS_SHOWN = 10
 
@@ -67,8 +69,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_monthly(args: argparse.Namespace) -> int:
     from qa_tui.dates import Month
     from qa_tui.errors import ValidationError
-    from qa_tui.services.programme.engine import month_period
-    from qa_tui.services.reports.periodic import last_complete_month
+    from qa_tui.services.programme.periods import month_period
+    from qa_tui.services.reports.figures import last_complete_month
 
     ctx = open_ctx(args)
     try:
@@ -85,7 +87,7 @@ def run_monthly(args: argparse.Namespace) -> int:
 
 
 def run_quarterly(args: argparse.Namespace) -> int:
-    from qa_tui.services.programme.engine import parse_financial_quarter
+    from qa_tui.services.programme.periods import parse_financial_quarter
 
     period = parse_financial_quarter(args.quarter)
     ctx = open_ctx(args)
@@ -102,12 +104,9 @@ def _report(ctx: AppContext, args: argparse.Namespace, period: Period) -> int:
         export_report_xlsx,
         report_html,
     )
-    from qa_tui.services.reports.periodic import (
-        export_report_csv,
-        export_report_markdown,
-        period_report,
-        report_markdown,
-    )
+    from qa_tui.services.reports.figures import period_report
+    from qa_tui.services.reports.markdown import export_report_markdown, report_markdown
+    from qa_tui.services.reports.tables import export_report_csv
 
     if args.format in ("csv", "xlsx") and not args.out:
         raise ValidationError("--out", f"{args.format.upper()} export writes files; give a folder with --out DIR")
@@ -139,8 +138,8 @@ def run_report_kind(args: argparse.Namespace) -> int:
     from qa_tui.dates import Month
     from qa_tui.errors import ValidationError
     from qa_tui.services.reports import kinds
-    from qa_tui.services.programme.engine import parse_financial_quarter
-    from qa_tui.services.reports.periodic import last_complete_month
+    from qa_tui.services.programme.periods import parse_financial_quarter
+    from qa_tui.services.reports.figures import last_complete_month
 
     month = None
     if args.verb == "dip-samples" and args.month:
@@ -181,7 +180,7 @@ def run_report_kind(args: argparse.Namespace) -> int:
 
 def run_owe(args: argparse.Namespace) -> int:
     from qa_tui.errors import NotFound
-    from qa_tui.services.programme.engine import obligations, obligations_by_staff_id
+    from qa_tui.services.programme.obligations import obligations, obligations_by_staff_id
 
     ctx = open_ctx(args)
     try:
@@ -225,7 +224,7 @@ def _print_obligations(owed: Obligations) -> None:
 
 
 def run_compliance(args: argparse.Namespace) -> int:
-    from qa_tui.services.programme.engine import compliance
+    from qa_tui.services.programme.compliance import compliance
 
     ctx = open_ctx(args)
     try:
@@ -255,7 +254,7 @@ def _print_compliance(result: Compliance) -> None:
 def run_cp_reviews(args: argparse.Namespace) -> int:
     from qa_tui.errors import NotFound
     from qa_tui.services.people.directory import team_by_code
-    from qa_tui.services.programme.engine import cp_review_list
+    from qa_tui.services.programme.cp_reviews import cp_review_list
 
     ctx = open_ctx(args)
     try:

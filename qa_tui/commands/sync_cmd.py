@@ -14,8 +14,9 @@ from qa_tui.commands.common import open_ctx
 
 if TYPE_CHECKING:
     from qa_tui.db.engine import Database
-    from qa_tui.services.sync.engine import AckSummary, ConflictView
     from qa_tui.services.sync.bundle import Receipt
+    from qa_tui.services.sync.conflicts import ConflictView
+    from qa_tui.services.sync.receipts import AckSummary
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -67,7 +68,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_to(args: argparse.Namespace) -> int:
-    from qa_tui.services.sync.engine import acknowledge, export_changes, import_bundle
+    from qa_tui.services.sync.export import export_changes
+    from qa_tui.services.sync.importing import import_bundle
+    from qa_tui.services.sync.receipts import acknowledge
 
     if not args.to:
         args.parser.print_usage(sys.stderr)
@@ -94,7 +97,7 @@ def run_to(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from qa_tui.services.sync.engine import sync_status
+    from qa_tui.services.sync.state import sync_status
 
     ctx = open_ctx(args)
     with ctx.db.reader() as session:
@@ -111,8 +114,8 @@ def run_status(args: argparse.Namespace) -> int:
 def run_pull(args: argparse.Namespace) -> int:
     from qa_tui.db.migrate import HEAD_REVISION
     from qa_tui.errors import ValidationError
-    from qa_tui.services.sync.engine import apply_reference, pull_from_database
     from qa_tui.services.sync.bundle import passphrase_from_env, read_bundle
+    from qa_tui.services.sync.pull import apply_reference, pull_from_database
 
     ctx = open_ctx(args)
     if args.from_bundle:
@@ -143,8 +146,9 @@ def run_pull(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     from qa_tui.errors import ValidationError
-    from qa_tui.services.sync.engine import export_changes, export_reference
     from qa_tui.services.sync.bundle import PASSPHRASE_ENV, passphrase_from_env, write_bundle
+    from qa_tui.services.sync.export import export_changes
+    from qa_tui.services.sync.pull import export_reference
 
     out = Path(args.out)
     if args.team and not args.reference:
@@ -169,8 +173,8 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     from qa_tui.db.migrate import HEAD_REVISION
-    from qa_tui.services.sync.engine import import_bundle
     from qa_tui.services.sync.bundle import passphrase_from_env, read_bundle, receipt_path_for, write_receipt
+    from qa_tui.services.sync.importing import import_bundle
 
     path = Path(args.file)
     bundle = read_bundle(path, schema=HEAD_REVISION, passphrase=passphrase_from_env())
@@ -185,8 +189,8 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_ack(args: argparse.Namespace) -> int:
-    from qa_tui.services.sync.engine import acknowledge
     from qa_tui.services.sync.bundle import read_receipt
+    from qa_tui.services.sync.receipts import acknowledge
 
     receipt = read_receipt(Path(args.receipt))
     ctx = open_ctx(args)
@@ -197,7 +201,7 @@ def run_ack(args: argparse.Namespace) -> int:
 
 
 def run_conflicts(args: argparse.Namespace) -> int:
-    from qa_tui.services.sync.engine import list_conflicts
+    from qa_tui.services.sync.conflicts import list_conflicts
 
     ctx = open_ctx(args)
     with ctx.db.reader() as session:
@@ -212,7 +216,7 @@ def run_conflicts(args: argparse.Namespace) -> int:
 
 def run_resolve(args: argparse.Namespace) -> int:
     from qa_tui.errors import NotFound, ValidationError
-    from qa_tui.services.sync.engine import list_conflicts, resolve_conflict
+    from qa_tui.services.sync.conflicts import list_conflicts, resolve_conflict
 
     merged = None
     if args.keep == "merged":

@@ -15,7 +15,7 @@ from screens.base import QAScreen
 from screens.dialogs import ChoiceDialog, ConfirmDialog, TextPrompt
 
 if TYPE_CHECKING:
-    from qa_tui.services.audits.draw import DrawVerification
+    from qa_tui.services.audits.draw_verification import DrawVerification
     from qa_tui.services.audits.meeting import MeetingPlan, ResumePoint
     from qa_tui.services.people.directory import TeamRef
 
@@ -176,7 +176,7 @@ class LiveAuditScreen(QAScreen):
     def action_verify(self) -> None:
         if self.plan is None or self.plan.draw is None:
             return
-        from qa_tui.services.audits.draw import verify_draw
+        from qa_tui.services.audits.draw_verification import verify_draw
 
         ctx, draw_id = self.ctx, self.plan.draw.id
         self.call_service(lambda s: verify_draw(s, draw_id, ctx.today()), self._show_verification)

@@ -14,7 +14,7 @@ from screens.base import QAScreen
 from screens.dialogs import ConfirmDialog
 
 if TYPE_CHECKING:
-    from qa_tui.services.audits.record import SummaryRow
+    from qa_tui.services.audits.summaries import SummaryRow
     from qa_tui.services.audits.meeting import MeetingPlan
 
 
@@ -46,7 +46,7 @@ class MeetingSummaryScreen(QAScreen):
         self.load()
 
     def load(self) -> None:
-        from qa_tui.services.audits.record import session_summary
+        from qa_tui.services.audits.summaries import session_summary
 
         ctx, ids = self.ctx, self.audit_ids
         self.call_service(lambda s: session_summary(s, ids, today=ctx.today(), cfg=ctx.config), self.show)

@@ -264,7 +264,7 @@ class ModerateAuditScreen(QAScreen):
                              lambda comment: comment and self._moderate("returned", comment))
 
     def action_export(self) -> None:
-        from qa_tui.services.audits.record import export_audit_record
+        from qa_tui.services.audits.summaries import export_audit_record
 
         ctx, audit_id = self.ctx, self.audit_id
         self.call_service(lambda s: export_audit_record(s, audit_id, today=ctx.today(), cfg=ctx.config),

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from qa_tui.services.practice.celebration import GoodPracticeItem
     from qa_tui.services.audits.closure import QueueItem
     from qa_tui.services.people.directory import PersonRef
-    from qa_tui.services.programme.engine import Period
+    from qa_tui.services.programme.periods import Period
     from qa_tui.services.practice.support import SupportPlanView
     from qa_tui.services.audits.themes import ThemeCaseRow, ThemeProgress, ThemeSummary
 
@@ -481,7 +481,7 @@ class AuditsOtherScreen(QAScreen):
 
     def export_other_quarter(self) -> None:
         from qa_tui.errors import ValidationError
-        from qa_tui.services.programme.engine import parse_financial_quarter
+        from qa_tui.services.programme.periods import parse_financial_quarter
 
         def typed(text: str | None) -> None:
             if not text:

@@ -20,8 +20,10 @@ from screens.dialogs import ChoiceDialog
 
 if TYPE_CHECKING:
     from qa_tui.dates import Month
-    from qa_tui.services.programme.engine import Compliance, CpReviewRow, Obligations
-    from qa_tui.services.reports.periodic import PeriodReport
+    from qa_tui.services.programme.compliance import Compliance
+    from qa_tui.services.programme.cp_reviews import CpReviewRow
+    from qa_tui.services.programme.obligations import Obligations
+    from qa_tui.services.reports.figures import PeriodReport
 
 EXPORT_FORMATS = (("md", "Markdown (for reading)"), ("html", "HTML page (for reading, e-mail, intranet)"),
                   ("csv", "CSV folder (Power BI)"), ("xlsx", "XLSX workbook (Power BI, Excel)"))
@@ -96,7 +98,7 @@ class ReportsScreen(QAScreen):
 
     def on_screen_resume(self) -> None:
         if self.month is None:
-            from qa_tui.services.reports.periodic import last_complete_month
+            from qa_tui.services.reports.figures import last_complete_month
 
             self.month = last_complete_month(self.ctx.today())
         self.action_refresh()
@@ -104,11 +106,9 @@ class ReportsScreen(QAScreen):
     # --- loading ---------------------------------------------------------------------------
 
     def action_refresh(self) -> None:
-        from qa_tui.services.programme.engine import (
-            compliance_tables,
-            cp_review_list,
-            obligations,
-        )
+        from qa_tui.services.programme.compliance import compliance_tables
+        from qa_tui.services.programme.cp_reviews import cp_review_list
+        from qa_tui.services.programme.obligations import obligations
 
         ctx = self.ctx
         today, cfg, person_id = ctx.today(), ctx.config, ctx.person_id
@@ -123,8 +123,8 @@ class ReportsScreen(QAScreen):
         self._load_report()
 
     def _load_report(self) -> None:
-        from qa_tui.services.programme.engine import month_period
-        from qa_tui.services.reports.periodic import period_report
+        from qa_tui.services.programme.periods import month_period
+        from qa_tui.services.reports.figures import period_report
 
         if self.month is None:
             return
@@ -241,13 +241,11 @@ class ReportsScreen(QAScreen):
 
         if fmt is None or self.month is None:
             return
-        from qa_tui.services.programme.engine import month_period
+        from qa_tui.services.programme.periods import month_period
         from qa_tui.services.reports.files import export_report_html, export_report_xlsx
-        from qa_tui.services.reports.periodic import (
-            export_report_csv,
-            export_report_markdown,
-            period_report,
-        )
+        from qa_tui.services.reports.figures import period_report
+        from qa_tui.services.reports.markdown import export_report_markdown
+        from qa_tui.services.reports.tables import export_report_csv
 
         ctx, period, folder = self.ctx, month_period(self.month), exports_dir()
         shown = self.report if self.report is not None and self.report.period == period else None

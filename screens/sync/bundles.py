@@ -22,8 +22,11 @@ from screens.base import QAScreen
 from screens.dialogs import DIALOG_CSS, TextPrompt
 
 if TYPE_CHECKING:
-    from qa_tui.services.sync.engine import AckSummary, ConflictView, PullSummary, SyncStatus
     from qa_tui.services.sync.bundle import Receipt
+    from qa_tui.services.sync.conflicts import ConflictView
+    from qa_tui.services.sync.pull import PullSummary
+    from qa_tui.services.sync.receipts import AckSummary
+    from qa_tui.services.sync.state import SyncStatus
     from qa_tui.services.sync.views import ExportedFile
 
 OPERATIONS = frozenset({"export", "import_bundle", "acknowledge", "pull"})
@@ -165,7 +168,8 @@ class SyncScreen(QAScreen):
     # --- reading --------------------------------------------------------------------------
 
     def load(self) -> None:
-        from qa_tui.services.sync.engine import list_conflicts, sync_status
+        from qa_tui.services.sync.conflicts import list_conflicts
+        from qa_tui.services.sync.state import sync_status
 
         status = None if self.show_resolved else "open"
         self.call_service(lambda s: (sync_status(s), list_conflicts(s, status=status)), self.show,

@@ -16,7 +16,7 @@ from screens.base import QAScreen
 from screens.dialogs import ConfirmDialog
 
 if TYPE_CHECKING:
-    from qa_tui.services.sync.engine import ConflictView
+    from qa_tui.services.sync.conflicts import ConflictView
     from qa_tui.services.sync.views import ConflictDetail
 
 SHARED, INCOMING, EDITED = "shared", "incoming", "edited"
@@ -241,7 +241,7 @@ class ConflictScreen(QAScreen):
                              lambda yes: self._resolve("merged", merged) if yes else None)
 
     def _resolve(self, choice: str, merged: dict[str, Any] | None = None) -> None:
-        from qa_tui.services.sync.engine import resolve_conflict
+        from qa_tui.services.sync.conflicts import resolve_conflict
 
         view, login = self.view, self.ctx.login
         self.call_service(lambda s: resolve_conflict(s, view.id, choice, merged, by=login,

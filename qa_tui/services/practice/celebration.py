@@ -34,7 +34,7 @@ from qa_tui.files import exports_dir, write_private
 from qa_tui.services.practice.feedback import GIVER_LABELS, feedback_summary
 from qa_tui.services.practice.observations import KIND_LABELS as OBSERVATION_KIND_LABELS
 from qa_tui.services.practice.observations import ThemeCount, observation_themes
-from qa_tui.services.programme.engine import Period, period_containing
+from qa_tui.services.programme.periods import Period, period_containing
 from qa_tui.services.audits.themes import ThemeSummary, list_themes
 
 PACK_STYLE = ("body{font-family:system-ui,sans-serif;max-width:50em;margin:2em auto;line-height:1.5}"

@@ -1,1 +1,1 @@
-"""The QA programme: what each role owes and when, compliance, everything late (triage) and the dashboard's figures."""
+"""The QA programme: periods, task rules, what each person owes, compliance, CP plan reviews, triage and the dashboard's figures."""

@@ -13,12 +13,9 @@ from sqlalchemy.orm import Session
 
 from qa_tui.db import trail
 from qa_tui.files import make_private_dirs, write_private
-from qa_tui.services.reports.periodic import (
-    CSV_SCHEMA,
-    PeriodReport,
-    report_markdown,
-    report_tables,
-)
+from qa_tui.services.reports.figures import PeriodReport
+from qa_tui.services.reports.markdown import report_markdown
+from qa_tui.services.reports.tables import CSV_SCHEMA, report_tables
 
 # Columns whose values report_tables gives as formatted decimal text (empty when undefined); in a
 # workbook they are numbers, so Power BI reads them as such.

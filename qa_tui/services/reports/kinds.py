@@ -27,17 +27,16 @@ from qa_tui.services.practice.observations import (
     observation_coverage,
     observation_themes,
 )
-from qa_tui.services.programme.engine import Period, month_period, period_containing
-from qa_tui.services.reports.periodic import (
+from qa_tui.services.programme.periods import Period, month_period, period_containing
+from qa_tui.services.reports.figures import (
     COVERAGE_MEASURES,
     NO_TEAM,
     ThemeRow,
-    _dip_samples,
-    _observations,
-    _pivot,
-    _table,
-    _teams,
+    dip_sample_rows,
+    observation_measures,
+    team_dims,
 )
+from qa_tui.services.reports.markdown import markdown_table, measures_by_team
 
 MOST_NOT_MET_SHOWN = 3
 
@@ -55,7 +54,7 @@ def parse_financial_half(text: str) -> Period:
 
 
 def _team_codes(session: Session) -> dict[uuid.UUID, str]:
-    return {team_id: dim.team_code for team_id, dim in _teams(session).items()}
+    return {team_id: dim.team_code for team_id, dim in team_dims(session).items()}
 
 
 def _team_label(code: str) -> str:
@@ -108,7 +107,7 @@ def dip_sample_report(session: Session, month: Month, today: date, cfg: Config) 
         finalised[code_of.get(team_id, NO_TEAM)] += n
     areas: dict[str, dict[str, list[int]]] = defaultdict(dict)
     labels: dict[str, str] = {}
-    for row in _dip_samples(session, period, code_of):
+    for row in dip_sample_rows(session, period, code_of):
         labels[row.area_key] = row.area_label
         counts = areas[row.team_code].setdefault(row.area_key, [0] * len(scale))
         if 0 <= row.rating < len(scale):
@@ -134,14 +133,14 @@ def dip_sample_markdown(report: DipSampleReport) -> str:
              f"Finalised dip samples dated {p.start.isoformat()} to {p.end.isoformat()} "
              f"({financial_year_label(p.start)}); made on {report.made_on.isoformat()}.", "",
              "## Dip samples finalised by team", ""]
-    lines += _table(["Team", "Finalised"], [[_team_label(t.team_code), t.finalised] for t in report.teams])
+    lines += markdown_table(["Team", "Finalised"], [[_team_label(t.team_code), t.finalised] for t in report.teams])
     lines += ["## Areas most often not met", ""]
-    lines += _table(["Area", "Cases not met"], report.most_not_met)
+    lines += markdown_table(["Area", "Cases not met"], report.most_not_met)
     lines += ["## Ratings by team and area", ""]
-    lines += _table(["Team", "Area", *report.scale, "Most often not met in the team"],
-                    [[_team_label(t.team_code), a.area_label, *a.counts,
-                      ", ".join(label for label, _ in t.most_not_met) if i == 0 else ""]
-                     for t in report.teams for i, a in enumerate(t.areas)])
+    lines += markdown_table(["Team", "Area", *report.scale, "Most often not met in the team"],
+                            [[_team_label(t.team_code), a.area_label, *a.counts,
+                              ", ".join(label for label, _ in t.most_not_met) if i == 0 else ""]
+                             for t in report.teams for i, a in enumerate(t.areas)])
     return "\n".join(lines)
 
 
@@ -172,7 +171,7 @@ def observation_report(session: Session, half: Period, today: date, cfg: Config)
     """Coverage per team (the monthly report's figures, taken at the half's end or today while
     it runs), each newly qualified worker's ASYE observation status, and the half's themes."""
     as_at = min(half.end, today)
-    table = _pivot(_observations(session, half, as_at, cfg, _team_codes(session)), COVERAGE_MEASURES)
+    table = measures_by_team(observation_measures(session, half, as_at, cfg, _team_codes(session)), COVERAGE_MEASURES)
     teams = tuple(ObservationTeamLine("" if code == "(no team)" else code, *values) for code, *values in table)
     asye = observation_coverage(session, as_at, cfg, roles=("NQSW",))
     return ObservationReport(half, as_at, today, teams, tuple(asye),
@@ -185,16 +184,16 @@ def observation_markdown(report: ObservationReport) -> str:
              f"{p.start.isoformat()} to {p.end.isoformat()} ({financial_year_label(p.start)}). Coverage of "
              f"the financial year taken on {report.as_at.isoformat()}; made on {report.made_on.isoformat()}.", "",
              "## Coverage by team", ""]
-    lines += _table(["Team", "Practitioners", "Covered", "Due", "Overdue", "Observations in the half"],
-                    [[_team_label(t.team_code), t.practitioners, t.covered, t.due, t.overdue, t.observations_held]
-                     for t in report.teams])
+    lines += markdown_table(["Team", "Practitioners", "Covered", "Due", "Overdue", "Observations in the half"],
+                            [[_team_label(t.team_code), t.practitioners, t.covered, t.due, t.overdue,
+                              t.observations_held] for t in report.teams])
     lines += ["## Newly qualified workers (ASYE)", ""]
-    lines += _table(["Team", "Worker", "Status", "Observed this year", "Next due", "Why"],
-                    [[_team_label(r.team_code or NO_TEAM), f"{r.worker_name} ({r.staff_id})", r.status,
-                      r.observed_this_year, r.next_due.isoformat() if r.next_due else None, r.reason]
-                     for r in report.asye])
+    lines += markdown_table(["Team", "Worker", "Status", "Observed this year", "Next due", "Why"],
+                            [[_team_label(r.team_code or NO_TEAM), f"{r.worker_name} ({r.staff_id})", r.status,
+                              r.observed_this_year, r.next_due.isoformat() if r.next_due else None, r.reason]
+                             for r in report.asye])
     lines += ["## Themes", ""]
-    lines += _table(["Theme", "Observations"], [[t.theme, t.count] for t in report.themes])
+    lines += markdown_table(["Theme", "Observations"], [[t.theme, t.count] for t in report.themes])
     return "\n".join(lines)
 
 
@@ -218,13 +217,13 @@ def feedback_markdown(report: FeedbackReport) -> str:
     lines = [f"# Family feedback report: {quarter_title(report.period)}", "",
              f"Made on {report.made_on.isoformat()}. {f.received} received, {f.rated} rated, "
              f"average rating {average} out of 5.", "", "## Who gave it", ""]
-    lines += _table(["From", "Count"], [[GIVER_LABELS.get(g, g), n] for g, n in f.by_giver])
+    lines += markdown_table(["From", "Count"], [[GIVER_LABELS.get(g, g), n] for g, n in f.by_giver])
     lines += ["## How it came in", ""]
-    lines += _table(["Channel", "Count"], f.by_channel)
+    lines += markdown_table(["Channel", "Count"], f.by_channel)
     lines += ["## Ratings", ""]
-    lines += _table(["Rating (1 poor, 5 excellent)", "Count"], f.rating_counts)
+    lines += markdown_table(["Rating (1 poor, 5 excellent)", "Count"], f.rating_counts)
     lines += ["## Themes", ""]
-    lines += _table(["Theme", "Mentions"], [[t.theme, t.count] for t in f.themes])
+    lines += markdown_table(["Theme", "Mentions"], [[t.theme, t.count] for t in f.themes])
     return "\n".join(lines)
 
 
@@ -274,15 +273,16 @@ def improvement_markdown(report: ImprovementOverview) -> str:
     lines = [f"# Practice improvement overview: {quarter_title(report.period)}", "",
              f"Made on {report.made_on.isoformat()}.", "", "## Themes across all sources", "",
              "Observation and feedback themes by mentions; themed audits by audits carried out in the quarter.", ""]
-    lines += _table(["Source", "Theme", "Count"], [[t.source, t.theme, t.mentions] for t in report.themes])
+    lines += markdown_table(["Source", "Theme", "Count"], [[t.source, t.theme, t.mentions] for t in report.themes])
     lines += ["## Where support is needed", "",
               f"Individual support plans open on {report.as_at.isoformat()}, per team. Counts only: "
               "plans are private to the worker and their management line.", ""]
-    lines += _table(["Team", "Open support plans"], [[_team_label(s.team_code), s.open_plans] for s in report.support])
+    lines += markdown_table(["Team", "Open support plans"],
+                            [[_team_label(s.team_code), s.open_plans] for s in report.support])
     good = report.pack.good_practice
     lines += [f"## Good practice to celebrate ({len(good)})", ""]
-    lines += _table(["Worker", "What", "When", "Why"],
-                    [[i.worker_name or "—", i.what, i.happened_on.isoformat(), i.why] for i in good])
+    lines += markdown_table(["Worker", "What", "When", "Why"],
+                            [[i.worker_name or "—", i.what, i.happened_on.isoformat(), i.why] for i in good])
     return "\n".join(lines)
 
 

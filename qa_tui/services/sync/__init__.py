@@ -1,1 +1,1 @@
-"""Offline sync: pull onto a laptop, bundles, import with conflicts, receipts."""
+"""Offline sync: pull onto a laptop, export its changes, bundles, import with conflicts, conflict decisions, receipts."""

@@ -23,17 +23,6 @@ from qa_tui.db.migrate import HEAD_REVISION, needs_upgrade
 from qa_tui.db.models import Case, Person, Service, Team
 from qa_tui.errors import DatabaseUnavailable, NotFound, ValidationError
 from qa_tui.files import exports_dir
-from qa_tui.services.sync.engine import (
-    AckSummary,
-    ConflictView,
-    Progress,
-    PullSummary,
-    acknowledge,
-    export_changes,
-    get_conflict,
-    import_bundle,
-    pull_from_database,
-)
 from qa_tui.services.sync.bundle import (
     Receipt,
     read_bundle,
@@ -42,6 +31,12 @@ from qa_tui.services.sync.bundle import (
     write_bundle,
     write_receipt,
 )
+from qa_tui.services.sync.conflicts import ConflictView, get_conflict
+from qa_tui.services.sync.export import export_changes
+from qa_tui.services.sync.importing import import_bundle
+from qa_tui.services.sync.pull import PullSummary, pull_from_database
+from qa_tui.services.sync.receipts import AckSummary, acknowledge
+from qa_tui.services.sync.tables import Progress
 
 BUNDLE_SUFFIX = ".qsb"
 YES, NO = ("yes", "y", "true"), ("no", "n", "false")

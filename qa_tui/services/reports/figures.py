@@ -1,25 +1,20 @@
-"""Monthly and quarterly QA reports: figures per team as frozen DTOs, rendered as Markdown, or
-exported as a folder of tidy CSV files (long fact tables plus dimensions) for Power BI."""
+"""The figures of a monthly or quarterly QA report, per team, as frozen DTOs: completed audits by
+grade, calibration between auditors and moderators, moderation timeliness, actions, observation
+coverage, supervision, dip sample results, family feedback, themes and programme compliance."""
 
 from __future__ import annotations
 
-import csv
-import io
-import os
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qa_tui.config import Config
-from qa_tui.dates import Month, financial_year_label
-from qa_tui.db import trail
+from qa_tui.dates import Month
 from qa_tui.db.models import (
     Action,
     Audit,
@@ -32,12 +27,13 @@ from qa_tui.db.models import (
     Supervision,
     Team,
 )
+from qa_tui.services.audits.moderation import Calibration, calibration
 from qa_tui.services.audits.record import is_not_finalised_in_time, is_past_moderation_deadline
 from qa_tui.services.practice.feedback import FeedbackSummary, feedback_summary
-from qa_tui.services.audits.moderation import Calibration, calibration
 from qa_tui.services.practice.observations import ThemeCount, observation_coverage, observation_themes
-from qa_tui.services.programme.engine import Compliance, Period, compliance_tables, month_period
 from qa_tui.services.practice.supervision import supervision_status
+from qa_tui.services.programme.compliance import Compliance, compliance_tables
+from qa_tui.services.programme.periods import Period, month_period
 
 TREND_MONTHS = 6
 NO_TEAM = ""
@@ -46,9 +42,6 @@ TIMELINESS_MEASURES = ("held", "sent_on_time", "sent_late", "not_sent_overdue", 
 ACTION_MEASURES = ("raised", "completed", "completed_on_time", "overdue_at_end")
 COVERAGE_MEASURES = ("practitioners", "covered", "due", "overdue", "observations_held")
 SUPERVISION_MEASURES = ("workers", "overdue", "held_in_period")
-
-
-# --- the report -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -152,7 +145,7 @@ def period_report(session: Session, period: Period, today: date, cfg: Config) ->
     """Every figure for `period`. Counts of things done (audits held, actions raised) cover the
     period; states (coverage, overdue, compliance) are taken at its end, or today while it runs."""
     as_at = min(period.end, today)
-    teams = _teams(session)
+    teams = team_dims(session)
     code_of = {team_id: dim.team_code for team_id, dim in teams.items()}
     calibration_rows, auditors = _calibration(session, period.start, period.end, period.label, code_of)
     trend: list[CalibrationRow] = []
@@ -173,9 +166,9 @@ def period_report(session: Session, period: Period, today: date, cfg: Config) ->
         calibration_trend=tuple(trend),
         moderation=_timeliness(session, period, today, cfg, code_of),
         actions=_actions(session, period, as_at, code_of),
-        observations=_observations(session, period, as_at, cfg, code_of),
+        observations=observation_measures(session, period, as_at, cfg, code_of),
         supervision=_supervision(session, period, as_at, cfg, code_of),
-        dip_samples=_dip_samples(session, period, code_of),
+        dip_samples=dip_sample_rows(session, period, code_of),
         feedback=feedback_summary(session, period.start, period.end),
         themes=_themes(session, period),
         compliance_by_team=by_team,
@@ -197,10 +190,12 @@ def cohens_kappa(pairs: Sequence[tuple[int, int]]) -> float | None:
     return (observed - expected) / (1 - expected)
 
 
-# --- figures --------------------------------------------------------------------------------
+def last_complete_month(today: date) -> Month:
+    return Month.of(today.replace(day=1) - timedelta(days=1))
 
 
-def _teams(session: Session) -> dict[uuid.UUID, TeamDim]:
+def team_dims(session: Session) -> dict[uuid.UUID, TeamDim]:
+    """Every team with its service, by team ID."""
     rows = session.execute(select(Team.id, Team.code, Team.name, Service.code, Service.name)
                            .outerjoin(Service, Service.id == Team.service_id))
     return {t_id: TeamDim(code, name, s_code or "", s_name or "") for t_id, code, name, s_code, s_name in rows}
@@ -329,8 +324,9 @@ def _actions(session: Session, period: Period, as_at: date, code_of: dict[uuid.U
     return _measures(counts, ACTION_MEASURES)
 
 
-def _observations(session: Session, period: Period, as_at: date, cfg: Config,
-                  code_of: dict[uuid.UUID, str]) -> tuple[MeasureRow, ...]:
+def observation_measures(session: Session, period: Period, as_at: date, cfg: Config,
+                         code_of: dict[uuid.UUID, str]) -> tuple[MeasureRow, ...]:
+    """Financial-year observation coverage per team at `as_at`, and observations held in the period."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for row in observation_coverage(session, as_at, cfg):
         c = counts[row.team_code or NO_TEAM]
@@ -361,7 +357,7 @@ def _supervision(session: Session, period: Period, as_at: date, cfg: Config,
     return _measures(counts, SUPERVISION_MEASURES)
 
 
-def _dip_samples(session: Session, period: Period, code_of: dict[uuid.UUID, str]) -> tuple[DipRow, ...]:
+def dip_sample_rows(session: Session, period: Period, code_of: dict[uuid.UUID, str]) -> tuple[DipRow, ...]:
     """Finalised dip samples held in the period: how many cases met each area, per team."""
     rows = session.execute(
         select(Audit.team_id, AuditGrade.domain, AuditGrade.grade, AuditTemplate.domains, AuditTemplate.scale)
@@ -389,215 +385,3 @@ def _themes(session: Session, period: Period) -> tuple[ThemeRow, ...]:
     observed: list[ThemeCount] = observation_themes(session, period.start, period.end)
     return tuple([ThemeRow("observation", t.theme, t.count) for t in observed]
                  + [ThemeRow("feedback", t.theme, t.count) for t in feedback])
-
-
-# --- Markdown -------------------------------------------------------------------------------
-
-
-def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
-    rows = [[_cell(v) for v in row] for row in rows]
-    if not rows:
-        return ["_None._", ""]
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return [*lines, ""]
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def _pivot(rows: Sequence[MeasureRow], measures: tuple[str, ...]) -> list[list[Any]]:
-    by_team: dict[str, dict[str, int]] = defaultdict(dict)
-    for r in rows:
-        by_team[r.team_code][r.measure] = r.value
-    return [[team or "(no team)", *(values.get(m, 0) for m in measures)] for team, values in sorted(by_team.items())]
-
-
-def _percent(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate:.0%}"
-
-
-def report_markdown(report: PeriodReport) -> str:
-    """The report for reading: one section per topic, teams by code, cases never named."""
-    p = report.period
-    title = "Monthly" if p.frequency == "monthly" else "Quarterly" if p.frequency == "quarterly" else "Period"
-    lines = [f"# {title} QA report: {p.label}", "",
-             f"{p.start.isoformat()} to {p.end.isoformat()} ({financial_year_label(p.start)}). "
-             f"States taken on {report.as_at.isoformat()}; made on {report.made_on.isoformat()}.", ""]
-
-    lines += ["## Audits completed by team and grade", "",
-              "Completed audits (moderated or finalised) held in the period, other than dip samples. "
-              "Agreed: the auditors' overall grade; moderated: the moderator's.", ""]
-    lines += _table(["Team", "Grade", "Agreed", "Moderated"],
-                    [[g.team_code or "(no team)", g.grade_label, g.agreed, g.moderated] for g in report.grades])
-
-    lines += ["## Calibration", "",
-              "Domain grades compared between auditor and moderator for moderations in the period. "
-              "Up: the moderator gave a better grade. Kappa: Cohen's kappa (1 = full agreement, "
-              "0 = no better than chance).", ""]
-    lines += _table(["Scope", "Who", "Audits", "Grades compared", "Agreed", "Up", "Down", "Agreement", "Kappa"],
-                    [[c.scope, c.scope_id or "all", c.audits, c.domain_grades, c.agreed, c.regraded_up,
-                      c.regraded_down, _percent(c.agreement), c.kappa] for c in report.calibration])
-    lines += ["By domain:", ""]
-    lines += _table(["Domain", "Agreed", "Up", "Down"],
-                    [[d.domain, d.agreed, d.regraded_up, d.regraded_down]
-                     for d in report.calibration_by_domain.by_domain])
-    lines += [f"Trend (council, last {TREND_MONTHS} months):", ""]
-    lines += _table(["Month", "Audits", "Agreement", "Kappa"],
-                    [[c.period_id, c.audits, _percent(c.agreement), c.kappa]
-                     for c in report.calibration_trend if c.scope == "council"])
-
-    lines += ["## Moderation timeliness", ""]
-    lines += _table(["Team", *TIMELINESS_MEASURES], _pivot(report.moderation, TIMELINESS_MEASURES))
-    lines += ["## Actions", ""]
-    lines += _table(["Team", *ACTION_MEASURES], _pivot(report.actions, ACTION_MEASURES))
-    lines += ["## Observation coverage", "", f"Financial-year coverage on {report.as_at.isoformat()}.", ""]
-    lines += _table(["Team", *COVERAGE_MEASURES], _pivot(report.observations, COVERAGE_MEASURES))
-    lines += ["## Supervision", "", f"Overdue by cadence on {report.as_at.isoformat()}.", ""]
-    lines += _table(["Team", *SUPERVISION_MEASURES], _pivot(report.supervision, SUPERVISION_MEASURES))
-
-    lines += ["## Dip sample results by area", ""]
-    lines += _table(["Team", "Area", "Rating", "Cases"],
-                    [[d.team_code or "(no team)", d.area_label, d.rating_label, d.cases] for d in report.dip_samples])
-
-    f = report.feedback
-    lines += ["## Family feedback", "",
-              f"{f.received} received, {f.rated} rated, average rating "
-              f"{'—' if f.average_rating is None else f'{f.average_rating:.2f}'} out of 5.", ""]
-    lines += _table(["Rating", "Count"], f.rating_counts)
-    lines += _table(["From", "Count"], [g for g in f.by_giver if g[1]])
-    lines += ["## Themes", ""]
-    lines += _table(["Source", "Theme", "Mentions"], [[t.source, t.theme, t.mentions] for t in report.themes])
-
-    lines += ["## Programme compliance", ""]
-    for comp in (report.compliance_by_team, report.compliance_by_role):
-        lines += [f"By {comp.group_by}:", ""]
-        lines += _table([comp.group_by.capitalize(), "People", "Required", "Done", "Rate", "Met", "Late"],
-                        [[t.group_label, t.people, t.required, t.done, _percent(t.rate), t.people_met, t.people_late]
-                         for t in comp.totals])
-    return "\n".join(lines)
-
-
-# --- CSV for Power BI -----------------------------------------------------------------------
-
-# File → its columns. Stable: add columns at the end, never rename. Documented in docs/programme.md.
-CSV_SCHEMA: dict[str, tuple[str, ...]] = {
-    "dim_period.csv": ("period_id", "frequency", "start_date", "end_date", "financial_year", "as_at", "made_on"),
-    "dim_team.csv": ("team_code", "team_name", "service_code", "service_name"),
-    "dim_person.csv": ("staff_id", "name", "role", "team_code"),
-    "fact_audit_grades.csv": ("period_id", "team_code", "grade_rank", "grade_label", "basis", "audits"),
-    "fact_calibration.csv": ("period_id", "scope", "scope_id", "audits", "domain_grades", "agreed",
-                             "regraded_up", "regraded_down", "kappa"),
-    "fact_calibration_trend.csv": ("period_id", "scope", "scope_id", "audits", "domain_grades", "agreed",
-                                   "regraded_up", "regraded_down", "kappa"),
-    "fact_moderation_timeliness.csv": ("period_id", "team_code", "measure", "value"),
-    "fact_actions.csv": ("period_id", "team_code", "measure", "value"),
-    "fact_observation_coverage.csv": ("period_id", "team_code", "measure", "value"),
-    "fact_supervision.csv": ("period_id", "team_code", "measure", "value"),
-    "fact_dip_sample.csv": ("period_id", "team_code", "area_key", "area_label", "rating_rank", "rating_label", "cases"),
-    "fact_feedback.csv": ("period_id", "dimension", "key", "value"),
-    "fact_themes.csv": ("period_id", "source", "theme", "mentions"),
-    "fact_programme_compliance.csv": ("period_id", "group_by", "group", "task", "frequency", "task_period",
-                                      "people", "required", "done", "people_met", "people_late"),
-}
-
-
-def report_tables(report: PeriodReport) -> dict[str, list[tuple[Any, ...]]]:
-    """The report as tidy tables: file name → rows in CSV_SCHEMA's column order."""
-    pid = report.period_id
-    p = report.period
-
-    def kappa(value: float | None) -> str:
-        return "" if value is None else f"{value:.4f}"
-
-    def calibration_rows(rows: Iterable[CalibrationRow]) -> list[tuple[Any, ...]]:
-        return [(c.period_id, c.scope, c.scope_id, c.audits, c.domain_grades, c.agreed, c.regraded_up,
-                 c.regraded_down, kappa(c.kappa)) for c in rows]
-
-    def measures(rows: Iterable[MeasureRow]) -> list[tuple[Any, ...]]:
-        return [(pid, r.team_code, r.measure, r.value) for r in rows]
-
-    f = report.feedback
-    feedback = [(pid, "summary", "received", f.received), (pid, "summary", "rated", f.rated),
-                (pid, "summary", "average_rating", "" if f.average_rating is None else f"{f.average_rating:.2f}")]
-    feedback += [(pid, "rating", str(rating), n) for rating, n in f.rating_counts]
-    feedback += [(pid, "giver", giver, n) for giver, n in f.by_giver]
-    feedback += [(pid, "channel", channel, n) for channel, n in f.by_channel]
-    compliance_rows = [(pid, comp.group_by, r.group, r.task or "all", r.frequency, r.period_label, r.people,
-                        r.required, r.done, r.people_met, r.people_late)
-                       for comp in (report.compliance_by_team, report.compliance_by_role)
-                       for r in (*comp.rows, *comp.totals)]
-    return {
-        "dim_period.csv": [(pid, p.frequency, p.start.isoformat(), p.end.isoformat(),
-                            financial_year_label(p.start), report.as_at.isoformat(), report.made_on.isoformat())],
-        "dim_team.csv": [(t.team_code, t.team_name, t.service_code, t.service_name) for t in report.teams],
-        "dim_person.csv": [(d.staff_id, d.name, d.role, d.team_code) for d in report.people],
-        "fact_audit_grades.csv": [(pid, g.team_code, g.grade, g.grade_label, basis, n)
-                                  for g in report.grades
-                                  for basis, n in (("agreed", g.agreed), ("moderated", g.moderated))],
-        "fact_calibration.csv": calibration_rows(report.calibration),
-        "fact_calibration_trend.csv": calibration_rows(report.calibration_trend),
-        "fact_moderation_timeliness.csv": measures(report.moderation),
-        "fact_actions.csv": measures(report.actions),
-        "fact_observation_coverage.csv": measures(report.observations),
-        "fact_supervision.csv": measures(report.supervision),
-        "fact_dip_sample.csv": [(pid, d.team_code, d.area_key, d.area_label, d.rating, d.rating_label, d.cases)
-                                for d in report.dip_samples],
-        "fact_feedback.csv": feedback,
-        "fact_themes.csv": [(pid, t.source, t.theme, t.mentions) for t in report.themes],
-        "fact_programme_compliance.csv": compliance_rows,
-    }
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write `text` to `path` readable by the owner only (0600), atomically."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _private_dir(out_dir: Path) -> Path:
-    if not out_dir.exists():
-        out_dir.mkdir(parents=True, mode=0o700)
-    return out_dir
-
-
-def export_report_csv(session: Session, report: PeriodReport, out_dir: Path) -> list[Path]:
-    """Write the report's tables as UTF-8 CSV files (0600) into `out_dir` (made 0700 if new), and
-    record the export in the audit trail."""
-    _private_dir(out_dir)
-    written = []
-    for name, rows in report_tables(report).items():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(CSV_SCHEMA[name])
-        writer.writerows(rows)
-        path = out_dir / name
-        write_private(path, buffer.getvalue())
-        written.append(path)
-    trail.record_event(session, "export", "report", None,
-                       detail=f"report {report.period_id} as CSV to {out_dir}")
-    return written
-
-
-def export_report_markdown(session: Session, report: PeriodReport, out_dir: Path) -> Path:
-    """Write the Markdown report (0600) into `out_dir` and record the export in the audit trail."""
-    path = _private_dir(out_dir) / f"qa-report-{report.period_id}.md"
-    write_private(path, report_markdown(report))
-    trail.record_event(session, "export", "report", None, detail=f"report {report.period_id} as Markdown to {path}")
-    return path
-
-
-def last_complete_month(today: date) -> Month:
-    return Month.of(today.replace(day=1) - timedelta(days=1))

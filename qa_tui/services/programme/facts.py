@@ -1,0 +1,200 @@
+"""What the programme's counting reads, loaded in a handful of queries for the people being
+judged: people and their management lines, audits past draft, observations, supervisions and
+cases, and the cases each person's per-case tasks cover."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from qa_tui.config import CASE_HOLDING_ROLES, Config, ProgrammeTask
+from qa_tui.dates import add_months
+from qa_tui.db.models import Audit, Case, Observation, Person, Supervision, Team
+from qa_tui.services.people.directory import PersonRef
+from qa_tui.services.programme.periods import period_containing, previous_period
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    id: uuid.UUID
+    staff_id: str
+    name: str
+    role: str
+    team_id: uuid.UUID | None
+    manager_id: uuid.UUID | None
+    active_from: date | None
+    active_to: date | None
+
+    def active_on(self, day: date) -> bool:
+        return (self.active_from is None or self.active_from <= day) and (
+            self.active_to is None or self.active_to >= day)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.staff_id})"
+
+    def ref(self) -> PersonRef:
+        return PersonRef(self.id, self.staff_id, self.name, self.role, self.team_id)
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: uuid.UUID
+    kind: str
+    audit_date: date
+    auditor_id: uuid.UUID | None
+    worker_id: uuid.UUID | None
+    team_id: uuid.UUID | None
+    case_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    id: uuid.UUID
+    reference: str
+    worker_id: uuid.UUID | None
+    team_id: uuid.UUID | None
+    closed_on: date | None
+    cp_plan_start: date | None
+    cp_plan_end: date | None
+
+
+@dataclass
+class Facts:
+    """What the counting reads, loaded in a handful of queries for the people being judged:
+    audits past draft, observations and supervisions from `since` to `today`, and cases."""
+
+    today: date
+    since: date
+    people: dict[uuid.UUID, PersonRow]
+    team_service: dict[uuid.UUID, uuid.UUID | None]
+    audits: list[AuditRow] = field(default_factory=list)
+    observed: dict[uuid.UUID, list[date]] = field(default_factory=lambda: defaultdict(list))
+    supervised: dict[uuid.UUID, list[date]] = field(default_factory=lambda: defaultdict(list))
+    by_auditor: dict[uuid.UUID, list[AuditRow]] = field(default_factory=lambda: defaultdict(list))
+    about_worker: dict[uuid.UUID, list[AuditRow]] = field(default_factory=lambda: defaultdict(list))
+    of_case: dict[uuid.UUID, list[AuditRow]] = field(default_factory=lambda: defaultdict(list))
+    reports: dict[uuid.UUID, list[PersonRow]] = field(default_factory=lambda: defaultdict(list))
+    areas: dict[uuid.UUID, frozenset[uuid.UUID]] = field(default_factory=dict)
+    cases_of_team: dict[uuid.UUID | None, list[CaseRow]] = field(default_factory=lambda: defaultdict(list))
+    cases_of_worker: dict[uuid.UUID | None, list[CaseRow]] = field(default_factory=lambda: defaultdict(list))
+
+    def service_of(self, team_id: uuid.UUID | None) -> uuid.UUID | None:
+        return self.team_service.get(team_id) if team_id is not None else None
+
+    def area_teams(self, person: PersonRow) -> frozenset[uuid.UUID]:
+        """The person's own team and the teams of everyone below them in the management line:
+        a team manager's team, a service leader's service, a director's whole council."""
+        if person.id not in self.areas:
+            teams = {person.team_id} if person.team_id is not None else set()
+            seen, waiting = {person.id}, list(self.reports.get(person.id, ()))
+            while waiting:
+                report = waiting.pop()
+                if report.id in seen:
+                    continue
+                seen.add(report.id)
+                if report.team_id is not None:
+                    teams.add(report.team_id)
+                waiting += self.reports.get(report.id, ())
+            self.areas[person.id] = frozenset(teams)
+        return self.areas[person.id]
+
+
+def tasks_for(role: str, cfg: Config) -> list[ProgrammeTask]:
+    return [task for task in cfg.programme if role in task.roles]
+
+
+def event_window_start(today: date) -> date:
+    """Closures looked at for on_event tasks: the last twelve months."""
+    return add_months(today, -12) + timedelta(days=1)
+
+
+def _earliest_needed(tasks: Iterable[ProgrammeTask], today: date) -> date:
+    starts = [today]
+    for task in tasks:
+        if task.frequency == "on_event":
+            starts.append(event_window_start(today) - timedelta(days=task.within_days))
+        else:
+            starts.append(previous_period(period_containing(task.frequency, today)).start)
+    return min(starts)
+
+
+def load_people(session: Session) -> dict[uuid.UUID, PersonRow]:
+    rows = session.execute(select(
+        Person.id, Person.staff_id, Person.name, Person.role, Person.team_id, Person.manager_id,
+        Person.active_from, Person.active_to))
+    return {r[0]: PersonRow(*r) for r in rows}
+
+
+def load_facts(session: Session, today: date, cfg: Config, judged: list[PersonRow],
+               people: dict[uuid.UUID, PersonRow], *, everyone: bool) -> Facts:
+    """Load the facts for `judged`. With `everyone` the queries are not narrowed to them."""
+    tasks = {id(t): t for p in judged for t in tasks_for(p.role, cfg)}.values()
+    facts = Facts(today=today, since=_earliest_needed(tasks, today), people=people,
+                  team_service=dict(session.execute(select(Team.id, Team.service_id)).all()))
+    for p in people.values():
+        if p.manager_id is not None:
+            facts.reports[p.manager_id].append(p)
+    kinds = {t.task for t in tasks}
+    ids = [p.id for p in judged]
+    subjects = set(ids) | {r.id for p in judged for r in facts.reports.get(p.id, ())}
+
+    if kinds & {"audit_on_closure", "review_cp_long_or_ending"}:
+        stmt = select(Case.id, Case.reference, Case.worker_id, Case.team_id, Case.closed_on,
+                      Case.cp_plan_start, Case.cp_plan_end).where(or_(
+                          Case.closed_on >= facts.since, Case.cp_plan_start.is_not(None)))
+        if not everyone:
+            teams = set().union(*(facts.area_teams(p) for p in judged))
+            stmt = stmt.where(or_(Case.team_id.in_(teams), Case.worker_id.in_(ids)))
+        for case in (CaseRow(*r) for r in session.execute(stmt)):
+            facts.cases_of_team[case.team_id].append(case)
+            facts.cases_of_worker[case.worker_id].append(case)
+    audit_stmt = select(Audit.id, Audit.kind, Audit.audit_date, Audit.auditor_id, Audit.worker_id,
+                        Audit.team_id, Audit.case_id).where(
+        Audit.status != "draft", Audit.audit_date >= facts.since, Audit.audit_date <= today)
+    if everyone:
+        audits = {r[0]: AuditRow(*r) for r in session.execute(audit_stmt)}
+    else:
+        audits = {r[0]: AuditRow(*r) for r in session.execute(audit_stmt.where(
+            or_(Audit.auditor_id.in_(ids), Audit.worker_id.in_(ids))))}
+        case_ids = sorted({c.id for p in judged for c in cases_in_scope(p, facts)})
+        for chunk in (case_ids[i:i + 500] for i in range(0, len(case_ids), 500)):
+            audits.update((r[0], AuditRow(*r)) for r in session.execute(
+                audit_stmt.where(Audit.case_id.in_(chunk))))
+    facts.audits = list(audits.values())
+    for a in facts.audits:
+        if a.auditor_id is not None:
+            facts.by_auditor[a.auditor_id].append(a)
+        if a.worker_id is not None:
+            facts.about_worker[a.worker_id].append(a)
+        if a.case_id is not None:
+            facts.of_case[a.case_id].append(a)
+
+    if "be_observed" in kinds:
+        stmt = select(Observation.worker_id, Observation.observed_on).where(
+            Observation.observed_on >= facts.since, Observation.observed_on <= today)
+        if not everyone:
+            stmt = stmt.where(Observation.worker_id.in_(ids))
+        for worker_id, day in session.execute(stmt):
+            facts.observed[worker_id].append(day)
+    if "supervise_each_practitioner" in kinds:
+        stmt = select(Supervision.worker_id, Supervision.held_on).where(
+            Supervision.held_on >= facts.since, Supervision.held_on <= today)
+        if not everyone:
+            stmt = stmt.where(Supervision.worker_id.in_(subjects))
+        for worker_id, day in session.execute(stmt):
+            facts.supervised[worker_id].append(day)
+    return facts
+
+
+def cases_in_scope(person: PersonRow, facts: Facts) -> list[CaseRow]:
+    """The cases a per-case task covers: a case-holder's own; anyone else's, their area's."""
+    if person.role in CASE_HOLDING_ROLES:
+        return facts.cases_of_worker.get(person.id, [])
+    return [c for team in facts.area_teams(person) for c in facts.cases_of_team.get(team, ())]

@@ -1,0 +1,161 @@
+"""The task rules: how each programme task is counted for one person over a period (periodic
+tasks) or over the last twelve months of closures (on-event tasks), and which missed periods
+are still owed."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+from qa_tui.config import PROGRAMME_TASKS, Config, ProgrammeTask
+from qa_tui.services.programme.cp_reviews import cp_review_reason
+from qa_tui.services.programme.facts import (
+    AuditRow,
+    Facts,
+    PersonRow,
+    cases_in_scope,
+    event_window_start,
+    tasks_for,
+)
+from qa_tui.services.programme.periods import Period, period_containing, previous_period
+
+# Audits that count as auditing a case file (dip samples and supervision files have their own tasks).
+CASE_AUDIT_KINDS = ("live", "themed", "multi_agency", "closure", "cross_service")
+
+
+@dataclass(frozen=True)
+class ObligationItem:
+    """One practitioner, child or closed case a per-subject task is owed for."""
+
+    subject_id: uuid.UUID
+    subject: str  # a person's name and staff ID, or a case reference
+    required: int
+    done: int
+    due_by: date
+    late: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ObligationLine:
+    person_id: uuid.UUID
+    task: str
+    task_label: str
+    purpose: str
+    frequency: str
+    period: Period
+    required: int
+    done: int  # counted up to what each subject requires, so extra work on one hides no gap
+    status: str  # met / due (the period is still running) / late (the period ended unmet)
+    due_by: date
+    items: tuple[ObligationItem, ...] = ()
+
+    @property
+    def outstanding(self) -> int:
+        return self.required - self.done
+
+
+def _is_cross_service(audit: AuditRow, person: PersonRow, facts: Facts) -> bool:
+    """An audit of kind cross_service, or of a team in a service outside the person's area."""
+    if audit.kind == "cross_service":
+        return True
+    home = {facts.service_of(t) for t in facts.area_teams(person)} - {None}
+    service = facts.service_of(audit.team_id)
+    return bool(home) and service is not None and service not in home
+
+
+def _counted(audits: Iterable[AuditRow], period: Period, kinds: tuple[str, ...] | None = None) -> list[AuditRow]:
+    return [a for a in audits if a.audit_date in period and (kinds is None or a.kind in kinds)]
+
+
+def _period_line(person: PersonRow, task: ProgrammeTask, period: Period, facts: Facts) -> ObligationLine:
+    """Count one periodic task for one person over `period` (judged as at the period's end, or
+    today while it is still running)."""
+    as_at = min(period.end, facts.today)
+    items: list[ObligationItem] = []
+    own = facts.by_auditor.get(person.id, [])
+    if task.task == "audit_case_file":
+        done = len(_counted(own, period, CASE_AUDIT_KINDS))
+    elif task.task == "audit_supervision_file":
+        done = len(_counted(own, period, ("supervision_file",)))
+    elif task.task == "dip_sample":
+        done = len(_counted(own, period, ("dip_sample",)))
+    elif task.task == "audit_cross_service":
+        done = sum(1 for a in _counted(own, period, CASE_AUDIT_KINDS) if _is_cross_service(a, person, facts))
+    elif task.task == "have_case_audited":
+        done = len(_counted(facts.about_worker.get(person.id, []), period, CASE_AUDIT_KINDS))
+    elif task.task == "be_observed":
+        done = sum(1 for day in facts.observed.get(person.id, []) if day in period)
+    elif task.task == "supervise_each_practitioner":
+        for report in sorted(facts.reports.get(person.id, []), key=lambda r: (r.name, r.staff_id)):
+            if report.active_on(as_at):
+                held = sum(1 for day in facts.supervised.get(report.id, []) if day in period)
+                items.append(ObligationItem(report.id, report.label, task.count, min(held, task.count),
+                                            period.end, held < task.count and period.end < facts.today))
+    elif task.task == "review_cp_long_or_ending":
+        for case in sorted(cases_in_scope(person, facts), key=lambda c: c.reference):
+            reason = cp_review_reason(case.cp_plan_start, case.cp_plan_end, case.closed_on, as_at)
+            if reason:
+                reviewed = len(_counted(facts.of_case.get(case.id, []), period))
+                items.append(ObligationItem(case.id, case.reference, task.count, min(reviewed, task.count),
+                                            period.end, reviewed < task.count and period.end < facts.today,
+                                            reason))
+    else:
+        raise ValueError(f"{task.task} is not a periodic task")
+    if task.task in ("supervise_each_practitioner", "review_cp_long_or_ending"):
+        required, done = sum(i.required for i in items), sum(i.done for i in items)
+    else:
+        required, done = task.count, min(done, task.count)
+    status = "met" if done >= required else "late" if period.end < facts.today else "due"
+    return ObligationLine(person.id, task.task, PROGRAMME_TASKS[task.task], task.purpose, task.frequency,
+                          period, required, done, status, period.end, tuple(items))
+
+
+def _event_line(person: PersonRow, task: ProgrammeTask, facts: Facts) -> ObligationLine:
+    """Cases in the person's area closed in the last twelve months, each owed a closure audit
+    within `within_days` of closing."""
+    start = event_window_start(facts.today)
+    period = Period("on_event", start, facts.today, f"closures since {start.isoformat()}")
+    items = []
+    for case in sorted(cases_in_scope(person, facts), key=lambda c: (c.closed_on or date.min, c.reference)):
+        if case.closed_on is None or case.closed_on not in period:
+            continue
+        due_by = case.closed_on + timedelta(days=task.within_days)
+        audited = sum(1 for a in facts.of_case.get(case.id, []) if a.kind == "closure"
+                      and a.audit_date >= case.closed_on - timedelta(days=task.within_days))
+        items.append(ObligationItem(case.id, case.reference, task.count, min(audited, task.count), due_by,
+                                    audited < task.count and due_by < facts.today,
+                                    f"closed {case.closed_on.isoformat()}"))
+    required, done = sum(i.required for i in items), sum(i.done for i in items)
+    status = "late" if any(i.late for i in items) else "met" if done >= required else "due"
+    due_by = min((i.due_by for i in items if i.done < i.required), default=facts.today)
+    return ObligationLine(person.id, task.task, PROGRAMME_TASKS[task.task], task.purpose, task.frequency,
+                          period, required, done, status, due_by, tuple(items))
+
+
+def lines_for(person: PersonRow, cfg: Config, facts: Facts) -> list[ObligationLine]:
+    """This period's line for each of the person's tasks, after a late line for what the
+    previous period left undone and this period has not yet made up (for per-subject tasks:
+    the practitioners or children still waiting)."""
+    lines = []
+    for task in tasks_for(person.role, cfg):
+        if task.frequency == "on_event":
+            lines.append(_event_line(person, task, facts))
+            continue
+        current = _period_line(person, task, period_containing(task.frequency, facts.today), facts)
+        before = previous_period(current.period)
+        if current.status != "met" and (person.active_from is None or person.active_from <= before.start):
+            missed = _period_line(person, task, before, facts)
+            if missed.status == "late" and missed.items:
+                waiting = {i.subject_id for i in current.items if i.done < i.required}
+                items = tuple(i for i in missed.items if i.late and i.subject_id in waiting)
+                missed = replace(missed, items=items, required=sum(i.required for i in items),
+                                 done=sum(i.done for i in items))
+                if not items:
+                    missed = replace(missed, status="met")
+            if missed.status == "late":
+                lines.append(missed)
+        lines.append(current)
+    return lines
