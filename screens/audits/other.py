@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from qa_tui.services.people.directory import PersonRef
     from qa_tui.services.programme.engine import Period
     from qa_tui.services.practice.support import SupportPlanView
-    from qa_tui.services.audits.themes import ThemeCaseRow, ThemeProgress, ThemeSummary
+    from qa_tui.services.audits.theme_report import ThemeProgress
+    from qa_tui.services.audits.themes import ThemeCaseRow, ThemeSummary
 
 VIEWS = (  # (kind, title, tab label)
     ("themed", "Themed audits", "Themed"),
@@ -465,7 +466,7 @@ class AuditsOtherScreen(QAScreen):
             row = self._current()
             if row is None:
                 return
-            from qa_tui.services.audits.themes import export_theme_report
+            from qa_tui.services.audits.theme_report import export_theme_report
 
             theme_id = row.theme.id
             self.call_service(lambda s: export_theme_report(s, theme_id, today=ctx.today(), cfg=ctx.config),
@@ -639,7 +640,8 @@ class ThemeScreen(QAScreen):
         self.reload()
 
     def reload(self) -> None:
-        from qa_tui.services.audits.themes import theme_cases, theme_progress
+        from qa_tui.services.audits.theme_report import theme_progress
+        from qa_tui.services.audits.themes import theme_cases
 
         theme_id = self.theme_id
         self.call_service(lambda s: (theme_progress(s, theme_id), theme_cases(s, theme_id)), self.show,
@@ -701,7 +703,7 @@ class ThemeScreen(QAScreen):
                                            "You will be its auditor; it is dated today."), confirmed)
 
     def action_add_by_rule(self) -> None:
-        from qa_tui.services.audits.themes import MONTH_RULES, RULE_KINDS
+        from qa_tui.services.audits.theme_rules import MONTH_RULES, RULE_KINDS
 
         def kind_chosen(kind: str | None) -> None:
             if kind is None:
@@ -717,13 +719,8 @@ class ThemeScreen(QAScreen):
         self.app.push_screen(ChoiceDialog("Add the open cases where…", list(RULE_KINDS.items())), kind_chosen)
 
     def _preview_rule(self, kind: str, text: str | None) -> None:
-        from qa_tui.services.audits.themes import (
-            MAX_CASES_BY_RULE,
-            MONTH_RULES,
-            CaseRule,
-            add_cases_by_rule,
-            cases_matching,
-        )
+        from qa_tui.services.audits.theme_rules import MAX_CASES_BY_RULE, MONTH_RULES, CaseRule, cases_matching
+        from qa_tui.services.audits.themes import add_cases_by_rule
 
         if not text:
             return
@@ -816,7 +813,7 @@ class ThemeScreen(QAScreen):
         self.app.push_screen(ConfirmDialog(f"Take {row.reference} out of this theme?"), confirmed)
 
     def action_report(self) -> None:
-        from qa_tui.services.audits.themes import export_theme_report
+        from qa_tui.services.audits.theme_report import export_theme_report
 
         ctx, theme_id = self.ctx, self.theme_id
         self.call_service(lambda s: export_theme_report(s, theme_id, today=ctx.today(), cfg=ctx.config),
