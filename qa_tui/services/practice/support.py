@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -19,6 +19,12 @@ from qa_tui.services.practice.followups import raise_follow_up
 from qa_tui.services.people.directory import PersonRef
 
 FOLLOW_UP_SOURCE = "other"
+STEP_WEEKS = 4  # a new step is offered this far ahead
+
+
+def default_step_due(today: date) -> date:
+    """When a new step is due unless the manager says otherwise."""
+    return today + timedelta(weeks=STEP_WEEKS)
 
 
 @dataclass(frozen=True)
