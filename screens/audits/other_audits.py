@@ -85,7 +85,8 @@ class AuditsOtherScreen(QAScreen):
         shown = len(pane.table.records)
         self.query_one("#ao-title", Static).update(Text.assemble((pane.TITLE, "bold"), pane.scope(),
                                                                  f" · {shown} shown"))
-        self.query_one("#ao-hint", Static).update(Text(pane.HINT if shown else f"Nothing here yet. {pane.HINT}"))
+        hint = pane.hint()
+        self.query_one("#ao-hint", Static).update(Text(hint if shown else f"Nothing here yet. {hint}"))
         pane.table.focus()
 
     # --- the keys the active pane answers --------------------------------------------------

@@ -22,11 +22,6 @@ FOLLOW_UP_SOURCE = "other"
 STEP_WEEKS = 4  # a new step is offered this far ahead
 
 
-def default_step_due(today: date) -> date:
-    """When a new step is due unless the manager says otherwise."""
-    return today + timedelta(weeks=STEP_WEEKS)
-
-
 @dataclass(frozen=True)
 class SupportStepView:
     id: uuid.UUID
@@ -140,6 +135,11 @@ def _everyone_below(session: Session, person_id: uuid.UUID) -> list[uuid.UUID]:
 
 
 # --- recording ------------------------------------------------------------------------------
+
+
+def default_step_due(today: date) -> date:
+    """When a new step is due unless the manager says otherwise."""
+    return today + timedelta(weeks=STEP_WEEKS)
 
 
 def record_support_plan(session: Session, *, worker_id: uuid.UUID, manager_id: uuid.UUID, aim: str,

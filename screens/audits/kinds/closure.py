@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from qa_tui.services.audits.closure import WINDOW_MONTHS
 from screens.audits.kinds.pane import OwnListPane
 
 if TYPE_CHECKING:
@@ -22,9 +21,13 @@ class ClosurePane(OwnListPane["QueueItem"]):
     TITLE = "Closure and transfer"
     TAB = "Closure"
     COLUMNS = ("Case", "Cat.", "Why", "On", "Worker", "Due by", "Audit")
-    HINT = (f"Closed or moved team in the last {WINDOW_MONTHS} months · Enter audits the case · "
-            "v yours or everyone's")
+    HINT = "Enter audits the case · v yours or everyone's"
     ACTIONS = frozenset({"open", "toggle_mine"})
+
+    def hint(self) -> str:
+        from qa_tui.services.audits.closure import WINDOW_MONTHS
+
+        return f"Closed or moved team in the last {WINDOW_MONTHS} months · {self.HINT}"
 
     def loader(self) -> Callable[[Session], Sequence[QueueItem]]:
         from qa_tui.services.audits.closure import closure_queue

@@ -70,6 +70,10 @@ class KindPane(AuditSteps, Vertical, Generic[R]):
         """What the title says after the kind's name: whose list, which quarter."""
         return ""
 
+    def hint(self) -> str:
+        """The line under the list saying what the keys do."""
+        return self.HINT
+
     def reload(self) -> None:
         self.call_service(self.loader(), self._loaded, group="list", exclusive=True)
 
