@@ -59,7 +59,7 @@ AREAS: tuple[Area, ...] = (
     Area("triage", "t", "Triage", "Everything late: actions, audits, supervisions, observations, dip samples",
          "screens.overview.triage", "TriageScreen"),
     Area("audits_other", "u", "Other audits", "Themed, multi-agency, closure, supervision-file and cross-service "
-         "audits; good practice; support plans", "screens.audits.other", "AuditsOtherScreen"),
+         "audits; good practice; support plans", "screens.audits.other_audits", "AuditsOtherScreen"),
     Area("sync", "y", "Sync", "Offline laptops: export, import, acknowledge, pull; decide sync conflicts",
          "screens.sync.bundles", "SyncScreen"),
     Area("admin", "a", "People & cases", "Add, edit and deactivate teams, people and cases; import a file; settings",

@@ -134,3 +134,11 @@ def test_form_context_for_a_multi_agency_audit_with_good_practice(db: Database, 
 def test_unknown_kind_is_refused(db: Database) -> None:
     with db.reader() as s, pytest.raises(ValidationError, match="expected one of live"):
         audit_kinds.audits_of_kind(s, "party")
+
+
+def test_practitioners_are_not_offered_as_auditors(db: Database, org: Org, today: date) -> None:
+    assert [audit_kinds.may_audit(role) for role in ("SW", "NQSW", "ASWP", "TM", "HOS")] == [
+        False, False, True, True, True]
+    with db.reader() as s:
+        names = [p.name for p in audit_kinds.auditors_for_picking(s, today)]
+    assert names == ["Dana Director", "Hari Head", "Nia North", "Sol South", "Tam One", "Tam Two"]

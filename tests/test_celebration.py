@@ -133,3 +133,9 @@ def test_an_empty_quarter_says_so(db: Database, org: Org, today: date) -> None:
     assert "_Nothing marked as good practice this quarter._" in markdown
     assert "_No themed or multi-agency audits this quarter._" in markdown
     assert "No themed or multi-agency audits this quarter." in celebration.pack_html(pack)
+
+
+def test_the_quarter_before_and_after() -> None:
+    q3 = celebration.quarter_of(date(2026, 11, 24))
+    assert [celebration.quarter_after(q3, step).label for step in (-3, -1, 0, 1, 2)] == [
+        "2025-Q4", "2026-Q2", "2026-Q3", "2026-Q4", "2027-Q1"]

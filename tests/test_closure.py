@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from qa_tui.config import parse_config
-from qa_tui.dates import today_local
+from qa_tui.dates import add_months, today_local
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Case
 from qa_tui.errors import NotAllowed, ValidationError
@@ -129,3 +129,28 @@ def test_describe_a_move_of_team(db: Database, org: Org, today: date) -> None:
     with db.reader() as s:
         assert closure.describe_closure(s, org.cases["C-002"]) == f"Case C-002 moved from N1 to N2 on {today:%-d %B %Y}."
         assert closure.describe_closure(s, org.cases["C-004"]) == "Case C-004 is open and has not moved team."
+
+
+def test_the_queue_looks_back_twelve_months_by_default_and_says_when_an_audit_is_overdue(
+        db: Database, org: Org, today: date) -> None:
+    """The window and the due/overdue status are the service's: thirteen months on, only the closures of
+    the last twelve months are listed, and one not audited within its days is overdue."""
+    with db.reader() as s:
+        assert [(i.reference, i.audit_label, i.overdue) for i in closure.closure_queue(s, today, cfg=CFG)] == [
+            ("C-007", "due", False)]
+    later = add_months(today, 13)
+    with db.session() as s:
+        s.get(Case, org.cases["C-003"]).closed_on = add_months(today, 2)
+    with db.reader() as s:
+        year_on = closure.closure_queue(s, later, cfg=CFG)
+        assert [(i.reference, i.audit_label, i.overdue) for i in year_on] == [("C-003", "overdue", True)]
+        assert {i.reference for i in closure.closure_queue(s, later, cfg=CFG, months=14)} == {"C-003", "C-007"}
+        with pytest.raises(ValidationError, match="at least 1"):
+            closure.closure_queue(s, today, cfg=CFG, months=0)
+    assert closure.window_start(date(2026, 11, 24)) == date(2025, 11, 25)
+    assert closure.window_start(date(2026, 3, 31), 1) == date(2026, 3, 1)  # 28 February, then the day after
+
+    with db.session() as s:
+        closure.start_closure_audit(s, org.cases["C-003"], org.people["opsn"], today=later, cfg=CFG)
+    with db.reader() as s:
+        assert [(i.audit_label, i.overdue) for i in closure.closure_queue(s, later, cfg=CFG)] == [("draft", False)]

@@ -160,8 +160,8 @@ async def test_closure_audit_of_a_case_closed_by_hand(db: Database, org: Org, to
         await pilot.press("u", "3")
         await settle(pilot)
         assert "Closure and transfer" in screen_text(pilot.app)
-        assert sorted(table_column(pilot, "#ao-table")) == ["C-003", "C-007"]
-        await to_row(pilot, "#ao-table", "C-003")
+        assert sorted(table_column(pilot, "#ao-closure")) == ["C-003", "C-007"]
+        await to_row(pilot, "#ao-closure", "C-003")
         await pilot.press("enter")
         await settle(pilot)
         assert "step-down plan" in screen_text(pilot.app)
@@ -178,7 +178,7 @@ async def test_closure_audit_of_a_case_closed_by_hand(db: Database, org: Org, to
         await pilot.press("escape")
         await settle(pilot)
         assert screen_name(pilot) == "AuditsOtherScreen"
-        rows = dict(zip(table_column(pilot, "#ao-table"), table_column(pilot, "#ao-table", 6), strict=True))
+        rows = dict(zip(table_column(pilot, "#ao-closure"), table_column(pilot, "#ao-closure", 6), strict=True))
         assert rows["C-003"] == "submitted"
     with db.reader() as s:
         audit = s.scalar(select(Audit).where(Audit.case_id == org.cases["C-003"]))
@@ -203,7 +203,7 @@ async def test_supervision_file_and_cross_service_audits(db: Database, org: Org,
         await settle(pilot)
         await pilot.press("escape")
         await settle(pilot)
-        assert table_column(pilot, "#ao-table") == ["Robin Ash"]
+        assert table_column(pilot, "#ao-supervision_file") == ["Robin Ash"]
 
         await pilot.press("5", "n")
         await settle(pilot)
@@ -214,7 +214,7 @@ async def test_supervision_file_and_cross_service_audits(db: Database, org: Org,
         assert "Cross-service audit" in text and "Case C-006 (CP) · Cam Cedar (SW3)" in text
         await pilot.press("escape")
         await settle(pilot)
-        assert table_column(pilot, "#ao-table") == ["C-006"]
+        assert table_column(pilot, "#ao-cross_service") == ["C-006"]
     with db.reader() as s:
         kinds = dict(s.execute(select(Audit.kind, Audit.status)).all())
         assert kinds == {"supervision_file": "submitted", "cross_service": "draft"}
@@ -275,13 +275,13 @@ async def test_two_pieces_of_good_practice_and_the_quarterly_pack(db: Database, 
         await choose(pilot, "Robin Ash")
         await choose(pilot, "Home visit")
         await type_and_enter(pilot, "Child-led")
-        titles = [c.title for c in pilot.app.screen.palette_commands()]
-        assert "Good practice: mark feedback" in titles and "Export the learning and celebration pack" in titles
-        pilot.app.screen.mark_feedback()  # as the palette entry does
+        commands = {c.title: c for c in pilot.app.screen.palette_commands()}
+        assert "Good practice: mark feedback" in commands and "Export the learning and celebration pack" in commands
+        commands["Good practice: mark feedback"].callback()  # as choosing the palette entry does
         await settle(pilot)
         await choose(pilot, "She listened")
         await type_and_enter(pilot, "Heard")
-        assert len(table_column(pilot, "#ao-table")) == 2
+        assert len(table_column(pilot, "#ao-good_practice")) == 2
         await pilot.press("e")
         await settle(pilot)
     pack = next((data_dir() / "exports").glob("learning-and-celebration-*.md"))

@@ -9,10 +9,10 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from qa_tui.db.engine import Database
-from qa_tui.db.models import FollowUp, Person, SupportPlan, SupportStep
+from qa_tui.db.models import AuditEvent, FollowUp, Person, SupportPlan, SupportStep
 from qa_tui.errors import NotAllowed, NotFound, ValidationError
 from qa_tui.services.practice import support
 from qa_tui.services.practice.followups import tick_discussed
@@ -112,6 +112,45 @@ def test_each_open_step_is_reviewed_at_supervision_without_its_words_on_the_agen
     with db.reader() as s:
         waiting = [f for f in supervision_agenda(s, robin, held).follow_ups if f.source_kind == "other"]
     assert [f.source_id for f in waiting] == [plan.steps[1].id]
+
+
+def test_reading_a_plan_writes_nothing_and_a_review_is_recorded_on_purpose(
+        db: Database, org: Org, today: date) -> None:
+    plan = plan_for_robin(db, org, today)
+    robin, tam = org.people["swa"], org.people["tmn1"]
+    other = plan_for_robin(db, org, today)  # a second plan for the same worker, left alone
+    held = today + timedelta(days=3)
+    with db.session() as s:
+        sup = record_supervision(s, worker_id=robin, supervisor_id=tam, held_on=held, today=held)
+        for item in supervision_agenda(s, robin, held).follow_ups:
+            tick_discussed(s, item.id, sup.id)
+
+    def trail_and_agenda() -> tuple[int, int]:
+        with db.reader() as s:
+            return (s.scalar(select(func.count()).select_from(AuditEvent)),
+                    s.scalar(select(func.count()).select_from(FollowUp)))
+
+    before = trail_and_agenda()
+    with db.session() as s:
+        view = support.get_support_plan(s, plan.id, tam, today=held)
+        support.support_plans_visible_to(s, tam, today=held)
+    assert trail_and_agenda() == before
+    assert not any(step.on_agenda for step in view.steps)
+    assert (view.steps_done, view.next_due) == (0, today + timedelta(days=7))
+
+    with db.session() as s:
+        with pytest.raises(NotAllowed, match="Only the manager who keeps this plan"):
+            support.review_open_steps(s, plan.id, by_id=robin, today=held)
+        reviewed = support.review_open_steps(s, plan.id, by_id=tam, today=held)
+        assert reviewed.raised == 2 and all(step.on_agenda for step in reviewed.plan.steps)
+        assert support.review_open_steps(s, plan.id, by_id=tam, today=held).raised == 0
+        assert not any(step.on_agenda for step in support.get_support_plan(s, other.id, tam, today=held).steps)
+        support.complete_step(s, plan.steps[0].id, by_id=tam, today=held)
+        done = support.get_support_plan(s, plan.id, tam, today=held)
+        assert (done.steps_done, done.next_due) == (1, today + timedelta(days=28))
+        support.close_plan(s, plan.id, outcome="Better", by_id=tam, today=held)
+        with pytest.raises(NotAllowed, match="was closed"):
+            support.review_open_steps(s, plan.id, by_id=tam, today=held)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -17,8 +17,8 @@ from qa_tui.db.engine import Database
 from qa_tui.db.models import Audit, AuditEvent, AuditTemplate, Case
 from qa_tui.errors import NotAllowed, ValidationError
 from qa_tui.services.audits import record as audits
-from qa_tui.services.audits import themes
-from qa_tui.services.audits.themes import CaseRule
+from qa_tui.services.audits import theme_report, theme_rules, themes
+from qa_tui.services.audits.theme_rules import CaseRule
 from tests.kinds_seed import Org, seed_org
 
 CFG = parse_config({})
@@ -31,7 +31,7 @@ def org(db: Database, today: date) -> Org:
 
 def refs(db: Database, rules: list[CaseRule], today: date) -> list[str]:
     with db.reader() as s:
-        return [c.reference for c in themes.cases_matching(s, rules, today)]
+        return [c.reference for c in theme_rules.cases_matching(s, rules, today)]
 
 
 def test_each_rule_chooses_open_cases_in_sql(db: Database, org: Org, today: date) -> None:
@@ -63,7 +63,7 @@ def test_plan_ending_on_the_boundary_counts_and_one_already_ended_does_not(db: D
 ])
 def test_bad_rules_are_named(db: Database, org: Org, today: date, rule: CaseRule, message: str) -> None:
     with db.reader() as s, pytest.raises(ValidationError) as info:
-        themes.cases_matching(s, [CaseRule("category_in", values=("CP",)), rule], today)
+        theme_rules.cases_matching(s, [CaseRule("category_in", values=("CP",)), rule], today)
     assert info.value.field == "rule 2" and message in info.value.problem
 
 
@@ -107,14 +107,14 @@ def test_themed_audit_from_rule_to_report(db: Database, org: Org, today: date, t
         themes.set_theme_learning(s, theme.id, "Plan step-down from the first review.")
 
     with db.reader() as s:
-        progress = themes.theme_progress(s, theme.id)
+        progress = theme_report.theme_progress(s, theme.id)
         by_name = {p.name: p for p in progress.by_auditor}
         assert (by_name["Tam One"].assigned, by_name["Tam One"].submitted, by_name["Tam One"].not_started) == (2, 1, 1)
         assert (by_name["Hari Head"].assigned, by_name["Hari Head"].draft) == (2, 1)
         assert progress.completed == 1
         summary = themes.list_themes(s)[0]
         assert (summary.cases, summary.assigned, summary.started, summary.completed) == (4, 4, 2, 1)
-        report = themes.theme_report_markdown(s, theme.id, today=today, cfg=CFG)
+        report = theme_report.theme_report_markdown(s, theme.id, today=today, cfg=CFG)
     assert "# Themed audit: CP plans ending within 3 months" in report
     assert "CP plan ends within 3 months (2 added)" in report
     assert "### Case C-001 (Good)" in report and "Step-down plan agreed with the family" in report
@@ -124,7 +124,7 @@ def test_themed_audit_from_rule_to_report(db: Database, org: Org, today: date, t
     assert "Plan step-down from the first review." in report
 
     with db.session() as s:
-        path = themes.export_theme_report(s, theme.id, today=today, cfg=CFG, out_dir=tmp_path)
+        path = theme_report.export_theme_report(s, theme.id, today=today, cfg=CFG, out_dir=tmp_path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and path.read_text() == report
     with db.reader() as s:
         assert s.scalar(select(AuditEvent.detail).where(AuditEvent.action == "export",
@@ -185,7 +185,7 @@ def test_multi_agency_audit_findings_per_agency_and_learning(db: Database, org: 
         findings = themes.agency_findings(s, audit.id)
         assert [(f.agency, f.finding) for f in findings] == [
             ("Health", "Health visitor missed from the strategy meeting"), ("Police", "Referral shared within a day")]
-        report = themes.theme_report_markdown(s, theme.id, today=today, cfg=CFG)
+        report = theme_report.theme_report_markdown(s, theme.id, today=today, cfg=CFG)
     assert "# Multi-agency audit: Neglect in under-fives" in report
     assert "| Agencies taking part | Health, Police, Education |" in report
     health = report.index("### Health")
@@ -201,3 +201,19 @@ def test_agency_findings_only_on_multi_agency_audits(db: Database, org: Org, tod
         audit = themes.start_theme_audit(s, row.id, org.people["tmn1"], today=today, cfg=CFG)
         with pytest.raises(NotAllowed, match="multi-agency"):
             themes.set_agency_finding(s, audit.id, "Health", finding="x")
+
+
+@pytest.mark.parametrize(("kind", "text", "rule"), [
+    ("cp_ending_within", " 3 ", CaseRule("cp_ending_within", 3)),
+    ("category_in", "cp, cla,,", CaseRule("category_in", values=("CP", "CLA"))),
+    ("team_in", "N1 , n2", CaseRule("team_in", values=("N1", "n2"))),
+])
+def test_a_rule_as_typed(kind: str, text: str, rule: CaseRule) -> None:
+    assert theme_rules.rule_from_text(kind, text) == rule
+
+
+def test_months_must_be_a_whole_number() -> None:
+    with pytest.raises(ValidationError, match="Months: expected a whole number, got 'three'"):
+        theme_rules.rule_from_text("opened_within", "three")
+    assert theme_rules.rule_prompt("opened_within") == "Months"
+    assert theme_rules.rule_prompt("category_in") == "Categories (EH, CIN, CP, CLA, CL), separated by commas"

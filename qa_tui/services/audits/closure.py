@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
 from qa_tui.config import Config
-from qa_tui.dates import LONDON
+from qa_tui.dates import LONDON, add_months
 from qa_tui.db.models import Audit, AuditEvent, Case, Person, Team
 from qa_tui.errors import NotAllowed, NotFound, ValidationError
 from qa_tui.services.audits.record import AuditDTO, get_audit, local_date, start_audit
@@ -21,6 +21,7 @@ from qa_tui.services.audits.record import AuditDTO, get_audit, local_date, start
 CLOSURE_KIND = "closure"
 EVENTS = {"closed": "Closed", "transferred": "Moved team"}
 DEFAULT_WITHIN_DAYS = 28
+WINDOW_MONTHS = 12  # how far back the queue looks for closures and moves
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,12 @@ class QueueItem:
     audit_id: uuid.UUID | None  # the closure audit covering this event, if started
     audit_status: str
     auditor_name: str
+    overdue: bool  # not started and past its due date
+
+    @property
+    def audit_label(self) -> str:
+        """The audit's status once started; until then whether it is due or overdue."""
+        return self.audit_status or ("overdue" if self.overdue else "due")
 
     @property
     def event_label(self) -> str:
@@ -155,12 +162,26 @@ def closure_transfer_queue(session: Session, today: date, since: date, *, cfg: C
             continue
         covering = [a for a in audits.get(case_id, []) if a[2] >= event.on - timedelta(days=days)]
         audit_id, status, _, auditor = covering[-1] if covering else (None, "", None, "")
+        due_by = event.on + timedelta(days=days)
         items.append(QueueItem(
             case_id, case.reference, case.category, event.kind, event.on, event.team_id, code,
             teams.get(event.to_team_id, ("", None))[0] if event.to_team_id else "", service,
-            case.worker_id, worker_name or "", event.on + timedelta(days=days), audit_id, status, auditor))
+            case.worker_id, worker_name or "", due_by, audit_id, status, auditor, not status and due_by < today))
     items.sort(key=lambda i: (i.audit_status not in ("", "draft"), i.due_by, i.reference, i.event))
     return items
+
+
+def closure_queue(session: Session, today: date, *, cfg: Config, leader_id: uuid.UUID | None = None,
+                  months: int = WINDOW_MONTHS) -> list[QueueItem]:
+    """The queue over the last `months` up to `today` (the day `months` ago not included)."""
+    return closure_transfer_queue(session, today, window_start(today, months), cfg=cfg, leader_id=leader_id)
+
+
+def window_start(today: date, months: int = WINDOW_MONTHS) -> date:
+    """The first day of the `months` looked back over, ending on `today`."""
+    if months < 1:
+        raise ValidationError("months", f"expected at least 1, got {months}")
+    return add_months(today, -months) + timedelta(days=1)
 
 
 def _closure_audits(session: Session, case_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[tuple[uuid.UUID, str, date, str]]]:

@@ -1,5 +1,6 @@
-"""The kinds of audit beyond the monthly cycle, brought together for the one audit form: lists per
-kind, supervision-file and cross-service audits, and what the form shows beside the grades."""
+"""The kinds of audit beyond the monthly cycle, brought together for the one audit form: who may
+audit, lists per kind, supervision-file and cross-service audits, and what the form shows beside
+the grades."""
 
 from __future__ import annotations
 
@@ -24,12 +25,27 @@ from qa_tui.services.audits.themes import (
     agency_findings,
     theme_of_audit,
 )
+from qa_tui.services.people.directory import PersonRef, people_for_picking
 from qa_tui.services.programme.triage import fuzzy_pattern
 
 SUPERVISION_FILE = "supervision_file"
 CROSS_SERVICE = "cross_service"
 REGULARITY_MONTHS = 12
 LISTED = 200
+AUDITOR_ROLES_EXCLUDED = ("SW", "NQSW")  # practitioners have their work audited; they are not given audits
+
+
+# --- who may audit --------------------------------------------------------------------------
+
+
+def may_audit(role: str) -> bool:
+    """Whether someone in `role` may be given cases to audit."""
+    return role not in AUDITOR_ROLES_EXCLUDED
+
+
+def auditors_for_picking(session: Session, today: date) -> list[PersonRef]:
+    """Active people who may be given cases to audit, by name."""
+    return [p for p in people_for_picking(session, today) if may_audit(p.role)]
 
 
 # --- lists per kind -------------------------------------------------------------------------

@@ -1,179 +1,25 @@
 """Themed and multi-agency audits: a named theme with its own template, its case list chosen by
-rule (evaluated in SQL) or by hand, cases shared out among auditors, progress, agency findings and
-the themed report."""
+rule or by hand, cases given out to auditors, audits started with the theme's template, and what a
+multi-agency audit found about each agency."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
-from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from qa_tui.config import AUDIT_KIND_NAMES, Config, Template
-from qa_tui.dates import add_months
-from qa_tui.db import trail
-from qa_tui.db.models import (
-    CASE_CATEGORIES,
-    THEME_KINDS,
-    AgencyFinding,
-    Audit,
-    Case,
-    Person,
-    Team,
-    Theme,
-    ThemeCase,
-)
+from qa_tui.db.models import THEME_KINDS, AgencyFinding, Audit, Case, Person, Team, Theme, ThemeCase
 from qa_tui.errors import ChangedElsewhere, NotAllowed, NotFound, ValidationError
-from qa_tui.files import exports_dir, write_private
-from qa_tui.services.audits.record import (
-    STATUS_LABELS,
-    AuditDTO,
-    get_audit,
-    load_audit,
-    start_audit,
-)
-
-RULE_KINDS = {
-    "cp_ending_within": "CP plans ending within N months",
-    "cp_longer_than": "CP plans running longer than N months",
-    "category_in": "Category in …",
-    "team_in": "Team in …",
-    "opened_within": "Opened within the last N months",
-}
-MONTH_RULES = ("cp_ending_within", "cp_longer_than", "opened_within")
-MAX_CASES_BY_RULE = 500  # a theme is a sample to audit by hand, not a caseload
-
-
-# --- rules ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CaseRule:
-    """One condition on open cases; a theme's rules all apply together."""
-
-    kind: str
-    months: int | None = None
-    values: tuple[str, ...] = ()  # categories (category_in) or team codes (team_in)
-
-    def describe(self) -> str:
-        if self.kind == "cp_ending_within":
-            return f"CP plan ends within {self.months} months"
-        if self.kind == "cp_longer_than":
-            return f"CP plan has run longer than {self.months} months"
-        if self.kind == "opened_within":
-            return f"opened within the last {self.months} months"
-        what = "category" if self.kind == "category_in" else "team"
-        return f"{what} is {' or '.join(self.values)}"
-
-    def as_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "months": self.months, "values": list(self.values)}
-
-    @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> CaseRule:
-        return cls(raw["kind"], raw.get("months"), tuple(raw.get("values") or ()))
-
-
-@dataclass(frozen=True)
-class AppliedRules:
-    """Rules applied to a theme's case list on one day, and how many cases they added."""
-
-    rules: tuple[CaseRule, ...]
-    applied_on: date
-    added: int
-
-    def describe(self) -> str:
-        return "; ".join(r.describe() for r in self.rules)
-
-    def as_json(self) -> dict[str, Any]:
-        return {"rules": [r.as_json() for r in self.rules], "applied_on": self.applied_on.isoformat(),
-                "added": self.added}
-
-    @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> AppliedRules:
-        return cls(tuple(CaseRule.from_json(r) for r in raw["rules"]), date.fromisoformat(raw["applied_on"]),
-                   raw["added"])
-
-
-def check_rules(session: Session, rules: Sequence[CaseRule]) -> None:
-    """ValidationError naming the first rule that cannot be used."""
-    if not rules:
-        raise ValidationError("rules", "give at least one rule to choose cases by")
-    for index, rule in enumerate(rules, 1):
-        where = f"rule {index}"
-        if rule.kind not in RULE_KINDS:
-            raise ValidationError(where, f"expected one of {', '.join(RULE_KINDS)}, got {rule.kind!r}")
-        if rule.kind in MONTH_RULES:
-            if isinstance(rule.months, bool) or not isinstance(rule.months, int) or not 1 <= rule.months <= 240:
-                raise ValidationError(where, f"expected a number of months from 1 to 240, got {rule.months!r}")
-            continue
-        if not rule.values:
-            raise ValidationError(where, f"{RULE_KINDS[rule.kind]}: give at least one value")
-        if rule.kind == "category_in":
-            bad = [v for v in rule.values if v not in CASE_CATEGORIES]
-            if bad:
-                raise ValidationError(where, f"unknown category {bad[0]!r}; expected one of {', '.join(CASE_CATEGORIES)}")
-        else:
-            known = set(session.scalars(select(Team.code).where(Team.code.in_(rule.values))))
-            bad = [v for v in rule.values if v not in known]
-            if bad:
-                raise ValidationError(where, f"no team has the code {bad[0]!r}")
-
-
-def _open_on(today: date) -> ColumnElement[bool]:
-    return and_(or_(Case.opened_on.is_(None), Case.opened_on <= today),
-                or_(Case.closed_on.is_(None), Case.closed_on > today))
-
-
-def _condition(rule: CaseRule, today: date) -> ColumnElement[bool]:
-    if rule.kind == "cp_ending_within":
-        assert rule.months is not None
-        return and_(Case.cp_plan_start.is_not(None), Case.cp_plan_start <= today,
-                    Case.cp_plan_end >= today, Case.cp_plan_end <= add_months(today, rule.months))
-    if rule.kind == "cp_longer_than":
-        assert rule.months is not None
-        return and_(Case.cp_plan_start <= add_months(today, -rule.months),
-                    or_(Case.cp_plan_end.is_(None), Case.cp_plan_end >= today))
-    if rule.kind == "opened_within":
-        assert rule.months is not None
-        return Case.opened_on >= add_months(today, -rule.months)
-    if rule.kind == "category_in":
-        return Case.category.in_(rule.values)
-    return Case.team_id.in_(select(Team.id).where(Team.code.in_(rule.values)))
-
-
-@dataclass(frozen=True)
-class CaseChoice:
-    case_id: uuid.UUID
-    reference: str
-    category: str
-    team_code: str
-    worker_name: str
-    cp_plan_start: date | None
-    cp_plan_end: date | None
-
-
-def cases_matching(session: Session, rules: Sequence[CaseRule], today: date, *,
-                   limit: int | None = None) -> list[CaseChoice]:
-    """Open cases on `today` meeting every rule, by reference."""
-    check_rules(session, rules)
-    worker = aliased(Person)
-    stmt = (select(Case.id, Case.reference, Case.category, Team.code, worker.name, Case.cp_plan_start,
-                   Case.cp_plan_end)
-            .outerjoin(Team, Team.id == Case.team_id).outerjoin(worker, worker.id == Case.worker_id)
-            .where(_open_on(today), *(_condition(r, today) for r in rules)).order_by(Case.reference))
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return [CaseChoice(i, ref, cat, code or "", name or "", start, end)
-            for i, ref, cat, code, name, start, end in session.execute(stmt)]
+from qa_tui.services.audits.record import STATUS_LABELS, AuditDTO, get_audit, load_audit, start_audit
+from qa_tui.services.audits.theme_rules import MAX_CASES_BY_RULE, AppliedRules, CaseRule, cases_matching
 
 
 # --- themes ---------------------------------------------------------------------------------
@@ -206,6 +52,11 @@ class ThemeSummary:
     assigned: int
     started: int
     completed: int  # sent for moderation or beyond
+
+
+def theme_templates(cfg: Config, kind: str) -> list[Template]:
+    """The templates a theme of this kind may use, as the config lists them."""
+    return [t for t in cfg.templates if t.kind == kind]
 
 
 def theme_template(cfg: Config, kind: str, key: str | None = None) -> Template:
@@ -442,48 +293,6 @@ def theme_of_audit(session: Session, audit_id: uuid.UUID) -> ThemeView | None:
     return _view(theme) if theme else None
 
 
-# --- progress -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AuditorProgress:
-    auditor_id: uuid.UUID | None  # None: the cases not given to anyone
-    name: str
-    assigned: int
-    not_started: int
-    draft: int
-    submitted: int
-    done: int  # moderated or finalised
-
-
-@dataclass(frozen=True)
-class ThemeProgress:
-    theme: ThemeView
-    cases: int
-    by_auditor: tuple[AuditorProgress, ...]  # by name; the unassigned last
-
-    @property
-    def completed(self) -> int:
-        return sum(p.submitted + p.done for p in self.by_auditor)
-
-
-def theme_progress(session: Session, theme_id: uuid.UUID) -> ThemeProgress:
-    """How far each auditor has got with the cases given to them."""
-    theme = _view(_load(session, theme_id))
-    rows = _case_rows(session, theme_id)
-    grouped: dict[uuid.UUID | None, list[ThemeCaseRow]] = defaultdict(list)
-    for r in rows:
-        grouped[r.auditor_id].append(r)
-    progress = []
-    for auditor_id, mine in grouped.items():
-        statuses = Counter(r.audit_status for r in mine)
-        progress.append(AuditorProgress(
-            auditor_id, mine[0].auditor_name if auditor_id else "Not given to anyone", len(mine), statuses[""],
-            statuses["draft"], statuses["submitted"], statuses["moderated"] + statuses["finalised"]))
-    progress.sort(key=lambda p: (p.auditor_id is None, p.name))
-    return ThemeProgress(theme, len(rows), tuple(progress))
-
-
 # --- multi-agency findings ------------------------------------------------------------------
 
 
@@ -535,98 +344,6 @@ def agency_findings(session: Session, audit_id: uuid.UUID) -> list[AgencyFinding
     rows = session.scalars(select(AgencyFinding).where(AgencyFinding.audit_id == audit_id)
                            .order_by(AgencyFinding.agency))
     return [_finding_view(r) for r in rows]
-
-
-# --- the report -----------------------------------------------------------------------------
-
-
-def theme_report_markdown(session: Session, theme_id: uuid.UUID, *, today: date, cfg: Config) -> str:
-    """The themed report: what was asked, how far the audits got, the grades, what was found in
-    each case (by reference only), findings per agency and the learning fed back."""
-    progress = theme_progress(session, theme_id)
-    theme = progress.theme
-    rows = _case_rows(session, theme_id)
-    audits = [get_audit(session, r.audit_id, today=today, cfg=cfg) for r in rows
-              if r.audit_id is not None and r.audit_status != "draft"]
-    lines = [f"# {theme.kind_name}: {_cell(theme.name)}", "", "| | |", "|---|---|",
-             f"| Requested by | {_cell(theme.requested_by) or '—'} |",
-             f"| Set up on | {theme.created_on.isoformat()} |",
-             f"| Template | {_cell(_template_name(cfg, theme))} |",
-             f"| Status | {theme.status} |",
-             f"| Cases | {progress.cases} ({progress.completed} audited, {len(audits)} past draft) |"]
-    if theme.agencies:
-        lines.append(f"| Agencies taking part | {_cell(', '.join(theme.agencies))} |")
-    if theme.description:
-        lines += ["", "## What the theme looks at", "", theme.description]
-    if theme.rules:
-        lines += ["", "## How the cases were chosen", ""]
-        lines += [f"- {applied.applied_on.isoformat()}: {applied.describe()} ({applied.added} added)"
-                  for applied in theme.rules]
-    lines += ["", "## Progress", "", "| Auditor | Cases | Not started | Draft | Sent for moderation | Moderated or finalised |",
-              "|---|---|---|---|---|---|"]
-    lines += [f"| {_cell(p.name)} | {p.assigned} | {p.not_started} | {p.draft} | {p.submitted} | {p.done} |"
-              for p in progress.by_auditor]
-    lines += ["", "## Grades", ""]
-    if audits:
-        lines += _grade_table(audits)
-    else:
-        lines.append("_No audit has been sent for moderation yet._")
-    if audits:
-        lines += ["", "## What the audits found", ""]
-        for a in sorted(audits, key=lambda a: a.case_reference):
-            overall = a.template.grade_label(a.moderated_overall if a.moderated_overall is not None else a.overall_grade)
-            lines += [f"### Case {a.case_reference} ({overall})", ""]
-            for label, text in (("Strengths", a.strengths), ("To improve", a.to_improve)):
-                if text.strip():
-                    lines.append(f"- **{label}:** {' '.join(text.split())}")
-            lines.append("")
-    if theme.kind == "multi_agency":
-        lines += ["## Findings per agency", ""]
-        findings = [(f, r.reference) for r in rows if r.audit_id for f in agency_findings(session, r.audit_id)]
-        for agency in theme.agencies:
-            mine = [(f, ref) for f, ref in findings if f.agency == agency]
-            lines += [f"### {agency}", ""]
-            lines += [f"- Case {ref}: {' '.join(f.finding.split())}"
-                      + (f" **Learning:** {' '.join(f.learning.split())}" if f.learning.strip() else "")
-                      for f, ref in mine] or ["_No findings recorded._"]
-            lines.append("")
-    lines += ["## Learning fed back", "", theme.learning or "_Nothing recorded yet._", "",
-              f"_Report produced on {today.isoformat()}._", ""]
-    return "\n".join(lines)
-
-
-def export_theme_report(session: Session, theme_id: uuid.UUID, *, today: date, cfg: Config,
-                        out_dir: Path | None = None) -> Path:
-    """Write the themed report (Markdown, 0600) and note the export on the audit trail."""
-    theme = _load(session, theme_id)
-    slug = re.sub(r"[^a-z0-9]+", "-", theme.name.lower()).strip("-")[:60] or "theme"
-    path = (out_dir or exports_dir()) / f"theme-{slug}-{today.isoformat()}.md"
-    write_private(path, theme_report_markdown(session, theme_id, today=today, cfg=cfg))
-    trail.record_event(session, "export", "theme", theme_id, detail=f"themed report written to {path}")
-    return path
-
-
-def _template_name(cfg: Config, theme: ThemeView) -> str:
-    try:
-        return cfg.template(theme.template_key).name
-    except KeyError:
-        return f"{theme.template_key} (no longer in the config)"
-
-
-def _grade_table(audits: Sequence[AuditDTO]) -> list[str]:
-    """Agreed grades per domain (moderated where moderated), counted per grade of the scale."""
-    scale = audits[0].template.scale
-    same = [a for a in audits if a.template.scale == scale]
-    header = "| Domain | " + " | ".join(_cell(s) for s in scale) + " |"
-    lines = [header, "|---|" + "---|" * len(scale)]
-    labels = {g.domain: g.label for a in same for g in a.grades}
-    for domain, label in labels.items():
-        counts = Counter(g.moderated if g.moderated is not None else g.agreed
-                         for a in same for g in a.grades if g.domain == domain)
-        lines.append(f"| {_cell(label)} | " + " | ".join(str(counts[i]) for i in range(len(scale))) + " |")
-    overall = Counter(a.moderated_overall if a.moderated_overall is not None else a.overall_grade for a in same)
-    lines.append("| **Overall** | " + " | ".join(str(overall[i]) for i in range(len(scale))) + " |")
-    return lines
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -683,7 +400,3 @@ def _view(t: Theme) -> ThemeView:
 
 def _finding_view(row: AgencyFinding) -> AgencyFindingView:
     return AgencyFindingView(row.id, row.version, row.audit_id, row.agency, row.finding, row.learning)
-
-
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")

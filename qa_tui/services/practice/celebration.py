@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -169,6 +169,13 @@ class CelebrationPack:
 def quarter_of(day: date) -> Period:
     """The financial quarter containing `day` (Q1 = April to June)."""
     return period_containing("quarterly", day)
+
+
+def quarter_after(quarter: Period, steps: int = 1) -> Period:
+    """The quarter `steps` after `quarter` (before it, when negative)."""
+    for _ in range(abs(steps)):
+        quarter = quarter_of(quarter.start - timedelta(days=1) if steps < 0 else quarter.end + timedelta(days=1))
+    return quarter
 
 
 def quarter_title(quarter: Period) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from qa_tui.services.practice.followups import raise_follow_up
 from qa_tui.services.people.directory import PersonRef
 
 FOLLOW_UP_SOURCE = "other"
+STEP_WEEKS = 4  # a new step is offered this far ahead
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,21 @@ class SupportPlanView:
     closed_on: date | None
     outcome: str
     steps: tuple[SupportStepView, ...]  # by due date
+
+    @property
+    def steps_done(self) -> int:
+        return sum(s.done_on is not None for s in self.steps)
+
+    @property
+    def next_due(self) -> date | None:
+        """When the earliest open step is due."""
+        return min((s.due_on for s in self.steps if s.done_on is None), default=None)
+
+
+@dataclass(frozen=True)
+class StepReviews:
+    plan: SupportPlanView
+    raised: int  # open steps put back on the supervision agenda
 
 
 # --- who may see and change a plan ----------------------------------------------------------
@@ -121,6 +137,11 @@ def _everyone_below(session: Session, person_id: uuid.UUID) -> list[uuid.UUID]:
 # --- recording ------------------------------------------------------------------------------
 
 
+def default_step_due(today: date) -> date:
+    """When a new step is due unless the manager says otherwise."""
+    return today + timedelta(weeks=STEP_WEEKS)
+
+
 def record_support_plan(session: Session, *, worker_id: uuid.UUID, manager_id: uuid.UUID, aim: str,
                         steps: Sequence[tuple[str, date]] = (), today: date) -> SupportPlanView:
     """A new plan kept by `manager_id`, who must be the worker's manager or above them; each step
@@ -181,12 +202,26 @@ def close_plan(session: Session, plan_id: uuid.UUID, *, outcome: str, by_id: uui
     return _view(session, plan, today)
 
 
-def raise_step_reviews(session: Session, worker_id: uuid.UUID, today: date) -> int:
-    """Put every open step of the worker's open plans back on their supervision agenda once the
-    previous review has been discussed, so each supervision reviews them until they are done.
-    Returns how many were raised."""
-    steps = session.scalars(select(SupportStep).join(SupportPlan, SupportPlan.id == SupportStep.plan_id).where(
-        SupportPlan.worker_id == worker_id, SupportPlan.status == "open", SupportStep.done_on.is_(None))).all()
+def review_open_steps(session: Session, plan_id: uuid.UUID, *, by_id: uuid.UUID | None,
+                      today: date) -> StepReviews:
+    """Put the plan's open steps whose last review has been discussed back on the worker's
+    supervision agenda. Only the management line records this, and only on purpose: reading a
+    plan never changes the agenda."""
+    plan = _changeable(session, plan_id, by_id)
+    raised = raise_step_reviews(session, plan.worker_id, today, plan_id=plan.id)
+    return StepReviews(_view(session, plan, today), raised)
+
+
+def raise_step_reviews(session: Session, worker_id: uuid.UUID, today: date, *,
+                       plan_id: uuid.UUID | None = None) -> int:
+    """Put every open step of the worker's open plans (or of one plan) back on their supervision
+    agenda once the previous review has been discussed, so each supervision reviews them until
+    they are done. Returns how many were raised."""
+    stmt = select(SupportStep).join(SupportPlan, SupportPlan.id == SupportStep.plan_id).where(
+        SupportPlan.worker_id == worker_id, SupportPlan.status == "open", SupportStep.done_on.is_(None))
+    if plan_id is not None:
+        stmt = stmt.where(SupportPlan.id == plan_id)
+    steps = session.scalars(stmt).all()
     waiting = set(session.scalars(select(FollowUp.source_id).where(
         FollowUp.worker_id == worker_id, FollowUp.source_kind == FOLLOW_UP_SOURCE, FollowUp.supervision_id.is_(None))))
     raised = 0

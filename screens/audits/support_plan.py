@@ -1,0 +1,186 @@
+"""One support plan: its aim and dated steps, each reviewed at supervision until done. Opening a
+plan only reads it; putting its open steps back on the supervision agenda is its own key."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.dom import DOMNode
+from textual.widgets import Footer, Header, Static
+
+from qa_tui.dates import parse_day
+from qa_tui.widgets.record_table import RecordTable
+from screens.base import QAScreen
+from screens.dialogs import TextPrompt
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from qa_tui.services.practice.support import StepReviews, SupportPlanView, SupportStepView
+
+CHANGES = ("add_step", "step_done", "review_steps", "close_plan")  # need an open plan
+
+
+def ask_due_date(node: DOMNode, today: date, title: str, label: str, then: Callable[[date], None]) -> None:
+    """Ask for a step's due date (offering the usual one) and pass it on once it reads as a day."""
+    from qa_tui.services.practice.support import default_step_due
+
+    def typed(text: str | None) -> None:
+        if text is None:
+            return
+        try:
+            due = parse_day(text)
+        except ValueError as exc:
+            node.app.notify(f"Due: {exc}", severity="error", markup=False)
+            return
+        then(due)
+
+    node.app.push_screen(TextPrompt(title, label, initial=f"{default_step_due(today):%d/%m/%Y}"), typed)
+
+
+class SupportPlanScreen(QAScreen):
+    """One support plan: its aim and dated steps, each reviewed at supervision until done."""
+
+    CSS_PATH = "support_plan.tcss"
+    BINDINGS = [
+        Binding("n", "add_step", "New step", id="sp-add", tooltip="Add a dated step; it goes on the supervision agenda"),
+        Binding("x", "step_done", "Step done", id="sp-done", tooltip="Mark the highlighted step done today"),
+        Binding("r", "review_steps", "Review steps", id="sp-review",
+                tooltip="Put the open steps back on the worker's supervision agenda to be reviewed"),
+        Binding("c", "close_plan", "Close plan", id="sp-close", tooltip="Close the plan, saying how it ended"),
+        Binding("escape", "back", "Back", id="sp-back", tooltip="Back to the list of plans"),
+    ]
+
+    def __init__(self, plan_id: uuid.UUID) -> None:
+        super().__init__()
+        self.plan_id = plan_id
+        self.plan: SupportPlanView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Loading…", id="sp-title")
+        yield Static("", id="sp-aim")
+        yield RecordTable(("Step", "Due", "Done", "Last reviewed", "On agenda"), self.cells, lambda step: step.id,
+                          id="sp-table")
+        yield Static("Each open step is on the worker's supervision agenda (by its due date only) until it is done; "
+                     "r puts the open steps back on it once their last review has been discussed.", id="sp-hint")
+        yield Footer()
+
+    @property
+    def table(self) -> RecordTable[SupportStepView]:
+        return self.query_one("#sp-table", RecordTable)
+
+    def on_mount(self) -> None:
+        from qa_tui.services.practice.support import get_support_plan
+
+        plan_id, me, today = self.plan_id, self.ctx.person_id, self.ctx.today()
+
+        def refused(error: BaseException) -> bool:
+            self.app.pop_screen()
+            return False  # the app still says why
+
+        self.call_service(lambda s: get_support_plan(s, plan_id, me, today=today), self.show, on_error=refused)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in CHANGES and (self.plan is None or self.plan.status != "open"):
+            return None  # shown, but greyed out: a closed plan does not change
+        return True
+
+    @staticmethod
+    def cells(step: SupportStepView) -> Sequence[object]:
+        due = Text(f"{step.due_on:%-d %b %Y}")
+        if step.overdue:
+            due.append(" overdue", style="bold")
+        return (step.step[:50], due, f"{step.done_on:%-d %b %Y}" if step.done_on else "—",
+                f"{step.last_reviewed_on:%-d %b %Y}" if step.last_reviewed_on else "not yet",
+                "yes" if step.on_agenda else "")
+
+    def show(self, plan: SupportPlanView) -> None:
+        self.plan = plan
+        closed = f" · closed {plan.closed_on:%-d %b %Y}: {plan.outcome}" if plan.closed_on else ""
+        self.query_one("#sp-title", Static).update(Text.assemble(
+            (f"Support plan for {plan.worker.name}", "bold"),
+            f" ({plan.worker.staff_id}) · kept by {plan.manager.name} · started {plan.started_on:%-d %b %Y} · ",
+            (f" {plan.status.upper()} ", "reverse"), closed))
+        self.query_one("#sp-aim", Static).update(Text.assemble(("Aim:", "bold"), " ", plan.aim))
+        self.table.show(plan.steps)
+        self.table.focus()
+        self.refresh_bindings()
+
+    def _write(self, job: Callable[[Session], SupportPlanView], done: str) -> None:
+        def written(plan: SupportPlanView) -> None:
+            self.show(plan)
+            self.notify(done)
+
+        self.call_service(job, written, write=True)
+
+    def action_add_step(self) -> None:
+        from qa_tui.services.practice.support import add_step
+
+        ctx, plan_id = self.ctx, self.plan_id
+
+        def got_due(due: date, step: str) -> None:
+            self._write(lambda s: add_step(s, plan_id, step=step, due_on=due, by_id=ctx.person_id, today=ctx.today()),
+                        "Step added and put on the supervision agenda.")
+
+        def got_step(text: str | None) -> None:
+            if text:
+                ask_due_date(self, ctx.today(), "New step", "Due (DD/MM/YYYY)", lambda due: got_due(due, text))
+
+        self.app.push_screen(TextPrompt("New step", "What the worker will do"), got_step)
+
+    def action_step_done(self) -> None:
+        step = self.table.current
+        if step is None:
+            return
+        from qa_tui.services.practice.support import complete_step
+
+        ctx = self.ctx
+        self._write(lambda s: complete_step(s, step.id, by_id=ctx.person_id, today=ctx.today(),
+                                            expected_version=step.version), "Step marked done.")
+
+    def action_review_steps(self) -> None:
+        from qa_tui.services.practice.support import review_open_steps
+
+        ctx, plan_id = self.ctx, self.plan_id
+
+        def reviewed(result: StepReviews) -> None:
+            self.show(result.plan)
+            self.notify(f"{result.raised} open step{'s' if result.raised != 1 else ''} put on the supervision "
+                        "agenda for review." if result.raised else
+                        "Every open step is already waiting on the supervision agenda.")
+
+        self.call_service(lambda s: review_open_steps(s, plan_id, by_id=ctx.person_id, today=ctx.today()),
+                          reviewed, write=True)
+
+    def action_close_plan(self) -> None:
+        if self.plan is None:
+            return
+        from qa_tui.services.practice.support import close_plan
+
+        ctx, plan = self.ctx, self.plan
+
+        def typed(outcome: str | None) -> None:
+            if outcome:
+                self._write(lambda s: close_plan(s, plan.id, outcome=outcome, by_id=ctx.person_id, today=ctx.today(),
+                                                 expected_version=plan.version), "Plan closed.")
+
+        self.app.push_screen(TextPrompt("Close the support plan", "How it ended"), typed)
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        yield SystemCommand("Support plan: new step", "A dated step, put on the worker's supervision agenda",
+                            self.action_add_step)
+        yield SystemCommand("Support plan: step done", "Mark the highlighted step done", self.action_step_done)
+        yield SystemCommand("Support plan: review the open steps",
+                            "Put them back on the worker's supervision agenda once the last review was discussed",
+                            self.action_review_steps)
+        yield SystemCommand("Support plan: close", "Close the plan with how it ended", self.action_close_plan)
