@@ -106,6 +106,25 @@ async def test_coverage_lists_the_overdue_worker_and_filters_by_status(db: Datab
     ctx.db.dispose()
 
 
+async def test_names_and_themes_are_shown_as_typed_never_as_markup(db: Database) -> None:
+    ids = seed(db)
+    with db.session() as s:
+        robin = s.get(Person, ids["robin"])
+        robin.name = "Robin [b]Ash[/b] [/]"
+        record_observation(s, observer_id=ids["tm"], worker_id=ids["sam"], observed_on=date(2027, 1, 5),
+                           kind="peer", themes=["[red]risk[/red]"], today=TODAY)
+    ctx = make_context(url_of(db), today=TODAY, staff_id="TM1")
+    async with make_app(ctx).run_test(size=SIZE) as pilot:
+        app = pilot.app
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        await move_to_row(pilot, "#obs-table", "Robin [b]Ash[/b] [/]")
+        assert "Robin [b]Ash[/b] [/]: not observed in FY 2026/27" in screen_text(app)
+        assert "Themes this year, all teams: [red]risk[/red] (1)" in screen_text(app)
+    ctx.db.dispose()
+
+
 async def test_observation_typed_with_keys_alone_is_saved_as_you_go(db: Database) -> None:
     ids = seed(db)
     ctx = make_context(url_of(db), today=TODAY, staff_id="TM1")
