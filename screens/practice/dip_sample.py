@@ -101,7 +101,8 @@ class DipSampleScreen(ListScreen["DipCase", "DipCaseList"]):
         if loaded is None or not loaded.cases:
             return "No open, allocated cases in this team. Press c to choose another team."
         more = f"Showing the first {DIP_CASES_SHOWN} cases. " if loaded.more else ""
-        return f"{more}Enter dip samples the highlighted case (or opens the one in progress); f finds a case by reference."
+        return (f"{more}Enter dip samples the highlighted case (or opens the one in progress); "
+                "f finds a case by reference.")
 
     def open_record(self, case: DipCase) -> None:
         self.open_dip_sample(case)
