@@ -148,6 +148,29 @@ async def test_teams_people_and_cases_by_keyboard(seeded: Database) -> None:
     ctx.db.dispose()
 
 
+async def test_moving_down_a_long_list_reads_the_next_page_below(seeded: Database) -> None:
+    from qa_tui.services.people.admin import PAGE_SIZE
+
+    with seeded.session() as s:
+        s.add_all([Case(reference=f"C-{n:04d}", category="CIN") for n in range(PAGE_SIZE + 5)])
+    ctx = make_context(url_of(seeded), today=TODAY, staff_id="TM1")
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("a", "3")
+        await settle(pilot)
+        table = app.screen.query_one("#cases-table")
+        assert table.row_count == PAGE_SIZE and f"first {PAGE_SIZE}; move down for more" in screen_text(app)
+        await pilot.press("ctrl+end")
+        await settle(pilot)
+        assert table.row_count == PAGE_SIZE + 5 and "move down for more" not in screen_text(app)
+        assert table.cursor_row == PAGE_SIZE - 1 and table.current.reference == f"C-{PAGE_SIZE - 1:04d}"
+        await pilot.press("e")  # the record under the cursor
+        await settle(pilot)
+        assert app.screen.query_one("#form-reference").value == f"C-{PAGE_SIZE - 1:04d}"
+    ctx.db.dispose()
+
+
 async def test_import_an_annex_a_workbook_from_the_app(seeded: Database, tmp_path: Path) -> None:
     workbook = write_workbook(tmp_path / "annex-a.xlsx", [
         ("List 6", list_rows(6, [

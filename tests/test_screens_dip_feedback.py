@@ -16,13 +16,15 @@ from textual.widgets import DataTable, Input, Static
 from qa_tui.config import DIP_SAMPLE_AREAS, parse_config
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Audit, AuditGrade, Case, Feedback, FollowUp, Person, Team
-from qa_tui.errors import ValidationError
-from qa_tui.services.practice.dip_sample import start_dip_sample
+from qa_tui.errors import ChangedElsewhere, ValidationError
+from qa_tui.services.practice.dip_sample import DipSampleView, rating_save, start_dip_sample
 from qa_tui.services.practice.feedback import record_feedback
 from qa_tui.services.practice.pickers import (
     case_id_for_reference,
+    dip_case_list,
     dip_sample_case,
     dip_sample_cases,
+    feedback_list,
     recent_feedback,
 )
 from tests.pilot import SIZE, make_app, make_context, screen_text, settle, url_of
@@ -116,6 +118,26 @@ async def test_dip_sample_rated_commented_shared_and_finalised_by_keys(db: Datab
         assert grades == dict(zip(keys, [(0, ""), (1, "Gaps"), (2, "None"), (0, ""), (0, ""), (1, ""), (0, "")]))
         shared = s.scalar(select(FollowUp).where(FollowUp.source_id == audit.id))
         assert (shared.worker_id, shared.summary, shared.source_kind) == (ids["sam"], "Good visits", "dip_sample")
+
+
+async def test_a_user_in_no_team_chooses_one_once_and_sees_its_cases(db: Database) -> None:
+    seed(db)
+    ctx = make_context(url_of(db), today=TODAY)  # nobody: no team to start from
+    async with make_app(ctx).run_test(size=SIZE) as pilot:
+        app = pilot.app
+        await settle(pilot)
+        await pilot.press("k")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "ChoiceDialog"
+        await pilot.press("enter")  # the first team: Assessment Team 1
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "DipSampleScreen"
+        assert [row[0] for row in table_rows(app, "#dip-table")] == ["CASE-0001", "CASE-0004"]
+        assert "Dip sampling · Assessment Team 1" in screen_text(app)
+        await pilot.press("c", "escape")  # asked again only when the user asks
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "DipSampleScreen"
+    ctx.db.dispose()
 
 
 async def test_dip_sample_of_any_case_by_reference_and_an_unknown_reference(db: Database) -> None:
@@ -250,3 +272,56 @@ def test_recent_feedback_newest_first_and_by_team(db: Database) -> None:
         assert [f.received_on for f in recent_feedback(s, ids["mine"])] == [date(2027, 2, 2), date(2027, 1, 3)]
         assert [f.worker_name for f in recent_feedback(s, ids["other"])] == ["Cara Lane"]
         assert len(recent_feedback(s, limit=2)) == 2
+
+
+def test_queued_ratings_each_expect_the_version_the_one_before_returned(db: Database) -> None:
+    ids = seed(db)
+    with db.session() as s:
+        view = start_dip_sample(s, case_id=ids["CASE-0001"], manager_id=ids["tm"], today=TODAY, cfg=parse_config({}))
+    area = view.areas[0].key
+    latest: list[DipSampleView] = [view]
+
+    def version() -> int | None:
+        return next(a.version for a in latest[-1].areas if a.key == area)
+
+    saves = [rating_save(view.id, area, 1, "Gaps", version=version),  # both queued before either runs
+             rating_save(view.id, area, 0, "Gaps filled", version=version)]
+    for save in saves:
+        with db.session() as s:
+            latest.append(save(s))
+    rated = latest[-1].areas[0]
+    assert (rated.rating, rated.comment, rated.version) == (0, "Gaps filled", 2)
+    with pytest.raises(ChangedElsewhere), db.session() as s:
+        rating_save(view.id, area, 2, "", version=lambda: 1)(s)
+
+
+def test_the_dip_list_names_the_team_and_whether_the_users_own_sample_is_done(db: Database) -> None:
+    ids = seed(db)
+    with db.session() as s:
+        done = start_dip_sample(s, case_id=ids["CASE-0004"], manager_id=ids["tm"], today=TODAY, cfg=parse_config({}))
+        s.get(Audit, done.id).status = "finalised"
+    with db.reader() as s:
+        listed = dip_case_list(s, ids["mine"], TODAY, ids["tm"])
+        assert (listed.team_name, [c.reference for c in listed.cases], listed.more) == (
+            "Assessment Team 1", ["CASE-0001", "CASE-0004"], False)
+        assert listed.mine is not None and listed.mine.done and listed.mine.month == "2027-02"
+        assert dip_case_list(s, ids["mine"], TODAY, ids["sam"]).mine is None  # not a team manager
+        assert dip_case_list(s, ids["mine"], TODAY, ids["tm"], limit=2).more
+
+
+def test_the_feedback_list_holds_the_latest_and_the_years_summary(db: Database) -> None:
+    ids = seed(db)
+    with db.session() as s:
+        record_feedback(s, received_on=date(2027, 1, 3), case_id=ids["CASE-0001"], giver="child", channel="form",
+                        rating=5, themes=["kindness"], today=TODAY)
+        record_feedback(s, received_on=date(2026, 3, 1), worker_id=ids["sam"], giver="carer", channel="email",
+                        rating=1, today=TODAY)  # the year before
+        record_feedback(s, received_on=date(2027, 2, 1), worker_id=ids["cara"], giver="carer", channel="email",
+                        rating=3, today=TODAY)  # another team
+    with db.reader() as s:
+        mine = feedback_list(s, TODAY, ids["mine"])
+        everyone = feedback_list(s, TODAY)
+    assert [f.received_on for f in mine.lines] == [date(2027, 1, 3), date(2026, 3, 1)]
+    assert (mine.summary.since, mine.summary.received, mine.summary.average_rating) == (date(2026, 4, 1), 1, 5)
+    assert [t.theme for t in mine.summary.themes] == ["kindness"]
+    assert (len(everyone.lines), everyone.summary.received) == (3, 2)

@@ -6,12 +6,20 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 from textual.widgets import DataTable, Input, Static
 
+from qa_tui.config import parse_config
 from qa_tui.db.engine import Database
 from qa_tui.db.models import FollowUp, Observation, Person, Team
-from qa_tui.services.practice.observations import record_observation
+from qa_tui.errors import ChangedElsewhere
+from qa_tui.services.practice.observations import (
+    ObservationView,
+    coverage_list,
+    field_save,
+    record_observation,
+)
 from qa_tui.services.people.directory import people_for_picking
 from qa_tui.services.practice.pickers import observations_of_worker
 from tests.pilot import SIZE, make_app, make_context, screen_text, settle, url_of
@@ -95,6 +103,25 @@ async def test_coverage_lists_the_overdue_worker_and_filters_by_status(db: Datab
         await settle(pilot)
         assert [row[0] for row in table_rows(app, "#obs-table")] == ["Robin Ash"]
         assert "showing overdue only" in screen_text(app)
+    ctx.db.dispose()
+
+
+async def test_names_and_themes_are_shown_as_typed_never_as_markup(db: Database) -> None:
+    ids = seed(db)
+    with db.session() as s:
+        robin = s.get(Person, ids["robin"])
+        robin.name = "Robin [b]Ash[/b] [/]"
+        record_observation(s, observer_id=ids["tm"], worker_id=ids["sam"], observed_on=date(2027, 1, 5),
+                           kind="peer", themes=["[red]risk[/red]"], today=TODAY)
+    ctx = make_context(url_of(db), today=TODAY, staff_id="TM1")
+    async with make_app(ctx).run_test(size=SIZE) as pilot:
+        app = pilot.app
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        await move_to_row(pilot, "#obs-table", "Robin [b]Ash[/b] [/]")
+        assert "Robin [b]Ash[/b] [/]: not observed in FY 2026/27" in screen_text(app)
+        assert "Themes this year, all teams: [red]risk[/red] (1)" in screen_text(app)
     ctx.db.dispose()
 
 
@@ -201,3 +228,43 @@ def test_pickers_list_a_workers_observations_and_people_including_named_leavers(
         assert [p.name for p in people_for_picking(s, TODAY, ("SW",), include=[ids["gone"]])] == [
             "Gale Gone", "Robin Ash", "Sam Covered"]
         assert [p.name for p in people_for_picking(s, TODAY)] == ["Morgan Pryce", "Robin Ash", "Sam Covered"]
+
+
+def test_queued_field_saves_each_expect_the_version_the_one_before_returned(db: Database) -> None:
+    ids = seed(db)
+    with db.reader() as s:
+        obs_id = s.scalar(select(Observation.id).where(Observation.worker_id == ids["sam"]))
+    latest: list[ObservationView] = []
+
+    def version() -> int | None:
+        return latest[-1].version if latest else 1
+
+    saves = [field_save(obs_id, "setting", "Home visit", today=TODAY, version=version),
+             field_save(obs_id, "reflection", "Calm", today=TODAY, version=version)]  # both queued first
+    for save in saves:
+        with db.session() as s:
+            latest.append(save(s))
+    assert (latest[-1].setting, latest[-1].reflection, latest[-1].version) == ("Home visit", "Calm", 3)
+    stale = field_save(obs_id, "reflection", "Late", today=TODAY, version=lambda: 2)
+    with pytest.raises(ChangedElsewhere), db.session() as s:
+        stale(s)
+
+
+def test_coverage_list_holds_the_teams_coverage_and_every_teams_themes(db: Database) -> None:
+    ids = seed(db)
+    with db.session() as s:
+        other = Team(code="B1", name="Other team")
+        s.add(other)
+        s.flush()
+        kit = Person(staff_id="SW9", name="Kit Other", role="SW", team_id=other.id, active_from=date(2020, 1, 1))
+        s.add(kit)
+        s.flush()
+        record_observation(s, observer_id=ids["tm"], worker_id=kit.id, observed_on=date(2027, 1, 5), kind="annual",
+                           themes=["voice"], today=TODAY)
+        team_id = s.get(Person, ids["tm"]).team_id
+    with db.reader() as s:
+        mine = coverage_list(s, TODAY, parse_config({}), team_id=team_id)
+        everyone = coverage_list(s, TODAY, parse_config({}))
+    assert [r.worker_name for r in mine.rows] == ["Robin Ash", "Sam Covered"]
+    assert [r.worker_name for r in everyone.rows] == ["Robin Ash", "Sam Covered", "Kit Other"]
+    assert [(t.theme, t.count) for t in mine.themes] == [("voice", 1)]  # themes are the council's

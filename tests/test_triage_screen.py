@@ -100,3 +100,28 @@ async def test_acting_on_an_action_someone_changed_since_it_was_listed_is_refuse
         action = s.get(Action, listed.record_id)
         assert action.status == "open" and action.due_on == date(2027, 1, 15) and action.evidence == ""
     ctx.db.dispose()
+
+
+async def test_moving_down_lists_the_next_page_below_with_the_cursor_where_it_was(demo_db: Database) -> None:
+    ctx = make_context(url_of(demo_db), today=TODAY, staff_id=DEMO_USER_STAFF_ID)
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("w", "enter")  # all teams
+        await settle(pilot)
+        screen = app.screen
+        assert len(screen.rows) == 100 and screen.next_cursor is not None
+        action = next(i for i, row in enumerate(screen.rows) if row.kind == "action")
+        await pilot.press(*["down"] * action, "space")  # select it: marked, and the cursor moves on
+        await settle(pilot)
+        table = screen.table
+        assert str(table.get_row_at(action)[0]) == "✓" and table.cursor_row == action + 1
+        await pilot.press("ctrl+end")  # the last row asks for the next page
+        await settle(pilot)
+        assert len(screen.rows) > 100 and table.row_count == len(screen.rows)
+        assert len({table.key_of(row) for row in screen.rows}) == len(screen.rows)
+        assert table.cursor_row == 99 and table.current == screen.rows[99]
+        assert str(table.get_row_at(action)[0]) == "✓" and screen.selected == {screen.rows[action].record_id}
+    ctx.db.dispose()

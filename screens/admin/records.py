@@ -7,16 +7,17 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
-from textual.content import Content
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
+from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static, TabbedContent, TabPane
 
+from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAModal, QAScreen
 from screens.dialogs import DIALOG_CSS, ConfirmDialog
 
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
 
 TABS = ("teams", "people", "cases")
 KIND_OF_TAB = {"teams": "team", "people": "person", "cases": "case"}
+COLUMNS = {"teams": ("Code", "Team", "Active people", "Open cases", "Status"),
+           "people": ("Name", "Staff ID", "Role", "Team", "Manager", "Open cases", "Status"),
+           "cases": ("Reference", "Category", "Team", "Worker", "Opened", "CP plan", "Status")}
 SEARCH_AFTER_SECONDS = 0.3
 
 
@@ -59,7 +63,8 @@ class RecordForm(QAModal[Any]):
     RecordForm #form-grid > *:focus-within, RecordForm #form-grid > Input:focus { background: $boost; }
     RecordForm #form-error { margin-top: 1; }
     """
-    BINDINGS = [Binding("ctrl+s", "save", "Save", id="form-save"), Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("ctrl+s", "save", "Save", id="form-save", tooltip="Save the record"),
+                Binding("escape", "cancel", "Cancel", id="form-cancel", tooltip="Close without saving")]
 
     def __init__(self, title: str, fields: list[FormField], save: Callable[[Session, dict[str, Any]], Any]) -> None:
         super().__init__()
@@ -68,7 +73,7 @@ class RecordForm(QAModal[Any]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.title_text, classes="title")
+            yield Static(Content(self.title_text), classes="title")
             with Grid(id="form-grid"):
                 for field in self.fields:
                     yield Label(field.label)
@@ -201,24 +206,26 @@ class AdminScreen(QAScreen):
     CSS_PATH = "records.tcss"
     AUTO_FOCUS = "#teams-table"
     BINDINGS = [
-        Binding("n", "new", "New", id="admin-new"),
-        Binding("e", "edit", "Edit", id="admin-edit"),
-        Binding("x", "deactivate", "Deactivate", id="admin-deactivate"),
-        Binding("r", "reactivate", "Restore", id="admin-reactivate"),
-        Binding("slash", "search", "Search", id="admin-search"),
-        Binding("h", "toggle_inactive", "Inactive", id="admin-inactive"),
-        Binding("i", "import_file", "Import", id="admin-import"),
-        Binding("comma", "settings", "Settings", id="settings"),
-        Binding("1", "tab('teams')", "Teams", show=False),
-        Binding("2", "tab('people')", "People", show=False),
-        Binding("3", "tab('cases')", "Cases", show=False),
-        Binding("escape", "leave_search", show=False),
+        Binding("n", "new", "New", id="admin-new", tooltip="Add a team, person or case on this tab"),
+        Binding("e", "edit", "Edit", id="admin-edit", tooltip="Edit the highlighted record"),
+        Binding("x", "deactivate", "Deactivate", id="admin-deactivate",
+                tooltip="Make a team inactive, record that someone left, or close a case; nothing is deleted"),
+        Binding("r", "reactivate", "Restore", id="admin-reactivate", tooltip="Undo a deactivation"),
+        Binding("slash", "search", "Search", id="admin-search",
+                tooltip="Search by name, staff ID, case reference or team code"),
+        Binding("h", "toggle_inactive", "Inactive", id="admin-inactive", tooltip="Show inactive records too, or not"),
+        Binding("i", "import_file", "Import", id="admin-import",
+                tooltip="Import an Annex A workbook or a people or cases CSV, with a preview"),
+        Binding("comma", "settings", "Settings", id="settings", tooltip="Your staff ID, default team and theme"),
+        Binding("1", "tab('teams')", "Teams", show=False, id="admin-teams", tooltip="The teams"),
+        Binding("2", "tab('people')", "People", show=False, id="admin-people", tooltip="The people"),
+        Binding("3", "tab('cases')", "Cases", show=False, id="admin-cases", tooltip="The cases"),
+        Binding("escape", "leave_search", show=False, id="admin-leave-search", tooltip="Back to the list"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.include_inactive = False
-        self.rows: dict[str, dict[str, Any]] = {tab: {} for tab in TABS}
         self.after: dict[str, tuple[str, ...] | None] = {tab: None for tab in TABS}
         self.loading_more = False
         self.searching = False
@@ -231,19 +238,11 @@ class AdminScreen(QAScreen):
         yield Input(placeholder="/ search: name, staff ID, case reference, team code", id="admin-search",
                     compact=True)
         with TabbedContent(initial="teams", id="admin-tabs"):
-            with TabPane("1 Teams", id="teams"):
-                yield DataTable(id="teams-table", cursor_type="row", zebra_stripes=True)
-            with TabPane("2 People", id="people"):
-                yield DataTable(id="people-table", cursor_type="row", zebra_stripes=True)
-            with TabPane("3 Cases", id="cases"):
-                yield DataTable(id="cases-table", cursor_type="row", zebra_stripes=True)
+            for tab, label in zip(TABS, ("1 Teams", "2 People", "3 Cases"), strict=True):
+                with TabPane(label, id=tab):
+                    yield RecordTable(COLUMNS[tab], partial(self.cells, tab), lambda row: row.id, id=f"{tab}-table")
         yield Static("", id="admin-detail")
         yield Footer()
-
-    def on_mount(self) -> None:
-        self.table("teams").add_columns("Code", "Team", "Active people", "Open cases", "Status")
-        self.table("people").add_columns("Name", "Staff ID", "Role", "Team", "Manager", "Open cases", "Status")
-        self.table("cases").add_columns("Reference", "Category", "Team", "Worker", "Opened", "CP plan", "Status")
 
     def on_screen_resume(self) -> None:
         self.load()
@@ -254,8 +253,8 @@ class AdminScreen(QAScreen):
     def tab(self) -> str:
         return self.query_one("#admin-tabs", TabbedContent).active or "teams"
 
-    def table(self, tab: str) -> DataTable[Any]:
-        return self.query_one(f"#{tab}-table", DataTable)
+    def table(self, tab: str) -> RecordTable[Any]:
+        return self.query_one(f"#{tab}-table", RecordTable)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.load()
@@ -280,21 +279,12 @@ class AdminScreen(QAScreen):
         rows = loaded if isinstance(loaded, list) else list(loaded.rows)
         self.after[tab] = None if isinstance(loaded, list) else loaded.after
         table = self.table(tab)
-        if not more:
-            keep = self.selected(tab)
-            table.clear()
-            self.rows[tab] = {}
-        else:
-            keep = None
-        for row in rows:
-            self.rows[tab][str(row.id)] = row
-            table.add_row(*(Text(cell) for cell in self.cells(tab, row)), key=str(row.id))
-        wanted = self._select_after_load or (str(keep.id) if keep else None)
-        if wanted is not None and wanted in self.rows[tab]:
-            table.move_cursor(row=table.get_row_index(wanted))
+        table.show([*table.records, *rows] if more else rows)  # the cursor stays on its record
+        saved = next((row for row in table.records if str(row.id) == self._select_after_load), None)
+        if saved is not None and table.select(saved):
             self._select_after_load = None
         self.loading_more = False
-        shown = len(self.rows[tab])
+        shown = len(table.records)
         more_text = f" (first {shown}; move down for more)" if self.after[tab] else ""
         scope = "including inactive" if self.include_inactive else "active only"
         self.query_one("#admin-title", Static).update(
@@ -317,12 +307,7 @@ class AdminScreen(QAScreen):
                 short_date(row.opened_on), cp, status)
 
     def selected(self, tab: str | None = None) -> Any:
-        tab = tab or self.tab
-        table = self.table(tab)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.rows[tab].get(key or "")
+        return self.table(tab or self.tab).current
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_detail()

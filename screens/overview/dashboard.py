@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
+from textual.content import Content
 from textual.widgets import Footer, Header, Static
 
 from screens.base import QAScreen
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 class DashboardScreen(QAScreen):
     CSS_PATH = "dashboard.tcss"
-    BINDINGS = [Binding("r", "refresh", "Refresh", id="refresh")]
+    BINDINGS = [Binding("r", "refresh", "Refresh", id="refresh", tooltip="Read the dashboard again")]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -48,8 +49,9 @@ class DashboardScreen(QAScreen):
             self.show, group="dashboard", exclusive=True)
 
     def show(self, d: Dashboard) -> None:
-        self.query_one("#dash-title", Static).update(
-            f"[b]{d.team_name}[/b] · {d.today:%A %-d %B %Y} · moderation deadline {d.moderation_deadline:%-d %b}")
+        self.query_one("#dash-title", Static).update(Content.from_markup(
+            "[b]$team[/b] · $today · moderation deadline $deadline", team=d.team_name,
+            today=f"{d.today:%A %-d %B %Y}", deadline=f"{d.moderation_deadline:%-d %b}"))
         s = d.audits_by_status
         drawn = "cases drawn" if d.drawn_this_month else "[b $warning]no draw yet this month[/]"
         self.query_one("#panel-audits", Static).update(
@@ -61,10 +63,11 @@ class DashboardScreen(QAScreen):
         self.query_one("#panel-moderation", Static).update(
             f"Waiting for moderation  [b]{d.moderation_waiting}[/b]\n{oldest}\n\n"
             f"Not sent by the deadline  {late}")
-        lines = [f"[b $error]{d.overdue_actions}[/] open actions past their due date\n"
-                 if d.overdue_actions else "No overdue actions\n"]
-        lines += [f"{a.days_overdue:>4}d {a.owner[:15]:<15} {a.title[:22]}" for a in d.overdue_action_lines]
-        self.query_one("#panel-actions", Static).update("\n".join(lines))
-        sup = [f"Overdue [b $error]{d.supervisions_overdue}[/] · due within 7 days [b]{d.supervisions_due_soon}[/b]\n"]
-        sup += [f"{line.days_overdue:>4}d {line.worker}" for line in d.supervision_lines]
-        self.query_one("#panel-supervision", Static).update("\n".join(sup))
+        lines = [Content.from_markup(f"[b $error]{d.overdue_actions}[/] open actions past their due date\n"
+                                     if d.overdue_actions else "No overdue actions\n")]
+        lines += [Content(f"{a.days_overdue:>4}d {a.owner[:15]:<15} {a.title[:22]}") for a in d.overdue_action_lines]
+        self.query_one("#panel-actions", Static).update(Content("\n").join(lines))
+        sup = [Content.from_markup(f"Overdue [b $error]{d.supervisions_overdue}[/] · due within 7 days "
+                                   f"[b]{d.supervisions_due_soon}[/b]\n")]
+        sup += [Content(f"{line.days_overdue:>4}d {line.worker}") for line in d.supervision_lines]
+        self.query_one("#panel-supervision", Static).update(Content("\n").join(sup))

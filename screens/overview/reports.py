@@ -13,8 +13,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
+from qa_tui.widgets.record_table import literal
 from screens.base import QAScreen
 from screens.dialogs import ChoiceDialog
 
@@ -51,11 +53,14 @@ def percent(rate: float | None) -> str:
 class ReportsScreen(QAScreen):
     CSS_PATH = "reports.tcss"
     BINDINGS = [
-        Binding("left_square_bracket", "shift_month(-1)", "Month −", id="reports-month-back"),
-        Binding("right_square_bracket", "shift_month(1)", "Month +", id="reports-month-on"),
-        Binding("g", "toggle_group", "Team/role", id="reports-group"),
-        Binding("e", "export", "Export", id="reports-export"),
-        Binding("r", "refresh", "Refresh", id="reports-refresh"),
+        Binding("left_square_bracket", "shift_month(-1)", "Month −", id="reports-month-back",
+                tooltip="The monthly report for the month before"),
+        Binding("right_square_bracket", "shift_month(1)", "Month +", id="reports-month-on",
+                tooltip="The monthly report for the month after"),
+        Binding("g", "toggle_group", "Team/role", id="reports-group", tooltip="Compliance by team, or by role"),
+        Binding("e", "export", "Export", id="reports-export",
+                tooltip="Export the monthly report as Markdown, HTML, a CSV folder or XLSX"),
+        Binding("r", "refresh", "Refresh", id="reports-refresh", tooltip="Read every report again"),
     ]
 
     def __init__(self) -> None:
@@ -152,22 +157,25 @@ class ReportsScreen(QAScreen):
         table = self.query_one("#owe-table", DataTable)
         table.clear()
         counts = {s: len(owed.with_status(s)) for s in STATUS_ORDER}
-        self.query_one("#owe-summary", Static).update(
-            f"[b]{owed.person.name}[/b] ({owed.person.staff_id}) on {owed.today.isoformat()}: "
-            f"[b]{counts['late']}[/b] late · [b]{counts['due']}[/b] due · [b]{counts['met']}[/b] done"
-            if owed.lines else f"{owed.person.name}: the QA programme has no tasks for this role.")
+        self.query_one("#owe-summary", Static).update(Content.from_markup(
+            "[b]$name[/b] ($staff_id) on $day: "
+            f"[b]{counts['late']}[/b] late · [b]{counts['due']}[/b] due · [b]{counts['met']}[/b] done",
+            name=owed.person.name, staff_id=owed.person.staff_id, day=owed.today.isoformat())
+            if owed.lines else Content(f"{owed.person.name}: the QA programme has no tasks for this role."))
         lines = sorted(owed.lines, key=lambda line: (
             FREQUENCY_ORDER.index(line.frequency) if line.frequency in FREQUENCY_ORDER else len(FREQUENCY_ORDER),
             STATUS_ORDER.get(line.status, 3), line.task_label))
         style = {"late": "bold red", "due": "yellow", "met": "green"}
         for n, line in enumerate(lines):
-            table.add_row(Text(line.status, style=style.get(line.status, "")), line.task_label, line.period.label,
-                          f"{line.done} of {line.required}", "" if line.status == "met" else line.due_by.isoformat(),
-                          key=f"line-{n}")
+            table.add_row(*map(literal, (
+                Text(line.status, style=style.get(line.status, "")), line.task_label, line.period.label,
+                f"{line.done} of {line.required}", "" if line.status == "met" else line.due_by.isoformat())),
+                key=f"line-{n}")
             waiting = [item for item in line.items if item.done < item.required]
             for i, item in enumerate(waiting[:ITEMS_SHOWN]):
-                table.add_row("", Text(f"  · {item.subject}" + (f" ({item.note})" if item.note else ""), style="dim"),
-                              "", f"{item.done} of {item.required}", item.due_by.isoformat(), key=f"line-{n}-{i}")
+                table.add_row(*map(literal, (
+                    "", Text(f"  · {item.subject}" + (f" ({item.note})" if item.note else ""), style="dim"),
+                    "", f"{item.done} of {item.required}", item.due_by.isoformat())), key=f"line-{n}-{i}")
             if len(waiting) > ITEMS_SHOWN:
                 table.add_row("", Text(f"  … and {len(waiting) - ITEMS_SHOWN} more", style="dim"), "", "", "",
                               key=f"line-{n}-more")
@@ -194,12 +202,12 @@ class ReportsScreen(QAScreen):
             rows = [r for r in comp.rows if r.group == total.group]
             for row in (total, *rows):
                 is_total = row is total
-                table.add_row(
+                table.add_row(*map(literal, (
                     Text(f"{row.group_label}: all tasks", style="bold") if is_total else f"  {row.task_label}",
                     row.period_label, row.people, f"{row.done}/{row.required}", percent(row.rate),
                     Text(bar(row.rate or 0, 1, BAR_WIDTH_COMPLIANCE),
                          style="green" if (row.rate or 0) >= 1 else "yellow"),
-                    row.people_met, Text(str(row.people_late), style="bold red" if row.people_late else ""))
+                    row.people_met, Text(str(row.people_late), style="bold red" if row.people_late else ""))))
 
     # --- the monthly report ----------------------------------------------------------------
 
@@ -225,10 +233,10 @@ class ReportsScreen(QAScreen):
             f"[b]{to_review}[/b] to review of {len(rows)}" if rows
             else "No children on CP plans ending within 3 months or running 18 months or more.")
         for r in sorted(rows, key=lambda r: (r.reviewed_this_period, r.team_code, r.case_reference)):
-            table.add_row(r.case_reference, r.team_code,
-                          Text("reviewed", style="green") if r.reviewed_this_period else Text("to review", style="bold"),
-                          r.last_reviewed.isoformat() if r.last_reviewed else "never", r.reason,
-                          key=str(r.case_id))
+            table.add_row(*map(literal, (
+                r.case_reference, r.team_code,
+                Text("reviewed", style="green") if r.reviewed_this_period else Text("to review", style="bold"),
+                r.last_reviewed.isoformat() if r.last_reviewed else "never", r.reason)), key=str(r.case_id))
 
     # --- export ----------------------------------------------------------------------------
 
@@ -284,8 +292,8 @@ class ReportsScreen(QAScreen):
 # --- the monthly panels: Rich tables, with bars where they say it faster ----------------------
 
 
-def _team(code: str) -> str:
-    return code or "(no team)"
+def _team(code: str) -> Text:
+    return Text(code or "(no team)")
 
 
 def grades_panel(report: PeriodReport) -> Table:

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from qa_tui.dates import parse_day
+from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAScreen
 from screens.dialogs import ChoiceDialog, TextPrompt
 
@@ -26,24 +28,28 @@ class TriageScreen(QAScreen):
     CSS_PATH = "triage.tcss"
     AUTO_FOCUS = "#triage-table"  # keys act on the list; / goes to the search box
     BINDINGS = [
-        Binding("slash", "search", "Search", id="triage-search"),
-        Binding("k", "cycle_kind", "Kind", id="triage-kind"),
-        Binding("w", "choose_team", "Team", id="triage-team"),
-        Binding("o", "choose_owner", "Owner", id="triage-owner"),
-        Binding("g", "cycle_days", "Days late", id="triage-days"),
-        Binding("r", "cycle_sort", "Sort", id="triage-sort"),
-        Binding("space", "toggle_select", "Select", id="triage-select"),
-        Binding("c", "complete", "Done", id="triage-done"),
-        Binding("e", "extend", "Extend", id="triage-extend"),
-        Binding("a", "reassign", "Reassign", id="triage-reassign"),
-        Binding("enter", "open_row", "Open", id="triage-open"),
-        Binding("x", "clear_filters", "Clear filters", id="triage-clear"),
+        Binding("slash", "search", "Search", id="triage-search",
+                tooltip="Search titles, owners and case references (letters in order)"),
+        Binding("k", "cycle_kind", "Kind", id="triage-kind", tooltip="Every kind of late work, or one kind"),
+        Binding("w", "choose_team", "Team", id="triage-team", tooltip="One team's late work, or every team's"),
+        Binding("o", "choose_owner", "Owner", id="triage-owner", tooltip="One person's late work, or anyone's"),
+        Binding("g", "cycle_days", "Days late", id="triage-days", tooltip="Only work at least this many days late"),
+        Binding("r", "cycle_sort", "Sort", id="triage-sort", tooltip="Sort another way"),
+        Binding("space", "toggle_select", "Select", id="triage-select",
+                tooltip="Select the highlighted action, to act on several together"),
+        Binding("c", "complete", "Done", id="triage-done",
+                tooltip="Mark the selected (or highlighted) actions done, with evidence"),
+        Binding("e", "extend", "Extend", id="triage-extend",
+                tooltip="Give the selected (or highlighted) actions a new due date, with a reason"),
+        Binding("a", "reassign", "Reassign", id="triage-reassign",
+                tooltip="Give the selected (or highlighted) actions a new owner, with a reason"),
+        Binding("enter", "open_row", "Open", id="triage-open", tooltip="Open the highlighted row"),
+        Binding("x", "clear_filters", "Clear filters", id="triage-clear", tooltip="Show every kind of late work"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.filters: TriageFilters | None = None
-        self.rows: list[TriageRow] = []
         self.next_cursor: TriageCursor | None = None
         self.selected: set[uuid.UUID] = set()
         self.loading_more = False
@@ -57,12 +63,19 @@ class TriageScreen(QAScreen):
         yield Header()
         yield Static("", id="triage-filters")
         yield Input(placeholder="/ to search: title, owner, case reference (letters in order)", id="triage-search-box")
-        yield DataTable(id="triage-table", cursor_type="row", zebra_stripes=True)
+        yield RecordTable((" ", "Kind", "What", "Case / worker", "Owner", "Team", "Due", "Late"), self._cells,
+                          lambda row: f"{row.kind}:{row.record_id}", id="triage-table")
         yield Static("", id="triage-status")
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(" ", "Kind", "What", "Case / worker", "Owner", "Team", "Due", "Late")
+    @property
+    def table(self) -> RecordTable[TriageRow]:
+        return self.query_one("#triage-table", RecordTable)
+
+    @property
+    def rows(self) -> list[TriageRow]:
+        """The rows listed so far (pages are added as the cursor moves down)."""
+        return self.table.records
 
     def on_screen_resume(self) -> None:
         if self.filters is None:
@@ -89,7 +102,7 @@ class TriageScreen(QAScreen):
         ctx, filters = self.ctx, self.filters
         scope = (filters.team_id, filters.owner_id)
         cached = None if changed or self.others is None or self.others[0] != scope else self.others[1]
-        self.rows, self.next_cursor, self.selected = [], None, set()
+        self.next_cursor, self.selected = None, set()
 
         def first_page(s: Any) -> tuple[list[TriageRow], TriagePage]:
             if remember:
@@ -118,14 +131,15 @@ class TriageScreen(QAScreen):
                           lambda page: self._show(page, fresh=False), group="triage-more")
 
     def _show(self, page: TriagePage, *, fresh: bool) -> None:
-        table = self.query_one(DataTable)
-        if fresh:
-            table.clear()
-            self.rows = []
+        table = self.table
         self.loading_more = False
+        rows = [] if fresh else list(table.records)  # the next page goes below what is shown
+        listed = {table.key_of(row) for row in rows}
         for row in page.rows:
-            self.rows.append(row)
-            table.add_row(*self._cells(row), key=f"{row.kind}:{row.record_id}:{len(self.rows)}")
+            if table.key_of(row) not in listed:  # never the same row twice, even where pages meet
+                listed.add(table.key_of(row))
+                rows.append(row)
+        table.show(rows, keep_cursor=not fresh)  # a new list starts at the top
         self.next_cursor = page.next_cursor
         more = " · more below" if page.next_cursor else ""
         self.query_one("#triage-status", Static).update(
@@ -134,6 +148,7 @@ class TriageScreen(QAScreen):
             table.focus()
 
     def _cells(self, row: TriageRow) -> tuple[str, ...]:
+        """The row as shown; its mark says whether it is selected."""
         from qa_tui.services.programme.triage import TRIAGE_KINDS
 
         mark = "✓" if row.record_id in self.selected else " "
@@ -163,16 +178,16 @@ class TriageScreen(QAScreen):
         team = self.team_names.get(f.team_id, "a team") if f.team_id else "all teams"
         owner = self.owner_name or "someone" if f.owner_id else "anyone"
         search = f" · search “{f.text}”" if f.text else ""
-        self.query_one("#triage-filters", Static).update(
-            f"[b]Late work[/b] · {kinds} · {team} · owner {owner} · ≥{f.min_days_overdue} days late · "
-            f"sorted by {f.sort}{search}")
+        self.query_one("#triage-filters", Static).update(Content.from_markup(
+            "[b]Late work[/b] · $filters", filters=f"{kinds} · {team} · owner {owner} · ≥{f.min_days_overdue} "
+                                                   f"days late · sorted by {f.sort}{search}"))
 
     def action_search(self) -> None:
         self.query_one("#triage-search-box", Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self._set(text=event.value.strip())
-        self.query_one(DataTable).focus()
+        self.table.focus()
 
     def action_cycle_kind(self) -> None:
         from qa_tui.services.programme.triage import TRIAGE_KINDS
@@ -232,27 +247,23 @@ class TriageScreen(QAScreen):
 
     # --- acting on rows ----------------------------------------------------------------------
 
-    def _current(self) -> TriageRow | None:
-        row = self.query_one(DataTable).cursor_row
-        return self.rows[row] if 0 <= row < len(self.rows) else None
-
     def action_toggle_select(self) -> None:
-        row = self._current()
+        table = self.table
+        row = table.current
         if row is None:
             return
         if row.kind != "action":
             self.notify("Only actions can be selected to complete, extend or reassign together.", severity="warning")
             return
         self.selected ^= {row.record_id}
-        table = self.query_one(DataTable)
-        table.update_cell_at((table.cursor_row, 0), "✓" if row.record_id in self.selected else " ")
+        table.replace(row)  # its mark
         table.move_cursor(row=table.cursor_row + 1)
         self.query_one("#triage-status", Static).update(f"{len(self.rows)} shown · {len(self.selected)} selected")
 
     def _targets(self) -> list[uuid.UUID]:
         if self.selected:
             return list(self.selected)
-        row = self._current()
+        row = self.table.current
         if row is not None and row.kind == "action":
             return [row.record_id]
         self.notify("Highlight or select (space) one or more actions first.", severity="warning")
@@ -332,7 +343,7 @@ class TriageScreen(QAScreen):
         self.call_service(lambda s: people_for_picking(s, ctx.today(), team_id=team_id), ask)
 
     def action_open_row(self) -> None:
-        row = self._current()
+        row = self.table.current
         if row is None:
             return
         if row.kind in ("moderation", "finalisation"):
@@ -340,7 +351,7 @@ class TriageScreen(QAScreen):
 
             self.app.push_screen(ModerateAuditScreen(row.record_id, read_only=True))
         else:
-            self.notify(f"{row.title} — {row.detail}", timeout=10)
+            self.notify(f"{row.title} — {row.detail}", timeout=10, markup=False)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_open_row()

@@ -4,22 +4,27 @@ met or not met with a comment, close the loop with the worker, and finalise."""
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Static, TextArea
+from textual.content import Content
+from textual.widgets import Footer, Static, TextArea
 
 from qa_tui.widgets.grades import GradeList, GradeRow
 from qa_tui.widgets.save_queue import SaveQueue
 from screens.base import QAScreen
 from screens.dialogs import ChoiceDialog, ConfirmDialog, TextPrompt
+from screens.lists import ListScreen
 
 if TYPE_CHECKING:
-    from qa_tui.services.practice.dip_sample import DipSampleDueRow, DipSampleView
+    from sqlalchemy.orm import Session
+
     from qa_tui.services.people.directory import TeamRef
-    from qa_tui.services.practice.pickers import DipCase
+    from qa_tui.services.practice.dip_sample import DipSampleView
+    from qa_tui.services.practice.pickers import DipCase, DipCaseList
 
 
 def dip_state(case: DipCase) -> str:
@@ -30,81 +35,84 @@ def dip_state(case: DipCase) -> str:
     return ""
 
 
-class DipSampleScreen(QAScreen):
+class DipSampleScreen(ListScreen["DipCase", "DipCaseList"]):
     """The open, allocated cases of one team, with any dip sample in progress or done."""
 
     CSS_PATH = "dip_sample.tcss"
     BINDINGS = [
-        Binding("enter", "open_case", "Dip sample", id="open-dip-sample", priority=True),
-        Binding("f", "find_case", "Find by reference", id="find-case"),
-        Binding("c", "choose_team", "Choose team", id="choose-team"),
-        Binding("r", "refresh", "Refresh", id="refresh-dip"),
+        Binding("enter", "open_record", "Dip sample", id="open-dip-sample", priority=True,
+                tooltip="Dip sample the highlighted case, or open the one in progress"),
+        Binding("f", "find_case", "Find by reference", id="find-case",
+                tooltip="Dip sample any case, of any team, by its reference"),
+        Binding("c", "choose_team", "Choose team", id="choose-team", tooltip="List the cases of another team"),
+        Binding("r", "refresh", "Refresh", id="refresh-dip", tooltip="Read the team's cases again"),
     ]
+    PREFIX, GROUP, DETAIL = "dip", "dip-cases", "hint"
+    COLUMNS = ("Case", "Category", "Worker", "Dip sample")
 
     def __init__(self) -> None:
         super().__init__()
-        self.team_id: uuid.UUID | None = None
-        self.cases: list[DipCase] = []
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("Loading…", id="dip-title")
-        yield DataTable(id="dip-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="dip-hint")
-        yield Footer()
+        self.team_id: uuid.UUID | None = None  # the team whose cases are listed: the user's to start with
+        self.choosing_team = False
 
     def on_mount(self) -> None:
-        self.query_one("#dip-table", DataTable).add_columns("Case", "Category", "Worker", "Dip sample")
         self.team_id = self.ctx.team_id
 
-    def on_screen_resume(self) -> None:
+    def reload_on_resume(self) -> None:
+        if self.choosing_team:  # already asking (the area may be resumed twice as it opens), or just asked
+            return
         if self.team_id is None:
             self.action_choose_team()
         else:
             self.action_refresh()
 
-    def action_refresh(self) -> None:
-        from qa_tui.services.practice.dip_sample import dip_samples_due
-        from qa_tui.services.people.directory import list_teams
-        from qa_tui.services.practice.pickers import dip_sample_cases
+    def load(self) -> Callable[[Session], DipCaseList] | None:
+        from qa_tui.services.practice.pickers import dip_case_list
 
-        team_id, today = self.team_id, self.ctx.today()
+        team_id, today, person_id = self.team_id, self.ctx.today(), self.ctx.person_id
         if team_id is None:
-            return
+            return None
+        return lambda s: dip_case_list(s, team_id, today, person_id)
 
-        def load(s: Any) -> tuple[list[DipCase], list[DipSampleDueRow], list[TeamRef]]:
-            return dip_sample_cases(s, team_id, today), dip_samples_due(s, today, team_id=team_id), list_teams(s)
+    def records(self, loaded: DipCaseList) -> tuple[DipCase, ...]:
+        return loaded.cases
 
-        self.call_service(load, self.show, group="dip-cases", exclusive=True)
+    def key(self, record: DipCase) -> uuid.UUID:
+        return record.case_id
 
-    def show(self, loaded: tuple[list[DipCase], list[DipSampleDueRow], list[TeamRef]]) -> None:
-        from qa_tui.services.practice.pickers import DIP_CASES_SHOWN
+    def cells(self, case: DipCase) -> tuple[object, ...]:
+        return (case.reference, case.category, case.worker_name or "", dip_state(case))
 
-        self.cases, due, teams = loaded
-        table = self.query_one("#dip-table", DataTable)
-        table.clear()
-        for case in self.cases:
-            table.add_row(case.reference, case.category, case.worker_name or "", dip_state(case), key=str(case.case_id))
-        team = next((t.name for t in teams if t.id == self.team_id), "")
-        mine = next((r for r in due if r.manager_id == self.ctx.person_id), None)
+    def title_line(self, loaded: DipCaseList) -> Content:
+        mine = loaded.mine
         if mine is None:
             yours = ""
         elif mine.done:
             yours = f" · your dip sample for {mine.month}: [b green]done[/]"
         else:
             yours = f" · your dip sample for {mine.month}: [b red]not done yet[/]"
-        self.query_one("#dip-title", Static).update(f"[b]Dip sampling[/b] · {team}{yours}")
-        more = f"Showing the first {DIP_CASES_SHOWN} cases. " if len(self.cases) >= DIP_CASES_SHOWN else ""
-        self.query_one("#dip-hint", Static).update(
-            f"{more}Enter dip samples the highlighted case (or opens the one in progress); f finds a case by reference."
-            if self.cases else "No open, allocated cases in this team. Press c to choose another team.")
-        table.focus()
+        return Content.from_markup("[b]Dip sampling[/b] · $team", team=loaded.team_name) + Content.from_markup(yours)
+
+    def detail(self, record: DipCase | None) -> str:
+        """Not about the highlighted case: what the keys do here."""
+        from qa_tui.services.practice.pickers import DIP_CASES_SHOWN
+
+        loaded = self.loaded
+        if loaded is None or not loaded.cases:
+            return "No open, allocated cases in this team. Press c to choose another team."
+        more = f"Showing the first {DIP_CASES_SHOWN} cases. " if loaded.more else ""
+        return (f"{more}Enter dip samples the highlighted case (or opens the one in progress); "
+                "f finds a case by reference.")
+
+    def open_record(self, case: DipCase) -> None:
+        self.open_dip_sample(case)
 
     def action_choose_team(self) -> None:
         from qa_tui.services.people.directory import list_teams
 
         def ask(teams: list[TeamRef]) -> None:
             def chosen(team_id: uuid.UUID | None) -> None:
+                self.choosing_team = False
                 if team_id is not None:
                     self.team_id = team_id
                     self.action_refresh()
@@ -112,19 +120,12 @@ class DipSampleScreen(QAScreen):
             self.app.push_screen(ChoiceDialog("Dip sample a case of which team?",
                                               [(t.id, f"{t.name} ({t.code})") for t in teams], self.team_id), chosen)
 
-        self.call_service(list_teams, ask)
+        def failed(error: BaseException) -> bool:
+            self.choosing_team = False
+            return False  # reported by the app
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self.action_open_case()
-
-    def action_open_case(self) -> None:
-        table = self.query_one("#dip-table", DataTable)
-        if not table.row_count:
-            return
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        case = next((c for c in self.cases if str(c.case_id) == key), None)
-        if case is not None:
-            self.open_dip_sample(case)
+        self.choosing_team = True
+        self.call_service(list_teams, ask, on_error=failed)
 
     def action_find_case(self) -> None:
         from qa_tui.services.practice.pickers import dip_sample_case
@@ -174,14 +175,17 @@ class DipSampleFormScreen(QAScreen):
 
     CSS_PATH = "dip_sample.tcss"
     BINDINGS = [
-        Binding("1", "rate(0)", "Rate 1-3", id="rate"),
-        Binding("2", "rate(1)", show=False),
-        Binding("3", "rate(2)", show=False),
-        Binding("enter", "comment", "Comment", id="comment"),
-        Binding("c", "close_loop", "Close loop", id="close-loop"),
-        Binding("f", "finalise", "Finalise", id="finalise"),
-        Binding("escape", "back", "Back", id="dip-back"),
-        Binding("R", "reload", "Reload", show=False, id="dip-reload"),
+        Binding("1", "rate(0)", "Rate 1-3", id="rate", tooltip="Rate the highlighted area: 1 met"),
+        Binding("2", "rate(1)", show=False, id="rate-2", tooltip="Rate the highlighted area: 2 partly met"),
+        Binding("3", "rate(2)", show=False, id="rate-3", tooltip="Rate the highlighted area: 3 not met"),
+        Binding("enter", "comment", "Comment", id="comment", tooltip="Write a comment on the highlighted area"),
+        Binding("c", "close_loop", "Close loop", id="close-loop",
+                tooltip="Share what you found with the worker, on their next supervision agenda"),
+        Binding("f", "finalise", "Finalise", id="finalise",
+                tooltip="Finalise once every area is rated and the findings are shared"),
+        Binding("escape", "back", "Back", id="dip-back", tooltip="Back to the cases (a comment: back to the areas)"),
+        Binding("R", "reload", "Reload", show=False, id="dip-reload",
+                tooltip="Read the dip sample again, as it is stored"),
     ]
 
     def __init__(self, audit_id: uuid.UUID, case: DipCase) -> None:
@@ -236,13 +240,14 @@ class DipSampleFormScreen(QAScreen):
                         for a in view.areas], view.scale)
         areas.border_subtitle = "  ".join(f"{i + 1} {label}" for i, label in enumerate(view.scale))
         draft = view.status == "draft"
-        self.query_one("#dip-bar", Static).update(
-            f"[b]Dip sample of {view.case_reference}[/b] · worker {self.case.worker_name or '—'} · "
-            f"dated {view.audit_date:%-d %b %Y} · [reverse] {view.status.upper()} [/]")
+        self.query_one("#dip-bar", Static).update(Content.from_markup(
+            "[b]Dip sample of $case[/b] · worker $worker · dated $day · [reverse] $status [/]",
+            case=view.case_reference, worker=self.case.worker_name or "—", day=f"{view.audit_date:%-d %b %Y}",
+            status=view.status.upper()))
         self.query_one("#dip-comment", TextArea).read_only = not draft
         shared = self.query_one("#dip-shared", Static)
         if view.shared_with_worker_on:
-            shared.update(f"Shared {view.shared_with_worker_on:%-d %b %Y}:\n{view.shared_summary}")
+            shared.update(Content(f"Shared {view.shared_with_worker_on:%-d %b %Y}:\n{view.shared_summary}"))
         else:
             shared.update("[dim]Not shared yet. Press c to put what you found on the worker's "
                           "supervision agenda.[/dim]")
@@ -302,18 +307,18 @@ class DipSampleFormScreen(QAScreen):
         return next((a.rating for a in self.view.areas if a.key == key), None) if self.view else None
 
     def _save_area(self, key: str) -> None:
-        from qa_tui.services.practice.dip_sample import rate_area
+        from qa_tui.services.practice.dip_sample import rating_save
 
-        audit_id = self.audit_id
+        rating = self._rating_of(key)
+        if rating is None:  # a failed save dropped the rating this comment waited for
+            self._status("Comment kept: rate this area (1-3) to save it with the rating.")
+            return
+        self.saves.add(rating_save(self.audit_id, key, rating, self.comments.get(key, ""),
+                                   version=lambda: self._area_version(key)), self.show)
 
-        def job(session: Any) -> DipSampleView:
-            # Runs after the previous save has updated self.view on the UI thread.
-            assert self.view is not None
-            area = next(a for a in self.view.areas if a.key == key)
-            return rate_area(session, audit_id, key, self._rating_of(key), self.comments.get(key, ""),
-                             expected_version=area.version)
-
-        self.saves.add(job, self.show)
+    def _area_version(self, key: str) -> int | None:
+        """The area's version as the last save returned it (read by the next save, when it runs)."""
+        return next((a.version for a in self.view.areas if a.key == key), None) if self.view else None
 
     def action_back(self) -> None:
         if isinstance(self.focused, TextArea):
@@ -367,7 +372,8 @@ class DipSampleFormScreen(QAScreen):
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self.saves.add(lambda s: finalise_dip_sample(s, audit_id, today),
-                               lambda v: (self.show(v), self.notify(f"Dip sample of {v.case_reference} finalised.")))
+                               lambda v: (self.show(v), self.notify(f"Dip sample of {v.case_reference} finalised.",
+                                                                    markup=False)))
 
         self.saves.flush()
         self.app.push_screen(ConfirmDialog(f"Finalise the dip sample of {view.case_reference}?",
@@ -393,7 +399,7 @@ class DipSampleFormScreen(QAScreen):
         return False
 
     def _status(self, text: str) -> None:
-        self.query_one("#dip-status", Static).update(text)
+        self.query_one("#dip-status", Static).update(Content(text))
 
     def palette_commands(self):  # noqa: ANN201
         from textual.app import SystemCommand

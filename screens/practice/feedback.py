@@ -4,25 +4,29 @@ code for the council's feedback form, shown on screen or saved as an image to ha
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static, TextArea
+from textual.widgets import Footer, Header, Input, Label, Select, Static, TextArea
 
 from qa_tui.dates import parse_day
 from screens.base import QAScreen
 from screens.dialogs import ConfirmDialog, TextPrompt
+from screens.lists import TOGGLE_TEAMS, ListScreen
 
 if TYPE_CHECKING:
-    from qa_tui.services.practice.feedback import FeedbackSummary, FeedbackView
+    from sqlalchemy.orm import Session
+
     from qa_tui.services.people.directory import PersonRef
-    from qa_tui.services.practice.pickers import FeedbackLine
+    from qa_tui.services.practice.feedback import FeedbackView
+    from qa_tui.services.practice.pickers import FeedbackLine, FeedbackList
 
 CHANNEL_LABELS = {"form": "Form", "qr": "QR code", "phone": "Phone", "live_audit": "After a live audit",
                   "in_person": "In person", "email": "Email"}
@@ -55,91 +59,64 @@ def save_qr_code(screen: Any, url: str) -> None:
         except QAError as exc:
             screen.app.report_error(exc)
             return
-        screen.notify(f"Saved the QR code to {written}")
+        screen.notify(f"Saved the QR code to {written}", markup=False)
 
     screen.app.push_screen(TextPrompt("Save the feedback QR code", "Save to (a PNG image, readable only by you)",
                                       initial=str(exports_dir() / QR_FILE_NAME)), save)
 
 
-class FeedbackScreen(QAScreen):
+class FeedbackScreen(ListScreen["FeedbackLine", "FeedbackList"]):
     """The latest feedback for the user's team (or every team), newest first."""
 
     CSS_PATH = "feedback.tcss"
     BINDINGS = [
-        Binding("n", "new_feedback", "New feedback", id="new-feedback"),
-        Binding("c", "show_qr", "QR code", id="show-qr"),
-        Binding("x", "save_qr", "Save QR as PNG", id="save-qr"),
-        Binding("a", "toggle_teams", "All teams/mine", id="toggle-teams"),
-        Binding("r", "refresh", "Refresh", id="refresh-feedback"),
+        Binding("n", "new_feedback", "New feedback", id="new-feedback",
+                tooltip="Record feedback from a child, young person or family"),
+        Binding("c", "show_qr", "QR code", id="show-qr", tooltip="The feedback form's QR code, to hand to a family"),
+        Binding("x", "save_qr", "Save QR as PNG", id="save-qr", tooltip="Save the feedback form's QR code as an image"),
+        TOGGLE_TEAMS,
+        Binding("r", "refresh", "Refresh", id="refresh-feedback", tooltip="Read the feedback again"),
     ]
+    PREFIX, GROUP = "fb", "feedback"
+    DETAIL, DETAIL_TITLE = "said", "What they said"
+    COLUMNS = ("Received", "Case", "Worker", "From", "Channel", "Rating")
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.all_teams = False
-        self.lines: list[FeedbackLine] = []
+    def load(self) -> Callable[[Session], FeedbackList]:
+        from qa_tui.services.practice.pickers import feedback_list
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("Loading…", id="fb-title")
-        yield DataTable(id="fb-table", cursor_type="row", zebra_stripes=True)
-        said = Static("", id="fb-said")
-        said.border_title = "What they said"
-        yield said
-        yield Footer()
+        today, team_id = self.ctx.today(), self.scope_team_id
+        return lambda s: feedback_list(s, today, team_id)
 
-    def on_mount(self) -> None:
-        self.query_one("#fb-table", DataTable).add_columns("Received", "Case", "Worker", "From", "Channel", "Rating")
-        self.all_teams = self.ctx.team_id is None
+    def records(self, loaded: FeedbackList) -> tuple[FeedbackLine, ...]:
+        return loaded.lines
 
-    def on_screen_resume(self) -> None:
-        self.action_refresh()
+    def key(self, record: FeedbackLine) -> uuid.UUID:
+        return record.id
 
-    def action_refresh(self) -> None:
-        from qa_tui.dates import financial_year_start
-        from qa_tui.services.practice.feedback import feedback_summary
-        from qa_tui.services.practice.pickers import recent_feedback
+    def cells(self, f: FeedbackLine) -> tuple[object, ...]:
+        rating = Text(RATING_LABELS[f.rating], style="bold" if f.rating >= 4 else "red" if f.rating <= 2 else "") \
+            if f.rating else Text("—", style="dim")
+        return (f"{f.received_on:%-d %b %Y}", f.case_reference or "", f.worker_name or "", giver_label(f.giver),
+                CHANNEL_LABELS.get(f.channel, f.channel), rating)
 
-        today = self.ctx.today()
-        team_id = None if self.all_teams else self.ctx.team_id
-
-        def load(s: Any) -> tuple[list[FeedbackLine], FeedbackSummary]:
-            return recent_feedback(s, team_id), feedback_summary(s, financial_year_start(today), today, team_id)
-
-        self.call_service(load, self.show, group="feedback", exclusive=True)
-
-    def show(self, loaded: tuple[list[FeedbackLine], FeedbackSummary]) -> None:
+    def title_line(self, loaded: FeedbackList) -> Content:
         from qa_tui.dates import financial_year_label
 
-        self.lines, summary = loaded
-        table = self.query_one("#fb-table", DataTable)
-        table.clear()
-        for f in self.lines:
-            rating = Text(RATING_LABELS[f.rating], style="bold" if f.rating >= 4 else "red" if f.rating <= 2 else "") \
-                if f.rating else Text("—", style="dim")
-            table.add_row(f"{f.received_on:%-d %b %Y}", f.case_reference or "", f.worker_name or "",
-                          giver_label(f.giver), CHANNEL_LABELS.get(f.channel, f.channel), rating, key=str(f.id))
-        scope = "all teams" if self.all_teams else "your team"
+        summary = loaded.summary
         average = f" · average {summary.average_rating:.1f}/5 from {summary.rated}" if summary.average_rating else ""
         themes = ", ".join(t.theme for t in summary.themes[:3])
-        self.query_one("#fb-title", Static).update(
-            f"[b]Family feedback[/b] · {scope} · {financial_year_label(self.ctx.today())}: "
-            f"{summary.received} received{average}" + (f" · themes: {themes}" if themes else ""))
-        if not self.lines:
-            self.query_one("#fb-said", Static).update("No feedback recorded yet. Press n to record some.")
-        table.focus()
+        return Content.from_markup(
+            "[b]Family feedback[/b] · $scope · $year: $received received$average$themes", scope=self.scope_label,
+            year=financial_year_label(self.ctx.today()), received=str(summary.received), average=average,
+            themes=f" · themes: {themes}" if themes else "")
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        line = next((f for f in self.lines if str(f.id) == event.row_key.value), None)
-        if line is not None:
-            themes = f"\n[dim]Themes: {escape(', '.join(line.themes))}[/dim]" if line.themes else ""
-            self.query_one("#fb-said", Static).update(escape(line.said or "(a rating only)") + themes)
-
-    def action_toggle_teams(self) -> None:
-        if self.ctx.team_id is None:
-            self.notify("You are not in a team in the database, so every team is shown.")
-            return
-        self.all_teams = not self.all_teams
-        self.action_refresh()
+    def detail(self, line: FeedbackLine | None) -> Content:
+        if line is None:
+            return Content("No feedback recorded yet. Press n to record some.")
+        said = Content(line.said or "(a rating only)")
+        if not line.themes:
+            return said
+        return said + Content.from_markup("\n[dim]Themes: $themes[/dim]", themes=", ".join(line.themes))
 
     def action_new_feedback(self) -> None:
         self.app.push_screen(FeedbackFormScreen())
@@ -175,8 +152,9 @@ class FeedbackFormScreen(QAScreen):
 
     CSS_PATH = "feedback.tcss"
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="feedback-save"),
-        Binding("escape", "cancel", "Cancel", id="feedback-cancel"),
+        Binding("ctrl+s", "save", "Save", id="feedback-save", tooltip="Record this feedback"),
+        Binding("escape", "cancel", "Cancel", id="feedback-cancel",
+                tooltip="Go back without recording (asks first when something is typed)"),
     ]
 
     def __init__(self) -> None:
@@ -265,7 +243,7 @@ class FeedbackFormScreen(QAScreen):
         self.saving = False
         about = f" about {view.case_reference}" if view.case_reference else ""
         follow = "; it is on the worker's next supervision agenda" if view.worker_id else ""
-        self.notify(f"Feedback{about} recorded{follow}.")
+        self.notify(f"Feedback{about} recorded{follow}.", markup=False)
         self.app.pop_screen()
 
     def _failed(self, error: BaseException) -> bool:
@@ -278,7 +256,7 @@ class FeedbackFormScreen(QAScreen):
         return False
 
     def _refuse(self, field: str, problem: str) -> None:
-        self.query_one("#fb-form-error", Static).update(f"{FIELD_LABELS.get(field, field)}: {problem}")
+        self.query_one("#fb-form-error", Static).update(Content(f"{FIELD_LABELS.get(field, field)}: {problem}"))
         widget_id = {"received_on": "#fb-received_on", "case reference": "#fb-case", "case": "#fb-case",
                      "giver": "#fb-giver", "channel": "#fb-channel", "rating": "#fb-rating",
                      "said": "#fb-said-text", "themes": "#fb-themes", "worker": "#fb-worker"}.get(field)
@@ -302,7 +280,10 @@ class FeedbackFormScreen(QAScreen):
 class QRCodeDialog(ModalScreen[None]):
     """The feedback form's QR code, large enough to scan from the screen."""
 
-    BINDINGS = [Binding("x", "save", "Save as PNG", id="qr-save"), Binding("escape", "close", "Close", id="qr-close")]
+    BINDINGS = [
+        Binding("x", "save", "Save as PNG", id="qr-save", tooltip="Save the QR code as an image"),
+        Binding("escape", "close", "Close", id="qr-close", tooltip="Close the QR code"),
+    ]
     DEFAULT_CSS = """
     QRCodeDialog { align: center middle; }
     QRCodeDialog > Vertical { width: auto; height: auto; max-height: 100%; border: thick $accent; background: $surface; padding: 0 1; }

@@ -4,6 +4,7 @@ observation form, saved as it is typed once the worker, date and kind are chosen
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -11,16 +12,20 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
-from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Label, Select, Static, TextArea
+from textual.content import Content
+from textual.widgets import Checkbox, Footer, Header, Input, Label, Select, Static, TextArea
 
 from qa_tui.dates import parse_day
 from qa_tui.widgets.save_queue import SaveQueue
 from screens.base import QAScreen
 from screens.dialogs import ChoiceDialog, ConfirmDialog
+from screens.lists import TOGGLE_TEAMS, ListScreen
 
 if TYPE_CHECKING:
-    from qa_tui.services.practice.observations import CoverageRow, ObservationView, ThemeCount
+    from sqlalchemy.orm import Session
+
     from qa_tui.services.people.directory import PersonRef
+    from qa_tui.services.practice.observations import CoverageList, CoverageRow, ObservationView
     from qa_tui.services.practice.pickers import ObservationChoice
 
 STATUS_FILTERS: tuple[str | None, ...] = (None, "overdue", "due", "covered")
@@ -42,114 +47,73 @@ def short_date(day: date | None) -> str:
     return f"{day:%-d %b %Y}" if day else "—"
 
 
-class ObservationsScreen(QAScreen):
+class ObservationsScreen(ListScreen["CoverageRow", "CoverageList"]):
     """Observation coverage for the financial year: the user's team, or every team."""
 
     CSS_PATH = "observations.tcss"
     BINDINGS = [
-        Binding("enter", "open_worker", "Open", id="open-observation", priority=True),
-        Binding("n", "new_observation", "New observation", id="new-observation"),
-        Binding("f", "next_filter", "Filter", id="filter-coverage"),
-        Binding("a", "toggle_teams", "All teams/mine", id="toggle-teams"),
-        Binding("r", "refresh", "Refresh", id="refresh-coverage"),
+        Binding("enter", "open_record", "Open", id="open-observation", priority=True,
+                tooltip="The highlighted worker's observations, or a new one"),
+        Binding("n", "new_observation", "New observation", id="new-observation",
+                tooltip="Record a practice observation"),
+        Binding("f", "next_filter", "Filter", id="filter-coverage",
+                tooltip="Show everyone, or only the overdue, due or covered"),
+        TOGGLE_TEAMS,
+        Binding("r", "refresh", "Refresh", id="refresh-coverage", tooltip="Read the coverage again"),
     ]
+    PREFIX, GROUP = "obs", "coverage"
+    COLUMNS = ("Worker", "Role", "Team", "This FY", "Last observed", "Status", "Next due")
 
     def __init__(self) -> None:
         super().__init__()
-        self.all_teams = False
         self.status_filter: str | None = None
-        self.rows: list[CoverageRow] = []
-        self.themes: list[ThemeCount] = []
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("Loading…", id="obs-title")
-        yield DataTable(id="obs-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="obs-why")
+    def compose_extra(self) -> ComposeResult:
         yield Static("", id="obs-themes")
-        yield Footer()
 
-    def on_mount(self) -> None:
-        self.query_one("#obs-table", DataTable).add_columns(
-            "Worker", "Role", "Team", "This FY", "Last observed", "Status", "Next due")
-        self.all_teams = self.ctx.team_id is None
+    def load(self) -> Callable[[Session], CoverageList]:
+        from qa_tui.services.practice.observations import coverage_list
 
-    def on_screen_resume(self) -> None:
-        self.action_refresh()
+        ctx, today, team_id = self.ctx, self.ctx.today(), self.scope_team_id
+        return lambda s: coverage_list(s, today, ctx.config, team_id=team_id)
 
-    def action_refresh(self) -> None:
-        from qa_tui.dates import financial_year_start
-        from qa_tui.services.practice.observations import observation_coverage, observation_themes
+    def records(self, loaded: CoverageList) -> list[CoverageRow]:
+        return [r for r in loaded.rows if self.status_filter in (None, r.status)]
 
-        ctx, today = self.ctx, self.ctx.today()
-        team_id = None if self.all_teams else ctx.team_id
+    def key(self, record: CoverageRow) -> uuid.UUID:
+        return record.worker_id
 
-        def load(s: Any) -> tuple[list[CoverageRow], list[ThemeCount]]:
-            return (observation_coverage(s, today, ctx.config, team_id=team_id),
-                    observation_themes(s, financial_year_start(today), today))
+    def cells(self, r: CoverageRow) -> tuple[object, ...]:
+        return (r.worker_name, r.role, r.team_code or "", str(r.observed_this_year), short_date(r.last_observed),
+                status_cell(r.status), short_date(r.next_due))
 
-        self.call_service(load, self.show, group="coverage", exclusive=True)
-
-    def show(self, loaded: tuple[list[CoverageRow], list[ThemeCount]]) -> None:
+    def title_line(self, loaded: CoverageList) -> str:
         from qa_tui.dates import financial_year_label
 
-        self.rows, self.themes = loaded
-        table = self.query_one("#obs-table", DataTable)
-        keep = self.selected_row()
-        table.clear()
-        shown = [r for r in self.rows if self.status_filter in (None, r.status)]
-        for r in shown:
-            table.add_row(r.worker_name, r.role, r.team_code or "", str(r.observed_this_year),
-                          short_date(r.last_observed), status_cell(r.status), short_date(r.next_due),
-                          key=str(r.worker_id))
-        if keep is not None and any(r.worker_id == keep.worker_id for r in shown):
-            table.move_cursor(row=table.get_row_index(str(keep.worker_id)))
-        counts = {status: sum(r.status == status for r in self.rows) for status in STATUS_FILTERS[1:]}
-        scope = "all teams" if self.all_teams else "your team"
+        counts = {status: sum(r.status == status for r in loaded.rows) for status in STATUS_FILTERS[1:]}
         shown_filter = f" · showing {self.status_filter} only" if self.status_filter else ""
-        self.query_one("#obs-title", Static).update(
-            f"[b]Observation coverage {financial_year_label(self.ctx.today())}[/b] · {scope} · "
-            f"[b red]{counts['overdue']}[/] overdue · [b]{counts['due']}[/b] due · "
-            f"{counts['covered']} covered{shown_filter}")
-        top = ", ".join(f"{t.theme} ({t.count})" for t in self.themes[:6]) or "none tagged yet"
+        return (f"[b]Observation coverage {financial_year_label(self.ctx.today())}[/b] · {self.scope_label} · "
+                f"[b red]{counts['overdue']}[/] overdue · [b]{counts['due']}[/b] due · "
+                f"{counts['covered']} covered{shown_filter}")
+
+    def detail(self, record: CoverageRow | None) -> Content:
+        if record is None:
+            return Content("")
+        return Content.from_markup("[b]$name[/b]: $reason", name=record.worker_name, reason=record.reason)
+
+    def show(self, loaded: CoverageList) -> None:
+        super().show(loaded)
+        top = ", ".join(f"{t.theme} ({t.count})" for t in loaded.themes[:6]) or "none tagged yet"
         self.query_one("#obs-themes", Static).update(
-            f"Themes this year, all teams: {top}" if self.rows else
+            Content(f"Themes this year, all teams: {top}") if loaded.rows else
             "No practitioners here. Press a to see every team.")
-        self.show_why()
-        table.focus()
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.show_why()
-
-    def show_why(self) -> None:
-        row = self.selected_row()
-        self.query_one("#obs-why", Static).update(f"[b]{row.worker_name}[/b]: {row.reason}" if row else "")
-
-    def selected_row(self) -> CoverageRow | None:
-        table = self.query_one("#obs-table", DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return next((r for r in self.rows if str(r.worker_id) == key), None)
 
     def action_next_filter(self) -> None:
         self.status_filter = STATUS_FILTERS[(STATUS_FILTERS.index(self.status_filter) + 1) % len(STATUS_FILTERS)]
-        self.show((self.rows, self.themes))
+        if self.loaded is not None:
+            self.show(self.loaded)
 
-    def action_toggle_teams(self) -> None:
-        if self.ctx.team_id is None:
-            self.notify("You are not in a team in the database, so every team is shown.")
-            return
-        self.all_teams = not self.all_teams
-        self.action_refresh()
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self.action_open_worker()
-
-    def action_open_worker(self) -> None:
-        row = self.selected_row()
-        if row is None:
-            return
+    def open_record(self, row: CoverageRow) -> None:
         from qa_tui.services.practice.pickers import observations_of_worker
 
         self.call_service(lambda s: observations_of_worker(s, row.worker_id),
@@ -192,9 +156,11 @@ class ObservationFormScreen(QAScreen):
 
     CSS_PATH = "observations.tcss"
     BINDINGS = [
-        Binding("escape", "done", "Done", id="observation-done"),
-        Binding("ctrl+s", "save_now", "Save now", id="observation-save"),
-        Binding("R", "reload", "Reload", show=False, id="observation-reload"),
+        Binding("escape", "done", "Done", id="observation-done",
+                tooltip="Save what is pending and go back to the coverage list"),
+        Binding("ctrl+s", "save_now", "Save now", id="observation-save", tooltip="Send every changed field now"),
+        Binding("R", "reload", "Reload", show=False, id="observation-reload",
+                tooltip="Read the observation again, as it is stored"),
     ]
 
     def __init__(self, *, worker_id: uuid.UUID | None = None, observation_id: uuid.UUID | None = None) -> None:
@@ -335,6 +301,8 @@ class ObservationFormScreen(QAScreen):
         if self.obs is None:
             self._create(values, problems)
             return
+        from qa_tui.services.practice.observations import field_save
+
         if values["kind"] is None:
             problems["kind"] = "choose the kind of observation"
             self._show_problem(problems)
@@ -348,15 +316,11 @@ class ObservationFormScreen(QAScreen):
                 continue
             self.sent[field] = value
             send = list(value) if field == "themes" else value
-            self.saves.add(
-                lambda s, f=field, v=send: self._update(s, obs_id, f, v, today),
-                self._after_save)
+            self.saves.add(field_save(obs_id, field, send, today=today, version=self._version), self._after_save)
 
-    def _update(self, session: Any, obs_id: uuid.UUID, field: str, value: Any, today: date) -> ObservationView:
-        from qa_tui.services.practice.observations import update_observation_field
-
-        version = self.obs.version if self.obs else None  # set by the previous save, on the UI thread
-        return update_observation_field(session, obs_id, field, value, expected_version=version, today=today)
+    def _version(self) -> int | None:
+        """The version the last save returned (read by the next save, when it runs)."""
+        return self.obs.version if self.obs else None
 
     def _create(self, values: dict[str, Any], problems: dict[str, str]) -> None:
         missing = [FIELD_LABELS[f] for f in ("worker", "observed_on", "kind")
@@ -390,8 +354,8 @@ class ObservationFormScreen(QAScreen):
         self.query_one("#field-worker", Select).disabled = True
         self.query_one("#field-observer", Select).disabled = True
         worker = next((p.name for p in self.people if p.id == obs.worker_id), "the worker")
-        self.query_one("#form-title", Static).update(
-            f"[b]Observation of {worker}[/b] · {short_date(obs.observed_on)}")
+        self.query_one("#form-title", Static).update(Content.from_markup(
+            "[b]Observation of $worker[/b] · $day", worker=worker, day=short_date(obs.observed_on)))
         self._status(f"Saved · version {obs.version}")
 
     def _save_failed(self, error: BaseException) -> bool:
@@ -410,7 +374,7 @@ class ObservationFormScreen(QAScreen):
 
     def _show_problem(self, problems: dict[str, str]) -> None:
         text = "  ".join(f"{FIELD_LABELS.get(f, f)}: {p}" for f, p in problems.items())
-        self.query_one("#form-error", Static).update(text)
+        self.query_one("#form-error", Static).update(Content(text))
 
     def _status(self, text: str) -> None:
         self.query_one("#form-status", Static).update(text)

@@ -4,22 +4,39 @@ and actions, holding a supervision and ticking what was discussed, and Markdown 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
+from textual.content import Content
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
 
 from qa_tui.dates import parse_day
+from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAModal, QAScreen
 from screens.dialogs import ChoiceDialog, TextPrompt
+from screens.lists import TOGGLE_TEAMS, ListScreen
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from sqlalchemy.orm import Session
+
     from qa_tui.services.people.directory import PersonRef
-    from qa_tui.services.practice.supervision import Agenda, SupervisionRecord, SupervisionStatusRow, SupervisionView
+    from qa_tui.services.practice.followups import FollowUpView
+    from qa_tui.services.practice.supervision import (
+        Agenda,
+        AgendaAction,
+        SupervisionRecord,
+        SupervisionStatusRow,
+        SupervisionView,
+    )
+
+    AgendaItem: TypeAlias = FollowUpView | AgendaAction
 
 NEW = "new"
 FIELD_LABELS = {"held_on": "Held on", "kind": "Kind", "supervisor": "Supervisor", "notes": "Notes",
@@ -30,95 +47,71 @@ def short_date(day: date | None) -> str:
     return f"{day:%-d %b %Y}" if day else "—"
 
 
-class SupervisionScreen(QAScreen):
+def is_action(item: AgendaItem) -> TypeGuard[AgendaAction]:
+    from qa_tui.services.practice.supervision import AgendaAction
+
+    return isinstance(item, AgendaAction)
+
+
+def agenda_key(item: AgendaItem) -> str:
+    return f"a:{item.id}" if is_action(item) else f"f:{item.id}"
+
+
+def agenda_cells(item: AgendaItem) -> tuple[object, ...]:
+    if is_action(item):
+        when = Text(f"due {short_date(item.due_on)}, {item.days_overdue}d late", style="bold red") if item.overdue \
+            else Text(f"due {short_date(item.due_on)}")
+        return ("Open action", when, item.case_reference or "", item.title)
+    return (item.source_label, f"raised {short_date(item.raised_on)}", item.case_reference or "", item.summary)
+
+
+class SupervisionScreen(ListScreen["SupervisionStatusRow", "list[SupervisionStatusRow]"]):
     """Every worker with when their next supervision is due, most overdue first."""
 
     CSS_PATH = "supervision.tcss"
     BINDINGS = [
-        Binding("enter", "open_agenda", "Agenda", id="open-agenda", priority=True),
-        Binding("h", "hold", "Record supervision", id="record-supervision"),
-        Binding("a", "toggle_teams", "All teams/mine", id="toggle-teams"),
-        Binding("r", "refresh", "Refresh", id="refresh-supervision"),
+        Binding("enter", "open_record", "Agenda", id="open-agenda", priority=True,
+                tooltip="The highlighted worker's agenda for their next supervision"),
+        Binding("h", "hold", "Record supervision", id="record-supervision",
+                tooltip="Record a supervision held with the highlighted worker"),
+        TOGGLE_TEAMS,
+        Binding("r", "refresh", "Refresh", id="refresh-supervision", tooltip="Read who is due again"),
     ]
+    PREFIX, GROUP = "sup", "supervision-status"
+    COLUMNS = ("Worker", "Role", "Team", "Cadence", "Last held", "Next due", "Overdue")
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.all_teams = False
-        self.rows: list[SupervisionStatusRow] = []
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("Loading…", id="sup-title")
-        yield DataTable(id="sup-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="sup-why")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#sup-table", DataTable).add_columns(
-            "Worker", "Role", "Team", "Cadence", "Last held", "Next due", "Overdue")
-        self.all_teams = self.ctx.team_id is None
-
-    def on_screen_resume(self) -> None:
-        self.action_refresh()
-
-    def action_refresh(self) -> None:
+    def load(self) -> Callable[[Session], list[SupervisionStatusRow]]:
         from qa_tui.services.practice.supervision import supervision_status
 
-        ctx, today = self.ctx, self.ctx.today()
-        team_id = None if self.all_teams else ctx.team_id
-        self.call_service(lambda s: supervision_status(s, today, ctx.config, team_id=team_id), self.show,
-                          group="supervision-status", exclusive=True)
+        ctx, today, team_id = self.ctx, self.ctx.today(), self.scope_team_id
+        return lambda s: supervision_status(s, today, ctx.config, team_id=team_id)
 
-    def show(self, rows: list[SupervisionStatusRow]) -> None:
-        self.rows = rows
-        table = self.query_one("#sup-table", DataTable)
-        keep = self.selected_row()
-        table.clear()
-        for r in rows:
-            overdue = Text(f"{r.days_overdue} days" if r.due_on else "never supervised", style="bold red") \
-                if r.overdue else Text("on time", style="green")
-            table.add_row(r.worker_name, r.role, r.team_code or "", r.cadence, short_date(r.last_held),
-                          short_date(r.due_on), overdue, key=str(r.worker_id))
-        if keep is not None and any(r.worker_id == keep.worker_id for r in rows):
-            table.move_cursor(row=table.get_row_index(str(keep.worker_id)))
-        overdue_count = sum(r.overdue for r in rows)
-        scope = "all teams" if self.all_teams else "your team"
-        self.query_one("#sup-title", Static).update(
-            f"[b]Supervision[/b] · {scope} · {short_date(self.ctx.today())} · "
-            f"[b red]{overdue_count}[/] overdue of {len(rows)}")
-        if not rows:
-            self.query_one("#sup-why", Static).update("Nobody to supervise here. Press a to see every team.")
-        table.focus()
+    def records(self, loaded: list[SupervisionStatusRow]) -> list[SupervisionStatusRow]:
+        return loaded
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        row = self.selected_row()
-        if row is not None:
-            self.query_one("#sup-why", Static).update(f"[b]{row.worker_name}[/b]: {row.reason}")
+    def key(self, record: SupervisionStatusRow) -> uuid.UUID:
+        return record.worker_id
 
-    def selected_row(self) -> SupervisionStatusRow | None:
-        table = self.query_one("#sup-table", DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return next((r for r in self.rows if str(r.worker_id) == key), None)
+    def cells(self, r: SupervisionStatusRow) -> tuple[object, ...]:
+        overdue = Text(f"{r.days_overdue} days" if r.due_on else "never supervised", style="bold red") \
+            if r.overdue else Text("on time", style="green")
+        return (r.worker_name, r.role, r.team_code or "", r.cadence, short_date(r.last_held), short_date(r.due_on),
+                overdue)
 
-    def action_toggle_teams(self) -> None:
-        if self.ctx.team_id is None:
-            self.notify("You are not in a team in the database, so every team is shown.")
-            return
-        self.all_teams = not self.all_teams
-        self.action_refresh()
+    def title_line(self, loaded: list[SupervisionStatusRow]) -> str:
+        return (f"[b]Supervision[/b] · {self.scope_label} · {short_date(self.ctx.today())} · "
+                f"[b red]{sum(r.overdue for r in loaded)}[/] overdue of {len(loaded)}")
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self.action_open_agenda()
+    def detail(self, record: SupervisionStatusRow | None) -> Content:
+        if record is None:
+            return Content("Nobody to supervise here. Press a to see every team.")
+        return Content.from_markup("[b]$name[/b]: $reason", name=record.worker_name, reason=record.reason)
 
-    def action_open_agenda(self) -> None:
-        row = self.selected_row()
-        if row is not None:
-            self.app.push_screen(AgendaScreen(row.worker_id))
+    def open_record(self, row: SupervisionStatusRow) -> None:
+        self.app.push_screen(AgendaScreen(row.worker_id))
 
     def action_hold(self) -> None:
-        row = self.selected_row()
+        row = self.current
         if row is None:
             return
 
@@ -132,7 +125,7 @@ class SupervisionScreen(QAScreen):
         from textual.app import SystemCommand
 
         yield SystemCommand("Supervision: open agenda", "The highlighted worker's next supervision agenda",
-                            self.action_open_agenda)
+                            self.action_open_record)
         yield SystemCommand("Supervision: record a supervision", "Record a supervision held with the highlighted worker",
                             self.action_hold)
 
@@ -143,11 +136,14 @@ class AgendaScreen(QAScreen):
 
     CSS_PATH = "supervision.tcss"
     BINDINGS = [
-        Binding("enter,space", "tick", "Tick discussed", id="tick-discussed", priority=True),
-        Binding("h", "hold", "Hold supervision", id="hold-supervision"),
-        Binding("x", "export", "Export Markdown", id="export-markdown"),
-        Binding("r", "refresh", "Refresh", id="refresh-agenda"),
-        Binding("escape", "back", "Back", id="agenda-back"),
+        Binding("enter,space", "tick", "Tick discussed", id="tick-discussed", priority=True,
+                tooltip="Tick the highlighted follow-up as discussed, with a note"),
+        Binding("h", "hold", "Hold supervision", id="hold-supervision",
+                tooltip="Record the supervision being held (or choose a recent one)"),
+        Binding("x", "export", "Export Markdown", id="export-markdown",
+                tooltip="Save the agenda, or the record of the supervision, as a Markdown file"),
+        Binding("r", "refresh", "Refresh", id="refresh-agenda", tooltip="Read the agenda again"),
+        Binding("escape", "back", "Back", id="agenda-back", tooltip="Back to the supervision list"),
     ]
 
     def __init__(self, worker_id: uuid.UUID, *, holding: SupervisionView | None = None) -> None:
@@ -159,7 +155,8 @@ class AgendaScreen(QAScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Loading…", id="agenda-bar")
-        table = DataTable(id="agenda-table", cursor_type="row", zebra_stripes=True)
+        table: RecordTable[AgendaItem] = RecordTable(("Item", "When", "Case", "What"), agenda_cells, agenda_key,
+                                                     id="agenda-table")
         table.border_title = "To discuss"
         yield table
         yield Static("", id="agenda-detail")
@@ -170,8 +167,11 @@ class AgendaScreen(QAScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#agenda-table", DataTable).add_columns("Item", "When", "Case", "What")
         self.action_refresh()
+
+    @property
+    def table(self) -> RecordTable[AgendaItem]:
+        return self.query_one("#agenda-table", RecordTable)
 
     def action_refresh(self) -> None:
         from qa_tui.services.practice.supervision import supervision_agenda, supervision_record
@@ -189,23 +189,17 @@ class AgendaScreen(QAScreen):
 
         self.agenda, record = loaded
         agenda = self.agenda
-        table = self.query_one("#agenda-table", DataTable)
-        row_before = table.cursor_row
-        table.clear()
-        for f in agenda.follow_ups:
-            table.add_row(f.source_label, f"raised {short_date(f.raised_on)}", f.case_reference or "", f.summary,
-                          key=f"f:{f.id}")
-        for a in agenda.actions:
-            when = Text(f"due {short_date(a.due_on)}, {a.days_overdue}d late", style="bold red") if a.overdue \
-                else Text(f"due {short_date(a.due_on)}")
-            table.add_row("Open action", when, a.case_reference or "", a.title, key=f"a:{a.id}")
+        table = self.table
+        row_before = table.cursor_row  # a ticked item leaves: the cursor stays where it was, on the next
+        table.show([*agenda.follow_ups, *agenda.actions], keep_cursor=False)
         if table.row_count:
             table.move_cursor(row=min(row_before, table.row_count - 1))
-        self.show_detail(self.selected_key())
+        self.show_detail()
         table.border_subtitle = f"{len(agenda.follow_ups)} to discuss · {len(agenda.actions)} open actions"
         last = short_date(agenda.last_held) if agenda.last_held else "none recorded"
-        self.query_one("#agenda-bar", Static).update(
-            f"[b]Agenda for {agenda.worker.name}[/b] ({agenda.worker.role}) · last supervision {last}")
+        self.query_one("#agenda-bar", Static).update(Content.from_markup(
+            "[b]Agenda for $name[/b] ($role) · last supervision $last", name=agenda.worker.name,
+            role=agenda.worker.role, last=last))
         discussed = self.query_one("#agenda-discussed", Static)
         if record is None:
             discussed.border_title = "Discussed"
@@ -216,7 +210,8 @@ class AgendaScreen(QAScreen):
                                       f"of {short_date(held.held_on)}")
             lines = [f"✓ {f.source_label}: {f.summary}" + (f" — {f.discussed_note}" if f.discussed_note else "")
                      for f in record.discussed]
-            discussed.update("\n".join(lines) or "[dim]Nothing ticked yet: highlight an item and press Enter.[/dim]")
+            discussed.update(Content("\n".join(lines)) if lines else
+                             "[dim]Nothing ticked yet: highlight an item and press Enter.[/dim]")
         self.query_one("#agenda-status", Static).update(
             "Nothing waiting for this worker's next supervision." if not table.row_count else
             "Enter ticks the highlighted follow-up as discussed." if self.holding else
@@ -224,30 +219,22 @@ class AgendaScreen(QAScreen):
         table.focus()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.show_detail(event.row_key.value)
+        self.show_detail()
 
-    def show_detail(self, key: str | None) -> None:
+    def show_detail(self) -> None:
         """The whole of the highlighted item, which the table may cut short."""
-        agenda = self.agenda
-        follow_up = next((f for f in agenda.follow_ups if f"f:{f.id}" == key), None) if agenda else None
-        action = next((a for a in agenda.actions if f"a:{a.id}" == key), None) if agenda else None
-        text = follow_up.summary if follow_up else action.title if action else ""
+        item = self.table.current
+        text = "" if item is None else item.title if is_action(item) else item.summary
         self.query_one("#agenda-detail", Static).update(Text(text))
-
-    def selected_key(self) -> str | None:
-        table = self.query_one("#agenda-table", DataTable)
-        if not table.row_count:
-            return None
-        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_tick()
 
     def action_tick(self) -> None:
-        key, agenda = self.selected_key(), self.agenda
-        if key is None or agenda is None:
+        item = self.table.current
+        if item is None or self.agenda is None:
             return
-        if key.startswith("a:"):
+        if is_action(item):
             self.notify("Actions stay open until they are done; talk them through, and close them from the "
                         "actions list.", severity="warning")
             return
@@ -255,7 +242,6 @@ class AgendaScreen(QAScreen):
             self.notify("Press h first to record the supervision being held; then tick each item.",
                         severity="warning")
             return
-        item = next(f for f in agenda.follow_ups if f"f:{f.id}" == key)
         supervision_id = self.holding.id
         from qa_tui.services.practice.followups import tick_discussed
 
@@ -264,7 +250,7 @@ class AgendaScreen(QAScreen):
                 return
             self.call_service(
                 lambda s: tick_discussed(s, item.id, supervision_id, note, expected_version=item.version),
-                lambda _: (self.notify(f"Ticked: {item.summary}"), self.action_refresh()),
+                lambda _: (self.notify(f"Ticked: {item.summary}", markup=False), self.action_refresh()),
                 write=True)
 
         self.app.push_screen(TextPrompt(f"Discussed: {item.source_label}", "Note (optional)", required=False,
@@ -358,7 +344,10 @@ class AgendaScreen(QAScreen):
 class SupervisionDialog(QAModal["SupervisionView | None"]):
     """Record a supervision: when, which kind, who supervised (the user by default), notes."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="supervision-cancel", tooltip="Close without recording"),
+        Binding("ctrl+s", "save", "Save", id="supervision-save", tooltip="Record the supervision"),
+    ]
     DEFAULT_CSS = """
     SupervisionDialog { align: center middle; }
     SupervisionDialog > Vertical { width: 84; height: auto; border: thick $accent; padding: 1 2; background: $surface; }
@@ -377,7 +366,7 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
         from qa_tui.services.practice.supervision import KIND_LABELS
 
         with Vertical():
-            yield Static(f"Supervision with {self.worker_name}", classes="title")
+            yield Static(Content(f"Supervision with {self.worker_name}"), classes="title")
             with Grid():
                 yield Label("Held on")
                 yield Input(f"{self.ctx.today():%d/%m/%Y}", placeholder="DD/MM/YYYY", id="sup-held_on", compact=True)
@@ -418,7 +407,7 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
         try:
             held_on = parse_day(self.query_one("#sup-held_on", Input).value)
         except ValueError as exc:
-            error.update(f"Held on: {exc}")
+            error.update(Content(f"Held on: {exc}"))
             self.query_one("#sup-held_on", Input).focus()
             return
         supervisor = self.query_one("#sup-supervisor", Select).selection
@@ -438,7 +427,8 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
         from qa_tui.errors import ValidationError
 
         if isinstance(error, ValidationError):
-            self.query_one("#sup-error", Static).update(f"{FIELD_LABELS.get(error.field, error.field)}: {error.problem}")
+            self.query_one("#sup-error", Static).update(
+                Content(f"{FIELD_LABELS.get(error.field, error.field)}: {error.problem}"))
             return True
         return False
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -18,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
 
 from qa_tui.dates import LONDON
+from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAScreen
 from screens.dialogs import DIALOG_CSS, TextPrompt
 
@@ -62,7 +62,8 @@ class PullDialog(ModalScreen[PullRequest | None]):
     hidden field as soon as the URL is entered, and never shown again."""
 
     DEFAULT_CSS = DIALOG_CSS.format(cls="PullDialog")
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "pull", "Pull")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="pull-cancel", tooltip="Close without pulling"),
+                Binding("ctrl+s", "pull", "Pull", id="pull-run", tooltip="Pull from this database now")]
 
     def __init__(self, url: str, team: str) -> None:
         super().__init__()
@@ -125,13 +126,15 @@ class PullDialog(ModalScreen[PullRequest | None]):
 class SyncScreen(QAScreen):
     CSS_PATH = "bundles.tcss"
     BINDINGS = [
-        Binding("e", "export", "Export", id="sync-export"),
-        Binding("i", "import_bundle", "Import", id="sync-import"),
-        Binding("c", "acknowledge", "Acknowledge", id="sync-ack"),
-        Binding("f", "pull", "Pull", id="sync-pull"),
-        Binding("enter", "open_conflict", "Open conflict", id="sync-open"),
-        Binding("v", "toggle_resolved", "Open/all", id="sync-view"),
-        Binding("r", "refresh", "Refresh", id="sync-refresh"),
+        Binding("e", "export", "Export", id="sync-export", tooltip="Write this laptop's changes to a bundle file"),
+        Binding("i", "import_bundle", "Import", id="sync-import", tooltip="Merge a laptop's bundle into this database"),
+        Binding("c", "acknowledge", "Acknowledge", id="sync-ack",
+                tooltip="Mark what the shared database took as synced, from its receipt"),
+        Binding("f", "pull", "Pull", id="sync-pull",
+                tooltip="Bring a team's people, cases and actions from the shared database"),
+        Binding("enter", "open_conflict", "Open conflict", id="sync-open", tooltip="Open the highlighted conflict"),
+        Binding("v", "toggle_resolved", "Open/all", id="sync-view", tooltip="Show resolved conflicts too, or not"),
+        Binding("r", "refresh", "Refresh", id="sync-refresh", tooltip="Read the sync state again"),
     ]
 
     def __init__(self) -> None:
@@ -156,11 +159,13 @@ class SyncScreen(QAScreen):
         result.border_title = "Last step"
         yield result
         yield Static("", id="sync-conflicts-title")
-        yield DataTable(id="sync-conflicts", cursor_type="row", zebra_stripes=True)
+        yield RecordTable(("Table", "Record", "What", "Reason", "Bundle", "Imported", "Status"), self._cells,
+                          lambda c: c.id, id="sync-conflicts")
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("Table", "Record", "What", "Reason", "Bundle", "Imported", "Status")
+    @property
+    def table(self) -> RecordTable[ConflictView]:
+        return self.query_one("#sync-conflicts", RecordTable)
 
     def on_screen_resume(self) -> None:
         self.load()
@@ -203,15 +208,14 @@ class SyncScreen(QAScreen):
         hint = " · Enter opens the highlighted one" if self.conflicts else ""
         self.query_one("#sync-conflicts-title", Static).update(
             f"[b]{which}[/b] in this database: {len(self.conflicts)}{hint} · v open / all")
-        table = self.query_one(DataTable)
-        table.clear()
-        for c in self.conflicts:
-            decided = "open" if c.status == "open" else f"kept {c.resolution} ({c.resolved_by})"
-            table.add_row(c.table.replace("_", " "), str(c.record_id)[:8], Text(clip(self._about(c), 20)), c.reason,
-                          str(c.bundle_id)[:8], f"{c.imported_at.astimezone(LONDON):%d/%m %H:%M}", Text(decided),
-                          key=str(c.id))
+        self.table.show(self.conflicts)
         self.refresh_bindings()
-        table.focus()
+        self.table.focus()
+
+    def _cells(self, c: ConflictView) -> tuple[str, ...]:
+        decided = "open" if c.status == "open" else f"kept {c.resolution} ({c.resolved_by})"
+        return (c.table.replace("_", " "), str(c.record_id)[:8], clip(self._about(c), 20), c.reason,
+                str(c.bundle_id)[:8], f"{c.imported_at.astimezone(LONDON):%d/%m %H:%M}", decided)
 
     @staticmethod
     def _about(conflict: ConflictView) -> str:
@@ -414,7 +418,7 @@ class SyncScreen(QAScreen):
                          f"they go up with the next export.")
         if summary.skipped:
             lines.append(f"{len(summary.skipped)} records could not be stored here: "
-                         + ", ".join(f"{t} {rid[:8]} ({why})" for t, rid, why in summary.skipped[:3])
+                         + ", ".join(f"{t} {rid[:8]} ({escape(why)})" for t, rid, why in summary.skipped[:3])
                          + ("…" if len(summary.skipped) > 3 else ""))
         self._result("\n".join(lines))
 
@@ -426,9 +430,9 @@ class SyncScreen(QAScreen):
     def action_open_conflict(self) -> None:
         from screens.sync.conflicts import ConflictScreen
 
-        row = self.query_one(DataTable).cursor_row
-        if 0 <= row < len(self.conflicts):
-            self.app.push_screen(ConflictScreen(self.conflicts[row].id))
+        conflict = self.table.current
+        if conflict is not None:
+            self.app.push_screen(ConflictScreen(conflict.id))
 
     def action_toggle_resolved(self) -> None:
         self.show_resolved = not self.show_resolved

@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Static
 
+from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAScreen
 from screens.dialogs import ConfirmDialog
 
@@ -26,14 +27,20 @@ CELL_WIDTH = 30
 class ConflictScreen(QAScreen):
     CSS_PATH = "conflicts.tcss"
     BINDINGS = [
-        Binding("h", "keep('shared')", "Keep shared", id="conflict-keep-shared"),
-        Binding("i", "keep('incoming')", "Keep incoming", id="conflict-keep-incoming"),
-        Binding("1", "take('shared')", "Take shared", id="conflict-field-shared"),
-        Binding("2", "take('incoming')", "Take incoming", id="conflict-field-incoming"),
-        Binding("e", "edit_field", "Edit", id="conflict-edit"),
-        Binding("c", "save_merge", "Save merge", id="conflict-save-merge"),
-        Binding("r", "reload", "Reload", id="conflict-reload", show=False),
-        Binding("escape", "back", "Back", id="conflict-back", show=False),
+        Binding("h", "keep('shared')", "Keep shared", id="conflict-keep-shared",
+                tooltip="Keep this database's version of the whole record"),
+        Binding("i", "keep('incoming')", "Keep incoming", id="conflict-keep-incoming",
+                tooltip="Keep the laptop's version of the whole record"),
+        Binding("1", "take('shared')", "Take shared", id="conflict-field-shared",
+                tooltip="For a hand merge: this field as this database has it"),
+        Binding("2", "take('incoming')", "Take incoming", id="conflict-field-incoming",
+                tooltip="For a hand merge: this field as the laptop has it"),
+        Binding("e", "edit_field", "Edit", id="conflict-edit", tooltip="For a hand merge: type this field's value"),
+        Binding("c", "save_merge", "Save merge", id="conflict-save-merge",
+                tooltip="Save the record with the fields chosen one by one"),
+        Binding("r", "reload", "Reload", id="conflict-reload", show=False, tooltip="Read the conflict again"),
+        Binding("escape", "back", "Back", id="conflict-back", show=False,
+                tooltip="Stop editing the field, or go back to the conflicts"),
     ]
 
     def __init__(self, conflict_id: uuid.UUID) -> None:
@@ -47,7 +54,8 @@ class ConflictScreen(QAScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("Reading…", id="conflict-bar")
-        yield DataTable(id="conflict-fields", cursor_type="row", zebra_stripes=True)
+        yield RecordTable((" ", "Field", "Shared (this database)", "Incoming (laptop)", "Keep"), self._cells,
+                          lambda key: key, id="conflict-fields")
         field = Static("", id="conflict-field")
         field.border_subtitle = "h / i keep a whole version · 1 / 2 / e this field, then c · r reload · Esc back"
         yield field
@@ -56,8 +64,12 @@ class ConflictScreen(QAScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(" ", "Field", "Shared (this database)", "Incoming (laptop)", "Keep")
         self.action_reload()
+
+    @property
+    def table(self) -> RecordTable[str]:
+        """A row per field of the record, keyed by the field's name."""
+        return self.query_one("#conflict-fields", RecordTable)
 
     # --- reading --------------------------------------------------------------------------
 
@@ -82,29 +94,26 @@ class ConflictScreen(QAScreen):
                  f"[reverse] RESOLVED [/] kept the {view.resolution} version ({escape(view.resolved_by or '')}, "
                  f"{view.resolved_at:%d/%m/%Y %H:%M})")
         self.query_one("#conflict-bar", Static).update(
-            f"[b]{view.table.replace('_', ' ')} {str(view.record_id)[:8]}[/b] · {view.reason}: {view.explanation} "
-            f"· {state}\nFrom {escape(view.exported_by)} (device {view.device[:8]}), bundle {str(view.bundle_id)[:8]}, "
+            f"[b]{view.table.replace('_', ' ')} {str(view.record_id)[:8]}[/b] · {escape(view.reason)}: "
+            f"{escape(view.explanation)} · {state}\nFrom {escape(view.exported_by)} (device {escape(view.device[:8])}), "
+            f"bundle {str(view.bundle_id)[:8]}, "
             f"imported {view.imported_at:%d/%m/%Y %H:%M} · laptop based on {base}, shared {shared} · "
             f"{len(view.differing)} fields differ")
         self._render_rows()
-        self.query_one(DataTable).focus()
+        self.table.focus()
 
     def _render_rows(self) -> None:
-        table = self.query_one(DataTable)
-        row = table.cursor_row
-        table.clear()
-        view = self.view
-        for key in self.fields:
-            differs = key in view.differing
-            style = "bold" if differs else "dim"
-            keep = self.choices[key] if differs or key in self.edited else "same"
-            table.add_row(Text("≠" if differs else "", style="bold red"), Text(key, style=style),
-                          Text(self._cell(self._shared_value(key)), style=style),
-                          Text(self._cell(view.incoming.get(key)), style=style),
-                          Text(keep, style="bold" if differs else "dim"), key=key)
-        if self.fields:
-            table.move_cursor(row=min(max(row, 0), len(self.fields) - 1))
+        self.table.show(self.fields)  # the cursor stays on its field
         self._show_field()
+
+    def _cells(self, key: str) -> tuple[Text, ...]:
+        differs = key in self.view.differing
+        style = "bold" if differs else "dim"
+        keep = self.choices[key] if differs or key in self.edited else "same"
+        return (Text("≠" if differs else "", style="bold red"), Text(key, style=style),
+                Text(self._cell(self._shared_value(key)), style=style),
+                Text(self._cell(self.view.incoming.get(key)), style=style),
+                Text(keep, style="bold" if differs else "dim"))
 
     @property
     def view(self) -> ConflictView:
@@ -132,8 +141,7 @@ class ConflictScreen(QAScreen):
         return "—" if not text else text if len(text) <= CELL_WIDTH else text[:CELL_WIDTH - 1] + "…"
 
     def _current(self) -> str | None:
-        row = self.query_one(DataTable).cursor_row
-        return self.fields[row] if 0 <= row < len(self.fields) else None
+        return self.table.current
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_field()
@@ -217,7 +225,7 @@ class ConflictScreen(QAScreen):
         self.editing = None
         self.query_one("#conflict-edit", Input).display = False
         self.query_one("#conflict-edit-error", Static).update("")
-        self.query_one(DataTable).focus()
+        self.table.focus()
 
     def action_back(self) -> None:
         if self.editing is not None:

@@ -4,6 +4,7 @@ Not met per area, shared with the worker as a supervision follow-up, then finali
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -140,6 +141,18 @@ def rate_area(session: Session, audit_id: uuid.UUID, area: str, rating: int, com
     except StaleDataError:
         raise ChangedElsewhere(f"The rating for {labels[area]}") from None
     return dip_sample(session, audit_id)
+
+
+def rating_save(audit_id: uuid.UUID, area: str, rating: int, comment: str, *,
+                version: Callable[[], int | None]) -> Callable[[Session], DipSampleView]:
+    """One area's rating and comment, for a form that saves as the user goes. Saves wait in line
+    one behind another, so the area's version to expect is asked for when this one runs (by then,
+    the version the previous save returned), not when it was queued."""
+
+    def save(session: Session) -> DipSampleView:
+        return rate_area(session, audit_id, area, rating, comment, expected_version=version())
+
+    return save
 
 
 def close_loop_with_worker(session: Session, audit_id: uuid.UUID, summary: str, today: date) -> DipSampleView:

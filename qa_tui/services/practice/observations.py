@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -80,6 +80,14 @@ class CoverageRow:
 class ThemeCount:
     theme: str
     count: int
+
+
+@dataclass(frozen=True)
+class CoverageList:
+    """The coverage screen's list: each practitioner's coverage, and this year's themes (every team)."""
+
+    rows: tuple[CoverageRow, ...]
+    themes: tuple[ThemeCount, ...]
 
 
 @dataclass(frozen=True)
@@ -167,6 +175,18 @@ def update_observation_field(session: Session, obs_id: uuid.UUID, field: str, va
     except StaleDataError:
         raise ChangedElsewhere("This observation") from None
     return _view(observation)
+
+
+def field_save(obs_id: uuid.UUID, field: str, value: Any, *, today: date,
+               version: Callable[[], int | None]) -> Callable[[Session], ObservationView]:
+    """One field's save, for a form that saves as the user types. Saves wait in line one behind
+    another, so the version to expect is asked for when this one runs (by then, the version the
+    previous save returned), not when it was queued."""
+
+    def save(session: Session) -> ObservationView:
+        return update_observation_field(session, obs_id, field, value, expected_version=version(), today=today)
+
+    return save
 
 
 def clean_themes(themes: Any) -> list[str]:
@@ -379,3 +399,10 @@ def observation_coverage(session: Session, today: date, cfg: Config, team_id: uu
         ))
     rows.sort(key=lambda r: (r.team_code or "", r.worker_name, r.staff_id))
     return rows
+
+
+def coverage_list(session: Session, today: date, cfg: Config, team_id: uuid.UUID | None = None) -> CoverageList:
+    """Coverage for the financial year containing `today` (one team, or every team when None) and
+    the themes tagged so far this year across every team."""
+    return CoverageList(rows=tuple(observation_coverage(session, today, cfg, team_id=team_id)),
+                        themes=tuple(observation_themes(session, financial_year_start(today), today)))

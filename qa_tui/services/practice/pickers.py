@@ -1,5 +1,6 @@
-"""What the observation, supervision, dip-sample and feedback screens offer to pick from (people,
-cases, a worker's observations and supervisions, recent feedback), and the supervision exports."""
+"""What the observation, supervision, dip-sample and feedback screens list and offer to pick from
+(a team's cases, a worker's observations and supervisions, recent feedback), and the supervision
+exports."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from pathlib import Path
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
+from qa_tui.dates import financial_year_start
 from qa_tui.db import trail
-from qa_tui.db.models import Audit, Case, Feedback, Observation, Person, Supervision
+from qa_tui.db.models import Audit, Case, Feedback, Observation, Person, Supervision, Team
 from qa_tui.errors import ValidationError
 from qa_tui.files import write_private
-from qa_tui.services.practice.dip_sample import DIP_KIND
+from qa_tui.services.practice.dip_sample import DIP_KIND, DipSampleDueRow, dip_samples_due
+from qa_tui.services.practice.feedback import FeedbackSummary, feedback_summary
 from qa_tui.services.practice.observations import KIND_LABELS as OBSERVATION_KIND_LABELS
 from qa_tui.services.practice.supervision import (
     SupervisionView,
@@ -52,6 +55,17 @@ class DipCase:
 
 
 @dataclass(frozen=True)
+class DipCaseList:
+    """The dip-sampling screen's list: a team's cases, and whether the user's own dip sample for
+    this month is done (None when the user is not one of the team's managers)."""
+
+    team_name: str
+    cases: tuple[DipCase, ...]
+    more: bool  # the list stopped at its limit: more cases than shown
+    mine: DipSampleDueRow | None
+
+
+@dataclass(frozen=True)
 class FeedbackLine:
     id: uuid.UUID
     received_on: date
@@ -64,7 +78,12 @@ class FeedbackLine:
     themes: tuple[str, ...]
 
 
-# --- people -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FeedbackList:
+    """The feedback screen's list: the latest feedback, and the financial year's summary."""
+
+    lines: tuple[FeedbackLine, ...]
+    summary: FeedbackSummary
 
 
 # --- observations and supervisions of one worker --------------------------------------------
@@ -130,6 +149,15 @@ def case_id_for_reference(session: Session, reference: str) -> uuid.UUID | None:
     return case_id
 
 
+def dip_case_list(session: Session, team_id: uuid.UUID, today: date, person_id: uuid.UUID | None,
+                  limit: int = DIP_CASES_SHOWN) -> DipCaseList:
+    """The team's cases to dip sample (see dip_sample_cases), and `person_id`'s dip sample this month."""
+    team = session.get(Team, team_id)
+    cases = dip_sample_cases(session, team_id, today, limit=limit)
+    mine = next((r for r in dip_samples_due(session, today, team_id=team_id) if r.manager_id == person_id), None)
+    return DipCaseList(team_name=team.name if team else "", cases=tuple(cases), more=len(cases) >= limit, mine=mine)
+
+
 def _dip_cases(session: Session, rows: list) -> list[DipCase]:  # noqa: ANN001 - (Case, worker name) rows
     ids = [case.id for case, _ in rows]
     drafts: dict[uuid.UUID, tuple[uuid.UUID, date]] = {}
@@ -167,6 +195,12 @@ def recent_feedback(session: Session, team_id: uuid.UUID | None = None,
                          giver=f.giver, channel=f.channel, rating=f.rating, said=f.said,
                          themes=tuple(f.themes or ()))
             for f, reference, name in session.execute(stmt)]
+
+
+def feedback_list(session: Session, today: date, team_id: uuid.UUID | None = None) -> FeedbackList:
+    """The latest feedback (see recent_feedback) and the summary of the financial year to `today`."""
+    return FeedbackList(lines=tuple(recent_feedback(session, team_id)),
+                        summary=feedback_summary(session, financial_year_start(today), today, team_id))
 
 
 # --- supervision exports ------------------------------------------------------------------
