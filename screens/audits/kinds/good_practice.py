@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from qa_tui.services.practice.celebration import GoodPracticeItem
-    from qa_tui.services.programme.engine import Period
+    from qa_tui.services.programme.periods import Period
 
 
 class GoodPracticePane(KindPane["GoodPracticeItem"]):
@@ -155,7 +155,7 @@ class GoodPracticePane(KindPane["GoodPracticeItem"]):
 
     def export_other_quarter(self) -> None:
         from qa_tui.errors import ValidationError
-        from qa_tui.services.programme.engine import parse_financial_quarter
+        from qa_tui.services.programme.periods import parse_financial_quarter
 
         def typed(text: str | None) -> None:
             if not text:
