@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE = ["qa_tui/services", "qa_tui/db", "qa_tui/config", "qa_tui/config_file.py", "qa_tui/dates.py",
-        "qa_tui/errors.py", "qa_tui/identity.py", "qa_tui/context.py", "qa_tui/demo.py"]
+        "qa_tui/errors.py", "qa_tui/identity.py", "qa_tui/context.py", "qa_tui/demo"]
 ALLOWED_SQLALCHEMY_IN_SCREENS = {"sqlalchemy.exc", "sqlalchemy.orm.exc"}
 
 
