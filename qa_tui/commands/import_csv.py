@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from qa_tui.commands.common import open_ctx
 
 if TYPE_CHECKING:
-    from qa_tui.services.imports.people_cases import ImportReport
+    from qa_tui.services.imports.csv_rows import ImportReport
 
 LISTED_KEYS = 20  # longer lists are cut short with a count of the rest
 
@@ -34,7 +34,8 @@ def register_verb(verbs: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from qa_tui.services.imports.people_cases import import_cases, import_people, read_import_file
+    from qa_tui.services.imports.csv_rows import read_import_file
+    from qa_tui.services.imports.people_cases import import_cases, import_people
 
     path = Path(args.file)
     text = read_import_file(path)

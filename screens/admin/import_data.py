@@ -239,7 +239,8 @@ def preview_file(session: Session, chosen: ChosenFile, today: date) -> Preview:
 
     if chosen.kind in ("people", "cases"):
         from qa_tui.commands.import_csv import describe_report
-        from qa_tui.services.imports.people_cases import import_cases, import_people, read_import_file
+        from qa_tui.services.imports.csv_rows import read_import_file
+        from qa_tui.services.imports.people_cases import import_cases, import_people
 
         text = read_import_file(chosen.path)
         importer = import_people if chosen.kind == "people" else import_cases
