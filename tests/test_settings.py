@@ -54,7 +54,8 @@ def test_blank_settings_fall_back_to_the_config_file(db: Database, today: date, 
     assert saved.user is not None and saved.user.staff_id == "SW1"
 
 
-@pytest.mark.parametrize(("wanted", "field"), [(Preferences("NOPE"), "Staff ID"), (Preferences("", "ZZ"), "Default team")])
+@pytest.mark.parametrize(("wanted", "field"),
+                         [(Preferences("NOPE"), "Staff ID"), (Preferences("", "ZZ"), "Default team")])
 def test_an_unknown_staff_id_or_team_is_refused_and_nothing_written(db: Database, today: date, config_file: Path,
                                                                     wanted: Preferences, field: str) -> None:
     config = load_config(db_override=str(db.engine.url))
