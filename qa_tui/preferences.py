@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from qa_tui.config import Config, ConfigError, _Reader, config_path
+from qa_tui.config import Config, ConfigError, TableReader, config_path, read_toml
 from qa_tui.files import write_private
 
 PREFERENCES_FILE = "preferences.toml"
@@ -42,14 +41,7 @@ def read_preferences(path: Path) -> Preferences:
     file and key when it cannot be used."""
     if not path.exists():
         return Preferences()
-    try:
-        with path.open("rb") as fh:
-            raw = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, None, f"not valid TOML ({exc})") from None
-    except OSError as exc:
-        raise ConfigError(path, None, f"cannot be read ({exc.strerror})") from None
-    top = _Reader(raw, path, "")
+    top = TableReader(read_toml(path), path, "")
     user = top.table("user")
     staff_id = user.get("staff_id", str, "", "a staff ID string").strip()
     team = user.get("team", str, "", "a team code string").strip()

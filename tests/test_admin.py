@@ -14,6 +14,7 @@ from qa_tui.db.models import AuditEvent, Case, Person, Team
 from qa_tui.errors import ChangedElsewhere, NotAllowed, ValidationError
 from qa_tui.services.people import admin
 from qa_tui.services.people.admin import CaseInput, PersonInput, TeamInput
+from qa_tui.services.people.settings import check_settings
 
 
 def add_team(db: Database, today: date, code: str = "A1", name: str = "Assessment 1") -> uuid.UUID:
@@ -200,9 +201,9 @@ def test_form_choices_and_settings_check(db: Database, today: date) -> None:
         assert [c.label for c in choices.workers] == ["Person SW1 (SW1, SW, A1)"]
         assert [c.label for c in choices.managers] == ["Person TM1 (TM1, TM, A1)"]
         assert [c.id for c in choices.teams] == [team_id]
-        check = admin.check_settings(s, " tm1 ", "A1")
+        check = check_settings(s, " tm1 ", "A1")
         assert (check.staff_id, check.person_name, check.team_name) == ("TM1", "Person TM1", "Assessment 1")
         with pytest.raises(ValidationError, match="Staff ID: no person"):
-            admin.check_settings(s, "NOPE", "")
+            check_settings(s, "NOPE", "")
         with pytest.raises(ValidationError, match="Default team: no team"):
-            admin.check_settings(s, "", "ZZ")
+            check_settings(s, "", "ZZ")

@@ -22,16 +22,10 @@ from qa_tui.db.base import Base
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Audit, AuditEvent, Case, Person, Team
 from qa_tui.errors import ValidationError
-from qa_tui.services.imports.annex_a import (
-    AnnexAPreview,
-    ImportResult,
-    apply_annex_a,
-    header_key,
-    list_number,
-    preview_annex_a,
-)
+from qa_tui.services.imports.annex_a import AnnexAPreview, apply_annex_a, list_number, preview_annex_a
 from qa_tui.services.audits.templates import ensure_template
-from qa_tui.services.imports.workbook import cell_date, is_placeholder
+from qa_tui.services.imports.caseload import ImportResult
+from qa_tui.services.imports.workbook import cell_date, header_key, is_placeholder
 from tests.fixtures_workbooks import SENTINEL, SENTINEL_DOB, ExcelError, list_rows, write_workbook
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "annex_a" / "Annex_A_2024_Jan.xlsx"

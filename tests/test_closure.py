@@ -15,7 +15,7 @@ from qa_tui.db.models import Case
 from qa_tui.errors import NotAllowed, ValidationError
 from qa_tui.services.audits import record as audits
 from qa_tui.services.audits import closure
-from qa_tui.services.imports.annex_a import IncomingCase, apply_caseload
+from qa_tui.services.imports.caseload import IncomingCase, apply_caseload
 from qa_tui.services.programme.obligations import obligations
 from tests.kinds_seed import Org, seed_org
 

@@ -17,13 +17,8 @@ from qa_tui.dates import parse_day
 from qa_tui.db.engine import Database
 from qa_tui.db.models import AuditEvent, Case, Person, Service, Team
 from qa_tui.errors import ValidationError
-from qa_tui.services.imports.people_cases import (
-    ImportRejected,
-    ImportReport,
-    import_cases,
-    import_people,
-    read_import_file,
-)
+from qa_tui.services.imports.csv_rows import ImportRejected, ImportReport, read_import_file
+from qa_tui.services.imports.people_cases import import_cases, import_people
 
 PEOPLE = """staff_id,name,role,team_code,team_name,manager_staff_id,asye_start,active_from,login
 S1,Alex Worker,SW,T1,Assessment 1,M1,,01/09/2024,alex

@@ -34,15 +34,8 @@ from qa_tui.db.models import (
     Supervision,
     Team,
 )
-from qa_tui.demo import (
-    DEMO_USER_STAFF_ID,
-    FIRST_NAMES,
-    SURNAME_ENDINGS,
-    SURNAME_STEMS,
-    build_demo,
-    built_by_demo,
-    tables_holding_data,
-)
+from qa_tui.demo import DEMO_USER_STAFF_ID, build_demo, built_by_demo, tables_holding_data
+from qa_tui.demo.phrases import FIRST_NAMES, SURNAME_ENDINGS, SURNAME_STEMS
 from qa_tui.errors import NotAllowed, ValidationError
 from qa_tui.services.audits.draw_algorithm import derive_pick
 

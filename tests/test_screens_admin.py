@@ -206,7 +206,7 @@ async def test_import_an_annex_a_workbook_from_the_app(seeded: Database, tmp_pat
         await settle(pilot)
         await pilot.press("y")
         await settle(pilot)
-        assert "Written." in screen_text(app)
+        assert "Written. 2 new; created 1 team and 1 worker." in screen_text(app)
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "AdminScreen"

@@ -1,6 +1,7 @@
 """`qa-tui import annex-a|involvements|ssda903-sw FILE`: preview a caseload import, confirm, write.
 
-Nothing is written without confirmation: `--yes`, or answering "y" at a terminal.
+Nothing is written without confirmation: `--yes`, or answering "y" at a terminal. The preview is
+the import service's own preview object, printed here as text.
 """
 
 from __future__ import annotations
@@ -9,14 +10,13 @@ import argparse
 import dataclasses
 import json
 import sys
-from collections.abc import Callable
 from datetime import date
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qa_tui.commands.common import open_ctx
 
-CHANGES_LISTED = ("reallocated", "closed", "reopened")
+if TYPE_CHECKING:
+    from qa_tui.services.imports.preview import ImportPreview, ImportWritten
 
 
 def register_verb(verbs: argparse._SubParsersAction) -> None:
@@ -41,37 +41,29 @@ def register_verb(verbs: argparse._SubParsersAction) -> None:
 
 
 def run_annex_a(args: argparse.Namespace) -> int:
-    from qa_tui.services.imports.annex_a import apply_annex_a, preview_annex_a
-
-    return _run(args, "Annex A", preview_annex_a, apply_annex_a, _list_lines)
+    return _run(args, "annex-a")
 
 
 def run_involvements(args: argparse.Namespace) -> int:
-    from qa_tui.services.imports.caseload_csv import apply_involvements, preview_involvements
-
-    return _run(args, "Involvements", preview_involvements, apply_involvements,
-                lambda p: [f"Rows: {p.rows}, cases: {len(p.cases)}"])
+    return _run(args, "involvements")
 
 
 def run_sw_episodes(args: argparse.Namespace) -> int:
-    from qa_tui.services.imports.caseload_csv import apply_sw_episodes, preview_sw_episodes
-
-    return _run(args, "SSDA903 social worker episodes", preview_sw_episodes, apply_sw_episodes,
-                lambda p: [f"Episodes: {p.episodes}, children: {p.children}, "
-                           f"current allocations: {len(p.allocations)}"])
+    return _run(args, "ssda903-sw")
 
 
-def _run(args: argparse.Namespace, what: str, preview_fn: Callable[..., Any], apply_fn: Callable[..., Any],
-         summary: Callable[[Any], list[str]]) -> int:
+def _run(args: argparse.Namespace, kind: str) -> int:
+    from qa_tui.services.imports.kinds import IMPORT_KINDS, preview_import, write_import
+
     as_json = getattr(args, "json", False)
     ctx = open_ctx(args)
     try:
         today = ctx.today()
         with ctx.db.reader() as session:
-            preview = preview_fn(session, Path(args.file), today)
+            preview = preview_import(session, kind, args.file, today)
         if not as_json:
-            print("\n".join([f"{what}: {preview.source}", *summary(preview), *describe_plan(preview)]))
-        if not preview.plan.writes_anything:
+            print("\n".join([f"{IMPORT_KINDS[kind].what}: {preview.source}", *describe_preview(preview)]))
+        if not preview.writes_anything:
             _emit_json(as_json, preview, None)
             print("Nothing to change: the database already matches the file.", file=sys.stderr)
             return 0
@@ -81,11 +73,11 @@ def _run(args: argparse.Namespace, what: str, preview_fn: Callable[..., Any], ap
                   + ("." if sys.stdin.isatty() else " (no terminal to ask for confirmation)."), file=sys.stderr)
             return 1
         with ctx.db.session() as session:
-            result = apply_fn(session, preview, today)
+            written = write_import(session, preview, today)
         if as_json:
-            _emit_json(True, preview, result)
+            _emit_json(True, preview, written)
         else:
-            print("\n".join(describe_result(result)))
+            print("\n".join(describe_written(written)))
         return 0
     finally:
         ctx.db.dispose()
@@ -105,91 +97,41 @@ def _confirmed() -> bool:
 # --- text output ----------------------------------------------------------------------------
 
 
-def _list_lines(preview: Any) -> list[str]:
-    lines = ["Lists:"]
-    for summary in preview.lists:
-        if summary.sheet is None:
-            lines.append(f"  List {summary.number} ({summary.category}): not used")
-        else:
-            lines.append(f"  List {summary.number} ({summary.category}) from sheet {summary.sheet!r}: "
-                         f"{summary.rows} rows, {summary.used} used, {summary.open} open")
-    return lines
+def describe_preview(preview: ImportPreview) -> list[str]:
+    """What the file holds, the changes, creations, loads, unusable rows and notes, as lines."""
+    from qa_tui.services.imports.caseload import NEW_WORKER_ROLE
 
-
-def describe_plan(preview: Any) -> list[str]:
-    """The preview's changes, creations, loads, unusable rows and notes, as lines of text."""
-    plan = preview.plan
-    lines = ["Changes against the database: " + ", ".join(f"{n} {kind}" for kind, n in plan.counts().items()),
-             *_changes(plan)]
-    if plan.new_teams:
-        lines.append(f"Teams to create ({len(plan.new_teams)}):")
-        lines += [f"  {team.name} [{team.code}]" for team in plan.new_teams]
-    if plan.new_workers:
-        lines.append(f"Workers to create ({len(plan.new_workers)}), role SW:")
-        lines += [f"  {w.name} [{w.staff_id}]" + (f", {w.team}" if w.team else "") for w in plan.new_workers]
-    if plan.by_team:
+    if preview.contents_title:
+        lines = [f"{preview.contents_title}:", *(f"  {line}" for line in preview.contents)]
+    else:
+        lines = list(preview.contents)
+    lines.append("Changes against the database: " + ", ".join(f"{n} {kind}" for kind, n in preview.counts))
+    lines += [f"  {change.text}" for change in preview.changes]
+    if preview.new_teams:
+        lines.append(f"Teams to create ({len(preview.new_teams)}):")
+        lines += [f"  {team.name} [{team.code}]" for team in preview.new_teams]
+    if preview.new_workers:
+        lines.append(f"Workers to create ({len(preview.new_workers)}), role {NEW_WORKER_ROLE}:")
+        lines += [f"  {w.name} [{w.staff_id}]" + (f", {w.team}" if w.team else "") for w in preview.new_workers]
+    if preview.loads:
         lines.append("Open cases in the file per team and worker:")
-        for load in plan.by_team:
+        for load in preview.loads:
             lines.append(f"  {load.team}: {load.cases}")
             lines += [f"    {worker}: {count}" for worker, count in load.workers]
     if preview.problems:
         lines.append(f"Rows not used ({len(preview.problems)}):")
-        lines += [f"  {note}" for note in preview.problems]
-    notes = grouped_notes(preview.warnings) + list(plan.notes)
-    if notes:
-        lines.append(f"Notes ({len(notes)}):")
-        lines += [f"  {note}" for note in notes]
+        lines += [f"  {problem}" for problem in preview.problems]
+    if preview.notes:
+        lines.append(f"Notes ({len(preview.notes)}):")
+        lines += [f"  {note}" for note in preview.notes]
     return lines
 
 
-def _changes(plan: Any) -> list[str]:
-    lines = []
-    for change in plan.of_kind(*CHANGES_LISTED):
-        if change.kind == "reallocated":
-            lines.append(f"  {change.reference} reallocated: {change.old_worker or '(unallocated)'}"
-                         f" ({change.old_team or 'no team'}) -> {change.worker or '(unallocated)'}"
-                         f" ({change.team or 'no team'})")
-        elif change.kind == "closed":
-            lines.append(f"  {change.reference} closed on {change.closed_on:%d/%m/%Y} ({change.category})")
-        else:
-            lines.append(f"  {change.reference} reopened as {change.category}")
-    return lines
-
-
-def grouped_notes(notes: Any) -> list[str]:
-    """Notes that differ only by row, as one line: "List 6, rows 2-6, column N (...): ..."."""
-    groups: dict[tuple[str, str, str], list[Any]] = {}
-    for note in notes:
-        groups.setdefault((note.sheet, note.column, note.message), []).append(note)
-    out = []
-    for (sheet, column, message), group in groups.items():
-        if len(group) == 1 or not all(n.row for n in group):
-            out.extend(str(n) for n in group)
-            continue
-        where = [sheet, f"rows {_spans([n.row for n in group])}", f"column {column}" if column else ""]
-        out.append(f"{', '.join(p for p in where if p)}: {message}")
-    return out
-
-
-def _spans(rows: list[int]) -> str:
-    """2, 3, 4, 7 → "2-4, 7"."""
-    spans: list[str] = []
-    start = previous = rows[0]
-    for row in [*rows[1:], None]:
-        if row is not None and row == previous + 1:
-            previous = row
-            continue
-        spans.append(f"{start}-{previous}" if previous != start else str(start))
-        if row is not None:
-            start = previous = row
-    return ", ".join(spans)
-
-
-def describe_result(result: Any) -> list[str]:
-    plan = result.plan
-    lines = ["Imported: " + ", ".join(f"{n} {kind}" for kind, n in plan.counts().items() if n)]
-    if plan.new_teams or plan.new_workers:
-        lines.append(f"Created {len(plan.new_teams)} teams and {len(plan.new_workers)} workers.")
+def describe_written(result: ImportWritten) -> list[str]:
+    written = result.written
+    lines = ["Imported: " + ", ".join(f"{n} {kind}" for kind, n in written.counts if n)]
+    if written.new_teams or written.new_workers:
+        lines.append(f"Created {len(written.new_teams)} teams and {len(written.new_workers)} workers.")
     if not result.matches_preview:
         lines.append("The database changed after the preview; the counts above are what was written.")
     return lines
@@ -198,13 +140,14 @@ def describe_result(result: Any) -> list[str]:
 # --- JSON output ----------------------------------------------------------------------------
 
 
-def _emit_json(enabled: bool, preview: Any, result: Any) -> None:
+def _emit_json(enabled: bool, preview: ImportPreview, result: ImportWritten | None) -> None:
+    """The kind's own preview and result as JSON, each with its counts."""
     if not enabled:
         return
-    payload = {"preview": _plain(preview), "result": _plain(result) if result is not None else None}
+    payload = {"preview": _plain(preview.detail), "result": _plain(result.written.detail) if result else None}
     if result is not None:
-        payload["result"]["counts"] = result.plan.counts()
-    payload["preview"]["counts"] = preview.plan.counts()
+        payload["result"]["counts"] = dict(result.written.counts)
+    payload["preview"]["counts"] = dict(preview.counts)
     json.dump(payload, sys.stdout, indent=2)
     sys.stdout.write("\n")
 

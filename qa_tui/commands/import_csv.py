@@ -4,13 +4,12 @@ laid out as docs/import-formats.md describes."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qa_tui.commands.common import open_ctx
+from qa_tui.commands.common import fail, open_ctx
 
 if TYPE_CHECKING:
-    from qa_tui.services.imports.people_cases import ImportReport
+    from qa_tui.services.imports.preview import ImportPreview
 
 LISTED_KEYS = 20  # longer lists are cut short with a count of the rest
 
@@ -34,34 +33,42 @@ def register_verb(verbs: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from qa_tui.services.imports.people_cases import import_cases, import_people, read_import_file
+    from qa_tui.services.imports.kinds import preview_import, write_import
 
-    path = Path(args.file)
-    text = read_import_file(path)
-    importer = import_people if args.import_kind == "people" else import_cases
     ctx = open_ctx(args)
     try:
-        unit_of_work = ctx.db.reader() if args.dry_run else ctx.db.session()
-        with unit_of_work as session:
-            report = importer(session, text, source=path.name, dry_run=args.dry_run)
+        today = ctx.today()
+        with ctx.db.reader() if args.dry_run else ctx.db.session() as session:
+            preview = preview_import(session, args.import_kind, args.file, today)
+            written = None if args.dry_run or preview.rejected else write_import(session, preview, today)
     finally:
         ctx.db.dispose()
-    print("\n".join(describe_report(report)))
+    if preview.rejected:
+        return fail(describe_rejection(preview))
+    print("\n".join(describe_records(written.written if written else preview, dry_run=args.dry_run)))
     return 0
 
 
-def describe_report(report: ImportReport) -> list[str]:
-    """The report as lines for a terminal."""
-    lines = [report.summary + (" (dry run: nothing was written)" if report.dry_run else "")]
-    if report.added_keys:
-        lines.append("Added: " + _listed(report.added_keys))
-    if report.changes:
-        lines.append("Changed: " + _listed(tuple(f"{c.key} ({', '.join(c.columns)})" for c in report.changes)))
-    lines.extend(f"Organisation: {change}" for change in report.organisation)
-    if report.ignored_columns:
-        lines.append("Ignored columns (not imported): " + ", ".join(report.ignored_columns))
-    lines.extend(f"Warning: {warning}" for warning in report.warnings)
+def describe_records(preview: ImportPreview, *, dry_run: bool) -> list[str]:
+    """What a people or cases file adds and changes (or added and changed), as lines."""
+    counts = ", ".join(f"{n} {kind}" for kind, n in preview.counts)
+    lines = [f"{preview.source}: {counts}" + (" (dry run: nothing was written)" if dry_run else "")]
+    if preview.added:
+        lines.append("Added: " + _listed(preview.added))
+    if preview.changes:
+        lines.append("Changed: " + _listed(tuple(change.text for change in preview.changes)))
+    lines.extend(f"Organisation: {change}" for change in preview.organisation)
+    if preview.ignored_columns:
+        lines.append("Ignored columns (not imported): " + ", ".join(preview.ignored_columns))
+    lines.extend(f"Warning: {note}" for note in preview.notes)
     return lines
+
+
+def describe_rejection(preview: ImportPreview) -> str:
+    count = len(preview.problems)
+    listed = "\n".join(f"  {problem}" for problem in preview.problems)
+    return (f"{preview.source} was rejected and nothing was imported; "
+            f"{count} problem{'s' if count != 1 else ''}:\n{listed}")
 
 
 def _listed(items: tuple[str, ...]) -> str:

@@ -1,13 +1,12 @@
 """Import from the app: choose a file (Annex A workbook, the people or cases CSV, involvements,
-SSDA903 social worker episodes), read the preview, and only then write it with one key."""
+SSDA903 social worker episodes), read the preview, and only then write it with one key. The
+preview is the import service's own object, rendered here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,45 +19,15 @@ from screens.base import QAScreen
 from screens.dialogs import DIALOG_CSS, ConfirmDialog
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from qa_tui.services.imports.preview import ImportPreview, ImportWritten
 
-
-@dataclass(frozen=True)
-class ImportKind:
-    key: str
-    label: str
-    what: str  # how the preview names the file
-
-
-KINDS = (
-    ImportKind("annex-a", "Ofsted Annex A workbook (.xlsx, .xls, .ods)", "Annex A"),
-    ImportKind("people", "People CSV (docs/templates/people.csv)", "People"),
-    ImportKind("cases", "Cases CSV (docs/templates/cases.csv)", "Cases"),
-    ImportKind("involvements", "Worker involvements CSV (docs/templates/involvements.csv)", "Involvements"),
-    ImportKind("ssda903-sw", "SSDA903 social worker episodes CSV", "SSDA903 social worker episodes"),
-)
-KIND_BY_KEY = {k.key: k for k in KINDS}
-WORKBOOK_SUFFIXES = (".xlsx", ".xls", ".ods")
-
-
-def kind_for(path: str) -> str:
-    return "annex-a" if path.lower().endswith(WORKBOOK_SUFFIXES) else "people"
+SHOWN_KEYS = 20  # longer lists of records to add are cut short with a count of the rest
 
 
 @dataclass(frozen=True)
 class ChosenFile:
-    kind: str
+    kind: str  # the key of an import kind
     path: Path
-
-
-@dataclass(frozen=True)
-class Preview:
-    """What the user reads before writing, and what writing needs."""
-
-    chosen: ChosenFile
-    lines: tuple[str, ...]
-    writes_anything: bool
-    payload: Any  # the service's preview, or the CSV text
 
 
 class ImportFileDialog(ModalScreen[ChosenFile | None]):
@@ -79,6 +48,8 @@ class ImportFileDialog(ModalScreen[ChosenFile | None]):
         self.kind_chosen = initial is not None
 
     def compose(self) -> ComposeResult:
+        from qa_tui.services.imports.kinds import IMPORT_KINDS
+
         with Vertical():
             yield Static("Import a file", classes="title")
             with Grid(id="file-grid"):
@@ -86,8 +57,8 @@ class ImportFileDialog(ModalScreen[ChosenFile | None]):
                 yield Input(str(self.initial.path) if self.initial else "", id="file-path", compact=True,
                             placeholder="the full path, e.g. /home/me/Downloads/annex-a.xlsx")
                 yield Label("Kind")
-                yield Select([(k.label, k.key) for k in KINDS], allow_blank=False, compact=True, id="file-kind",
-                             value=self.initial.kind if self.initial else "annex-a")
+                yield Select([(k.label, k.key) for k in IMPORT_KINDS.values()], allow_blank=False, compact=True,
+                             id="file-kind", value=self.initial.kind if self.initial else "annex-a")
             yield Static("", classes="error", id="file-error")
             yield Static("Nothing is written yet: the next screen shows what would change.\n"
                          "[b]Enter[/b] or [b]Ctrl+S[/b] preview   [b]Esc[/b] cancel")
@@ -97,8 +68,10 @@ class ImportFileDialog(ModalScreen[ChosenFile | None]):
         self.query_one("#file-path", Input).focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        from qa_tui.services.imports.kinds import guess_kind
+
         if not self.kind_chosen and event.value.strip():
-            self.query_one("#file-kind", Select).value = kind_for(event.value.strip())
+            self.query_one("#file-kind", Select).value = guess_kind(event.value.strip())
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.has_focus:
@@ -136,7 +109,7 @@ class ImportScreen(QAScreen):
     def __init__(self) -> None:
         super().__init__()
         self.chosen: ChosenFile | None = None
-        self.preview: Preview | None = None
+        self.preview: ImportPreview | None = None
         self.busy = False
 
     def compose(self) -> ComposeResult:
@@ -161,27 +134,32 @@ class ImportScreen(QAScreen):
         self.app.push_screen(ImportFileDialog(self.chosen), self._chosen)
 
     def _chosen(self, chosen: ChosenFile | None) -> None:
+        from qa_tui.services.imports.kinds import IMPORT_KINDS, preview_import
+
         if chosen is None:
             return
         self.chosen, self.preview, self.busy = chosen, None, True
         self.refresh_bindings()
-        kind = KIND_BY_KEY[chosen.kind]
         self.query_one("#import-title", Static).update(
-            Content.from_markup("[b]$what[/b] · $path", what=kind.what, path=str(chosen.path)))
+            Content.from_markup("[b]$what[/b] · $path", what=IMPORT_KINDS[chosen.kind].what, path=str(chosen.path)))
         self.query_one("#import-preview", Static).update("Reading the file…")
         self.query_one("#import-status", Static).update("")
         today = self.ctx.today()
-        self.call_service(lambda s: preview_file(s, chosen, today), self._previewed, group="import",
-                          exclusive=True, on_error=self._failed)
+        self.call_service(lambda s: preview_import(s, chosen.kind, chosen.path, today), self._previewed,
+                          group="import", exclusive=True, on_error=self._failed)
 
-    def _previewed(self, preview: Preview) -> None:
+    def _previewed(self, preview: ImportPreview) -> None:
         self.preview, self.busy = preview, False
         self.refresh_bindings()
-        self.query_one("#import-preview", Static).update(Content("\n".join(preview.lines)))
-        self.query_one("#import-status", Static).update(
-            "Nothing has been written. Press [b]w[/b] to write these changes, [b]o[/b] for another file, "
-            "[b]Esc[/b] to leave." if preview.writes_anything
-            else "Nothing to change: the database already matches the file.")
+        self.query_one("#import-preview", Static).update(preview_content(preview))
+        if preview.rejected:
+            status = "[b $error]Nothing was written.[/] The file has problems: fix it and press [b]o[/b] to try again."
+        elif preview.writes_anything:
+            status = ("Nothing has been written. Press [b]w[/b] to write these changes, [b]o[/b] for another file, "
+                      "[b]Esc[/b] to leave.")
+        else:
+            status = "Nothing to change: the database already matches the file."
+        self.query_one("#import-status", Static).update(status)
         self.query_one("#import-body", VerticalScroll).focus()
 
     def _failed(self, error: BaseException) -> bool:
@@ -200,10 +178,11 @@ class ImportScreen(QAScreen):
     # --- writing ---------------------------------------------------------------------------
 
     def action_write(self) -> None:
-        preview = self.preview
-        if preview is None or not preview.writes_anything or self.busy:
+        from qa_tui.services.imports.kinds import IMPORT_KINDS, write_import
+
+        preview, chosen = self.preview, self.chosen
+        if preview is None or chosen is None or not preview.writes_anything or self.busy:
             return
-        what = KIND_BY_KEY[preview.chosen.kind].what
         today = self.ctx.today()
 
         def confirmed(yes: bool | None) -> None:
@@ -212,75 +191,82 @@ class ImportScreen(QAScreen):
             self.busy = True
             self.refresh_bindings()
             self.query_one("#import-status", Static).update("Writing…")
-            self.call_service(lambda s: write_file(s, preview, today), self._written, write=True,
+            self.call_service(lambda s: write_import(s, preview, today), self._written, write=True,
                               group="import", exclusive=True, on_error=self._failed)
 
-        self.app.push_screen(ConfirmDialog(f"Write this {what} import?",
-                                           f"{preview.chosen.path.name}: the changes shown will be saved, "
+        self.app.push_screen(ConfirmDialog(f"Write this {IMPORT_KINDS[preview.kind].what} import?",
+                                           f"{chosen.path.name}: the changes shown will be saved, "
                                            "and recorded in the audit trail."), confirmed)
 
-    def _written(self, lines: tuple[str, ...]) -> None:
+    def _written(self, result: ImportWritten) -> None:
         self.busy, self.preview = False, None
         self.refresh_bindings()
-        self.query_one("#import-status", Static).update(
-            Content.from_markup("[b]Written.[/b] $lines", lines=" ".join(lines)))
-        self.notify(" ".join(lines), title="Imported", timeout=10, markup=False)
+        summary = written_summary(result)
+        self.query_one("#import-status", Static).update(Content.assemble(("Written.", "bold"), " ", summary))
+        self.notify(summary, title="Imported", timeout=10, markup=False)
 
     def action_back(self) -> None:
         self.app.pop_screen()
 
 
-# --- the services behind each kind (run in the worker) ---------------------------------------
+# --- rendering the service's preview --------------------------------------------------------
 
 
-def preview_file(session: Session, chosen: ChosenFile, today: date) -> Preview:
-    """Read the file and compare it with the database; writes nothing."""
-    from qa_tui.commands.import_annex_a import describe_plan
+def preview_content(preview: ImportPreview) -> Content:
+    """The preview as the screen shows it: a bold heading per part, the file's own text literal."""
+    from qa_tui.services.imports.caseload import NEW_WORKER_ROLE
 
-    if chosen.kind in ("people", "cases"):
-        from qa_tui.commands.import_csv import describe_report
-        from qa_tui.services.imports.people_cases import import_cases, import_people, read_import_file
+    lines: list[Content | str] = []
 
-        text = read_import_file(chosen.path)
-        importer = import_people if chosen.kind == "people" else import_cases
-        report = importer(session, text, source=chosen.path.name, dry_run=True)
-        lines = tuple(line.replace(" (dry run: nothing was written)", "") for line in describe_report(report))
-        return Preview(chosen, lines, bool(report.added or report.changed), text)
-    preview_fn, _, summary = _caseload_kinds()[chosen.kind]
-    preview = preview_fn(session, chosen.path, today)
-    lines = (*summary(preview), *describe_plan(preview))
-    return Preview(chosen, lines, preview.plan.writes_anything, preview)
+    def section(title: str, items: tuple[str, ...] | list[str], style: str = "bold", after: str = "") -> None:
+        if items:
+            lines.append(Content.assemble((f"{title} ({len(items)}){after}:", style)))
+            lines.extend(f"  {item}" for item in items)
+
+    if preview.contents_title:
+        lines.append(Content.assemble((preview.contents_title, "bold")))
+        lines.extend(f"  {line}" for line in preview.contents)
+    else:
+        lines.extend(preview.contents)
+    if preview.counts:
+        lines.append(Content.assemble(("Changes: ", "bold"), ", ".join(f"{n} {kind}" for kind, n in preview.counts)))
+    if preview.added:
+        rest = len(preview.added) - SHOWN_KEYS
+        lines.append(Content.assemble((f"To add ({len(preview.added)}): ", "bold"), ", ".join(
+            preview.added[:SHOWN_KEYS]) + (f" and {rest} more" if rest > 0 else "")))
+    section("To change", [change.text for change in preview.changes])
+    section("Teams to create", [f"{team.name} [{team.code}]" for team in preview.new_teams])
+    section("Workers to create", [f"{w.name} [{w.staff_id}]" + (f", {w.team}" if w.team else "")
+                                  for w in preview.new_workers], after=f", role {NEW_WORKER_ROLE}")
+    section("Teams and services", preview.organisation)
+    if preview.loads:
+        lines.append(Content.assemble(("Open cases in the file per team and worker:", "bold")))
+        for load in preview.loads:
+            lines.append(f"  {load.team}: {load.cases}")
+            lines.extend(f"    {worker}: {count}" for worker, count in load.workers)
+    if preview.ignored_columns:
+        lines.append(Content.assemble(("Columns not imported: ", "bold"), ", ".join(preview.ignored_columns)))
+    section("Problems that stop the import" if preview.rejected else "Rows not used",
+            [str(problem) for problem in preview.problems], "bold $error")
+    section("Notes", [str(note) for note in preview.notes], "bold $warning")
+    return Content("\n").join(lines)
 
 
-def write_file(session: Session, preview: Preview, today: date) -> tuple[str, ...]:
-    """Write what was previewed, in the caller's transaction."""
-    if preview.chosen.kind in ("people", "cases"):
-        from qa_tui.services.imports.people_cases import import_cases, import_people
+def written_summary(result: ImportWritten) -> str:
+    """One line saying what was written."""
+    from qa_tui.services.imports.preview import UNCHANGED
 
-        importer = import_people if preview.chosen.kind == "people" else import_cases
-        return (importer(session, preview.payload, source=preview.chosen.path.name).summary + ".",)
-    from qa_tui.commands.import_annex_a import describe_result
+    written = result.written
+    parts = [f"{n} {kind}" for kind, n in written.counts if n and kind != UNCHANGED]
+    if written.new_teams or written.new_workers:
+        teams, workers = _count(len(written.new_teams), "team"), _count(len(written.new_workers), "worker")
+        parts.append(f"created {teams} and {workers}")
+    parts += written.organisation
+    summary = "; ".join(parts) or "nothing needed changing"
+    if not result.matches_preview:
+        summary += ". The database had changed since the preview: these are the changes written"
+    return summary + "."
 
-    _, apply_fn, _ = _caseload_kinds()[preview.chosen.kind]
-    return tuple(describe_result(apply_fn(session, preview.payload, today)))
 
-
-def _caseload_kinds() -> dict[str, tuple[Callable[..., Any], Callable[..., Any], Callable[[Any], list[str]]]]:
-    from qa_tui.commands.import_annex_a import _list_lines
-    from qa_tui.services.imports.annex_a import apply_annex_a, preview_annex_a
-    from qa_tui.services.imports.caseload_csv import (
-        apply_involvements,
-        apply_sw_episodes,
-        preview_involvements,
-        preview_sw_episodes,
-    )
-
-    return {
-        "annex-a": (preview_annex_a, apply_annex_a, _list_lines),
-        "involvements": (preview_involvements, apply_involvements,
-                         lambda p: [f"Rows: {p.rows}, cases: {len(p.cases)}"]),
-        "ssda903-sw": (preview_sw_episodes, apply_sw_episodes,
-                       lambda p: [f"Episodes: {p.episodes}, children: {p.children}, "
-                                  f"current allocations: {len(p.allocations)}"]),
-    }
-
+def _count(n: int, one: str) -> str:
+    return f"{n} {one}{'' if n == 1 else 's'}"

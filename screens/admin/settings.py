@@ -3,7 +3,6 @@ config file (never into the commented config.toml) and applied at once."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App, ComposeResult
@@ -16,13 +15,9 @@ from screens.base import QAModal
 from screens.dialogs import DIALOG_CSS
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from qa_tui.config import Config
-    from qa_tui.preferences import Preferences
-    from qa_tui.services.people.directory import PersonRef, TeamRef
-
-FIELD_IDS = {"Staff ID": "settings-staff-id", "Default team": "settings-team", "Theme": "settings-theme"}
+    from qa_tui.services.people.directory import TeamRef
+    from qa_tui.services.people.settings import SettingsSaved
 
 
 def apply_saved_appearance(app: App[Any], config: Config) -> None:
@@ -39,14 +34,6 @@ def apply_saved_appearance(app: App[Any], config: Config) -> None:
     elif theme:
         app.notify(f"{preferences_path(config)}: appearance.theme: no theme called {theme!r}; "
                    "choose one in Settings", title="Preferences", severity="warning", timeout=15, markup=False)
-
-
-@dataclass(frozen=True)
-class SettingsSaved:
-    preferences: Preferences
-    config: Config  # the config file's values with the new preferences applied
-    user: PersonRef | None  # who the app now takes the user to be
-    path: str
 
 
 class SettingsScreen(QAModal[None]):
@@ -120,6 +107,7 @@ class SettingsScreen(QAModal[None]):
         if self.saving:
             return
         from qa_tui.preferences import Preferences
+        from qa_tui.services.people.settings import save_settings
 
         team: Any = self.query_one("#settings-team", Select).selection
         wanted = Preferences(staff_id=self.query_one("#settings-staff-id", Input).value.strip(),
@@ -141,37 +129,19 @@ class SettingsScreen(QAModal[None]):
     def _refused(self, error: BaseException) -> bool:
         from qa_tui.config import ConfigError
         from qa_tui.errors import QAError, ValidationError
+        from qa_tui.services.people.settings import STAFF_ID_LABEL, TEAM_LABEL
 
         self.saving = False
         if not isinstance(error, (QAError, ConfigError, OSError)):
             return False
         message = f"Not saved: {error.strerror} ({error.filename})" if isinstance(error, OSError) else str(error)
         self.query_one("#settings-error", Static).update(Content(message))
-        if isinstance(error, ValidationError) and error.field in FIELD_IDS:
-            self.query_one(f"#{FIELD_IDS[error.field]}").focus()
+        field_ids = {STAFF_ID_LABEL: "#settings-staff-id", TEAM_LABEL: "#settings-team"}
+        if isinstance(error, ValidationError) and error.field in field_ids:
+            self.query_one(field_ids[error.field]).focus()
         return True
 
     def action_cancel(self) -> None:
         self.app.theme = self.theme_on_open
         self.dismiss(None)
 
-
-def save_settings(session: Session, wanted: Preferences, config: Config, login: str) -> SettingsSaved:
-    """Check the staff ID and team against the database, write the preferences file, and work
-    out the config and user they give. Runs in a worker: it reads files and the database."""
-    from dataclasses import replace
-
-    from qa_tui.config import load_config
-    from qa_tui.preferences import apply_preferences, preferences_path, write_preferences
-    from qa_tui.services.people.admin import check_settings
-    from qa_tui.services.people.directory import resolve_user
-
-    check = check_settings(session, wanted.staff_id, wanted.team)
-    preferences = replace(wanted, staff_id=check.staff_id, team=check.team_code)
-    path = write_preferences(preferences, preferences_path(config))
-    # A blank preference falls back to the config file's own value, read afresh.
-    base = load_config(config.path, db_override=config.database_url)
-    applied = replace(config, **{key: getattr(apply_preferences(base, preferences), key)
-                                 for key in ("user_staff_id", "user_team")})
-    user = resolve_user(session, login=login, staff_id=applied.user_staff_id, team_code=applied.user_team)
-    return SettingsSaved(preferences, applied, user, str(path))

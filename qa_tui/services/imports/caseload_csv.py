@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from qa_tui.db import trail
 from qa_tui.db.models import CASE_CATEGORIES, Case, Person, Team
 from qa_tui.errors import ChangedElsewhere, ValidationError
-from qa_tui.services.imports.annex_a import (
+from qa_tui.services.imports.caseload import (
     MAX_CODE,
     NO_TEAM,
     UNALLOCATED,
@@ -33,10 +33,9 @@ from qa_tui.services.imports.annex_a import (
     WorkerKey,
     apply_caseload,
     child_reference,
-    header_key,
     plan_caseload,
 )
-from qa_tui.services.imports.workbook import cell_date, clean_text, is_placeholder, placeholder_key
+from qa_tui.services.imports.workbook import cell_date, clean_text, header_key, is_placeholder, placeholder_key
 
 CATEGORY_WORDS = {
     **{code.casefold(): code for code in CASE_CATEGORIES},

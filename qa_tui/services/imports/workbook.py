@@ -263,6 +263,13 @@ def placeholder_key(value: CellValue) -> str:
     return " ".join("".join(kept).split())
 
 
+def header_key(value: CellValue) -> str:
+    """A header as compared: lower case, spaces collapsed, '_', '-' and '/' as spaces, other
+    punctuation dropped ("Child's  Unique ID " → "childs unique id")."""
+    text = re.sub(r"[_\-/\\]", " ", clean_text(value))
+    return placeholder_key(text)
+
+
 def is_placeholder(value: CellValue) -> bool:
     """Blank, an Excel error, or a stand-in such as "Unallocated", "N/A", "-" or "TBC"."""
     return placeholder_key(value) in PLACEHOLDERS

@@ -1,5 +1,6 @@
 """Teams, people and cases kept by hand, for councils that do not import: lists paged in SQL,
-add and edit with every rule checked here, and deactivation that never deletes."""
+add and edit with every rule checked here (the checks shared by all three are in form_checks),
+and deactivation that never deletes."""
 
 from __future__ import annotations
 
@@ -11,13 +12,21 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.orm.exc import StaleDataError
 
 from qa_tui.config import CASE_HOLDING_ROLES, ROLE_NAMES, ROLES
-from qa_tui.dates import parse_day
-from qa_tui.db.base import Record
 from qa_tui.db.models import CASE_CATEGORIES, CASE_CATEGORY_NAMES, Case, Person, Team
-from qa_tui.errors import ChangedElsewhere, NotAllowed, NotFound, ValidationError
+from qa_tui.errors import NotAllowed, ValidationError
+from qa_tui.services.people.form_checks import (
+    active_person,
+    active_team,
+    checked_day,
+    checked_text,
+    column_length,
+    flush_or_conflict,
+    is_taken,
+    load_for_change,
+    set_changed,
+)
 from qa_tui.services.programme.triage import fuzzy_pattern
 
 PAGE_SIZE = 200
@@ -141,16 +150,6 @@ class CaseInput:
     cp_plan_end: str = ""
 
 
-@dataclass(frozen=True)
-class SettingsCheck:
-    """The person and team a user's settings name, as stored in the database ("" when not set)."""
-
-    staff_id: str
-    person_name: str
-    team_code: str
-    team_name: str
-
-
 # --- lists -------------------------------------------------------------------------------
 
 
@@ -256,81 +255,6 @@ def form_choices(session: Session, today: date) -> FormChoices:
     )
 
 
-# --- checking what was typed -------------------------------------------------------------
-
-
-def _text(labels: dict[str, str], field: str, value: str, limit: int, *, required: bool = True) -> str:
-    value = value.strip()
-    if required and not value:
-        raise ValidationError(labels[field], "must not be blank")
-    if len(value) > limit:
-        raise ValidationError(labels[field], f"is {len(value)} characters; at most {limit} fit")
-    return value
-
-
-def _day(labels: dict[str, str], field: str, value: str) -> date | None:
-    if not value.strip():
-        return None
-    try:
-        return parse_day(value)
-    except ValueError as exc:
-        raise ValidationError(labels[field], str(exc)) from None
-
-
-def _length(column: Any) -> int:
-    return int(column.type.length)
-
-
-def _taken(session: Session, model: type[Record], column: Any, value: str, record_id: uuid.UUID | None) -> bool:
-    """True when another record already holds `value` (ignoring case) in `column`."""
-    stmt = select(model.id).where(func.lower(column) == value.lower())  # type: ignore[attr-defined]
-    if record_id is not None:
-        stmt = stmt.where(model.id != record_id)  # type: ignore[attr-defined]
-    return session.scalar(stmt.limit(1)) is not None
-
-
-def _load(session: Session, model: type[Any], record_id: uuid.UUID | None, what: str,
-          expected_version: int | None) -> Any:
-    """The record to change, refusing when someone else saved it since the form was opened."""
-    record = session.get(model, record_id) if record_id is not None else None
-    if record is None:
-        raise NotFound(f"{what} no longer exists; reload the list.")
-    if expected_version is not None and record.version != expected_version:
-        raise ChangedElsewhere(what)
-    return record
-
-
-def _flush(session: Session, what: str) -> None:
-    try:
-        session.flush()
-    except StaleDataError:
-        raise ChangedElsewhere(what) from None
-
-
-def _active_team(session: Session, team_id: uuid.UUID | None, label: str, *, unchanged: uuid.UUID | None) -> Team | None:
-    if team_id is None:
-        return None
-    team = session.get(Team, team_id)
-    if team is None:
-        raise ValidationError(label, "that team no longer exists; choose another")
-    if not team.active and team_id != unchanged:
-        raise ValidationError(label, f"{team.name} ({team.code}) is no longer active; choose another")
-    return team
-
-
-def _active_person_by_id(session: Session, person_id: uuid.UUID | None, label: str, today: date, *,
-                         unchanged: uuid.UUID | None) -> Person | None:
-    if person_id is None:
-        return None
-    person = session.get(Person, person_id)
-    if person is None:
-        raise ValidationError(label, "that person no longer exists; choose another")
-    if person.active_to is not None and person.active_to < today and person_id != unchanged:
-        raise ValidationError(label, f"{person.name} ({person.staff_id}) left on {person.active_to:%d/%m/%Y}; "
-                                     "choose someone active")
-    return person
-
-
 # --- teams -------------------------------------------------------------------------------
 
 
@@ -338,21 +262,21 @@ def save_team(session: Session, form: TeamInput, today: date, *, team_id: uuid.U
               expected_version: int | None = None) -> TeamRow:
     """Add a team (no `team_id`) or change one. Codes and names are unique, ignoring case,
     because imports match teams by either."""
-    code = _text(TEAM_LABELS, "code", form.code, _length(Team.code))
+    code = checked_text(TEAM_LABELS, "code", form.code, column_length(Team.code))
     if any(c.isspace() for c in code):
         raise ValidationError(TEAM_LABELS["code"], f"{code!r} has spaces; use letters, digits and hyphens")
-    if _taken(session, Team, Team.code, code, team_id):
+    if is_taken(session, Team, Team.code, code, team_id):
         raise ValidationError(TEAM_LABELS["code"], f"another team already has the code {code!r}")
-    name = _text(TEAM_LABELS, "name", form.name, _length(Team.name))
-    if _taken(session, Team, Team.name, name, team_id):
+    name = checked_text(TEAM_LABELS, "name", form.name, column_length(Team.name))
+    if is_taken(session, Team, Team.name, name, team_id):
         raise ValidationError(TEAM_LABELS["name"], f"another team is already called {name!r}")
     if team_id is None:
         team = Team(id=uuid.uuid4(), code=code, name=name, active=True)
         session.add(team)
     else:
-        team = _load(session, Team, team_id, f"Team {code}", expected_version)
+        team = load_for_change(session, Team, team_id, f"Team {code}", expected_version)
         team.code, team.name = code, name
-    _flush(session, f"Team {code}")
+    flush_or_conflict(session, f"Team {code}")
     return _team_summary(session, team, today)
 
 
@@ -370,26 +294,26 @@ def save_person(session: Session, form: PersonInput, today: date, *, person_id: 
                 expected_version: int | None = None) -> PersonRow:
     """Add a person or change one (a role change is kept in the audit trail like any change)."""
     labels = PERSON_LABELS
-    staff_id = _text(labels, "staff_id", form.staff_id, _length(Person.staff_id))
-    if _taken(session, Person, Person.staff_id, staff_id, person_id):
+    staff_id = checked_text(labels, "staff_id", form.staff_id, column_length(Person.staff_id))
+    if is_taken(session, Person, Person.staff_id, staff_id, person_id):
         raise ValidationError(labels["staff_id"], f"{staff_id!r} is already someone else's staff ID")
-    name = _text(labels, "name", form.name, _length(Person.name))
+    name = checked_text(labels, "name", form.name, column_length(Person.name))
     if form.role not in ROLES:
         raise ValidationError(labels["role"], f"choose one of {', '.join(ROLES)}")
     existing = session.get(Person, person_id) if person_id is not None else None
-    team = _active_team(session, form.team_id, labels["team_id"], unchanged=existing.team_id if existing else None)
+    team = active_team(session, form.team_id, labels["team_id"], unchanged=existing.team_id if existing else None)
     if team is None and form.role in CASE_HOLDING_ROLES:
         raise ValidationError(labels["team_id"], f"choose a team: a {ROLE_NAMES[form.role].lower()} holds cases")
-    manager = _active_person_by_id(session, form.manager_id, labels["manager_id"], today,
-                                   unchanged=existing.manager_id if existing else None)
+    manager = active_person(session, form.manager_id, labels["manager_id"], today,
+                            unchanged=existing.manager_id if existing else None)
     if manager is not None and person_id is not None:
         _check_no_manager_loop(session, person_id, manager)
-    asye_start = _day(labels, "asye_start", form.asye_start)
-    active_from = _day(labels, "active_from", form.active_from)
+    asye_start = checked_day(labels, "asye_start", form.asye_start)
+    active_from = checked_day(labels, "active_from", form.active_from)
     if existing is not None and active_from and existing.active_to and active_from > existing.active_to:
         raise ValidationError(labels["active_from"], f"is after their last day, {existing.active_to:%d/%m/%Y}")
-    login = _text(labels, "login", form.login, _length(Person.login), required=False) or None
-    if login and _taken(session, Person, Person.login, login, person_id):
+    login = checked_text(labels, "login", form.login, column_length(Person.login), required=False) or None
+    if login and is_taken(session, Person, Person.login, login, person_id):
         raise ValidationError(labels["login"], f"{login!r} is already someone else's login")
     values = dict(staff_id=staff_id, name=name, role=form.role, team_id=team.id if team else None,
                   manager_id=manager.id if manager else None, asye_start=asye_start,
@@ -398,9 +322,9 @@ def save_person(session: Session, form: PersonInput, today: date, *, person_id: 
         person = Person(id=uuid.uuid4(), **values)
         session.add(person)
     else:
-        person = _load(session, Person, person_id, f"{name} ({staff_id})", expected_version)
-        _set_changed(person, values)
-    _flush(session, f"{name} ({staff_id})")
+        person = load_for_change(session, Person, person_id, f"{name} ({staff_id})", expected_version)
+        set_changed(person, values)
+    flush_or_conflict(session, f"{name} ({staff_id})")
     return _person_summary(session, person)
 
 
@@ -420,13 +344,6 @@ def _check_no_manager_loop(session: Session, person_id: uuid.UUID, manager: Pers
         chain.append(current)
 
 
-def _set_changed(record: Any, values: dict[str, Any]) -> None:
-    """Set only what differs, so the audit trail records real changes."""
-    for key, value in values.items():
-        if getattr(record, key) != value:
-            setattr(record, key, value)
-
-
 def _person_summary(session: Session, person: Person) -> PersonRow:
     team_code = session.scalar(select(Team.code).where(Team.id == person.team_id)) if person.team_id else None
     manager = session.scalar(select(Person.name).where(Person.id == person.manager_id)) if person.manager_id else None
@@ -443,30 +360,30 @@ def save_case(session: Session, form: CaseInput, today: date, *, case_id: uuid.U
     """Add a case or change one. The reference is the case system's ID: only IDs are stored,
     never a child's name, so a reference must hold a digit."""
     labels = CASE_LABELS
-    reference = _text(labels, "reference", form.reference, _length(Case.reference))
+    reference = checked_text(labels, "reference", form.reference, column_length(Case.reference))
     if not any(c.isdigit() for c in reference):
         raise ValidationError(labels["reference"], "use the case system's ID (it has digits); "
                                                    "a child's name is never recorded")
-    if _taken(session, Case, Case.reference, reference, case_id):
+    if is_taken(session, Case, Case.reference, reference, case_id):
         raise ValidationError(labels["reference"], f"case {reference} is already recorded")
     if form.category not in CASE_CATEGORIES:
         raise ValidationError(labels["category"], f"choose one of {', '.join(CASE_CATEGORIES)}")
     existing = session.get(Case, case_id) if case_id is not None else None
-    worker = _active_person_by_id(session, form.worker_id, labels["worker_id"], today,
-                                  unchanged=existing.worker_id if existing else None)
-    team = _active_team(session, form.team_id, labels["team_id"], unchanged=existing.team_id if existing else None)
+    worker = active_person(session, form.worker_id, labels["worker_id"], today,
+                           unchanged=existing.worker_id if existing else None)
+    team = active_team(session, form.team_id, labels["team_id"], unchanged=existing.team_id if existing else None)
     if team is None and worker is not None:
         team = session.get(Team, worker.team_id) if worker.team_id else None
     if team is None:
         raise ValidationError(labels["team_id"], "choose a team" + (
             f": {worker.name} has none" if worker is not None else " (or a worker in a team)"))
-    opened_on = _day(labels, "opened_on", form.opened_on)
+    opened_on = checked_day(labels, "opened_on", form.opened_on)
     if opened_on and opened_on > today:
         raise ValidationError(labels["opened_on"], f"{opened_on:%d/%m/%Y} is after today")
     if existing is not None and opened_on and existing.closed_on and opened_on > existing.closed_on:
         raise ValidationError(labels["opened_on"], f"is after the case closed, {existing.closed_on:%d/%m/%Y}")
-    cp_start = _day(labels, "cp_plan_start", form.cp_plan_start)
-    cp_end = _day(labels, "cp_plan_end", form.cp_plan_end)
+    cp_start = checked_day(labels, "cp_plan_start", form.cp_plan_start)
+    cp_end = checked_day(labels, "cp_plan_end", form.cp_plan_end)
     if cp_end and not cp_start:
         raise ValidationError(labels["cp_plan_start"], "must not be blank when the CP plan end is given")
     if cp_start and cp_end and cp_end < cp_start:
@@ -478,9 +395,9 @@ def save_case(session: Session, form: CaseInput, today: date, *, case_id: uuid.U
         case = Case(id=uuid.uuid4(), **values)
         session.add(case)
     else:
-        case = _load(session, Case, case_id, f"Case {reference}", expected_version)
-        _set_changed(case, values)
-    _flush(session, f"Case {reference}")
+        case = load_for_change(session, Case, case_id, f"Case {reference}", expected_version)
+        set_changed(case, values)
+    flush_or_conflict(session, f"Case {reference}")
     return _case_row(case, team.code, worker.name if worker else None)
 
 
@@ -492,7 +409,7 @@ def deactivate(session: Session, kind: str, record_id: uuid.UUID, today: date, *
     """A team stops being active; a person's last day is today; a case closes today.
     Returns a line saying what was done and anything left to do."""
     if kind == "team":
-        team = _load(session, Team, record_id, "This team", expected_version)
+        team = load_for_change(session, Team, record_id, "This team", expected_version)
         staying = or_(Person.active_to.is_(None), Person.active_to > today)
         people = session.scalar(select(func.count()).select_from(Person)
                                 .where(Person.team_id == team.id, staying)) or 0
@@ -504,26 +421,26 @@ def deactivate(session: Session, kind: str, record_id: uuid.UUID, today: date, *
         if not team.active:
             return f"{team.name} was already inactive."
         team.active = False
-        _flush(session, team.name)
+        flush_or_conflict(session, team.name)
         return f"{team.name} is no longer active; its history is kept."
     if kind == "person":
-        person = _load(session, Person, record_id, "This person", expected_version)
+        person = load_for_change(session, Person, record_id, "This person", expected_version)
         if person.active_to is not None and person.active_to <= today:
             return f"{person.name} had already left on {person.active_to:%d/%m/%Y}."
         person.active_to = today
-        _flush(session, person.name)
+        flush_or_conflict(session, person.name)
         cases = session.scalar(select(func.count()).select_from(Case)
                                .where(Case.worker_id == person.id, _open_case())) or 0
         left = f" {_count(cases, 'open case')} still allocated to them: reallocate in Cases." if cases else ""
         return f"{person.name}'s last day is {today:%d/%m/%Y}.{left}"
     if kind == "case":
-        case = _load(session, Case, record_id, "This case", expected_version)
+        case = load_for_change(session, Case, record_id, "This case", expected_version)
         if case.closed_on is not None:
             return f"Case {case.reference} was already closed on {case.closed_on:%d/%m/%Y}."
         if case.opened_on and case.opened_on > today:
             raise NotAllowed(f"Case {case.reference} opens on {case.opened_on:%d/%m/%Y}; it cannot close before then.")
         case.closed_on = today
-        _flush(session, f"Case {case.reference}")
+        flush_or_conflict(session, f"Case {case.reference}")
         return f"Case {case.reference} closed on {today:%d/%m/%Y}; its audits are kept."
     raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
 
@@ -538,30 +455,11 @@ def reactivate(session: Session, kind: str, record_id: uuid.UUID, *, expected_ve
     if kind not in changes:
         raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
     model, attribute, message, value = changes[kind]
-    record = _load(session, model, record_id, f"This {kind}", expected_version)
+    record = load_for_change(session, model, record_id, f"This {kind}", expected_version)
     setattr(record, attribute, value)
-    _flush(session, f"This {kind}")
+    flush_or_conflict(session, f"This {kind}")
     return message(record)
 
 
 def _count(n: int, one: str, many: str = "") -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
-
-
-# --- settings ----------------------------------------------------------------------------
-
-
-def check_settings(session: Session, staff_id: str, team_code: str) -> SettingsCheck:
-    """The person and team a user's settings name; each must exist (blank: not set). Staff IDs
-    match ignoring case and come back as stored."""
-    person = team = None
-    if staff_id.strip():
-        person = session.scalar(select(Person).where(func.lower(Person.staff_id) == staff_id.strip().lower()))
-        if person is None:
-            raise ValidationError("Staff ID", f"no person has staff ID {staff_id.strip()!r}")
-    if team_code.strip():
-        team = session.scalar(select(Team).where(Team.code == team_code.strip()))
-        if team is None:
-            raise ValidationError("Default team", f"no team has the code {team_code.strip()!r}")
-    return SettingsCheck(person.staff_id if person else "", person.name if person else "",
-                         team.code if team else "", team.name if team else "")

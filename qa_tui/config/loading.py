@@ -1,0 +1,234 @@
+"""Where the config lives and how it is read: the user's own config.toml is parsed with tomllib,
+never rewritten, and validated strictly. Every key has a default, so an empty or missing file is
+valid; a bad value raises ConfigError naming file, key and what was expected."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from qa_tui.config.model import (
+    DEFAULT_CADENCE,
+    DEFAULT_PROGRAMME,
+    Config,
+    Deadlines,
+    Domain,
+    DrawRules,
+    ProgrammeTask,
+    Template,
+    default_templates,
+)
+from qa_tui.config.reader import ConfigError, TableReader, read_toml
+from qa_tui.config.vocabulary import (
+    AUDIT_KINDS,
+    CADENCES,
+    CASE_HOLDING_ROLES,
+    EVENT_TASKS,
+    OFSTED_SCALE,
+    PROGRAMME_FREQUENCIES,
+    PROGRAMME_TASKS,
+    ROLES,
+)
+
+APP_NAME = "qa-tui"
+ENV_DATABASE_URL = "QA_TUI_DATABASE_URL"
+ENV_CONFIG_FILE = "QA_TUI_CONFIG"
+ENV_DATA_DIR = "QA_TUI_DATA_DIR"
+
+
+def config_dir() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir(APP_NAME, appauthor=False))
+
+
+def data_dir() -> Path:
+    override = os.environ.get(ENV_DATA_DIR)
+    if override:
+        return Path(override)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def config_path() -> Path:
+    override = os.environ.get(ENV_CONFIG_FILE)
+    return Path(override) if override else config_dir() / "config.toml"
+
+
+def default_database_url(name: str = "qa-tui.sqlite3") -> str:
+    return f"sqlite:///{data_dir() / name}"
+
+
+def load_config(path: Path | None = None, *, db_override: str | None = None) -> Config:
+    """Read and validate the config file (missing file: all defaults), then apply overrides."""
+    path = path or config_path()
+    raw = read_toml(path) if path.exists() else {}
+    config = parse_config(raw, path if path.exists() else None)
+    url = db_override or os.environ.get(ENV_DATABASE_URL) or config.database_url
+    return replace(config, database_url=url or default_database_url())
+
+
+def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
+    top = TableReader(raw, path, "")
+
+    database = top.table("database")
+    url = database.get("url", str, "", "a database URL string")
+    if url and not url.startswith(("sqlite", "postgresql")):
+        raise ConfigError(path, "database.url", "expected a sqlite:/// or postgresql+psycopg:// URL")
+    if url and _has_password(url):
+        raise ConfigError(path, "database.url", "holds a password; never put one in this file: use PGPASSWORD, "
+                                                "~/.pgpass or a pg_service.conf service (and QA_TUI_DB_KEY for an "
+                                                "encrypted SQLite file)")
+    database.check_unknown()
+
+    user = top.table("user")
+    staff_id = user.get("staff_id", str, "", "a staff ID string")
+    name = user.get("name", str, "", "a display name string")
+    team = user.get("team", str, "", "a team code string")
+    user.check_unknown()
+
+    grading = top.table("grading")
+    scale = grading.strings("scale", OFSTED_SCALE)
+    if len(scale) < 2:
+        raise ConfigError(path, "grading.scale", "expected at least two grades, best first")
+    grading.check_unknown()
+
+    deadlines_t = top.table("deadlines")
+    deadlines = Deadlines(
+        moderation_day=deadlines_t.int_between("moderation_day", 28, 1, 28),
+        action_due_weeks=deadlines_t.int_between("action_due_weeks", 4, 1, 52),
+        finalise_within_weeks=deadlines_t.int_between("finalise_within_weeks", 4, 1, 52),
+        reaudit_months=deadlines_t.int_between("reaudit_months", 12, 0, 60),
+    )
+    deadlines_t.check_unknown()
+
+    supervision = top.table("supervision")
+    cadence_raw = supervision.get("cadence", dict, dict(DEFAULT_CADENCE), "a table of role = cadence")
+    cadence: dict[str, str] = dict(DEFAULT_CADENCE)
+    for role, value in cadence_raw.items():
+        if role != "default" and role not in ROLES:
+            raise ConfigError(path, f"supervision.cadence.{role}",
+                              f"unknown role; expected one of {', '.join(ROLES)} or default")
+        if value not in CADENCES:
+            raise ConfigError(path, f"supervision.cadence.{role}",
+                              f"expected one of {', '.join(CADENCES)}, got {value!r}")
+        cadence[role] = value
+    supervision.check_unknown()
+
+    draw_t = top.table("draw")
+    draw = DrawRules(
+        roles=draw_t.strings("roles", CASE_HOLDING_ROLES, allowed=ROLES),
+        require_open=draw_t.get("require_open", bool, True, "true or false"),
+        require_allocated=draw_t.get("require_allocated", bool, True, "true or false"),
+        exclude_audited_within_months=draw_t.int_between(
+            "exclude_audited_within_months", deadlines.reaudit_months, 0, 60),
+        exclude_drawn_this_month=draw_t.get("exclude_drawn_this_month", bool, True, "true or false"),
+    )
+    draw_t.check_unknown()
+
+    observation = top.table("observation")
+    nqsw_obs = observation.int_between("nqsw_per_year", 3, 1, 12)
+    observation.check_unknown()
+
+    feedback = top.table("feedback")
+    form_url = feedback.get("form_url", str, "", "a URL string")
+    feedback.check_unknown()
+
+    retention = top.table("retention")
+    retention_years = retention.int_between("years_after_closure", 0, 0, 100)
+    retention.check_unknown()
+
+    templates = _parse_templates(top, path, scale)
+    programme = _parse_programme(top, path)
+    top.check_unknown()
+
+    return Config(
+        path=path, database_url=url, user_staff_id=staff_id, user_name=name, user_team=team,
+        grading_scale=scale, templates=templates, deadlines=deadlines,
+        supervision_cadence=cadence, draw=draw, nqsw_observations_per_year=nqsw_obs,
+        feedback_form_url=form_url, retention_years_after_closure=retention_years,
+        programme=programme,
+    )
+
+
+def _has_password(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).password is not None
+    except ValueError:
+        return False
+
+
+def _parse_templates(top: TableReader, path: Path | None, scale: tuple[str, ...]) -> tuple[Template, ...]:
+    defaults = {t.key: t for t in default_templates(scale)}
+    raw_list = top.get("templates", list, [], "an array of [[templates]] tables")
+    for index, raw in enumerate(raw_list):
+        where = f"templates[{index}]"
+        if not isinstance(raw, dict):
+            raise ConfigError(path, where, "expected a [[templates]] table")
+        t = TableReader(raw, path, where)
+        key = t.get("key", str, "", "a short template key such as 'live'")
+        if not key:
+            raise ConfigError(path, f"{where}.key", "expected a short template key such as 'live'")
+        name = t.get("name", str, key, "a template name")
+        version = t.int_between("version", 1, 1, 10_000)
+        kind = t.get("kind", str, "live", "an audit kind")
+        if kind not in AUDIT_KINDS:
+            raise ConfigError(path, f"{where}.kind", f"expected one of {', '.join(AUDIT_KINDS)}, got {kind!r}")
+        t_scale = t.strings("scale", scale)
+        domains_raw = t.get("domains", list, [], "an array of {key, label} tables")
+        domains = []
+        for d_index, d in enumerate(domains_raw):
+            if not isinstance(d, dict) or not isinstance(d.get("key"), str) or not isinstance(d.get("label"), str):
+                raise ConfigError(path, f"{where}.domains[{d_index}]", "expected { key = \"...\", label = \"...\" }")
+            domains.append(Domain(d["key"], d["label"]))
+        if not domains:
+            raise ConfigError(path, f"{where}.domains", "expected at least one graded domain")
+        if len({d.key for d in domains}) != len(domains):
+            raise ConfigError(path, f"{where}.domains", "domain keys must be unique")
+        t.check_unknown()
+        defaults[key] = Template(key, name, version, kind, t_scale, tuple(domains))
+    return tuple(defaults.values())
+
+
+def _parse_programme(top: TableReader, path: Path | None) -> tuple[ProgrammeTask, ...]:
+    """The [[programme]] tables; when present they replace the whole default programme."""
+    raw_list = top.get("programme", list, None, "an array of [[programme]] tables")
+    if raw_list is None:
+        return DEFAULT_PROGRAMME
+    tasks = []
+    for index, raw in enumerate(raw_list):
+        where = f"programme[{index}]"
+        if not isinstance(raw, dict):
+            raise ConfigError(path, where, "expected a [[programme]] table")
+        t = TableReader(raw, path, where)
+        if "roles" not in raw:
+            raise ConfigError(path, f"{where}.roles", "expected a list of roles, such as [\"TM\"]")
+        roles = t.strings("roles", (), allowed=ROLES)
+        if not roles:
+            raise ConfigError(path, f"{where}.roles", "expected at least one role")
+        task = t.get("task", str, "", "a task name")
+        if task not in PROGRAMME_TASKS:
+            raise ConfigError(path, f"{where}.task",
+                              f"expected one of {', '.join(PROGRAMME_TASKS)}, got {task!r}")
+        frequency = t.get("frequency", str, "", "a frequency")
+        if frequency not in PROGRAMME_FREQUENCIES:
+            raise ConfigError(path, f"{where}.frequency",
+                              f"expected one of {', '.join(PROGRAMME_FREQUENCIES)}, got {frequency!r}")
+        if (task in EVENT_TASKS) != (frequency == "on_event"):
+            problem = (f"{task} happens on an event; expected frequency = \"on_event\"" if task in EVENT_TASKS
+                       else f"only {', '.join(EVENT_TASKS)} can be on_event; expected a period such as \"monthly\"")
+            raise ConfigError(path, f"{where}.frequency", problem)
+        count = t.int_between("count", 1, 1, 100)
+        purpose = t.get("purpose", str, "", "a line saying why")
+        within_days = t.int_between("within_days", 28, 1, 366)
+        if "within_days" in raw and frequency != "on_event":
+            raise ConfigError(path, f"{where}.within_days", "only on_event tasks take within_days")
+        t.check_unknown()
+        tasks.append(ProgrammeTask(roles, task, frequency, count, purpose, within_days))
+    return tuple(tasks)
+

@@ -1,0 +1,140 @@
+"""What a configuration holds: the Config dataclass and its parts (templates, deadlines, draw
+rules, the QA programme), with every default in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa_tui.config.vocabulary import (
+    CASE_HOLDING_ROLES,
+    CLOSURE_CHECKS,
+    DIP_SAMPLE_AREAS,
+    DIP_SAMPLE_SCALE,
+    LIVE_AUDIT_DOMAINS,
+    MULTI_AGENCY_DOMAINS,
+    OFSTED_SCALE,
+    SUPERVISION_FILE_DOMAINS,
+    THEMED_AUDIT_DOMAINS,
+)
+
+
+@dataclass(frozen=True)
+class Domain:
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Template:
+    key: str
+    name: str
+    version: int
+    kind: str
+    scale: tuple[str, ...]
+    domains: tuple[Domain, ...]
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    moderation_day: int = 28
+    action_due_weeks: int = 4
+    finalise_within_weeks: int = 4
+    reaudit_months: int = 12
+
+
+@dataclass(frozen=True)
+class DrawRules:
+    roles: tuple[str, ...] = CASE_HOLDING_ROLES
+    require_open: bool = True
+    require_allocated: bool = True
+    exclude_audited_within_months: int = 12
+    exclude_drawn_this_month: bool = True
+
+
+@dataclass(frozen=True)
+class ProgrammeTask:
+    """One row of the QA programme: people in `roles` owe `count` of `task` each `frequency`
+    (for per-practitioner, per-case and per-event tasks: `count` for each of them)."""
+
+    roles: tuple[str, ...]
+    task: str
+    frequency: str
+    count: int = 1
+    purpose: str = ""
+    within_days: int = 28  # on_event tasks: days allowed after the event
+
+
+DEFAULT_PROGRAMME = (
+    ProgrammeTask(("HOS",), "audit_case_file", "monthly", 1,
+                  "Heads of Service see practice first hand"),
+    ProgrammeTask(("HOS",), "audit_supervision_file", "monthly", 1,
+                  "Heads of Service check the quality of management oversight"),
+    ProgrammeTask(("DD",), "audit_case_file", "monthly", 1,
+                  "The Deputy Director sees practice first hand"),
+    ProgrammeTask(("DD",), "audit_supervision_file", "quarterly", 1,
+                  "The Deputy Director checks the quality of management oversight"),
+    ProgrammeTask(("OPS",), "audit_cross_service", "monthly", 1,
+                  "Service leaders bring fresh eyes to another part of the service"),
+    ProgrammeTask(("OPS",), "audit_on_closure", "on_event", 1,
+                  "Service leaders check that work was finished well when a case closes", 28),
+    ProgrammeTask(("TM",), "supervise_each_practitioner", "monthly", 1,
+                  "Every practitioner has regular reflective supervision"),
+    ProgrammeTask(("TM",), "dip_sample", "monthly", 1,
+                  "Team managers check the basics of recording on a case each month"),
+    ProgrammeTask(("TM",), "review_cp_long_or_ending", "quarterly", 1,
+                  "Children on CP plans ending within 3 months or running beyond 18 months are reviewed"),
+    ProgrammeTask(CASE_HOLDING_ROLES, "have_case_audited", "financial_year", 1,
+                  "Every case-holder has at least one case audited each financial year"),
+    ProgrammeTask((*CASE_HOLDING_ROLES, "IRO"), "be_observed", "financial_year", 1,
+                  "Every practitioner has at least one practice observation each financial year"),
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None = None
+    database_url: str = ""
+    user_staff_id: str = ""
+    user_name: str = ""
+    user_team: str = ""
+    grading_scale: tuple[str, ...] = OFSTED_SCALE
+    templates: tuple[Template, ...] = ()
+    deadlines: Deadlines = field(default_factory=Deadlines)
+    supervision_cadence: dict[str, str] = field(default_factory=dict)
+    draw: DrawRules = field(default_factory=DrawRules)
+    nqsw_observations_per_year: int = 3
+    feedback_form_url: str = ""
+    retention_years_after_closure: int = 0
+    programme: tuple[ProgrammeTask, ...] = DEFAULT_PROGRAMME
+
+    def template(self, key: str) -> Template:
+        for template in self.templates:
+            if template.key == key:
+                return template
+        raise KeyError(key)
+
+    def cadence_for(self, role: str) -> str:
+        return self.supervision_cadence.get(role, self.supervision_cadence.get("default", "monthly"))
+
+
+def default_templates(scale: tuple[str, ...] = OFSTED_SCALE) -> tuple[Template, ...]:
+    return (
+        Template("live", "Live case audit", 1, "live", scale,
+                 tuple(Domain(k, label) for k, label in LIVE_AUDIT_DOMAINS)),
+        Template("dip", "Monthly dip sample", 1, "dip_sample", DIP_SAMPLE_SCALE,
+                 tuple(Domain(k, label) for k, label in DIP_SAMPLE_AREAS)),
+        Template("themed", "Themed audit", 1, "themed", scale,
+                 tuple(Domain(k, label) for k, label in THEMED_AUDIT_DOMAINS)),
+        Template("multi_agency", "Multi-agency audit", 1, "multi_agency", scale,
+                 tuple(Domain(k, label) for k, label in MULTI_AGENCY_DOMAINS)),
+        Template("closure", "Audit on closure or transfer", 1, "closure", DIP_SAMPLE_SCALE,
+                 tuple(Domain(k, label) for k, label in CLOSURE_CHECKS)),
+        Template("supervision_file", "Supervision file audit", 1, "supervision_file", scale,
+                 tuple(Domain(k, label) for k, label in SUPERVISION_FILE_DOMAINS)),
+        Template("cross_service", "Cross-service case audit", 1, "cross_service", scale,
+                 tuple(Domain(k, label) for k, label in LIVE_AUDIT_DOMAINS)),
+    )
+
+
+DEFAULT_CADENCE = {"NQSW": "fortnightly", "default": "monthly"}

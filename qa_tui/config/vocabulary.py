@@ -1,0 +1,100 @@
+"""The fixed vocabulary of children's social care QA that the config refers to: roles, grading
+scales, the domains each kind of audit grades, supervision cadences and the QA programme's tasks."""
+
+from __future__ import annotations
+
+OFSTED_SCALE = ("Outstanding", "Good", "Requires improvement to be good", "Inadequate")
+DIP_SAMPLE_SCALE = ("Met", "Partly met", "Not met")
+
+CASE_HOLDING_ROLES = ("SW", "NQSW", "ASWP")
+ROLES = ("SW", "NQSW", "ASWP", "TM", "SM", "OPS", "HOS", "AD", "DD", "IRO", "PI")
+ROLE_NAMES = {
+    "SW": "Social worker",
+    "NQSW": "Newly qualified social worker (ASYE)",
+    "ASWP": "Advanced practitioner",
+    "TM": "Team manager",
+    "SM": "Senior manager",
+    "OPS": "Operations lead",
+    "HOS": "Head of service",
+    "AD": "Assistant director",
+    "DD": "Deputy director",
+    "IRO": "IRO / CP chair",
+    "PI": "Practice improvement team",
+}
+MODERATOR_ROLES = ("OPS", "HOS", "AD", "DD", "SM")
+
+LIVE_AUDIT_DOMAINS = (
+    ("recording", "Quality of recording"),
+    ("practice", "Quality of practice"),
+    ("impact", "Impact"),
+    ("outcomes", "Outcomes for the child"),
+    ("voice", "Voice of the child"),
+    ("oversight", "Management oversight"),
+)
+DIP_SAMPLE_AREAS = (
+    ("case_summary", "Case summary"),
+    ("chronology", "Chronology"),
+    ("visits", "Visits"),
+    ("oversight", "Management oversight"),
+    ("voice", "Voice and daily lived experience of the child"),
+    ("direct_work", "Life story and direct work"),
+    ("world_of_adult", "World of the adult / daily lived experience of the parent"),
+)
+THEMED_AUDIT_DOMAINS = (
+    ("theme", "Practice on the theme"),
+    ("recording", "Quality of recording"),
+    ("voice", "Voice of the child"),
+    ("oversight", "Management oversight"),
+    ("impact", "Impact and outcomes for the child"),
+)
+MULTI_AGENCY_DOMAINS = (
+    ("information_sharing", "Information sharing between agencies"),
+    ("joint_working", "Joint working and communication"),
+    ("risk", "Shared understanding of risk"),
+    ("voice", "Voice of the child"),
+    ("outcomes", "Outcomes for the child"),
+)
+# The checks the frameworks make when a case closes or moves team.
+CLOSURE_CHECKS = (
+    ("objectives", "Objectives of the plan met"),
+    ("chronology", "Chronology checked for gaps"),
+    ("key_data", "Key data recorded"),
+    ("quality", "Overall quality acceptable"),
+    ("step_down", "Step-down plan in place"),
+)
+SUPERVISION_FILE_DOMAINS = (
+    ("regularity", "Regularity of supervision"),
+    ("reflection", "Quality of reflection"),
+    ("actions", "Actions followed up"),
+    ("oversight", "Management oversight recorded"),
+    ("wellbeing", "Wellbeing and development discussed"),
+)
+CADENCES = {"weekly": 7, "fortnightly": 14, "monthly": 0, "quarterly": -3}
+
+# The QA programme: the closed set of tasks the compliance engine knows how to count, and the
+# frequencies a task can have (financial_year runs April to March; on_event follows case closures).
+PROGRAMME_TASKS = {
+    "audit_case_file": "Audit case files",
+    "audit_supervision_file": "Audit supervision files",
+    "audit_cross_service": "Audit a case file from another service",
+    "audit_on_closure": "Audit case files on closure",
+    "supervise_each_practitioner": "Supervise each practitioner",
+    "have_case_audited": "Have a case audited",
+    "be_observed": "Have practice observed",
+    "dip_sample": "Dip sample a case",
+    "review_cp_long_or_ending": "Review CP plans ending soon or running long",
+}
+PROGRAMME_FREQUENCIES = ("weekly", "fortnightly", "monthly", "bimonthly", "quarterly", "six_monthly",
+                         "financial_year", "on_event")
+EVENT_TASKS = ("audit_on_closure",)
+
+AUDIT_KINDS = ("live", "dip_sample", "themed", "multi_agency", "closure", "supervision_file", "cross_service")
+AUDIT_KIND_NAMES = {
+    "live": "Live audit",
+    "dip_sample": "Dip sample",
+    "themed": "Themed audit",
+    "multi_agency": "Multi-agency audit",
+    "closure": "Audit on closure or transfer",
+    "supervision_file": "Supervision file audit",
+    "cross_service": "Cross-service audit",
+}

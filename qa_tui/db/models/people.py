@@ -1,0 +1,86 @@
+"""The organisation and its caseload: services, teams, people and cases. Children are identified
+only by the case system's reference."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from qa_tui.db.base import Base, Record
+
+CASE_CATEGORIES = ("EH", "CIN", "CP", "CLA", "CL")
+CASE_CATEGORY_NAMES = {
+    "EH": "Early help",
+    "CIN": "Child in need",
+    "CP": "Child protection",
+    "CLA": "Child looked after",
+    "CL": "Care leaver",
+}
+
+
+# --- organisation -------------------------------------------------------------------------
+
+
+class Service(Record, Base):
+    __tablename__ = "service"
+
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+    teams: Mapped[list[Team]] = relationship(back_populates="service")
+
+
+class Team(Record, Base):
+    __tablename__ = "team"
+
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    service_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("service.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    service: Mapped[Service | None] = relationship(back_populates="teams")
+
+
+class Person(Record, Base):
+    __tablename__ = "person"
+
+    staff_id: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(8))
+    team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("team.id"), index=True)
+    manager_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("person.id"))
+    asye_start: Mapped[date | None]
+    active_from: Mapped[date | None]
+    active_to: Mapped[date | None]
+    # How this person signs in: their PostgreSQL login or their operating-system account.
+    login: Mapped[str | None] = mapped_column(String(120), unique=True)
+
+    team: Mapped[Team | None] = relationship(foreign_keys=[team_id])
+    manager: Mapped[Person | None] = relationship(remote_side="Person.id", foreign_keys=[manager_id])
+
+
+# --- caseload -----------------------------------------------------------------------------
+
+
+class Case(Record, Base):
+    __tablename__ = "case_file"
+
+    reference: Mapped[str] = mapped_column(String(60), unique=True)
+    category: Mapped[str] = mapped_column(String(8))
+    worker_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("person.id"))
+    team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("team.id"))
+    opened_on: Mapped[date | None]
+    closed_on: Mapped[date | None]
+    cp_plan_start: Mapped[date | None]
+    cp_plan_end: Mapped[date | None]
+
+    worker: Mapped[Person | None] = relationship(foreign_keys=[worker_id])
+    team: Mapped[Team | None] = relationship(foreign_keys=[team_id])
+
+    __table_args__ = (
+        Index("ix_case_file_worker_open", "worker_id", "closed_on"),
+        Index("ix_case_file_team_open", "team_id", "closed_on"),
+    )

@@ -1,0 +1,94 @@
+"""The app's own records rather than QA work: the audit trail, unsaved drafts, and the
+bookkeeping of offline sync (bundles imported, conflicts kept aside, this database's state)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from qa_tui.db.base import Base, utcnow
+
+class Draft(Base):
+    """Unsaved form text kept between keystrokes so a killed session can be resumed."""
+
+    __tablename__ = "draft"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    owner: Mapped[str] = mapped_column(String(120), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(Base):
+    """The audit trail: who changed what and when, old and new values. Append-only."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(20))  # insert / update / delete / import / export / ...
+    table_name: Mapped[str] = mapped_column(String(60))
+    record_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    old: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    new: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- offline sync -------------------------------------------------------------------------
+
+SYNC_RESOLUTIONS = ("shared", "incoming", "merged")
+
+
+class SyncImport(Base):
+    """The import log: one row per bundle imported here, holding the receipt it produced. The
+    bundle ID as primary key makes a repeated or concurrent import of the same bundle a no-op."""
+
+    __tablename__ = "sync_import"
+
+    bundle_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    receipt: Mapped[dict[str, Any]] = mapped_column(JSON)
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    device: Mapped[str] = mapped_column(String(80))
+    exported_by: Mapped[str] = mapped_column(String(120))
+
+
+class SyncConflict(Base):
+    """An incoming record kept aside, with the live row left alone, until a manager decides."""
+
+    __tablename__ = "sync_conflict"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    table_name: Mapped[str] = mapped_column(String(60))
+    record_id: Mapped[uuid.UUID]
+    reason: Mapped[str] = mapped_column(String(20))  # qa_tui.services.sync.engine.REASONS
+    incoming: Mapped[dict[str, Any]] = mapped_column(JSON)  # the laptop's fields, as in the bundle
+    incoming_hash: Mapped[str] = mapped_column(String(64))
+    base_version: Mapped[int | None]
+    live_version: Mapped[int | None]  # None: the record did not exist here at import
+    bundle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sync_import.bundle_id"))
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    resolution: Mapped[str | None] = mapped_column(String(12))
+    resolved_by: Mapped[str | None] = mapped_column(String(120))
+    resolved_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint("status IN ('open','resolved')", name="status"),
+        CheckConstraint("resolution IS NULL OR resolution IN ('shared','incoming','merged')", name="resolution"),
+        Index("ix_sync_conflict_status_record", "status", "table_name", "record_id"),
+    )
+
+
+class SyncState(Base):
+    """This database's own sync bookkeeping: its device ID, the last acknowledged bundle, where it
+    last pulled from, and one `acked:<bundle id>` key per acknowledged receipt."""
+
+    __tablename__ = "sync_state"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
