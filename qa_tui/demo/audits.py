@@ -22,7 +22,8 @@ from qa_tui.demo.phrases import (
 )
 from qa_tui.demo.practice import action, follow_up
 from qa_tui.demo.state import DEMO_ACTOR, CaseRow, Council, Member, TeamPlan, WorkerHistory, at, days
-from qa_tui.services.audits.draw import ALGORITHM, audited_since, derive_pick
+from qa_tui.services.audits.draw_algorithm import ALGORITHM, derive_pick
+from qa_tui.services.audits.draw_pools import audited_since
 
 
 @dataclass

@@ -17,7 +17,7 @@ from qa_tui.dates import Month, financial_year_start
 from qa_tui.db.base import Record
 from qa_tui.demo.shape import CASES_PER_AREA, HISTORY_MONTHS, TEAMS_PER_AREA
 from qa_tui.demo.writer import BulkWriter
-from qa_tui.services.audits.draw import rules_as_dict
+from qa_tui.services.audits.draw_pools import rules_as_dict
 from qa_tui.services.audits.templates import ensure_template
 
 DEMO_ACTOR = "demo"

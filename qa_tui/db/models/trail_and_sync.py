@@ -65,7 +65,7 @@ class SyncConflict(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     table_name: Mapped[str] = mapped_column(String(60))
     record_id: Mapped[uuid.UUID]
-    reason: Mapped[str] = mapped_column(String(20))  # qa_tui.services.sync.engine.REASONS
+    reason: Mapped[str] = mapped_column(String(20))  # qa_tui.services.sync.conflicts.REASONS
     incoming: Mapped[dict[str, Any]] = mapped_column(JSON)  # the laptop's fields, as in the bundle
     incoming_hash: Mapped[str] = mapped_column(String(64))
     base_version: Mapped[int | None]
