@@ -231,7 +231,7 @@ async def test_database_lost_while_typing_keeps_the_text_and_saves_it_on_retry(
         await pilot.press("w", *"Saved before")
         await pilot.pause(1.0)
         await settle(pilot)
-        field = app.screen.query_one("#field-strengths", TextArea)
+        field = app.screen.query_one("#af-strengths", TextArea)
 
         monkeypatch.setattr(ctx.db, "session", unreachable)
         await pilot.press(*" and typed during the outage")
