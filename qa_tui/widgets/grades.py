@@ -30,9 +30,10 @@ class GradeList(Widget, can_focus=True):
     the grade keys off (shown greyed in the footer)."""
 
     DEFAULT_CSS = """
-    GradeList { height: auto; padding: 0 1; }
+    GradeList { height: auto; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     GradeList:focus { background: $boost; }
     """
+    GRADE_ROOM = 8  # at least this much of the grade shows; long labels are shortened first
     BINDINGS = [
         Binding("up,k", "move(-1)", "Up", show=False, id="grades-up", tooltip="The row above"),
         Binding("down,j", "move(1)", "Down", show=False, id="grades-down", tooltip="The row below"),
@@ -118,15 +119,18 @@ class GradeList(Widget, can_focus=True):
         return max(1, len(self.rows))
 
     def render(self) -> Text:
-        width = max((len(r.label) for r in self.rows), default=10) + 2
-        room = max(8, self.content_size.width - width - 2)  # one line per row, however narrow
+        # One line per row, however narrow: the label is shortened before the grade is.
+        available = self.content_size.width - 2
+        width = min(max((len(r.label) for r in self.rows), default=10) + 2, max(10, available - self.GRADE_ROOM))
+        room = max(self.GRADE_ROOM, available - width)
         text = Text(no_wrap=True, overflow="ellipsis")
         for index, row in enumerate(self.rows):
             pointer = "▶ " if index == self.cursor and self.has_focus else "  "
             style = "reverse bold" if index == self.cursor and self.has_focus else ""
             grade_style = "bold" if row.grade is not None else "dim"
             grade = self.grade_label(row.grade)
-            text.append(pointer + row.label.ljust(width), style=style)
+            label = row.label if len(row.label) + 2 <= width else row.label[:width - 3] + "… "
+            text.append(pointer + label.ljust(width), style=style)
             text.append(grade if len(grade) <= room else grade[:room - 1] + "…",
                         style=f"{style} {grade_style}".strip())
             if row.note:

@@ -136,7 +136,7 @@ class AuditEditor(ServiceCalls, Widget):
 
     def begin_loading(self) -> None:
         """Another audit (or this one again) is on its way: send what was typed, take no grades."""
-        self.saves.flush()
+        self.save_typing()
         self._loading = True
         self.grades.read_only = True
         self.refresh_bindings()
@@ -262,6 +262,7 @@ class AuditEditor(ServiceCalls, Widget):
 
     def leave(self, then: Callable[[], None]) -> None:
         """Leave once everything is saved; after a failed save, only if the user says so."""
+        self.save_typing()
         if not self.saves.failed:
             self.saves.when_idle(then)
             return
@@ -317,15 +318,22 @@ class AuditEditor(ServiceCalls, Widget):
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         if self._field_of(event.widget) is not None:
             event.widget.border_subtitle = ""
-            self.saves.flush()
+            self.save_typing()
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         field, audit = self._field_of(event.text_area), self.audit
         if field is None or audit is None or self._loading or event.text_area.read_only:
             return
-        key = self._key(audit.id, field)
-        if event.text_area.text != getattr(audit, field) or self.saves.is_pending(key):
-            self.saves.later(key, lambda: self._save_text(field))
+        if event.text_area.text != getattr(audit, field):  # what is saved or on its way
+            self.saves.later(self._key(audit.id, field), lambda: self._save_text(field))
+
+    def save_typing(self) -> None:
+        """Queue every field whose text differs from what is saved, now. The field itself is
+        read: its last keys may not have reached `on_text_area_changed` yet."""
+        self.saves.flush()
+        if self.audit is not None and self.audit.status == "draft" and not self._loading:
+            for field, _, _ in TEXT_FIELDS:
+                self._save_text(field)
 
     def _save_text(self, field: str) -> None:
         audit = self.audit
@@ -413,7 +421,7 @@ class AuditEditor(ServiceCalls, Widget):
         audit = self.audit
         if audit is None or audit.status != "draft":
             return
-        self.saves.flush()
+        self.save_typing()
         from qa_tui.services.audits.record import submit_for_moderation
 
         today = self.ctx.today()

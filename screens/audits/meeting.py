@@ -174,7 +174,7 @@ class MeetingScreen(QAScreen):
             if finished:
                 self.editor.leave(self.app.pop_screen)
 
-        self.editor.saves.flush()
+        self.editor.save_typing()
         self.app.push_screen(MeetingSummaryScreen(self.plan, list(self.audit_ids.values())), summary_closed)
 
     def palette_commands(self):  # noqa: ANN201
