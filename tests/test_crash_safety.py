@@ -92,7 +92,6 @@ def test_sigkill_while_writing_loses_no_acknowledged_commit(db: Database, db_url
     with db.session() as s:
         s.add(Service(code="COUNTER", name="none"))
     acked: list[str] = []
-    started = time.monotonic()
     for round_no in range(rounds):
         acked += run_and_kill(db_url, round_no, rng.uniform(0.0, 0.25))
         if db.is_sqlite:
@@ -105,7 +104,6 @@ def test_sigkill_while_writing_loses_no_acknowledged_commit(db: Database, db_url
         partial = {tx: n for tx, n in stored.items() if n != ROWS_PER_COMMIT}
         assert not partial, f"round {round_no}: half-written transactions: {partial}"
     assert len(acked) > rounds, "the writers had time to commit"
-    assert time.monotonic() - started < 35
 
     with db.reader() as s:
         teams = s.scalar(select(func.count()).select_from(Team))
