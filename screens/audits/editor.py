@@ -20,7 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Static, TextArea
 
 from qa_tui.widgets.grades import OVERALL, GradeList, GradeRow
-from qa_tui.widgets.save_queue import SaveQueue
+from qa_tui.widgets.save_queue import REFUSED, SaveQueue
 from screens.base import ServiceCalls
 from screens.dialogs import ActionDialog, ActionInput, ConfirmDialog, TextPrompt
 
@@ -52,7 +52,7 @@ class AuditEditor(ServiceCalls, Widget):
     AuditEditor #af-right { width: 1fr; }
     AuditEditor TextArea { height: 1fr; border: round $secondary; }
     AuditEditor TextArea:focus { border: thick $accent; }
-    AuditEditor #af-status { height: 1; padding: 0 1; color: $text-muted; }
+    AuditEditor #af-status { height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     """
     # Keys that move focus are priority bindings: they act as the key is read, so the keys typed
     # straight after them already go to the field. A text field being typed in takes printable
@@ -69,10 +69,12 @@ class AuditEditor(ServiceCalls, Widget):
         Binding("escape", "leave_field", "Done typing", show=False, priority=True, id="audit-leave-field",
                 tooltip="Stop typing and go back to the grades"),
         Binding("a", "add_action", "Action", id="audit-action", tooltip="Raise an action with an owner and due date"),
-        Binding("f", "finding", "Finding", id="audit-finding", tooltip="Put a finding on the worker's supervision agenda"),
+        Binding("f", "finding", "Finding", id="audit-finding",
+                tooltip="Put a finding on the worker's supervision agenda"),
         Binding("u", "submit", "Submit", id="audit-submit",
                 tooltip="Send for moderation once every domain and the overall grade are agreed"),
-        Binding("R", "reload", "Reload", show=False, id="audit-reload", tooltip="Load the audit again from the database"),
+        Binding("R", "reload", "Reload", show=False, id="audit-reload",
+                tooltip="Load the audit again from the database"),
     ]
 
     class NeedsReload(Message):
@@ -149,8 +151,9 @@ class AuditEditor(ServiceCalls, Widget):
         grades = tuple(replace(g, agreed=pending.get(self._key(audit.id, f"grade:{g.domain}"), g.agreed))
                        for g in audit.grades)
         overall = pending.get(self._key(audit.id, f"grade:{OVERALL}"), audit.overall_grade)
-        texts = {field: pending.get(self._key(audit.id, field), getattr(audit, field)) for field, _, _ in TEXT_FIELDS}
-        self.audit = audit = replace(audit, grades=grades, overall_grade=overall, **texts)  # type: ignore[arg-type]
+        texts = {field: str(pending.get(self._key(audit.id, field), getattr(audit, field)))
+                 for field, _, _ in TEXT_FIELDS}
+        self.audit = audit = replace(audit, grades=grades, overall_grade=overall, **texts)
 
         grade_list = self.grades
         rows = [GradeRow(g.domain, g.label, g.agreed, self.grade_note(g) if self.grade_note else "") for g in grades]
@@ -197,6 +200,8 @@ class AuditEditor(ServiceCalls, Widget):
         waiting = self.saves.waiting
         if waiting:
             line = Text(f"Not saved: {waiting} change{'s' if waiting != 1 else ''} waiting", style="bold")
+        elif self._problem:
+            line = Text("Saved")  # the problem beside it is the news
         elif audit.status != "draft":
             line = Text(f"{audit.status.capitalize()}: this audit can no longer be edited here.")
         else:
@@ -247,12 +252,12 @@ class AuditEditor(ServiceCalls, Widget):
                        key=self._key(audit_id, field) if field else None, value=value)
 
     def _save_failed(self, error: BaseException) -> bool:
-        from qa_tui.errors import ChangedElsewhere, NotAllowed, NotFound, ValidationError
+        from qa_tui.errors import ChangedElsewhere
 
         if isinstance(error, ChangedElsewhere):
-            self._problem = f"{error} Press R to reload; what you changed is kept."
+            self._problem = "changed by someone else: press R to reload (your changes are kept)"
             self.notify(str(error), severity="error", timeout=15, markup=False)
-        elif isinstance(error, (ValidationError, NotAllowed, NotFound)):
+        elif isinstance(error, REFUSED):  # the write was dropped; the fields keep what was typed
             self._problem = f"Not done: {error}."
             self.notify(str(error), severity="warning", timeout=8, markup=False)
         else:
