@@ -194,9 +194,9 @@ class ModerateAuditScreen(QAScreen):
         grade_list = self.query_one(GradeList)
 
         def note(auditor_grade: int | None, moderated: int | None) -> str:
+            # Short, so it still shows beside a long grade on one line.
             auditor = scale[auditor_grade] if auditor_grade is not None else "—"
-            mark = "" if moderated == auditor_grade else "  ← regraded"
-            return f"auditor: {auditor}{mark}"
+            return f"auditor: {auditor}" if moderated == auditor_grade else f"← regraded from {auditor}"
 
         rows = [GradeRow(g.domain, g.label, self.moderated.get(g.domain), note(g.agreed, self.moderated.get(g.domain)))
                 for g in audit.grades]
