@@ -137,10 +137,13 @@ class AuditEditor(ServiceCalls, Widget):
     # --- showing an audit ----------------------------------------------------------------------
 
     def begin_loading(self) -> None:
-        """Another audit (or this one again) is on its way: send what was typed, take no grades."""
+        """Another audit (or this one again) is on its way: send what was typed, and take no
+        grades or text until it is shown (they would be lost if the load failed)."""
         self.save_typing()
         self._loading = True
         self.grades.read_only = True
+        for field, _, _ in TEXT_FIELDS:
+            self.area(field).read_only = True
         self.refresh_bindings()
 
     def show(self, audit: AuditDTO) -> None:
