@@ -320,8 +320,9 @@ class AuditEditor(ServiceCalls, Widget):
         self.action_jump("grades")
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        if self._field_of(event.widget) is not None and not event.widget.read_only:  # type: ignore[attr-defined]
-            event.widget.border_subtitle = TYPING
+        area = event.widget
+        if isinstance(area, TextArea) and self._field_of(area) is not None and not area.read_only:
+            area.border_subtitle = TYPING
 
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         if self._field_of(event.widget) is not None:
