@@ -15,6 +15,7 @@ from qa_tui.demo import DEMO_USER_STAFF_ID, build_demo
 from tests.terminal import Terminal, app_env, qa_tui_command
 
 MEETING_DAY = "2026-12-03"
+TYPING = "Esc when done"  # on the border of the field being typed in
 
 
 def test_killed_mid_audit_resumes_with_nothing_lost(db: Database, tmp_path: Path) -> None:
@@ -38,11 +39,15 @@ def test_killed_mid_audit_resumes_with_nothing_lost(db: Database, tmp_path: Path
         first.press("\r")
         first.wait_for("Case 1 of")
         first.press("2312")  # four domains graded
+        first.forget()
         first.press("w")
+        first.wait_for(TYPING)  # the field shows it is being typed in, as a person would wait for
         first.press("Saved before the crash", pause=0.03)
         first.read_for(1.5)  # the field saves after a short pause in typing
         first.press("\x1b", pause=0.5)  # Esc leaves the field
+        first.forget()
         first.press("i")
+        first.wait_for(TYPING)
         first.press("Typed then killed", pause=0.03)
         first.read_for(1.0)
     finally:

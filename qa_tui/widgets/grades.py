@@ -1,15 +1,18 @@
 """A keyboard list of graded domains: a cursor row, and one grade label per domain, readable
-from the back of a meeting room."""
+from the back of a meeting room. With grade keys on, the list takes `1`–`5` and `0`/Delete itself
+and posts `GradeList.Graded`; the screen decides what a grade means."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
+
+OVERALL = "__overall__"  # the key of the overall-grade row, after the domains
 
 
 @dataclass(frozen=True)
@@ -21,15 +24,25 @@ class GradeRow:
 
 
 class GradeList(Widget, can_focus=True):
-    """Rows of domain → grade. Up/Down move; the screen grades the row under the cursor."""
+    """Rows of domain → grade. Up/Down move. With `grade_keys`, a digit grades the row under the
+    cursor (1 is the first, best, point of the scale; 0 or Delete clears it), the row shows the
+    new grade at once, the cursor moves on (`advance`) and `Graded` is posted. `read_only` turns
+    the grade keys off (shown greyed in the footer)."""
 
     DEFAULT_CSS = """
-    GradeList { height: auto; padding: 0 1; }
+    GradeList { height: auto; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     GradeList:focus { background: $boost; }
     """
+    GRADE_ROOM = 8  # at least this much of the grade shows; long labels are shortened first
     BINDINGS = [
-        Binding("up,k", "move(-1)", "Up", show=False),
-        Binding("down,j", "move(1)", "Down", show=False),
+        Binding("up,k", "move(-1)", "Up", show=False, id="grades-up", tooltip="The row above"),
+        Binding("down,j", "move(1)", "Down", show=False, id="grades-down", tooltip="The row below"),
+        Binding("1", "grade(0)", "Grade", id="grade-1", tooltip="Grade the highlighted row 1, the best grade"),
+        Binding("2", "grade(1)", show=False, id="grade-2", tooltip="Grade the highlighted row 2"),
+        Binding("3", "grade(2)", show=False, id="grade-3", tooltip="Grade the highlighted row 3"),
+        Binding("4", "grade(3)", show=False, id="grade-4", tooltip="Grade the highlighted row 4"),
+        Binding("5", "grade(4)", show=False, id="grade-5", tooltip="Grade the highlighted row 5"),
+        Binding("0,delete", "grade(None)", show=False, id="grade-clear", tooltip="Clear the highlighted row's grade"),
     ]
     cursor: reactive[int] = reactive(0)
 
@@ -38,10 +51,27 @@ class GradeList(Widget, can_focus=True):
             super().__init__()
             self.row = row
 
-    def __init__(self, scale: tuple[str, ...] = (), *, id: str | None = None) -> None:
+    class Graded(Message):
+        """A row was graded by key: `row` already carries the new `grade` (None: cleared)."""
+
+        def __init__(self, grade_list: GradeList, row: GradeRow, grade: int | None) -> None:
+            super().__init__()
+            self.grade_list = grade_list
+            self.row = row
+            self.grade = grade
+
+        @property
+        def control(self) -> GradeList:
+            return self.grade_list
+
+    def __init__(self, scale: tuple[str, ...] = (), *, id: str | None = None, grade_keys: bool = False,
+                 advance: bool = True) -> None:
         super().__init__(id=id)
         self.scale = scale
         self.rows: list[GradeRow] = []
+        self.grade_keys = grade_keys
+        self.advance = advance
+        self.read_only = False
 
     def set_rows(self, rows: list[GradeRow], scale: tuple[str, ...]) -> None:
         self.rows, self.scale = rows, scale
@@ -52,10 +82,33 @@ class GradeList(Widget, can_focus=True):
     def current(self) -> GradeRow | None:
         return self.rows[self.cursor] if self.rows else None
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action != "grade":
+            return True
+        if not self.grade_keys:
+            return False  # the keys are left to the screen
+        grade = parameters[0] if parameters else None
+        if isinstance(grade, int) and grade >= len(self.scale):
+            return False  # beyond this scale
+        return None if self.read_only or not self.rows else True
+
     def action_move(self, step: int) -> None:
         if self.rows:
             self.cursor = (self.cursor + step) % len(self.rows)
             self.post_message(self.Moved(self.rows[self.cursor]))
+
+    def action_grade(self, grade: int | None) -> None:
+        row = self.current
+        if row is None:
+            return
+        graded = replace(row, grade=grade)
+        self.rows[self.cursor] = graded
+        self.refresh()
+        # Moved on before the next key is read, so a burst of digits grades row after row.
+        if grade is not None and self.advance and self.cursor < len(self.rows) - 1:
+            self.cursor += 1
+            self.post_message(self.Moved(self.rows[self.cursor]))
+        self.post_message(self.Graded(self, graded, grade))
 
     def grade_label(self, grade: int | None) -> str:
         if grade is None:
@@ -66,15 +119,18 @@ class GradeList(Widget, can_focus=True):
         return max(1, len(self.rows))
 
     def render(self) -> Text:
-        width = max((len(r.label) for r in self.rows), default=10) + 2
-        room = max(8, self.content_size.width - width - 2)  # one line per row, however narrow
+        # One line per row, however narrow: the label is shortened before the grade is.
+        available = self.content_size.width - 2
+        width = min(max((len(r.label) for r in self.rows), default=10) + 2, max(10, available - self.GRADE_ROOM))
+        room = max(self.GRADE_ROOM, available - width)
         text = Text(no_wrap=True, overflow="ellipsis")
         for index, row in enumerate(self.rows):
             pointer = "▶ " if index == self.cursor and self.has_focus else "  "
             style = "reverse bold" if index == self.cursor and self.has_focus else ""
             grade_style = "bold" if row.grade is not None else "dim"
             grade = self.grade_label(row.grade)
-            text.append(pointer + row.label.ljust(width), style=style)
+            label = row.label if len(row.label) + 2 <= width else row.label[:width - 3] + "… "
+            text.append(pointer + label.ljust(width), style=style)
             text.append(grade if len(grade) <= room else grade[:room - 1] + "…",
                         style=f"{style} {grade_style}".strip())
             if row.note:

@@ -1,17 +1,26 @@
 """Saving a form as the user types: debounced saves per field, sent one at a time and in order,
-so each save starts from the version the previous one returned."""
+so each save starts from the version the previous one returned. A save that fails stays waiting,
+with every save behind it, until a retry stores them all."""
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+
+from qa_tui.errors import NotAllowed, NotFound, ValidationError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
     from textual.timer import Timer
 
 SAVE_AFTER_SECONDS = 0.6
+REFUSED = (ValidationError, NotAllowed, NotFound)  # the rules said no: sending it again gets the same answer
+
+
+class _ErrorReporter(Protocol):
+    def report_error(self, error: BaseException | None, *, retry: Callable[[], None] | None = None) -> None: ...
 
 
 class _Screen(Protocol):
@@ -21,24 +30,73 @@ class _Screen(Protocol):
 
     def set_timer(self, delay: float, callback: Callable[[], Any]) -> Timer: ...
 
+    @property
+    def qa_app(self) -> _ErrorReporter: ...
+
+
+@dataclass(frozen=True)
+class Write:
+    """One queued write. `key` names what it saves (a field): a newer write with the same key
+    replaces one still waiting, and `value` is what it will store, so a form can keep showing
+    pending values over a reload."""
+
+    job: Callable[[Session], Any]
+    then: Callable[[Any], None] | None = None
+    key: str | None = None
+    value: object = None
+
 
 class SaveQueue:
     """Writes for one form. `later(key, fn)` runs `fn` after a pause in typing (a newer call for
     the same key replaces it); `add(job, then)` queues a write. A job runs in a worker only once
     the previous job's `then` has run on the UI thread, so it may read the latest version from the
-    screen. A failure drops the queued writes and goes to `on_error` (True: handled)."""
+    screen.
 
-    def __init__(self, screen: _Screen, on_error: Callable[[BaseException], bool]) -> None:
+    A failure goes to `on_error` (True: handled there; False: the app reports it). A write the
+    rules refuse (`REFUSED`) is dropped and the writes behind it carry on. Any other failure (the
+    database out of reach, a conflict) keeps the failed write at the head of the queue with
+    everything behind it; the app's Retry, `retry()` or a new write sends them all again, in
+    order. `waiting` counts the changes not yet stored, and `on_change` is called whenever that
+    may have changed."""
+
+    def __init__(self, screen: _Screen, on_error: Callable[[BaseException], bool], *,
+                 on_change: Callable[[], None] | None = None) -> None:
         self.screen = screen
         self.on_error = on_error
-        self._queue: deque[tuple[Callable[[Session], Any], Callable[[Any], None] | None]] = deque()
+        self.on_change = on_change
+        self._writes: deque[Write] = deque()
         self._running = False
+        self._failed = False
         self._timers: dict[str, tuple[Timer, Callable[[], None]]] = {}
         self._when_idle: list[Callable[[], None]] = []
 
+    # --- state -------------------------------------------------------------------------------
+
     @property
     def idle(self) -> bool:
-        return not (self._running or self._queue or self._timers)
+        return not (self._running or self._writes or self._timers)
+
+    @property
+    def failed(self) -> bool:
+        """The first waiting write failed and nothing has been sent since."""
+        return self._failed and not self._running
+
+    @property
+    def waiting(self) -> int:
+        """Changes not yet stored: each field with a save pending (typed or queued) counts once,
+        and so does every write without a key."""
+        keys = set(self._timers) | {w.key for w in self._writes if w.key is not None}
+        return len(keys) + sum(1 for w in self._writes if w.key is None)
+
+    @property
+    def pending(self) -> dict[str, object]:
+        """Key → value of the keyed writes not yet stored (a failed one included)."""
+        return {w.key: w.value for w in self._writes if w.key is not None}
+
+    def is_pending(self, key: str) -> bool:
+        return key in self._timers or any(w.key == key for w in self._writes)
+
+    # --- debounced saves -----------------------------------------------------------------------
 
     def later(self, key: str, fn: Callable[[], None], delay: float = SAVE_AFTER_SECONDS) -> None:
         if key in self._timers:
@@ -47,9 +105,10 @@ class SaveQueue:
         def fire() -> None:
             self._timers.pop(key, None)
             fn()
-            self._check_idle()
+            self._settled()
 
         self._timers[key] = (self.screen.set_timer(delay, fire), fn)
+        self._changed()
 
     def flush(self) -> None:
         """Run every pending debounced save now."""
@@ -57,41 +116,83 @@ class SaveQueue:
         for timer, fn in pending.values():
             timer.stop()
             fn()
-        self._check_idle()
+        self._settled()
 
-    def add(self, job: Callable[[Session], Any], then: Callable[[Any], None] | None = None) -> None:
-        self._queue.append((job, then))
+    # --- writes --------------------------------------------------------------------------------
+
+    def add(self, job: Callable[[Session], Any], then: Callable[[Any], None] | None = None, *,
+            key: str | None = None, value: object = None) -> None:
+        """Queue a write; after a failure this also resends what was waiting, in order."""
+        write = Write(job, then, key, value)
+        for index in range(1 if self._running else 0, len(self._writes)):
+            if key is not None and self._writes[index].key == key:
+                self._writes[index] = write  # in its place: the newest value wins, the order holds
+                break
+        else:
+            self._writes.append(write)
+        self._failed = False
         self._pump()
+        self._changed()
+
+    def retry(self) -> None:
+        """Send the failed write and everything behind it again, in order."""
+        if not self._running:
+            self._failed = False
+            self._pump()
+            self._changed()
 
     def when_idle(self, callback: Callable[[], None]) -> None:
-        """Call back once every pending and queued write has finished (now, if none)."""
+        """Call back once every pending and queued write is stored (now, if none). A failure
+        cancels the call back: nothing is left behind unsaved without the user knowing."""
         self.flush()
         self._when_idle.append(callback)
-        self._check_idle()
+        if self._failed:
+            self.retry()
+        self._settled()
+
+    # --- running -------------------------------------------------------------------------------
 
     def _pump(self) -> None:
-        if self._running or not self._queue:
+        if self._running or self._failed or not self._writes:
             return
-        job, then = self._queue.popleft()
+        write = self._writes[0]
         self._running = True
-        self.screen.call_service(job, lambda result: self._done(result, then), write=True, group="save",
-                                 on_error=self._failed)
+        self.screen.call_service(write.job, lambda result: self._done(write, result), write=True, group="save",
+                                 on_error=lambda error: self._fail(error))
 
-    def _done(self, result: Any, then: Callable[[Any], None] | None) -> None:
+    def _done(self, write: Write, result: Any) -> None:
         self._running = False
-        if then is not None:
-            then(result)
+        if self._writes and self._writes[0] is write:
+            self._writes.popleft()
+        if write.then is not None:
+            write.then(result)
         self._pump()
-        self._check_idle()
+        self._settled()
 
-    def _failed(self, error: BaseException) -> bool:
+    def _fail(self, error: BaseException) -> bool:
         self._running = False
-        self._queue.clear()
         self._when_idle.clear()
-        return self.on_error(error)
+        if isinstance(error, REFUSED):
+            if self._writes:
+                self._writes.popleft()
+            if not self.on_error(error):
+                self.screen.qa_app.report_error(error)
+            self._pump()
+            self._settled()
+            return True
+        self._failed = True
+        self._changed()
+        if not self.on_error(error):
+            self.screen.qa_app.report_error(error, retry=self.retry)
+        return True  # reported here, so the app's Retry resends the whole queue
 
-    def _check_idle(self) -> None:
+    def _settled(self) -> None:
+        self._changed()
         if self.idle and self._when_idle:
             callbacks, self._when_idle = self._when_idle, []
             for callback in callbacks:
                 callback()
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()

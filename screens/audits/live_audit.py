@@ -6,30 +6,48 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
 from qa_tui.dates import Month
+from qa_tui.services.audits.meeting import MeetingCase
+from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAScreen
 from screens.dialogs import ChoiceDialog, ConfirmDialog, TextPrompt
 
 if TYPE_CHECKING:
+    from qa_tui.services.audits.draw import CurrentPick
     from qa_tui.services.audits.draw_verification import DrawVerification
     from qa_tui.services.audits.meeting import MeetingPlan, ResumePoint
     from qa_tui.services.people.directory import TeamRef
+
+def plan_cells(row: MeetingCase | CurrentPick) -> tuple[str, ...]:
+    if not isinstance(row, MeetingCase):
+        return row.worker_name, row.role, "—", "", "", f"no case: {row.empty_reason}"
+    pick = row.pick
+    note = f"re-drawn: {pick.redraw_reason}" if pick.round else f"1 of {pick.pool_size} eligible"
+    return (pick.worker_name, pick.role, pick.case_reference or "", pick.category or "",
+            row.audit_status or "not started", note)
+
+
+def plan_key(row: MeetingCase | CurrentPick) -> str:
+    return str(row.pick.pick_id) if isinstance(row, MeetingCase) else f"none-{row.worker_id}"
 
 
 class LiveAuditScreen(QAScreen):
     CSS_PATH = "live_audit.tcss"
     BINDINGS = [
-        Binding("enter", "open_meeting", "Audit this case", id="open-meeting"),
-        Binding("n", "draw", "Draw cases", id="draw"),
-        Binding("r", "redraw", "Re-draw worker", id="redraw"),
-        Binding("c", "choose_team", "Choose team", id="choose-team"),
-        Binding("left_square_bracket", "month(-1)", "Prev month", id="prev-month"),
-        Binding("right_square_bracket", "month(1)", "Next month", id="next-month"),
-        Binding("v", "verify", "Verify draw", id="verify"),
+        Binding("enter", "open_meeting", "Audit this case", id="open-meeting",
+                tooltip="Open the meeting at the highlighted case"),
+        Binding("n", "draw", "Draw cases", id="draw", tooltip="Draw one case at random for each worker this month"),
+        Binding("r", "redraw", "Re-draw worker", id="redraw",
+                tooltip="Draw again for the highlighted worker, with a reason"),
+        Binding("c", "choose_team", "Choose team", id="choose-team", tooltip="Pick the team that is meeting"),
+        Binding("left_square_bracket", "month(-1)", "Prev month", id="prev-month", tooltip="The month before"),
+        Binding("right_square_bracket", "month(1)", "Next month", id="next-month", tooltip="The month after"),
+        Binding("v", "verify", "Verify draw", id="verify", tooltip="Check every pick follows from the recorded seed"),
     ]
 
     def __init__(self) -> None:
@@ -42,13 +60,16 @@ class LiveAuditScreen(QAScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="plan-title")
-        yield DataTable(id="plan-table", cursor_type="row", zebra_stripes=True)
+        yield RecordTable(("Worker", "Role", "Case", "Category", "Audit", "Note"), plan_cells, plan_key,
+                          id="plan-table")
         yield Static("", id="plan-empty")
         yield Footer()
 
+    @property
+    def table(self) -> RecordTable[MeetingCase | CurrentPick]:
+        return self.query_one("#plan-table", RecordTable)
+
     def on_mount(self) -> None:
-        table = self.query_one("#plan-table", DataTable)
-        table.add_columns("Worker", "Role", "Case", "Category", "Audit", "Note")
         self.month = Month.of(self.ctx.today())
         self.team_id = self.ctx.team_id
 
@@ -76,26 +97,19 @@ class LiveAuditScreen(QAScreen):
 
     def show_plan(self, plan: MeetingPlan) -> None:
         self.plan = plan
-        title = f"[b]{plan.team.name}[/b] · live audit {plan.month}"
+        title = Text.assemble((plan.team.name, "bold"), f" · live audit {plan.month}")
         if plan.draw:
-            title += f" · drawn {plan.draw.drawn_on:%-d %b} by {plan.draw.drawn_by or 'unknown'} · seed {plan.draw.seed[:12]}…"
+            title.append(f" · drawn {plan.draw.drawn_on:%-d %b} by {plan.draw.drawn_by or 'unknown'}"
+                         f" · seed {plan.draw.seed[:12]}…")
         self.query_one("#plan-title", Static).update(title)
-        table = self.query_one("#plan-table", DataTable)
-        table.clear()
-        for case in plan.cases:
-            p = case.pick
-            note = f"re-drawn: {p.redraw_reason}" if p.round else f"1 of {p.pool_size} eligible"
-            table.add_row(p.worker_name, p.role, p.case_reference or "", p.category or "",
-                          case.audit_status or "not started", note, key=str(p.pick_id))
-        for p in plan.without_case:
-            table.add_row(p.worker_name, p.role, "—", "", "", f"no case: {p.empty_reason}", key=f"none-{p.worker_id}")
+        self.table.show([*plan.cases, *plan.without_case])
         empty = self.query_one("#plan-empty", Static)
         if plan.draw is None:
             empty.update("No draw for this team this month yet. Press [b]n[/b] to draw one case for each worker.")
         else:
             empty.update(f"{len(plan.cases)} cases to audit · {len(plan.without_case)} workers without an eligible case. "
                          "Enter opens the meeting at the highlighted case.")
-        table.focus()
+        self.table.focus()
 
     # --- actions ---------------------------------------------------------------------------
 
@@ -145,10 +159,11 @@ class LiveAuditScreen(QAScreen):
         self.show_plan(plan)
 
     def _selected_case_index(self) -> int | None:
-        if self.plan is None or not self.plan.cases:
+        """Where the highlighted row is among the drawn cases (None: a worker without a case)."""
+        row = self.table.current
+        if self.plan is None or not isinstance(row, MeetingCase):
             return None
-        row = self.query_one("#plan-table", DataTable).cursor_row
-        return row if 0 <= row < len(self.plan.cases) else None
+        return self.plan.cases.index(row)
 
     def action_redraw(self) -> None:
         index = self._selected_case_index()

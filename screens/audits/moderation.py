@@ -6,46 +6,54 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 
-from qa_tui.widgets.grades import GradeList, GradeRow
+from qa_tui.widgets.grades import OVERALL, GradeList, GradeRow
+from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAScreen
 from screens.dialogs import ConfirmDialog, TextPrompt
 
 if TYPE_CHECKING:
-    from qa_tui.services.audits.record import AuditDTO
     from qa_tui.services.audits.moderation import QueueRow
+    from qa_tui.services.audits.record import AuditDTO
 
-OVERALL = "__overall__"
+
+def queue_cells(r: QueueRow) -> tuple[str, ...]:
+    return (r.case_reference, r.worker_name, r.team_name, r.auditor_name, f"{r.audit_date:%d/%m}",
+            f"{r.submitted_on:%d/%m}", f"{r.days_waiting}d", "LATE" if r.late else "")
 
 
 class ModerationScreen(QAScreen):
     CSS_PATH = "moderation.tcss"
     BINDINGS = [
-        Binding("enter", "open", "Moderate", id="moderate-open"),
-        Binding("v", "toggle_view", "Waiting / to finalise", id="moderate-view"),
-        Binding("f", "finalise", "Finalise", id="moderate-finalise"),
-        Binding("a", "all_teams", "My team / all", id="moderate-scope"),
+        Binding("enter", "open", "Moderate", id="moderate-open", tooltip="Read and moderate the highlighted audit"),
+        Binding("v", "toggle_view", "Waiting / to finalise", id="moderate-view",
+                tooltip="Switch between audits waiting for moderation and moderated ones to finalise"),
+        Binding("f", "finalise", "Finalise", id="moderate-finalise", tooltip="Finalise the highlighted moderated audit"),
+        Binding("a", "all_teams", "My team / all", id="moderate-scope", tooltip="Show my team only, or every team"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.view = "waiting"
         self.all_teams = True
-        self.rows: list[QueueRow] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="moderation-title")
-        yield DataTable(id="moderation-table", cursor_type="row", zebra_stripes=True)
+        yield RecordTable(("Case", "Worker", "Team", "Auditor", "Audited", "Sent", "Waiting", ""), queue_cells,
+                          key=lambda r: r.audit_id, id="moderation-table")
         yield Static("", id="moderation-note")
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("Case", "Worker", "Team", "Auditor", "Audited", "Sent", "Waiting", "")
+    @property
+    def table(self) -> RecordTable[QueueRow]:
+        return self.query_one("#moderation-table", RecordTable)
 
     def on_screen_resume(self) -> None:
         self.load()
@@ -60,31 +68,22 @@ class ModerationScreen(QAScreen):
                           group="moderation", exclusive=True)
 
     def show(self, rows: list[QueueRow]) -> None:
-        self.rows = rows
         what = "Waiting for moderation" if self.view == "waiting" else "Moderated, to finalise"
         scope = "all teams" if self.all_teams else "my team"
         late = sum(1 for r in rows if r.late)
         self.query_one("#moderation-title", Static).update(
             f"[b]{what}[/b] · {scope} · {len(rows)} audits" + (f" · [b $error]{late} late[/]" if late else ""))
-        table = self.query_one(DataTable)
-        table.clear()
-        for r in rows:
-            table.add_row(r.case_reference, r.worker_name, r.team_name, r.auditor_name, f"{r.audit_date:%d/%m}",
-                          f"{r.submitted_on:%d/%m}", f"{r.days_waiting}d", "LATE" if r.late else "", key=str(r.audit_id))
+        self.table.show(rows)
         self.query_one("#moderation-note", Static).update(
             "Enter reads and moderates the highlighted audit. Nobody moderates an audit they took part in."
             if self.view == "waiting" else "f finalises the highlighted audit; its open actions stay in triage.")
-        table.focus()
-
-    def _selected(self) -> QueueRow | None:
-        row = self.query_one(DataTable).cursor_row
-        return self.rows[row] if 0 <= row < len(self.rows) else None
+        self.table.focus()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_open()
 
     def action_open(self) -> None:
-        row = self._selected()
+        row = self.table.current
         if row is not None:
             self.app.push_screen(ModerateAuditScreen(row.audit_id, read_only=self.view != "waiting"))
 
@@ -97,7 +96,7 @@ class ModerationScreen(QAScreen):
         self.load()
 
     def action_finalise(self) -> None:
-        row = self._selected()
+        row = self.table.current
         if row is None or self.view != "finalise":
             self.notify("Switch to the moderated list (v) and highlight an audit to finalise.", severity="warning")
             return
@@ -119,21 +118,32 @@ class ModerationScreen(QAScreen):
         yield SystemCommand("Moderation: waiting / to finalise", "Switch between the two lists", self.action_toggle_view)
 
 
+def audit_reading(audit: AuditDTO) -> Text:
+    """The audit's text, actions and moderation history to read beside the grades, as typed."""
+    text = Text()
+    for heading, body in (("Strengths", audit.strengths), ("What to improve", audit.to_improve),
+                          ("The child's lived experience", audit.lived_experience)):
+        text.append(f"{heading}\n", style="bold")
+        text.append(f"{body or '—'}\n\n")
+    text.append("Actions\n", style="bold")
+    text.append("\n".join(f"  • {a.title} — {a.owner_name}, due {a.due_on:%-d %b}" for a in audit.actions) or "  none")
+    text.append("\n\nModeration history\n", style="bold")
+    text.append("\n".join(f"  • {m.moderated_on:%-d %b}: {m.outcome} by {m.moderator.name}"
+                           + (f" — {m.comment}" if m.comment else "") for m in audit.moderations) or "  none")
+    return text
+
+
 class ModerateAuditScreen(QAScreen):
     """One audit: the auditor's grades beside the moderator's; agree, regrade or return."""
 
     CSS_PATH = "moderation.tcss"
     BINDINGS = [
-        Binding("1", "grade(0)", "Regrade 1-4", id="regrade"),
-        Binding("2", "grade(1)", show=False),
-        Binding("3", "grade(2)", show=False),
-        Binding("4", "grade(3)", show=False),
-        Binding("5", "grade(4)", show=False),
-        Binding("a", "agree", "Agree", id="agree"),
-        Binding("g", "save_regrade", "Save regrade", id="save-regrade"),
-        Binding("r", "return_audit", "Return for rework", id="return"),
-        Binding("x", "export", "Export record", id="export-record"),
-        Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("a", "agree", "Agree", id="agree", tooltip="Agree the auditor's grades, with an optional comment"),
+        Binding("g", "save_regrade", "Save regrade", id="save-regrade",
+                tooltip="Record the grades changed with 1-4, with a comment for the auditor"),
+        Binding("r", "return_audit", "Return for rework", id="return", tooltip="Send the audit back to the auditor"),
+        Binding("x", "export", "Export record", id="export-record", tooltip="Write the worker's one-page record"),
+        Binding("escape", "app.pop_screen", "Back", id="back", tooltip="Back to the list"),
     ]
 
     def __init__(self, audit_id: uuid.UUID, *, read_only: bool = False) -> None:
@@ -147,7 +157,8 @@ class ModerateAuditScreen(QAScreen):
         yield Static("", id="moderate-bar")
         with Horizontal(id="moderate-body"):
             with Vertical(id="moderate-left"):
-                grades = GradeList(id="moderate-grades")
+                # A regrade is one key per domain; 0 or Delete puts back the auditor's grade.
+                grades = GradeList(id="moderate-grades", grade_keys=True, advance=False)
                 grades.border_title = "Moderator's grade (auditor's beside)"
                 yield grades
             with VerticalScroll(id="moderate-right"):
@@ -166,18 +177,14 @@ class ModerateAuditScreen(QAScreen):
         self.moderated[OVERALL] = audit.overall_grade
         worker = audit.worker.name if audit.worker else "?"
         auditor = audit.auditor.name if audit.auditor else "?"
-        self.query_one("#moderate-bar", Static).update(
-            f"[b]{audit.case_reference}[/b] {audit.case_category} · worker [b]{worker}[/b] · audited by {auditor} "
-            f"on {audit.audit_date:%-d %b %Y} · [reverse] {audit.status.upper()} [/]")
+        self.query_one("#moderate-bar", Static).update(Text.assemble(
+            (audit.case_reference, "bold"), f" {audit.case_category} · worker ", (worker, "bold"),
+            f" · audited by {auditor} on {audit.audit_date:%-d %b %Y} · ", (f" {audit.status.upper()} ", "reverse")))
+        grade_list = self.query_one(GradeList)
+        grade_list.read_only = self.read_only or audit.status != "submitted"
         self._render_grades()
-        actions = "\n".join(f"  • {a.title} — {a.owner_name}, due {a.due_on:%-d %b}" for a in audit.actions) or "  none"
-        history = "\n".join(f"  • {m.moderated_on:%-d %b}: {m.outcome} by {m.moderator.name}"
-                            + (f" — {m.comment}" if m.comment else "") for m in audit.moderations) or "  none"
-        self.query_one("#moderate-text", Static).update(
-            f"[b]Strengths[/b]\n{audit.strengths or '—'}\n\n[b]What to improve[/b]\n{audit.to_improve or '—'}\n\n"
-            f"[b]The child's lived experience[/b]\n{audit.lived_experience or '—'}\n\n[b]Actions[/b]\n{actions}\n\n"
-            f"[b]Moderation history[/b]\n{history}")
-        self.query_one(GradeList).focus()
+        self.query_one("#moderate-text", Static).update(audit_reading(audit))
+        grade_list.focus()
 
     def _render_grades(self) -> None:
         audit = self.audit
@@ -187,13 +194,13 @@ class ModerateAuditScreen(QAScreen):
         grade_list = self.query_one(GradeList)
 
         def note(auditor_grade: int | None, moderated: int | None) -> str:
+            # Short, so it still shows beside a long grade on one line.
             auditor = scale[auditor_grade] if auditor_grade is not None else "—"
-            mark = "" if moderated == auditor_grade else "  ← regraded"
-            return f"auditor: {auditor}{mark}"
+            return f"auditor: {auditor}" if moderated == auditor_grade else f"← regraded from {auditor}"
 
         rows = [GradeRow(g.domain, g.label, self.moderated.get(g.domain), note(g.agreed, self.moderated.get(g.domain)))
                 for g in audit.grades]
-        rows.append(GradeRow(OVERALL, "Overall grade", self.moderated.get(OVERALL),
+        rows.append(GradeRow(OVERALL, "Overall", self.moderated.get(OVERALL),
                              note(audit.overall_grade, self.moderated.get(OVERALL))))
         grade_list.set_rows(rows, scale)
 
@@ -212,11 +219,14 @@ class ModerateAuditScreen(QAScreen):
             return False
         return True
 
-    def action_grade(self, grade: int) -> None:
-        row = self.query_one(GradeList).current
-        if not self._can_moderate() or row is None or self.audit is None or grade >= len(self.audit.template.scale):
+    @on(GradeList.Graded, "#moderate-grades")
+    def _regraded(self, event: GradeList.Graded) -> None:
+        audit = self.audit
+        if audit is None or not self._can_moderate():
             return
-        self.moderated[row.key] = grade
+        auditors = {g.domain: g.agreed for g in audit.grades} | {OVERALL: audit.overall_grade}
+        key = event.row.key
+        self.moderated[key] = auditors.get(key) if event.grade is None else event.grade
         self._render_grades()
 
     def _moderate(self, outcome: str, comment: str, **changes: Any) -> None:

@@ -15,7 +15,14 @@ from qa_tui.config import Config
 from qa_tui.dates import Month
 from qa_tui.db.models import Audit
 from qa_tui.errors import NotAllowed, NotFound, ValidationError
-from qa_tui.services.audits.record import AuditDTO, get_audit, set_text, start_audit
+from qa_tui.services.audits.record import (
+    AuditDTO,
+    case_label,
+    get_audit,
+    load_audit,
+    start_audit,
+    submit_for_moderation,
+)
 from qa_tui.services.audits.drafts import clear_draft, load_draft, save_draft
 from qa_tui.services.audits.draw import CurrentPick, DrawSummary, draw_cases_for_team, get_draw, latest_draw
 from qa_tui.services.people.directory import TeamRef, list_teams
@@ -134,21 +141,12 @@ def resume_point(session: Session, login: str) -> ResumePoint | None:
                        plan.cases[index].pick.case_reference or "")
 
 
-def restore_typed_text(session: Session, audit_id: uuid.UUID, field: str, text: str) -> None:
-    """Put text typed before a crash back into its field (only while the audit is a draft)."""
-    audit = session.get(Audit, audit_id)
-    if audit is not None and audit.status == "draft" and field and getattr(audit, field, None) != text:
-        set_text(session, audit_id, field, text)
-
-
 def end_meeting(session: Session, login: str) -> None:
     clear_draft(session, draft_key(login))
 
 
 def submit_complete_drafts(session: Session, audit_ids: list[uuid.UUID], today: date) -> tuple[list[uuid.UUID], list[str]]:
     """Send every complete draft to moderation; incomplete ones stay draft, each with its reason."""
-    from qa_tui.services.audits.record import case_label, load_audit, submit_for_moderation
-
     sent: list[uuid.UUID] = []
     problems: list[str] = []
     for audit_id in audit_ids:
