@@ -194,23 +194,28 @@ def test_other_failures_are_not_retried(db: Database) -> None:
 
 @POSTGRESQL_ONLY
 def test_a_real_serialization_failure_is_retried(db: Database) -> None:
-    """Two SERIALIZABLE transactions each count the teams and add one (write skew): PostgreSQL
-    aborts one of them; retried, it sees the other's team and both end up stored."""
-    barrier = threading.Barrier(2)
+    """Two SERIALIZABLE transactions each count the teams and add one (write skew). A commits
+    first; PostgreSQL aborts B, which is retried from the start, sees A's team, and both end up
+    stored. The steps are ordered by events, not timing, so load cannot change the outcome."""
+    counted = {"A": threading.Event(), "B": threading.Event()}
+    a_committed = threading.Event()
     attempts: dict[str, int] = {}
     errors: list[BaseException] = []
 
     def add_after_counting(name: str) -> Callable[[Session], int]:
+        other = "B" if name == "A" else "A"
+
         def work(session: Session) -> int:
             attempts[name] = attempts.get(name, 0) + 1
             session.connection(execution_options={"isolation_level": "SERIALIZABLE"})
             seen = session.scalar(select(func.count()).select_from(Team))
             if attempts[name] == 1:
-                barrier.wait(timeout=20)  # both have counted before either adds
+                counted[name].set()
+                assert counted[other].wait(timeout=60)  # both have counted before either adds
+                if name == "B":
+                    assert a_committed.wait(timeout=60)  # B writes only after A has committed
             session.add(Team(code=name, name=f"saw {seen}"))
             session.flush()
-            if attempts[name] == 1:
-                barrier.wait(timeout=20)  # both have written before either commits
             return seen
         return work
 
@@ -219,18 +224,20 @@ def test_a_real_serialization_failure_is_retried(db: Database) -> None:
             db.run_in_transaction(add_after_counting(name), attempts=3)
         except BaseException as exc:  # noqa: BLE001 - asserted below
             errors.append(exc)
+        finally:
+            if name == "A":
+                a_committed.set()
 
     threads = [threading.Thread(target=run, args=(n,)) for n in ("A", "B")]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=120)
     assert not errors, errors
-    assert sorted(attempts.values()) == [1, 2], attempts
+    assert attempts == {"A": 1, "B": 2}, attempts
     with db.reader() as s:
         saw = dict(s.execute(select(Team.code, Team.name)).all())
-    retried = next(n for n, count in attempts.items() if count == 2)
-    assert saw[retried] == "saw 1" and saw["AB".replace(retried, "")] == "saw 0"
+    assert saw == {"A": "saw 0", "B": "saw 1"}
 
 
 def test_transient_means_serialization_failure_or_deadlock_only() -> None:
