@@ -71,6 +71,13 @@ SECTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("retention", """\
 # Years after a case closes before its QA records are purged; 0 keeps them.""",
      {"years_after_closure": 0}),
+    ("serve", """\
+# qa-tui serve (the app in a web browser, docs/browser.md). mode "token": it prints an address
+# holding a secret token, and nobody without it gets in. mode "proxy": your council's reverse
+# proxy signs people in and passes each person's user name in user_header, believed only from
+# proxy_addresses (IP addresses or networks); on PostgreSQL each person then works as their own
+# database login. Any other request is refused.""",
+     {"mode": "token", "user_header": "X-Forwarded-User", "proxy_addresses": ["127.0.0.1"]}),
 ]
 
 TEMPLATES_COMMENT = """\

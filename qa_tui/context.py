@@ -34,7 +34,7 @@ def open_context(config: Config, *, migrate: bool = True, today: date | None = N
     from qa_tui.identity import login_name
     from sqlalchemy.exc import SQLAlchemyError
 
-    db = Database.open(config.database_url, actor="unknown")
+    db = Database.open(config.database_url, actor="unknown", role=config.database_role)
     try:
         login = login_name(db.engine)
         if migrate:

@@ -1,33 +1,35 @@
-"""`qa-tui serve`: the same app in a web browser (textual-serve), one app process per browser tab.
-It listens on this computer only unless told the council has put it behind its own sign-in."""
+"""`qa-tui serve`: the same app in a web browser (textual-serve), one app process per browser tab,
+behind a door: a secret token it prints (the default), or the council's sign-in proxy naming each
+person, who then works as their own PostgreSQL login ([serve] mode = "proxy")."""
 
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import shlex
 import sys
-from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
-from qa_tui.commands.common import fail, load, open_ctx
+from qa_tui.commands.common import fail, load, open_ctx, today_of
+
+if TYPE_CHECKING:
+    from qa_tui.commands.serve_door import ProxyDoor, TokenDoor
+    from qa_tui.config import Config
 
 SIGN_IN_FLAG = "--i-have-put-this-behind-sign-in"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "serve", help="use the app from a web browser (this computer only, unless behind your sign-in)",
-        description="Serve qa-tui to a web browser with textual-serve. Each browser tab runs its own copy "
-                    "of the app, as the account running this command. It listens on 127.0.0.1 (this "
-                    "computer only) by default; qa-tui has no sign-in of its own, so before listening on a "
-                    "network address put it behind your council's sign-in (docs/browser.md).")
+        "serve", help="use the app from a web browser: with the key it prints, or behind your council's sign-in",
+        description="Serve qa-tui to a web browser with textual-serve; each browser tab runs its own copy of "
+                    "the app. By default it prints an address holding a secret key (QA_TUI_SERVE_TOKEN sets it "
+                    "for scripts) and refuses anyone without it; it listens on 127.0.0.1, this computer only. "
+                    "With [serve] mode = \"proxy\" in the config, your council's reverse proxy signs people in "
+                    "and each works as their own database login (docs/browser.md).")
     parser.add_argument("--host", default=DEFAULT_HOST,
                         help=f"address to listen on (default {DEFAULT_HOST}: this computer only)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})")
@@ -35,58 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="the address people type, when a reverse proxy stands in front "
                              "(e.g. https://qa.example.gov.uk); the browser connects back to it")
     parser.add_argument(SIGN_IN_FLAG, dest="behind_sign_in", action="store_true",
-                        help="allow a network address: only once a reverse proxy with your council's "
-                             "sign-in and TLS is the only way to reach it")
+                        help="in token mode, allow a network address: only once a reverse proxy with TLS (and "
+                             "your council's sign-in) is the only way to reach it")
     parser.set_defaults(func=run)
-
-
-def is_loopback(host: str) -> bool:
-    """True for addresses only this computer can reach. A name other than localhost may resolve
-    anywhere, so it counts as a network address."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def origin_of(url: str) -> str:
-    """A URL's origin as a browser sends it: scheme://host[:port], default ports left out."""
-    parts = urlsplit(url.strip())
-    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
-    if ":" in host:
-        host = f"[{host}]"
-    port = parts.port
-    return f"{scheme}://{host}" + (f":{port}" if port and port != DEFAULT_PORTS.get(scheme) else "")
-
-
-def allowed_origins(public_url: str, host: str, port: int) -> frozenset[str]:
-    """Pages allowed to open the app's websocket: the public address, and on this computer the
-    usual names for it. Any other page a user has open (another site) is refused."""
-    origins = {origin_of(public_url)}
-    if is_loopback(host):
-        origins |= {origin_of(f"http://{name}:{port}") for name in ("localhost", "127.0.0.1", "[::1]")}
-    return frozenset(origins)
-
-
-def origin_guard(handler: Callable[[Any], Awaitable[Any]], origins: Iterable[str]) -> Callable[[Any], Awaitable[Any]]:
-    """Wrap the websocket handler so a page from another site cannot drive the app in the user's
-    name (cross-site websocket hijacking, DNS rebinding). Browsers always send Origin."""
-    allowed = frozenset(origins)
-
-    async def guarded(request: Any) -> Any:
-        from aiohttp import web
-
-        origin = request.headers.get("Origin")
-        if origin is not None and origin_of(origin) not in allowed:
-            import logging
-
-            logging.getLogger("textual-serve").warning("Refused a websocket from origin %s", origin)
-            raise web.HTTPForbidden(text=f"qa-tui: pages from {origin} may not open this app.")
-        return await handler(request)
-
-    return guarded
 
 
 def app_command(args: argparse.Namespace) -> str:
@@ -99,32 +52,100 @@ def app_command(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from qa_tui.commands.serve_door import allowed_origins, is_loopback
     from qa_tui.config import ENV_CONFIG_FILE, ENV_DATABASE_URL
 
-    if not is_loopback(args.host) and not args.behind_sign_in:
-        return fail(f"refusing to listen on {args.host}: it can be reached from the network, and qa-tui has no "
-                    "sign-in of its own, so anyone who reached it would use the app as you. Put it behind your "
+    config = load(args)
+    proxy = config.serve.mode == "proxy"
+    if not proxy and not is_loopback(args.host) and not args.behind_sign_in:
+        return fail(f"refusing to listen on {args.host}: it can be reached from the network, where the address "
+                    "with its key would travel unencrypted. Put it behind a reverse proxy with TLS and your "
                     f"council's sign-in (docs/browser.md) and then add {SIGN_IN_FLAG}, or leave --host at "
                     f"{DEFAULT_HOST}.")
     if not 1 <= args.port <= 65535:
         return fail(f"--port: expected 1 to 65535, got {args.port}")
-    config = load(args)
-    ctx = open_ctx(args, config)  # fail now, once, if the database cannot be opened; migrate it once
-    ctx.db.dispose()
+    url_host = f"[{args.host}]" if ":" in args.host else args.host
+    public_url = (args.public_url or f"http://{url_host}:{args.port}").rstrip("/")
+    if proxy:
+        if not args.public_url:
+            return fail("proxy mode: give --public-url, the address of your sign-in proxy that people type "
+                        "(e.g. https://qa.example.gov.uk); the page connects back through it")
+        opened = proxy_door(args, config)
+        if isinstance(opened, str):
+            return fail(opened)
+        door: TokenDoor | ProxyDoor = opened
+        hidden: tuple[str, ...] = ()
+        announcement = (f"qa-tui is serving the app behind your sign-in proxy at {public_url}\n"
+                        f"It takes the user name in {config.serve.user_header} only from "
+                        f"{', '.join(config.serve.proxy_addresses)}; every other request is refused.\n"
+                        "Press Ctrl+C to stop.")
+    else:
+        door, hidden, announcement = token_door(args, config, public_url)
     if args.db:
         os.environ[ENV_DATABASE_URL] = args.db
     if args.config:
         os.environ[ENV_CONFIG_FILE] = str(Path(args.config).resolve())
 
-    from textual_serve.server import Server
+    from qa_tui.commands.serve_server import QAServer
 
-    url_host = f"[{args.host}]" if ":" in args.host else args.host
-    public_url = args.public_url or f"http://{url_host}:{args.port}"
-    server = Server(app_command(args), host=args.host, port=args.port, title="qa-tui", public_url=public_url)
-    server.handle_websocket = origin_guard(  # type: ignore[method-assign]
-        server.handle_websocket, allowed_origins(public_url, args.host, args.port))
-    if not is_loopback(args.host):
-        print(f"qa-tui: listening on {args.host}:{args.port}; it must be reachable only through your sign-in.",
-              file=sys.stderr)
+    server = QAServer(app_command(args), host=args.host, port=args.port, public_url=public_url, door=door,
+                      origins=allowed_origins(public_url, args.host, args.port), announcement=announcement,
+                      hidden=hidden)
     server.serve()
     return 0
+
+
+def token_door(args: argparse.Namespace, config: Config, public_url: str) -> tuple[TokenDoor, tuple[str], str]:
+    """The token door, its secret (to hide from the logs) and the lines that print the address."""
+    from urllib.parse import urlsplit
+
+    from qa_tui.commands.serve_door import TokenDoor, serve_token
+    from qa_tui.errors import ValidationError
+
+    try:
+        token = serve_token(os.environ)
+    except ValueError as exc:
+        raise ValidationError("QA_TUI_SERVE_TOKEN", str(exc)) from None
+    ctx = open_ctx(args, config)  # fail now, once, if the database cannot be opened; migrate it once
+    ctx.db.dispose()
+    door = TokenDoor(token, port=args.port, secure=public_url.startswith("https:"),
+                     canonical_host=None if args.public_url else urlsplit(public_url).netloc)
+    announcement = ("qa-tui is serving the app to web browsers. Open this address; it holds the key, so anyone "
+                    "with it can use the app as you. Keep it to yourself:\n\n"
+                    f"    {public_url}/?token={token}\n\nPress Ctrl+C to stop.")
+    return door, (token,), announcement
+
+
+def proxy_door(args: argparse.Namespace, config: Config) -> ProxyDoor | str:
+    """The proxy door over the authenticator login, or why it cannot be opened."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from qa_tui.commands.serve_door import ProxyDoor
+    from qa_tui.config import ENV_DATABASE_ROLE
+    from qa_tui.db.engine import describe_url, make_engine
+    from qa_tui.db.roles import authenticator_problem, person_login_problem
+
+    if make_url(config.database_url).get_backend_name() != "postgresql":
+        return ("proxy mode needs the shared PostgreSQL database, where each person has their own login; a "
+                "SQLite file has one owner (use the default token mode for it)")
+    if config.database_role:
+        return f"proxy mode chooses each person's database login itself: unset {ENV_DATABASE_ROLE}"
+    engine = make_engine(config.database_url)
+    try:
+        problem = authenticator_problem(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        return f"cannot reach {describe_url(config.database_url)}: {detail[0] if detail else exc.__class__.__name__}"
+    if problem:
+        engine.dispose()
+        return f"proxy mode: {problem}"
+    fixed_today = today_of(args)
+
+    def login_problem(name: str) -> str:
+        from qa_tui.dates import today_local
+
+        return person_login_problem(engine, name, fixed_today or today_local())
+
+    return ProxyDoor(config.serve.user_header, config.serve.proxy_addresses, login_problem)

@@ -12,6 +12,7 @@ from qa_tui.config.loading import (
     APP_NAME,
     ENV_CONFIG_FILE,
     ENV_DATA_DIR,
+    ENV_DATABASE_ROLE,
     ENV_DATABASE_URL,
     config_dir,
     config_path,
@@ -27,7 +28,9 @@ from qa_tui.config.model import (
     Deadlines,
     Domain,
     DrawRules,
+    SERVE_MODES,
     ProgrammeTask,
+    ServeSettings,
     Template,
     default_templates,
 )
@@ -56,9 +59,9 @@ from qa_tui.config.vocabulary import (
 __all__ = [
     "APP_NAME", "AUDIT_KINDS", "AUDIT_KIND_NAMES", "CADENCES", "CASE_HOLDING_ROLES", "CLOSURE_CHECKS",
     "DEFAULT_CADENCE", "DEFAULT_PROGRAMME", "DIP_SAMPLE_AREAS", "DIP_SAMPLE_SCALE", "ENV_CONFIG_FILE",
-    "ENV_DATABASE_URL", "ENV_DATA_DIR", "EVENT_TASKS", "LIVE_AUDIT_DOMAINS", "MODERATOR_ROLES",
+    "ENV_DATABASE_ROLE", "ENV_DATABASE_URL", "ENV_DATA_DIR", "EVENT_TASKS", "LIVE_AUDIT_DOMAINS", "MODERATOR_ROLES",
     "MULTI_AGENCY_DOMAINS", "OFSTED_SCALE", "PROGRAMME_FREQUENCIES", "PROGRAMME_TASKS", "ROLES", "ROLE_NAMES",
-    "SUPERVISION_FILE_DOMAINS", "THEMED_AUDIT_DOMAINS", "Config", "ConfigError", "Deadlines", "Domain",
-    "DrawRules", "ProgrammeTask", "TableReader", "Template", "config_dir", "config_path", "data_dir",
+    "SERVE_MODES", "SUPERVISION_FILE_DOMAINS", "THEMED_AUDIT_DOMAINS", "Config", "ConfigError", "Deadlines", "Domain",
+    "DrawRules", "ProgrammeTask", "ServeSettings", "TableReader", "Template", "config_dir", "config_path", "data_dir",
     "default_database_url", "default_templates", "load_config", "parse_config", "read_toml",
 ]

@@ -4,7 +4,9 @@ valid; a bad value raises ConfigError naming file, key and what was expected."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,9 @@ from qa_tui.config.model import (
     Deadlines,
     Domain,
     DrawRules,
+    SERVE_MODES,
     ProgrammeTask,
+    ServeSettings,
     Template,
     default_templates,
 )
@@ -36,6 +40,9 @@ APP_NAME = "qa-tui"
 ENV_DATABASE_URL = "QA_TUI_DATABASE_URL"
 ENV_CONFIG_FILE = "QA_TUI_CONFIG"
 ENV_DATA_DIR = "QA_TUI_DATA_DIR"
+ENV_DATABASE_ROLE = "QA_TUI_DATABASE_ROLE"
+# An HTTP header name (RFC 9110 token characters).
+HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 
 
 def config_dir() -> Path:
@@ -68,7 +75,8 @@ def load_config(path: Path | None = None, *, db_override: str | None = None) -> 
     raw = read_toml(path) if path.exists() else {}
     config = parse_config(raw, path if path.exists() else None)
     url = db_override or os.environ.get(ENV_DATABASE_URL) or config.database_url
-    return replace(config, database_url=url or default_database_url())
+    return replace(config, database_url=url or default_database_url(),
+                   database_role=os.environ.get(ENV_DATABASE_ROLE, ""))
 
 
 def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
@@ -143,6 +151,7 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
 
     templates = _parse_templates(top, path, scale)
     programme = _parse_programme(top, path)
+    serve = _parse_serve(top.table("serve"), path)
     top.check_unknown()
 
     return Config(
@@ -150,8 +159,30 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
         grading_scale=scale, templates=templates, deadlines=deadlines,
         supervision_cadence=cadence, draw=draw, nqsw_observations_per_year=nqsw_obs,
         feedback_form_url=form_url, retention_years_after_closure=retention_years,
-        programme=programme,
+        programme=programme, serve=serve,
     )
+
+
+def _parse_serve(serve: TableReader, path: Path | None) -> ServeSettings:
+    mode = serve.get("mode", str, "token", "\"token\" or \"proxy\"")
+    if mode not in SERVE_MODES:
+        raise ConfigError(path, "serve.mode", f"expected one of {', '.join(SERVE_MODES)}, got {mode!r}")
+    header = serve.get("user_header", str, "X-Forwarded-User", "an HTTP header name")
+    if not HEADER_NAME.fullmatch(header):
+        raise ConfigError(path, "serve.user_header", f"expected an HTTP header name such as X-Forwarded-User, "
+                                                     f"got {header!r}")
+    addresses = serve.strings("proxy_addresses", ("127.0.0.1",))
+    if not addresses:
+        raise ConfigError(path, "serve.proxy_addresses", "expected at least one address: the reverse proxy's")
+    for address in addresses:
+        try:
+            ipaddress.ip_network(address, strict=False)
+        except ValueError:
+            raise ConfigError(path, "serve.proxy_addresses", f"expected IP addresses or networks (such as "
+                                                             f"\"127.0.0.1\" or \"10.20.0.0/24\"), got {address!r}"
+                              ) from None
+    serve.check_unknown()
+    return ServeSettings(mode, header, addresses)
 
 
 def _has_password(url: str) -> bool:

@@ -91,10 +91,26 @@ DEFAULT_PROGRAMME = (
 )
 
 
+SERVE_MODES = ("token", "proxy")
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """How `qa-tui serve` lets people in: a token it prints ("token"), or the user name a signing-in
+    reverse proxy passes in `user_header`, believed only from `proxy_addresses` ("proxy")."""
+
+    mode: str = "token"
+    user_header: str = "X-Forwarded-User"
+    proxy_addresses: tuple[str, ...] = ("127.0.0.1",)
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path | None = None
     database_url: str = ""
+    # The PostgreSQL role to act as (SET ROLE) on every connection. Set only through the
+    # environment, by `qa-tui serve` for the person signed in at the proxy; never from the file.
+    database_role: str = ""
     user_staff_id: str = ""
     user_name: str = ""
     user_team: str = ""
@@ -107,6 +123,7 @@ class Config:
     feedback_form_url: str = ""
     retention_years_after_closure: int = 0
     programme: tuple[ProgrammeTask, ...] = DEFAULT_PROGRAMME
+    serve: ServeSettings = field(default_factory=ServeSettings)
 
     def template(self, key: str) -> Template:
         for template in self.templates:

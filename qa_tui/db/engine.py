@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from qa_tui.db import trail
+from qa_tui.db.roles import act_as
 from qa_tui.errors import DatabaseUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -227,9 +228,16 @@ class Database:
     factory: sessionmaker[Session]
 
     @classmethod
-    def open(cls, url: str, actor: str) -> Database:
+    def open(cls, url: str, actor: str, *, role: str = "") -> Database:
+        """`role`: act as that PostgreSQL login on every connection (`qa_tui.db.roles.act_as`)."""
         trail.install(Session)
         engine = make_engine(url)
+        if role:
+            try:
+                act_as(engine, role)
+            except DatabaseUnavailable:
+                engine.dispose()
+                raise
         return cls(engine, actor, sessionmaker(engine, expire_on_commit=False))
 
     @property
