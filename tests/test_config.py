@@ -41,6 +41,19 @@ def test_example_file_is_the_starter_text_and_parses_to_the_defaults(tmp_path: P
     assert replace(parsed, path=None) == replace(defaults, path=None)
 
 
+def test_serve_settings_and_the_database_role_from_the_environment_only(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(write(tmp_path, '[serve]\nmode = "proxy"\nuser_header = "X-Auth-Request-Email"\n'
+                                         'proxy_addresses = ["10.20.0.5", "10.30.0.0/24", "::1"]\n'))
+    assert (config.serve.mode, config.serve.user_header) == ("proxy", "X-Auth-Request-Email")
+    assert config.serve.proxy_addresses == ("10.20.0.5", "10.30.0.0/24", "::1")
+    assert config.database_role == ""
+    monkeypatch.setenv("QA_TUI_DATABASE_ROLE", "alex.smith@example.gov.uk")
+    assert load_config(tmp_path / "absent.toml").database_role == "alex.smith@example.gov.uk"
+    with pytest.raises(ConfigError, match="unknown key"):  # never from the file
+        load_config(write(tmp_path, '[database]\nrole = "alex"\n'))
+
+
 def test_env_and_flag_override_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path, '[database]\nurl = "sqlite:////tmp/from-file.sqlite3"\n')
     assert load_config(path).database_url == "sqlite:////tmp/from-file.sqlite3"
@@ -64,6 +77,11 @@ def test_env_and_flag_override_the_file(tmp_path: Path, monkeypatch: pytest.Monk
         ("colour = \"red\"\n", "colour", "unknown key"),
         ("[[templates]]\nkey = \"x\"\nkind = \"live\"\n", "templates[0].domains", "at least one"),
         ("[[templates]]\nkey = \"x\"\nkind = \"party\"\ndomains=[{key=\"a\",label=\"A\"}]\n", "templates[0].kind", "expected one of"),
+        ("[serve]\nmode = \"open\"\n", "serve.mode", "expected one of token, proxy"),
+        ("[serve]\nuser_header = \"X User: a\"\n", "serve.user_header", "an HTTP header name"),
+        ("[serve]\nproxy_addresses = []\n", "serve.proxy_addresses", "at least one address"),
+        ("[serve]\nproxy_addresses = [\"proxy.council.local\"]\n", "serve.proxy_addresses", "IP addresses"),
+        ("[serve]\nrole = \"alex\"\n", "serve.role", "unknown key"),
     ],
 )
 def test_bad_values_name_file_key_and_expectation(tmp_path: Path, text: str, key: str, expected: str) -> None:
