@@ -24,6 +24,7 @@ from qa_tui.commands.serve_door import (
     add_security_headers,
     origin_of,
     refusal,
+    who_is_asking,
 )
 from qa_tui.config import ENV_DATABASE_ROLE
 
@@ -101,6 +102,7 @@ class QAServer(Server):
             log.warning("Refused a websocket from origin %s", origin)
             return refusal(403, "Refused", f"Pages from {origin} may not open this app.")
         visitor: Visitor = request[VISITOR]
+        log.info("Starting the app for %s (%s)", visitor.login or "the holder of the key", who_is_asking(request))
         websocket = web.WebSocketResponse(heartbeat=15)
         width = to_int(request.query.get("width", "80"), 80)
         height = to_int(request.query.get("height", "24"), 24)
