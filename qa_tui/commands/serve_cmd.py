@@ -75,9 +75,9 @@ def run(args: argparse.Namespace) -> int:
             return fail(opened)
         door: TokenDoor | ProxyDoor = opened
         hidden: tuple[str, ...] = ()
-        announcement = (f"qa-tui is serving the app behind your sign-in proxy at {public_url}\n"
+        announcement = (f"qa-tui is ready behind your sign-in proxy at {public_url}\n"
                         f"It takes the user name in {config.serve.user_header} only from "
-                        f"{', '.join(config.serve.proxy_addresses)}; every other request is refused.\n"
+                        f"{', '.join(config.serve.proxy_addresses)};\nevery other request is refused.\n\n"
                         "Press Ctrl+C to stop.")
     else:
         door, hidden, announcement = token_door(args, config, public_url)
@@ -110,8 +110,8 @@ def token_door(args: argparse.Namespace, config: Config, public_url: str) -> tup
     ctx.db.dispose()
     door = TokenDoor(token, port=args.port, secure=public_url.startswith("https:"),
                      canonical_host=None if args.public_url else urlsplit(public_url).netloc)
-    announcement = ("qa-tui is serving the app to web browsers. Open this address; it holds the key, so anyone "
-                    "with it can use the app as you. Keep it to yourself:\n\n"
+    announcement = ("qa-tui is ready for your web browser. Open this address; it holds the key,\n"
+                    "so anyone with it can use the app as you. Keep it to yourself:\n\n"
                     f"    {public_url}/?token={token}\n\nPress Ctrl+C to stop.")
     return door, (token,), announcement
 
