@@ -21,14 +21,20 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import aiohttp
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
 
 from qa_tui.cli import main
 from qa_tui.commands.serve_door import (
     ENV_SERVE_TOKEN,
     HideSecrets,
+    ProxyDoor,
+    TokenDoor,
+    Visitor,
     allowed_origins,
     is_loopback,
     origin_of,
@@ -110,6 +116,30 @@ def test_the_token_is_made_fresh_or_given_for_scripts_and_a_weak_one_is_refused(
     monkeypatch.setenv(ENV_SERVE_TOKEN, "letmein")
     assert main(["serve"]) == 2
     assert "QA_TUI_SERVE_TOKEN" in capsys.readouterr().err
+
+
+async def test_the_cookie_is_secure_behind_https_and_the_proxy_is_known_by_its_address() -> None:
+    token = "t" * 43
+    door = TokenDoor(token, port=8000, secure=True, canonical_host=None)
+    first = await door.admit(make_mocked_request("GET", f"/?token={token}"))
+    assert isinstance(first, web.Response) and first.status == 303
+    cookie = first.cookies["qa-tui-8000"]
+    assert (cookie.value, cookie["secure"], cookie["httponly"], cookie["samesite"]) == (token, True, True, "Strict")
+    again = await door.admit(make_mocked_request("GET", "/ws", headers={"Cookie": f"qa-tui-8000={token}"}))
+    assert again == Visitor()
+
+    def peer(address: object) -> web.Request:
+        transport = mock.Mock()
+        transport.get_extra_info.return_value = address
+        return make_mocked_request("GET", "/static/x", headers={"X-Forwarded-User": "alex"}, transport=transport)
+
+    proxy = ProxyDoor("X-Forwarded-User", ["10.20.0.0/24", "::1"], lambda name: "")
+    assert proxy.from_proxy(peer(("10.20.0.5", 51000)))
+    assert proxy.from_proxy(peer(("::ffff:10.20.0.9", 51000, 0, 0)))  # IPv4 seen on an IPv6 socket
+    assert proxy.from_proxy(peer(("::1", 51000, 0, 0)))
+    for elsewhere in [("10.20.1.5", 51000), ("127.0.0.1", 51000), "/run/qa-tui.sock", None]:
+        assert not proxy.from_proxy(peer(elsewhere)), elsewhere
+    assert await proxy.admit(peer(("10.20.0.5", 51000))) == Visitor(login="alex")
 
 
 def test_log_lines_hide_the_token_wherever_it_appears() -> None:

@@ -66,6 +66,7 @@ class Council:
     unlinked: str  # a login with no staff record
     leaver: str  # the login of a staff record that has ended
     ungranted: str  # a login the authenticator was not granted
+    outsider: str  # a login linked to a person but not granted the app's role
     harpers_audit: uuid.UUID
     sashas_audit: uuid.UUID
 
@@ -87,14 +88,16 @@ def council(db_url: str) -> Iterator[Council]:
     # Names as a council's sign-in gives them (an address, an apostrophe, a quote), quoted throughout.
     names = {"web": f"qa_tui_web_{suffix}", "harper": f"harper.head+{suffix}@example.gov.uk",
              "sasha": f"sasha \"o'neil\" {suffix}", "unlinked": f"pat.unlinked.{suffix}",
-             "leaver": f"lee.leaver.{suffix}", "ungranted": f"una.ungranted.{suffix}"}
-    people = ("harper", "sasha", "unlinked", "leaver", "ungranted")
+             "leaver": f"lee.leaver.{suffix}", "ungranted": f"una.ungranted.{suffix}",
+             "outsider": f"olly.outsider.{suffix}"}
+    people = ("harper", "sasha", "unlinked", "leaver", "ungranted", "outsider")
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"CREATE ROLE {quoted(names['web'])} LOGIN NOINHERIT"))
         for key in people:
             conn.execute(text(f"CREATE ROLE {quoted(names[key])} LOGIN"))
-            conn.execute(text(f"GRANT qa_tui_app TO {quoted(names[key])}"))
+            if key != "outsider":
+                conn.execute(text(f"GRANT qa_tui_app TO {quoted(names[key])}"))
             if key != "ungranted":
                 conn.execute(text(f"GRANT {quoted(names[key])} TO {quoted(names['web'])}"))
     db = Database.open(db_url, actor="tester")
@@ -105,12 +108,13 @@ def council(db_url: str) -> Iterator[Council]:
         s.execute(update(Person).where(Person.id == org.participant_id).values(
             login=names["leaver"], active_to=TODAY - timedelta(days=30)))
         s.execute(update(Person).where(Person.id == org.worker_id).values(login=names["ungranted"]))
+        s.execute(update(Person).where(Person.id == org.auditor_id).values(login=names["outsider"]))
     harpers = send_own_audit(db, org, org.moderator_id, org.case_id, TODAY - timedelta(days=2))
     sashas = send_own_audit(db, org, org.senior_id, org.other_case_id, TODAY - timedelta(days=1))
     web_url = make_url(db_url).set(username=names["web"]).render_as_string(hide_password=False)
     try:
         yield Council(db, org, web_url, names["harper"], names["sasha"], names["unlinked"], names["leaver"],
-                      names["ungranted"], harpers, sashas)
+                      names["ungranted"], names["outsider"], harpers, sashas)
     finally:
         db.dispose()
         with admin.connect() as conn:
@@ -353,6 +357,7 @@ async def test_only_the_proxy_is_believed_and_only_people_with_a_login_get_in(
                                   (f"nobody.{council.harper}", "has no login to the qa-tui database"),
                                   (council.leaver, "ended on"),
                                   (council.ungranted, "has not been granted it"),
+                                  (council.outsider, "needs GRANT qa_tui_app"),
                                   ("<script>alert(1)</script>", "has no login")]:
                 async with aiohttp.ClientSession(headers=signed_in(who)) as http:
                     async with http.get(proxy.url) as response:
