@@ -42,6 +42,10 @@ def act_as(engine: Engine, role: str) -> None:
     event.listen(engine, "connect", set_role, insert=True)
 
 
+def is_permission_denied(exc: DBAPIError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) == PERMISSION_DENIED
+
+
 def role_name_problem(name: str) -> str:
     """Why `name` cannot be a login's name, or "" when it can be."""
     if not name:
@@ -90,11 +94,16 @@ def person_login_problem(engine: Engine, name: str, today: date) -> str:
         if not granted:
             return (f"{name} has a database login, but the web server's login has not been granted it "
                     "(see docs/browser.md).")
-        conn.execute(text(f"SET LOCAL ROLE {quoted}"))
+        try:
+            conn.execute(text(f"SET LOCAL ROLE {quoted}"))
+        except DBAPIError as exc:
+            if not is_permission_denied(exc):
+                raise
+            return f"{name} has a database login, but the web server's login may not act as it (see docs/browser.md)."
         try:
             person = conn.execute(select(Person.name, Person.active_to).where(Person.login == name)).one_or_none()
         except DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) != PERMISSION_DENIED:
+            if not is_permission_denied(exc):
                 raise
             return f"The login {name} may not read the qa-tui database (it needs GRANT qa_tui_app)."
     if person is None:
