@@ -71,6 +71,12 @@ SECTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("retention", """\
 # Years after a case closes before its QA records are purged; 0 keeps them.""",
      {"years_after_closure": 0}),
+    ("import.cin_census", """\
+# The CIN census import (qa-tui import cin-census FILE.xml). child_id: the element of
+# <ChildIdentifiers> holding the case system's ID, stored as the case reference after
+# reference_prefix (for references such as "LCS-1234"). new_children: "add" children not yet in
+# qa-tui as unallocated cases, or "skip" them. UPNs and dates of birth are never a reference.""",
+     {"child_id": "LAchildID", "reference_prefix": "", "new_children": "add"}),
 ]
 
 TEMPLATES_COMMENT = """\

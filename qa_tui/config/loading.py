@@ -5,11 +5,14 @@ valid; a bad value raises ConfigError naming file, key and what was expected."""
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from qa_tui.config.model import (
+    CIN_CENSUS_NEW_CHILDREN,
+    CIN_CENSUS_PERSONAL_IDS,
     DEFAULT_CADENCE,
     DEFAULT_PROGRAMME,
     Config,
@@ -17,6 +20,7 @@ from qa_tui.config.model import (
     Domain,
     DrawRules,
     ProgrammeTask,
+    CinCensusImport,
     Template,
     default_templates,
 )
@@ -143,6 +147,7 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
 
     templates = _parse_templates(top, path, scale)
     programme = _parse_programme(top, path)
+    cin_census = _parse_cin_census(top.table("import"), path)
     top.check_unknown()
 
     return Config(
@@ -150,8 +155,27 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
         grading_scale=scale, templates=templates, deadlines=deadlines,
         supervision_cadence=cadence, draw=draw, nqsw_observations_per_year=nqsw_obs,
         feedback_form_url=form_url, retention_years_after_closure=retention_years,
-        programme=programme,
+        programme=programme, cin_census=cin_census,
     )
+
+
+def _parse_cin_census(imports: TableReader, path: Path | None) -> CinCensusImport:
+    census = imports.table("cin_census")
+    imports.check_unknown()
+    child_id = census.get("child_id", str, "LAchildID", "an element name of <ChildIdentifiers>").strip()
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]{0,59}", child_id):
+        raise ConfigError(path, "import.cin_census.child_id", "expected an element name such as \"LAchildID\"")
+    if child_id.casefold() in CIN_CENSUS_PERSONAL_IDS:
+        raise ConfigError(path, "import.cin_census.child_id", f"{child_id} identifies a child personally and is "
+                                                              "never stored; use the case system's ID (LAchildID)")
+    prefix = census.get("reference_prefix", str, "", "text to put before the child ID")
+    if len(prefix) > 20:
+        raise ConfigError(path, "import.cin_census.reference_prefix", "expected at most 20 characters")
+    new_children = census.get("new_children", str, "add", "\"add\" or \"skip\"")
+    if new_children not in CIN_CENSUS_NEW_CHILDREN:
+        raise ConfigError(path, "import.cin_census.new_children", f"expected \"add\" or \"skip\", got {new_children!r}")
+    census.check_unknown()
+    return CinCensusImport(child_id, prefix, new_children)
 
 
 def _has_password(url: str) -> bool:
