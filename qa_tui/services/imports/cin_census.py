@@ -81,6 +81,7 @@ class _Stored:
     opened_on: date | None
     closed_on: date | None
     cp_plan_start: date | None
+    cp_plan_end: date | None
 
 
 def current_episode(child: CensusChild) -> CensusEpisode:
@@ -96,12 +97,11 @@ def latest_plan(child: CensusChild) -> CensusPlan | None:
     return max(running or plans, key=lambda p: p.start) if plans else None
 
 
-def census_category(child: CensusChild, stored: str | None) -> str:
-    """CP while the latest plan runs (to the end of a closed episode), else CIN; a stored
+def census_category(episode: CensusEpisode, plan: CensusPlan | None, stored: str | None) -> str:
+    """CP while the case's latest plan runs (to the end of a closed episode), else CIN; a stored
     looked-after or care-leaver case keeps its category."""
     if stored in KEPT_CATEGORIES:
         return stored
-    episode, plan = current_episode(child), latest_plan(child)
     running = plan is not None and (plan.end is None if episode.closure is None else
                                     plan.end is None or plan.end >= episode.closure)
     return "CP" if running else "CIN"
@@ -164,15 +164,18 @@ def _newer_in_qa_tui(child: CensusChild, case: _Stored | None, as_at: date) -> s
 
 
 def _incoming(child: CensusChild, case: _Stored | None, left: dict[str, list[str]]) -> IncomingCase:
+    """The case as the census gives it. A stored plan later than any the census has (one the
+    census is too old to know) stays on the case and decides whether it is CP."""
     episode, plan = current_episode(child), latest_plan(child)
-    start, end = (plan.start, plan.end) if plan else (None, None)
-    if plan and case and case.cp_plan_start and case.cp_plan_start > plan.start:
-        left["qa-tui has a later CP plan than the census; that plan is kept on the case"].append(
+    incoming_plan = plan
+    if case and case.cp_plan_start and (plan is None or case.cp_plan_start > plan.start):
+        left["qa-tui has a later CP plan than the census shows; it is kept on the case"].append(
             f"child {child.reference}")
-        start, end = None, None
-    return IncomingCase(reference=child.reference, category=census_category(child, case and case.category),
-                        opened_on=episode.referral, closed_on=episode.closure, cp_plan_start=start,
-                        cp_plan_end=end, allocation_known=False)
+        plan, incoming_plan = CensusPlan(case.cp_plan_start, case.cp_plan_end), None
+    return IncomingCase(reference=child.reference, category=census_category(episode, plan, case and case.category),
+                        opened_on=episode.referral, closed_on=episode.closure,
+                        cp_plan_start=incoming_plan.start if incoming_plan else None,
+                        cp_plan_end=incoming_plan.end if incoming_plan else None, allocation_known=False)
 
 
 def _stored_cases(session: Session, references: Iterable[str]) -> dict[str, _Stored]:
@@ -180,7 +183,7 @@ def _stored_cases(session: Session, references: Iterable[str]) -> dict[str, _Sto
     wanted = sorted(set(references))
     for start in range(0, len(wanted), CHUNK):
         rows = session.execute(select(Case.reference, Case.id, Case.category, Case.opened_on, Case.closed_on,
-                                      Case.cp_plan_start).where(Case.reference.in_(wanted[start:start + CHUNK])))
+                                      Case.cp_plan_start, Case.cp_plan_end).where(Case.reference.in_(wanted[start:start + CHUNK])))
         found.update({row[0]: _Stored(*row[1:]) for row in rows})
     return found
 

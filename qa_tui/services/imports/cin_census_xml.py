@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
@@ -18,7 +19,7 @@ from defusedxml.ElementTree import iterparse
 
 from qa_tui.errors import ValidationError
 from qa_tui.services.imports.caseload import MAX_REFERENCE
-from qa_tui.services.imports.workbook import cell_date, clean_text
+from qa_tui.services.imports.workbook import EARLIEST_DATE, LATEST_DATE, cell_date, clean_text
 
 DEFAULT_CHILD_ID = "LAchildID"
 # The elements of the census schema, every year qa-tui knows (2022-23 to 2026-27): anything else
@@ -125,7 +126,7 @@ def read_census(path: Path, *, today: date, child_id: str = DEFAULT_CHILD_ID, pr
         raise ValidationError(source, f"cannot be read ({exc.strerror})") from None
     with stream:
         try:
-            _read_stream(stream, reading, today, child_id.casefold(), prefix)
+            _read_stream(stream, reading, today, child_id, prefix)
         except DefusedXmlException:
             raise ValidationError(source, "declares a DOCTYPE or entities, which a CIN census never has; "
                                           "refused so that nothing outside the file is read") from None
@@ -140,15 +141,25 @@ def read_census(path: Path, *, today: date, child_id: str = DEFAULT_CHILD_ID, pr
     return reading
 
 
+@lru_cache(maxsize=1024)
+def _folded(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1].casefold()
+
+
 def local_name(tag: Any) -> str:
     """An element's name without its namespace; "" for comments and processing instructions."""
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
+def folded_name(tag: Any) -> str:
+    """`local_name`, case-folded: how elements are compared (a census file's tags repeat, so cached)."""
+    return _folded(tag) if isinstance(tag, str) else ""
+
+
 def _read_stream(stream: Any, reading: CensusReading, today: date, child_id: str, prefix: str) -> None:
     parents: list[Element] = []
     for event, element in iterparse(stream, events=("start", "end"), forbid_dtd=True):
-        name = local_name(element.tag).casefold()
+        name = folded_name(element.tag)
         if event == "start":
             if not parents and name != "message":
                 raise ValidationError(reading.source, f"is not a CIN census file: its first element is "
@@ -168,7 +179,7 @@ def _read_stream(stream: Any, reading: CensusReading, today: date, child_id: str
 
 
 def _header(element: Element, reading: CensusReading) -> CensusHeader:
-    values = {local_name(e.tag).casefold(): clean_text(e.text) for e in element.iter()}
+    values = {folded_name(e.tag): clean_text(e.text) for e in element.iter()}
     collection = values.get("collection", "")
     if collection and collection.casefold() != "cin":
         raise ValidationError(reading.source, f"is a {collection[:40]!r} collection, not the CIN census")
@@ -183,7 +194,7 @@ def _header(element: Element, reading: CensusReading) -> CensusHeader:
 
 def _children_named(element: Element, name: str) -> list[Element]:
     wanted = name.casefold()
-    return [e for e in element if local_name(e.tag).casefold() == wanted]
+    return [e for e in element if folded_name(e.tag) == wanted]
 
 
 def _text_of(element: Element, name: str) -> str | None:
@@ -269,7 +280,7 @@ def _date(element: Element, name: str, where: str, label: str, reading: CensusRe
     if not text:
         return None
     try:
-        value = cell_date(text[:40])
+        value = _iso_date(text) or cell_date(text[:40])
     except ValueError as exc:
         reading.problems.append(CensusNote(label, f"{where}/{name}", f"{exc}; the child is left as it is"))
         raise _Unusable from None
@@ -280,15 +291,25 @@ def _date(element: Element, name: str, where: str, label: str, reading: CensusRe
     return value
 
 
+def _iso_date(text: str) -> date | None:
+    """The census's own form, YYYY-MM-DD, read quickly; None for anything else."""
+    if len(text) != 10 or text[4] != "-":
+        return None
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if EARLIEST_DATE <= value <= LATEST_DATE else None  # cell_date says why not
+
+
 def _note_unknown_and_stray(element: Element, label: str, reading: CensusReading) -> None:
     """Count elements no census schema has, and text between elements (never quoted: it could be
     anything, a name included)."""
     unknown: set[str] = set()
     stray = False
     for node in element.iter():
-        name = local_name(node.tag)
-        if name and name.casefold() not in KNOWN_ELEMENTS:
-            unknown.add(name[:60])
+        if folded_name(node.tag) not in KNOWN_ELEMENTS and isinstance(node.tag, str):
+            unknown.add(local_name(node.tag)[:60])
         if node is not element and (node.tail or "").strip():
             stray = True
         if len(node) and (node.text or "").strip():
