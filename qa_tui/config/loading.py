@@ -80,9 +80,9 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
 
     database = top.table("database")
     url = database.get("url", str, "", "a database URL string")
-    if url and not url.startswith(("sqlite", "postgresql")):
-        raise ConfigError(path, "database.url", "expected a sqlite:/// or postgresql+psycopg:// URL")
-    if url and _has_password(url):
+    if url and (problem := database_url_problem(url)):
+        raise ConfigError(path, "database.url", problem)
+    if url and url_has_password(url):
         raise ConfigError(path, "database.url", "holds a password; never put one in this file: use PGPASSWORD, "
                                                 "~/.pgpass or a pg_service.conf service (and QA_TUI_DB_KEY for an "
                                                 "encrypted SQLite file)")
@@ -178,7 +178,26 @@ def _parse_cin_census(imports: TableReader, path: Path | None) -> CinCensusImpor
     return CinCensusImport(child_id, prefix, new_children)
 
 
-def _has_password(url: str) -> bool:
+SUPPORTED_DATABASES = ("SQLite (sqlite:///path/to/qa.sqlite3, or sqlite+pysqlcipher:///path for an encrypted "
+                       "file) and PostgreSQL (postgresql://login@host/database or "
+                       "postgresql+psycopg://login@host/database)")
+SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "sqlite+pysqlcipher", "postgresql", "postgresql+psycopg")
+
+
+def database_url_problem(url: str) -> str:
+    """Why qa-tui cannot use this database URL, as one line naming the forms it can use, or "".
+    Only the URL's scheme is ever repeated: the rest may hold a password."""
+    scheme, separator, _ = url.strip().partition("://")
+    if separator and scheme.casefold() in SUPPORTED_DRIVERS:
+        return ""
+    if not separator or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+._-]{0,39}", scheme):
+        return f"The database URL is not one qa-tui can use; it works with {SUPPORTED_DATABASES}."
+    hint = " (write postgresql:// instead)" if scheme.casefold() in ("postgres", "pgsql", "psql") else ""
+    return f"qa-tui cannot use a {scheme}:// database{hint}; it works with {SUPPORTED_DATABASES}."
+
+
+def url_has_password(url: str) -> bool:
+    """Whether a URL carries a password (which qa-tui never keeps in a file)."""
     from urllib.parse import urlsplit
 
     try:
