@@ -53,14 +53,15 @@ async def test_import_a_cin_census_from_the_app(db: Database, tmp_path: Path) ->
         assert "CIN census" in text and str(path) in text  # the file's name as typed, brackets and all
         assert "CIN census year 2026 as at 31/03/2026 from local authority 999" in text
         assert "Children: 40 in the file, 40 used" in text
-        assert "Never stored: UPNs, dates of birth" in text
-        assert "<ChildName>: not a census element qa-tui knows; ignored" in text
+        assert "Never stored: UPN, date of birth, sex, ethnicity" in text
+        assert "<ChildName>: not a census element qa-tui knows, in 8 children (SYN0000001, SYN0000006" in text
         assert "Nothing has been written" in text
         with db.reader() as s:
             assert s.scalar(select(func.count()).select_from(CpPlan)) == 0
 
         await pilot.press("w")
         await settle(pilot)
+        assert "CIN 'final' [v2].xml: the changes shown will be saved" in screen_text(app)  # the name as it is
         await pilot.press("y")
         await settle(pilot)
         written = screen_text(app)

@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.content import Content
+from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
@@ -196,7 +197,7 @@ class ImportScreen(QAScreen):
                               group="import", exclusive=True, on_error=self._failed)
 
         self.app.push_screen(ConfirmDialog(f"Write this {IMPORT_KINDS[preview.kind].what} import?",
-                                           f"{chosen.path.name}: the changes shown will be saved, "
+                                           f"{escape(chosen.path.name)}: the changes shown will be saved, "
                                            "and recorded in the audit trail."), confirmed)
 
     def _written(self, result: ImportWritten) -> None:

@@ -323,11 +323,11 @@ def _note_unknown_and_stray(element: Element, label: str, reading: CensusReading
 def summary_notes(reading: CensusReading) -> Iterator[CensusNote]:
     """The notes about the whole file: unknown elements and stray text, each with the children."""
     for name in sorted(reading.unknown):
-        labels = reading.unknown[name]
-        yield CensusNote(children_label(labels), name, "not a census element qa-tui knows; ignored")
+        yield CensusNote("", name, f"not a census element qa-tui knows, in {children_label(reading.unknown[name])}; "
+                                   "ignored")
     if reading.stray_text:
-        yield CensusNote(children_label(reading.stray_text), "",
-                         "text between elements (outside any element's value); ignored")
+        yield CensusNote("", "", f"text between elements (outside any value), in "
+                                 f"{children_label(reading.stray_text)}; ignored")
 
 
 def children_label(labels: Iterable[str]) -> str:

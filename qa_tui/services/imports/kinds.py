@@ -190,8 +190,8 @@ def _census_lines(read: CinCensusPreview) -> tuple[str, ...]:
         lines.append(f"{read.skipped_new} children not in qa-tui are skipped (import.cin_census.new_children)")
     prefix = read.settings.reference_prefix
     lines.append(f"Case reference: <{read.settings.child_id}>" + (f" after {prefix!r}" if prefix else "")
-                 + "; teams and workers are not in the census (stored cases keep theirs)")
-    lines.append("Never stored: UPNs, dates of birth, sex, ethnicity, disabilities, or anything else about the child")
+                 + ". The census names no team or worker: stored cases keep theirs.")
+    lines.append("Never stored: UPN, date of birth, sex, ethnicity, disability or anything else about a child.")
     return tuple(lines)
 
 
