@@ -169,12 +169,13 @@ def _incoming(child: CensusChild, case: _Stored | None, left: dict[str, list[str
     episode, plan = current_episode(child), latest_plan(child)
     incoming_plan = plan
     if case and case.cp_plan_start and (plan is None or case.cp_plan_start > plan.start):
-        left["qa-tui has a later CP plan than the census shows; it is kept on the case"].append(
-            f"child {child.reference}")
+        if plan is not None or case.cp_plan_end is None:  # news only when it outranks the census or runs
+            left["qa-tui has a later CP plan than the census shows; it is kept on the case"].append(
+                f"child {child.reference}")
         plan, incoming_plan = CensusPlan(case.cp_plan_start, case.cp_plan_end), None
-    return IncomingCase(reference=child.reference, category=census_category(episode, plan, case and case.category),
-                        opened_on=episode.referral, closed_on=episode.closure,
-                        cp_plan_start=incoming_plan.start if incoming_plan else None,
+    category = census_category(episode, plan, case.category if case else None)
+    return IncomingCase(reference=child.reference, category=category, opened_on=episode.referral,
+                        closed_on=episode.closure, cp_plan_start=incoming_plan.start if incoming_plan else None,
                         cp_plan_end=incoming_plan.end if incoming_plan else None, allocation_known=False)
 
 
@@ -183,7 +184,8 @@ def _stored_cases(session: Session, references: Iterable[str]) -> dict[str, _Sto
     wanted = sorted(set(references))
     for start in range(0, len(wanted), CHUNK):
         rows = session.execute(select(Case.reference, Case.id, Case.category, Case.opened_on, Case.closed_on,
-                                      Case.cp_plan_start, Case.cp_plan_end).where(Case.reference.in_(wanted[start:start + CHUNK])))
+                                      Case.cp_plan_start, Case.cp_plan_end)
+                               .where(Case.reference.in_(wanted[start:start + CHUNK])))
         found.update({row[0]: _Stored(*row[1:]) for row in rows})
     return found
 

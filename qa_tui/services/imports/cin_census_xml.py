@@ -104,7 +104,6 @@ class CensusReading:
     header: CensusHeader = field(default_factory=CensusHeader)
     children_in_file: int = 0
     children: list[CensusChild] = field(default_factory=list)
-    held: set[str] = field(default_factory=set)  # IDs with something unreadable: left as they are
     problems: list[CensusNote] = field(default_factory=list)  # children or parts not used, and why
     notes: list[CensusNote] = field(default_factory=list)
     unknown: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # element → child labels
@@ -229,8 +228,7 @@ def _read_child(element: Element, number: int, reading: CensusReading, today: da
             episode = _episode(details, index, label, reading, today)
             if episode is not None:
                 episodes.append(episode)
-    except _Unusable:
-        reading.held.add(reference)
+    except _Unusable:  # the problem is noted; nothing about this child is written
         return
     if not episodes:
         reading.problems.append(CensusNote(label, "CINdetails", "no CIN episode with a referral date; "
