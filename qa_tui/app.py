@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,7 @@ from qa_tui.config import Config
 if TYPE_CHECKING:
     from qa_tui.context import AppContext
     from qa_tui.services.programme.dashboard import Dashboard
+    from screens.open_database import OpenChoice
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ class QAApp(App[int]):
         self.today_override = today
         self._ctx = ctx
         self.first_dashboard: Dashboard | None = None  # read while opening, shown once
+        self._create_database = False  # the user agreed to a new database where none was
+        self._password: str | None = None  # typed for this session's PostgreSQL login; never stored
 
     @property
     def ctx(self) -> AppContext:
@@ -119,7 +122,8 @@ class QAApp(App[int]):
         from qa_tui.context import open_context
         from qa_tui.services.programme.dashboard import build_dashboard
 
-        ctx = open_context(self.config, today=self.today_override)
+        ctx = open_context(self.config, today=self.today_override, create=self._create_database,
+                           password=self._password)
         with ctx.db.reader() as session:
             self.first_dashboard = build_dashboard(session, today=ctx.today(), config=ctx.config, team_id=ctx.team_id)
         return ctx
@@ -132,7 +136,30 @@ class QAApp(App[int]):
             self.sub_title = self._identity_line()
             self.switch_mode("dashboard")
         elif event.state == WorkerState.ERROR:
-            self.report_error(event.worker.error, retry=self.open_database)
+            self._open_failed(event.worker.error)
+
+    def _open_failed(self, error: BaseException | None) -> None:
+        """A problem retrying cannot cure gets its own screen (another database, create, a
+        password, quit); anything else is reported with Retry."""
+        from screens.open_database import problem_screen
+
+        screen = problem_screen(error)
+        if screen is None:
+            self.report_error(error, retry=self.open_database)
+        else:
+            self.push_screen(screen, self._open_again)
+
+    def _open_again(self, choice: OpenChoice | None) -> None:
+        if choice is None:
+            self.exit()
+            return
+        if choice.url:
+            self.config = replace(self.config, database_url=choice.url)
+            self._create_database, self._password = False, None
+        self._create_database = self._create_database or choice.create
+        if choice.password is not None:
+            self._password = choice.password
+        self.open_database()
 
     def _identity_line(self) -> str:
         from qa_tui.db.engine import describe_url

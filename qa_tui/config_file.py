@@ -78,6 +78,12 @@ SECTIONS: list[tuple[str, str, dict[str, Any]]] = [
 # proxy_addresses (IP addresses or networks); on PostgreSQL each person then works as their own
 # database login. Any other request is refused.""",
      {"mode": "token", "user_header": "X-Forwarded-User", "proxy_addresses": ["127.0.0.1"]}),
+    ("import.cin_census", """\
+# The CIN census import (qa-tui import cin-census FILE.xml). child_id: the element of
+# <ChildIdentifiers> holding the case system's ID, stored as the case reference after
+# reference_prefix (for references such as "LCS-1234"). new_children: "add" children not yet in
+# qa-tui as unallocated cases, or "skip" them. UPNs and dates of birth are never a reference.""",
+     {"child_id": "LAchildID", "reference_prefix": "", "new_children": "add"}),
 ]
 
 TEMPLATES_COMMENT = """\

@@ -26,22 +26,30 @@ class AppContext:
         return self.today_override or today_local()
 
 
-def open_context(config: Config, *, migrate: bool = True, today: date | None = None) -> AppContext:
-    """Open the database named by the config, migrate it when behind, and resolve the user."""
-    from qa_tui.db.engine import Database
+def open_context(config: Config, *, migrate: bool = True, today: date | None = None, create: bool = False,
+                 password: str | None = None) -> AppContext:
+    """Open the database named by the config, migrate it when behind, and resolve the user.
+
+    A SQLite file in a folder that does not exist is refused (NoDatabaseFolder) unless `create`
+    or it is the default file in qa-tui's own data folder. `password`: one typed for this session
+    for a PostgreSQL login; a login that needs one raises PasswordNeeded."""
+    from qa_tui.config import default_database_url
+    from qa_tui.db.engine import Database, password_needed
     from qa_tui.errors import DatabaseUnavailable
     from qa_tui.db.migrate import ensure_schema
     from qa_tui.identity import login_name
     from sqlalchemy.exc import SQLAlchemyError
 
-    db = Database.open(config.database_url, actor="unknown", role=config.database_role)
+    create = create or config.database_url == default_database_url()
+    db = Database.open(config.database_url, actor="unknown", create_folder=create, password=password,
+                       role=config.database_role)
     try:
         login = login_name(db.engine)
         if migrate:
             ensure_schema(db.engine)
     except SQLAlchemyError as exc:
         db.dispose()
-        raise DatabaseUnavailable(_explain(exc)) from None
+        raise password_needed(exc, config.database_url) or DatabaseUnavailable(_explain(exc)) from None
     except DatabaseUnavailable:
         db.dispose()
         raise

@@ -33,3 +33,39 @@ class ChangedElsewhere(QAError):
 
 class DatabaseUnavailable(QAError):
     """The database cannot be opened or reached."""
+
+
+class UnsupportedDatabase(DatabaseUnavailable):
+    """A database URL qa-tui cannot use (MySQL, SQL Server, `postgres://`...)."""
+
+
+class SchemaTooNew(DatabaseUnavailable):
+    """The database was migrated by a newer qa-tui than this one."""
+
+
+class NoDatabaseFolder(DatabaseUnavailable):
+    """A SQLite file named for an existing database, in a folder that does not exist."""
+
+    def __init__(self, path: str, folder: str) -> None:
+        self.path = path
+        self.folder = folder
+        super().__init__(f"There is no database at {path}: the folder {folder} does not exist. Check the "
+                         "path, or create a new database there with `qa-tui --db URL db upgrade`.")
+
+
+class PasswordNeeded(DatabaseUnavailable):
+    """A PostgreSQL login that needs a password none was given for, or whose password was refused.
+    The message is the command line's advice; the app asks for the password instead."""
+
+    def __init__(self, login: str, where: str, *, refused: bool) -> None:
+        self.login = login
+        self.where = where
+        self.refused = refused
+        if refused:
+            message = (f"The password for the PostgreSQL login {login} on {where} was refused: check the one in "
+                       "~/.pgpass (a line host:port:database:login:password) or in PGPASSWORD.")
+        else:
+            message = (f"The PostgreSQL login {login} on {where} needs a password, and qa-tui does not ask for one "
+                       "on the command line nor store one: put it in ~/.pgpass (a line "
+                       "host:port:database:login:password, mode 0600), or set PGPASSWORD for this shell.")
+        super().__init__(message)

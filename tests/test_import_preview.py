@@ -118,6 +118,6 @@ def test_findings_read_as_places_and_group_by_row() -> None:
 
 
 def test_kinds_are_guessed_from_the_file_name() -> None:
-    assert [guess_kind(name) for name in ("A.XLSX", "a.ods", "a.xls", "people.csv", "x")] == [
-        "annex-a", "annex-a", "annex-a", "people", "people"]
-    assert list(IMPORT_KINDS) == ["annex-a", "people", "cases", "involvements", "ssda903-sw"]
+    assert [guess_kind(name) for name in ("A.XLSX", "a.ods", "a.xls", "people.csv", "x", "CIN_Census_2026.XML")] == [
+        "annex-a", "annex-a", "annex-a", "people", "people", "cin-census"]
+    assert list(IMPORT_KINDS) == ["annex-a", "people", "cases", "involvements", "ssda903-sw", "cin-census"]

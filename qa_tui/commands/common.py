@@ -85,12 +85,14 @@ def ask_key_if_encrypted(config: Config) -> None:
         ask_for_key(config.database_url)
 
 
-def open_ctx(args: argparse.Namespace, config: Config | None = None) -> AppContext:
+def open_ctx(args: argparse.Namespace, config: Config | None = None, *, create: bool = False) -> AppContext:
+    """The database for a command. Commands expect an existing database: a SQLite file in a folder
+    that does not exist is refused with one line, unless `create` (a command that makes one)."""
     from qa_tui.context import open_context
 
     config = config or load(args)
     ask_key_if_encrypted(config)
-    return open_context(config, today=today_of(args))
+    return open_context(config, today=today_of(args), create=create)
 
 
 def run_app(args: argparse.Namespace, config: Config | None = None) -> int:

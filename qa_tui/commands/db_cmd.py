@@ -10,7 +10,8 @@ from qa_tui.commands.common import load
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("db", help="database schema: upgrade or show the revision")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
-    verbs.add_parser("upgrade", help="apply migrations up to this version's schema").set_defaults(func=run_upgrade)
+    verbs.add_parser("upgrade", help="apply migrations up to this version's schema (making a new database if none is "
+                     "there)").set_defaults(func=run_upgrade)
     verbs.add_parser("current", help="print the database's schema revision").set_defaults(func=run_current)
 
 
@@ -30,12 +31,18 @@ def run_upgrade(args: argparse.Namespace) -> int:
 
 
 def run_current(args: argparse.Namespace) -> int:
-    from qa_tui.db.engine import make_engine
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from qa_tui.config import default_database_url
+    from qa_tui.db.engine import make_engine, password_needed
     from qa_tui.db.migrate import HEAD_REVISION, current_revision
 
-    engine = make_engine(load(args).database_url)
+    url = load(args).database_url
+    engine = make_engine(url, create_folder=url == default_database_url())  # reading never makes a folder
     try:
         revision = current_revision(engine)
+    except SQLAlchemyError as exc:
+        raise password_needed(exc, url) or exc from None
     finally:
         engine.dispose()
     print(f"{revision or '(empty)'} (this version's head: {HEAD_REVISION})")

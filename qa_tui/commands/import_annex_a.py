@@ -1,4 +1,5 @@
-"""`qa-tui import annex-a|involvements|ssda903-sw FILE`: preview a caseload import, confirm, write.
+"""`qa-tui import annex-a|involvements|ssda903-sw|cin-census FILE`: preview a caseload import,
+confirm, write.
 
 Nothing is written without confirmation: `--yes`, or answering "y" at a terminal. The preview is
 the import service's own preview object, printed here as text.
@@ -36,7 +37,16 @@ def register_verb(verbs: argparse._SubParsersAction) -> None:
                                       "worker episodes table (CHILD, SW_ID, SW_DECOM, SW_DEC).")
     sw.add_argument("file", metavar="FILE", help="the SW episodes CSV file")
     sw.set_defaults(func=run_sw_episodes)
-    for parser in (annex, involvements, sw):
+    census = verbs.add_parser("cin-census", help="CIN episodes and CP plans from the DfE Children in Need census XML",
+                              description="Import each child's CIN episode dates and CP plans (start and end "
+                                          "dates) from the CIN census XML, matched to cases by the child's ID "
+                                          "([import.cin_census] in the config). Shows a preview first. Never "
+                                          "stores UPNs, dates of birth or anything else about the child "
+                                          "(see docs/cin-census.md).")
+    census.add_argument("file", metavar="FILE", help="the CIN census XML file")
+    census.add_argument("--json", action="store_true", help="print the preview (and the result) as JSON")
+    census.set_defaults(func=run_cin_census)
+    for parser in (annex, involvements, sw, census):
         parser.add_argument("--yes", action="store_true", help="write without asking for confirmation")
 
 
@@ -52,6 +62,10 @@ def run_sw_episodes(args: argparse.Namespace) -> int:
     return _run(args, "ssda903-sw")
 
 
+def run_cin_census(args: argparse.Namespace) -> int:
+    return _run(args, "cin-census")
+
+
 def _run(args: argparse.Namespace, kind: str) -> int:
     from qa_tui.services.imports.kinds import IMPORT_KINDS, preview_import, write_import
 
@@ -60,7 +74,7 @@ def _run(args: argparse.Namespace, kind: str) -> int:
     try:
         today = ctx.today()
         with ctx.db.reader() as session:
-            preview = preview_import(session, kind, args.file, today)
+            preview = preview_import(session, kind, args.file, today, ctx.config)
         if not as_json:
             print("\n".join([f"{IMPORT_KINDS[kind].what}: {preview.source}", *describe_preview(preview)]))
         if not preview.writes_anything:
@@ -119,7 +133,7 @@ def describe_preview(preview: ImportPreview) -> list[str]:
             lines.append(f"  {load.team}: {load.cases}")
             lines += [f"    {worker}: {count}" for worker, count in load.workers]
     if preview.problems:
-        lines.append(f"Rows not used ({len(preview.problems)}):")
+        lines.append(f"{preview.problems_title} ({len(preview.problems)}):")
         lines += [f"  {problem}" for problem in preview.problems]
     if preview.notes:
         lines.append(f"Notes ({len(preview.notes)}):")

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         today = ctx.today()
         with ctx.db.reader() if args.dry_run else ctx.db.session() as session:
-            preview = preview_import(session, args.import_kind, args.file, today)
+            preview = preview_import(session, args.import_kind, args.file, today, ctx.config)
             written = None if args.dry_run or preview.rejected else write_import(session, preview, today)
     finally:
         ctx.db.dispose()

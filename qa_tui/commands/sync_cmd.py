@@ -117,7 +117,7 @@ def run_pull(args: argparse.Namespace) -> int:
     from qa_tui.services.sync.bundle import passphrase_from_env, read_bundle
     from qa_tui.services.sync.pull import apply_reference, pull_from_database
 
-    ctx = open_ctx(args)
+    ctx = open_ctx(args, create=True)  # a pull makes a laptop's database
     if args.from_bundle:
         if args.team:
             raise ValidationError("--team", "choose the teams when the reference bundle is made "

@@ -14,16 +14,22 @@ from qa_tui.config.loading import (
     ENV_DATA_DIR,
     ENV_DATABASE_ROLE,
     ENV_DATABASE_URL,
+    SUPPORTED_DATABASES,
     config_dir,
     config_path,
     data_dir,
+    database_url_problem,
     default_database_url,
     load_config,
     parse_config,
+    url_has_password,
 )
 from qa_tui.config.model import (
+    CIN_CENSUS_NEW_CHILDREN,
+    CIN_CENSUS_PERSONAL_IDS,
     DEFAULT_CADENCE,
     DEFAULT_PROGRAMME,
+    CinCensusImport,
     Config,
     Deadlines,
     Domain,
@@ -57,11 +63,14 @@ from qa_tui.config.vocabulary import (
 )
 
 __all__ = [
-    "APP_NAME", "AUDIT_KINDS", "AUDIT_KIND_NAMES", "CADENCES", "CASE_HOLDING_ROLES", "CLOSURE_CHECKS",
-    "DEFAULT_CADENCE", "DEFAULT_PROGRAMME", "DIP_SAMPLE_AREAS", "DIP_SAMPLE_SCALE", "ENV_CONFIG_FILE",
-    "ENV_DATABASE_ROLE", "ENV_DATABASE_URL", "ENV_DATA_DIR", "EVENT_TASKS", "LIVE_AUDIT_DOMAINS", "MODERATOR_ROLES",
-    "MULTI_AGENCY_DOMAINS", "OFSTED_SCALE", "PROGRAMME_FREQUENCIES", "PROGRAMME_TASKS", "ROLES", "ROLE_NAMES",
-    "SERVE_MODES", "SUPERVISION_FILE_DOMAINS", "THEMED_AUDIT_DOMAINS", "Config", "ConfigError", "Deadlines", "Domain",
-    "DrawRules", "ProgrammeTask", "ServeSettings", "TableReader", "Template", "config_dir", "config_path", "data_dir",
+    "APP_NAME", "AUDIT_KINDS", "AUDIT_KIND_NAMES", "CADENCES", "CASE_HOLDING_ROLES", "CIN_CENSUS_NEW_CHILDREN",
+    "CIN_CENSUS_PERSONAL_IDS", "CLOSURE_CHECKS", "CinCensusImport", "Config", "ConfigError", "DEFAULT_CADENCE",
+    "DEFAULT_PROGRAMME", "DIP_SAMPLE_AREAS", "DIP_SAMPLE_SCALE", "Deadlines", "Domain", "DrawRules",
+    "ENV_CONFIG_FILE", "ENV_DATABASE_ROLE", "ENV_DATABASE_URL", "ENV_DATA_DIR", "EVENT_TASKS", "LIVE_AUDIT_DOMAINS",
+    "MODERATOR_ROLES", "MULTI_AGENCY_DOMAINS", "OFSTED_SCALE", "PROGRAMME_FREQUENCIES", "PROGRAMME_TASKS",
+    "ProgrammeTask", "ROLES", "ROLE_NAMES", "SERVE_MODES", "SUPERVISION_FILE_DOMAINS", "SUPPORTED_DATABASES",
+    "ServeSettings", "THEMED_AUDIT_DOMAINS", "TableReader", "Template", "config_dir", "config_path", "data_dir",
+    "database_url_problem",
     "default_database_url", "default_templates", "load_config", "parse_config", "read_toml",
+    "url_has_password",
 ]

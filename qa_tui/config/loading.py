@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from qa_tui.config.model import (
+    CIN_CENSUS_NEW_CHILDREN,
+    CIN_CENSUS_PERSONAL_IDS,
     DEFAULT_CADENCE,
     DEFAULT_PROGRAMME,
     Config,
@@ -21,6 +23,7 @@ from qa_tui.config.model import (
     SERVE_MODES,
     ProgrammeTask,
     ServeSettings,
+    CinCensusImport,
     Template,
     default_templates,
 )
@@ -84,9 +87,9 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
 
     database = top.table("database")
     url = database.get("url", str, "", "a database URL string")
-    if url and not url.startswith(("sqlite", "postgresql")):
-        raise ConfigError(path, "database.url", "expected a sqlite:/// or postgresql+psycopg:// URL")
-    if url and _has_password(url):
+    if url and (problem := database_url_problem(url)):
+        raise ConfigError(path, "database.url", problem)
+    if url and url_has_password(url):
         raise ConfigError(path, "database.url", "holds a password; never put one in this file: use PGPASSWORD, "
                                                 "~/.pgpass or a pg_service.conf service (and QA_TUI_DB_KEY for an "
                                                 "encrypted SQLite file)")
@@ -152,6 +155,7 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
     templates = _parse_templates(top, path, scale)
     programme = _parse_programme(top, path)
     serve = _parse_serve(top.table("serve"), path)
+    cin_census = _parse_cin_census(top.table("import"), path)
     top.check_unknown()
 
     return Config(
@@ -159,7 +163,7 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
         grading_scale=scale, templates=templates, deadlines=deadlines,
         supervision_cadence=cadence, draw=draw, nqsw_observations_per_year=nqsw_obs,
         feedback_form_url=form_url, retention_years_after_closure=retention_years,
-        programme=programme, serve=serve,
+        programme=programme, serve=serve, cin_census=cin_census,
     )
 
 
@@ -185,7 +189,45 @@ def _parse_serve(serve: TableReader, path: Path | None) -> ServeSettings:
     return ServeSettings(mode, header, addresses)
 
 
-def _has_password(url: str) -> bool:
+def _parse_cin_census(imports: TableReader, path: Path | None) -> CinCensusImport:
+    census = imports.table("cin_census")
+    imports.check_unknown()
+    child_id = census.get("child_id", str, "LAchildID", "an element name of <ChildIdentifiers>").strip()
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]{0,59}", child_id):
+        raise ConfigError(path, "import.cin_census.child_id", "expected an element name such as \"LAchildID\"")
+    if child_id.casefold() in CIN_CENSUS_PERSONAL_IDS:
+        raise ConfigError(path, "import.cin_census.child_id", f"{child_id} identifies a child personally and is "
+                                                              "never stored; use the case system's ID (LAchildID)")
+    prefix = census.get("reference_prefix", str, "", "text to put before the child ID")
+    if len(prefix) > 20:
+        raise ConfigError(path, "import.cin_census.reference_prefix", "expected at most 20 characters")
+    new_children = census.get("new_children", str, "add", "\"add\" or \"skip\"")
+    if new_children not in CIN_CENSUS_NEW_CHILDREN:
+        raise ConfigError(path, "import.cin_census.new_children", f"expected \"add\" or \"skip\", got {new_children!r}")
+    census.check_unknown()
+    return CinCensusImport(child_id, prefix, new_children)
+
+
+SUPPORTED_DATABASES = ("SQLite (sqlite:///path/to/qa.sqlite3, or sqlite+pysqlcipher:///path for an encrypted "
+                       "file) and PostgreSQL (postgresql://login@host/database or "
+                       "postgresql+psycopg://login@host/database)")
+SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "sqlite+pysqlcipher", "postgresql", "postgresql+psycopg")
+
+
+def database_url_problem(url: str) -> str:
+    """Why qa-tui cannot use this database URL, as one line naming the forms it can use, or "".
+    Only the URL's scheme is ever repeated: the rest may hold a password."""
+    scheme, separator, _ = url.strip().partition("://")
+    if separator and scheme.casefold() in SUPPORTED_DRIVERS:
+        return ""
+    if not separator or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+._-]{0,39}", scheme):
+        return f"The database URL is not one qa-tui can use; it works with {SUPPORTED_DATABASES}."
+    hint = " (write postgresql:// instead)" if scheme.casefold() in ("postgres", "pgsql", "psql") else ""
+    return f"qa-tui cannot use a {scheme}:// database{hint}; it works with {SUPPORTED_DATABASES}."
+
+
+def url_has_password(url: str) -> bool:
+    """Whether a URL carries a password (which qa-tui never keeps in a file)."""
     from urllib.parse import urlsplit
 
     try:

@@ -65,6 +65,23 @@ class ProgrammeTask:
     within_days: int = 28  # on_event tasks: days allowed after the event
 
 
+@dataclass(frozen=True)
+class CinCensusImport:
+    """How the children of a CIN census file become cases: which identifier is the case reference
+    (with a prefix, when the case system's references carry one), and whether children not yet in
+    qa-tui are added (unallocated) or skipped."""
+
+    child_id: str = "LAchildID"
+    reference_prefix: str = ""
+    new_children: str = "add"
+
+
+CIN_CENSUS_NEW_CHILDREN = ("add", "skip")
+# Census identifiers that are personal data (compared case-folded): never a case reference.
+CIN_CENSUS_PERSONAL_IDS = frozenset(("upn", "formerupn", "upnunknown", "personbirthdate", "expectedpersonbirthdate",
+                                     "gendercurrent", "sex", "persondeathdate"))
+
+
 DEFAULT_PROGRAMME = (
     ProgrammeTask(("HOS",), "audit_case_file", "monthly", 1,
                   "Heads of Service see practice first hand"),
@@ -124,6 +141,7 @@ class Config:
     retention_years_after_closure: int = 0
     programme: tuple[ProgrammeTask, ...] = DEFAULT_PROGRAMME
     serve: ServeSettings = field(default_factory=ServeSettings)
+    cin_census: CinCensusImport = field(default_factory=CinCensusImport)
 
     def template(self, key: str) -> Template:
         for template in self.templates:

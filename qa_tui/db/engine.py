@@ -8,6 +8,7 @@ package); its key comes from QA_TUI_DB_KEY, the OS keyring or a prompt, never fr
 
 from __future__ import annotations
 
+import getpass
 import os
 import stat
 import time
@@ -22,9 +23,10 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from qa_tui.config import database_url_problem
 from qa_tui.db import trail
 from qa_tui.db.roles import act_as
-from qa_tui.errors import DatabaseUnavailable
+from qa_tui.errors import DatabaseUnavailable, NoDatabaseFolder, PasswordNeeded, UnsupportedDatabase
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 WRITE_OPTION = "qa_tui_writes"
@@ -48,11 +50,14 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def prepare_sqlite_file(path: Path) -> None:
-    """Create the directory 0700 and the file 0600 before SQLite touches them."""
+def prepare_sqlite_file(path: Path, *, create_folder: bool = True) -> None:
+    """Create the directory 0700 and the file 0600 before SQLite touches them. Without
+    `create_folder`, a missing folder is refused (NoDatabaseFolder) rather than made."""
     path = path.expanduser()
     # exist_ok and FileExistsError: another process may be starting up at the same moment.
     if not path.parent.exists():
+        if not create_folder:
+            raise NoDatabaseFolder(str(path), str(path.parent))
         path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
         os.chmod(path.parent, 0o700)
     if not path.exists():
@@ -157,8 +162,13 @@ def ask_for_key(url: str, ask: Callable[[str], str] | None = None) -> None:
         _typed_keys[str(path.expanduser().resolve())] = key
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`, with the SQLite file prepared and pragmas set on every connection."""
+def make_engine(url: str, *, create_folder: bool = True, password: str | None = None, **kwargs: Any) -> Engine:
+    """An engine for `url`, with the SQLite file prepared and pragmas set on every connection.
+    A URL qa-tui cannot use is refused with one line naming the forms it can. `password`: a
+    PostgreSQL password typed for this session, passed to each connection and kept nowhere else."""
+    problem = database_url_problem(url)
+    if problem:
+        raise UnsupportedDatabase(problem)
     path = sqlite_path(url)
     parsed = make_url(url)
     encrypted = parsed.drivername == CIPHER_DRIVER
@@ -166,7 +176,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         parsed = _with_key(parsed, path)
     if path is not None:
         try:
-            prepare_sqlite_file(path)
+            prepare_sqlite_file(path, create_folder=create_folder)
         except OSError as exc:
             raise DatabaseUnavailable(f"Cannot create the database file {path}: {exc.strerror}.") from None
     if parsed.drivername.startswith("sqlite"):
@@ -183,7 +193,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if parsed.drivername == "postgresql":
             url = str(parsed.set(drivername="postgresql+psycopg"))
         kwargs.setdefault("pool_pre_ping", True)
-        engine = create_engine(url, connect_args={"connect_timeout": 5}, **kwargs)
+        connect: dict[str, Any] = {"connect_timeout": 5}
+        if password:
+            connect["password"] = password
+        engine = create_engine(url, connect_args=connect, **kwargs)
     return engine
 
 
@@ -214,6 +227,18 @@ def is_transient(exc: BaseException) -> bool:
     return getattr(getattr(exc, "orig", None), "sqlstate", None) in TRANSIENT_SQLSTATES
 
 
+def password_needed(exc: BaseException, url: URL | str) -> PasswordNeeded | None:
+    """For a PostgreSQL login refused for want of a password (or with a wrong one): the error that
+    says so, naming the login and the database from `url`; None for any other failure."""
+    text = str(getattr(exc, "orig", None) or exc)
+    if "no password supplied" not in text and "password authentication failed" not in text:
+        return None
+    parsed = make_url(url)
+    where = (parsed.host or "this computer") + (f"/{parsed.database}" if parsed.database else "")
+    return PasswordNeeded(parsed.username or getpass.getuser(), where,
+                          refused="password authentication failed" in text)
+
+
 def describe_url(url: str) -> str:
     """The URL with any password hidden, for messages and the status bar."""
     return make_url(url).render_as_string(hide_password=True)
@@ -228,10 +253,11 @@ class Database:
     factory: sessionmaker[Session]
 
     @classmethod
-    def open(cls, url: str, actor: str, *, role: str = "") -> Database:
+    def open(cls, url: str, actor: str, *, create_folder: bool = True, password: str | None = None,
+             role: str = "") -> Database:
         """`role`: act as that PostgreSQL login on every connection (`qa_tui.db.roles.act_as`)."""
         trail.install(Session)
-        engine = make_engine(url)
+        engine = make_engine(url, create_folder=create_folder, password=password)
         if role:
             try:
                 act_as(engine, role)

@@ -12,18 +12,14 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from qa_tui.db.engine import WRITE_OPTION, sqlite_path
-from qa_tui.errors import DatabaseUnavailable
+from qa_tui.db.engine import WRITE_OPTION, password_needed, sqlite_path
+from qa_tui.errors import DatabaseUnavailable, SchemaTooNew
 
 # Oldest first. A test checks this against Alembic's own script directory.
-KNOWN_REVISIONS = ("0001_initial", "0002_security")
+KNOWN_REVISIONS = ("0001_initial", "0002_security", "0005_cin")
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 PG_MIGRATION_LOCK = 0x5141_5455  # "QATU": one migrator at a time on a shared database
-
-
-class SchemaTooNew(DatabaseUnavailable):
-    """The database was migrated by a newer qa-tui than this one."""
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -95,5 +91,6 @@ def ensure_schema(engine: Engine) -> bool:
     except SchemaTooNew:
         raise
     except SQLAlchemyError as exc:
-        raise DatabaseUnavailable(f"Cannot open the database: {exc.__class__.__name__}: "
-                                  f"{str(exc.orig if hasattr(exc, 'orig') else exc).strip()}") from None
+        raise password_needed(exc, engine.url) or DatabaseUnavailable(
+            f"Cannot open the database: {exc.__class__.__name__}: "
+            f"{str(exc.orig if hasattr(exc, 'orig') else exc).strip()}") from None

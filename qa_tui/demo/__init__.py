@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, inspect, select
 from sqlalchemy.orm import Session
 
 from qa_tui.config import Config, parse_config
@@ -56,9 +56,12 @@ class DemoSummary:
 
 
 def tables_holding_data(session: Session) -> list[str]:
-    """Tables that already hold rows (stored templates alone do not count: the app makes them)."""
+    """Tables that already hold rows (stored templates alone do not count: the app makes them).
+    A table a later migration adds is not there yet in an older schema, and holds nothing."""
+    present = set(inspect(session.connection()).get_table_names())
     return [model.__tablename__ for model in EDITABLE_MODELS
-            if model is not AuditTemplate and session.scalar(select(exists().select_from(model)))]
+            if model is not AuditTemplate and model.__tablename__ in present
+            and session.scalar(select(exists().select_from(model)))]
 
 
 def built_by_demo(session: Session) -> bool:

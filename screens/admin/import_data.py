@@ -1,6 +1,6 @@
 """Import from the app: choose a file (Annex A workbook, the people or cases CSV, involvements,
-SSDA903 social worker episodes), read the preview, and only then write it with one key. The
-preview is the import service's own object, rendered here."""
+SSDA903 social worker episodes, the CIN census), read the preview, and only then write it with
+one key. The preview is the import service's own object, rendered here."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.content import Content
+from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
@@ -145,7 +146,8 @@ class ImportScreen(QAScreen):
         self.query_one("#import-preview", Static).update("Reading the file…")
         self.query_one("#import-status", Static).update("")
         today = self.ctx.today()
-        self.call_service(lambda s: preview_import(s, chosen.kind, chosen.path, today), self._previewed,
+        config = self.ctx.config
+        self.call_service(lambda s: preview_import(s, chosen.kind, chosen.path, today, config), self._previewed,
                           group="import", exclusive=True, on_error=self._failed)
 
     def _previewed(self, preview: ImportPreview) -> None:
@@ -195,7 +197,7 @@ class ImportScreen(QAScreen):
                               group="import", exclusive=True, on_error=self._failed)
 
         self.app.push_screen(ConfirmDialog(f"Write this {IMPORT_KINDS[preview.kind].what} import?",
-                                           f"{chosen.path.name}: the changes shown will be saved, "
+                                           f"{escape(chosen.path.name)}: the changes shown will be saved, "
                                            "and recorded in the audit trail."), confirmed)
 
     def _written(self, result: ImportWritten) -> None:
@@ -246,7 +248,7 @@ def preview_content(preview: ImportPreview) -> Content:
             lines.extend(f"    {worker}: {count}" for worker, count in load.workers)
     if preview.ignored_columns:
         lines.append(Content.assemble(("Columns not imported: ", "bold"), ", ".join(preview.ignored_columns)))
-    section("Problems that stop the import" if preview.rejected else "Rows not used",
+    section("Problems that stop the import" if preview.rejected else preview.problems_title,
             [str(problem) for problem in preview.problems], "bold $error")
     section("Notes", [str(note) for note in preview.notes], "bold $warning")
     return Content("\n").join(lines)

@@ -469,7 +469,7 @@ class AdminScreen(QAScreen):
 
     def palette_commands(self):  # noqa: ANN201 - a generator of SystemCommand
         yield SystemCommand("People & cases: new record", "Add a team, person or case on this tab", self.action_new)
-        yield SystemCommand("People & cases: import a file", "Annex A workbook, people or cases CSV, with a preview",
+        yield SystemCommand("People & cases: import a file", "Annex A, CIN census, people or cases CSV, with a preview",
                             self.action_import_file)
         yield SystemCommand("Settings", "Your staff ID, default team and theme", self.action_settings)
         yield SystemCommand("People & cases: show inactive too", "Teams made inactive, people who left, closed cases",

@@ -31,7 +31,7 @@ from qa_tui.db.models.audits import (
     Theme,
     ThemeCase,
 )
-from qa_tui.db.models.people import CASE_CATEGORIES, CASE_CATEGORY_NAMES, Case, Person, Service, Team
+from qa_tui.db.models.people import CASE_CATEGORIES, CASE_CATEGORY_NAMES, Case, CpPlan, Person, Service, Team
 from qa_tui.db.models.practice import (
     FEEDBACK_CHANNELS,
     FEEDBACK_GIVERS,
@@ -59,7 +59,7 @@ from qa_tui.db.models.trail_and_sync import (
 
 # The records people edit (versioned, synced, kept in the trail), parents before children.
 EDITABLE_MODELS: tuple[type[Record], ...] = (
-    Service, Team, Person, Case, AuditTemplate, Audit, AuditParticipant, AuditGrade, Moderation,
+    Service, Team, Person, Case, CpPlan, AuditTemplate, Audit, AuditParticipant, AuditGrade, Moderation,
     Action, ActionChange, Observation, Supervision, FollowUp, Feedback, CaseDraw, DrawPool, DrawPick,
     Theme, ThemeCase, AgencyFinding, GoodPractice, SupportPlan, SupportStep,
 )
@@ -69,7 +69,7 @@ __all__ = [
     "FEEDBACK_CHANNELS", "FEEDBACK_GIVERS", "FOLLOW_UP_SOURCES", "GOOD_PRACTICE_SOURCES", "MODERATION_OUTCOMES",
     "OBSERVATION_KINDS", "SUPERVISION_KINDS", "SUPPORT_PLAN_STATUSES", "SYNC_RESOLUTIONS", "THEME_KINDS",
     "THEME_STATUSES", "Action", "ActionChange", "AgencyFinding", "Audit", "AuditEvent", "AuditGrade",
-    "AuditParticipant", "AuditTemplate", "Case", "CaseDraw", "Draft", "DrawPick", "DrawPool", "Feedback",
+    "AuditParticipant", "AuditTemplate", "Case", "CaseDraw", "CpPlan", "Draft", "DrawPick", "DrawPool", "Feedback",
     "FollowUp", "GoodPractice", "Moderation", "Observation", "Person", "Service", "Supervision", "SupportPlan",
     "SupportStep", "SyncConflict", "SyncImport", "SyncState", "Team", "Theme", "ThemeCase",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qa_tui.db.base import Base, Record
@@ -84,3 +84,18 @@ class Case(Record, Base):
         Index("ix_case_file_worker_open", "worker_id", "closed_on"),
         Index("ix_case_file_team_open", "team_id", "closed_on"),
     )
+
+
+class CpPlan(Record, Base):
+    """One child protection plan of a case, as a statutory return gave it (the CIN census carries
+    every plan a child had in the year). The case's own `cp_plan_start`/`cp_plan_end` hold its
+    latest plan; these rows keep the earlier ones too, so a short plan followed by a new one is
+    still known. Only dates: nothing else about the plan or the child."""
+
+    __tablename__ = "cp_plan"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
+    started_on: Mapped[date]
+    ended_on: Mapped[date | None]
+
+    __table_args__ = (UniqueConstraint("case_id", "started_on"),)

@@ -64,6 +64,7 @@ class IncomingCase:
     cp_plan_end: date | None = None
     team: TeamKey | None = None
     worker: WorkerKey | None = None
+    allocation_known: bool = True  # False (CIN census): stored cases keep theirs, new ones are unallocated
 
 
 @dataclass(frozen=True)
@@ -341,9 +342,14 @@ def _plan(session: Session, cases: Sequence[IncomingCase], held: Iterable[str], 
     for incoming in sorted(cases, key=lambda c: (c.closed_on is not None, c.reference)):
         incoming_refs.add(incoming.reference)
         is_open = incoming.closed_on is None
+        case = existing.get(incoming.reference)
+        if not incoming.allocation_known:
+            team = directory.ref("team", case.team_id) if case else None
+            worker = directory.ref("person", case.worker_id) if case else None
+            steps.append(_Step(case, incoming, team, worker, _change_for(case, incoming, team, worker, directory)))
+            continue
         team = directory.team(incoming.team, create=is_open)
         worker = directory.worker(incoming.worker, team, incoming.reference, create=is_open)
-        case = existing.get(incoming.reference)
         if (incoming.team is not None and team is None) or (incoming.worker is not None and worker is None):
             not_created += not is_open
             if case is not None and not is_open:  # keep what is stored rather than clear it
@@ -407,10 +413,11 @@ def _current_values(case: Case) -> tuple[object, ...]:
 
 
 def _new_values(case: Case, incoming: IncomingCase) -> tuple[object, ...]:
-    """The stored values after import: dates the file leaves blank keep what is stored, except
-    the closing date, whose absence means the case is open."""
-    return (incoming.category, incoming.opened_on or case.opened_on, incoming.closed_on,
-            incoming.cp_plan_start or case.cp_plan_start, incoming.cp_plan_end or case.cp_plan_end)
+    """The stored values after import: dates the file leaves blank keep what is stored, except the
+    closing date (none: open) and a CP plan's end, which goes with its start (none: still running)."""
+    plan = ((incoming.cp_plan_start, incoming.cp_plan_end) if incoming.cp_plan_start is not None
+            else (case.cp_plan_start, case.cp_plan_end))
+    return (incoming.category, incoming.opened_on or case.opened_on, incoming.closed_on, *plan)
 
 
 def _loads(steps: Sequence[_Step]) -> tuple[TeamLoad, ...]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from qa_tui.config import Config
 from qa_tui.services.imports.annex_a import AnnexAPreview, ListSummary, apply_annex_a, preview_annex_a
 from qa_tui.services.imports.caseload import UNALLOCATED, CaseChange, CaseloadPlan, ImportResult, RowNote
 from qa_tui.services.imports.caseload_csv import (
@@ -22,11 +23,20 @@ from qa_tui.services.imports.caseload_csv import (
     preview_involvements,
     preview_sw_episodes,
 )
+from qa_tui.services.imports.cin_census import (
+    CinCensusPreview,
+    CinCensusResult,
+    PlanHistory,
+    apply_cin_census,
+    preview_cin_census,
+)
+from qa_tui.services.imports.cin_census_xml import CensusNote
 from qa_tui.services.imports.csv_rows import ImportRejected, ImportReport, Problem, read_import_file
 from qa_tui.services.imports.people_cases import import_cases, import_people
 from qa_tui.services.imports.preview import Change, Finding, ImportPreview, ImportWritten, grouped
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xls", ".ods")
+XML_SUFFIXES = (".xml",)
 # The changes to stored cases a caseload preview lists one by one (new and updated are counted).
 CHANGES_LISTED = ("reallocated", "closed", "reopened")
 
@@ -42,17 +52,18 @@ class ImportKind:
     what: str  # "Annex A"
     label: str  # "Ofsted Annex A workbook (.xlsx, .xls, .ods)"
 
-    def preview(self, session: Session, path: Path, today: date) -> ImportPreview:
+    def preview(self, session: Session, path: Path, today: date, cfg: Config) -> ImportPreview:
         raise NotImplementedError
 
     def write(self, session: Session, preview: ImportPreview, today: date) -> ImportWritten:
         raise NotImplementedError
 
 
-def preview_import(session: Session, kind: str, path: Path | str, today: date) -> ImportPreview:
+def preview_import(session: Session, kind: str, path: Path | str, today: date,
+                   cfg: Config | None = None) -> ImportPreview:
     """Read the file and compare it with the database. Writes nothing. A file that cannot be read
     at all raises ValidationError; problems with its rows are in the preview."""
-    return IMPORT_KINDS[kind].preview(session, Path(path), today)
+    return IMPORT_KINDS[kind].preview(session, Path(path), today, cfg or Config())
 
 
 def write_import(session: Session, preview: ImportPreview, today: date) -> ImportWritten:
@@ -64,7 +75,10 @@ def write_import(session: Session, preview: ImportPreview, today: date) -> Impor
 
 
 def guess_kind(path: str) -> str:
-    """The likeliest kind for a file name: a workbook is Annex A, a CSV file a people file."""
+    """The likeliest kind for a file name: a workbook is Annex A, an XML file the CIN census, a
+    CSV file a people file."""
+    if path.lower().endswith(XML_SUFFIXES):
+        return "cin-census"
     return "annex-a" if path.lower().endswith(WORKBOOK_SUFFIXES) else "people"
 
 
@@ -77,7 +91,7 @@ class _CaseloadFile(ImportKind):
     apply: Callable[[Session, Any, date], ImportResult]
     describe: Callable[[Any], tuple[str, tuple[str, ...]]]  # (title, lines) for what the file holds
 
-    def preview(self, session: Session, path: Path, today: date) -> ImportPreview:
+    def preview(self, session: Session, path: Path, today: date, cfg: Config) -> ImportPreview:
         detail = self.read(session, path, today)
         return self._as_preview(detail, detail.plan, detail)
 
@@ -88,14 +102,18 @@ class _CaseloadFile(ImportKind):
     def _as_preview(self, read: CaseloadPreview, plan: CaseloadPlan, detail: object) -> ImportPreview:
         title, contents = self.describe(read)
         return ImportPreview(
-            kind=self.key, source=read.source, contents_title=title, contents=contents,
-            counts=tuple(plan.counts().items()), added=tuple(c.reference for c in plan.of_kind("new")),
-            changes=tuple(Change(c.reference, c.kind, _change_text(c)) for c in plan.of_kind(*CHANGES_LISTED)),
-            new_teams=plan.new_teams, new_workers=plan.new_workers, loads=plan.by_team,
+            kind=self.key, source=read.source, contents_title=title, contents=contents, **_plan_fields(plan),
             problems=tuple(_row_finding(note) for note in read.problems),
             notes=grouped(_row_finding(note) for note in read.warnings) + tuple(
                 Finding("", (), "", note) for note in plan.notes),
             detail=detail)
+
+
+def _plan_fields(plan: CaseloadPlan) -> dict[str, Any]:
+    """What a caseload plan gives a preview: counts, cases to add, changes listed, creations, loads."""
+    return {"counts": tuple(plan.counts().items()), "added": tuple(c.reference for c in plan.of_kind("new")),
+            "changes": tuple(Change(c.reference, c.kind, _change_text(c)) for c in plan.of_kind(*CHANGES_LISTED)),
+            "new_teams": plan.new_teams, "new_workers": plan.new_workers, "loads": plan.by_team}
 
 
 def _row_finding(note: RowNote) -> Finding:
@@ -131,6 +149,56 @@ def _episodes(preview: SwEpisodesPreview) -> tuple[str, tuple[str, ...]]:
                 f"current allocations: {len(preview.allocations)}",)
 
 
+# --- the CIN census ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _CinCensusFile(ImportKind):
+    def preview(self, session: Session, path: Path, today: date, cfg: Config) -> ImportPreview:
+        detail = preview_cin_census(session, path, today, cfg.cin_census)
+        return _census_preview(self.key, detail, detail.plan, detail.history, detail)
+
+    def write(self, session: Session, preview: ImportPreview, today: date) -> ImportWritten:
+        result: CinCensusResult = apply_cin_census(session, preview.detail, today)
+        return ImportWritten(_census_preview(self.key, preview.detail, result.result.plan, result.history, result),
+                             result.matches_preview)
+
+
+def _census_preview(key: str, read: CinCensusPreview, plan: CaseloadPlan, history: PlanHistory,
+                    detail: object) -> ImportPreview:
+    fields = _plan_fields(plan)
+    fields["counts"] += (("CP plans added", history.added), ("CP plans updated", history.updated))
+    return ImportPreview(
+        kind=key, source=read.source, contents_title="Census", contents=_census_lines(read), **fields,
+        problems=tuple(_census_finding(note) for note in read.problems), problems_title="Not used",
+        notes=tuple(_census_finding(note) for note in read.notes) + tuple(
+            Finding("", (), "", note) for note in plan.notes),
+        detail=detail)
+
+
+def _census_lines(read: CinCensusPreview) -> tuple[str, ...]:
+    header = read.header
+    about = " ".join(part for part in (
+        f"year {header.year}" if header.year else "",
+        f"as at {header.reference_date:%d/%m/%Y}" if header.reference_date else "",
+        f"from local authority {header.la_code}" if header.la_code else "") if part)
+    lines = [f"CIN census {about}".strip(),
+             f"Children: {read.children_in_file} in the file, {read.children_used} used; "
+             f"CIN episodes: {read.episodes} ({read.open_episodes} open); "
+             f"CP plans: {read.cp_plans} ({read.running_cp_plans} running)"]
+    if read.skipped_new:
+        lines.append(f"{read.skipped_new} children not in qa-tui are skipped (import.cin_census.new_children)")
+    prefix = read.settings.reference_prefix
+    lines.append(f"Case reference: <{read.settings.child_id}>" + (f" after {prefix!r}" if prefix else "")
+                 + ". The census names no team or worker: stored cases keep theirs.")
+    lines.append("Never stored: UPN, date of birth, sex, ethnicity, disability or anything else about a child.")
+    return tuple(lines)
+
+
+def _census_finding(note: CensusNote) -> Finding:
+    return Finding(note.where, (), "", note.message)
+
+
 # --- people and cases CSV files ---------------------------------------------------------------
 
 
@@ -138,7 +206,7 @@ def _episodes(preview: SwEpisodesPreview) -> tuple[str, tuple[str, ...]]:
 class _RecordsFile(ImportKind):
     importer: Callable[..., ImportReport]  # import_people or import_cases
 
-    def preview(self, session: Session, path: Path, today: date) -> ImportPreview:
+    def preview(self, session: Session, path: Path, today: date, cfg: Config) -> ImportPreview:
         try:
             text = read_import_file(path)
             report = self.importer(session, text, source=path.name, dry_run=True)
@@ -175,4 +243,5 @@ IMPORT_KINDS: dict[str, ImportKind] = {kind.key: kind for kind in (
                   preview_involvements, apply_involvements, _involvement_rows),
     _CaseloadFile("ssda903-sw", "SSDA903 social worker episodes", "SSDA903 social worker episodes CSV",
                   preview_sw_episodes, apply_sw_episodes, _episodes),
+    _CinCensusFile("cin-census", "CIN census", "DfE Children in Need census (.xml)"),
 )}

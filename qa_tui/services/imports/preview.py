@@ -61,6 +61,7 @@ class ImportPreview:
     loads: tuple[TeamLoad, ...] = ()  # open cases in the file per team and worker
     ignored_columns: tuple[str, ...] = ()  # columns the import does not read
     problems: tuple[Finding, ...] = ()  # rows not used or, when `rejected`, why the file is refused
+    problems_title: str = "Rows not used"  # how `problems` is headed when the file is not refused
     notes: tuple[Finding, ...] = ()  # rows used with a caveat, and notes on whole lists or the file
     rejected: bool = False  # nothing can be written until the file is fixed
     detail: object = None  # the kind's own preview, which the write step takes back (or its result)
