@@ -8,7 +8,7 @@ timings that matter to a team manager, written as a Markdown table and CSV with 
 Each figure is the median of --runs runs. Cold start runs the real `qa-tui` in a pseudo-terminal
 (100x30), from process start until the dashboard shows its numbers, against a bare Textual
 "hello world" measured the same way in the same run. Councils are built once with the demo
-generator and kept under bench/.cache (SQLite files) or as databases named qa_tui_bench_<size>.
+generator and kept under bench/.cache (SQLite files) or as databases named qa_tui_bench_<size>_<schema revision>.
 """
 
 from __future__ import annotations
@@ -69,11 +69,16 @@ def timed(fn: Callable[[], Any]) -> float:
 
 
 def council_url(database: str, size: str) -> str:
+    """Where a council of this size is kept: one per schema revision, so a council built by another
+    version of qa-tui (a newer schema, or an older generator) is never reused."""
+    from qa_tui.db.migrate import HEAD_REVISION
+
+    schema = HEAD_REVISION.split("_")[0]
     if database == "sqlite":
         cache = ROOT / "bench" / ".cache"
         cache.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return f"sqlite:///{cache / f'council-{size}.sqlite3'}"
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/qa_tui_bench_{size}"
+        return f"sqlite:///{cache / f'council-{size}-{schema}.sqlite3'}"
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/qa_tui_bench_{size}_{schema}"
 
 
 def ensure_council(database: str, size: str) -> str:
