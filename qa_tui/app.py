@@ -14,10 +14,13 @@ from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.content import Content
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from qa_tui.config import Config
+from qa_tui.text import printable
 
 if TYPE_CHECKING:
     from qa_tui.context import AppContext
@@ -142,6 +145,20 @@ class QAApp(App[int]):
         where = "local SQLite" if ctx.db.is_sqlite else describe_url(ctx.config.database_url)
         return f"{who} · {where}"
 
+    # --- text shown by the app itself: always literal ----------------------------------------
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every toast shows its text as typed: messages quote names, titles and what people
+        typed, so markup is never read (a widget's own `notify` passes `markup=True` by default,
+        hence it is ignored here, not just defaulted) and control characters are made visible."""
+        super().notify(printable(message), title=printable(title), severity=severity, timeout=timeout,
+                       markup=False)
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """The header's title and sub-title (the person's name, a screen's record) as typed."""
+        return super().format_title(printable(title), printable(sub_title))
+
     # --- errors: one place ---------------------------------------------------------------
 
     def report_error(self, error: BaseException | None, *, retry=None) -> None:  # noqa: ANN001
@@ -152,9 +169,7 @@ class QAApp(App[int]):
         if is_connection:
             self.push_screen(DatabaseErrorScreen(message, retry=retry))
         else:
-            # markup=False: messages quote what people typed, which may contain [brackets].
-            self.notify(message, title="Not saved" if retry is None else "Error", severity="error", timeout=8,
-                        markup=False)
+            self.notify(message, title="Not saved" if retry is None else "Error", severity="error", timeout=8)
 
     # --- navigation ------------------------------------------------------------------------
 

@@ -9,15 +9,10 @@ from typing import Generic, TypeVar
 from rich.text import Text
 from textual.widgets import DataTable
 
+from qa_tui.widgets.literal import literal
+
 R = TypeVar("R")
 Cell = str | Text
-
-
-def literal(cell: object) -> Text:
-    """A cell as plain text: brackets are never read as markup. Styled `Text` passes through."""
-    if isinstance(cell, Text):
-        return cell
-    return Text("" if cell is None else str(cell))
 
 
 class RecordTable(DataTable[Text], Generic[R]):
