@@ -56,3 +56,12 @@ def control_problem(text: str) -> str | None:
 def without_controls(text: str) -> str:
     """`text` with its control characters (other than newline and tab) removed."""
     return _CONTROL_RE.sub("", text)
+
+
+def removed_note(text: str) -> str | None:
+    """What `without_controls` takes out of `text`, said for an import's notes (None: nothing)."""
+    found = dict.fromkeys(_CONTROL_RE.findall(text))
+    if not found:
+        return None
+    names = ", ".join(describe(ch) for ch in found)
+    return f"control character{'s' if len(found) > 1 else ''} {names} removed"

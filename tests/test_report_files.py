@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import stat
 from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,10 @@ from tests.test_reports import CFG, OCTOBER, TODAY, seed
 
 
 def as_csv_text(value: object) -> str:
-    """A workbook cell as the CSV export writes the same value."""
+    """A workbook cell as the CSV export writes the same value (a date cell reads back as a
+    datetime at midnight; the CSV holds the ISO date)."""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
     return "" if value is None else str(value)
 
 
@@ -67,7 +71,10 @@ def test_xlsx_reads_back_with_the_csv_tables(db: Database, tmp_path: Path) -> No
     assert calibration[:8] == ("2026-10", "council", None, 2, 6, 4, 1, 1)
     assert calibration[8] == pytest.approx(5 / 11, abs=1e-4)  # kappa, a number in the workbook
     period = list(book["dim_period"].iter_rows(min_row=2, values_only=True))
-    assert period == [("2026-10", "monthly", "2026-10-01", "2026-10-31", "FY 2026/27", "2026-10-31", "2026-11-24")]
+    day = lambda iso: datetime.combine(date.fromisoformat(iso), datetime.min.time())  # noqa: E731 - a date cell
+    assert period == [("2026-10", "monthly", day("2026-10-01"), day("2026-10-31"), "FY 2026/27", day("2026-10-31"),
+                       day("2026-11-24"))]
+    assert book["dim_period"]["C2"].is_date and book["dim_period"]["C2"].number_format == "yyyy-mm-dd"
     with db.reader() as s:
         details = s.scalars(select(AuditEvent.detail).where(AuditEvent.action == "export")).all()
     assert any("as XLSX" in d for d in details)
