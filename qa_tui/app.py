@@ -111,6 +111,7 @@ class QAApp(App[int]):
         if self._ctx is None:
             self.open_database()
         else:
+            self.sub_title = self._identity_line()
             self.call_after_refresh(self.switch_mode, "dashboard")
 
     def open_database(self) -> None:
