@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 from rich.text import Text
 from textual.content import Content
 
+from qa_tui.db.engine import Database
 from qa_tui.text import control_problem, printable, without_controls
 from qa_tui.widgets.literal import literal, literal_markup
 
@@ -194,3 +196,73 @@ def test_literal_never_reads_markup_and_never_passes_escapes() -> None:
     assert literal(Content("bad\x1b")).plain == "bad␛"
     content = literal_markup("[b]$name[/b] · $team", name="[bold red]Name[/]", team="\x1b]0;t\x07")
     assert content.plain == "[bold red]Name[/] · ␛]0;t␇"
+
+
+# --- the dialogs, the toasts, and the action that used to stop the app -------------------------
+
+TITLE = "Chronology [see note] and [/] done"
+
+
+def screen_lines(app) -> str:  # noqa: ANN001
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def test_dialogs_and_toasts_show_what_they_are_given_as_typed() -> None:
+    from qa_tui.app import QAApp
+    from qa_tui.config import parse_config
+    from screens.dialogs import ChoiceDialog, ConfirmDialog, TextPrompt
+
+    class Bare(QAApp):
+        CSS_PATH = str(ROOT / "qa_tui" / "app.tcss")
+
+        def on_mount(self) -> None:  # no database: only the dialogs and the toasts
+            pass
+
+    async with Bare(parse_config({})).run_test(size=(100, 30), notifications=True) as pilot:
+        app = pilot.app
+        app.push_screen(ConfirmDialog(f"Close {TITLE}?", "Mum said [redacted]; [bold red]Name[/] \x1b[2J"))
+        await pilot.pause()
+        text = screen_lines(app)
+        assert f"Close {TITLE}?" in text and "Mum said [redacted]; [bold red]Name[/] ␛[2J" in text
+        await pilot.press("n")
+        app.push_screen(ChoiceDialog("Owner [/]", [(1, "[bold red]Name[/]"), (2, "=HYPERLINK(\"x\")\x07")]))
+        await pilot.pause()
+        text = screen_lines(app)
+        assert "Owner [/]" in text and "[bold red]Name[/]" in text and '=HYPERLINK("x")␇' in text
+        await pilot.press("escape")
+        app.push_screen(TextPrompt("Rename [/]", "New name [b]", initial="Was [/]\x1b]0;t\x07"))
+        await pilot.pause()
+        text = screen_lines(app)
+        assert "Rename [/]" in text and "New name [b]" in text and "Was [/]␛]0;t␇" in text
+        await pilot.press("escape")
+        app.notify(f"Saved {TITLE} \x1b[2J", title="[b]Title[/b]")
+        await pilot.pause()
+        await pilot.pause()
+        text = screen_lines(app)
+        assert f"Saved {TITLE} ␛[2J" in text and "[b]Title[/b]" in text
+
+
+async def test_an_overdue_action_titled_with_brackets_is_shown_at_start_up(db: Database, today: date) -> None:
+    """The issue as filed: such an action among the most overdue stopped the app at start-up."""
+    from datetime import timedelta
+
+    from qa_tui.db.models import Action, Person, Team
+    from tests.pilot import make_app, make_context, settle, url_of
+
+    with db.session() as s:
+        team = Team(code="A1", name="Assessment [1]")
+        s.add(team)
+        s.flush()
+        tm = Person(staff_id="TM1", name="Morgan [/] Pryce", role="TM", team_id=team.id)
+        s.add(tm)
+        s.flush()
+        s.add(Action(title=TITLE, owner_id=tm.id, team_id=team.id, raised_by_id=tm.id,
+                     raised_on=today - timedelta(days=60), due_on=today - timedelta(days=30)))
+    ctx = make_context(url_of(db), today=today, staff_id="TM1")
+    async with make_app(ctx).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        dashboard = screen_lines(pilot.app)
+        assert "Chronology [see no" in dashboard and "Morgan [/] Pryce" in dashboard
+        await pilot.press("t")
+        await settle(pilot)
+        assert "Chronology [see note] and [/] d" in screen_lines(pilot.app)
