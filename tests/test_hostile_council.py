@@ -87,6 +87,18 @@ def test_the_same_seed_dresses_the_same_council(tmp_path: Path, sqlite_template:
     assert len(themes) == 2
 
 
+def test_the_demo_command_builds_the_hostile_council_in_its_own_file(capsys: pytest.CaptureFixture[str]) -> None:
+    from qa_tui.config import data_dir
+
+    args = ["--today", TODAY.isoformat(), "demo", "--hostile", "--build-only", "--cases", "40"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "demo-hostile.sqlite3" in out and re.search(r"theme +2\n", out)
+    assert (data_dir() / "demo-hostile.sqlite3").exists() and not (data_dir() / "demo.sqlite3").exists()
+    assert main(args) == 2  # built once; --rebuild builds it again
+    assert "already holds data" in capsys.readouterr().err
+
+
 # --- every screen -----------------------------------------------------------------------------
 
 

@@ -137,7 +137,8 @@ def test_hostile_text_exports_as_data_never_as_formulas(db: Database, tmp_path: 
     with db.session() as s:
         report = monthly_report(s, OCTOBER, TODAY, CFG)
         hostile = replace(
-            report, teams=tuple(TeamDim(f"T{i}", name, "S", "Service \x1b]0;title\x07") for i, name in enumerate(FORMULAS)),
+            report,
+            teams=tuple(TeamDim(f"T{i}", name, "S", "Service \x1b]0;title\x07") for i, name in enumerate(FORMULAS)),
             people=(PersonDim("S1", "=cmd|' /C calc'!A0", "SW", "T0"), PersonDim("S2", "Nul\x00 and \x9b", "SW", "T1")),
             themes=(ThemeRow("feedback", "-2+3", 1), ThemeRow("observation", "@SUM(1)", -2)))
         export_report_csv(s, hostile, tmp_path / "csv")

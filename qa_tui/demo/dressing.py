@@ -10,7 +10,7 @@ from typing import Any
 from qa_tui.demo.phrases import DRESSINGS
 
 # The columns (and JSON lists of strings) that carry people's text. Every other text column is
-# a code, a reference, a login or a word from a fixed list, and stays plain: tests/test_demo.py
+# a code, a reference, a login or a word from a fixed list, and stays plain: tests/test_hostile_council.py
 # checks that each text column of the models is in one list or the other.
 HOSTILE_COLUMNS: dict[str, tuple[str, ...]] = {
     "service": ("name",),

@@ -168,7 +168,8 @@ class AuditEditor(ServiceCalls, Widget):
             grade_list.cursor = 0
         grade_list.set_rows(rows, audit.template.scale)
         grade_list.read_only = audit.status != "draft"
-        grade_list.border_subtitle = literal("  ".join(f"{i + 1} {label}" for i, label in enumerate(audit.template.scale)))
+        grade_list.border_subtitle = literal("  ".join(f"{i + 1} {label}"
+                                                       for i, label in enumerate(audit.template.scale)))
         for field, _, _ in TEXT_FIELDS:
             area = self.area(field)
             area.display = not (field == "lived_experience" and audit.case_id is None)

@@ -54,7 +54,8 @@ class DashboardScreen(QAScreen):
             "[b]$team[/b] · $today · moderation deadline $deadline", team=d.team_name,
             today=f"{d.today:%A %-d %B %Y}", deadline=f"{d.moderation_deadline:%-d %b}"))
         s = d.audits_by_status
-        drawn = Content("cases drawn") if d.drawn_this_month else Content.from_markup("[b $warning]no draw yet this month[/]")
+        drawn = (Content("cases drawn") if d.drawn_this_month
+                 else Content.from_markup("[b $warning]no draw yet this month[/]"))
         self.query_one("#panel-audits", Static).update(literal(
             literal_markup("$holders case-holding workers · ", holders=d.case_holders) + drawn + literal_markup(
                 "\n\n  Draft       [b]$draft[/b]\n  Submitted   [b]$submitted[/b]\n"

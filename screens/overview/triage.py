@@ -143,7 +143,8 @@ class TriageScreen(QAScreen):
         self.next_cursor = page.next_cursor
         more = " · more below" if page.next_cursor else ""
         self.query_one("#triage-status", Static).update(literal(
-            f"{len(self.rows)} shown{more} · {len(self.selected)} selected · space selects, c done, e extend, a reassign"))
+            f"{len(self.rows)} shown{more} · {len(self.selected)} selected · "
+            "space selects, c done, e extend, a reassign"))
         if fresh:
             table.focus()
 
@@ -258,7 +259,8 @@ class TriageScreen(QAScreen):
         self.selected ^= {row.record_id}
         table.replace(row)  # its mark
         table.move_cursor(row=table.cursor_row + 1)
-        self.query_one("#triage-status", Static).update(literal(f"{len(self.rows)} shown · {len(self.selected)} selected"))
+        self.query_one("#triage-status", Static).update(
+            literal(f"{len(self.rows)} shown · {len(self.selected)} selected"))
 
     def _targets(self) -> list[uuid.UUID]:
         if self.selected:
