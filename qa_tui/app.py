@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.content import Content
@@ -20,7 +21,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from qa_tui.config import Config
-from qa_tui.text import printable
+from qa_tui.text import pasted, printable
 
 if TYPE_CHECKING:
     from qa_tui.context import AppContext
@@ -155,6 +156,14 @@ class QAApp(App[int]):
         hence it is ignored here, not just defaulted) and control characters are made visible."""
         super().notify(printable(message), title=printable(title), severity=severity, timeout=timeout,
                        markup=False)
+
+    async def on_event(self, event: events.Event) -> None:
+        """A paste reaches the focused field with its control characters made visible: typed
+        keys never insert one, so a paste is the only way one could reach a field (and, drawn
+        from there, the terminal)."""
+        if isinstance(event, events.Paste) and not event.is_forwarded:
+            event.text = pasted(event.text)
+        await super().on_event(event)
 
     def format_title(self, title: str, sub_title: str) -> Content:
         """The header's title and sub-title (the person's name, a screen's record) as typed."""

@@ -43,6 +43,12 @@ def describe(ch: str) -> str:
     return f"{name} (U+{code:04X})" if name else f"U+{code:04X}"
 
 
+def pasted(text: str) -> str:
+    """Text pasted into a field: Windows and old Mac line ends made newlines, and every other
+    control character made visible (a field shows what it holds, and the terminal obeys none)."""
+    return printable(text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def control_problem(text: str) -> str | None:
     """Why `text` may not be stored (a control character other than newline and tab, with its
     position counted from 1), or None when it may."""

@@ -170,6 +170,12 @@ def test_printable_makes_terminal_controls_visible_and_keeps_the_rest() -> None:
     assert printable(None) == "" and printable(42) == "42"
 
 
+def test_a_paste_keeps_its_lines_and_shows_its_controls() -> None:
+    from qa_tui.text import pasted
+
+    assert pasted("one\r\ntwo\rthree\n\tfour\x1b[2J\x00") == "one\ntwo\nthree\n\tfour␛[2J␀"
+
+
 def test_control_characters_are_named_with_their_place() -> None:
     assert control_problem("fine\twith tab\nand lines") is None
     assert control_problem("ab\x1bc") == ("contains a control character, ESC (U+001B), at character 3; "
@@ -202,6 +208,9 @@ def screen_lines(app) -> str:  # noqa: ANN001
 
 
 async def test_dialogs_and_toasts_show_what_they_are_given_as_typed() -> None:
+    from textual import events
+    from textual.widgets import Input
+
     from qa_tui.app import QAApp
     from qa_tui.config import parse_config
     from screens.dialogs import ChoiceDialog, ConfirmDialog, TextPrompt
@@ -228,6 +237,11 @@ async def test_dialogs_and_toasts_show_what_they_are_given_as_typed() -> None:
         await pilot.pause()
         text = screen_lines(app)
         assert "Rename [/]" in text and "New name [b]" in text and "Was [/]␛]0;t␇" in text
+        await pilot.press("ctrl+a", "ctrl+k")  # empty the field, then paste what a clipboard held
+        app.post_message(events.Paste("Pasted\x1b[2J name\x07"))
+        await pilot.pause()
+        assert app.screen.query_one(Input).value == "Pasted␛[2J name␇"
+        assert "\x1b" not in screen_lines(app)
         await pilot.press("escape")
         app.notify(f"Saved {TITLE} \x1b[2J", title="[b]Title[/b]")
         await pilot.pause()
