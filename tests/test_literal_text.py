@@ -274,3 +274,13 @@ async def test_an_overdue_action_titled_with_brackets_is_shown_at_start_up(db: D
         await pilot.press("t")
         await settle(pilot)
         assert "Chronology [see note] and [/] d" in screen_lines(pilot.app)
+
+
+def test_literal_keeps_the_styles_of_text_it_makes_safe() -> None:
+    styled = Text.assemble(("Bold", "bold"), " then \x1b[2J")
+    safe = literal(styled)
+    assert safe.plain == "Bold then ␛[2J" and safe.spans == styled.spans and styled.plain.endswith("\x1b[2J")
+    longer = literal(Text.assemble(("Bold", "bold"), " \u202e"))
+    assert longer.plain == "Bold <U+202E>" and longer.spans == []
+    content = literal(Content.from_markup("[b]Bold[/b] \x1b"))
+    assert content.plain == "Bold ␛" and content.spans == Content.from_markup("[b]Bold[/b] \x1b").spans

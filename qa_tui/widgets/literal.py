@@ -23,14 +23,22 @@ def literal(value: object, style: StyleType = "") -> Text: ...
 
 def literal(value: object, style: StyleType = "") -> Text | Content:
     """`value` shown exactly as typed, in `style`: brackets stay brackets, ESC shows as ␛. A
-    `Text` or `Content` keeps its styles when it holds nothing unsafe, and is made safe when it
-    does."""
+    `Text` or `Content` is made safe the same way, keeping its styles (those of its spans too,
+    unless a character had to become a longer stand-in such as <U+202E>)."""
     if isinstance(value, Content):
         safe = printable(value.plain)
-        return value if safe == value.plain else Content(safe)
+        if safe == value.plain:
+            return value
+        return Content(safe, value.spans if len(safe) == len(value.plain) else None)
     if isinstance(value, Text):
         safe = printable(value.plain)
-        return value if safe == value.plain else Text(safe, style=value.style)
+        if safe == value.plain:
+            return value
+        shown = value.copy()
+        if len(safe) != len(value.plain):  # a stand-in longer than its character: the spans no longer fit
+            shown.spans = []
+        shown.plain = safe
+        return shown
     return Text(printable(value), style=style)
 
 
