@@ -44,13 +44,25 @@ def build(url: str, cases: int = CASES) -> None:
 
 
 @pytest.fixture(scope="module")
-def hostile_url(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("hostile")
-    os.chmod(folder, 0o700)
-    path = folder / "hostile.sqlite3"
+def hostile_file(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hostile council, built once per module; each test works on its own copy."""
+    path = tmp_path_factory.mktemp("hostile") / "hostile.sqlite3"
     shutil.copyfile(sqlite_template, path)
-    os.chmod(path, 0o600)
     build(f"sqlite:///{path}")
+    db = Database.open(f"sqlite:///{path}", actor="tester")
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the one file
+    db.dispose()
+    return path
+
+
+@pytest.fixture
+def hostile_url(hostile_file: Path, tmp_path: Path) -> Iterator[str]:
+    folder = tmp_path / "hostile"
+    folder.mkdir(mode=0o700)
+    path = folder / "hostile.sqlite3"
+    shutil.copyfile(hostile_file, path)
+    os.chmod(path, 0o600)
     yield f"sqlite:///{path}"
 
 
