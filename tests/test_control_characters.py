@@ -137,3 +137,22 @@ def test_config_nested_too_deeply_or_holding_a_control_character_is_a_config_err
     with pytest.raises(ConfigError) as caught:
         parse_config({"templates": [{"key": "live", "domains": [{"key": "a", "label": "bell\x07"}]}]}, path)
     assert "templates[1].domains[1].label" in str(caught.value)
+
+
+def test_an_annex_a_workbook_has_control_characters_taken_out_and_named(db: Database, today: date,
+                                                                         tmp_path: Path) -> None:
+    from qa_tui.services.imports.annex_a import preview_annex_a
+    from tests.fixtures_workbooks import list_rows, write_workbook
+
+    six = list_rows(6, [{"ref": "C\x00-1", "start": date(2025, 3, 1), "team": "Team\x07 one",
+                         "worker": f"Sam {ESC_TITLE}Sample"}])
+    path = write_workbook(tmp_path / "annex.xls", [("List 6", six)])  # .xlsx and .ods cannot hold them
+    with db.reader() as s:
+        preview = preview_annex_a(s, path, today)
+    notes = [str(w) for w in preview.warnings if "removed" in str(w)]
+    assert notes == ["List 6, row 2, column A (Child Unique ID): control character NUL (U+0000) removed",
+                     "List 6, row 2, column I (Allocated Team): control character BEL (U+0007) removed",
+                     "List 6, row 2, column J (Allocated Worker): control characters ESC (U+001B), BEL (U+0007) "
+                     "removed"]
+    assert [(c.reference, c.team.name, c.worker.name) for c in preview.cases] == [
+        ("C-1", "Team one", "Sam ]0;titleSample")]
