@@ -12,12 +12,16 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.content import Content
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from qa_tui.config import Config
+from qa_tui.text import pasted, printable
 
 if TYPE_CHECKING:
     from qa_tui.context import AppContext
@@ -111,6 +115,7 @@ class QAApp(App[int]):
         if self._ctx is None:
             self.open_database()
         else:
+            self.sub_title = self._identity_line()
             self.call_after_refresh(self.switch_mode, "dashboard")
 
     def open_database(self) -> None:
@@ -169,6 +174,28 @@ class QAApp(App[int]):
         where = "local SQLite" if ctx.db.is_sqlite else describe_url(ctx.config.database_url)
         return f"{who} · {where}"
 
+    # --- text shown by the app itself: always literal ----------------------------------------
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every toast shows its text as typed: messages quote names, titles and what people
+        typed, so markup is never read (a widget's own `notify` passes `markup=True` by default,
+        hence it is ignored here, not just defaulted) and control characters are made visible."""
+        super().notify(printable(message), title=printable(title), severity=severity, timeout=timeout,
+                       markup=False)
+
+    async def on_event(self, event: events.Event) -> None:
+        """A paste reaches the focused field with its control characters made visible: typed
+        keys never insert one, so a paste is the only way one could reach a field (and, drawn
+        from there, the terminal)."""
+        if isinstance(event, events.Paste) and not event.is_forwarded:
+            event.text = pasted(event.text)
+        await super().on_event(event)
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """The header's title and sub-title (the person's name, a screen's record) as typed."""
+        return super().format_title(printable(title), printable(sub_title))
+
     # --- errors: one place ---------------------------------------------------------------
 
     def report_error(self, error: BaseException | None, *, retry=None) -> None:  # noqa: ANN001
@@ -179,9 +206,7 @@ class QAApp(App[int]):
         if is_connection:
             self.push_screen(DatabaseErrorScreen(message, retry=retry))
         else:
-            # markup=False: messages quote what people typed, which may contain [brackets].
-            self.notify(message, title="Not saved" if retry is None else "Error", severity="error", timeout=8,
-                        markup=False)
+            self.notify(message, title="Not saved" if retry is None else "Error", severity="error", timeout=8)
 
     # --- navigation ------------------------------------------------------------------------
 

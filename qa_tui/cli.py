@@ -46,18 +46,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from qa_tui.commands.common import fail, run_app, user_errors
+    from qa_tui.commands.common import fail, printable_output, run_app, user_errors
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    with user_errors() as outcome:
-        if args.command is None:
-            outcome.code = run_app(args)
-        else:
-            outcome.code = args.func(args)
-    if outcome.message:
-        return fail(outcome.message)
-    return outcome.code
+    with printable_output():  # what is printed shows control characters, never obeys them
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        with user_errors() as outcome:
+            if args.command is None:
+                outcome.code = run_app(args)
+            else:
+                outcome.code = args.func(args)
+        if outcome.message:
+            return fail(outcome.message)
+        return outcome.code
 
 
 if __name__ == "__main__":

@@ -7,6 +7,15 @@ import tempfile
 from pathlib import Path
 
 
+def write_export(path: Path, text: str) -> Path:
+    """A text export (Markdown, HTML) written as `write_private` writes, with every control
+    character made visible: opened in a terminal or an editor, it shows what was typed and does
+    nothing else. (CSV and XLSX cells follow qa_tui.services.reports.cells.)"""
+    from qa_tui.text import printable
+
+    return write_private(path, printable(text))
+
+
 def write_private(path: Path, data: bytes | str) -> Path:
     """Write `data` to `path` as a 0600 file: a temporary file in the same folder, synced, then
     renamed into place, so a reader sees the old file or the whole new one and nobody else can

@@ -1,5 +1,6 @@
 """Small dialogs used across screens: confirm, a line of text, a choice from a list, and the
-short action form. Each keeps what was typed when the input is refused, and says why."""
+short action form. Each keeps what was typed when the input is refused, and says why. Callers pass
+plain strings (names, case references, titles): every one is shown as typed, never as markup."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from textual.widgets import Footer, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from qa_tui.dates import parse_day
+from qa_tui.text import printable
+from qa_tui.widgets.literal import literal
 
 T = TypeVar("T")
 
@@ -38,9 +41,9 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.question, classes="title")
+            yield Static(literal(self.question), classes="title")
             if self.detail:
-                yield Static(self.detail)
+                yield Static(literal(self.detail))
             yield Static("[b]y[/b] yes   [b]n[/b] no")
         yield Footer()
 
@@ -62,9 +65,9 @@ class TextPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.title_text, classes="title")
-            yield Label(self.label)
-            yield Input(self.initial, placeholder=self.placeholder, id="prompt-input")
+            yield Static(literal(self.title_text), classes="title")
+            yield Label(literal(self.label))
+            yield Input(printable(self.initial), placeholder=printable(self.placeholder), id="prompt-input")
             yield Static("", classes="error", id="prompt-error")
             yield Static("[b]Enter[/b] save   [b]Esc[/b] cancel")
         yield Footer()
@@ -72,7 +75,7 @@ class TextPrompt(ModalScreen[str | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         value = event.value.strip()
         if self.required and not value:
-            self.query_one("#prompt-error", Static).update(f"{self.label} cannot be empty.")
+            self.query_one("#prompt-error", Static).update(literal(f"{self.label} cannot be empty."))
             return
         self.dismiss(value)
 
@@ -94,8 +97,8 @@ class ChoiceDialog(ModalScreen[T | None], Generic[T]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.title_text, classes="title")
-            yield OptionList(*(Option(label, id=str(i)) for i, (_, label) in enumerate(self.options)))
+            yield Static(literal(self.title_text), classes="title")
+            yield OptionList(*(Option(literal(label), id=str(i)) for i, (_, label) in enumerate(self.options)))
             yield Static("[b]↑↓[/b] move   [b]Enter[/b] choose   [b]Esc[/b] cancel")
         yield Footer()
 
@@ -133,11 +136,11 @@ class ActionDialog(ModalScreen[ActionInput | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"New action {self.context}", classes="title")
+            yield Static(literal(f"New action {self.context}"), classes="title")
             yield Label("What needs doing")
             yield Input(id="action-title", placeholder="e.g. Update the chronology to include the strategy meeting")
             yield Label("Owner")
-            yield Select([(label, pid) for pid, label in self.owners], value=self.owner_id or Select.NULL,
+            yield Select([(literal(label), pid) for pid, label in self.owners], value=self.owner_id or Select.NULL,
                          allow_blank=False, id="action-owner")
             yield Label("Due (DD/MM/YYYY)")
             yield Input(f"{self.due_on:%d/%m/%Y}", id="action-due")
@@ -164,7 +167,7 @@ class ActionDialog(ModalScreen[ActionInput | None]):
         try:
             due = parse_day(self.query_one("#action-due", Input).value)
         except ValueError as exc:
-            error.update(f"Due: {exc}")
+            error.update(literal(f"Due: {exc}"))
             self.query_one("#action-due", Input).focus()
             return
         owner: Any = self.query_one("#action-owner", Select).value

@@ -10,6 +10,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
+from qa_tui.widgets.literal import literal
+
 
 def describe_error(error: BaseException | None) -> tuple[str, bool]:
     """(message, is_connection_problem) for any error raised under a service call."""
@@ -55,7 +57,7 @@ class DatabaseErrorScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("The database cannot be reached", id="title")
-            yield Static(self.message, id="message")
+            yield Static(literal(self.message), id="message")
             yield Static("Press r to try again, Esc to go back to what you were doing, q to quit.")
         yield Footer()
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
+
+from qa_tui.widgets.literal import literal
 
 if TYPE_CHECKING:
     from qa_tui.app import Area
@@ -27,20 +30,24 @@ class HelpScreen(ModalScreen[None]):
         self.areas = areas
 
     def compose(self) -> ComposeResult:
-        lines = ["[b]Areas[/b] (a single key from anywhere, or Ctrl+P and type the name)", ""]
-        lines += [f"  [b]{a.key}[/b]  {a.title:<18} {a.help}" for a in self.areas]
-        lines += ["", "[b]Everywhere[/b]", "",
-                  "  [b]Ctrl+P[/b]  command palette: every screen and frequent action",
-                  "  [b]F1 / ?[/b]  this help        [b]q[/b]  quit",
-                  "  [b]Tab / Shift+Tab[/b]  move between fields; [b]Esc[/b] closes a dialog"]
+        def key(name: str, width: int, what: str) -> Text:
+            return Text.assemble("  ", literal(f"{name:<{width}}", "bold"), literal(f" {what}"))
+
+        lines = [Text.assemble(("Areas", "bold"), " (a single key from anywhere, or Ctrl+P and type the name)"),
+                 Text()]
+        lines += [key(a.key, 1, f" {a.title:<18} {a.help}") for a in self.areas]
+        lines += [Text(), Text("Everywhere", style="bold"), Text(),
+                  key("Ctrl+P", 6, " command palette: every screen and frequent action"),
+                  key("F1 / ?", 6, " this help        q  quit"),
+                  key("Tab / Shift+Tab", 15, " move between fields; Esc closes a dialog")]
         below = self.app.screen_stack[-1] if self.app.screen_stack else None
         if below is not None and below is not self:
             keys = [b for b in below.BINDINGS if isinstance(b, Binding) and b.show]
             if keys:
-                lines += ["", "[b]On this screen[/b]", ""]
-                lines += [f"  [b]{b.key:<8}[/b] {b.description}" for b in keys]
+                lines += [Text(), Text("On this screen", style="bold"), Text()]
+                lines += [key(b.key, 8, b.description) for b in keys]
         with VerticalScroll():
-            yield Static("\n".join(lines))
+            yield Static(literal(Text("\n").join(lines)))
         yield Footer()
 
     def action_close(self) -> None:

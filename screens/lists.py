@@ -11,12 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
+from qa_tui.widgets.literal import literal
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAScreen
 
 if TYPE_CHECKING:
+    from rich.text import Text
     from sqlalchemy.orm import Session
-    from textual.visual import VisualType
+    from textual.content import Content
 
 R = TypeVar("R")  # the record one row shows
 L = TypeVar("L")  # what one load returns
@@ -28,7 +30,9 @@ TOGGLE_TEAMS = Binding("a", "toggle_teams", "All teams/mine", id="toggle-teams",
 class ListScreen(QAScreen, Generic[R, L]):
     """A list area. A subclass names its widgets (`PREFIX`, `DETAIL`), its `COLUMNS` and load
     `GROUP`, and fills the hooks: `load` (the one service call), `records`, `cells`, `key`,
-    `title_line` and `detail`; `open_record` for Enter, `compose_extra` for more lines below."""
+    `title_line` and `detail`; `open_record` for Enter, `compose_extra` for more lines below.
+    The title and detail are shown as given, never read as markup: style them with `literal`
+    or `literal_markup`."""
 
     DEFAULT_CSS = """
     ListScreen .list-title { height: 1; padding: 0 1; background: $boost; }
@@ -61,10 +65,10 @@ class ListScreen(QAScreen, Generic[R, L]):
     def key(self, record: R) -> object:
         raise NotImplementedError
 
-    def title_line(self, loaded: L) -> VisualType:
+    def title_line(self, loaded: L) -> Text | Content:
         raise NotImplementedError
 
-    def detail(self, record: R | None) -> VisualType:
+    def detail(self, record: R | None) -> Text | Content | str:
         """The line about the highlighted record (None: the list is empty)."""
         raise NotImplementedError
 
@@ -84,7 +88,7 @@ class ListScreen(QAScreen, Generic[R, L]):
         yield Static("Loading…", id=f"{self.PREFIX}-title", classes="list-title")
         yield RecordTable(self.COLUMNS, self.cells, self.key, id=f"{self.PREFIX}-table", classes="list-table")
         detail = Static("", id=f"{self.PREFIX}-{self.DETAIL}", classes="list-detail")
-        detail.border_title = self.DETAIL_TITLE or None
+        detail.border_title = literal(self.DETAIL_TITLE) if self.DETAIL_TITLE else None
         yield detail
         yield from self.compose_extra()
         yield Footer()
@@ -121,12 +125,12 @@ class ListScreen(QAScreen, Generic[R, L]):
         self.loaded = loaded
         table = self.table
         table.show(self.records(loaded))
-        self.query_one(f"#{self.PREFIX}-title", Static).update(self.title_line(loaded))
+        self.query_one(f"#{self.PREFIX}-title", Static).update(literal(self.title_line(loaded)))
         self.show_detail()
         table.focus()
 
     def show_detail(self) -> None:
-        self.query_one(f"#{self.PREFIX}-{self.DETAIL}", Static).update(self.detail(self.current))
+        self.query_one(f"#{self.PREFIX}-{self.DETAIL}", Static).update(literal(self.detail(self.current)))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_detail()

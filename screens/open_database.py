@@ -12,12 +12,12 @@ from pathlib import Path
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, Static
 
 from qa_tui.config import database_url_problem, url_has_password
 from qa_tui.errors import NoDatabaseFolder, PasswordNeeded, SchemaTooNew, UnsupportedDatabase
+from qa_tui.widgets.literal import literal, literal_markup
 from screens.dialogs import DIALOG_CSS
 
 
@@ -35,13 +35,14 @@ def problem_screen(error: BaseException | None) -> ModalScreen[OpenChoice | None
     if isinstance(error, PasswordNeeded):
         return PasswordDialog(error)
     if isinstance(error, NoDatabaseFolder):
-        return CannotOpenScreen("No database there yet", Content.assemble(
-            "There is no database at ", (error.path, "bold"), ": the folder ", (error.folder, "bold"),
-            " does not exist.\nCreate a new, empty database there, or open another one?"), can_create=True)
+        return CannotOpenScreen("No database there yet", literal_markup(
+            "There is no database at [b]$path[/b]: the folder [b]$folder[/b] does not exist.\n"
+            "Create a new, empty database there, or open another one?", path=error.path, folder=error.folder),
+            can_create=True)
     if isinstance(error, SchemaTooNew):
-        return CannotOpenScreen("This database is newer than this qa-tui", Content(str(error)))
+        return CannotOpenScreen("This database is newer than this qa-tui", literal_markup("$m", m=error))
     if isinstance(error, UnsupportedDatabase):
-        return CannotOpenScreen("qa-tui cannot use this database", Content(str(error)))
+        return CannotOpenScreen("qa-tui cannot use this database", literal_markup("$m", m=error))
     return None
 
 
@@ -65,11 +66,11 @@ class CannotOpenScreen(ModalScreen[OpenChoice | None]):
         self.title_text, self.message, self.can_create = title, message, can_create
 
     def compose(self) -> ComposeResult:
-        keys = ("[b]c[/b] create it   " if self.can_create else "") + "[b]o[/b] open another database   [b]q[/b] quit"
         with Vertical():
-            yield Static(self.title_text, classes="title", id="open-title")
-            yield Static(self.message, id="open-message")
-            yield Static(keys, id="open-keys")
+            yield Static(literal(self.title_text), classes="title", id="open-title")
+            yield Static(literal(self.message), id="open-message")
+            yield Static(("[b]c[/b] create it   " if self.can_create else "")
+                         + "[b]o[/b] open another database   [b]q[/b] quit", id="open-keys")
         yield Footer()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -107,12 +108,12 @@ class PasswordDialog(ModalScreen[OpenChoice | None]):
         self.needed = needed
 
     def compose(self) -> ComposeResult:
-        login = Content.assemble("The PostgreSQL login ", (self.needed.login, "bold"), " on ",
-                                 (self.needed.where, "bold"))
         with Vertical():
             yield Static("Database password", classes="title")
-            yield Static(Content.assemble(login, " did not accept that password: try again." if self.needed.refused
-                                          else " needs a password."), id="password-message")
+            yield Static(literal_markup("The PostgreSQL login [b]$login[/b] on [b]$where[/b] $outcome",
+                                        login=self.needed.login, where=self.needed.where,
+                                        outcome="did not accept that password: try again." if self.needed.refused
+                                        else "needs a password."), id="password-message")
             yield Label("Password")
             yield Input(password=True, id="password-input")
             yield Static("It is used for this session only and never saved. To be asked no more, put it in "
@@ -166,7 +167,7 @@ class OtherDatabaseDialog(ModalScreen[str | None]):
             return
         problem = database_url_problem(text)
         if problem:
-            error.update(Content(problem))
+            error.update(literal(problem))
         elif url_has_password(text):
             error.update("Leave the password out of the URL: you will be asked for it.")
         else:

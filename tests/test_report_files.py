@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import stat
 from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,10 @@ from tests.test_reports import CFG, OCTOBER, TODAY, seed
 
 
 def as_csv_text(value: object) -> str:
-    """A workbook cell as the CSV export writes the same value."""
+    """A workbook cell as the CSV export writes the same value (a date cell reads back as a
+    datetime at midnight; the CSV holds the ISO date)."""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
     return "" if value is None else str(value)
 
 
@@ -67,7 +71,10 @@ def test_xlsx_reads_back_with_the_csv_tables(db: Database, tmp_path: Path) -> No
     assert calibration[:8] == ("2026-10", "council", None, 2, 6, 4, 1, 1)
     assert calibration[8] == pytest.approx(5 / 11, abs=1e-4)  # kappa, a number in the workbook
     period = list(book["dim_period"].iter_rows(min_row=2, values_only=True))
-    assert period == [("2026-10", "monthly", "2026-10-01", "2026-10-31", "FY 2026/27", "2026-10-31", "2026-11-24")]
+    day = lambda iso: datetime.combine(date.fromisoformat(iso), datetime.min.time())  # noqa: E731 - a date cell
+    assert period == [("2026-10", "monthly", day("2026-10-01"), day("2026-10-31"), "FY 2026/27", day("2026-10-31"),
+                       day("2026-11-24"))]
+    assert book["dim_period"]["C2"].is_date and book["dim_period"]["C2"].number_format == "yyyy-mm-dd"
     with db.reader() as s:
         details = s.scalars(select(AuditEvent.detail).where(AuditEvent.action == "export")).all()
     assert any("as XLSX" in d for d in details)
@@ -104,3 +111,50 @@ def test_export_command_writes_csv_or_xlsx(db_url: str, db: Database, tmp_path: 
     assert (tmp_path / "h" / "qa-report-2026-10.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert main([*base, "export", "--format", "xlsx", "--out", str(tmp_path / "y"), "--month", "10/2026"]) != 0
     assert "--month" in capsys.readouterr().err
+
+
+# --- the cell rule: formula-like text, control characters, numbers and dates -------------------
+
+FORMULAS = ['=HYPERLINK("http://x","y")', "+1", "-2+3", "@SUM(1)", "\tTabbed", "\rReturned"]
+
+
+def test_the_cell_rule_neutralises_formulas_and_keeps_numbers_and_dates() -> None:
+    from qa_tui.services.reports.cells import csv_value, starts_like_a_formula
+
+    assert [csv_value(v) for v in FORMULAS] == ['\'=HYPERLINK("http://x","y")', "'+1", "'-2+3", "'@SUM(1)",
+                                                "'\tTabbed", "␍Returned"]
+    assert [csv_value(v) for v in ("-2", "-0.4545", -2, 0.5, "Plain [b]text[/b]", None)] == [
+        "-2", "-0.4545", -2, 0.5, "Plain [b]text[/b]", ""]
+    assert csv_value(date(2026, 10, 31)) == "2026-10-31"
+    assert csv_value("bell\x07 \x1b[2J nul\x00") == "bell␇ ␛[2J nul␀"
+    assert not starts_like_a_formula("Ordinary text") and starts_like_a_formula("-")
+
+
+def test_hostile_text_exports_as_data_never_as_formulas(db: Database, tmp_path: Path) -> None:
+    from qa_tui.services.reports.figures import PersonDim, TeamDim
+
+    seed(db)
+    with db.session() as s:
+        report = monthly_report(s, OCTOBER, TODAY, CFG)
+        hostile = replace(
+            report,
+            teams=tuple(TeamDim(f"T{i}", name, "S", "Service \x1b]0;title\x07") for i, name in enumerate(FORMULAS)),
+            people=(PersonDim("S1", "=cmd|' /C calc'!A0", "SW", "T0"), PersonDim("S2", "Nul\x00 and \x9b", "SW", "T1")),
+            themes=(ThemeRow("feedback", "-2+3", 1), ThemeRow("observation", "@SUM(1)", -2)))
+        export_report_csv(s, hostile, tmp_path / "csv")
+        path = export_report_xlsx(s, hostile, tmp_path / "report.xlsx")  # no IllegalCharacterError
+    with (tmp_path / "csv" / "dim_team.csv").open(encoding="utf-8", newline="") as f:
+        names = [row[1] for row in list(csv.reader(f))[1:]]
+    assert names == ["'" + v if not v.startswith("\r") else "␍Returned" for v in FORMULAS]
+    with (tmp_path / "csv" / "fact_themes.csv").open(encoding="utf-8", newline="") as f:
+        assert [row[2:] for row in list(csv.reader(f))[1:]] == [["'-2+3", "1"], ["'@SUM(1)", "-2"]]
+    book = load_workbook(path)  # not read-only: every cell's type is seen
+    cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    teams = [row[1] for row in book["dim_team"].iter_rows(min_row=2, values_only=True)]
+    assert teams == [v if not v.startswith("\r") else "␍Returned" for v in FORMULAS]  # the text itself, as text
+    assert all(c.quotePrefix for c in book["dim_team"]["B"][1:6])
+    assert [row[1] for row in book["dim_person"].iter_rows(min_row=2, values_only=True)] == [
+        "=cmd|' /C calc'!A0", "Nul␀ and <U+009B>"]
+    assert book["dim_team"]["D2"].value == "Service ␛]0;title␇"
+    assert [row[3] for row in book["fact_themes"].iter_rows(min_row=2, values_only=True)] == [1, -2]  # numbers

@@ -1,17 +1,20 @@
-"""What every subcommand shares: loading config, opening the database, user-facing errors."""
+"""What every subcommand shares: loading config, opening the database, user-facing errors, and
+output that never carries a control character from the data to the terminal."""
 
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from qa_tui.config import Config, ConfigError, load_config
+from qa_tui.text import printable
 
 if TYPE_CHECKING:
     from qa_tui.context import AppContext
@@ -21,6 +24,54 @@ if TYPE_CHECKING:
 class Outcome:
     code: int = 0
     message: str = ""
+
+
+class PrintableStream(io.TextIOBase):
+    """Standard output or error for a command: everything written reaches `terminal` with its
+    control characters (an ESC from a name in a file, a BEL) made visible, so printing a record
+    can never clear the screen or retitle the window. The command's own control output (a
+    progress line's carriage return) is written to `terminal` directly."""
+
+    def __init__(self, terminal: TextIO) -> None:
+        super().__init__()
+        self.terminal = terminal
+
+    def write(self, text: str) -> int:
+        self.terminal.write(printable(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.terminal.flush()
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return self.terminal.isatty()
+
+    def fileno(self) -> int:
+        return self.terminal.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.terminal, "encoding", "utf-8")
+
+
+@contextmanager
+def printable_output() -> Iterator[None]:
+    """While a command runs, what it prints goes through `PrintableStream` (the app's own screen
+    is drawn on the real terminal, which Textual opens itself)."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = PrintableStream(sys.stdout), PrintableStream(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def terminal(stream: TextIO) -> TextIO:
+    """The stream under a `PrintableStream`, for the command's own control characters."""
+    return stream.terminal if isinstance(stream, PrintableStream) else stream
 
 
 def fail(message: str, code: int = 2) -> int:

@@ -9,6 +9,7 @@ from dataclasses import replace
 from qa_tui.commands.common import load, run_app, today_of
 
 DEMO_DATABASE_FILE = "demo.sqlite3"
+HOSTILE_DATABASE_FILE = "demo-hostile.sqlite3"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,6 +29,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="random seed (default: the standard demo's); the same seed, cases and date "
                              "give the same data")
     parser.add_argument("--build-only", action="store_true", help="build, print the counts and timing, and exit")
+    parser.add_argument("--hostile", action="store_true",
+                        help="the hostile council: every name, title, theme and free text carries markup, terminal "
+                             "escapes, spreadsheet formulas, right-to-left marks, emoji and very long words "
+                             "(its own file, demo-hostile.sqlite3)")
     parser.add_argument("--rebuild", action="store_true",
                         help="delete an existing demo SQLite file and build it again")
     parser.set_defaults(func=run)
@@ -51,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
 
     config = load(args)
     today = today_of(args) or today_local()
-    url = args.demo_db or args.db or f"sqlite:///{data_dir() / DEMO_DATABASE_FILE}"
+    default_file = HOSTILE_DATABASE_FILE if args.hostile else DEMO_DATABASE_FILE
+    url = args.demo_db or args.db or f"sqlite:///{data_dir() / default_file}"
     where = describe_url(url)
 
     def open_migrated() -> Database:
@@ -90,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"Building the demo council in {where} …", flush=True)
             summary = build_demo(db, today=today, config=config,
                                  cases=DEFAULT_CASES if args.cases is None else args.cases,
-                                 seed=DEFAULT_SEED if args.seed is None else args.seed)
+                                 seed=DEFAULT_SEED if args.seed is None else args.seed, hostile=args.hostile)
             print("\n".join(summary.lines()) if args.build_only else f"Built in {summary.seconds:.1f} s.")
     finally:
         db.dispose()

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qa_tui.commands.common import open_ctx
+from qa_tui.commands.common import open_ctx, terminal
 
 if TYPE_CHECKING:
     from qa_tui.db.engine import Database
@@ -269,7 +269,7 @@ def _progress(label: str) -> Callable[[int, int], None] | None:
 
     def show(done: int, total: int) -> None:
         end = "\n" if done >= total else ""
-        print(f"\r{label}: {done}/{total}", end=end, file=sys.stderr, flush=True)
+        print(f"\r{label}: {done}/{total}", end=end, file=terminal(sys.stderr), flush=True)
 
     return show
 

@@ -38,6 +38,7 @@ from qa_tui.config.vocabulary import (
     PROGRAMME_TASKS,
     ROLES,
 )
+from qa_tui.text import control_problem
 
 APP_NAME = "qa-tui"
 ENV_DATABASE_URL = "QA_TUI_DATABASE_URL"
@@ -82,7 +83,23 @@ def load_config(path: Path | None = None, *, db_override: str | None = None) -> 
                    database_role=os.environ.get(ENV_DATABASE_ROLE, ""))
 
 
+def _refuse_control_characters(value: Any, path: Path | None, key: str = "") -> None:
+    """Labels and names from the file are shown and stored: a control character in any string
+    (an ESC, a NUL) is a ConfigError naming its key."""
+    if isinstance(value, str):
+        problem = control_problem(value)
+        if problem:
+            raise ConfigError(path, key or None, problem)
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            _refuse_control_characters(item, path, f"{key}.{name}" if key else str(name))
+    elif isinstance(value, list):
+        for index, item in enumerate(value, 1):
+            _refuse_control_characters(item, path, f"{key}[{index}]")
+
+
 def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
+    _refuse_control_characters(raw, path)
     top = TableReader(raw, path, "")
 
     database = top.table("database")

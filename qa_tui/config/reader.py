@@ -28,6 +28,8 @@ def read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, None, f"not valid TOML ({exc})") from None
+    except RecursionError:
+        raise ConfigError(path, None, "cannot be used: its arrays or tables are nested too deeply") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(path, None, f"not valid TOML (not UTF-8 text at byte {exc.start})") from None
     except OSError as exc:

@@ -1,12 +1,15 @@
 """The audit trail: every insert, update and delete of a record writes an `AuditEvent` in the
 same flush (so it commits or rolls back with the change). The actor comes from `session.info`.
-Before that, text that neither database could store the same way (a NUL character, which
-PostgreSQL refuses, or more characters than the column holds, which SQLite would keep) is
-refused with a ValidationError naming the table and column, whatever service wrote it."""
+Before that, text that must not be stored is refused with a ValidationError naming the table and
+column, whatever service wrote it: a control character other than tab and newline (a NUL, which
+PostgreSQL refuses; an ESC or BEL, which a terminal would obey when the text is shown), in a text
+column or a string inside a JSON one, or more characters than the column holds (SQLite would keep
+them)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,6 +20,7 @@ from sqlalchemy.orm import Session
 from qa_tui.db.base import Base, Record
 from qa_tui.db.models import AuditEvent
 from qa_tui.errors import ValidationError
+from qa_tui.text import control_problem
 
 ACTOR_KEY = "actor"
 SKIP_COLUMNS = {"created_at", "updated_at", "updated_by", "version", "synced_version"}
@@ -60,6 +64,19 @@ def record_event(session: Session, action: str, table_name: str, record_id: Any 
     return evt
 
 
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a column value: the value itself, or those inside a JSON list or dict."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+
+
 def _refuse_unstorable_text(session: Session, flush_context: Any, instances: Any) -> None:
     for obj in (*session.new, *session.dirty):
         if not isinstance(obj, Base):
@@ -67,13 +84,15 @@ def _refuse_unstorable_text(session: Session, flush_context: Any, instances: Any
         state = inspect(obj)
         for attr in state.mapper.column_attrs:
             value = state.dict.get(attr.key)  # only what is set or loaded: no SQL inside a flush
-            if not isinstance(value, str):
+            if not isinstance(value, (str, list, tuple, dict)):
                 continue
             where = f"{obj.__tablename__}.{attr.key}"
-            if "\x00" in value:
-                raise ValidationError(where, "contains a NUL character (\\x00), which cannot be stored")
+            for text in _strings(value):
+                problem = control_problem(text)
+                if problem:
+                    raise ValidationError(where, problem)
             length = getattr(attr.columns[0].type, "length", None)
-            if length is not None and len(value) > length:
+            if isinstance(value, str) and length is not None and len(value) > length:
                 raise ValidationError(where, f"longer than {length} characters ({len(value)})")
 
 

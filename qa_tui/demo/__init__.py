@@ -18,6 +18,7 @@ from qa_tui.config import Config, parse_config
 from qa_tui.db import trail
 from qa_tui.db.engine import Database, describe_url, refresh_planner_statistics
 from qa_tui.db.models import EDITABLE_MODELS, AuditEvent, AuditTemplate
+from qa_tui.demo.hostile import add_hostile_records
 from qa_tui.demo.organisation import build_area
 from qa_tui.demo.state import Council
 from qa_tui.demo.teams import build_team
@@ -70,10 +71,11 @@ def built_by_demo(session: Session) -> bool:
 
 
 def build_demo(db: Database, *, today: date, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED,
-               config: Config | None = None, batch_rows: int = BATCH_ROWS) -> DemoSummary:
-    """Build the fictional council into `db`, which must be empty, in one transaction.
+               config: Config | None = None, batch_rows: int = BATCH_ROWS, hostile: bool = False) -> DemoSummary:
+    """Build the fictional council into `db`, which must be empty, in one transaction; `hostile`
+    dresses every person's text in markup, escapes and formulas (see `hostile.py`).
 
-    The same seed, case count and `today` give identical data."""
+    The same seed, case count, `today` and `hostile` give identical data."""
     if isinstance(cases, bool) or not isinstance(cases, int) or not 1 <= cases <= MAX_CASES:
         raise ValidationError("--cases", f"expected a whole number from 1 to {MAX_CASES:,}, got {cases!r}")
     config = config or parse_config({})
@@ -86,11 +88,14 @@ def build_demo(db: Database, *, today: date, cases: int = DEFAULT_CASES, seed: i
                 f"({', '.join(occupied)}); the demo council is built only into an empty database.")
         writer = BulkWriter(session, batch_rows)
         with large_sqlite_cache(session):
-            _build_council(Council(session, writer, config, today, cases, seed))
+            council = Council(session, writer, config, today, cases, seed, hostile=hostile)
+            _build_council(council)
             writer.flush()
+            if hostile:
+                add_hostile_records(council, session, DEMO_USER_STAFF_ID)
         trail.record_event(session, DEMO_EVENT, "*", None,
-                           detail=f"built demo council: {cases} cases, seed {seed}, today {today.isoformat()}, "
-                                  f"{sum(writer.counts.values())} rows")
+                           detail=f"built {'hostile ' if hostile else ''}demo council: {cases} cases, seed {seed}, "
+                                  f"today {today.isoformat()}, {sum(writer.counts.values())} rows")
     refresh_planner_statistics(db)
     counts = {m.__tablename__: writer.counts[m.__tablename__] for m in EDITABLE_MODELS
               if writer.counts[m.__tablename__]}

@@ -116,3 +116,16 @@ FEEDBACK_SAID = {
     "poor": ("I didn't know what was happening.", "Nobody called back.", "Felt we were not listened to."),
 }
 FEEDBACK_THEMES = ("communication", "listening", "reliability", "explaining plans", "getting support")
+
+# The hostile council (qa_tui/demo/dressing.py): each text of a person keeps its words, with one of
+# these around it. The emoji are ones every terminal draws two cells wide: a sequence joined with
+# U+200D or a skin tone is drawn wider by some (tmux, VTE) than Rich counts, and shifts the line.
+LONG_WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis-Supercalifragilisticexpialidocious-Llanfairpwllgwyngyll"
+DRESSINGS = (
+    '=HYPERLINK("http://x","y") {text} [/] \x1b]0;title\x07',
+    "[bold red]x[/] {text} \x1b[2J🧒🙂",
+    "+1 [redacted] {text} \u202eevil\u202c",
+    "-2+3 {text} [/] \x07\x9b31m " + LONG_WORD,
+    "@SUM(1) [b]{text} \u200f\u05e9\u05dc\u05d5\u05dd",
+    "[/] {text} \x1b[31m[redacted]\x1b[0m 📋✅",
+)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from qa_tui.config import Config
 from qa_tui.dates import Month, financial_year_start
 from qa_tui.db.base import Record
+from qa_tui.demo.dressing import dress_row
 from qa_tui.demo.shape import CASES_PER_AREA, HISTORY_MONTHS, TEAMS_PER_AREA
 from qa_tui.demo.writer import BulkWriter
 from qa_tui.services.audits.draw_pools import rules_as_dict
@@ -89,8 +90,9 @@ class Council:
     the staff numbering and case references, and the writer every row goes to."""
 
     def __init__(self, session: Session, writer: BulkWriter, config: Config, today: date,
-                 cases: int, seed: int) -> None:
+                 cases: int, seed: int, *, hostile: bool = False) -> None:
         self.writer = writer
+        self.hostile = hostile  # people's text dressed in markup, escapes and formulas (demo/dressing.py)
         self.config = config
         self.today = today
         self.cases = cases
@@ -123,7 +125,7 @@ class Council:
             row["id"] = self.new_id(rng)
         stamp = at(min(day, self.today))
         row.update(created_at=stamp, updated_at=stamp, updated_by=DEMO_ACTOR, version=1)
-        self.writer.add(model, row)
+        self.writer.add(model, dress_row(model, row) if self.hostile else row)
         return row["id"]
 
     def reference(self, index: int) -> str:

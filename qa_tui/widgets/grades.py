@@ -12,6 +12,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from qa_tui.text import printable
+
 OVERALL = "__overall__"  # the key of the overall-grade row, after the domains
 
 
@@ -129,12 +131,14 @@ class GradeList(Widget, can_focus=True):
             style = "reverse bold" if index == self.cursor and self.has_focus else ""
             grade_style = "bold" if row.grade is not None else "dim"
             grade = self.grade_label(row.grade)
-            label = row.label if len(row.label) + 2 <= width else row.label[:width - 3] + "… "
+            label = printable(row.label)
+            label = label if len(label) + 2 <= width else label[:width - 3] + "… "
+            grade = printable(grade)
             text.append(pointer + label.ljust(width), style=style)
             text.append(grade if len(grade) <= room else grade[:room - 1] + "…",
                         style=f"{style} {grade_style}".strip())
             if row.note:
-                text.append(f"   {row.note}", style="italic")
+                text.append(f"   {printable(row.note)}", style="italic")
             if index < len(self.rows) - 1:
                 text.append("\n")
         return text

@@ -1,5 +1,6 @@
 """A DataTable of records: each row keyed by its record, the row under the cursor looked up in one
-place, the cursor kept on the same record across a reload, and every string shown as typed."""
+place, the cursor kept on the same record across a reload, and every string shown as typed (and
+cut short with … past CELL_WIDTH, so one long name cannot push the other columns off the screen)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,18 @@ from typing import Generic, TypeVar
 from rich.text import Text
 from textual.widgets import DataTable
 
+from qa_tui.widgets.literal import literal
+
 R = TypeVar("R")
 Cell = str | Text
+CELL_WIDTH = 40  # cells wider than this end in …; the detail line shows the whole text
 
 
-def literal(cell: object) -> Text:
-    """A cell as plain text: brackets are never read as markup. Styled `Text` passes through."""
-    if isinstance(cell, Text):
-        return cell
-    return Text("" if cell is None else str(cell))
+def table_cell(value: object) -> Text:
+    """One cell: literal, at most CELL_WIDTH wide."""
+    cell = literal(value).copy()
+    cell.truncate(CELL_WIDTH, overflow="ellipsis")
+    return cell
 
 
 class RecordTable(DataTable[Text], Generic[R]):
@@ -50,7 +54,7 @@ class RecordTable(DataTable[Text], Generic[R]):
         for record in self.records:
             key = self.key_of(record)
             self._by_key[key] = record
-            self.add_row(*(literal(c) for c in self._cells(record)), key=key)
+            self.add_row(*(table_cell(c) for c in self._cells(record)), key=key)
         if before is not None:
             self.select(before)
 
@@ -77,4 +81,4 @@ class RecordTable(DataTable[Text], Generic[R]):
         self._by_key[key] = record
         self.records = [record if self.key_of(r) == key else r for r in self.records]
         for column, cell in zip(self.columns, self._cells(record), strict=False):
-            self.update_cell(key, column, literal(cell))
+            self.update_cell(key, column, table_cell(cell))

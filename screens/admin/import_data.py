@@ -12,10 +12,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.content import Content
-from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
+from qa_tui.widgets.literal import literal, literal_markup
 from screens.base import QAScreen
 from screens.dialogs import DIALOG_CSS, ConfirmDialog
 
@@ -58,7 +58,7 @@ class ImportFileDialog(ModalScreen[ChosenFile | None]):
                 yield Input(str(self.initial.path) if self.initial else "", id="file-path", compact=True,
                             placeholder="the full path, e.g. /home/me/Downloads/annex-a.xlsx")
                 yield Label("Kind")
-                yield Select([(k.label, k.key) for k in IMPORT_KINDS.values()], allow_blank=False, compact=True,
+                yield Select([(literal(k.label), k.key) for k in IMPORT_KINDS.values()], allow_blank=False, compact=True,
                              id="file-kind", value=self.initial.kind if self.initial else "annex-a")
             yield Static("", classes="error", id="file-error")
             yield Static("Nothing is written yet: the next screen shows what would change.\n"
@@ -89,7 +89,7 @@ class ImportFileDialog(ModalScreen[ChosenFile | None]):
             return
         path = Path(text).expanduser()
         if not path.is_file():
-            error.update(Content(f"File: {path} " + ("is a folder, not a file." if path.is_dir()
+            error.update(literal(f"File: {path} " + ("is a folder, not a file." if path.is_dir()
                                                       else "does not exist.")))
             self.query_one("#file-path", Input).focus()
             return
@@ -142,7 +142,7 @@ class ImportScreen(QAScreen):
         self.chosen, self.preview, self.busy = chosen, None, True
         self.refresh_bindings()
         self.query_one("#import-title", Static).update(
-            Content.from_markup("[b]$what[/b] · $path", what=IMPORT_KINDS[chosen.kind].what, path=str(chosen.path)))
+            literal_markup("[b]$what[/b] · $path", what=IMPORT_KINDS[chosen.kind].what, path=chosen.path))
         self.query_one("#import-preview", Static).update("Reading the file…")
         self.query_one("#import-status", Static).update("")
         today = self.ctx.today()
@@ -153,15 +153,13 @@ class ImportScreen(QAScreen):
     def _previewed(self, preview: ImportPreview) -> None:
         self.preview, self.busy = preview, False
         self.refresh_bindings()
-        self.query_one("#import-preview", Static).update(preview_content(preview))
-        if preview.rejected:
-            status = "[b $error]Nothing was written.[/] The file has problems: fix it and press [b]o[/b] to try again."
-        elif preview.writes_anything:
-            status = ("Nothing has been written. Press [b]w[/b] to write these changes, [b]o[/b] for another file, "
-                      "[b]Esc[/b] to leave.")
-        else:
-            status = "Nothing to change: the database already matches the file."
-        self.query_one("#import-status", Static).update(status)
+        self.query_one("#import-preview", Static).update(literal(preview_content(preview)))
+        self.query_one("#import-status", Static).update(
+            "[b $error]Nothing was written.[/] The file has problems: fix it and press [b]o[/b] to try again."
+            if preview.rejected else
+            "Nothing has been written. Press [b]w[/b] to write these changes, [b]o[/b] for another file, "
+            "[b]Esc[/b] to leave." if preview.writes_anything else
+            "Nothing to change: the database already matches the file.")
         self.query_one("#import-body", VerticalScroll).focus()
 
     def _failed(self, error: BaseException) -> bool:
@@ -172,7 +170,7 @@ class ImportScreen(QAScreen):
         if not isinstance(error, QAError):
             self.query_one("#import-preview", Static).update("")
             return False
-        self.query_one("#import-preview", Static).update(Content(str(error)))
+        self.query_one("#import-preview", Static).update(literal(error))
         self.query_one("#import-status", Static).update(
             "[b $error]Nothing was written.[/] Fix the file and press [b]o[/b] to try again.")
         return True
@@ -197,15 +195,15 @@ class ImportScreen(QAScreen):
                               group="import", exclusive=True, on_error=self._failed)
 
         self.app.push_screen(ConfirmDialog(f"Write this {IMPORT_KINDS[preview.kind].what} import?",
-                                           f"{escape(chosen.path.name)}: the changes shown will be saved, "
+                                           f"{chosen.path.name}: the changes shown will be saved, "
                                            "and recorded in the audit trail."), confirmed)
 
     def _written(self, result: ImportWritten) -> None:
         self.busy, self.preview = False, None
         self.refresh_bindings()
         summary = written_summary(result)
-        self.query_one("#import-status", Static).update(Content.assemble(("Written.", "bold"), " ", summary))
-        self.notify(summary, title="Imported", timeout=10, markup=False)
+        self.query_one("#import-status", Static).update(literal_markup("[b]Written.[/b] $summary", summary=summary))
+        self.notify(summary, title="Imported", timeout=10)
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -218,23 +216,31 @@ def preview_content(preview: ImportPreview) -> Content:
     """The preview as the screen shows it: a bold heading per part, the file's own text literal."""
     from qa_tui.services.imports.caseload import NEW_WORKER_ROLE
 
-    lines: list[Content | str] = []
+    lines: list[Content] = []
 
-    def section(title: str, items: tuple[str, ...] | list[str], style: str = "bold", after: str = "") -> None:
-        if items:
-            lines.append(Content.assemble((f"{title} ({len(items)}){after}:", style)))
-            lines.extend(f"  {item}" for item in items)
+    def plain(*items: str) -> None:
+        lines.extend(literal_markup("$item", item=item) for item in items)
+
+    def section(title: str, items: tuple[str, ...] | list[str], *, level: str = "", after: str = "") -> None:
+        if not items:
+            return
+        heading = f"{title} ({len(items)}){after}:"
+        lines.append(literal_markup("[b $error]$heading[/]", heading=heading) if level == "error"
+                     else literal_markup("[b $warning]$heading[/]", heading=heading) if level == "warning"
+                     else literal_markup("[b]$heading[/b]", heading=heading))
+        plain(*(f"  {item}" for item in items))
 
     if preview.contents_title:
-        lines.append(Content.assemble((preview.contents_title, "bold")))
-        lines.extend(f"  {line}" for line in preview.contents)
+        lines.append(literal_markup("[b]$title[/b]", title=preview.contents_title))
+        plain(*(f"  {line}" for line in preview.contents))
     else:
-        lines.extend(preview.contents)
+        plain(*preview.contents)
     if preview.counts:
-        lines.append(Content.assemble(("Changes: ", "bold"), ", ".join(f"{n} {kind}" for kind, n in preview.counts)))
+        lines.append(literal_markup("[b]Changes:[/b] $counts",
+                                    counts=", ".join(f"{n} {kind}" for kind, n in preview.counts)))
     if preview.added:
         rest = len(preview.added) - SHOWN_KEYS
-        lines.append(Content.assemble((f"To add ({len(preview.added)}): ", "bold"), ", ".join(
+        lines.append(literal_markup("[b]To add ($count):[/b] $keys", count=len(preview.added), keys=", ".join(
             preview.added[:SHOWN_KEYS]) + (f" and {rest} more" if rest > 0 else "")))
     section("To change", [change.text for change in preview.changes])
     section("Teams to create", [f"{team.name} [{team.code}]" for team in preview.new_teams])
@@ -244,13 +250,13 @@ def preview_content(preview: ImportPreview) -> Content:
     if preview.loads:
         lines.append(Content.assemble(("Open cases in the file per team and worker:", "bold")))
         for load in preview.loads:
-            lines.append(f"  {load.team}: {load.cases}")
-            lines.extend(f"    {worker}: {count}" for worker, count in load.workers)
+            plain(f"  {load.team}: {load.cases}")
+            plain(*(f"    {worker}: {count}" for worker, count in load.workers))
     if preview.ignored_columns:
-        lines.append(Content.assemble(("Columns not imported: ", "bold"), ", ".join(preview.ignored_columns)))
+        lines.append(literal_markup("[b]Columns not imported:[/b] $columns", columns=", ".join(preview.ignored_columns)))
     section("Problems that stop the import" if preview.rejected else preview.problems_title,
-            [str(problem) for problem in preview.problems], "bold $error")
-    section("Notes", [str(note) for note in preview.notes], "bold $warning")
+            [str(problem) for problem in preview.problems], level="error")
+    section("Notes", [str(note) for note in preview.notes], level="warning")
     return Content("\n").join(lines)
 
 

@@ -17,6 +17,8 @@ from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static, TabbedContent, TabPane
 
+from qa_tui.text import printable
+from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAModal, QAScreen
 from screens.dialogs import DIALOG_CSS, ConfirmDialog
@@ -73,15 +75,16 @@ class RecordForm(QAModal[Any]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Content(self.title_text), classes="title")
+            yield Static(literal(self.title_text), classes="title")
             with Grid(id="form-grid"):
                 for field in self.fields:
-                    yield Label(field.label)
+                    yield Label(literal(field.label))
                     if field.options is None:
-                        yield Input(str(field.value), placeholder=field.placeholder, id=f"form-{field.key}",
+                        yield Input(printable(field.value), placeholder=field.placeholder, id=f"form-{field.key}",
                                     compact=True)
                     else:
-                        yield Select(field.options, prompt=field.blank or "choose…", allow_blank=bool(field.blank),
+                        yield Select([(literal(label), value) for label, value in field.options],
+                                     prompt=field.blank or "choose…", allow_blank=bool(field.blank),
                                      value=Select.NULL if field.value in (None, "") else field.value,
                                      id=f"form-{field.key}", compact=True)
             yield Static("", classes="error", id="form-error")
@@ -123,7 +126,7 @@ class RecordForm(QAModal[Any]):
         if not isinstance(error, QAError):
             self.query_one("#form-error", Static).update("")
             return False
-        self.query_one("#form-error", Static).update(Content(str(error)))
+        self.query_one("#form-error", Static).update(literal(error))
         if isinstance(error, ValidationError):
             field = next((f for f in self.fields if f.label == error.field), None)
             if field is not None:
@@ -287,9 +290,9 @@ class AdminScreen(QAScreen):
         shown = len(table.records)
         more_text = f" (first {shown}; move down for more)" if self.after[tab] else ""
         scope = "including inactive" if self.include_inactive else "active only"
-        self.query_one("#admin-title", Static).update(
-            f"[b]People & cases[/b] · {shown} {tab if shown != 1 else KIND_OF_TAB[tab]}{more_text} · {scope} · "
-            "[b]n[/b] new  [b]e[/b] edit  [b]x[/b] deactivate  [b]/[/b] search  [b]i[/b] import a file")
+        self.query_one("#admin-title", Static).update(literal_markup(
+            "[b]People & cases[/b] · $shown · [b]n[/b] new  [b]e[/b] edit  [b]x[/b] deactivate  [b]/[/b] search  "
+            "[b]i[/b] import a file", shown=f"{shown} {tab if shown != 1 else KIND_OF_TAB[tab]}{more_text} · {scope}"))
         self.show_detail()
         if self.focused is not self.query_one("#admin-search", Input) or not self.searching:
             table.focus()
@@ -326,16 +329,16 @@ class AdminScreen(QAScreen):
             parts = [row.role, f"team {row.team_code or 'none'}", f"manager {row.manager_name or 'none'}",
                      f"ASYE from {short_date(row.asye_start)}" if row.asye_start else "",
                      f"login {row.login}" if row.login else "", f"{row.open_cases} open cases"]
-            detail = Content.from_markup("[b]$name[/b] ($staff_id) · $rest", name=row.name, staff_id=row.staff_id,
-                                         rest=" · ".join(p for p in parts if p))
+            detail = literal_markup("[b]$name[/b] ($staff_id) · $rest", name=row.name, staff_id=row.staff_id,
+                                    rest=" · ".join(p for p in parts if p))
         elif row is not None and tab == "cases":
-            detail = Content.from_markup("[b]$reference[/b] · $rest", reference=row.reference,
-                                         rest=f"{row.category} · team {row.team_code or 'none'} · "
-                                              f"worker {row.worker_name or 'unallocated'}")
+            detail = literal_markup("[b]$reference[/b] · $rest", reference=row.reference,
+                                    rest=f"{row.category} · team {row.team_code or 'none'} · "
+                                         f"worker {row.worker_name or 'unallocated'}")
         elif row is not None:
-            detail = Content.from_markup("[b]$name[/b] ($code) · $rest", name=row.name, code=row.code,
-                                         rest=f"{row.people} active people · {row.open_cases} open cases")
-        self.query_one("#admin-detail", Static).update(detail)
+            detail = literal_markup("[b]$name[/b] ($code) · $rest", name=row.name, code=row.code,
+                                    rest=f"{row.people} active people · {row.open_cases} open cases")
+        self.query_one("#admin-detail", Static).update(literal(detail))
 
     # --- search and filters ----------------------------------------------------------------
 

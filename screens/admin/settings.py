@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
-from textual.content import Content
 from textual.widgets import Footer, Input, Label, Select, Static
 
+from qa_tui.widgets.literal import literal
 from screens.base import QAModal
 from screens.dialogs import DIALOG_CSS
 
@@ -61,7 +61,7 @@ class SettingsScreen(QAModal[None]):
                 yield Label("Default team")
                 yield Select([], prompt="from the config file", id="settings-team", compact=True)
                 yield Label("Theme")
-                yield Select([(name, name) for name in sorted(self.app.available_themes)], allow_blank=False,
+                yield Select([(literal(name), name) for name in sorted(self.app.available_themes)], allow_blank=False,
                              value=self.app.theme, id="settings-theme", compact=True)
             yield Static("", classes="error", id="settings-error")
             yield Static("", id="settings-where")
@@ -78,8 +78,8 @@ class SettingsScreen(QAModal[None]):
         self.query_one("#settings-staff-id", Input).value = saved.preferences.staff_id
         self.query_one("#settings-staff-id", Input).placeholder = (
             f"from the config file: {config.user_staff_id}" if config.user_staff_id else "your staff ID")
-        self.query_one("#settings-error", Static).update(Content(saved.problem))
-        self.query_one("#settings-where", Static).update(Content(
+        self.query_one("#settings-error", Static).update(literal(saved.problem))
+        self.query_one("#settings-where", Static).update(literal(
             f"Saved to {preferences_path(config)}.\nYour config file is never changed. "
             "A blank field keeps the config file's value. On a shared database your login decides who you "
             "are; the staff ID is used when your login is not linked to a person."))
@@ -92,7 +92,7 @@ class SettingsScreen(QAModal[None]):
         options = [(f"{t.name} ({t.code})", t.code) for t in teams]
         if current and all(code != current for _, code in options):
             options.append((f"{current} (not an active team)", current))
-        select.set_options(options)
+        select.set_options([(literal(label), code) for label, code in options])
         if current:
             select.value = current
 
@@ -135,7 +135,7 @@ class SettingsScreen(QAModal[None]):
         if not isinstance(error, (QAError, ConfigError, OSError)):
             return False
         message = f"Not saved: {error.strerror} ({error.filename})" if isinstance(error, OSError) else str(error)
-        self.query_one("#settings-error", Static).update(Content(message))
+        self.query_one("#settings-error", Static).update(literal(message))
         field_ids = {STAFF_ID_LABEL: "#settings-staff-id", TEAM_LABEL: "#settings-team"}
         if isinstance(error, ValidationError) and error.field in field_ids:
             self.query_one(field_ids[error.field]).focus()

@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Static
 
+from qa_tui.widgets.literal import literal
 from screens.audits.editor import AuditEditor
 from screens.base import QAScreen
 from screens.dialogs import ChoiceDialog, TextPrompt
@@ -24,14 +25,14 @@ if TYPE_CHECKING:
 
 def kind_notes(context: AuditFormContext) -> list[Text]:
     """What the kind adds beside the grades: its notes, the agency findings and good practice."""
-    lines = [Text(note) for note in context.notes]
+    lines = [literal(note) for note in context.notes]
     for f in context.findings:
-        line = Text.assemble((f.agency, "bold"), f": {f.finding}")
+        line = Text.assemble(literal(f.agency, "bold"), literal(f": {f.finding}"))
         if f.learning:
-            line.append_text(Text.assemble(" ", ("Learning:", "italic"), f" {f.learning}"))
+            line.append_text(Text.assemble(" ", ("Learning:", "italic"), literal(f" {f.learning}")))
         lines.append(line)
     if context.good_practice is not None:
-        lines.append(Text.assemble(("★ Good practice", "bold"), f": {context.good_practice.why}"))
+        lines.append(Text.assemble(("★ Good practice", "bold"), literal(f": {context.good_practice.why}")))
     return lines
 
 
@@ -83,9 +84,9 @@ class AuditFormScreen(QAScreen):
         audit = context.audit
         auditor = audit.auditor.name if audit.auditor else "—"
         self.query_one("#af-bar", Static).update(Text.assemble(
-            (context.kind_name, "bold"), f" · {context.subject}\n",
-            f"{audit.template.name} · {audit.audit_date:%-d %b %Y} · auditor {auditor} · ",
-            (f" {audit.status.upper()} ", "reverse")))
+            literal(context.kind_name, "bold"), literal(f" · {context.subject}\n"),
+            literal(f"{audit.template.name} · {audit.audit_date:%-d %b %Y} · auditor {auditor} · "),
+            literal(f" {audit.status.upper()} ", "reverse")))
         self.editor.show(audit)
         self.editor.set_notes(kind_notes(context))
         self.refresh_bindings()

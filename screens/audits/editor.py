@@ -19,7 +19,9 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static, TextArea
 
+from qa_tui.text import printable
 from qa_tui.widgets.grades import OVERALL, GradeList, GradeRow
+from qa_tui.widgets.literal import literal
 from qa_tui.widgets.save_queue import REFUSED, SaveQueue
 from screens.base import ServiceCalls
 from screens.dialogs import ActionDialog, ActionInput, ConfirmDialog, TextPrompt
@@ -108,12 +110,12 @@ class AuditEditor(ServiceCalls, Widget):
                 grades.border_title = "Agreed grades (g)"
                 yield grades
                 notes = Static("", id="af-notes")
-                notes.border_title = self.notes_title
+                notes.border_title = literal(self.notes_title)
                 yield notes
             with Vertical(id="af-right"):
                 for field, label, key in TEXT_FIELDS:
                     area = TextArea(id=f"af-{field}", soft_wrap=True, show_line_numbers=False)
-                    area.border_title = f"{label} ({key})"
+                    area.border_title = literal(f"{label} ({key})")
                     yield area
         yield Static("", id="af-status")
 
@@ -154,7 +156,8 @@ class AuditEditor(ServiceCalls, Widget):
         grades = tuple(replace(g, agreed=pending.get(self._key(audit.id, f"grade:{g.domain}"), g.agreed))
                        for g in audit.grades)
         overall = pending.get(self._key(audit.id, f"grade:{OVERALL}"), audit.overall_grade)
-        texts = {field: str(pending.get(self._key(audit.id, field), getattr(audit, field)))
+        # Stored text is shown (and, once edited, saved) with any control character made visible.
+        texts = {field: printable(pending.get(self._key(audit.id, field), getattr(audit, field)))
                  for field, _, _ in TEXT_FIELDS}
         self.audit = audit = replace(audit, grades=grades, overall_grade=overall, **texts)
 
@@ -165,7 +168,8 @@ class AuditEditor(ServiceCalls, Widget):
             grade_list.cursor = 0
         grade_list.set_rows(rows, audit.template.scale)
         grade_list.read_only = audit.status != "draft"
-        grade_list.border_subtitle = "  ".join(f"{i + 1} {label}" for i, label in enumerate(audit.template.scale))
+        grade_list.border_subtitle = literal("  ".join(f"{i + 1} {label}"
+                                                       for i, label in enumerate(audit.template.scale)))
         for field, _, _ in TEXT_FIELDS:
             area = self.area(field)
             area.display = not (field == "lived_experience" and audit.case_id is None)
@@ -192,9 +196,9 @@ class AuditEditor(ServiceCalls, Widget):
         lines = list(self.notes)
         for action in self.audit.actions if self.audit else ():
             title = action.title if len(action.title) <= 40 else action.title[:39] + "…"
-            lines.append(Text(f"• {title} — {action.owner_name or '?'} by {action.due_on:%-d %b}"))
+            lines.append(literal(f"• {title} — {action.owner_name or '?'} by {action.due_on:%-d %b}"))
         body = Text("\n").join(lines) if lines else Text("No actions yet: press a", style="dim")
-        self.query_one("#af-notes", Static).update(body)
+        self.query_one("#af-notes", Static).update(literal(body))
 
     def _show_status(self) -> None:
         audit = self.audit
@@ -202,21 +206,21 @@ class AuditEditor(ServiceCalls, Widget):
             return
         waiting = self.saves.waiting
         if waiting:
-            line = Text(f"Not saved: {waiting} change{'s' if waiting != 1 else ''} waiting", style="bold")
+            line = literal(f"Not saved: {waiting} change{'s' if waiting != 1 else ''} waiting", "bold")
         elif self._problem:
             line = Text("Saved")  # the problem beside it is the news
         elif audit.status != "draft":
-            line = Text(f"{audit.status.capitalize()}: this audit can no longer be edited here.")
+            line = literal(f"{audit.status.capitalize()}: this audit can no longer be edited here.")
         else:
             graded = sum(g.agreed is not None for g in audit.grades)
-            line = Text(f"Saved · version {self._versions.get(audit.id, audit.version)} · {graded} of "
-                        f"{len(audit.grades)} graded · moderation by {audit.moderation_deadline:%-d %b}")
+            line = literal(f"Saved · version {self._versions.get(audit.id, audit.version)} · {graded} of "
+                           f"{len(audit.grades)} graded · moderation by {audit.moderation_deadline:%-d %b}")
             if audit.past_moderation_deadline:
                 line.append(" · past the moderation deadline", style="bold")
         if self._problem:
             line.append(" · ")
             line.append(self._problem, style="bold red")
-        self.query_one("#af-status", Static).update(line)
+        self.query_one("#af-status", Static).update(literal(line))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         audit = self.audit
@@ -322,7 +326,7 @@ class AuditEditor(ServiceCalls, Widget):
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         area = event.widget
         if isinstance(area, TextArea) and self._field_of(area) is not None and not area.read_only:
-            area.border_subtitle = TYPING
+            area.border_subtitle = literal(TYPING)
 
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         if self._field_of(event.widget) is not None:

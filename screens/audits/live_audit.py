@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from qa_tui.dates import Month
 from qa_tui.services.audits.meeting import MeetingCase
+from qa_tui.widgets.literal import literal
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAScreen
 from screens.dialogs import ChoiceDialog, ConfirmDialog, TextPrompt
@@ -97,18 +98,18 @@ class LiveAuditScreen(QAScreen):
 
     def show_plan(self, plan: MeetingPlan) -> None:
         self.plan = plan
-        title = Text.assemble((plan.team.name, "bold"), f" · live audit {plan.month}")
+        title = Text.assemble(literal(plan.team.name, "bold"), literal(f" · live audit {plan.month}"))
         if plan.draw:
-            title.append(f" · drawn {plan.draw.drawn_on:%-d %b} by {plan.draw.drawn_by or 'unknown'}"
-                         f" · seed {plan.draw.seed[:12]}…")
-        self.query_one("#plan-title", Static).update(title)
+            title.append_text(literal(f" · drawn {plan.draw.drawn_on:%-d %b} by {plan.draw.drawn_by or 'unknown'}"
+                                      f" · seed {plan.draw.seed[:12]}…"))
+        self.query_one("#plan-title", Static).update(literal(title))
         self.table.show([*plan.cases, *plan.without_case])
         empty = self.query_one("#plan-empty", Static)
         if plan.draw is None:
             empty.update("No draw for this team this month yet. Press [b]n[/b] to draw one case for each worker.")
         else:
-            empty.update(f"{len(plan.cases)} cases to audit · {len(plan.without_case)} workers without an eligible case. "
-                         "Enter opens the meeting at the highlighted case.")
+            empty.update(literal(f"{len(plan.cases)} cases to audit · {len(plan.without_case)} workers without an "
+                                 "eligible case. Enter opens the meeting at the highlighted case."))
         self.table.focus()
 
     # --- actions ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, Static
 
 from qa_tui.widgets.grades import OVERALL, GradeRow
+from qa_tui.widgets.literal import literal
 from screens.audits.editor import AuditEditor
 from screens.audits.meeting_summary import MeetingSummaryScreen
 from screens.base import QAScreen
@@ -87,9 +88,9 @@ class MeetingScreen(QAScreen):
         pick = self.plan.cases[self.index].pick
         worker = audit.worker.name if audit.worker else pick.worker_name
         self.query_one("#meeting-bar", Static).update(Text.assemble(
-            (f"Case {self.index + 1} of {len(self.plan.cases)}", "bold"), "  ·  Worker ", (worker, "bold"),
-            f" ({pick.role})  ·  Case ", (audit.case_reference, "bold"), f" {audit.case_category}  ·  ",
-            (f" {audit.status.upper()} ", "reverse")))
+            literal(f"Case {self.index + 1} of {len(self.plan.cases)}", "bold"), "  ·  Worker ", literal(worker, "bold"),
+            literal(f" ({pick.role})  ·  Case "), literal(audit.case_reference, "bold"),
+            literal(f" {audit.case_category}  ·  "), literal(f" {audit.status.upper()} ", "reverse")))
         self.editor.show(audit)
         if self.resume is not None:
             self._apply_resume(self.resume)

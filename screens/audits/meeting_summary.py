@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from qa_tui.widgets.literal import literal
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import ServiceCalls
 from screens.dialogs import ConfirmDialog
@@ -45,7 +46,7 @@ class MeetingSummaryScreen(ServiceCalls, Screen[bool]):
         self.plan, self.audit_ids = plan, audit_ids
 
     def compose(self) -> ComposeResult:
-        yield Static(Text.assemble(("Meeting summary", "bold"), f" · {self.plan.team.name} · {self.plan.month}"),
+        yield Static(Text.assemble(("Meeting summary", "bold"), literal(f" · {self.plan.team.name} · {self.plan.month}")),
                      id="summary-title")
         yield RecordTable(("Case", "Worker", "Overall", "Grades", "Actions", "Status"), summary_cells,
                           key=lambda r: r.audit_id, id="summary-table")
@@ -70,9 +71,9 @@ class MeetingSummaryScreen(ServiceCalls, Screen[bool]):
         drafts = sum(1 for r in rows if r.status == "draft")
         sent = len(rows) - drafts
         actions = sum(len(r.actions) for r in rows)
-        self.query_one("#summary-note", Static).update(
+        self.query_one("#summary-note", Static).update(literal(
             f"{len(rows)} cases audited · {actions} actions raised · {sent} sent to moderation · {drafts} still draft. "
-            "Press u to send every complete draft to moderation, x to finish the meeting.")
+            "Press u to send every complete draft to moderation, x to finish the meeting."))
         self.table.focus()
 
     def action_submit_all(self) -> None:

@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 
 from qa_tui.widgets.grades import OVERALL, GradeList, GradeRow
+from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAScreen
 from screens.dialogs import ConfirmDialog, TextPrompt
@@ -72,7 +73,8 @@ class ModerationScreen(QAScreen):
         scope = "all teams" if self.all_teams else "my team"
         late = sum(1 for r in rows if r.late)
         self.query_one("#moderation-title", Static).update(
-            f"[b]{what}[/b] · {scope} · {len(rows)} audits" + (f" · [b $error]{late} late[/]" if late else ""))
+            literal_markup("[b]$what[/b] · $scope · $count audits", what=what, scope=scope, count=len(rows))
+            + (literal_markup(" · [b $error]$late late[/]", late=late) if late else ""))
         self.table.show(rows)
         self.query_one("#moderation-note", Static).update(
             "Enter reads and moderates the highlighted audit. Nobody moderates an audit they took part in."
@@ -124,12 +126,14 @@ def audit_reading(audit: AuditDTO) -> Text:
     for heading, body in (("Strengths", audit.strengths), ("What to improve", audit.to_improve),
                           ("The child's lived experience", audit.lived_experience)):
         text.append(f"{heading}\n", style="bold")
-        text.append(f"{body or '—'}\n\n")
+        text.append_text(literal(f"{body or '—'}\n\n"))
     text.append("Actions\n", style="bold")
-    text.append("\n".join(f"  • {a.title} — {a.owner_name}, due {a.due_on:%-d %b}" for a in audit.actions) or "  none")
+    text.append_text(literal("\n".join(f"  • {a.title} — {a.owner_name}, due {a.due_on:%-d %b}"
+                                        for a in audit.actions) or "  none"))
     text.append("\n\nModeration history\n", style="bold")
-    text.append("\n".join(f"  • {m.moderated_on:%-d %b}: {m.outcome} by {m.moderator.name}"
-                           + (f" — {m.comment}" if m.comment else "") for m in audit.moderations) or "  none")
+    text.append_text(literal("\n".join(f"  • {m.moderated_on:%-d %b}: {m.outcome} by {m.moderator.name}"
+                                        + (f" — {m.comment}" if m.comment else "") for m in audit.moderations)
+                             or "  none"))
     return text
 
 
@@ -178,12 +182,13 @@ class ModerateAuditScreen(QAScreen):
         worker = audit.worker.name if audit.worker else "?"
         auditor = audit.auditor.name if audit.auditor else "?"
         self.query_one("#moderate-bar", Static).update(Text.assemble(
-            (audit.case_reference, "bold"), f" {audit.case_category} · worker ", (worker, "bold"),
-            f" · audited by {auditor} on {audit.audit_date:%-d %b %Y} · ", (f" {audit.status.upper()} ", "reverse")))
+            literal(audit.case_reference, "bold"), literal(f" {audit.case_category} · worker "), literal(worker, "bold"),
+            literal(f" · audited by {auditor} on {audit.audit_date:%-d %b %Y} · "),
+            literal(f" {audit.status.upper()} ", "reverse")))
         grade_list = self.query_one(GradeList)
         grade_list.read_only = self.read_only or audit.status != "submitted"
         self._render_grades()
-        self.query_one("#moderate-text", Static).update(audit_reading(audit))
+        self.query_one("#moderate-text", Static).update(literal(audit_reading(audit)))
         grade_list.focus()
 
     def _render_grades(self) -> None:

@@ -12,6 +12,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.widgets import ContentSwitcher, Footer, Header, Static
 
+from qa_tui.widgets.literal import literal
 from screens.audits.kinds.pane import KindPane
 from screens.audits.kinds.registry import PANES
 from screens.base import QAScreen
@@ -73,9 +74,9 @@ class AuditsOtherScreen(QAScreen):
         self.action_refresh()
 
     def action_refresh(self) -> None:
-        tabs = [Text(f" {i} {pane.TAB} ", style="reverse") if pane is self.active else
-                Text.assemble((str(i), "bold"), f" {pane.TAB}") for i, pane in enumerate(self.panes, 1)]
-        self.query_one("#ao-tabs", Static).update(Text("  ").join(tabs))
+        tabs = [literal(f" {i} {pane.TAB} ", "reverse") if pane is self.active else
+                Text.assemble(literal(str(i), "bold"), literal(f" {pane.TAB}")) for i, pane in enumerate(self.panes, 1)]
+        self.query_one("#ao-tabs", Static).update(literal(Text("  ").join(tabs)))
         self.active.reload()
 
     def on_kind_pane_loaded(self, event: KindPane.Loaded) -> None:
@@ -83,10 +84,10 @@ class AuditsOtherScreen(QAScreen):
         if pane is not self.active:
             return
         shown = len(pane.table.records)
-        self.query_one("#ao-title", Static).update(Text.assemble((pane.TITLE, "bold"), pane.scope(),
-                                                                 f" · {shown} shown"))
+        self.query_one("#ao-title", Static).update(Text.assemble(literal(pane.TITLE, "bold"), literal(pane.scope()),
+                                                                 literal(f" · {shown} shown")))
         hint = pane.hint()
-        self.query_one("#ao-hint", Static).update(Text(hint if shown else f"Nothing here yet. {hint}"))
+        self.query_one("#ao-hint", Static).update(literal(hint if shown else f"Nothing here yet. {hint}"))
         pane.table.focus()
 
     # --- the keys the active pane answers --------------------------------------------------

@@ -15,6 +15,7 @@ from textual.dom import DOMNode
 from textual.widgets import Footer, Header, Static
 
 from qa_tui.dates import parse_day
+from qa_tui.widgets.literal import literal
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAScreen
 from screens.dialogs import TextPrompt
@@ -94,7 +95,7 @@ class SupportPlanScreen(QAScreen):
 
     @staticmethod
     def cells(step: SupportStepView) -> Sequence[object]:
-        due = Text(f"{step.due_on:%-d %b %Y}")
+        due = literal(f"{step.due_on:%-d %b %Y}")
         if step.overdue:
             due.append(" overdue", style="bold")
         return (step.step[:50], due, f"{step.done_on:%-d %b %Y}" if step.done_on else "—",
@@ -105,10 +106,10 @@ class SupportPlanScreen(QAScreen):
         self.plan = plan
         closed = f" · closed {plan.closed_on:%-d %b %Y}: {plan.outcome}" if plan.closed_on else ""
         self.query_one("#sp-title", Static).update(Text.assemble(
-            (f"Support plan for {plan.worker.name}", "bold"),
-            f" ({plan.worker.staff_id}) · kept by {plan.manager.name} · started {plan.started_on:%-d %b %Y} · ",
-            (f" {plan.status.upper()} ", "reverse"), closed))
-        self.query_one("#sp-aim", Static).update(Text.assemble(("Aim:", "bold"), " ", plan.aim))
+            literal(f"Support plan for {plan.worker.name}", "bold"),
+            literal(f" ({plan.worker.staff_id}) · kept by {plan.manager.name} · started {plan.started_on:%-d %b %Y} · "),
+            literal(f" {plan.status.upper()} ", "reverse"), literal(closed)))
+        self.query_one("#sp-aim", Static).update(Text.assemble(("Aim:", "bold"), " ", literal(plan.aim)))
         self.table.show(plan.steps)
         self.table.focus()
         self.refresh_bindings()

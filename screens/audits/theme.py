@@ -14,6 +14,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, SelectionList, Static
 
+from qa_tui.widgets.literal import literal
 from qa_tui.widgets.record_table import RecordTable
 from screens.audits.audit_steps import AuditSteps, person_options
 from screens.base import QAScreen, ServiceCalls
@@ -49,8 +50,8 @@ class PeopleSelection(ModalScreen[list[uuid.UUID] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.title_text, classes="title")
-            yield SelectionList[uuid.UUID](*((Text(label), p_id) for p_id, label in person_options(self.people)),
+            yield Static(literal(self.title_text), classes="title")
+            yield SelectionList[uuid.UUID](*((literal(label), p_id) for p_id, label in person_options(self.people)),
                                            id="people")
             yield Static("[b]Space[/b] tick   [b]Ctrl+S[/b] share out   [b]Esc[/b] cancel")
         yield Footer()
@@ -122,9 +123,10 @@ class ThemeScreen(AuditSteps, QAScreen):
         by = f" · requested by {theme.requested_by}" if theme.requested_by else ""
         agencies = f" · {', '.join(theme.agencies)}" if theme.agencies else ""
         self.query_one("#th-title", Static).update(Text.assemble(
-            (theme.name, "bold"), f" · {theme.kind_name.lower()}{by}{agencies} · ", (f" {theme.status.upper()} ", "reverse")))
+            literal(theme.name, "bold"), literal(f" · {theme.kind_name.lower()}{by}{agencies} · "),
+            literal(f" {theme.status.upper()} ", "reverse")))
         parts = [f"{p.name}: {p.submitted + p.done}/{p.assigned} done, {p.draft} in draft" for p in self.progress.by_auditor]
-        self.query_one("#th-progress", Static).update(Text(
+        self.query_one("#th-progress", Static).update(literal(
             f"{self.progress.cases} cases, {self.progress.completed} audited · " + (" · ".join(parts) or "no cases yet")))
         self.table.show(cases)
         self.query_one("#th-hint", Static).update(

@@ -11,6 +11,7 @@ from textual.containers import Grid
 from textual.content import Content
 from textual.widgets import Footer, Header, Static
 
+from qa_tui.widgets.literal import literal, literal_markup
 from screens.base import QAScreen
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ class DashboardScreen(QAScreen):
             for panel_id, title in (("audits", "Live audits this month"), ("moderation", "Moderation queue"),
                                     ("actions", "Overdue actions"), ("supervision", "Supervisions")):
                 panel = Static("…", id=f"panel-{panel_id}", classes="panel")
-                panel.border_title = title
+                panel.border_title = literal(title)
                 yield panel
         yield Footer()
 
@@ -49,25 +50,28 @@ class DashboardScreen(QAScreen):
             self.show, group="dashboard", exclusive=True)
 
     def show(self, d: Dashboard) -> None:
-        self.query_one("#dash-title", Static).update(Content.from_markup(
+        self.query_one("#dash-title", Static).update(literal_markup(
             "[b]$team[/b] · $today · moderation deadline $deadline", team=d.team_name,
             today=f"{d.today:%A %-d %B %Y}", deadline=f"{d.moderation_deadline:%-d %b}"))
         s = d.audits_by_status
-        drawn = "cases drawn" if d.drawn_this_month else "[b $warning]no draw yet this month[/]"
-        self.query_one("#panel-audits", Static).update(
-            f"{d.case_holders} case-holding workers · {drawn}\n\n"
-            f"  Draft       [b]{s['draft']:>4}[/b]\n  Submitted   [b]{s['submitted']:>4}[/b]\n"
-            f"  Moderated   [b]{s['moderated']:>4}[/b]\n  Finalised   [b]{s['finalised']:>4}[/b]")
+        drawn = (Content("cases drawn") if d.drawn_this_month
+                 else Content.from_markup("[b $warning]no draw yet this month[/]"))
+        self.query_one("#panel-audits", Static).update(literal(
+            literal_markup("$holders case-holding workers · ", holders=d.case_holders) + drawn + literal_markup(
+                "\n\n  Draft       [b]$draft[/b]\n  Submitted   [b]$submitted[/b]\n"
+                "  Moderated   [b]$moderated[/b]\n  Finalised   [b]$finalised[/b]",
+                **{status: f"{s[status]:>4}" for status in ("draft", "submitted", "moderated", "finalised")})))
         oldest = f"oldest submitted {d.moderation_oldest:%-d %b %Y}" if d.moderation_oldest else "nothing waiting"
-        late = f"[b $error]{d.moderation_late}[/]" if d.moderation_late else "0"
-        self.query_one("#panel-moderation", Static).update(
-            f"Waiting for moderation  [b]{d.moderation_waiting}[/b]\n{oldest}\n\n"
-            f"Not sent by the deadline  {late}")
-        lines = [Content.from_markup(f"[b $error]{d.overdue_actions}[/] open actions past their due date\n"
-                                     if d.overdue_actions else "No overdue actions\n")]
-        lines += [Content(f"{a.days_overdue:>4}d {a.owner[:15]:<15} {a.title[:22]}") for a in d.overdue_action_lines]
-        self.query_one("#panel-actions", Static).update(Content("\n").join(lines))
-        sup = [Content.from_markup(f"Overdue [b $error]{d.supervisions_overdue}[/] · due within 7 days "
-                                   f"[b]{d.supervisions_due_soon}[/b]\n")]
-        sup += [Content(f"{line.days_overdue:>4}d {line.worker}") for line in d.supervision_lines]
-        self.query_one("#panel-supervision", Static).update(Content("\n").join(sup))
+        late = literal_markup("[b $error]$late[/]", late=d.moderation_late) if d.moderation_late else Content("0")
+        self.query_one("#panel-moderation", Static).update(literal(literal_markup(
+            "Waiting for moderation  [b]$waiting[/b]\n$oldest\n\nNot sent by the deadline  ",
+            waiting=d.moderation_waiting, oldest=oldest) + late))
+        lines = [literal_markup("[b $error]$overdue[/] open actions past their due date\n", overdue=d.overdue_actions)
+                 if d.overdue_actions else Content("No overdue actions\n")]
+        lines += [literal_markup("$line", line=f"{a.days_overdue:>4}d {a.owner[:15]:<15} {a.title[:22]}")
+                  for a in d.overdue_action_lines]
+        self.query_one("#panel-actions", Static).update(literal(Content("\n").join(lines)))
+        sup = [literal_markup("Overdue [b $error]$overdue[/] · due within 7 days [b]$soon[/b]\n",
+                              overdue=d.supervisions_overdue, soon=d.supervisions_due_soon)]
+        sup += [literal_markup("$line", line=f"{line.days_overdue:>4}d {line.worker}") for line in d.supervision_lines]
+        self.query_one("#panel-supervision", Static).update(literal(Content("\n").join(sup)))

@@ -13,10 +13,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.content import Content
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from qa_tui.widgets.record_table import literal
+from qa_tui.widgets.literal import literal, literal_markup
 from screens.base import QAScreen
 from screens.dialogs import ChoiceDialog
 
@@ -120,8 +119,8 @@ class ReportsScreen(QAScreen):
         if person_id is not None:
             self.call_service(lambda s: obligations(s, person_id, today, cfg), self._show_owed, group="reports-owe")
         else:
-            self.query_one("#owe-summary", Static).update(
-                f"No person record for login {ctx.login!r}: set your staff ID in Settings to see what you owe.")
+            self.query_one("#owe-summary", Static).update(literal(
+                f"No person record for login {ctx.login!r}: set your staff ID in Settings to see what you owe."))
         self.call_service(lambda s: compliance_tables(s, today, cfg, ("team", "role")), self._show_compliance,
                           group="reports-compliance")
         self.call_service(lambda s: cp_review_list(s, today, cfg), self._show_cp, group="reports-cp")
@@ -134,7 +133,7 @@ class ReportsScreen(QAScreen):
         if self.month is None:
             return
         today, cfg, period = self.ctx.today(), self.ctx.config, month_period(self.month)
-        self.query_one("#monthly-summary", Static).update(f"Loading the report for {self.month} …")
+        self.query_one("#monthly-summary", Static).update(literal(f"Loading the report for {self.month} …"))
         self.call_service(lambda s: period_report(s, period, today, cfg), self._show_report,
                           group="reports-monthly", exclusive=True)
 
@@ -157,27 +156,26 @@ class ReportsScreen(QAScreen):
         table = self.query_one("#owe-table", DataTable)
         table.clear()
         counts = {s: len(owed.with_status(s)) for s in STATUS_ORDER}
-        self.query_one("#owe-summary", Static).update(Content.from_markup(
-            "[b]$name[/b] ($staff_id) on $day: "
-            f"[b]{counts['late']}[/b] late · [b]{counts['due']}[/b] due · [b]{counts['met']}[/b] done",
-            name=owed.person.name, staff_id=owed.person.staff_id, day=owed.today.isoformat())
-            if owed.lines else Content(f"{owed.person.name}: the QA programme has no tasks for this role."))
+        self.query_one("#owe-summary", Static).update(literal_markup(
+            "[b]$name[/b] ($staff_id) on $day: [b]$late[/b] late · [b]$due[/b] due · [b]$met[/b] done",
+            name=owed.person.name, staff_id=owed.person.staff_id, day=owed.today.isoformat(), **counts)
+            if owed.lines else literal(f"{owed.person.name}: the QA programme has no tasks for this role."))
         lines = sorted(owed.lines, key=lambda line: (
             FREQUENCY_ORDER.index(line.frequency) if line.frequency in FREQUENCY_ORDER else len(FREQUENCY_ORDER),
             STATUS_ORDER.get(line.status, 3), line.task_label))
         style = {"late": "bold red", "due": "yellow", "met": "green"}
         for n, line in enumerate(lines):
             table.add_row(*map(literal, (
-                Text(line.status, style=style.get(line.status, "")), line.task_label, line.period.label,
+                literal(line.status, style.get(line.status, "")), line.task_label, line.period.label,
                 f"{line.done} of {line.required}", "" if line.status == "met" else line.due_by.isoformat())),
                 key=f"line-{n}")
             waiting = [item for item in line.items if item.done < item.required]
             for i, item in enumerate(waiting[:ITEMS_SHOWN]):
                 table.add_row(*map(literal, (
-                    "", Text(f"  · {item.subject}" + (f" ({item.note})" if item.note else ""), style="dim"),
+                    "", literal(f"  · {item.subject}" + (f" ({item.note})" if item.note else ""), "dim"),
                     "", f"{item.done} of {item.required}", item.due_by.isoformat())), key=f"line-{n}-{i}")
             if len(waiting) > ITEMS_SHOWN:
-                table.add_row("", Text(f"  … and {len(waiting) - ITEMS_SHOWN} more", style="dim"), "", "", "",
+                table.add_row("", literal(f"  … and {len(waiting) - ITEMS_SHOWN} more", "dim"), "", "", "",
                               key=f"line-{n}-more")
 
     # --- compliance ------------------------------------------------------------------------
@@ -194,29 +192,29 @@ class ReportsScreen(QAScreen):
         table.clear()
         met = sum(t.people_met for t in comp.totals)
         people = sum(t.people for t in comp.totals)
-        self.query_one("#compliance-summary", Static).update(
-            f"QA programme compliance by [b]{comp.group_by}[/b] on {comp.today.isoformat()}: "
-            f"{met} of {people} people have met everything · [b]g[/b] by {'role' if comp.group_by == 'team' else 'team'}"
+        self.query_one("#compliance-summary", Static).update(literal_markup(
+            "QA programme compliance by [b]$group[/b] on $day: $met of $people people have met everything · "
+            "[b]g[/b] by $other", group=comp.group_by, day=comp.today.isoformat(), met=met, people=people,
+            other="role" if comp.group_by == "team" else "team")
             if comp.totals else "No one owes anything under the QA programme.")
         for total in comp.totals:
             rows = [r for r in comp.rows if r.group == total.group]
             for row in (total, *rows):
                 is_total = row is total
                 table.add_row(*map(literal, (
-                    Text(f"{row.group_label}: all tasks", style="bold") if is_total else f"  {row.task_label}",
+                    literal(f"{row.group_label}: all tasks", "bold") if is_total else f"  {row.task_label}",
                     row.period_label, row.people, f"{row.done}/{row.required}", percent(row.rate),
-                    Text(bar(row.rate or 0, 1, BAR_WIDTH_COMPLIANCE),
-                         style="green" if (row.rate or 0) >= 1 else "yellow"),
-                    row.people_met, Text(str(row.people_late), style="bold red" if row.people_late else ""))))
+                    literal(bar(row.rate or 0, 1, BAR_WIDTH_COMPLIANCE), "green" if (row.rate or 0) >= 1 else "yellow"),
+                    row.people_met, literal(row.people_late, "bold red" if row.people_late else ""))))
 
     # --- the monthly report ----------------------------------------------------------------
 
     def _show_report(self, report: PeriodReport) -> None:
         self.report = report
         p = report.period
-        self.query_one("#monthly-summary", Static).update(
-            f"[b]Monthly report {p.label}[/b] ({p.start.isoformat()} to {p.end.isoformat()}), states on "
-            f"{report.as_at.isoformat()} · [b]\\[ ][/b] month · [b]e[/b] export")
+        self.query_one("#monthly-summary", Static).update(literal_markup(
+            "[b]Monthly report $label[/b] ($start to $end), states on $as_at · [b]\\[ ][/b] month · [b]e[/b] export",
+            label=p.label, start=p.start.isoformat(), end=p.end.isoformat(), as_at=report.as_at.isoformat()))
         self.query_one("#monthly-grades", Static).update(grades_panel(report))
         self.query_one("#monthly-moderation", Static).update(moderation_panel(report))
         self.query_one("#monthly-actions", Static).update(actions_panel(report))
@@ -228,14 +226,14 @@ class ReportsScreen(QAScreen):
         table = self.query_one("#cp-table", DataTable)
         table.clear()
         to_review = sum(not r.reviewed_this_period for r in rows)
-        self.query_one("#cp-summary", Static).update(
-            f"Children on CP plans ending within 3 months or running 18+ months ({rows[0].period_label}): "
-            f"[b]{to_review}[/b] to review of {len(rows)}" if rows
-            else "No children on CP plans ending within 3 months or running 18 months or more.")
+        self.query_one("#cp-summary", Static).update(literal_markup(
+            "Children on CP plans ending within 3 months or running 18+ months ($period): "
+            "[b]$to_review[/b] to review of $count", period=rows[0].period_label, to_review=to_review, count=len(rows))
+            if rows else "No children on CP plans ending within 3 months or running 18 months or more.")
         for r in sorted(rows, key=lambda r: (r.reviewed_this_period, r.team_code, r.case_reference)):
             table.add_row(*map(literal, (
                 r.case_reference, r.team_code,
-                Text("reviewed", style="green") if r.reviewed_this_period else Text("to review", style="bold"),
+                literal("reviewed", "green") if r.reviewed_this_period else literal("to review", "bold"),
                 r.last_reviewed.isoformat() if r.last_reviewed else "never", r.reason)), key=str(r.case_id))
 
     # --- export ----------------------------------------------------------------------------
@@ -293,7 +291,7 @@ class ReportsScreen(QAScreen):
 
 
 def _team(code: str) -> Text:
-    return Text(code or "(no team)")
+    return literal(code or "(no team)")
 
 
 def grades_panel(report: PeriodReport) -> Table:
@@ -302,7 +300,7 @@ def grades_panel(report: PeriodReport) -> Table:
                   show_edge=False)
     table.add_column("Team")
     for label in scale:
-        table.add_column(label[:14], justify="right")
+        table.add_column(literal(label[:14]), justify="right")
     by_team: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
     for g in report.grades:
         by_team[g.team_code][g.grade] = (g.moderated, g.agreed)
@@ -315,7 +313,7 @@ def grades_panel(report: PeriodReport) -> Table:
     totals = [sum(g.moderated for g in report.grades if g.grade == i) for i in range(len(scale))]
     chart = Table.grid(padding=(0, 1))
     for label, n in zip(scale, totals, strict=True):
-        chart.add_row(label[:28], Text(bar(n, max(totals)), style="cyan"), str(n))
+        chart.add_row(literal(label[:28]), literal(bar(n, max(totals)), "cyan"), str(n))
     outer = Table.grid()
     outer.add_row(table)
     outer.add_row(Text("Council, moderated grade:", style="bold"))
@@ -342,7 +340,7 @@ def moderation_panel(report: PeriodReport) -> Table:
     largest = max(n for _, n, _ in outcomes)
     chart = Table.grid(padding=(0, 1))
     for label, n, colour in outcomes:
-        chart.add_row(label, Text(bar(n, largest), style=colour), str(n))
+        chart.add_row(label, literal(bar(n, largest), colour), str(n))
     outer = Table.grid()
     outer.add_row(table)
     outer.add_row(chart)
@@ -358,7 +356,7 @@ def actions_panel(report: PeriodReport) -> Table:
         by_team[r.team_code][r.measure] = r.value
     largest = max((v.get("raised", 0) for v in by_team.values()), default=0)
     for team, v in sorted(by_team.items()):
-        chart = Text(bar(v.get("raised", 0), largest, 12), style="cyan")
+        chart = literal(bar(v.get("raised", 0), largest, 12), "cyan")
         table.add_row(_team(team), str(v.get("raised", 0)), str(v.get("completed", 0)),
                       str(v.get("completed_on_time", 0)), str(v.get("overdue_at_end", 0)), chart)
     if not by_team:

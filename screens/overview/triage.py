@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.content import Content
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from qa_tui.dates import parse_day
+from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAScreen
 from screens.dialogs import ChoiceDialog, TextPrompt
@@ -142,8 +142,9 @@ class TriageScreen(QAScreen):
         table.show(rows, keep_cursor=not fresh)  # a new list starts at the top
         self.next_cursor = page.next_cursor
         more = " · more below" if page.next_cursor else ""
-        self.query_one("#triage-status", Static).update(
-            f"{len(self.rows)} shown{more} · {len(self.selected)} selected · space selects, c done, e extend, a reassign")
+        self.query_one("#triage-status", Static).update(literal(
+            f"{len(self.rows)} shown{more} · {len(self.selected)} selected · "
+            "space selects, c done, e extend, a reassign"))
         if fresh:
             table.focus()
 
@@ -178,7 +179,7 @@ class TriageScreen(QAScreen):
         team = self.team_names.get(f.team_id, "a team") if f.team_id else "all teams"
         owner = self.owner_name or "someone" if f.owner_id else "anyone"
         search = f" · search “{f.text}”" if f.text else ""
-        self.query_one("#triage-filters", Static).update(Content.from_markup(
+        self.query_one("#triage-filters", Static).update(literal_markup(
             "[b]Late work[/b] · $filters", filters=f"{kinds} · {team} · owner {owner} · ≥{f.min_days_overdue} "
                                                    f"days late · sorted by {f.sort}{search}"))
 
@@ -258,7 +259,8 @@ class TriageScreen(QAScreen):
         self.selected ^= {row.record_id}
         table.replace(row)  # its mark
         table.move_cursor(row=table.cursor_row + 1)
-        self.query_one("#triage-status", Static).update(f"{len(self.rows)} shown · {len(self.selected)} selected")
+        self.query_one("#triage-status", Static).update(
+            literal(f"{len(self.rows)} shown · {len(self.selected)} selected"))
 
     def _targets(self) -> list[uuid.UUID]:
         if self.selected:

@@ -13,7 +13,9 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Footer, Static, TextArea
 
+from qa_tui.text import printable
 from qa_tui.widgets.grades import GradeList, GradeRow
+from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.save_queue import SaveQueue
 from screens.base import QAScreen
 from screens.dialogs import ChoiceDialog, ConfirmDialog, TextPrompt
@@ -85,13 +87,12 @@ class DipSampleScreen(ListScreen["DipCase", "DipCaseList"]):
 
     def title_line(self, loaded: DipCaseList) -> Content:
         mine = loaded.mine
+        title = literal_markup("[b]Dip sampling[/b] · $team", team=loaded.team_name)
         if mine is None:
-            yours = ""
-        elif mine.done:
-            yours = f" · your dip sample for {mine.month}: [b green]done[/]"
-        else:
-            yours = f" · your dip sample for {mine.month}: [b red]not done yet[/]"
-        return Content.from_markup("[b]Dip sampling[/b] · $team", team=loaded.team_name) + Content.from_markup(yours)
+            return title
+        if mine.done:
+            return title + literal_markup(" · your dip sample for $month: [b green]done[/]", month=mine.month)
+        return title + literal_markup(" · your dip sample for $month: [b red]not done yet[/]", month=mine.month)
 
     def detail(self, record: DipCase | None) -> str:
         """Not about the highlighted case: what the keys do here."""
@@ -223,7 +224,7 @@ class DipSampleFormScreen(QAScreen):
         self.call_service(lambda s: dip_sample(s, audit_id), self.show_loaded)
 
     def show_loaded(self, view: DipSampleView) -> None:
-        self.comments = {a.key: a.comment for a in view.areas}
+        self.comments = {a.key: printable(a.comment) for a in view.areas}  # shown (and saved) as typed
         self.pending_ratings.clear()
         self.show(view)
         self.load_comment()
@@ -238,16 +239,16 @@ class DipSampleFormScreen(QAScreen):
         areas.set_rows([GradeRow(a.key, a.label, self.pending_ratings.get(a.key, a.rating),
                                  "✎" if self.comments.get(a.key, a.comment).strip() else "")
                         for a in view.areas], view.scale)
-        areas.border_subtitle = "  ".join(f"{i + 1} {label}" for i, label in enumerate(view.scale))
+        areas.border_subtitle = literal("  ".join(f"{i + 1} {label}" for i, label in enumerate(view.scale)))
         draft = view.status == "draft"
-        self.query_one("#dip-bar", Static).update(Content.from_markup(
+        self.query_one("#dip-bar", Static).update(literal_markup(
             "[b]Dip sample of $case[/b] · worker $worker · dated $day · [reverse] $status [/]",
             case=view.case_reference, worker=self.case.worker_name or "—", day=f"{view.audit_date:%-d %b %Y}",
             status=view.status.upper()))
         self.query_one("#dip-comment", TextArea).read_only = not draft
         shared = self.query_one("#dip-shared", Static)
         if view.shared_with_worker_on:
-            shared.update(Content(f"Shared {view.shared_with_worker_on:%-d %b %Y}:\n{view.shared_summary}"))
+            shared.update(literal(f"Shared {view.shared_with_worker_on:%-d %b %Y}:\n{view.shared_summary}"))
         else:
             shared.update("[dim]Not shared yet. Press c to put what you found on the worker's "
                           "supervision agenda.[/dim]")
@@ -267,7 +268,7 @@ class DipSampleFormScreen(QAScreen):
             return
         self.comment_key = row.key
         area = self.query_one("#dip-comment", TextArea)
-        area.border_title = f"Comment: {row.label}"
+        area.border_title = literal(f"Comment: {row.label}")
         text = self.comments.get(row.key, "")
         if area.text != text:
             area.load_text(text)
@@ -399,7 +400,7 @@ class DipSampleFormScreen(QAScreen):
         return False
 
     def _status(self, text: str) -> None:
-        self.query_one("#dip-status", Static).update(Content(text))
+        self.query_one("#dip-status", Static).update(literal(text))
 
     def palette_commands(self):  # noqa: ANN201
         from textual.app import SystemCommand

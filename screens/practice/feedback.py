@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Header, Input, Label, Select, Static, TextArea
 
 from qa_tui.dates import parse_day
+from qa_tui.widgets.literal import literal, literal_markup
 from screens.base import QAScreen
 from screens.dialogs import ConfirmDialog, TextPrompt
 from screens.lists import TOGGLE_TEAMS, ListScreen
@@ -94,7 +95,7 @@ class FeedbackScreen(ListScreen["FeedbackLine", "FeedbackList"]):
         return record.id
 
     def cells(self, f: FeedbackLine) -> tuple[object, ...]:
-        rating = Text(RATING_LABELS[f.rating], style="bold" if f.rating >= 4 else "red" if f.rating <= 2 else "") \
+        rating = literal(RATING_LABELS[f.rating], "bold" if f.rating >= 4 else "red" if f.rating <= 2 else "") \
             if f.rating else Text("—", style="dim")
         return (f"{f.received_on:%-d %b %Y}", f.case_reference or "", f.worker_name or "", giver_label(f.giver),
                 CHANNEL_LABELS.get(f.channel, f.channel), rating)
@@ -105,7 +106,7 @@ class FeedbackScreen(ListScreen["FeedbackLine", "FeedbackList"]):
         summary = loaded.summary
         average = f" · average {summary.average_rating:.1f}/5 from {summary.rated}" if summary.average_rating else ""
         themes = ", ".join(t.theme for t in summary.themes[:3])
-        return Content.from_markup(
+        return literal_markup(
             "[b]Family feedback[/b] · $scope · $year: $received received$average$themes", scope=self.scope_label,
             year=financial_year_label(self.ctx.today()), received=str(summary.received), average=average,
             themes=f" · themes: {themes}" if themes else "")
@@ -113,10 +114,10 @@ class FeedbackScreen(ListScreen["FeedbackLine", "FeedbackList"]):
     def detail(self, line: FeedbackLine | None) -> Content:
         if line is None:
             return Content("No feedback recorded yet. Press n to record some.")
-        said = Content(line.said or "(a rating only)")
+        said = literal_markup("$said", said=line.said or "(a rating only)")
         if not line.themes:
             return said
-        return said + Content.from_markup("\n[dim]Themes: $themes[/dim]", themes=", ".join(line.themes))
+        return said + literal_markup("\n[dim]Themes: $themes[/dim]", themes=", ".join(line.themes))
 
     def action_new_feedback(self) -> None:
         self.app.push_screen(FeedbackFormScreen())
@@ -176,13 +177,13 @@ class FeedbackFormScreen(QAScreen):
                 yield Label("Worker")
                 yield Select([], prompt="the case's worker, or none", id="fb-worker", compact=True)
                 yield Label("Who gave it")
-                yield Select([(giver_label(g), g) for g in GIVER_LABELS], prompt="choose…", id="fb-giver",
+                yield Select([(literal(giver_label(g)), g) for g in GIVER_LABELS], prompt="choose…", id="fb-giver",
                              compact=True)
                 yield Label("Channel")
-                yield Select([(label, c) for c, label in CHANNEL_LABELS.items()], prompt="choose…",
+                yield Select([(literal(label), c) for c, label in CHANNEL_LABELS.items()], prompt="choose…",
                              id="fb-channel", compact=True)
                 yield Label("Rating")
-                yield Select([(label, r) for r, label in RATING_LABELS.items()], prompt="no rating",
+                yield Select([(literal(label), r) for r, label in RATING_LABELS.items()], prompt="no rating",
                              id="fb-rating", compact=True)
                 yield Label("Themes")
                 yield Input(placeholder="comma separated", id="fb-themes", compact=True)
@@ -202,7 +203,7 @@ class FeedbackFormScreen(QAScreen):
         self.query_one("#fb-received_on", Input).focus()
 
     def _people(self, people: list[PersonRef]) -> None:
-        self.query_one("#fb-worker", Select).set_options([(f"{p.name} ({p.role})", p.id) for p in people])
+        self.query_one("#fb-worker", Select).set_options([(literal(f"{p.name} ({p.role})"), p.id) for p in people])
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.focus_next()
@@ -256,7 +257,7 @@ class FeedbackFormScreen(QAScreen):
         return False
 
     def _refuse(self, field: str, problem: str) -> None:
-        self.query_one("#fb-form-error", Static).update(Content(f"{FIELD_LABELS.get(field, field)}: {problem}"))
+        self.query_one("#fb-form-error", Static).update(literal(f"{FIELD_LABELS.get(field, field)}: {problem}"))
         widget_id = {"received_on": "#fb-received_on", "case reference": "#fb-case", "case": "#fb-case",
                      "giver": "#fb-giver", "channel": "#fb-channel", "rating": "#fb-rating",
                      "said": "#fb-said-text", "themes": "#fb-themes", "worker": "#fb-worker"}.get(field)
@@ -299,8 +300,8 @@ class QRCodeDialog(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             with VerticalScroll():
-                yield Static(Text(self.drawing.rstrip("\n")), id="qr-code")
-            yield Static(Text(self.url), classes="qr-caption")
+                yield Static(literal(self.drawing.rstrip("\n")), id="qr-code")
+            yield Static(literal(self.url), classes="qr-caption")
             yield Static("[b]x[/b] save as PNG   [b]Esc[/b] close", classes="qr-caption")
         yield Footer()
 

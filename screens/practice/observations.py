@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,8 @@ from textual.content import Content
 from textual.widgets import Checkbox, Footer, Header, Input, Label, Select, Static, TextArea
 
 from qa_tui.dates import parse_day
+from qa_tui.text import printable
+from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.save_queue import SaveQueue
 from screens.base import QAScreen
 from screens.dialogs import ChoiceDialog, ConfirmDialog
@@ -40,7 +43,14 @@ NEW = "new"
 
 
 def status_cell(status: str) -> Text:
-    return Text(status, style=STATUS_STYLES.get(status, ""))
+    return literal(status, STATUS_STYLES.get(status, ""))
+
+
+def as_shown(obs: ObservationView) -> ObservationView:
+    """The observation as its fields show it: control characters made visible (and saved so
+    once edited), so what is compared with the fields is what they hold."""
+    return replace(obs, setting=printable(obs.setting), themes=tuple(printable(t) for t in obs.themes),
+                   **{field: printable(getattr(obs, field)) for field in TEXT_AREAS})
 
 
 def short_date(day: date | None) -> str:
@@ -87,25 +97,25 @@ class ObservationsScreen(ListScreen["CoverageRow", "CoverageList"]):
         return (r.worker_name, r.role, r.team_code or "", str(r.observed_this_year), short_date(r.last_observed),
                 status_cell(r.status), short_date(r.next_due))
 
-    def title_line(self, loaded: CoverageList) -> str:
+    def title_line(self, loaded: CoverageList) -> Content:
         from qa_tui.dates import financial_year_label
 
         counts = {status: sum(r.status == status for r in loaded.rows) for status in STATUS_FILTERS[1:]}
         shown_filter = f" · showing {self.status_filter} only" if self.status_filter else ""
-        return (f"[b]Observation coverage {financial_year_label(self.ctx.today())}[/b] · {self.scope_label} · "
-                f"[b red]{counts['overdue']}[/] overdue · [b]{counts['due']}[/b] due · "
-                f"{counts['covered']} covered{shown_filter}")
+        return literal_markup("[b]Observation coverage $year[/b] · $scope · [b red]$overdue[/] overdue · "
+                              "[b]$due[/b] due · $covered covered$shown", year=financial_year_label(self.ctx.today()),
+                              scope=self.scope_label, shown=shown_filter, **counts)
 
     def detail(self, record: CoverageRow | None) -> Content:
         if record is None:
             return Content("")
-        return Content.from_markup("[b]$name[/b]: $reason", name=record.worker_name, reason=record.reason)
+        return literal_markup("[b]$name[/b]: $reason", name=record.worker_name, reason=record.reason)
 
     def show(self, loaded: CoverageList) -> None:
         super().show(loaded)
         top = ", ".join(f"{t.theme} ({t.count})" for t in loaded.themes[:6]) or "none tagged yet"
         self.query_one("#obs-themes", Static).update(
-            Content(f"Themes this year, all teams: {top}") if loaded.rows else
+            literal(f"Themes this year, all teams: {top}") if loaded.rows else
             "No practitioners here. Press a to see every team.")
 
     def action_next_filter(self) -> None:
@@ -188,7 +198,7 @@ class ObservationFormScreen(QAScreen):
                 yield Input(f"{self.ctx.today():%d/%m/%Y}", placeholder="DD/MM/YYYY", id="field-observed_on",
                             compact=True)
                 yield Label("Kind")
-                yield Select([(label, kind) for kind, label in KIND_LABELS.items()], prompt="choose…",
+                yield Select([(literal(label), kind) for kind, label in KIND_LABELS.items()], prompt="choose…",
                              id="field-kind", compact=True)
                 yield Label("Setting")
                 yield Input(placeholder="e.g. home visit, core group", id="field-setting", compact=True)
@@ -199,7 +209,7 @@ class ObservationFormScreen(QAScreen):
             with Vertical(id="form-texts"):
                 for field in TEXT_AREAS:
                     area = TextArea(id=f"field-{field}", soft_wrap=True, show_line_numbers=False)
-                    area.border_title = FIELD_LABELS[field]
+                    area.border_title = literal(FIELD_LABELS[field])
                     yield area
         yield Static("", id="form-error")
         yield Static("", id="form-status")
@@ -223,9 +233,9 @@ class ObservationFormScreen(QAScreen):
     def _loaded(self, loaded: tuple[list[PersonRef], list[PersonRef], ObservationView | None]) -> None:
         workers, self.people, obs = loaded
         worker_select = self.query_one("#field-worker", Select)
-        worker_select.set_options([(f"{p.name} ({p.role})", p.id) for p in workers])
+        worker_select.set_options([(literal(f"{p.name} ({p.role})"), p.id) for p in workers])
         observer_select = self.query_one("#field-observer", Select)
-        observer_select.set_options([(f"{p.name} ({p.role})", p.id) for p in self.people])
+        observer_select.set_options([(literal(f"{p.name} ({p.role})"), p.id) for p in self.people])
         if obs is not None:
             self.show_observation(obs)
             self.query_one("#field-setting", Input).focus()
@@ -237,7 +247,7 @@ class ObservationFormScreen(QAScreen):
         (self.query_one("#field-kind", Select) if self.initial_worker else worker_select).focus()
 
     def show_observation(self, obs: ObservationView) -> None:
-        self.obs = obs
+        self.obs = obs = as_shown(obs)
         self.query_one("#field-worker", Select).value = obs.worker_id
         self.query_one("#field-observer", Select).value = obs.observer_id or Select.NULL
         self.query_one("#field-observed_on", Input).value = f"{obs.observed_on:%d/%m/%Y}"
@@ -347,14 +357,14 @@ class ObservationFormScreen(QAScreen):
         self.sync()
 
     def _after_save(self, obs: ObservationView) -> None:
-        self.obs = obs
+        self.obs = obs = as_shown(obs)
         for field in list(self.sent):
             if self.sent[field] == getattr(obs, field):
                 del self.sent[field]
         self.query_one("#field-worker", Select).disabled = True
         self.query_one("#field-observer", Select).disabled = True
         worker = next((p.name for p in self.people if p.id == obs.worker_id), "the worker")
-        self.query_one("#form-title", Static).update(Content.from_markup(
+        self.query_one("#form-title", Static).update(literal_markup(
             "[b]Observation of $worker[/b] · $day", worker=worker, day=short_date(obs.observed_on)))
         self._status(f"Saved · version {obs.version}")
 
@@ -374,10 +384,10 @@ class ObservationFormScreen(QAScreen):
 
     def _show_problem(self, problems: dict[str, str]) -> None:
         text = "  ".join(f"{FIELD_LABELS.get(f, f)}: {p}" for f, p in problems.items())
-        self.query_one("#form-error", Static).update(Content(text))
+        self.query_one("#form-error", Static).update(literal(text))
 
     def _status(self, text: str) -> None:
-        self.query_one("#form-status", Static).update(text)
+        self.query_one("#form-status", Static).update(literal(text))
 
     # --- leaving ---------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
 
 from qa_tui.dates import parse_day
+from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAModal, QAScreen
 from screens.dialogs import ChoiceDialog, TextPrompt
@@ -59,8 +60,8 @@ def agenda_key(item: AgendaItem) -> str:
 
 def agenda_cells(item: AgendaItem) -> tuple[object, ...]:
     if is_action(item):
-        when = Text(f"due {short_date(item.due_on)}, {item.days_overdue}d late", style="bold red") if item.overdue \
-            else Text(f"due {short_date(item.due_on)}")
+        when = literal(f"due {short_date(item.due_on)}, {item.days_overdue}d late", "bold red") if item.overdue \
+            else literal(f"due {short_date(item.due_on)}")
         return ("Open action", when, item.case_reference or "", item.title)
     return (item.source_label, f"raised {short_date(item.raised_on)}", item.case_reference or "", item.summary)
 
@@ -93,19 +94,20 @@ class SupervisionScreen(ListScreen["SupervisionStatusRow", "list[SupervisionStat
         return record.worker_id
 
     def cells(self, r: SupervisionStatusRow) -> tuple[object, ...]:
-        overdue = Text(f"{r.days_overdue} days" if r.due_on else "never supervised", style="bold red") \
+        overdue = literal(f"{r.days_overdue} days" if r.due_on else "never supervised", "bold red") \
             if r.overdue else Text("on time", style="green")
         return (r.worker_name, r.role, r.team_code or "", r.cadence, short_date(r.last_held), short_date(r.due_on),
                 overdue)
 
-    def title_line(self, loaded: list[SupervisionStatusRow]) -> str:
-        return (f"[b]Supervision[/b] · {self.scope_label} · {short_date(self.ctx.today())} · "
-                f"[b red]{sum(r.overdue for r in loaded)}[/] overdue of {len(loaded)}")
+    def title_line(self, loaded: list[SupervisionStatusRow]) -> Content:
+        return literal_markup("[b]Supervision[/b] · $scope · $today · [b red]$overdue[/] overdue of $count",
+                              scope=self.scope_label, today=short_date(self.ctx.today()),
+                              overdue=sum(r.overdue for r in loaded), count=len(loaded))
 
     def detail(self, record: SupervisionStatusRow | None) -> Content:
         if record is None:
             return Content("Nobody to supervise here. Press a to see every team.")
-        return Content.from_markup("[b]$name[/b]: $reason", name=record.worker_name, reason=record.reason)
+        return literal_markup("[b]$name[/b]: $reason", name=record.worker_name, reason=record.reason)
 
     def open_record(self, row: SupervisionStatusRow) -> None:
         self.app.push_screen(AgendaScreen(row.worker_id))
@@ -195,9 +197,9 @@ class AgendaScreen(QAScreen):
         if table.row_count:
             table.move_cursor(row=min(row_before, table.row_count - 1))
         self.show_detail()
-        table.border_subtitle = f"{len(agenda.follow_ups)} to discuss · {len(agenda.actions)} open actions"
+        table.border_subtitle = literal(f"{len(agenda.follow_ups)} to discuss · {len(agenda.actions)} open actions")
         last = short_date(agenda.last_held) if agenda.last_held else "none recorded"
-        self.query_one("#agenda-bar", Static).update(Content.from_markup(
+        self.query_one("#agenda-bar", Static).update(literal_markup(
             "[b]Agenda for $name[/b] ($role) · last supervision $last", name=agenda.worker.name,
             role=agenda.worker.role, last=last))
         discussed = self.query_one("#agenda-discussed", Static)
@@ -206,11 +208,11 @@ class AgendaScreen(QAScreen):
             discussed.update("[dim]Press h to record the supervision being held; then tick each item with Enter.[/dim]")
         else:
             held = record.supervision
-            discussed.border_title = (f"Discussed at the {KIND_LABELS.get(held.kind, held.kind).lower()} "
-                                      f"of {short_date(held.held_on)}")
+            discussed.border_title = literal(f"Discussed at the {KIND_LABELS.get(held.kind, held.kind).lower()} "
+                                             f"of {short_date(held.held_on)}")
             lines = [f"✓ {f.source_label}: {f.summary}" + (f" — {f.discussed_note}" if f.discussed_note else "")
                      for f in record.discussed]
-            discussed.update(Content("\n".join(lines)) if lines else
+            discussed.update(literal("\n".join(lines)) if lines else
                              "[dim]Nothing ticked yet: highlight an item and press Enter.[/dim]")
         self.query_one("#agenda-status", Static).update(
             "Nothing waiting for this worker's next supervision." if not table.row_count else
@@ -225,7 +227,7 @@ class AgendaScreen(QAScreen):
         """The whole of the highlighted item, which the table may cut short."""
         item = self.table.current
         text = "" if item is None else item.title if is_action(item) else item.summary
-        self.query_one("#agenda-detail", Static).update(Text(text))
+        self.query_one("#agenda-detail", Static).update(literal(text))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_tick()
@@ -366,12 +368,12 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
         from qa_tui.services.practice.supervision import KIND_LABELS
 
         with Vertical():
-            yield Static(Content(f"Supervision with {self.worker_name}"), classes="title")
+            yield Static(literal(f"Supervision with {self.worker_name}"), classes="title")
             with Grid():
                 yield Label("Held on")
                 yield Input(f"{self.ctx.today():%d/%m/%Y}", placeholder="DD/MM/YYYY", id="sup-held_on", compact=True)
                 yield Label("Kind")
-                yield Select([(label, kind) for kind, label in KIND_LABELS.items()], allow_blank=False,
+                yield Select([(literal(label), kind) for kind, label in KIND_LABELS.items()], allow_blank=False,
                              value="casework", id="sup-kind", compact=True)
                 yield Label("Supervisor")
                 yield Select([], prompt="choose…", id="sup-supervisor", compact=True)
@@ -390,7 +392,7 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
 
     def _people(self, people: list[PersonRef]) -> None:
         select = self.query_one("#sup-supervisor", Select)
-        select.set_options([(f"{p.name} ({p.role})", p.id) for p in people if p.id != self.worker_id])
+        select.set_options([(literal(f"{p.name} ({p.role})"), p.id) for p in people if p.id != self.worker_id])
         if any(p.id == self.ctx.person_id for p in people):
             select.value = self.ctx.person_id
 
@@ -407,7 +409,7 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
         try:
             held_on = parse_day(self.query_one("#sup-held_on", Input).value)
         except ValueError as exc:
-            error.update(Content(f"Held on: {exc}"))
+            error.update(literal(f"Held on: {exc}"))
             self.query_one("#sup-held_on", Input).focus()
             return
         supervisor = self.query_one("#sup-supervisor", Select).selection
@@ -428,7 +430,7 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
 
         if isinstance(error, ValidationError):
             self.query_one("#sup-error", Static).update(
-                Content(f"{FIELD_LABELS.get(error.field, error.field)}: {error.problem}"))
+                literal(f"{FIELD_LABELS.get(error.field, error.field)}: {error.problem}"))
             return True
         return False
 

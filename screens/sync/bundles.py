@@ -9,14 +9,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
 
 from qa_tui.dates import LONDON
+from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAScreen
 from screens.dialogs import DIALOG_CSS, TextPrompt
@@ -101,7 +102,7 @@ class PullDialog(ModalScreen[PullRequest | None]):
         try:
             plain, password = split_password(url_input.value)
         except ValidationError as exc:
-            self.query_one("#pull-error", Static).update(escape(str(exc)))
+            self.query_one("#pull-error", Static).update(literal(exc))
             url_input.focus()
             return False
         if password is not None:
@@ -194,20 +195,22 @@ class SyncScreen(QAScreen):
             waiting = "made here are already shared; laptops' changes arrive by import"
         receipt = (f"bundle {s.last_ack_bundle[:8]}, acknowledged {when(s.last_ack_at)}" if s.last_ack_bundle
                    else "none acknowledged yet")
-        pulled = f"{escape(s.pulled_from)}, {when(s.pulled_at)}" if s.pulled_from else "never"
+        pulled = f"{s.pulled_from}, {when(s.pulled_at)}" if s.pulled_from else "never"
         lock = ("encrypted (the passphrase is set)" if passphrase_from_env()
                 else f"not encrypted (set {PASSPHRASE_ENV} to encrypt them)")
-        self.query_one("#sync-status", Static).update(
-            f"[b]This is[/b]       {role}\n"
-            f"[b]Device[/b]        {device}\n"
-            f"[b]Changes[/b]       {waiting}\n"
-            f"[b]Last receipt[/b]  {receipt}\n"
-            f"[b]Pulled from[/b]   {pulled}\n"
-            f"[b]Bundles[/b]       {lock}")
+        self.query_one("#sync-status", Static).update(literal_markup(
+            "[b]This is[/b]       $role\n"
+            "[b]Device[/b]        $device\n"
+            "[b]Changes[/b]       $waiting\n"
+            "[b]Last receipt[/b]  $receipt\n"
+            "[b]Pulled from[/b]   $pulled\n"
+            "[b]Bundles[/b]       $lock", role=role, device=device, waiting=waiting, receipt=receipt, pulled=pulled,
+            lock=lock))
         which = "All conflicts" if self.show_resolved else "Open conflicts"
         hint = " · Enter opens the highlighted one" if self.conflicts else ""
-        self.query_one("#sync-conflicts-title", Static).update(
-            f"[b]{which}[/b] in this database: {len(self.conflicts)}{hint} · v open / all")
+        self.query_one("#sync-conflicts-title", Static).update(literal_markup(
+            "[b]$which[/b] in this database: $count$hint · v open / all", which=which, count=len(self.conflicts),
+            hint=hint))
         self.table.show(self.conflicts)
         self.refresh_bindings()
         self.table.focus()
@@ -236,7 +239,7 @@ class SyncScreen(QAScreen):
         self.running = label
         self.refresh_bindings()
         self.query_one("#sync-progress-row").display = True
-        self.query_one("#sync-progress-label", Static).update(f"{label}…")
+        self.query_one("#sync-progress-label", Static).update(literal(f"{label}…"))
         self.query_one(ProgressBar).update(total=None, progress=0)
 
         def progress(done: int, total: int) -> None:
@@ -245,7 +248,7 @@ class SyncScreen(QAScreen):
         return progress
 
     def _advance(self, label: str, done: int, total: int) -> None:
-        self.query_one("#sync-progress-label", Static).update(f"{label} {done}/{total}")
+        self.query_one("#sync-progress-label", Static).update(literal(f"{label} {done}/{total}"))
         self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
 
     def _finish(self) -> None:
@@ -254,8 +257,9 @@ class SyncScreen(QAScreen):
         self.query_one(ProgressBar).update(total=1, progress=0)
         self.refresh_bindings()
 
-    def _result(self, text: str) -> None:
-        self.query_one("#sync-result", Static).update(text)
+    def _result(self, text: Content | str) -> None:
+        """The last step's outcome: a constant, or built with literal_markup (never a plain f-string)."""
+        self.query_one("#sync-result", Static).update(literal(text))
 
     def _failed(self, what: str) -> Callable[[BaseException], bool]:
         def handle(error: BaseException) -> bool:
@@ -263,7 +267,7 @@ class SyncScreen(QAScreen):
 
             self._finish()
             message, _ = describe_error(error)
-            self._result(f"[b $error]{what}: not done.[/] {escape(message)}")
+            self._result(literal_markup("[b $error]$what: not done.[/] $message", what=what, message=message))
             return False  # the app reports it too (a lost connection offers Retry)
 
         return handle
@@ -307,14 +311,14 @@ class SyncScreen(QAScreen):
 
     def _exported(self, done: ExportedFile) -> None:
         if done.bundle_id is None:
-            self._result("Nothing has changed here since the last acknowledged sync: no bundle written.")
+            self._result(Content("Nothing has changed here since the last acknowledged sync: no bundle written."))
             return
         lock = "encrypted" if done.encrypted else "not encrypted"
-        self._result(
-            f"[b]Exported[/b] {done.records} changed records ({counted(done.by_table)}) to "
-            f"[b]{escape(str(done.path))}[/b], {lock}, bundle {done.bundle_id[:8]}.\n"
-            f"Import it into the shared database (Sync, [b]i[/b]). These changes stay waiting, and go again "
-            f"in the next export, until you acknowledge the receipt here ([b]c[/b]).")
+        self._result(literal_markup(
+            "[b]Exported[/b] $records changed records ($tables) to [b]$path[/b], $lock, bundle $bundle.\n"
+            "Import it into the shared database (Sync, [b]i[/b]). These changes stay waiting, and go again "
+            "in the next export, until you acknowledge the receipt here ([b]c[/b]).", records=done.records,
+            tables=counted(done.by_table), path=done.path, lock=lock, bundle=done.bundle_id[:8]))
 
     # --- import (shared database) ---------------------------------------------------------
 
@@ -339,33 +343,36 @@ class SyncScreen(QAScreen):
     def _imported(self, path: Path, receipt: Receipt) -> None:
         from qa_tui.services.sync.views import write_receipt_beside
 
-        self._show_receipt(receipt, "Writing the receipt…")
+        self._show_receipt(receipt, Content("Writing the receipt…"))
 
         def written(target: Path) -> None:
-            self._show_receipt(receipt, f"Receipt written to [b]{escape(str(target))}[/b]: take it back to the "
-                                        f"laptop and acknowledge it there ([b]c[/b]).")
+            self._show_receipt(receipt, literal_markup("Receipt written to [b]$target[/b]: take it back to the "
+                                                       "laptop and acknowledge it there ([b]c[/b]).", target=target))
 
         def not_written(error: BaseException) -> bool:
-            self._show_receipt(receipt, f"[b $error]The receipt file could not be written[/] ({escape(str(error))}). "
-                                        f"The import stands; import the same bundle again to write its receipt.")
+            self._show_receipt(receipt, literal_markup(
+                "[b $error]The receipt file could not be written[/] ($error). The import stands; import the same "
+                "bundle again to write its receipt.", error=error))
             return False
 
         # Only now, with the import committed: a receipt must never account for records not imported.
         self.call_service(lambda _session: write_receipt_beside(path, receipt), written, on_error=not_written)
 
-    def _show_receipt(self, receipt: Receipt, note: str) -> None:
-        counts = (f"[b]{receipt.added}[/b] added · [b]{receipt.updated}[/b] updated · "
-                  f"[b]{receipt.unchanged}[/b] unchanged · [b]{len(receipt.conflicts)}[/b] conflicts")
+    def _show_receipt(self, receipt: Receipt, note: Content) -> None:
+        counts = literal_markup("[b]$added[/b] added · [b]$updated[/b] updated · [b]$unchanged[/b] unchanged · "
+                                "[b]$conflicts[/b] conflicts", added=receipt.added, updated=receipt.updated,
+                                unchanged=receipt.unchanged, conflicts=len(receipt.conflicts))
         if receipt.already_imported:
-            head = (f"[b]Already imported[/b] {when(receipt.imported_at)} by {escape(receipt.imported_by)}: "
-                    f"nothing changed. Its receipt: {counts}")
+            head = literal_markup("[b]Already imported[/b] $when by $who: nothing changed. Its receipt: ",
+                                  when=when(receipt.imported_at), who=receipt.imported_by)
         else:
-            head = f"[b]Imported[/b] bundle {receipt.bundle_id[:8]} from {escape(receipt.exported_by)}: {counts}"
-        lines = [head, note]
+            head = literal_markup("[b]Imported[/b] bundle $bundle from $who: ", bundle=receipt.bundle_id[:8],
+                                  who=receipt.exported_by)
+        lines = [head + counts, note]
         if receipt.conflicts:
-            lines.append(f"{len(receipt.conflicts)} kept aside as conflicts, the shared records left as they were: "
-                         f"listed below; Enter opens one.")
-        self._result("\n".join(lines))
+            lines.append(literal_markup("$count kept aside as conflicts, the shared records left as they were: "
+                                        "listed below; Enter opens one.", count=len(receipt.conflicts)))
+        self._result(Content("\n").join(lines))
 
     # --- acknowledge (laptop) ----------------------------------------------------------------
 
@@ -386,11 +393,14 @@ class SyncScreen(QAScreen):
 
     def _acknowledged(self, ack: AckSummary) -> None:
         if ack.already_acknowledged:
-            self._result(f"The receipt for bundle {ack.bundle_id[:8]} was already acknowledged: nothing changed.")
+            self._result(literal_markup("The receipt for bundle $bundle was already acknowledged: nothing changed.",
+                                        bundle=ack.bundle_id[:8]))
             return
-        handed = (f" {ack.conflicts} conflicts are now for the shared database to decide; the next pull ([b]f[/b]) "
-                  f"brings the decision here." if ack.conflicts else "")
-        self._result(f"[b]Acknowledged[/b] bundle {ack.bundle_id[:8]}: {ack.marked} records marked as synced.{handed}")
+        done = literal_markup("[b]Acknowledged[/b] bundle $bundle: $marked records marked as synced.",
+                              bundle=ack.bundle_id[:8], marked=ack.marked)
+        self._result(done + literal_markup(" $conflicts conflicts are now for the shared database to decide; the next "
+                                           "pull ([b]f[/b]) brings the decision here.", conflicts=ack.conflicts)
+                     if ack.conflicts else done)
 
     # --- pull (laptop) ----------------------------------------------------------------------
 
@@ -410,17 +420,18 @@ class SyncScreen(QAScreen):
             lambda summary: self._pulled(summary, request.team))
 
     def _pulled(self, summary: PullSummary, team: str) -> None:
-        scope = f"team {escape(team)}" if team else "every team"
-        lines = [(f"[b]Pulled[/b] from {escape(summary.source)} ({scope}): [b]{summary.added}[/b] added · "
-                  f"[b]{summary.updated}[/b] updated · [b]{summary.unchanged}[/b] unchanged.")]
+        scope = f"team {team}" if team else "every team"
+        lines = [literal_markup("[b]Pulled[/b] from $source ($scope): [b]$added[/b] added · [b]$updated[/b] updated · "
+                                "[b]$unchanged[/b] unchanged.", source=summary.source, scope=scope,
+                                added=summary.added, updated=summary.updated, unchanged=summary.unchanged)]
         if summary.kept_local:
-            lines.append(f"{len(summary.kept_local)} records edited here and not yet synced were left as they are; "
-                         f"they go up with the next export.")
+            lines.append(literal_markup("$count records edited here and not yet synced were left as they are; "
+                                        "they go up with the next export.", count=len(summary.kept_local)))
         if summary.skipped:
-            lines.append(f"{len(summary.skipped)} records could not be stored here: "
-                         + ", ".join(f"{t} {rid[:8]} ({escape(why)})" for t, rid, why in summary.skipped[:3])
-                         + ("…" if len(summary.skipped) > 3 else ""))
-        self._result("\n".join(lines))
+            lines.append(literal_markup("$count records could not be stored here: $which", count=len(summary.skipped),
+                                        which=", ".join(f"{t} {rid[:8]} ({why})" for t, rid, why in summary.skipped[:3])
+                                        + ("…" if len(summary.skipped) > 3 else "")))
+        self._result(Content("\n").join(lines))
 
     # --- conflicts ----------------------------------------------------------------------------
 

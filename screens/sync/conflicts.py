@@ -6,12 +6,14 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.widgets import DataTable, Footer, Input, Static
 
+from qa_tui.text import printable
+from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAScreen
 from screens.dialogs import ConfirmDialog
@@ -90,15 +92,18 @@ class ConflictScreen(QAScreen):
             self.choices = {k: INCOMING if c == SHARED else c for k, c in self.choices.items()}
         shared = "not in this database" if view.live_version is None else f"now v{view.live_version}"
         base = f"v{view.base_version}" if view.base_version is not None else "no base (made offline)"
-        state = ("[reverse] OPEN [/]" if view.status == "open" else
-                 f"[reverse] RESOLVED [/] kept the {view.resolution} version ({escape(view.resolved_by or '')}, "
-                 f"{view.resolved_at:%d/%m/%Y %H:%M})")
-        self.query_one("#conflict-bar", Static).update(
-            f"[b]{view.table.replace('_', ' ')} {str(view.record_id)[:8]}[/b] · {escape(view.reason)}: "
-            f"{escape(view.explanation)} · {state}\nFrom {escape(view.exported_by)} (device {escape(view.device[:8])}), "
-            f"bundle {str(view.bundle_id)[:8]}, "
-            f"imported {view.imported_at:%d/%m/%Y %H:%M} · laptop based on {base}, shared {shared} · "
-            f"{len(view.differing)} fields differ")
+        state = (Content.from_markup("[reverse] OPEN [/]") if view.status == "open" else
+                 literal_markup("[reverse] RESOLVED [/] kept the $resolution version ($by, $at)",
+                                resolution=view.resolution, by=view.resolved_by or "",
+                                at=f"{view.resolved_at:%d/%m/%Y %H:%M}"))
+        self.query_one("#conflict-bar", Static).update(literal(
+            literal_markup("[b]$record[/b] · $reason: $explanation · ",
+                           record=f"{view.table.replace('_', ' ')} {str(view.record_id)[:8]}", reason=view.reason,
+                           explanation=view.explanation)
+            + state + literal_markup(
+                "\nFrom $who (device $device), bundle $bundle, imported $at · laptop based on $base, shared $shared · "
+                "$count fields differ", who=view.exported_by, device=view.device[:8], bundle=str(view.bundle_id)[:8],
+                at=f"{view.imported_at:%d/%m/%Y %H:%M}", base=base, shared=shared, count=len(view.differing))))
         self._render_rows()
         self.table.focus()
 
@@ -110,10 +115,10 @@ class ConflictScreen(QAScreen):
         differs = key in self.view.differing
         style = "bold" if differs else "dim"
         keep = self.choices[key] if differs or key in self.edited else "same"
-        return (Text("≠" if differs else "", style="bold red"), Text(key, style=style),
-                Text(self._cell(self._shared_value(key)), style=style),
-                Text(self._cell(self.view.incoming.get(key)), style=style),
-                Text(keep, style="bold" if differs else "dim"))
+        return (Text("≠" if differs else "", style="bold red"), literal(key, style),
+                literal(self._cell(self._shared_value(key)), style),
+                literal(self._cell(self.view.incoming.get(key)), style),
+                literal(keep, "bold" if differs else "dim"))
 
     @property
     def view(self) -> ConflictView:
@@ -152,11 +157,12 @@ class ConflictScreen(QAScreen):
             return
         shared = "(not in this database)" if self.view.live is None else self._text(self._shared_value(key)) or "—"
         same = "differs" if key in self.view.differing else "the same on both sides"
-        self.query_one("#conflict-field", Static).update(
-            f"[b]{escape(key)}[/b] — {same}; keeping [b]{self.choices[key]}[/b]\n"
-            f"[b]shared[/b]    {escape(shared)}\n"
-            f"[b]incoming[/b]  {escape(self._text(self.view.incoming.get(key)) or '—')}"
-            + (f"\n[b]edited[/b]    {escape(self._text(self.edited[key]) or '—')}" if key in self.edited else ""))
+        field = literal_markup("[b]$key[/b] — $same; keeping [b]$choice[/b]\n[b]shared[/b]    $shared\n"
+                               "[b]incoming[/b]  $incoming", key=key, same=same, choice=self.choices[key],
+                               shared=shared, incoming=self._text(self.view.incoming.get(key)) or "—")
+        if key in self.edited:
+            field += literal_markup("\n[b]edited[/b]    $edited", edited=self._text(self.edited[key]) or "—")
+        self.query_one("#conflict-field", Static).update(literal(field))
 
     # --- deciding -------------------------------------------------------------------------
 
@@ -199,8 +205,8 @@ class ConflictScreen(QAScreen):
 
         self.editing = key
         box = self.query_one("#conflict-edit", Input)
-        box.border_title = f"New value for {key} · Enter keeps it · Esc cancels"
-        box.value = field_text(self._chosen_value(key))
+        box.border_title = literal(f"New value for {key} · Enter keeps it · Esc cancels")
+        box.value = printable(field_text(self._chosen_value(key)))
         box.display = True
         box.focus()
 
@@ -214,7 +220,7 @@ class ConflictScreen(QAScreen):
         try:
             value = field_value_from_text(self.view.table, key, event.value)
         except QAError as exc:
-            self.query_one("#conflict-edit-error", Static).update(escape(str(exc)))
+            self.query_one("#conflict-edit-error", Static).update(literal(exc))
             return
         self.edited[key] = value
         self.choices[key] = EDITED
@@ -245,7 +251,7 @@ class ConflictScreen(QAScreen):
             return
         lines = "\n".join(f"{k}: {self.choices[k]} — {self._cell(v)}" for k, v in merged.items())
         self.app.push_screen(ConfirmDialog(f"Save this merge? These fields differ from the {same_as} version:",
-                                           escape(lines)),
+                                           lines),
                              lambda yes: self._resolve("merged", merged) if yes else None)
 
     def _resolve(self, choice: str, merged: dict[str, Any] | None = None) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from qa_tui.config import Config
 from qa_tui.db import trail
 from qa_tui.db.models import CASE_CATEGORY_NAMES
-from qa_tui.files import exports_dir, write_private
+from qa_tui.files import exports_dir, write_export
 from qa_tui.services.audits.actions import ActionRow
 from qa_tui.services.audits.record import (
     NO_GRADE,
@@ -105,7 +105,7 @@ def export_audit_record(session: Session, audit_id: uuid.UUID, *, today: date, c
     audit = load_audit(session, audit_id)
     reference = re.sub(r"[^A-Za-z0-9_-]+", "-", audit.case.reference if audit.case else "case").strip("-")
     path = (out_dir or exports_dir()) / f"audit-{reference}-{audit.audit_date.isoformat()}.md"
-    write_private(path, audit_record_markdown(session, audit_id, today=today, cfg=cfg))
+    write_export(path, audit_record_markdown(session, audit_id, today=today, cfg=cfg))
     trail.record_event(session, "export", "audit", audit_id, detail=f"worker's record written to {path}")
     return path
 

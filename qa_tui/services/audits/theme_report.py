@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from qa_tui.config import Config
 from qa_tui.db import trail
-from qa_tui.files import exports_dir, write_private
+from qa_tui.files import exports_dir, write_export
 from qa_tui.services.audits.record import AuditDTO, get_audit
 from qa_tui.services.audits.themes import ThemeCaseRow, ThemeView, agency_findings, get_theme, theme_cases
 
@@ -123,7 +123,7 @@ def export_theme_report(session: Session, theme_id: uuid.UUID, *, today: date, c
     theme = get_theme(session, theme_id)
     slug = re.sub(r"[^a-z0-9]+", "-", theme.name.lower()).strip("-")[:60] or "theme"
     path = (out_dir or exports_dir()) / f"theme-{slug}-{today.isoformat()}.md"
-    write_private(path, theme_report_markdown(session, theme_id, today=today, cfg=cfg))
+    write_export(path, theme_report_markdown(session, theme_id, today=today, cfg=cfg))
     trail.record_event(session, "export", "theme", theme_id, detail=f"themed report written to {path}")
     return path
 

@@ -36,6 +36,7 @@ from qa_tui.services.imports.workbook import (
     is_placeholder,
     read_workbook,
 )
+from qa_tui.text import removed_note
 
 LIST_CATEGORIES = {6: "CIN", 7: "CP", 8: "CLA", 9: "CL"}
 # Lower wins when a child is on several lists (open rows always beat closed ones first).
@@ -281,6 +282,10 @@ def _read_list(sheet: Sheet, number: int, today: date, reading: _Reading) -> Lis
             reading.held.add(reference)
             continue
         team, worker = cell("team"), cell("worker")
+        for name in ("reference", "team", "worker"):
+            value = cell(name)
+            if isinstance(value, str) and (note := removed_note(value)):
+                reading.warnings.append(RowNote(sheet.name, row_number, column(name), note))
         row = _Row(number, sheet.name, row_number, reference, dates.get("start"), end,
                    "" if is_placeholder(team) else clean_text(team)[:MAX_NAME],
                    "" if is_placeholder(worker) else clean_text(worker)[:MAX_NAME])

@@ -36,6 +36,7 @@ from qa_tui.services.imports.caseload import (
     plan_caseload,
 )
 from qa_tui.services.imports.workbook import cell_date, clean_text, header_key, is_placeholder, placeholder_key
+from qa_tui.text import removed_note, without_controls
 
 CATEGORY_WORDS = {
     **{code.casefold(): code for code in CASE_CATEGORIES},
@@ -78,6 +79,7 @@ class _CsvTable:
     headers: tuple[str, ...]
     columns: dict[str, int]
     rows: tuple[tuple[int, tuple[str, ...]], ...]  # (line number, cells)
+    stripped: tuple[RowNote, ...] = ()  # cells whose control characters were removed
 
     def cell(self, cells: tuple[str, ...], column: str) -> str:
         index = self.columns.get(column)
@@ -125,7 +127,12 @@ def _read_csv(path: Path, spec: dict[str, tuple[str, ...]], required: Sequence[s
                  if any(cell.strip() for cell in cells))
     if not rows:
         raise ValidationError(source, f"has a header but no rows (expected {what})")
-    return _CsvTable(source, path.name, headers, columns, rows)
+    # Control characters (a NUL, an ESC) are taken out of every cell, and each cell is named.
+    stripped = [RowNote(path.name, number, headers[index] if index < len(headers) else f"{index + 1}", note)
+                for number, cells in rows for index, cell in enumerate(cells) if (note := removed_note(cell))]
+    if stripped:
+        rows = tuple((number, tuple(without_controls(cell) for cell in cells)) for number, cells in rows)
+    return _CsvTable(source, path.name, headers, columns, rows, tuple(stripped))
 
 
 def _dates(table: _CsvTable, number: int, cells: tuple[str, ...], columns: Sequence[str],
@@ -190,7 +197,7 @@ def category_code(value: str) -> str:
 def _read_involvements(path: Path, today: date) -> InvolvementsPreview:
     table = _read_csv(path, INVOLVEMENT_COLUMNS, ("reference", "category"), INVOLVEMENTS_WHAT)
     problems: list[RowNote] = []
-    warnings: list[RowNote] = []
+    warnings: list[RowNote] = list(table.stripped)
     held: set[str] = set()
     by_case: dict[str, list[_Involvement]] = defaultdict(list)
     for number, cells in table.rows:
@@ -298,7 +305,7 @@ class _Episode:
 def _read_sw_episodes(path: Path, today: date) -> tuple[_CsvTable, SwEpisodesPreview, dict[str, int]]:
     table = _read_csv(path, SW_EPISODE_COLUMNS, ("reference", "staff_id", "start"), SW_EPISODES_WHAT)
     problems: list[RowNote] = []
-    warnings: list[RowNote] = []
+    warnings: list[RowNote] = list(table.stripped)
     held: set[str] = set()
     episodes: dict[str, list[_Episode]] = defaultdict(list)
     for number, cells in table.rows:

@@ -1,6 +1,7 @@
 """What the people and cases CSV imports share: reading the file (UTF-8 only), the header and
 rows, typed cells that note every problem against its line and column, the report an import
-gives, and the rejection that lists every problem when anything is wrong."""
+gives, and the rejection that lists every problem when anything is wrong. A control character
+(a NUL, an ESC) in a column the import reads is one of those problems."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from qa_tui.db import trail
 from qa_tui.dates import parse_day
 from qa_tui.errors import ChangedElsewhere, QAError, ValidationError
+from qa_tui.text import control_problem
 
 _KEY_LOOKUP_CHUNK = 500
 
@@ -168,6 +170,8 @@ def read_table(text: str, required: tuple[str, ...], optional: tuple[str, ...],
             continue
         if any(cells[len(header):]):
             problems.append(Problem(line, "", f"{len(cells)} cells but the header names {len(header)} columns"))
+        problems.extend(Problem(line, name, problem) for name, value in zip(header, cells)
+                        if name in known and (problem := control_problem(value)))
         rows.append(CsvRow(line, {name: value for name, value in zip(header, cells) if name in known}))
     return CsvTable(frozenset(seen & known), tuple(rows), ignored)
 

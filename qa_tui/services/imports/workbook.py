@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from qa_tui.errors import ValidationError
+from qa_tui.text import without_controls
 
 CellValue = str | int | float | bool | date | None
 
@@ -245,14 +246,15 @@ def is_blank(value: CellValue) -> bool:
 
 
 def clean_text(value: CellValue) -> str:
-    """The cell as text, with non-breaking and other odd spaces made plain and runs collapsed."""
+    """The cell as text, with non-breaking and other odd spaces made plain and runs collapsed, and
+    control characters (a NUL, an ESC) removed: `removed_note` says what an import took out."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, date):
         return value.isoformat()
-    text = unicodedata.normalize("NFKC", str(value))
+    text = unicodedata.normalize("NFKC", without_controls(str(value)))
     return " ".join(text.replace("\u200b", "").split())
 
 

@@ -30,7 +30,7 @@ from qa_tui.db.models import (
     ThemeCase,
 )
 from qa_tui.errors import ChangedElsewhere, NotFound, ValidationError
-from qa_tui.files import exports_dir, write_private
+from qa_tui.files import exports_dir, write_export
 from qa_tui.services.practice.feedback import GIVER_LABELS, feedback_summary
 from qa_tui.services.practice.observations import KIND_LABELS as OBSERVATION_KIND_LABELS
 from qa_tui.services.practice.observations import ThemeCount, observation_themes
@@ -280,8 +280,8 @@ def export_celebration_pack(session: Session, quarter: Period, *, today: date,
     pack = celebration_pack(session, quarter, today=today)
     folder = out_dir or exports_dir()
     stem = f"learning-and-celebration-{quarter.label}"
-    markdown = write_private(folder / f"{stem}.md", pack_markdown(pack))
-    page = write_private(folder / f"{stem}.html", pack_html(pack))
+    markdown = write_export(folder / f"{stem}.md", pack_markdown(pack))
+    page = write_export(folder / f"{stem}.html", pack_html(pack))
     trail.record_event(session, "export", "good_practice", None,
                        detail=f"learning and celebration pack {quarter.label} written to {markdown} and {page}")
     return markdown, page

@@ -16,7 +16,7 @@ from qa_tui.dates import financial_year_start
 from qa_tui.db import trail
 from qa_tui.db.models import Audit, Case, Feedback, Observation, Person, Supervision, Team
 from qa_tui.errors import ValidationError
-from qa_tui.files import write_private
+from qa_tui.files import write_export
 from qa_tui.services.practice.dip_sample import DIP_KIND, DipSampleDueRow, dip_samples_due
 from qa_tui.services.practice.feedback import FeedbackSummary, feedback_summary
 from qa_tui.services.practice.observations import KIND_LABELS as OBSERVATION_KIND_LABELS
@@ -226,6 +226,6 @@ def _write_markdown(path: Path | str, text: str) -> Path:
     if target.is_dir():
         raise ValidationError("path", f"{target} is a folder; give a file name ending .md")
     try:
-        return write_private(target, text)
+        return write_export(target, text)
     except OSError as exc:
         raise ValidationError("path", f"cannot write {target}: {exc.strerror or exc}") from None

@@ -28,6 +28,7 @@ from qa_tui.services.practice.dip_sample import dip_samples_due
 from qa_tui.services.audits.drafts import load_draft, save_draft
 from qa_tui.services.practice.observations import OVERDUE_WHEN_MONTHS_LEFT, observation_coverage
 from qa_tui.services.practice.supervision import supervision_status
+from qa_tui.text import without_controls
 
 TRIAGE_KINDS = {
     "action": "Overdue action",
@@ -43,6 +44,7 @@ KIND_RANK = {kind: rank for rank, kind in enumerate(TRIAGE_KINDS)}
 TRIAGE_SORTS = ("overdue", "recent", "owner", "team")
 MAX_PAGE = 500
 MAX_MIN_DAYS = 3650
+MAX_SEARCH_CHARS = 100  # characters a search may look for, spaces aside
 FILTER_KEY_PREFIX = "triage-filter:"
 AUDIT_KIND_LABELS = {"live": "Live", "dip_sample": "Dip sample", "themed": "Themed",
                      "multi_agency": "Multi-agency", "closure": "Closure", "supervision_file": "Supervision file",
@@ -107,8 +109,9 @@ def check_filters(filters: TriageFilters) -> TriageFilters:
     days = filters.min_days_overdue
     if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_MIN_DAYS:
         raise ValidationError("days overdue", f"expected a whole number from 0 to {MAX_MIN_DAYS}, got {days!r}")
-    return replace(filters, kinds=tuple(k for k in TRIAGE_KINDS if k in filters.kinds),
-                   text=" ".join(filters.text.split()))
+    text = " ".join(without_controls(filters.text).split())
+    search_letters(text)  # refuses a search too long to run
+    return replace(filters, kinds=tuple(k for k in TRIAGE_KINDS if k in filters.kinds), text=text)
 
 
 def save_triage_filter(session: Session, login: str, filters: TriageFilters) -> None:
@@ -202,16 +205,26 @@ def _sort_key(row: TriageRow, sort: str) -> tuple[Any, ...]:
     return base
 
 
+def search_letters(text: str) -> list[str]:
+    """The characters a search looks for, in order: spaces and control characters left out (a
+    NUL would make PostgreSQL refuse the query); a search longer than MAX_SEARCH_CHARS is refused
+    (a pattern that long is no search, and SQLite refuses one far longer)."""
+    letters = [c for c in without_controls(text) if not c.isspace()]
+    if len(letters) > MAX_SEARCH_CHARS:
+        raise ValidationError("search", f"at most {MAX_SEARCH_CHARS} characters, spaces aside; got {len(letters)}")
+    return letters
+
+
 def fuzzy_pattern(text: str) -> str:
     """A LIKE pattern matching `text`'s characters in order with anything between them."""
-    chars = [c for c in text if not c.isspace()]
+    chars = search_letters(text)
     return "%" + "%".join("\\" + c if c in "\\%_" else c for c in chars) + "%"
 
 
 def fuzzy_match(text: str, *haystacks: str) -> bool:
     """True when `text`'s characters (spaces ignored) appear in order, ignoring case, in one of
     the haystacks: the same test as fuzzy_pattern in SQL."""
-    needle = [c.lower() for c in text if not c.isspace()]
+    needle = [c.lower() for c in search_letters(text)]
     for haystack in haystacks:
         rest = iter(haystack.lower())
         if all(c in rest for c in needle):

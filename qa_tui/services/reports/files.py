@@ -1,5 +1,6 @@
 """The period report as files for reading or for Power BI beyond Markdown and CSV: a small
-self-contained HTML page, and an XLSX workbook with one sheet per CSV table (same columns)."""
+self-contained HTML page, and an XLSX workbook with one sheet per CSV table (same columns, each
+cell by the rule in `cells`: numbers as numbers, dates as dates, formula-like text as text)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from qa_tui.db import trail
-from qa_tui.files import make_private_dirs, write_private
+from qa_tui.files import make_private_dirs, write_export, write_private
+from qa_tui.services.reports.cells import xlsx_row
 from qa_tui.services.reports.figures import PeriodReport
 from qa_tui.services.reports.markdown import report_markdown
 from qa_tui.services.reports.tables import CSV_SCHEMA, report_tables
@@ -60,7 +62,8 @@ def report_xlsx_bytes(report: PeriodReport) -> bytes:
         sheet = book.create_sheet(sheet_name(name))
         sheet.append(list(columns))
         for row in rows:
-            sheet.append([_cell_value(column, value) for column, value in zip(columns, row, strict=True)])
+            typed = [_cell_value(column, value) for column, value in zip(columns, row, strict=True)]
+            sheet.append(xlsx_row(sheet, typed))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -116,6 +119,6 @@ def report_html(report: PeriodReport) -> str:
 def export_report_html(session: Session, report: PeriodReport, out_dir: Path) -> Path:
     """Write the HTML page (0600) into `out_dir` (made 0700 if new) and record the export."""
     path = Path(out_dir) / f"qa-report-{report.period_id}.html"
-    write_private(path, report_html(report))
+    write_export(path, report_html(report))
     trail.record_event(session, "export", "report", None, detail=f"report {report.period_id} as HTML to {path}")
     return path

@@ -17,7 +17,7 @@ from qa_tui.dates import Month, financial_year_label
 from qa_tui.db import trail
 from qa_tui.db.models import Audit, Person, SupportPlan
 from qa_tui.errors import ValidationError
-from qa_tui.files import write_private
+from qa_tui.files import write_export
 from qa_tui.services.practice.celebration import CelebrationPack, celebration_pack, quarter_title
 from qa_tui.services.practice.dip_sample import DIP_KIND, DIP_TEMPLATE_KEY
 from qa_tui.services.practice.feedback import GIVER_LABELS, FeedbackSummary, feedback_summary
@@ -291,6 +291,6 @@ def improvement_markdown(report: ImprovementOverview) -> str:
 
 def export_markdown(session: Session, markdown: str, path: Path, what: str) -> Path:
     """Write a report's Markdown to `path` (0600) and note the export on the audit trail."""
-    written = write_private(path, markdown)
+    written = write_export(path, markdown)
     trail.record_event(session, "export", "report", None, detail=f"{what} as Markdown to {written}")
     return written

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from qa_tui.dates import financial_year_label
 from qa_tui.db import trail
-from qa_tui.files import make_private_dirs, write_private
+from qa_tui.files import make_private_dirs, write_export
 from qa_tui.services.reports.figures import (
     ACTION_MEASURES,
     COVERAGE_MEASURES,
@@ -125,6 +125,6 @@ def export_report_markdown(session: Session, report: PeriodReport, out_dir: Path
     the audit trail."""
     make_private_dirs(out_dir)
     path = out_dir / f"qa-report-{report.period_id}.md"
-    write_private(path, report_markdown(report))
+    write_export(path, report_markdown(report))
     trail.record_event(session, "export", "report", None, detail=f"report {report.period_id} as Markdown to {path}")
     return path

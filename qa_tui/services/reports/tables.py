@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from qa_tui.dates import financial_year_label
 from qa_tui.db import trail
 from qa_tui.files import make_private_dirs, write_private
+from qa_tui.services.reports.cells import csv_row
 from qa_tui.services.reports.figures import CalibrationRow, MeasureRow, PeriodReport
 
 CSV_SCHEMA: dict[str, tuple[str, ...]] = {
@@ -38,7 +39,8 @@ CSV_SCHEMA: dict[str, tuple[str, ...]] = {
 
 
 def report_tables(report: PeriodReport) -> dict[str, list[tuple[Any, ...]]]:
-    """The report as tidy tables: file name → rows in CSV_SCHEMA's column order."""
+    """The report as tidy tables: file name → rows in CSV_SCHEMA's column order, each value typed
+    (dates as dates); `cells` turns them into what each file holds."""
     pid = report.period_id
     p = report.period
 
@@ -63,8 +65,8 @@ def report_tables(report: PeriodReport) -> dict[str, list[tuple[Any, ...]]]:
                        for comp in (report.compliance_by_team, report.compliance_by_role)
                        for r in (*comp.rows, *comp.totals)]
     return {
-        "dim_period.csv": [(pid, p.frequency, p.start.isoformat(), p.end.isoformat(),
-                            financial_year_label(p.start), report.as_at.isoformat(), report.made_on.isoformat())],
+        "dim_period.csv": [(pid, p.frequency, p.start, p.end, financial_year_label(p.start), report.as_at,
+                            report.made_on)],
         "dim_team.csv": [(t.team_code, t.team_name, t.service_code, t.service_name) for t in report.teams],
         "dim_person.csv": [(d.staff_id, d.name, d.role, d.team_code) for d in report.people],
         "fact_audit_grades.csv": [(pid, g.team_code, g.grade, g.grade_label, basis, n)
@@ -85,15 +87,15 @@ def report_tables(report: PeriodReport) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def export_report_csv(session: Session, report: PeriodReport, out_dir: Path) -> list[Path]:
-    """Write the report's tables as UTF-8 CSV files (0600) into `out_dir` (made 0700 if new), and
-    record the export in the audit trail."""
+    """Write the report's tables as UTF-8 CSV files (0600) into `out_dir` (made 0700 if new), each
+    cell by the rule in `cells`, and record the export in the audit trail."""
     make_private_dirs(out_dir)
     written = []
     for name, rows in report_tables(report).items():
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(CSV_SCHEMA[name])
-        writer.writerows(rows)
+        writer.writerows(csv_row(row) for row in rows)
         written.append(write_private(out_dir / name, buffer.getvalue()))
     trail.record_event(session, "export", "report", None,
                        detail=f"report {report.period_id} as CSV to {out_dir}")

@@ -15,6 +15,7 @@ from typing import Any
 
 from qa_tui.errors import ValidationError
 from qa_tui.files import write_private
+from qa_tui.text import control_problem
 
 FORMAT = "qa-tui-sync-bundle"
 FORMAT_VERSION = 1
@@ -263,6 +264,8 @@ def _bundle_from_contents(contents: Any, schema: str, source: str) -> Bundle:
     for key in texts:
         if not isinstance(contents.get(key), str):
             raise refuse(f"the contents lack {key!r}")
+        if problem := control_problem(contents[key]):
+            raise refuse(f"{key!r} {problem}")
     if contents["schema"] != schema:
         raise refuse(f"made with database schema {contents['schema']!r}, but this qa-tui uses {schema!r}; "
                      f"use the same qa-tui version on the laptop and for the shared database")

@@ -34,6 +34,7 @@ from qa_tui.db.base import Base, UTCDateTime
 from qa_tui.db.models import EDITABLE_MODELS
 from qa_tui.errors import ValidationError
 from qa_tui.services.sync.bundle import Bundle, BundleRecord, BundleRefused, content_hash
+from qa_tui.text import control_problem
 
 Progress = Callable[[int, int], None]
 CHUNK = 500  # rows per bulk write
@@ -81,7 +82,7 @@ def _decoder(column: Column[Any]) -> Callable[[Any], Any]:
     parse: Callable[[str], Any] | None = None
     expected: type
     if isinstance(kind, JSON):
-        return _same
+        return _json
     if isinstance(kind, Uuid):
         expected, parse = str, uuid.UUID
     elif isinstance(kind, UTCDateTime):
@@ -104,6 +105,8 @@ def _decoder(column: Column[Any]) -> Callable[[Any], Any]:
         if type(value) is expected:  # exact type: a bool is not an int here
             if longest is not None and len(value) > longest:
                 raise ValueError(f"longer than {longest} characters")
+            if expected is str and (problem := control_problem(value)):
+                raise ValueError(problem)
             return parse(value) if parse else value
         if value is None:
             if nullable:
@@ -115,6 +118,20 @@ def _decoder(column: Column[Any]) -> Callable[[Any], Any]:
 
 
 def _same(value: Any) -> Any:
+    return value
+
+
+def _json(value: Any) -> Any:
+    """A JSON value as it is, once no string inside it holds a control character."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str) and (problem := control_problem(item)):
+            raise ValueError(problem)
+        if isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend([*item.keys(), *item.values()])
     return value
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 
+from qa_tui.widgets.literal import literal
 from screens.audits.kinds.pane import OwnListPane
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ class ClosurePane(OwnListPane["QueueItem"]):
         return lambda s: closure_queue(s, ctx.today(), cfg=ctx.config, leader_id=leader_id)
 
     def cells(self, row: QueueItem) -> Sequence[object]:
-        audit = Text(row.audit_label, style="bold" if row.overdue else "")
+        audit = literal(row.audit_label, "bold" if row.overdue else "")
         return (row.reference, row.category, row.event_label, f"{row.event_on:%-d %b %Y}", row.worker_name,
                 f"{row.due_by:%-d %b %Y}", audit)
 
