@@ -7,17 +7,17 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import RowMapping, or_, select
+from sqlalchemy import RowMapping, select
 from sqlalchemy.orm import Session
 
 from qa_tui.db import trail
 from qa_tui.db.base import utcnow
 from qa_tui.db.migrate import HEAD_REVISION
-from qa_tui.db.models import Action, AuditTemplate, Case, FollowUp, Person, Service, Team
-from qa_tui.errors import NotFound
+from qa_tui.dates import today_local
 from qa_tui.services.sync.bundle import KIND_REFERENCE, Bundle, BundleRecord, BundleRefused, content_hash
+from qa_tui.services.sync.scope import children_of, pull_scope
 from qa_tui.services.sync.state import set_state
 from qa_tui.services.sync.tables import (
     Incoming,
@@ -43,43 +43,16 @@ class PullSummary:
 
 
 def reference_bundle(session: Session, *, team_codes: Sequence[str] = (), also: dict[str, set[uuid.UUID]] | None = None,
-                     now: datetime | None = None, progress: Progress | None = None) -> Bundle:
-    """What a manager needs offline, read from the shared database: teams, services, people, open
-    cases, open actions, undiscussed follow-ups and audit templates (for `team_codes` only, when
-    given), the records `also` names, and every record those refer to."""
+                     now: datetime | None = None, today: date | None = None,
+                     progress: Progress | None = None) -> Bundle:
+    """What a manager needs offline, read from the shared database (see `pull_scope`: the teams,
+    the people they manage, and everything the laptop's screens compute from for them, for
+    `team_codes` only when given), the records `also` names, and every record those refer to."""
     now = now or utcnow()
     specs = table_specs()
-    wanted: dict[str, set[uuid.UUID]] = defaultdict(set)
+    wanted = pull_scope(session, team_codes=team_codes, today=today or today_local())
     for name, ids in (also or {}).items():
         wanted[name] |= ids
-    team, person = Team.__table__, Person.__table__
-    if team_codes:
-        found = {code: tid for code, tid in session.execute(
-            select(team.c.code, team.c.id).where(team.c.code.in_(team_codes)))}
-        for code in team_codes:
-            if code not in found:
-                raise NotFound(f"--team {code}: no team with that code in the shared database")
-        team_ids = set(found.values())
-        people = set(session.scalars(select(person.c.id).where(person.c.team_id.in_(team_ids))))
-    else:
-        team_ids = set(session.scalars(select(team.c.id)))
-        people = set(session.scalars(select(person.c.id)))
-        wanted["service"] |= set(session.scalars(select(Service.__table__.c.id)))
-    wanted["team"] |= team_ids
-    wanted["person"] |= people
-    case_t, action_t, follow_t = Case.__table__, Action.__table__, FollowUp.__table__
-    open_cases = select(case_t.c.id).where(case_t.c.closed_on.is_(None))
-    open_actions = select(action_t.c.id).where(action_t.c.status == "open")
-    undiscussed = select(follow_t.c.id).where(follow_t.c.supervision_id.is_(None))
-    if team_codes:
-        open_cases = open_cases.where(or_(case_t.c.team_id.in_(team_ids), case_t.c.worker_id.in_(people)))
-        open_actions = open_actions.where(or_(action_t.c.team_id.in_(team_ids), action_t.c.owner_id.in_(people)))
-        undiscussed = undiscussed.where(follow_t.c.worker_id.in_(people))
-    wanted["case_file"] |= set(session.scalars(open_cases))
-    wanted["action"] |= set(session.scalars(open_actions))
-    wanted["follow_up"] |= set(session.scalars(undiscussed))
-    wanted["audit_template"] |= set(session.scalars(select(AuditTemplate.__table__.c.id)))
-
     rows: dict[str, dict[uuid.UUID, RowMapping]] = defaultdict(dict)
     pending = wanted
     while pending:  # follow foreign keys until every referred-to record is in
@@ -88,6 +61,8 @@ def reference_bundle(session: Session, *, team_codes: Sequence[str] = (), also: 
             spec = specs[name]
             loaded = load_rows(session, spec, ids - rows[name].keys())
             rows[name].update(loaded)
+            for child, child_ids in children_of(session, name, loaded.keys()).items():
+                following[child] |= child_ids
             for row in loaded.values():
                 for column, parent in spec.parents:
                     ref = row[column]
@@ -108,10 +83,10 @@ def reference_bundle(session: Session, *, team_codes: Sequence[str] = (), also: 
 
 
 def export_reference(session: Session, *, team_codes: Sequence[str] = (), destination: str = "",
-                     now: datetime | None = None) -> Bundle:
+                     now: datetime | None = None, today: date | None = None) -> Bundle:
     """A reference bundle for a laptop that cannot reach the shared database, with its export
     recorded in the audit trail."""
-    bundle = reference_bundle(session, team_codes=team_codes, now=now)
+    bundle = reference_bundle(session, team_codes=team_codes, now=now, today=today)
     trail.record_event(session, "sync-export", "sync_state", bundle.bundle_id, new={"records": len(bundle.records)},
                        detail=f"exported {len(bundle.records)} reference records"
                               + (f" for teams {', '.join(team_codes)}" if team_codes else "")
@@ -130,9 +105,10 @@ def synced_ids(session: Session) -> dict[str, set[uuid.UUID]]:
 
 
 def pull_from_database(local: Session, shared: Session, *, source: str, team_codes: Sequence[str] = (),
-                       now: datetime | None = None, progress: Progress | None = None) -> PullSummary:
+                       now: datetime | None = None, today: date | None = None,
+                       progress: Progress | None = None) -> PullSummary:
     """Bring the reference data from the shared database, and refresh what this laptop already holds."""
-    bundle = reference_bundle(shared, team_codes=team_codes, also=synced_ids(local), now=now)
+    bundle = reference_bundle(shared, team_codes=team_codes, also=synced_ids(local), now=now, today=today)
     return apply_reference(local, bundle, source=source, now=now, progress=progress)
 
 
