@@ -276,7 +276,13 @@ def test_import_writes_the_audit_trail(db: Database, laptop: Database) -> None:
     assert kinds == [("insert", "supervision"), ("sync", "sync_import"), ("update", "case_file")]
     update = next(e for e in events if e.action == "update")
     assert update.old == {"category": "CIN"} and update.new == {"category": "CP"}
-    assert all(e.actor == "tester" for e in events)
+    # Each record and its event are by the laptop's author; the importer is named beside them.
+    rows = [e for e in events if e.action != "sync"]
+    assert all(e.actor == "jsmith" and e.detail.endswith("imported by tester") for e in rows)
+    assert next(e for e in events if e.action == "sync").actor == "tester"
+    with db.reader() as s:
+        assert s.get(Case, ids["open_case"]).updated_by == "jsmith"
+        assert s.scalars(select(Supervision)).one().updated_by == "jsmith"
     assert _count(db, AuditEvent) == before + 3
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,16 +14,31 @@ from sqlalchemy import select
 
 from qa_tui.config import parse_config
 from qa_tui.db.engine import Database
-from qa_tui.db.models import Person, Team
+from qa_tui.db.models import (
+    Action,
+    ActionChange,
+    AuditEvent,
+    CaseDraw,
+    DrawPick,
+    Observation,
+    Person,
+    SyncConflict,
+    Supervision,
+    Team,
+)
+from qa_tui.errors import NotAllowed, ValidationError
+from qa_tui.services.audits.actions import action_history, extend_action
+from qa_tui.services.practice.celebration import good_practice_for, mark_good_practice, unmark_good_practice
 from qa_tui.demo import DEMO_USER_STAFF_ID, build_demo
 from qa_tui.services.practice.observations import observation_coverage
 from qa_tui.services.practice.supervision import supervision_status
 from qa_tui.services.programme.dashboard import build_dashboard
 from qa_tui.services.programme.obligations import obligations
 from qa_tui.services.programme.triage import TriageFilters, triage_page
+from qa_tui.services.sync.conflicts import ConflictView, list_conflicts, resolve_conflict
 from qa_tui.services.sync.pull import pull_from_database
 from tests.conftest import TODAY
-from tests.test_sync import _new_sqlite
+from tests.test_sync import _ack, _export, _import, _new_sqlite, _pending, _pull, _seed_shared
 
 CFG = parse_config({})
 
@@ -66,3 +82,170 @@ def test_a_pulled_team_shows_the_same_figures_as_the_shared_database(db: Databas
     assert shared["triage"]
     for key in shared:
         assert offline[key] == shared[key], key
+
+
+# --- deletions travel as tombstones --------------------------------------------------------
+
+
+def _marked_observation(db: Database, ids: dict[str, uuid.UUID]) -> uuid.UUID:
+    """An observation of the worker marked as good practice on the shared database."""
+    with db.session() as s:
+        obs = Observation(worker_id=ids["worker"], observer_id=ids["manager"], observed_on=date(2026, 11, 2),
+                          kind="annual", went_well="Calm [b]child-led[/b] visit")
+        s.add(obs)
+        s.flush()
+        mark_good_practice(s, source_kind="observation", source_id=obs.id, why="The child's voice, in \"their\" words",
+                           marked_by_id=ids["manager"], today=date(2026, 11, 3))
+        return obs.id
+
+
+def test_unmarking_good_practice_offline_removes_it_after_sync(db: Database, laptop: Database) -> None:
+    ids = _seed_shared(db)
+    obs_id = _marked_observation(db, ids)
+    _pull(laptop, db, teams=("T1",))
+    with laptop.session() as s:
+        assert good_practice_for(s, "observation", obs_id) is not None
+        unmark_good_practice(s, "observation", obs_id)
+    assert _pending(laptop) == {"good_practice deleted": 1}
+    bundle = _export(laptop)
+    assert [(r.table, r.deleted) for r in bundle.records] == [("good_practice", True)]
+    receipt = _import(db, bundle)
+    assert receipt.deleted == 1 and receipt.conflicts == ()
+    with db.reader() as s:
+        assert good_practice_for(s, "observation", obs_id) is None
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "delete")).one()
+        assert event.table_name == "good_practice" and event.actor == "jsmith"
+        assert event.old["why"] == "The child's voice, in \"their\" words"
+    # The same bundle again changes nothing; the receipt clears the tombstone.
+    assert _import(db, bundle) == receipt
+    _ack(laptop, receipt)
+    assert _pending(laptop) == {}
+    # A later pull does not bring it back.
+    _pull(laptop, db, teams=("T1",))
+    with laptop.reader() as s:
+        assert good_practice_for(s, "observation", obs_id) is None
+
+
+def test_a_deletion_of_a_record_changed_in_the_office_is_a_conflict(db: Database, laptop: Database) -> None:
+    ids = _seed_shared(db)
+    obs_id = _marked_observation(db, ids)
+    _pull(laptop, db, teams=("T1",))
+    with db.session() as s:  # the office rewords the mark meanwhile
+        mark_good_practice(s, source_kind="observation", source_id=obs_id, why="Reworded in the office",
+                           marked_by_id=ids["manager"], today=date(2026, 11, 4))
+    with laptop.session() as s:
+        unmark_good_practice(s, "observation", obs_id)
+    receipt = _import(db, _export(laptop))
+    assert [(c.table, c.reason) for c in receipt.conflicts] == [("good_practice", "edited-elsewhere")]
+    with db.reader() as s:
+        assert good_practice_for(s, "observation", obs_id).why == "Reworded in the office"
+    # The pull while the deletion waits keeps the laptop's deletion; the ack hands it over.
+    _ack(laptop, receipt)
+    assert _pending(laptop) == {}
+    with db.session() as s:
+        [view] = list_conflicts(s)
+        assert view.deletion and view.differing == ()
+        with pytest.raises(ValidationError, match="keep the shared version or take the deletion"):
+            resolve_conflict(s, view.id, "merged", {"why": "x"}, by="mo.manager")
+    with db.session() as s:
+        resolve_conflict(s, view.id, "incoming", by="mo.manager", expected_live_version=view.live_version)
+    with db.reader() as s:
+        assert good_practice_for(s, "observation", obs_id) is None
+        resolved = s.scalars(select(AuditEvent).where(AuditEvent.action == "sync-resolve")).one()
+        assert "kept the deletion" in resolved.detail and resolved.actor == "tester"
+        deleted = s.scalars(select(AuditEvent).where(AuditEvent.action == "delete")).one()
+        assert deleted.actor == "jsmith"  # the laptop's author, as an import would have written it
+
+
+def test_a_deletion_kept_shared_comes_back_on_the_next_pull(db: Database, laptop: Database) -> None:
+    ids = _seed_shared(db)
+    obs_id = _marked_observation(db, ids)
+    _pull(laptop, db, teams=("T1",))
+    with db.session() as s:
+        mark_good_practice(s, source_kind="observation", source_id=obs_id, why="Reworded in the office",
+                           marked_by_id=ids["manager"], today=date(2026, 11, 4))
+    with laptop.session() as s:
+        unmark_good_practice(s, "observation", obs_id)
+    _ack(laptop, _import(db, _export(laptop)))
+    with db.session() as s:
+        [view] = list_conflicts(s)
+        resolve_conflict(s, view.id, "shared", by="mo.manager")
+    _pull(laptop, db, teams=("T1",))
+    with laptop.reader() as s:
+        assert good_practice_for(s, "observation", obs_id).why == "Reworded in the office"
+
+
+# --- a change and its history move together -----------------------------------------------
+
+
+def _extension_held_as_conflict(db: Database, laptop: Database, ids: dict[str, uuid.UUID]) -> ConflictView:
+    _pull(laptop, db, teams=("T1",))
+    with db.session() as s:
+        s.get(Action, ids["action"]).evidence = "Office: checked"
+    with laptop.session() as s:
+        extend_action(s, ids["action"], date(2026, 12, 31), "Family [away] until \"mid-December\"",
+                      ids["manager"], date(2026, 11, 20))
+    receipt = _import(db, _export(laptop))
+    assert sorted((c.table, c.reason) for c in receipt.conflicts) == [
+        ("action", "edited-elsewhere"), ("action_change", "held")]
+    with db.reader() as s:
+        assert action_history(s, ids["action"]) == []
+        [view] = list_conflicts(s)  # the history is decided with its record, not listed alone
+    assert view.table == "action" and view.held == 1
+    return view
+
+
+def test_keep_shared_means_the_history_never_shows_the_extension(db: Database, laptop: Database) -> None:
+    ids = _seed_shared(db)
+    view = _extension_held_as_conflict(db, laptop, ids)
+    with db.session() as s:
+        held = s.scalars(select(SyncConflict).where(SyncConflict.held_by == view.id)).one()
+        with pytest.raises(NotAllowed, match="decided with that one"):
+            resolve_conflict(s, held.id, "incoming", by="mo.manager")
+    with db.session() as s:
+        resolve_conflict(s, view.id, "shared", by="mo.manager")
+    with db.reader() as s:
+        assert action_history(s, ids["action"]) == []
+        assert s.get(Action, ids["action"]).due_on == date(2026, 11, 30)
+        assert s.scalars(select(SyncConflict).where(SyncConflict.status == "open")).all() == []
+
+
+def test_taking_the_laptop_version_applies_its_history_too(db: Database, laptop: Database) -> None:
+    ids = _seed_shared(db)
+    view = _extension_held_as_conflict(db, laptop, ids)
+    with db.session() as s:
+        resolve_conflict(s, view.id, "incoming", by="mo.manager", expected_live_version=view.live_version)
+    with db.reader() as s:
+        [change] = action_history(s, ids["action"])
+        assert (change.change, change.reason) == ("extended", "Family [away] until \"mid-December\"")
+        assert s.get(Action, ids["action"]).due_on == date(2026, 12, 31)
+        assert s.scalars(select(ActionChange)).one().updated_by == "jsmith"
+
+
+# --- draw rules hold on import -------------------------------------------------------------
+
+
+def _draw(team_id: uuid.UUID, worker_id: uuid.UUID, seed: str) -> tuple[CaseDraw, DrawPick]:
+    draw = CaseDraw(id=uuid.uuid4(), team_id=team_id, month="2026-11", seed=seed, algorithm="v1", rules={},
+                    drawn_on=date(2026, 11, 2))
+    return draw, DrawPick(draw_id=draw.id, worker_id=worker_id, case_reference="CASE-001")
+
+
+def test_a_second_draw_for_a_team_and_month_is_refused_not_written(db: Database, laptop: Database) -> None:
+    ids = _seed_shared(db)
+    _pull(laptop, db, teams=("T1",))
+    with db.session() as s:
+        s.add_all(_draw(ids["t1"], ids["worker"], "office"))
+    with laptop.session() as s:
+        s.add_all(_draw(ids["t1"], ids["worker"], "laptop"))
+        s.add(Supervision(worker_id=ids["worker"], held_on=date(2026, 11, 21)))
+    receipt = _import(db, _export(laptop))
+    assert receipt.added == 1 and receipt.conflicts == ()
+    assert sorted(r.table for r in receipt.refused) == ["case_draw", "draw_pick"]
+    assert "already have a draw" in next(r.reason for r in receipt.refused if r.table == "case_draw")
+    with db.reader() as s:
+        assert s.scalars(select(CaseDraw.seed)).all() == ["office"]
+        assert len(s.scalars(select(DrawPick)).all()) == 1
+    # The receipt names them, so the laptop stops sending them.
+    _ack(laptop, receipt)
+    assert _pending(laptop) == {}

@@ -1,5 +1,6 @@
 """The audit trail: every insert, update and delete of a record writes an `AuditEvent` in the
-same flush (so it commits or rolls back with the change). The actor comes from `session.info`.
+same flush (so it commits or rolls back with the change); deleting a record offline sync shares
+also writes its `SyncTombstone`. The actor comes from `session.info`.
 Before that, text that must not be stored is refused with a ValidationError naming the table and
 column, whatever service wrote it: a control character other than tab and newline (a NUL, which
 PostgreSQL refuses; an ESC or BEL, which a terminal would obey when the text is shown), in a text
@@ -18,7 +19,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from qa_tui.db.base import Base, Record
-from qa_tui.db.models import AuditEvent
+from qa_tui.db.models import AuditEvent, SyncTombstone
 from qa_tui.errors import ValidationError
 from qa_tui.text import control_problem
 
@@ -123,12 +124,18 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
             events.append(AuditEvent(id=uuid.uuid4(), actor=actor, action="update",
                                      table_name=obj.__tablename__, record_id=str(obj.id),
                                      old=old, new=new))
+    tombstones: list[SyncTombstone] = []
     for obj in session.deleted:
         if isinstance(obj, Record):
             events.append(AuditEvent(id=uuid.uuid4(), actor=actor, action="delete",
                                      table_name=obj.__tablename__, record_id=str(obj.id),
                                      old=_snapshot(obj), new=None))
+            if obj.synced_version is not None:  # the shared database knows it: the deletion is synced
+                tombstones.append(SyncTombstone(table_name=obj.__tablename__, record_id=obj.id, version=obj.version,
+                                                base_version=obj.synced_version, created_at=obj.created_at,
+                                                deleted_by=actor))
     session.add_all(events)
+    session.add_all(tombstones)
 
 
 def install(session_class: type[Session] = Session) -> None:

@@ -25,7 +25,7 @@ KIND_CHANGES = "changes"  # a laptop's own changes, for `sync import` on the sha
 KIND_REFERENCE = "reference"  # shared reference data, for `sync pull --from-bundle` on a laptop
 KINDS = (KIND_CHANGES, KIND_REFERENCE)
 PASSPHRASE_ENV = "QA_TUI_SYNC_PASSPHRASE"
-OUTCOMES = ("added", "updated", "unchanged", "conflict")
+OUTCOMES = ("added", "updated", "unchanged", "conflict", "deleted", "refused")
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 CIPHER = "AES-256-GCM"
@@ -62,11 +62,13 @@ class BundleRecord:
     created_at: str
     hash: str
     fields: dict[str, Any]
+    deleted: bool = False  # a tombstone: deleted on the laptop from `base_version`; no fields
 
     def to_document(self) -> dict[str, Any]:
-        return {"table": self.table, "id": self.id, "version": self.version,
-                "base_version": self.base_version, "created_at": self.created_at,
-                "hash": self.hash, "fields": self.fields}
+        doc = {"table": self.table, "id": self.id, "version": self.version,
+               "base_version": self.base_version, "created_at": self.created_at,
+               "hash": self.hash, "fields": self.fields}
+        return {**doc, "deleted": True} if self.deleted else doc
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,15 @@ class ConflictNote:
 
 
 @dataclass(frozen=True)
+class RefusedNote:
+    """A record the shared database would not take (a rule it breaks), and why; nothing written."""
+
+    table: str
+    id: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Receipt:
     bundle_id: str
     device: str
@@ -121,6 +132,8 @@ class Receipt:
     unchanged: int
     conflicts: tuple[ConflictNote, ...]
     records: tuple[ReceiptRecord, ...]
+    deleted: int = 0
+    refused: tuple[RefusedNote, ...] = ()
     already_imported: bool = field(default=False, compare=False)  # this call found it in the log
 
     def to_document(self) -> dict[str, Any]:
@@ -132,6 +145,8 @@ class Receipt:
             "conflicts": [{"table": c.table, "id": c.id, "conflict_id": c.conflict_id, "reason": c.reason}
                           for c in self.conflicts],
             "records": [[r.table, r.id, r.outcome, r.local_version, r.shared_version] for r in self.records],
+            "deleted": self.deleted,
+            "refused": [{"table": r.table, "id": r.id, "reason": r.reason} for r in self.refused],
         }
 
     @classmethod
@@ -153,7 +168,10 @@ class Receipt:
                 exported_by=str(doc["exported_by"]), imported_at=str(doc["imported_at"]),
                 imported_by=str(doc["imported_by"]), added=int(doc["added"]),
                 updated=int(doc["updated"]), unchanged=int(doc["unchanged"]),
-                conflicts=conflicts, records=records, already_imported=already_imported,
+                conflicts=conflicts, records=records, deleted=int(doc.get("deleted", 0)),
+                refused=tuple(RefusedNote(str(r["table"]), str(r["id"]), str(r["reason"]))
+                              for r in doc.get("refused", ())),
+                already_imported=already_imported,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise refuse(f"receipt is incomplete or damaged ({exc.__class__.__name__}: {exc})") from None
@@ -288,7 +306,7 @@ def _bundle_from_contents(contents: Any, schema: str, source: str) -> Bundle:
                 table=_typed(raw["table"], str), id=_typed(raw["id"], str), version=_typed(raw["version"], int),
                 base_version=None if raw["base_version"] is None else _typed(raw["base_version"], int),
                 created_at=_typed(raw["created_at"], str), hash=_typed(raw["hash"], str),
-                fields=_typed(raw["fields"], dict),
+                fields=_typed(raw["fields"], dict), deleted=_typed(raw.get("deleted", False), bool),
             )
         except (KeyError, TypeError) as exc:
             raise refuse(f"record {index} is incomplete ({exc.__class__.__name__}: {exc})") from None

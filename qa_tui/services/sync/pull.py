@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from qa_tui.db import trail
 from qa_tui.db.base import utcnow
 from qa_tui.db.migrate import HEAD_REVISION
+from qa_tui.db.models import SyncTombstone
 from qa_tui.dates import today_local
 from qa_tui.services.sync.bundle import KIND_REFERENCE, Bundle, BundleRecord, BundleRefused, content_hash
 from qa_tui.services.sync.scope import children_of, pull_scope
@@ -114,8 +115,8 @@ def pull_from_database(local: Session, shared: Session, *, source: str, team_cod
 
 def apply_reference(session: Session, bundle: Bundle, *, source: str, now: datetime | None = None,
                     progress: Progress | None = None) -> PullSummary:
-    """Store pulled records here with their IDs and versions, marked synced. A record edited here
-    and not yet synced is left alone (its edit goes up with the next export)."""
+    """Store pulled records here with their IDs and versions, marked synced. A record edited or
+    deleted here and not yet synced is left alone (its change goes up with the next export)."""
     if bundle.kind != KIND_REFERENCE:
         raise BundleRefused(bundle.source, "this bundle holds a laptop's changes, for `sync import` on the "
                                            "shared database, not reference data to pull")
@@ -125,11 +126,16 @@ def apply_reference(session: Session, bundle: Bundle, *, source: str, now: datet
     added = updated = unchanged = 0
     kept: list[tuple[str, str]] = []
     skipped: list[tuple[str, str, str]] = []
+    stones = select(SyncTombstone.table_name, SyncTombstone.record_id)
+    deleted_here = {(name, rid) for name, rid in session.execute(stones)}
     for spec, items in grouped:
         local = load_rows(session, spec, (i.id for i in items))
         candidates: list[tuple[Incoming, RowMapping | None]] = []
         for inc in items:
             row = local.get(inc.id)
+            if (spec.name, inc.id) in deleted_here:  # its deletion goes up with the next export
+                kept.append((spec.name, str(inc.id)))
+                continue
             if row is None:
                 candidates.append((inc, None))
                 continue

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, RowMapping, Table, bindparam, insert, select, tuple_, update
+from sqlalchemy import Integer, RowMapping, Table, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from qa_tui.db import trail
@@ -105,9 +105,10 @@ class BulkWriter:
     """Bulk writes for one import or pull: Core inserts and updates a chunk at a time, with the
     audit-trail events the ORM would have written, and progress as records are settled."""
 
-    def __init__(self, session: Session, now: datetime, detail: str, total: int, progress: Progress | None) -> None:
+    def __init__(self, session: Session, now: datetime, detail: str, total: int, progress: Progress | None,
+                 *, actor: str | None = None) -> None:
         self.session = session
-        self.actor = trail.actor_of(session)
+        self.actor = actor or trail.actor_of(session)  # who the rows and their events are by
         self.now, self.detail, self.total, self.progress = now, detail, total, progress
         self.done = 0
         self.present: dict[str, set[uuid.UUID]] = defaultdict(set)  # records added in this run
@@ -157,6 +158,21 @@ class BulkWriter:
                     events.append(("update", spec.name, inc.id, {k: before[k] for k in changed},
                                    {k: inc.record.fields[k] for k in changed}))
             self._events(events)
+            self.settle(len(chunk))
+
+    def delete(self, spec: TableSpec, items: list[tuple[Incoming, RowMapping]]) -> None:
+        """Delete rows still at the version they were read at, each with its trail event."""
+        if not items:
+            return
+        t = spec.table
+        stmt = delete(t).where(t.c.id == bindparam("b_id", type_=t.c.id.type),
+                               t.c.version == bindparam("b_expected", type_=Integer))
+        conn = self.session.connection()
+        for chunk in chunks(items):
+            result = conn.execute(stmt, [{"b_id": inc.id, "b_expected": live["version"]} for inc, live in chunk])
+            if conn.dialect.supports_sane_multi_rowcount and result.rowcount != len(chunk):
+                raise RowsMoved()
+            self._events([("delete", spec.name, inc.id, plain_fields(spec, live), None) for inc, live in chunk])
             self.settle(len(chunk))
 
     def _events(self, events: list[tuple[str, str, uuid.UUID, dict[str, Any] | None, dict[str, Any] | None]]) -> None:
