@@ -14,10 +14,13 @@ from sqlalchemy import select
 
 from qa_tui.config import parse_config
 from qa_tui.db.engine import Database
+from textual.widgets import Input
+
 from qa_tui.db.models import (
     Action,
     ActionChange,
     AuditEvent,
+    Case,
     CaseDraw,
     DrawPick,
     Observation,
@@ -38,6 +41,8 @@ from qa_tui.services.programme.triage import TriageFilters, triage_page
 from qa_tui.services.sync.conflicts import ConflictView, list_conflicts, resolve_conflict
 from qa_tui.services.sync.pull import pull_from_database
 from tests.conftest import TODAY
+from tests.pilot import SIZE, make_app, make_context, screen_text, settle, url_of
+from tests.test_screens_sync import open_sync
 from tests.test_sync import _ack, _export, _import, _new_sqlite, _pending, _pull, _seed_shared
 
 CFG = parse_config({})
@@ -249,3 +254,62 @@ def test_a_second_draw_for_a_team_and_month_is_refused_not_written(db: Database,
     # The receipt names them, so the laptop stops sending them.
     _ack(laptop, receipt)
     assert _pending(laptop) == {}
+
+
+# --- the pull dialog ------------------------------------------------------------------------
+
+
+async def test_pull_dialog_defaults_to_own_team_and_asks_before_the_whole_council(
+        db: Database, laptop: Database) -> None:
+    ids = _seed_shared(db)
+    _pull(laptop, db, teams=("T1",))  # the laptop knows Mo Manager (M1) of T1
+    ctx = make_context(url_of(laptop), today=TODAY, staff_id="M1")
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_sync(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "PullDialog"
+        assert app.screen.query_one("#pull-team", Input).value == "T1"
+        app.screen.query_one("#pull-url", Input).value = url_of(db)
+        # Emptied, the box means the whole council: asked first, and "no" pulls nothing.
+        app.screen.query_one("#pull-team", Input).value = ""
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "ConfirmDialog"
+        assert "whole council" in screen_text(app)
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "PullDialog"
+        assert "Type a team code" in screen_text(app)
+        with laptop.reader() as s:
+            assert s.get(Case, ids["other_case"]) is None
+        # "Yes" pulls every team.
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "SyncScreen"
+        assert "the whole council" in screen_text(app), screen_text(app)
+        with laptop.reader() as s:
+            assert s.get(Case, ids["other_case"]) is not None
+    ctx.db.dispose()
+
+
+async def test_pull_dialog_own_team_pulls_without_asking(db: Database, laptop: Database) -> None:
+    ids = _seed_shared(db)
+    _pull(laptop, db, teams=("T1",))
+    ctx = make_context(url_of(laptop), today=TODAY, staff_id="W1")
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_sync(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        app.screen.query_one("#pull-url", Input).value = url_of(db)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "SyncScreen"
+        assert "team T1" in screen_text(app), screen_text(app)
+        with laptop.reader() as s:
+            assert s.get(Case, ids["other_case"]) is None
+    ctx.db.dispose()

@@ -131,7 +131,8 @@ def run_pull(args: argparse.Namespace) -> int:
         try:
             with shared.reader() as remote, ctx.db.session() as local:
                 summary = pull_from_database(local, remote, source=_describe(args.from_url),
-                                             team_codes=args.team, progress=_progress("pulling"))
+                                             team_codes=args.team, today=ctx.today(),
+                                             progress=_progress("pulling"))
         finally:
             shared.dispose()
     print(f"Pulled from {summary.source}: {summary.added} added, {summary.updated} updated, "
@@ -157,7 +158,7 @@ def run_export(args: argparse.Namespace) -> int:
     ctx = open_ctx(args)
     with ctx.db.session() as session:
         if args.reference:
-            bundle = export_reference(session, team_codes=args.team, destination=str(out))
+            bundle = export_reference(session, team_codes=args.team, destination=str(out), today=ctx.today())
         else:
             bundle = export_changes(session, exported_by=ctx.login, device_name=_host(), destination=str(out),
                                     progress=_progress("exporting"))
