@@ -259,6 +259,13 @@ def test_a_second_draw_for_a_team_and_month_is_refused_not_written(db: Database,
 # --- the pull dialog ------------------------------------------------------------------------
 
 
+async def _pull_dialog(app, pilot, url: str) -> None:  # noqa: ANN001 - the app and its pilot
+    await pilot.press("f")
+    await settle(pilot)
+    assert app.screen.__class__.__name__ == "PullDialog"
+    app.screen.query_one("#pull-url", Input).value = url
+
+
 async def test_pull_dialog_defaults_to_own_team_and_asks_before_the_whole_council(
         db: Database, laptop: Database) -> None:
     ids = _seed_shared(db)
@@ -267,12 +274,17 @@ async def test_pull_dialog_defaults_to_own_team_and_asks_before_the_whole_counci
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
         await open_sync(pilot)
-        await pilot.press("f")
-        await settle(pilot)
-        assert app.screen.__class__.__name__ == "PullDialog"
+        await _pull_dialog(app, pilot, url_of(db))
         assert app.screen.query_one("#pull-team", Input).value == "T1"
-        app.screen.query_one("#pull-url", Input).value = url_of(db)
+        await pilot.press("ctrl+s")  # the own team: no question
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "SyncScreen"
+        assert "team T1" in screen_text(app), screen_text(app)
+        with laptop.reader() as s:
+            assert s.get(Case, ids["other_case"]) is None
+
         # Emptied, the box means the whole council: asked first, and "no" pulls nothing.
+        await _pull_dialog(app, pilot, url_of(db))
         app.screen.query_one("#pull-team", Input).value = ""
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -293,23 +305,4 @@ async def test_pull_dialog_defaults_to_own_team_and_asks_before_the_whole_counci
         assert "the whole council" in screen_text(app), screen_text(app)
         with laptop.reader() as s:
             assert s.get(Case, ids["other_case"]) is not None
-    ctx.db.dispose()
-
-
-async def test_pull_dialog_own_team_pulls_without_asking(db: Database, laptop: Database) -> None:
-    ids = _seed_shared(db)
-    _pull(laptop, db, teams=("T1",))
-    ctx = make_context(url_of(laptop), today=TODAY, staff_id="W1")
-    app = make_app(ctx)
-    async with app.run_test(size=SIZE) as pilot:
-        await open_sync(pilot)
-        await pilot.press("f")
-        await settle(pilot)
-        app.screen.query_one("#pull-url", Input).value = url_of(db)
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert app.screen.__class__.__name__ == "SyncScreen"
-        assert "team T1" in screen_text(app), screen_text(app)
-        with laptop.reader() as s:
-            assert s.get(Case, ids["other_case"]) is None
     ctx.db.dispose()
