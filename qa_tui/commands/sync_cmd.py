@@ -280,7 +280,10 @@ def _print_receipt(receipt: Receipt) -> None:
         print(f"Bundle {receipt.bundle_id} was already imported at {receipt.imported_at} by "
               f"{receipt.imported_by}; nothing changed. Its receipt:")
     print(f"Bundle {receipt.bundle_id} from {receipt.exported_by}: {receipt.added} added, {receipt.updated} "
-          f"updated, {receipt.unchanged} unchanged, {len(receipt.conflicts)} conflicts.")
+          f"updated, {receipt.unchanged} unchanged, {len(receipt.conflicts)} conflicts, {receipt.deleted} deleted, "
+          f"{len(receipt.refused)} refused.")
+    for refused in receipt.refused:
+        print(f"  refused, not written: {refused.table} {refused.id} ({refused.reason})")
     for note in receipt.conflicts:
         print(f"  conflict {note.conflict_id[:8]}: {note.table} {note.id} ({note.reason})")
     if receipt.conflicts:
@@ -302,6 +305,10 @@ def _print_conflict(c: ConflictView) -> None:
     live = "not here" if c.live_version is None else f"v{c.live_version}"
     print(f"          from {c.exported_by} (device {c.device[:8]}), imported {c.imported_at:%Y-%m-%d %H:%M}; "
           f"laptop based on v{c.base_version if c.base_version is not None else '-'}, shared {live}")
+    if c.deletion:
+        print("          deleted on the laptop: --keep incoming deletes it here, --keep shared keeps it")
+    if c.held:
+        print(f"          {c.held} history rows held with it: applied with --keep incoming or merged, dropped with shared")
     for key in c.differing:
         shared = "-" if c.live is None else json.dumps(c.live.get(key))
         print(f"          {key}: shared {_clip(shared)} | incoming {_clip(json.dumps(c.incoming.get(key)))}")

@@ -389,7 +389,14 @@ class SyncScreen(QAScreen):
         else:
             head = literal_markup("[b]Imported[/b] bundle $bundle from $who: ", bundle=receipt.bundle_id[:8],
                                   who=receipt.exported_by)
+        if receipt.deleted:
+            counts += literal_markup(" · [b]$deleted[/b] deleted", deleted=receipt.deleted)
+        if receipt.refused:
+            counts += literal_markup(" · [b]$refused[/b] refused", refused=len(receipt.refused))
         lines = [head + counts, note]
+        for refused in receipt.refused[:3]:
+            lines.append(literal_markup("Refused, not written: $table $id: $reason", table=refused.table.replace("_", " "),
+                                        id=refused.id[:8], reason=refused.reason))
         if receipt.conflicts:
             lines.append(literal_markup("$count kept aside as conflicts, the shared records left as they were: "
                                         "listed below; Enter opens one.", count=len(receipt.conflicts)))
