@@ -306,3 +306,22 @@ async def test_pull_dialog_defaults_to_own_team_and_asks_before_the_whole_counci
         with laptop.reader() as s:
             assert s.get(Case, ids["other_case"]) is not None
     ctx.db.dispose()
+
+
+def test_a_record_deleted_in_the_office_goes_from_the_laptop_at_the_next_pull(db: Database, laptop: Database) -> None:
+    ids = _seed_shared(db)
+    obs_id = _marked_observation(db, ids)
+    other = _marked_observation(db, ids)
+    _pull(laptop, db, teams=("T1",))
+    with laptop.session() as s:  # edited here, not yet synced: stays, and goes up with the next export
+        mark_good_practice(s, source_kind="observation", source_id=other, why="Edited on the laptop",
+                           marked_by_id=ids["manager"], today=date(2026, 11, 5))
+    with db.session() as s:
+        unmark_good_practice(s, "observation", obs_id)
+        unmark_good_practice(s, "observation", other)
+    summary = _pull(laptop, db, teams=("T1",))
+    assert summary.removed == 1
+    with laptop.reader() as s:
+        assert good_practice_for(s, "observation", obs_id) is None
+        assert good_practice_for(s, "observation", other).why == "Edited on the laptop"
+    assert _pending(laptop) == {"good_practice": 1}  # no tombstone for a deletion made in the office

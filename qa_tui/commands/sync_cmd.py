@@ -137,6 +137,8 @@ def run_pull(args: argparse.Namespace) -> int:
             shared.dispose()
     print(f"Pulled from {summary.source}: {summary.added} added, {summary.updated} updated, "
           f"{summary.unchanged} unchanged.")
+    if summary.removed:
+        print(f"{summary.removed} records deleted in the shared database were removed here.")
     if summary.kept_local:
         print(f"{len(summary.kept_local)} records edited here and not yet synced were left as they are; "
               f"they go up with the next export.")

@@ -452,6 +452,9 @@ class SyncScreen(QAScreen):
         lines = [literal_markup("[b]Pulled[/b] from $source ($scope): [b]$added[/b] added · [b]$updated[/b] updated · "
                                 "[b]$unchanged[/b] unchanged.", source=summary.source, scope=scope,
                                 added=summary.added, updated=summary.updated, unchanged=summary.unchanged)]
+        if summary.removed:
+            lines.append(literal_markup("$count records deleted in the shared database were removed here.",
+                                        count=summary.removed))
         if summary.kept_local:
             lines.append(literal_markup("$count records edited here and not yet synced were left as they are; "
                                         "they go up with the next export.", count=len(summary.kept_local)))

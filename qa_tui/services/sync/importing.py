@@ -35,7 +35,7 @@ from qa_tui.services.sync.tables import (
     decode_records,
     load_rows,
     plain_fields,
-    table_specs,
+    referred_to,
 )
 from qa_tui.services.sync.writes import BulkWriter, RowsMoved, bulk_insert, reference_problems
 
@@ -205,27 +205,14 @@ class _ImportRun:
                     conflicts.append((inc, live, "open-conflict", None))
                 else:
                     doomed.append((inc, live))
-            used = self._in_use(spec, [inc.id for inc, _ in doomed])
+            used = referred_to(self.session, spec, [inc.id for inc, _ in doomed])
             conflicts += [(inc, live, "in-use", None) for inc, live in doomed if inc.id in used]
             doomed = [(inc, live) for inc, live in doomed if inc.id not in used]
-            self.writer.delete(spec, doomed)
+            self.writer.delete(spec, [live for _, live in doomed])
             for inc, _ in doomed:
                 self._note(inc, "deleted", None)
             self._keep_conflicts(spec, conflicts, deletion=True)
             self.writer.settle(len(items) - len(doomed))
-
-    def _in_use(self, spec: TableSpec, ids: list[uuid.UUID]) -> set[uuid.UUID]:
-        """Those of `ids` that a row of any table refers to."""
-        used: set[uuid.UUID] = set()
-        for other in table_specs().values():
-            for column, parent in other.parents:
-                if parent != spec.name:
-                    continue
-                col = other.table.c[column]
-                for chunk in chunks(sorted(set(ids) - used)):
-                    found = self.session.scalars(select(col).where(col.in_(chunk), other.table.c.id.not_in(chunk)))
-                    used |= set(found)
-        return used
 
     def _sent_again(self, inc: Incoming, live: RowMapping | None) -> bool:
         """The same edit sent again while its conflict waits: point at the conflict already kept."""

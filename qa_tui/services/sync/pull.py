@@ -28,6 +28,7 @@ from qa_tui.services.sync.tables import (
     parent_first,
     plain_fields,
     record_from_row,
+    referred_to,
     table_specs,
 )
 from qa_tui.services.sync.writes import BulkWriter, reference_problems
@@ -41,6 +42,7 @@ class PullSummary:
     unchanged: int
     kept_local: tuple[tuple[str, str], ...]  # (table, id) edited here and not yet synced: left alone
     skipped: tuple[tuple[str, str, str], ...]  # (table, id, reason) that could not be stored here
+    removed: int = 0  # records deleted in the shared database, removed here too
 
 
 def reference_bundle(session: Session, *, team_codes: Sequence[str] = (), also: dict[str, set[uuid.UUID]] | None = None,
@@ -108,13 +110,17 @@ def synced_ids(session: Session) -> dict[str, set[uuid.UUID]]:
 def pull_from_database(local: Session, shared: Session, *, source: str, team_codes: Sequence[str] = (),
                        now: datetime | None = None, today: date | None = None,
                        progress: Progress | None = None) -> PullSummary:
-    """Bring the reference data from the shared database, and refresh what this laptop already holds."""
-    bundle = reference_bundle(shared, team_codes=team_codes, also=synced_ids(local), now=now, today=today)
-    return apply_reference(local, bundle, source=source, now=now, progress=progress)
+    """Bring the reference data from the shared database, and refresh what this laptop already
+    holds: a record the shared database no longer has was deleted there, and goes here too."""
+    held = synced_ids(local)
+    bundle = reference_bundle(shared, team_codes=team_codes, also=held, now=now, today=today)
+    present = {(record.table, record.id) for record in bundle.records}
+    gone = {name: {rid for rid in ids if (name, str(rid)) not in present} for name, ids in held.items()}
+    return apply_reference(local, bundle, source=source, now=now, progress=progress, gone=gone)
 
 
 def apply_reference(session: Session, bundle: Bundle, *, source: str, now: datetime | None = None,
-                    progress: Progress | None = None) -> PullSummary:
+                    progress: Progress | None = None, gone: dict[str, set[uuid.UUID]] | None = None) -> PullSummary:
     """Store pulled records here with their IDs and versions, marked synced. A record edited or
     deleted here and not yet synced is left alone (its change goes up with the next export)."""
     if bundle.kind != KIND_REFERENCE:
@@ -156,11 +162,30 @@ def apply_reference(session: Session, bundle: Bundle, *, source: str, now: datet
         writer.settle(len(items) - len(inserts) - len(updates))
         added += len(inserts)
         updated += len(updates)
+    removed = _remove_gone(session, writer, gone or {})
     set_state(session, "pulled_from", source)
     set_state(session, "pulled_at", now.isoformat())
-    summary = PullSummary(source, added, updated, unchanged, tuple(kept), tuple(skipped))
+    summary = PullSummary(source, added, updated, unchanged, tuple(kept), tuple(skipped), removed)
     trail.record_event(session, "sync-pull", "sync_state", bundle.bundle_id,
                        new={"added": added, "updated": updated, "unchanged": unchanged,
-                            "kept_local": len(kept), "skipped": len(skipped)},
+                            "kept_local": len(kept), "skipped": len(skipped), "removed": removed},
                        detail=f"pulled reference data from {source}")
     return summary
+
+
+def _remove_gone(session: Session, writer: BulkWriter, gone: dict[str, set[uuid.UUID]]) -> int:
+    """Delete here, children's tables first, the records the shared database no longer has,
+    unless changed here since (the change goes up with the next export) or still referred to by
+    a record here. No tombstone: the shared database has already deleted them."""
+    removed = 0
+    for spec in reversed(list(table_specs().values())):
+        ids = gone.get(spec.name)
+        if not ids:
+            continue
+        rows = [row for row in load_rows(session, spec, ids).values() if row["synced_version"] == row["version"]]
+        used = referred_to(session, spec, [row["id"] for row in rows])
+        doomed = [row for row in rows if row["id"] not in used]
+        writer.total += len(doomed)
+        writer.delete(spec, doomed)
+        removed += len(doomed)
+    return removed

@@ -261,3 +261,17 @@ def _among(session: Session, column: Column[Any], ids: Sequence[uuid.UUID]) -> A
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, list(ids), type_=ARRAY(column.type)))
     return column.in_(ids)
+
+
+def referred_to(session: Session, spec: TableSpec, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of `ids` (records of `spec`) that a row of any table, other than these, refers to."""
+    used: set[uuid.UUID] = set()
+    for other in table_specs().values():
+        for column, parent in other.parents:
+            if parent != spec.name:
+                continue
+            col = other.table.c[column]
+            for chunk in chunks(sorted(set(ids) - used)):
+                found = session.scalars(select(col).where(col.in_(chunk), other.table.c.id.not_in(chunk)))
+                used |= set(found)
+    return used

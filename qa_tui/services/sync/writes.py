@@ -160,19 +160,19 @@ class BulkWriter:
             self._events(events)
             self.settle(len(chunk))
 
-    def delete(self, spec: TableSpec, items: list[tuple[Incoming, RowMapping]]) -> None:
+    def delete(self, spec: TableSpec, rows: list[RowMapping]) -> None:
         """Delete rows still at the version they were read at, each with its trail event."""
-        if not items:
+        if not rows:
             return
         t = spec.table
         stmt = delete(t).where(t.c.id == bindparam("b_id", type_=t.c.id.type),
                                t.c.version == bindparam("b_expected", type_=Integer))
         conn = self.session.connection()
-        for chunk in chunks(items):
-            result = conn.execute(stmt, [{"b_id": inc.id, "b_expected": live["version"]} for inc, live in chunk])
+        for chunk in chunks(rows):
+            result = conn.execute(stmt, [{"b_id": row["id"], "b_expected": row["version"]} for row in chunk])
             if conn.dialect.supports_sane_multi_rowcount and result.rowcount != len(chunk):
                 raise RowsMoved()
-            self._events([("delete", spec.name, inc.id, plain_fields(spec, live), None) for inc, live in chunk])
+            self._events([("delete", spec.name, row["id"], plain_fields(spec, row), None) for row in chunk])
             self.settle(len(chunk))
 
     def _events(self, events: list[tuple[str, str, uuid.UUID, dict[str, Any] | None, dict[str, Any] | None]]) -> None:
