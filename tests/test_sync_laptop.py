@@ -325,3 +325,19 @@ def test_a_record_deleted_in_the_office_goes_from_the_laptop_at_the_next_pull(db
         assert good_practice_for(s, "observation", obs_id) is None
         assert good_practice_for(s, "observation", other).why == "Edited on the laptop"
     assert _pending(laptop) == {"good_practice": 1}  # no tombstone for a deletion made in the office
+
+
+def test_history_held_in_the_office_stays_on_the_laptop_until_decided(db: Database, laptop: Database) -> None:
+    ids = _seed_shared(db)
+    view = _extension_held_as_conflict(db, laptop, ids)
+    _ack(laptop, _import(db, _export(laptop)))  # the same bundle content again: its receipt
+    _pull(laptop, db, teams=("T1",))
+    with laptop.reader() as s:
+        assert len(action_history(s, ids["action"])) == 1  # waiting for the office, not gone
+    with db.session() as s:
+        resolve_conflict(s, view.id, "shared", by="mo.manager")
+    _pull(laptop, db, teams=("T1",))
+    with laptop.reader() as s:  # the office kept its version: the laptop's history agrees
+        assert action_history(s, ids["action"]) == []
+        assert s.get(Action, ids["action"]).evidence == "Office: checked"
+    assert _pending(laptop) == {}

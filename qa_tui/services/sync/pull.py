@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from qa_tui.db import trail
 from qa_tui.db.base import utcnow
 from qa_tui.db.migrate import HEAD_REVISION
-from qa_tui.db.models import SyncTombstone
+from qa_tui.db.models import SyncConflict, SyncTombstone
 from qa_tui.dates import today_local
 from qa_tui.services.sync.bundle import KIND_REFERENCE, Bundle, BundleRecord, BundleRefused, content_hash
 from qa_tui.services.sync.scope import children_of, pull_scope
@@ -115,6 +115,9 @@ def pull_from_database(local: Session, shared: Session, *, source: str, team_cod
     held = synced_ids(local)
     bundle = reference_bundle(shared, team_codes=team_codes, also=held, now=now, today=today)
     present = {(record.table, record.id) for record in bundle.records}
+    # a record the office has not decided on yet (in an open conflict) is not gone, only waiting
+    present |= {(name, str(rid)) for name, rid in shared.execute(
+        select(SyncConflict.table_name, SyncConflict.record_id).where(SyncConflict.status == "open"))}
     gone = {name: {rid for rid in ids if (name, str(rid)) not in present} for name, ids in held.items()}
     return apply_reference(local, bundle, source=source, now=now, progress=progress, gone=gone)
 
