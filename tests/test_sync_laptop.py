@@ -341,3 +341,38 @@ def test_history_held_in_the_office_stays_on_the_laptop_until_decided(db: Databa
         assert action_history(s, ids["action"]) == []
         assert s.get(Action, ids["action"]).evidence == "Office: checked"
     assert _pending(laptop) == {}
+
+
+async def test_a_deletion_conflict_by_keys_offers_keep_or_delete_only(db: Database, laptop: Database) -> None:
+    ids = _seed_shared(db)
+    obs_id = _marked_observation(db, ids)
+    _pull(laptop, db, teams=("T1",))
+    with db.session() as s:
+        mark_good_practice(s, source_kind="observation", source_id=obs_id, why="Reworded [i]in[/i] the office",
+                           marked_by_id=ids["manager"], today=date(2026, 11, 4))
+    with laptop.session() as s:
+        unmark_good_practice(s, "observation", obs_id)
+    _import(db, _export(laptop))
+    ctx = make_context(url_of(db), today=TODAY)
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await open_sync(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "ConflictScreen"
+        text = screen_text(app)
+        assert "Deleted on the laptop" in text and "the record was deleted there" in text, text
+        assert "why" in app.screen.fields and app.screen.detail.view.live["why"] == "Reworded [i]in[/i] the office"
+        await pilot.press("2")  # no hand merge of a deletion
+        await pilot.pause()
+        assert "keep the shared version (h) or take the deletion (i)" in " | ".join(
+            str(n.message) for n in app._notifications)
+        await pilot.press("i")
+        await settle(pilot)
+        assert "deleted here, as it was on the laptop" in screen_text(app)
+        await pilot.press("y")
+        await settle(pilot)
+    ctx.db.dispose()
+    with db.reader() as s:
+        assert good_practice_for(s, "observation", obs_id) is None
+        assert s.scalars(select(SyncConflict)).one().resolution == "incoming"

@@ -103,8 +103,9 @@ class ConflictScreen(QAScreen):
                            explanation=view.explanation)
             + state + literal_markup(
                 "\nFrom $who (device $device), bundle $bundle, imported $at · laptop based on $base, shared $shared · "
-                "$count fields differ", who=view.exported_by, device=view.device[:8], bundle=str(view.bundle_id)[:8],
-                at=f"{view.imported_at:%d/%m/%Y %H:%M}", base=base, shared=shared, count=len(view.differing))
+                "$count", who=view.exported_by, device=view.device[:8], bundle=str(view.bundle_id)[:8],
+                at=f"{view.imported_at:%d/%m/%Y %H:%M}", base=base, shared=shared,
+                count="the record was deleted there" if view.deletion else f"{len(view.differing)} fields differ")
             + (Content.from_markup("\n[b]Deleted on the laptop[/b]: keep the shared record (h) or delete it here (i)")
                if view.deletion else Content(""))
             + (literal_markup("\n$held history rows (such as an extension) are held with it: taken with the laptop's "
