@@ -131,15 +131,21 @@ def test_unmarking_good_practice_offline_removes_it_after_sync(db: Database, lap
         assert good_practice_for(s, "observation", obs_id) is None
 
 
-def test_a_deletion_of_a_record_changed_in_the_office_is_a_conflict(db: Database, laptop: Database) -> None:
+def _deleted_offline_reworded_in_office(db: Database, laptop: Database, why: str) -> uuid.UUID:
+    """A good practice mark pulled, reworded in the office, then unmarked on the laptop."""
     ids = _seed_shared(db)
     obs_id = _marked_observation(db, ids)
     _pull(laptop, db, teams=("T1",))
-    with db.session() as s:  # the office rewords the mark meanwhile
-        mark_good_practice(s, source_kind="observation", source_id=obs_id, why="Reworded in the office",
+    with db.session() as s:
+        mark_good_practice(s, source_kind="observation", source_id=obs_id, why=why,
                            marked_by_id=ids["manager"], today=date(2026, 11, 4))
     with laptop.session() as s:
         unmark_good_practice(s, "observation", obs_id)
+    return obs_id
+
+
+def test_a_deletion_of_a_record_changed_in_the_office_is_a_conflict(db: Database, laptop: Database) -> None:
+    obs_id = _deleted_offline_reworded_in_office(db, laptop, "Reworded in the office")
     receipt = _import(db, _export(laptop))
     assert [(c.table, c.reason) for c in receipt.conflicts] == [("good_practice", "edited-elsewhere")]
     with db.reader() as s:
@@ -163,14 +169,7 @@ def test_a_deletion_of_a_record_changed_in_the_office_is_a_conflict(db: Database
 
 
 def test_a_deletion_kept_shared_comes_back_on_the_next_pull(db: Database, laptop: Database) -> None:
-    ids = _seed_shared(db)
-    obs_id = _marked_observation(db, ids)
-    _pull(laptop, db, teams=("T1",))
-    with db.session() as s:
-        mark_good_practice(s, source_kind="observation", source_id=obs_id, why="Reworded in the office",
-                           marked_by_id=ids["manager"], today=date(2026, 11, 4))
-    with laptop.session() as s:
-        unmark_good_practice(s, "observation", obs_id)
+    obs_id = _deleted_offline_reworded_in_office(db, laptop, "Reworded in the office")
     _ack(laptop, _import(db, _export(laptop)))
     with db.session() as s:
         [view] = list_conflicts(s)
@@ -344,14 +343,7 @@ def test_history_held_in_the_office_stays_on_the_laptop_until_decided(db: Databa
 
 
 async def test_a_deletion_conflict_by_keys_offers_keep_or_delete_only(db: Database, laptop: Database) -> None:
-    ids = _seed_shared(db)
-    obs_id = _marked_observation(db, ids)
-    _pull(laptop, db, teams=("T1",))
-    with db.session() as s:
-        mark_good_practice(s, source_kind="observation", source_id=obs_id, why="Reworded [i]in[/i] the office",
-                           marked_by_id=ids["manager"], today=date(2026, 11, 4))
-    with laptop.session() as s:
-        unmark_good_practice(s, "observation", obs_id)
+    obs_id = _deleted_offline_reworded_in_office(db, laptop, "Reworded [i]in[/i] the office")
     _import(db, _export(laptop))
     ctx = make_context(url_of(db), today=TODAY)
     app = make_app(ctx)
