@@ -255,7 +255,7 @@ class _ImportRun:
         new = [inc for inc, live in candidates if live is None]
         held: dict[tuple[Any, Any], uuid.UUID] = {}
         for team_id, month, draw_id in self.session.execute(select(t.c.team_id, t.c.month, t.c.id).where(
-                t.c.team_id.in_({inc.values["team_id"] for inc in new}))):
+                t.c.team_id.in_(sorted({inc.values["team_id"] for inc in new}))):
             held.setdefault((team_id, month), draw_id)
         kept = []
         for inc, live in candidates:

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from qa_tui.dates import financial_year_start
@@ -102,7 +102,7 @@ def pull_scope(session: Session, *, team_codes: Sequence[str], today: date) -> W
         wanted[name] |= set(session.scalars(stmt))
 
     def among(column, ids: Collection[uuid.UUID]):  # noqa: ANN001, ANN202 - a column condition
-        return column.in_(sorted(ids))
+        return true() if everyone else column.in_(sorted(ids))  # every team: not built, never used
 
     take("case_file", scoped(select(Case.id).where(or_(
         Case.closed_on.is_(None), Case.closed_on >= since, Case.cp_plan_start.is_not(None))),
