@@ -254,8 +254,9 @@ class _ImportRun:
         t = spec.table
         new = [inc for inc, live in candidates if live is None]
         held: dict[tuple[Any, Any], uuid.UUID] = {}
-        for team_id, month, draw_id in self.session.execute(select(t.c.team_id, t.c.month, t.c.id).where(
-                t.c.team_id.in_(sorted({inc.values["team_id"] for inc in new}))):
+        teams = sorted({inc.values["team_id"] for inc in new})
+        for team_id, month, draw_id in self.session.execute(
+                select(t.c.team_id, t.c.month, t.c.id).where(t.c.team_id.in_(teams))):
             held.setdefault((team_id, month), draw_id)
         kept = []
         for inc, live in candidates:
