@@ -23,10 +23,13 @@ from qa_tui.db.models import (
     Case,
     CaseDraw,
     DrawPick,
+    FollowUp,
     Observation,
     Person,
     SyncConflict,
     Supervision,
+    SupportPlan,
+    SupportStep,
     Team,
 )
 from qa_tui.errors import NotAllowed, ValidationError
@@ -368,3 +371,24 @@ async def test_a_deletion_conflict_by_keys_offers_keep_or_delete_only(db: Databa
     with db.reader() as s:
         assert good_practice_for(s, "observation", obs_id) is None
         assert s.scalars(select(SyncConflict)).one().resolution == "incoming"
+
+
+def test_any_removal_travels_and_a_record_still_referred_to_is_an_in_use_conflict(
+        db: Database, laptop: Database) -> None:
+    ids = _seed_shared(db)
+    _pull(laptop, db, teams=("T1",))
+    with db.session() as s:  # the office links a support step to the follow-up meanwhile
+        plan = SupportPlan(worker_id=ids["worker"], manager_id=ids["manager"], started_on=date(2026, 11, 1),
+                           aim="Recording the child's voice")
+        s.add(plan)
+        s.flush()
+        s.add(SupportStep(plan_id=plan.id, step="Discuss [it]", due_on=date(2026, 12, 1),
+                          follow_up_id=ids["follow_up"]))
+    with laptop.session() as s:  # removed offline: the follow-up and the open action
+        s.delete(s.get(FollowUp, ids["follow_up"]))
+        s.delete(s.get(Action, ids["action"]))
+    receipt = _import(db, _export(laptop))
+    assert receipt.deleted == 1
+    assert [(c.table, c.reason) for c in receipt.conflicts] == [("follow_up", "in-use")]
+    with db.reader() as s:
+        assert s.get(Action, ids["action"]) is None and s.get(FollowUp, ids["follow_up"]) is not None
