@@ -27,6 +27,7 @@ from qa_tui.config import database_url_problem
 from qa_tui.db import trail
 from qa_tui.db.roles import act_as
 from qa_tui.errors import DatabaseUnavailable, NoDatabaseFolder, PasswordNeeded, UnsupportedDatabase
+from qa_tui.identity import ACTING_KEY, Acting
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 WRITE_OPTION = "qa_tui_writes"
@@ -246,11 +247,13 @@ def describe_url(url: str) -> str:
 
 @dataclass
 class Database:
-    """The app's one engine and its session factory, plus who is acting."""
+    """The app's one engine and its session factory, plus who is acting: `actor` is the login,
+    `acting` the person (set by `qa_tui.context.open_context`; every session carries it)."""
 
     engine: Engine
     actor: str
     factory: sessionmaker[Session]
+    acting: Acting | None = None
 
     @classmethod
     def open(cls, url: str, actor: str, *, create_folder: bool = True, password: str | None = None,
@@ -274,7 +277,7 @@ class Database:
     def session(self) -> Iterator[Session]:
         """One transaction: commits on success, rolls back on any error."""
         with self.factory.begin() as session:
-            session.info[trail.ACTOR_KEY] = self.actor
+            self._label(session)
             if self.is_sqlite:
                 session.connection(execution_options={WRITE_OPTION: True})
             yield session
@@ -284,8 +287,13 @@ class Database:
         """A unit of work that writes nothing; closing it ends the transaction without a commit,
         and loaded objects stay readable (detached, not expired)."""
         with self.factory() as session:
-            session.info[trail.ACTOR_KEY] = self.actor
+            self._label(session)
             yield session
+
+    def _label(self, session: Session) -> None:
+        session.info[trail.ACTOR_KEY] = self.actor
+        if self.acting is not None:
+            session.info[ACTING_KEY] = self.acting
 
     def run_in_transaction(self, fn: Callable[[Session], T], *, attempts: int = 3) -> T:
         """`fn(session)` as one transaction, run again from the start in a fresh session when

@@ -17,6 +17,7 @@ from qa_tui.db.base import utcnow
 from qa_tui.db.migrate import HEAD_REVISION
 from qa_tui.db.models import Action, AuditTemplate, Case, FollowUp, Person, Service, Team
 from qa_tui.errors import NotFound
+from qa_tui.services.people.owner import bind_to_puller
 from qa_tui.services.sync.bundle import KIND_REFERENCE, Bundle, BundleRecord, BundleRefused, content_hash
 from qa_tui.services.sync.state import set_state
 from qa_tui.services.sync.tables import (
@@ -176,6 +177,7 @@ def apply_reference(session: Session, bundle: Bundle, *, source: str, now: datet
         updated += len(updates)
     set_state(session, "pulled_from", source)
     set_state(session, "pulled_at", now.isoformat())
+    bind_to_puller(session, bundle.exported_by)  # the laptop is the puller's, whatever any setting says
     summary = PullSummary(source, added, updated, unchanged, tuple(kept), tuple(skipped))
     trail.record_event(session, "sync-pull", "sync_state", bundle.bundle_id,
                        new={"added": added, "updated": updated, "unchanged": unchanged,
