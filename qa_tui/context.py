@@ -72,9 +72,9 @@ def refresh_identity(ctx: AppContext) -> None:
         acting = acting_person(session, ctx.login)
         team = team_by_code(session, ctx.config.user_team) if ctx.config.user_team else None
         ctx.owner_needed = ctx.db.is_sqlite and owner_bound_by(session) is None
-    ctx.db.acting = acting
-    ctx.person_id, ctx.person_name = acting.person_id, acting.name
-    ctx.team_id = team.id if team is not None else acting.team_id
+    ctx.db.acting, ctx.db.config = acting, ctx.config
+    ctx.person_id, ctx.person_name = (acting.person_id, acting.name) if acting else (None, "")
+    ctx.team_id = team.id if team is not None else acting.team_id if acting else None
 
 
 def _explain(exc: Exception) -> str:

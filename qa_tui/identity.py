@@ -13,6 +13,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 ACTING_KEY = "acting"
+CONFIG_KEY = "config"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from qa_tui.config.model import (
+    DEFAULT_PERMISSIONS,
+    PERMISSION_ROLES,
     CIN_CENSUS_NEW_CHILDREN,
     CIN_CENSUS_PERSONAL_IDS,
     DEFAULT_CADENCE,
@@ -173,6 +175,10 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
     programme = _parse_programme(top, path)
     serve = _parse_serve(top.table("serve"), path)
     cin_census = _parse_cin_census(top.table("import"), path)
+    permissions_t = top.table("permissions")
+    permissions = {key: permissions_t.strings(key, DEFAULT_PERMISSIONS[key], allowed=ROLES)
+                   for key in PERMISSION_ROLES}
+    permissions_t.check_unknown()
     top.check_unknown()
 
     return Config(
@@ -180,7 +186,7 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
         grading_scale=scale, templates=templates, deadlines=deadlines,
         supervision_cadence=cadence, draw=draw, nqsw_observations_per_year=nqsw_obs,
         feedback_form_url=form_url, retention_years_after_closure=retention_years,
-        programme=programme, serve=serve, cin_census=cin_census,
+        programme=programme, serve=serve, cin_census=cin_census, permissions=permissions,
     )
 
 

@@ -27,7 +27,7 @@ from qa_tui.config import database_url_problem
 from qa_tui.db import trail
 from qa_tui.db.roles import act_as
 from qa_tui.errors import DatabaseUnavailable, NoDatabaseFolder, PasswordNeeded, UnsupportedDatabase
-from qa_tui.identity import ACTING_KEY, Acting
+from qa_tui.identity import ACTING_KEY, CONFIG_KEY, Acting
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 WRITE_OPTION = "qa_tui_writes"
@@ -254,6 +254,7 @@ class Database:
     actor: str
     factory: sessionmaker[Session]
     acting: Acting | None = None
+    config: Any = None  # the Config whose [permissions] the services apply (qa_tui.services.people.permissions)
 
     @classmethod
     def open(cls, url: str, actor: str, *, create_folder: bool = True, password: str | None = None,
@@ -294,6 +295,8 @@ class Database:
         session.info[trail.ACTOR_KEY] = self.actor
         if self.acting is not None:
             session.info[ACTING_KEY] = self.acting
+        if self.config is not None:
+            session.info[CONFIG_KEY] = self.config
 
     def run_in_transaction(self, fn: Callable[[Session], T], *, attempts: int = 3) -> T:
         """`fn(session)` as one transaction, run again from the start in a fresh session when

@@ -28,6 +28,7 @@ from qa_tui.services.audits.draw_pools import (
     eligible_pools,
     rules_as_dict,
 )
+from qa_tui.services.people.permissions import DRAW, require
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ def draw_cases_for_team(session: Session, team_id: uuid.UUID, month: Month, toda
     team = session.get(Team, team_id)
     if team is None:
         raise NotFound(f"No team with ID {team_id}.")
+    require(session, DRAW, team_id=team.id)
     seed = check_seed(seed) if seed is not None else new_seed()
     workers = case_holders(session, Person.team_id == team.id, today, rules).get(team.id, [])
     [summary] = _record_draws(session, [(team, workers)], month, today, rules, seed, drawn_by)
@@ -136,6 +138,8 @@ def draw_all_teams(session: Session, month: Month, today: date, rules: DrawRules
     holders = case_holders(session, Person.team_id.in_(active), today, rules)
     teams = session.scalars(select(Team).where(Team.active.is_(True)).order_by(Team.code)).all()
     drawn = [(team, holders[team.id]) for team in teams if holders.get(team.id)]
+    for team, _ in drawn:
+        require(session, DRAW, team_id=team.id)
     without = tuple(team.code for team in teams if not holders.get(team.id))
     return AllTeamsDraw(seed, tuple(_record_draws(session, drawn, month, today, rules, seed, drawn_by)), without)
 
@@ -299,6 +303,7 @@ def redraw_for_worker(session: Session, draw_id: uuid.UUID, worker_id: uuid.UUID
     if not reason.strip():
         raise ValidationError("reason", "say why this worker's case is being re-drawn")
     draw = draw_row(session, draw_id)
+    require(session, DRAW, team_id=draw.team_id)
     if draw.algorithm != ALGORITHM:
         raise NotAllowed(f"Draw {draw_id} was made with {draw.algorithm!r}; this version re-draws only {ALGORITHM}.")
     pool = session.scalar(select(DrawPool).where(DrawPool.draw_id == draw_id, DrawPool.worker_id == worker_id))

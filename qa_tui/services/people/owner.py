@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from qa_tui.db import trail
@@ -101,13 +101,21 @@ def set_standalone_owner(session: Session, staff_id: str) -> PersonRef:
     return _ref(person)
 
 
-def acting_person(session: Session, login: str) -> Acting:
+def acting_person(session: Session, login: str) -> Acting | None:
     """Who acts for this login: on PostgreSQL the staff record linked to it; on SQLite the file's
-    owner. Nobody (person_id None) when there is none."""
+    owner. Nobody (person_id None: may look, not change) when there is none. None (the app's own
+    set-up, unchecked) for a standalone SQLite file whose owner is not named yet, and for a
+    PostgreSQL superuser linked to no one (the database's owner setting it up; a superuser could
+    drop any rule anyway)."""
     if session.get_bind().dialect.name == "postgresql":
         person = session.scalar(select(Person).where(Person.login == login))
         ref = _ref(person) if person is not None else None
+        if ref is None and session.scalar(select(func.bool_or(text("rolsuper"))).select_from(text("pg_roles"))
+                                          .where(text("rolname = current_user"))):
+            return None
     else:
+        if owner_bound_by(session) is None:
+            return None
         ref = laptop_owner(session)
     if ref is None:
         return Acting(login=login)
