@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from qa_tui.config import database_url_problem
-from qa_tui.db import trail
+from qa_tui.db import chain, trail
 from qa_tui.db.roles import act_as
 from qa_tui.errors import DatabaseUnavailable, NoDatabaseFolder, PasswordNeeded, UnsupportedDatabase
 from qa_tui.identity import ACTING_KEY, CONFIG_KEY, Acting
@@ -261,6 +261,7 @@ class Database:
              role: str = "") -> Database:
         """`role`: act as that PostgreSQL login on every connection (`qa_tui.db.roles.act_as`)."""
         trail.install(Session)
+        chain.install()
         engine = make_engine(url, create_folder=create_folder, password=password)
         if role:
             try:

@@ -108,6 +108,7 @@ class BulkWriter:
     def __init__(self, session: Session, now: datetime, detail: str, total: int, progress: Progress | None) -> None:
         self.session = session
         self.actor = trail.actor_of(session)
+        trail.name_actor(session)
         self.now, self.detail, self.total, self.progress = now, detail, total, progress
         self.done = 0
         self.present: dict[str, set[uuid.UUID]] = defaultdict(set)  # records added in this run
@@ -160,8 +161,10 @@ class BulkWriter:
             self.settle(len(chunk))
 
     def _events(self, events: list[tuple[str, str, uuid.UUID, dict[str, Any] | None, dict[str, Any] | None]]) -> None:
+        events = [e for e in events if not trail.trailed_by_database(self.session, e[1])]
         if events:
+            person = trail.event_person(self.session)
             bulk_insert(self.session, AuditEvent.__table__, [
                 {"id": uuid.uuid4(), "at": self.now, "actor": self.actor, "action": action, "table_name": table,
-                 "record_id": str(rid), "old": old, "new": new, "detail": self.detail}
+                 "record_id": str(rid), "old": old, "new": new, "detail": self.detail, **person}
                 for action, table, rid, old, new in events])
