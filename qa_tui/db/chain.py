@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, event, select, text, update
+from sqlalchemy import Connection, bindparam, event, select, text, update
 from sqlalchemy.orm import Session
 
 from qa_tui.db.models import AuditEvent
@@ -48,10 +48,14 @@ def seal(conn: Connection) -> int:
                         .order_by(text("audit_event.rowid DESC")).limit(1)).scalar()
     previous = last or GENESIS
     rows = conn.execute(_ordered(conn).where(_t.c.chain_hash.is_(None))).all()
+    links = []
     for row in rows:
         content = content_digest(row.old, row.new)
         previous = link(previous, row, content)
-        conn.execute(update(_t).where(_t.c.id == row.id).values(content_hash=content, chain_hash=previous))
+        links.append({"b_id": row.id, "b_content": content, "b_chain": previous})
+    if links:  # one executemany, not a statement per event
+        conn.execute(update(_t).where(_t.c.id == bindparam("b_id", type_=_t.c.id.type))
+                     .values(content_hash=bindparam("b_content"), chain_hash=bindparam("b_chain")), links)
     return len(rows)
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from qa_tui.config import database_url_problem
+from qa_tui.config import database_url_problem, mask_url
 from qa_tui.db import chain, trail
 from qa_tui.db.roles import act_as
 from qa_tui.errors import DatabaseUnavailable, NoDatabaseFolder, PasswordNeeded, UnsupportedDatabase
@@ -240,9 +240,10 @@ def password_needed(exc: BaseException, url: URL | str) -> PasswordNeeded | None
                           refused="password authentication failed" in text)
 
 
-def describe_url(url: str) -> str:
-    """The URL with any password hidden, for messages and the status bar."""
-    return make_url(url).render_as_string(hide_password=True)
+def describe_url(url: str | URL) -> str:
+    """The URL with any password hidden (in the user part or the query), for messages, the status
+    bar, the sync state and the audit trail."""
+    return mask_url(url if isinstance(url, str) else url.render_as_string(hide_password=False))
 
 
 @dataclass

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import RowMapping, or_, select
 from sqlalchemy.orm import Session
 
+from qa_tui.config import mask_url
 from qa_tui.db import trail
 from qa_tui.db.base import utcnow
 from qa_tui.db.migrate import HEAD_REVISION
@@ -145,6 +146,7 @@ def apply_reference(session: Session, bundle: Bundle, *, source: str, now: datet
         raise BundleRefused(bundle.source, "this bundle holds a laptop's changes, for `sync import` on the "
                                            "shared database, not reference data to pull")
     now = now or utcnow()
+    source = mask_url(source)  # a password in the URL is never stored (sync state, trail)
     grouped = decode_records(bundle)
     writer = BulkWriter(session, now, f"pulled from {source}", len(bundle.records), progress)
     added = updated = unchanged = 0
