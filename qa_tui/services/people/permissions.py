@@ -66,9 +66,13 @@ def is_administrator(session: Session, who: Acting) -> bool:
     """On PostgreSQL: a member of the database role qa_tui_admin (the database enforces the same).
     On SQLite: the owner of a standalone install; a laptop's people are pulled, never edited."""
     if session.get_bind().dialect.name == "postgresql":
+        # Granted, directly or through other roles; a superuser is not one by being a superuser
+        # (the database would let them, but the app goes by the grants people are given).
         return bool(session.scalar(text(
-            "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :r) "
-            "AND pg_has_role(current_user, :r, 'MEMBER')"), {"r": ADMIN_ROLE}))
+            "WITH RECURSIVE up(oid) AS (SELECT oid FROM pg_roles WHERE rolname = current_user "
+            "UNION SELECT m.roleid FROM pg_auth_members m JOIN up ON m.member = up.oid) "
+            "SELECT EXISTS (SELECT 1 FROM up JOIN pg_roles r ON r.oid = up.oid WHERE r.rolname = :r)"),
+            {"r": ADMIN_ROLE}))
     bound_by = session.scalar(select(SyncState.value).where(SyncState.key == "owner_bound_by"))
     return who.person_id is not None and bound_by == "set-up"
 
