@@ -21,6 +21,12 @@ class AppContext:
     today_override: date | None = None
     # A standalone SQLite file with no owner named yet: the app asks at first run.
     owner_needed: bool = False
+    # What the person may do by their role (qa_tui.services.people.permissions.ROLE_LEVEL): the
+    # screens grey out the rest; the services decide in any case.
+    permissions: frozenset[str] = frozenset()
+
+    def may(self, permission: str) -> bool:
+        return permission in self.permissions
 
     def today(self) -> date:
         from qa_tui.dates import today_local
@@ -67,12 +73,16 @@ def refresh_identity(ctx: AppContext) -> None:
     config's team is only the default team shown."""
     from qa_tui.services.people.directory import team_by_code
     from qa_tui.services.people.owner import acting_person, owner_bound_by
+    from qa_tui.services.people.permissions import role_permissions
 
+    ctx.db.config = ctx.config
     with ctx.db.reader() as session:
         acting = acting_person(session, ctx.login)
         team = team_by_code(session, ctx.config.user_team) if ctx.config.user_team else None
         ctx.owner_needed = ctx.db.is_sqlite and owner_bound_by(session) is None
-    ctx.db.acting, ctx.db.config = acting, ctx.config
+    ctx.db.acting = acting
+    with ctx.db.reader() as session:
+        ctx.permissions = role_permissions(session, ctx.config)
     ctx.person_id, ctx.person_name = (acting.person_id, acting.name) if acting else (None, "")
     ctx.team_id = team.id if team is not None else acting.team_id if acting else None
 

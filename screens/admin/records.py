@@ -260,6 +260,7 @@ class AdminScreen(QAScreen):
         return self.query_one(f"#{tab}-table", RecordTable)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.refresh_bindings()  # people and teams may be greyed where cases are not
         self.load()
 
     def load(self, *, more: bool = False) -> None:
@@ -369,6 +370,14 @@ class AdminScreen(QAScreen):
         self.query_one("#admin-tabs", TabbedContent).active = tab
 
     # --- add, edit, deactivate ---------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        from qa_tui.services.people.permissions import EDIT_PEOPLE
+
+        if (action in ("new", "edit", "deactivate", "reactivate") and self.is_mounted and self.tab != "cases"
+                and not self.ctx.may(EDIT_PEOPLE)):
+            return None  # people and teams are an administrator's to change
+        return True
 
     def action_new(self) -> None:
         self.open_form(None)

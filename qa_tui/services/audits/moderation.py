@@ -16,6 +16,7 @@ from qa_tui.config import ROLE_NAMES, Config
 from qa_tui.db import trail
 from qa_tui.db.models import (
     MODERATION_OUTCOMES,
+    Action,
     Audit,
     AuditGrade,
     AuditParticipant,
@@ -160,6 +161,14 @@ def finalise(session: Session, audit_id: uuid.UUID, today: date) -> AuditState:
                          "only a moderated audit can be finalised.")
     audit.status, audit.finalised_at = "finalised", stamp_on(today)
     return save_audit(session, audit)
+
+
+def open_actions_of(session: Session, audit_id: uuid.UUID) -> tuple[str, ...]:
+    """The audit's actions still open, each as one line (title and due date), to show before
+    finalising: they stay open and tracked after it."""
+    rows = session.execute(select(Action.title, Action.due_on).where(
+        Action.audit_id == audit_id, Action.status == "open").order_by(Action.due_on, Action.title))
+    return tuple(f"{title} (due {due:%-d %b %Y})" if due else title for title, due in rows)
 
 
 def calibration(session: Session, since: date, until: date) -> Calibration:

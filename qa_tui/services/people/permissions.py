@@ -176,3 +176,25 @@ def moderator_roles_in(session: Session) -> tuple[str, ...]:
     """The roles that may moderate under the config in force for `session`."""
     cfg = session.info.get(CONFIG_KEY) or Config()
     return cfg.roles_for(MODERATE)
+
+
+# The permissions a person holds by their role alone (before looking at a record), for the screens
+# to grey out what cannot succeed; every service still decides for itself.
+ROLE_LEVEL = (EDIT_PEOPLE, IMPORT_CASELOAD, DRAW, MODERATE, FINALISE)
+
+
+def role_permissions(session: Session, cfg: Config | None = None) -> frozenset[str]:
+    """Which of ROLE_LEVEL the person acting in `session` may do on some record."""
+    cfg = cfg or session.info.get(CONFIG_KEY) or Config()
+    who = acting_of(session)
+    if who is None:
+        return frozenset(ROLE_LEVEL)
+    me = _current(session, who)
+    if me is None:
+        return frozenset()
+    held = {p for p in (IMPORT_CASELOAD, MODERATE, FINALISE) if me.role in cfg.roles_for(p)}
+    if me.role in cfg.roles_for(DRAW) or me.role in cfg.roles_for("draw_senior"):
+        held.add(DRAW)
+    if is_administrator(session, who):
+        held |= {EDIT_PEOPLE, IMPORT_CASELOAD}
+    return frozenset(held)
