@@ -116,7 +116,7 @@ class QAApp(App[int]):
             self.open_database()
         else:
             self.sub_title = self._identity_line()
-            self.call_after_refresh(self.switch_mode, "dashboard")
+            self.call_after_refresh(self._opened)
 
     def open_database(self) -> None:
         self.run_worker(self._open_context, thread=True, exit_on_error=False, group="open", exclusive=True)
@@ -139,9 +139,17 @@ class QAApp(App[int]):
         if event.state == WorkerState.SUCCESS:
             self._ctx = event.worker.result
             self.sub_title = self._identity_line()
-            self.switch_mode("dashboard")
+            self._opened()
         elif event.state == WorkerState.ERROR:
             self._open_failed(event.worker.error)
+
+    def _opened(self) -> None:
+        """The dashboard, and on a standalone install's first run the question whose it is."""
+        self.switch_mode("dashboard")
+        if self.ctx.owner_needed:
+            from screens.admin.owner import OwnerScreen
+
+            self.push_screen(OwnerScreen(), lambda _named: setattr(self, "sub_title", self._identity_line()))
 
     def _open_failed(self, error: BaseException | None) -> None:
         """A problem retrying cannot cure gets its own screen (another database, create, a

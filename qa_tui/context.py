@@ -19,7 +19,7 @@ class AppContext:
     person_name: str = ""
     team_id: uuid.UUID | None = None
     today_override: date | None = None
-    # A standalone SQLite file with no owner named yet: the app asks at first run.
+    # A standalone SQLite file with people but no owner named yet: the app asks at first run.
     owner_needed: bool = False
     # What the person may do by their role (qa_tui.services.people.permissions.ROLE_LEVEL): the
     # screens grey out the rest; the services decide in any case.
@@ -72,14 +72,14 @@ def refresh_identity(ctx: AppContext) -> None:
     owner on SQLite; never the config's staff ID) and label every later session with it. The
     config's team is only the default team shown."""
     from qa_tui.services.people.directory import team_by_code
-    from qa_tui.services.people.owner import acting_person, owner_bound_by
+    from qa_tui.services.people.owner import acting_person, has_people, owner_bound_by
     from qa_tui.services.people.permissions import role_permissions
 
     ctx.db.config = ctx.config
     with ctx.db.reader() as session:
         acting = acting_person(session, ctx.login)
         team = team_by_code(session, ctx.config.user_team) if ctx.config.user_team else None
-        ctx.owner_needed = ctx.db.is_sqlite and owner_bound_by(session) is None
+        ctx.owner_needed = ctx.db.is_sqlite and owner_bound_by(session) is None and has_people(session)
     ctx.db.acting = acting
     with ctx.db.reader() as session:
         ctx.permissions = role_permissions(session, ctx.config)

@@ -6,6 +6,7 @@ the pull, changed only by pulling again); on a standalone install, the owner nam
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -121,3 +122,26 @@ def acting_person(session: Session, login: str) -> Acting | None:
         return Acting(login=login)
     return Acting(login=login, person_id=ref.id, staff_id=ref.staff_id, name=ref.name, role=ref.role,
                   team_id=ref.team_id)
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """Who acts once a standalone install's owner is named, and what they may do by role."""
+
+    person: PersonRef
+    acting: Acting
+    permissions: frozenset[str]
+
+
+def claim_ownership(session: Session, staff_id: str, login: str) -> Ownership:
+    """The app's first-run question answered: name the owner and say who acts from now on."""
+    from qa_tui.services.people.permissions import permissions_of
+
+    person = set_standalone_owner(session, staff_id)
+    acting = acting_person(session, login)
+    assert acting is not None
+    return Ownership(person, acting, permissions_of(session, acting))
+
+
+def has_people(session: Session) -> bool:
+    return session.scalar(select(Person.id).limit(1)) is not None

@@ -185,8 +185,12 @@ ROLE_LEVEL = (EDIT_PEOPLE, IMPORT_CASELOAD, DRAW, MODERATE, FINALISE)
 
 def role_permissions(session: Session, cfg: Config | None = None) -> frozenset[str]:
     """Which of ROLE_LEVEL the person acting in `session` may do on some record."""
+    return permissions_of(session, acting_of(session), cfg)
+
+
+def permissions_of(session: Session, who: Acting | None, cfg: Config | None = None) -> frozenset[str]:
+    """Which of ROLE_LEVEL `who` may do on some record (None: the app's own set-up, everything)."""
     cfg = cfg or session.info.get(CONFIG_KEY) or Config()
-    who = acting_of(session)
     if who is None:
         return frozenset(ROLE_LEVEL)
     me = _current(session, who)
