@@ -174,6 +174,17 @@ class QAApp(App[int]):
             self._password = choice.password
         self.open_database()
 
+    def reread_identity(self) -> None:
+        """After something that changes who the user is here (a pull binds a laptop to the
+        puller): read it again from the database, off the UI thread, and show it."""
+        from qa_tui.context import refresh_identity
+
+        def reread() -> None:
+            refresh_identity(self.ctx)
+            self.call_from_thread(lambda: setattr(self, "sub_title", self._identity_line()))
+
+        self.run_worker(reread, thread=True, exit_on_error=False, group="identity")
+
     def _identity_line(self) -> str:
         from qa_tui.db.engine import describe_url
 

@@ -432,6 +432,7 @@ class SyncScreen(QAScreen):
                                         which=", ".join(f"{t} {rid[:8]} ({why})" for t, rid, why in summary.skipped[:3])
                                         + ("…" if len(summary.skipped) > 3 else "")))
         self._result(Content("\n").join(lines))
+        self.qa_app.reread_identity()  # the laptop is now the puller's
 
     # --- conflicts ----------------------------------------------------------------------------
 
