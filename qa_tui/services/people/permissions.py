@@ -63,8 +63,11 @@ def is_line_manager_of(session: Session, manager_id: uuid.UUID | None, worker_id
 
 
 def is_administrator(session: Session, who: Acting) -> bool:
-    """On PostgreSQL: a member of the database role qa_tui_admin (the database enforces the same).
-    On SQLite: the owner of a standalone install; a laptop's people are pulled, never edited."""
+    """On PostgreSQL: a member of the database role qa_tui_admin (the database enforces the same),
+    and only for the login itself, never for a laptop's person re-checked at import. On SQLite:
+    the owner of a standalone install; a laptop's people are pulled, never edited."""
+    if who is not acting_of(session):
+        return False
     if session.get_bind().dialect.name == "postgresql":
         # Granted, directly or through other roles; a superuser is not one by being a superuser
         # (the database would let them, but the app goes by the grants people are given).
@@ -84,12 +87,12 @@ def _current(session: Session, who: Acting) -> Person | None:
 
 def decide(session: Session, permission: str, cfg: Config | None = None, *, team_id: uuid.UUID | None = None,
            worker_id: uuid.UUID | None = None, observer_id: uuid.UUID | None = None, field: str = "",
-           manager_id: uuid.UUID | None = None) -> Decision:
+           manager_id: uuid.UUID | None = None, person: Acting | None = None) -> Decision:
     """Whether the person acting in `session` may do `permission` (to the record described by the
     keyword arguments), and why not. The app's own bookkeeping (no person in the session) may.
     `cfg`: the council's [permissions]; the defaults without one."""
     cfg = cfg or session.info.get(CONFIG_KEY) or Config()
-    who = acting_of(session)
+    who = person or acting_of(session)  # `person`: someone else's work re-checked (a laptop's bundle)
     if who is None:
         return ALLOWED
     me = _current(session, who)

@@ -25,7 +25,7 @@ KIND_CHANGES = "changes"  # a laptop's own changes, for `sync import` on the sha
 KIND_REFERENCE = "reference"  # shared reference data, for `sync pull --from-bundle` on a laptop
 KINDS = (KIND_CHANGES, KIND_REFERENCE)
 PASSPHRASE_ENV = "QA_TUI_SYNC_PASSPHRASE"
-OUTCOMES = ("added", "updated", "unchanged", "conflict")
+OUTCOMES = ("added", "updated", "unchanged", "conflict", "refused")
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 CIPHER = "AES-256-GCM"
@@ -79,12 +79,14 @@ class Bundle:
     exported_by: str
     created_at: str
     records: tuple[BundleRecord, ...]
+    owner_staff_id: str = ""  # the person the laptop is bound to, whose permissions the import applies
     source: str = field(default="bundle", compare=False)  # the file it was read from, for messages
 
     def contents(self) -> dict[str, Any]:
+        owner = {"owner_staff_id": self.owner_staff_id} if self.owner_staff_id else {}
         return {"bundle_id": self.bundle_id, "kind": self.kind, "schema": self.schema,
                 "device": self.device, "device_name": self.device_name,
-                "exported_by": self.exported_by, "created_at": self.created_at,
+                "exported_by": self.exported_by, "created_at": self.created_at, **owner,
                 "record_count": len(self.records),
                 "records": [r.to_document() for r in self.records]}
 
@@ -122,6 +124,8 @@ class Receipt:
     conflicts: tuple[ConflictNote, ...]
     records: tuple[ReceiptRecord, ...]
     already_imported: bool = field(default=False, compare=False)  # this call found it in the log
+    # Changes the laptop's person may not make (qa_tui.services.sync.recheck): never written.
+    refused: tuple[ConflictNote, ...] = ()
 
     def to_document(self) -> dict[str, Any]:
         return {
@@ -131,6 +135,7 @@ class Receipt:
             "added": self.added, "updated": self.updated, "unchanged": self.unchanged,
             "conflicts": [{"table": c.table, "id": c.id, "conflict_id": c.conflict_id, "reason": c.reason}
                           for c in self.conflicts],
+            "refused": [{"table": c.table, "id": c.id, "reason": c.reason} for c in self.refused],
             "records": [[r.table, r.id, r.outcome, r.local_version, r.shared_version] for r in self.records],
         }
 
@@ -154,6 +159,8 @@ class Receipt:
                 imported_by=str(doc["imported_by"]), added=int(doc["added"]),
                 updated=int(doc["updated"]), unchanged=int(doc["unchanged"]),
                 conflicts=conflicts, records=records, already_imported=already_imported,
+                refused=tuple(ConflictNote(str(c["table"]), str(c["id"]), "", str(c["reason"]))
+                              for c in doc.get("refused", ())),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise refuse(f"receipt is incomplete or damaged ({exc.__class__.__name__}: {exc})") from None
@@ -298,7 +305,7 @@ def _bundle_from_contents(contents: Any, schema: str, source: str) -> Bundle:
     return Bundle(bundle_id=bundle_id, kind=contents["kind"], schema=contents["schema"],
                   device=contents["device"], device_name=contents["device_name"],
                   exported_by=contents["exported_by"], created_at=contents["created_at"],
-                  records=tuple(records), source=source)
+                  records=tuple(records), owner_staff_id=str(contents.get("owner_staff_id") or ""), source=source)
 
 
 def _typed(value: Any, kind: type) -> Any:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from qa_tui.db import trail
 from qa_tui.db.base import utcnow
 from qa_tui.db.migrate import HEAD_REVISION
+from qa_tui.services.people.owner import laptop_owner
 from qa_tui.services.sync.bundle import KIND_CHANGES, Bundle, BundleRecord
 from qa_tui.services.sync.state import changed_since_sync, device_id, pending_changes
 from qa_tui.services.sync.tables import Progress, parent_first, record_from_row, table_specs
@@ -33,9 +34,10 @@ def export_changes(session: Session, *, exported_by: str, device_name: str = "",
         records.extend(record_from_row(spec, row, row["synced_version"]) for row in rows)
         if progress and rows:
             progress(len(records), total)
+    owner = laptop_owner(session)
     bundle = Bundle(bundle_id=str(uuid.uuid4()), kind=KIND_CHANGES, schema=HEAD_REVISION, device=device,
                     device_name=device_name, exported_by=exported_by, created_at=now.isoformat(),
-                    records=tuple(records))
+                    records=tuple(records), owner_staff_id=owner.staff_id if owner else "")
     if records:
         by_table: dict[str, int] = defaultdict(int)
         for record in records:

@@ -35,6 +35,8 @@ from qa_tui.services.sync.tables import (
     load_rows,
     plain_fields,
 )
+from qa_tui.identity import Acting
+from qa_tui.services.sync.recheck import REFUSED, bound_person, refusal
 from qa_tui.services.sync.writes import BulkWriter, RowsMoved, bulk_insert, reference_problems
 
 
@@ -70,7 +72,7 @@ def import_bundle(session: Session, bundle: Bundle, *, now: datetime | None = No
         if stored is None:
             raise
         return stored
-    run = _ImportRun(session, bundle, bundle_uuid, BulkWriter(
+    run = _ImportRun(session, bundle, bundle_uuid, bound_person(session, bundle.owner_staff_id), BulkWriter(
         session, now, f"sync bundle {bundle.bundle_id} from {bundle.exported_by}", len(bundle.records), progress))
     try:
         for spec, items in grouped:
@@ -89,7 +91,8 @@ def import_bundle(session: Session, bundle: Bundle, *, now: datetime | None = No
     trail.record_event(
         session, "sync", "sync_import", bundle_uuid,
         new={"added": receipt.added, "updated": receipt.updated, "unchanged": receipt.unchanged,
-             "conflicts": [[c.table, c.id] for c in receipt.conflicts]},
+             "conflicts": [[c.table, c.id] for c in receipt.conflicts],
+             "refused": [[c.table, c.id, c.reason] for c in receipt.refused]},
         detail=f"imported bundle {bundle.bundle_id} from device {bundle.device} "
                f"({bundle.device_name or 'unnamed'}), exported by {bundle.exported_by} at {bundle.created_at}")
     return receipt
@@ -105,10 +108,13 @@ def _stored_receipt(session: Session, bundle_id: uuid.UUID) -> Receipt | None:
 class _ImportRun:
     """The decisions for one bundle, table by table, and the receipt they add up to."""
 
-    def __init__(self, session: Session, bundle: Bundle, bundle_id: uuid.UUID, writer: BulkWriter) -> None:
+    def __init__(self, session: Session, bundle: Bundle, bundle_id: uuid.UUID, who: Acting | None,
+                 writer: BulkWriter) -> None:
         self.session, self.bundle, self.bundle_id, self.writer = session, bundle, bundle_id, writer
+        self.who = who  # the laptop's person: every record is held to their permissions
         self.records: list[ReceiptRecord] = []
         self.conflicts: list[ConflictNote] = []
+        self.refused: list[ConflictNote] = []
         self.counts = {"added": 0, "updated": 0, "unchanged": 0}
         # (table, record) -> incoming hash -> (conflict ID, reason), for the conflicts still open
         self.open_conflicts: dict[tuple[str, uuid.UUID], dict[str, tuple[uuid.UUID, str]]] = defaultdict(dict)
@@ -129,6 +135,11 @@ class _ImportRun:
                 if content_hash(live_fields[inc.id]) == inc.record.hash:
                     self._note(inc, "unchanged", live["version"])
                     continue
+            why = refusal(self.session, self.who, spec.name, inc.record.fields, live_fields.get(inc.id))
+            if why:
+                self._note(inc, REFUSED, live["version"] if live is not None else None)
+                self.refused.append(ConflictNote(spec.name, str(inc.id), "", why))
+                continue
             waiting = self.open_conflicts.get((spec.name, inc.id), {})
             if inc.record.hash in waiting:  # the same edit sent again: point at the conflict already kept
                 cid, reason = waiting[inc.record.hash]
@@ -190,4 +201,4 @@ class _ImportRun:
                        exported_by=self.bundle.exported_by, imported_at=now.isoformat(),
                        imported_by=self.writer.actor, added=self.counts["added"],
                        updated=self.counts["updated"], unchanged=self.counts["unchanged"],
-                       conflicts=tuple(self.conflicts), records=tuple(self.records))
+                       conflicts=tuple(self.conflicts), records=tuple(self.records), refused=tuple(self.refused))
