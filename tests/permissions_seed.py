@@ -13,7 +13,7 @@ from sqlalchemy import select
 from qa_tui.config import parse_config
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Case, Person, Service, Team
-from qa_tui.identity import Acting
+from qa_tui.db.acting import Acting
 
 CFG = parse_config({})
 

@@ -27,7 +27,7 @@ from qa_tui.config import database_url_problem, mask_url
 from qa_tui.db import chain, trail
 from qa_tui.db.roles import act_as
 from qa_tui.errors import DatabaseUnavailable, NoDatabaseFolder, PasswordNeeded, UnsupportedDatabase
-from qa_tui.identity import ACTING_KEY, CONFIG_KEY, Acting
+from qa_tui.db.acting import ACTING_KEY, CONFIG_KEY, Acting
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 WRITE_OPTION = "qa_tui_writes"

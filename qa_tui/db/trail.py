@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from qa_tui.db.base import Base, Record
 from qa_tui.db.models import AuditEvent
 from qa_tui.errors import NotAllowed, ValidationError
-from qa_tui.identity import acting_of
+from qa_tui.db.acting import acting_of
 from qa_tui.text import control_problem
 
 ACTOR_KEY = "actor"

@@ -88,10 +88,12 @@ class SettingsScreen(QAModal[None]):
         self.query_one("#settings-team", Select).focus()
 
     def _identity(self, who: Identity) -> None:
-        person = who.person
-        line = literal_markup("[b]$name[/b] ($staff_id)\n$how", name=person.name, staff_id=person.staff_id,
-                              how=who.how) if person else literal(who.how)
-        self.query_one("#settings-identity", Static).update(line)
+        person, shown = who.person, self.query_one("#settings-identity", Static)
+        if person is None:
+            shown.update(literal(who.how))
+        else:
+            shown.update(literal_markup("[b]$name[/b] ($staff_id)\n$how", name=person.name,
+                                        staff_id=person.staff_id, how=who.how))
 
     def _teams(self, teams: list[TeamRef], current: str) -> None:
         select = self.query_one("#settings-team", Select)

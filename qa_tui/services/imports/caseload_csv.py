@@ -271,6 +271,7 @@ def preview_involvements(session: Session, path: Path | str, today: date) -> Inv
 
 def apply_involvements(session: Session, preview_or_path: InvolvementsPreview | Path | str,
                        today: date) -> ImportResult:
+    require(session, IMPORT_CASELOAD)
     preview = preview_or_path
     if not isinstance(preview, InvolvementsPreview):
         preview = preview_involvements(session, preview, today)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from qa_tui.db import trail
 from qa_tui.db.models import Person, SyncState
 from qa_tui.errors import NotAllowed, NotFound
-from qa_tui.identity import Acting
+from qa_tui.db.acting import Acting
 from qa_tui.services.people.directory import PersonRef
 
 OWNER_KEY = "owner_person_id"  # "" when bound to a login linked to nobody

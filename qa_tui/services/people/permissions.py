@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from qa_tui.config import ROLE_NAMES, Config
 from qa_tui.db.models import Person, SyncState
 from qa_tui.errors import NotAllowed
-from qa_tui.identity import CONFIG_KEY, Acting, acting_of
+from qa_tui.db.acting import CONFIG_KEY, Acting, acting_of
 
 ADMIN_ROLE = "qa_tui_admin"  # the PostgreSQL role whose members administer people, teams and logins
 

@@ -35,7 +35,7 @@ from qa_tui.services.sync.tables import (
     load_rows,
     plain_fields,
 )
-from qa_tui.identity import Acting
+from qa_tui.db.acting import Acting
 from qa_tui.services.sync.recheck import REFUSED, bound_person, refusal
 from qa_tui.services.sync.writes import BulkWriter, RowsMoved, bulk_insert, reference_problems
 

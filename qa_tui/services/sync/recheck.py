@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qa_tui.db.models import Audit, AuditGrade, AuditParticipant, CaseDraw, Person, Supervision
-from qa_tui.identity import Acting, acting_of
+from qa_tui.db.acting import Acting, acting_of
 from qa_tui.services.people.permissions import (
     DRAW,
     EDIT_OBSERVATION,
