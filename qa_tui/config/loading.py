@@ -109,8 +109,8 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
     if url and (problem := database_url_problem(url)):
         raise ConfigError(path, "database.url", problem)
     if url and url_has_password(url):
-        raise ConfigError(path, "database.url", "holds a password (in the user part or as ?password=); it is not "
-                                                "shown here. Never put one in this file: use PGPASSWORD, "
+        raise ConfigError(path, "database.url", "holds a password (in the user part or as ?password=), not shown "
+                                                "here; never put one in this file: use PGPASSWORD, "
                                                 "~/.pgpass or a pg_service.conf service (and QA_TUI_DB_KEY for an "
                                                 "encrypted SQLite file)")
     database.check_unknown()
