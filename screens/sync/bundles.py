@@ -400,6 +400,11 @@ class SyncScreen(QAScreen):
         if receipt.conflicts:
             lines.append(literal_markup("$count kept aside as conflicts, the shared records left as they were: "
                                         "listed below; Enter opens one.", count=len(receipt.conflicts)))
+        for refused in receipt.refused[:3]:
+            lines.append(literal_markup("[b]Refused[/b], not written: $table $id: $why", table=refused.table,
+                                        id=refused.id[:8], why=refused.reason))
+        if len(receipt.refused) > 3:
+            lines.append(literal_markup("… and $more more refused", more=len(receipt.refused) - 3))
         self._result(Content("\n").join(lines))
 
     # --- acknowledge (laptop) ----------------------------------------------------------------
@@ -463,6 +468,7 @@ class SyncScreen(QAScreen):
                                         which=", ".join(f"{t} {rid[:8]} ({why})" for t, rid, why in summary.skipped[:3])
                                         + ("…" if len(summary.skipped) > 3 else "")))
         self._result(Content("\n").join(lines))
+        self.qa_app.reread_identity()  # the laptop is now the puller's
 
     # --- conflicts ----------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, false
+from sqlalchemy import JSON, CheckConstraint, FetchedValue, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qa_tui.db.base import Base, utcnow
@@ -27,6 +27,7 @@ class AuditEvent(Base):
     """The audit trail: who changed what and when, old and new values. Append-only."""
 
     __tablename__ = "audit_event"
+    __mapper_args__ = {"eager_defaults": False}  # never read the database-filled columns back at insert
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -37,6 +38,14 @@ class AuditEvent(Base):
     old: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     new: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     detail: Mapped[str] = mapped_column(Text, default="")
+    # The person behind the login (None: a login linked to no one, or the app's own set-up).
+    # FetchedValue: left out of an INSERT that does not name them (the database may fill them).
+    person_staff_id: Mapped[str | None] = mapped_column(String(40), server_default=FetchedValue())
+    person_name: Mapped[str | None] = mapped_column(String(200), server_default=FetchedValue())
+    # SQLite only: a digest of old and new (kept when the retention purge empties them), and this
+    # event's link in the hash chain (qa_tui.db.chain); set at commit.
+    content_hash: Mapped[str | None] = mapped_column(String(64), server_default=FetchedValue())
+    chain_hash: Mapped[str | None] = mapped_column(String(64), server_default=FetchedValue())
 
 
 # --- offline sync -------------------------------------------------------------------------

@@ -81,12 +81,14 @@ class Bundle:
     exported_by: str
     created_at: str
     records: tuple[BundleRecord, ...]
+    owner_staff_id: str = ""  # the person the laptop is bound to, whose permissions the import applies
     source: str = field(default="bundle", compare=False)  # the file it was read from, for messages
 
     def contents(self) -> dict[str, Any]:
+        owner = {"owner_staff_id": self.owner_staff_id} if self.owner_staff_id else {}
         return {"bundle_id": self.bundle_id, "kind": self.kind, "schema": self.schema,
                 "device": self.device, "device_name": self.device_name,
-                "exported_by": self.exported_by, "created_at": self.created_at,
+                "exported_by": self.exported_by, "created_at": self.created_at, **owner,
                 "record_count": len(self.records),
                 "records": [r.to_document() for r in self.records]}
 
@@ -133,6 +135,8 @@ class Receipt:
     conflicts: tuple[ConflictNote, ...]
     records: tuple[ReceiptRecord, ...]
     deleted: int = 0
+    # Records never written: a rule of the shared database they break (a second draw for a month),
+    # or a change the laptop's person may not make (qa_tui.services.sync.recheck).
     refused: tuple[RefusedNote, ...] = ()
     already_imported: bool = field(default=False, compare=False)  # this call found it in the log
 
@@ -316,7 +320,7 @@ def _bundle_from_contents(contents: Any, schema: str, source: str) -> Bundle:
     return Bundle(bundle_id=bundle_id, kind=contents["kind"], schema=contents["schema"],
                   device=contents["device"], device_name=contents["device_name"],
                   exported_by=contents["exported_by"], created_at=contents["created_at"],
-                  records=tuple(records), source=source)
+                  records=tuple(records), owner_staff_id=str(contents.get("owner_staff_id") or ""), source=source)
 
 
 def _typed(value: Any, kind: type) -> Any:

@@ -14,16 +14,10 @@ from qa_tui.db import trail
 from qa_tui.db.base import utcnow
 from qa_tui.db.migrate import HEAD_REVISION
 from qa_tui.db.models import SyncTombstone
+from qa_tui.services.people.owner import laptop_owner
 from qa_tui.services.sync.bundle import KIND_CHANGES, Bundle, BundleRecord, content_hash
 from qa_tui.services.sync.state import changed_since_sync, device_id, pending_changes
 from qa_tui.services.sync.tables import Progress, parent_first, record_from_row, table_specs
-
-
-def laptop_author(session: Session, login: str) -> str:
-    """Who this laptop's changes are by: the import writes each record, and its trail event, as
-    this person's (the importer is recorded beside it). Today it is the login that exports, as
-    bundles have always recorded; the one place to name the laptop's bound person instead."""
-    return login
 
 
 def export_changes(session: Session, *, exported_by: str, device_name: str = "", destination: str = "",
@@ -45,9 +39,10 @@ def export_changes(session: Session, *, exported_by: str, device_name: str = "",
         records.append(BundleRecord(table=stone.table_name, id=str(stone.record_id), version=stone.version,
                                     base_version=stone.base_version, created_at=stone.created_at.isoformat(),
                                     hash=content_hash({}), fields={}, deleted=True))
+    owner = laptop_owner(session)  # the laptop's bound person: the author of everything in the bundle
     bundle = Bundle(bundle_id=str(uuid.uuid4()), kind=KIND_CHANGES, schema=HEAD_REVISION, device=device,
-                    device_name=device_name, exported_by=laptop_author(session, exported_by), created_at=now.isoformat(),
-                    records=tuple(records))
+                    device_name=device_name, exported_by=exported_by, created_at=now.isoformat(),
+                    records=tuple(records), owner_staff_id=owner.staff_id if owner else "")
     if records:
         by_table: dict[str, int] = defaultdict(int)
         for record in records:

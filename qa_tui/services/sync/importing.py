@@ -37,6 +37,8 @@ from qa_tui.services.sync.tables import (
     plain_fields,
     referred_to,
 )
+from qa_tui.db.acting import Acting
+from qa_tui.services.sync.recheck import bound_person, refusal
 from qa_tui.services.sync.writes import BulkWriter, RowsMoved, bulk_insert, reference_problems
 
 
@@ -72,9 +74,12 @@ def import_bundle(session: Session, bundle: Bundle, *, now: datetime | None = No
         if stored is None:
             raise
         return stored
-    # Each record and its trail event are by the laptop's author; the importer is named beside them.
-    run = _ImportRun(session, bundle, bundle_uuid, BulkWriter(
-        session, now, f"sync bundle {bundle.bundle_id} from device {bundle.device}, imported by "
+    # Each record is by the laptop's author (its bound person); the trail's actor is the importer,
+    # and each event's detail names both.
+    who = bound_person(session, bundle.owner_staff_id)
+    author = who.label if who is not None and who.person_id is not None else bundle.exported_by
+    run = _ImportRun(session, bundle, bundle_uuid, who, BulkWriter(
+        session, now, f"by {author} on device {bundle.device} (sync bundle {bundle.bundle_id}), imported by "
                       f"{trail.actor_of(session)}", len(bundle.records), progress, actor=bundle.exported_by))
     try:
         for spec, items in grouped:
@@ -95,7 +100,7 @@ def import_bundle(session: Session, bundle: Bundle, *, now: datetime | None = No
         session, "sync", "sync_import", bundle_uuid,
         new={"added": receipt.added, "updated": receipt.updated, "unchanged": receipt.unchanged,
              "deleted": receipt.deleted, "conflicts": [[c.table, c.id] for c in receipt.conflicts],
-             "refused": [[r.table, r.id] for r in receipt.refused], "author": bundle.exported_by},
+             "refused": [[r.table, r.id, r.reason] for r in receipt.refused], "author": bundle.exported_by},
         detail=f"imported bundle {bundle.bundle_id} from device {bundle.device} "
                f"({bundle.device_name or 'unnamed'}), exported by {bundle.exported_by} at {bundle.created_at}")
     return receipt
@@ -117,8 +122,10 @@ Held = tuple[Incoming, RowMapping | None, str, uuid.UUID | None]  # (record, liv
 class _ImportRun:
     """The decisions for one bundle, table by table, and the receipt they add up to."""
 
-    def __init__(self, session: Session, bundle: Bundle, bundle_id: uuid.UUID, writer: BulkWriter) -> None:
+    def __init__(self, session: Session, bundle: Bundle, bundle_id: uuid.UUID, who: Acting | None,
+                 writer: BulkWriter) -> None:
         self.session, self.bundle, self.bundle_id, self.writer = session, bundle, bundle_id, writer
+        self.who = who  # the laptop's person: every record is held to their permissions
         self.records: list[ReceiptRecord] = []
         self.conflicts: list[ConflictNote] = []
         self.refused: list[RefusedNote] = []
@@ -148,6 +155,10 @@ class _ImportRun:
                 if content_hash(live_fields[inc.id]) == inc.record.hash:
                     self._note(inc, "unchanged", live["version"])
                     continue
+            why = refusal(self.session, self.who, spec.name, inc.record.fields, live_fields.get(inc.id))
+            if why:
+                self._refuse(inc, why)
+                continue
             if self._sent_again(inc, live):
                 continue
             waiting = self.open_conflicts.get((spec.name, inc.id), {})

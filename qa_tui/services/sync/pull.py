@@ -12,11 +12,13 @@ from datetime import date, datetime
 from sqlalchemy import RowMapping, select
 from sqlalchemy.orm import Session
 
+from qa_tui.config import mask_url
 from qa_tui.db import trail
 from qa_tui.db.base import utcnow
 from qa_tui.db.migrate import HEAD_REVISION
-from qa_tui.db.models import SyncConflict, SyncTombstone
 from qa_tui.dates import today_local
+from qa_tui.db.models import SyncConflict, SyncTombstone
+from qa_tui.services.people.owner import bind_to_puller
 from qa_tui.services.sync.bundle import KIND_REFERENCE, Bundle, BundleRecord, BundleRefused, content_hash
 from qa_tui.services.sync.scope import children_of, pull_scope
 from qa_tui.services.sync.state import set_state
@@ -130,6 +132,7 @@ def apply_reference(session: Session, bundle: Bundle, *, source: str, now: datet
         raise BundleRefused(bundle.source, "this bundle holds a laptop's changes, for `sync import` on the "
                                            "shared database, not reference data to pull")
     now = now or utcnow()
+    source = mask_url(source)  # a password in the URL is never stored (sync state, trail)
     grouped = decode_records(bundle)
     writer = BulkWriter(session, now, f"pulled from {source}", len(bundle.records), progress)
     added = updated = unchanged = 0
@@ -168,6 +171,7 @@ def apply_reference(session: Session, bundle: Bundle, *, source: str, now: datet
     removed = _remove_gone(session, writer, gone or {})
     set_state(session, "pulled_from", source)
     set_state(session, "pulled_at", now.isoformat())
+    bind_to_puller(session, bundle.exported_by)  # the laptop is the puller's, whatever any setting says
     summary = PullSummary(source, added, updated, unchanged, tuple(kept), tuple(skipped), removed)
     trail.record_event(session, "sync-pull", "sync_state", bundle.bundle_id,
                        new={"added": added, "updated": updated, "unchanged": unchanged,

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Table, func, or_, select
 from sqlalchemy.orm import Session
 
+from qa_tui.config import mask_url
 from qa_tui.db.models import SyncConflict, SyncState, SyncTombstone
 from qa_tui.services.sync.tables import table_specs
 
@@ -72,6 +73,6 @@ def sync_status(session: Session) -> SyncStatus:
     return SyncStatus(
         device_id=get_state(session, "device_id"), pending=sum(pending.values()), pending_by_table=pending,
         last_ack_bundle=get_state(session, "last_ack_bundle"), last_ack_at=get_state(session, "last_ack_at"),
-        pulled_from=get_state(session, "pulled_from"), pulled_at=get_state(session, "pulled_at"),
+        pulled_from=mask_url(get_state(session, "pulled_from") or "") or None, pulled_at=get_state(session, "pulled_at"),
         open_conflicts=int(open_conflicts or 0),
     )

@@ -108,7 +108,9 @@ class BulkWriter:
     def __init__(self, session: Session, now: datetime, detail: str, total: int, progress: Progress | None,
                  *, actor: str | None = None) -> None:
         self.session = session
-        self.actor = actor or trail.actor_of(session)  # who the rows and their events are by
+        self.importer = trail.actor_of(session)  # the login writing: every trail event's actor
+        self.actor = actor or self.importer  # who the rows are by (on import, the laptop's author)
+        trail.name_actor(session)
         self.now, self.detail, self.total, self.progress = now, detail, total, progress
         self.done = 0
         self.present: dict[str, set[uuid.UUID]] = defaultdict(set)  # records added in this run
@@ -176,8 +178,10 @@ class BulkWriter:
             self.settle(len(chunk))
 
     def _events(self, events: list[tuple[str, str, uuid.UUID, dict[str, Any] | None, dict[str, Any] | None]]) -> None:
+        events = [e for e in events if not trail.trailed_by_database(self.session, e[1])]
         if events:
+            person = trail.event_person(self.session)
             bulk_insert(self.session, AuditEvent.__table__, [
-                {"id": uuid.uuid4(), "at": self.now, "actor": self.actor, "action": action, "table_name": table,
-                 "record_id": str(rid), "old": old, "new": new, "detail": self.detail}
+                {"id": uuid.uuid4(), "at": self.now, "actor": self.importer, "action": action, "table_name": table,
+                 "record_id": str(rid), "old": old, "new": new, "detail": self.detail, **person}
                 for action, table, rid, old, new in events])

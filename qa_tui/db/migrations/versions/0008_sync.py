@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0008_sync'
-down_revision = '0005_cin'
+down_revision = '0006_identity'
 branch_labels = None
 depends_on = None
 
