@@ -276,9 +276,12 @@ def test_import_writes_the_audit_trail(db: Database, laptop: Database) -> None:
     assert kinds == [("insert", "supervision"), ("sync", "sync_import"), ("update", "case_file")]
     update = next(e for e in events if e.action == "update")
     assert update.old == {"category": "CIN"} and update.new == {"category": "CP"}
-    # Each record and its event are by the laptop's author; the importer is named beside them.
+    # Each record is by the laptop's author; the trail's actor is the login that wrote here (the
+    # importer, as the database itself records on PostgreSQL) and each event's detail names both.
+    author = bundle.owner_staff_id or "jsmith"
     rows = [e for e in events if e.action != "sync"]
-    assert all(e.actor == "jsmith" and e.detail.endswith("imported by tester") for e in rows)
+    assert all(e.actor == "tester" and e.detail.startswith("by ") and author in e.detail
+               and e.detail.endswith("imported by tester") for e in rows)
     assert next(e for e in events if e.action == "sync").actor == "tester"
     with db.reader() as s:
         assert s.get(Case, ids["open_case"]).updated_by == "jsmith"

@@ -290,10 +290,9 @@ def _print_receipt(receipt: Receipt) -> None:
         print(f"  conflict {note.conflict_id[:8]}: {note.table} {note.id} ({note.reason})")
     if receipt.conflicts:
         print("See them with `qa-tui sync conflicts`; decide with `qa-tui sync resolve ID --keep ...`.")
-    for note in receipt.refused:
-        print(f"  refused: {note.table} {note.id}: {note.reason}")
     if receipt.refused:
-        print(f"{len(receipt.refused)} changes were refused and not written: the laptop's person may not make them.")
+        print(f"{len(receipt.refused)} changes were refused and not written: each breaks a rule of this database "
+              "or is one the laptop's person may not make.")
 
 
 def _print_ack(ack: AckSummary) -> None:

@@ -400,9 +400,6 @@ class SyncScreen(QAScreen):
         if receipt.conflicts:
             lines.append(literal_markup("$count kept aside as conflicts, the shared records left as they were: "
                                         "listed below; Enter opens one.", count=len(receipt.conflicts)))
-        for refused in receipt.refused[:3]:
-            lines.append(literal_markup("[b]Refused[/b], not written: $table $id: $why", table=refused.table,
-                                        id=refused.id[:8], why=refused.reason))
         if len(receipt.refused) > 3:
             lines.append(literal_markup("… and $more more refused", more=len(receipt.refused) - 3))
         self._result(Content("\n").join(lines))
