@@ -122,7 +122,8 @@ def test_unmarking_good_practice_offline_removes_it_after_sync(db: Database, lap
     with db.reader() as s:
         assert good_practice_for(s, "observation", obs_id) is None
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == "delete")).one()
-        assert event.table_name == "good_practice" and event.actor == "jsmith"
+        # The importer writes here (the trail's actor); the laptop's author is named in the event.
+        assert event.table_name == "good_practice" and event.actor == "tester" and "by jsmith" in event.detail
         assert event.old["why"] == "The child's voice, in \"their\" words"
     # The same bundle again changes nothing; the receipt clears the tombstone.
     assert _import(db, bundle) == receipt
@@ -271,8 +272,10 @@ async def _pull_dialog(app, pilot, url: str) -> None:  # noqa: ANN001 - the app 
 async def test_pull_dialog_defaults_to_own_team_and_asks_before_the_whole_council(
         db: Database, laptop: Database) -> None:
     ids = _seed_shared(db)
-    _pull(laptop, db, teams=("T1",))  # the laptop knows Mo Manager (M1) of T1
-    ctx = make_context(url_of(laptop), today=TODAY, staff_id="M1")
+    with db.session() as s:  # Mo Manager (M1) of T1 pulls: the laptop is hers
+        s.scalar(select(Person).where(Person.staff_id == "M1")).login = "tester"
+    _pull(laptop, db, teams=("T1",))
+    ctx = make_context(url_of(laptop), today=TODAY)
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
         await open_sync(pilot)
@@ -348,7 +351,7 @@ def test_history_held_in_the_office_stays_on_the_laptop_until_decided(db: Databa
 async def test_a_deletion_conflict_by_keys_offers_keep_or_delete_only(db: Database, laptop: Database) -> None:
     obs_id = _deleted_offline_reworded_in_office(db, laptop, "Reworded [i]in[/i] the office")
     _import(db, _export(laptop))
-    ctx = make_context(url_of(db), today=TODAY)
+    ctx = make_context(url_of(db), today=TODAY, staff_id="M1")
     app = make_app(ctx)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await open_sync(pilot)

@@ -157,7 +157,7 @@ class _ImportRun:
                     continue
             why = refusal(self.session, self.who, spec.name, inc.record.fields, live_fields.get(inc.id))
             if why:
-                self._refuse(inc, why)
+                self._refuse(inc, why, stored=live is not None)
                 continue
             if self._sent_again(inc, live):
                 continue
@@ -280,8 +280,10 @@ class _ImportRun:
             kept.append((inc, live))
         return kept
 
-    def _refuse(self, inc: Incoming, reason: str) -> None:
-        self.refused_ids.add((inc.spec.name, inc.id))
+    def _refuse(self, inc: Incoming, reason: str, *, stored: bool = False) -> None:
+        """Refuse a record; one this database does not hold (`stored` False) also refuses what refers to it."""
+        if not stored:
+            self.refused_ids.add((inc.spec.name, inc.id))
         self.refused.append(RefusedNote(inc.spec.name, str(inc.id), reason))
         self._note(inc, "refused", None)
 
