@@ -17,6 +17,7 @@ from qa_tui.db import trail
 from qa_tui.db.base import utcnow
 from qa_tui.db.models import SyncConflict, SyncImport
 from qa_tui.errors import QAError
+from qa_tui.text import printable
 from qa_tui.services.sync.bundle import (
     KIND_CHANGES,
     Bundle,
@@ -138,7 +139,7 @@ class _ImportRun:
             why = refusal(self.session, self.who, spec.name, inc.record.fields, live_fields.get(inc.id))
             if why:
                 self._note(inc, REFUSED, live["version"] if live is not None else None)
-                self.refused.append(ConflictNote(spec.name, str(inc.id), "", why))
+                self.refused.append(ConflictNote(spec.name, str(inc.id), "", printable(why)))
                 continue
             waiting = self.open_conflicts.get((spec.name, inc.id), {})
             if inc.record.hash in waiting:  # the same edit sent again: point at the conflict already kept
