@@ -235,6 +235,12 @@ class ModerateAuditScreen(QAScreen):
         if self.read_only or self.audit.status != "submitted":
             self.notify("This audit is not waiting for moderation.", severity="warning")
             return False
+        from qa_tui.services.people.permissions import MODERATE
+
+        if not self.ctx.may(MODERATE):  # said at once, before anything is typed
+            self.notify(f"{self.ctx.person_name or self.ctx.login} may not moderate audits: your role is not a "
+                        "moderator role (docs/permissions.md).", severity="warning")
+            return False
         return True
 
     @on(GradeList.Graded, "#moderate-grades")
@@ -263,13 +269,6 @@ class ModerateAuditScreen(QAScreen):
         self.notify({"agreed": "Grades agreed.", "regraded": "Regrade recorded; both sets of grades are kept.",
                      "returned": "Returned to the auditor for rework."}[outcome])
         self.app.pop_screen()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        from qa_tui.services.people.permissions import MODERATE
-
-        if action in ("agree", "save_regrade", "return_audit") and not self.ctx.may(MODERATE):
-            return None
-        return True
 
     def action_agree(self) -> None:
         if not self._can_moderate():

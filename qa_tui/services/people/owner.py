@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from qa_tui.db import trail
 from qa_tui.db.models import Person, SyncState
 from qa_tui.errors import NotAllowed, NotFound
+from qa_tui.text import printable
 from qa_tui.db.acting import Acting
 from qa_tui.services.people.directory import PersonRef
 
@@ -70,9 +71,9 @@ def bind_to_puller(session: Session, login: str) -> PersonRef | None:
     _set(session, PULLED_BY_KEY, login)
     if before != value:
         trail.record_event(session, "owner", "sync_state", OWNER_KEY, old={"person_id": before or None},
-                           new={"person_id": value or None, "login": login},
-                           detail=f"bound to {person.name} ({person.staff_id}) by {login}'s pull" if person
-                           else f"bound to nobody: the login {login} that pulled is linked to no staff record")
+                           new={"person_id": value or None, "login": printable(login)},
+                           detail=printable(f"bound to {person.name} ({person.staff_id}) by {login}'s pull") if person
+                           else printable(f"bound to nobody: the login {login} that pulled is linked to no staff record"))
     return _ref(person) if person is not None else None
 
 
@@ -95,10 +96,10 @@ def set_standalone_owner(session: Session, staff_id: str) -> PersonRef:
     _set(session, BOUND_BY_KEY, BOUND_AT_SET_UP)
     trail.record_event(session, "owner", "sync_state", OWNER_KEY,
                        old={"person_id": str(before.id) if before else None,
-                            "staff_id": before.staff_id if before else None},
-                       new={"person_id": str(person.id), "staff_id": person.staff_id},
-                       detail=(f"owner changed from {before.name} ({before.staff_id}) to " if before
-                               else "owner named at set-up: ") + f"{person.name} ({person.staff_id})")
+                            "staff_id": printable(before.staff_id) if before else None},
+                       new={"person_id": str(person.id), "staff_id": printable(person.staff_id)},
+                       detail=printable((f"owner changed from {before.name} ({before.staff_id}) to " if before
+                                         else "owner named at set-up: ") + f"{person.name} ({person.staff_id})"))
     return _ref(person)
 
 
