@@ -79,9 +79,9 @@ class QAApp(App[int]):
     ENABLE_COMMAND_PALETTE = True
     MODES = {a.mode: a.make_screen for a in AREAS}
     BINDINGS = [
-        *(Binding(a.key, f"area('{a.mode}')", a.title, id=f"area-{a.mode}") for a in AREAS),
-        Binding("f1,question_mark", "help", "Help", id="help"),
-        Binding("q", "quit", "Quit", id="quit"),
+        *(Binding(a.key, f"area('{a.mode}')", a.title, id=f"area-{a.mode}", tooltip=a.help) for a in AREAS),
+        Binding("f1,question_mark", "help", "Help", id="help", tooltip="Every key of this screen, and the areas"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Leave qa-tui"),
     ]
 
     def __init__(self, config: Config, *, today: date | None = None, ctx: AppContext | None = None) -> None:
@@ -112,6 +112,7 @@ class QAApp(App[int]):
         from screens.admin.settings import apply_saved_appearance
 
         apply_saved_appearance(self, self.config)
+        self.apply_user_keys()
         if self._ctx is None:
             self.open_database()
         else:
@@ -173,6 +174,17 @@ class QAApp(App[int]):
         who = ctx.person_name or ctx.config.user_name or ctx.login
         where = "local SQLite" if ctx.db.is_sqlite else describe_url(ctx.config.database_url)
         return f"{who} · {where}"
+
+    # --- the user's own keys ------------------------------------------------------------------
+
+    def apply_user_keys(self) -> None:
+        """Apply the [keys] table of preferences.toml; entries that cannot be used are named."""
+        from qa_tui.preferences import preferences_path, saved_preferences
+        from screens.keymap import apply_saved_keymap
+
+        keys = saved_preferences(self.config).preferences.keys
+        if keys:
+            apply_saved_keymap(self, keys, preferences_path(self.config), ((QAApp, b) for b in self.BINDINGS))
 
     # --- text shown by the app itself: always literal ----------------------------------------
 

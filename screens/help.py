@@ -23,7 +23,7 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll { width: 90; max-height: 26; border: thick $accent; padding: 1 2; background: $surface; }
     """
-    BINDINGS = [Binding("escape,f1,question_mark,q", "close", "Close", id="close")]
+    BINDINGS = [Binding("escape,f1,question_mark,q", "close", "Close", id="help-close", tooltip="Close the help")]
 
     def __init__(self, areas: Sequence[Area]) -> None:
         super().__init__()

@@ -45,12 +45,14 @@ class SettingsScreen(QAModal[None]):
     SettingsScreen #settings-grid > *:focus-within, SettingsScreen #settings-grid > Input:focus { background: $boost; }
     SettingsScreen #settings-where { color: $text-muted; margin-top: 1; }
     """
-    BINDINGS = [Binding("ctrl+s", "save", "Save", id="settings-save"), Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("ctrl+s", "save", "Save", id="settings-save", tooltip="Save and use these settings"),
+                Binding("escape", "cancel", "Cancel", id="settings-cancel", tooltip="Close without saving")]
 
     def __init__(self) -> None:
         super().__init__()
         self.saving = False
         self.theme_on_open = ""
+        self.saved_keys: tuple[tuple[str, str], ...] = ()  # [keys] is not edited here, only kept
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -75,6 +77,7 @@ class SettingsScreen(QAModal[None]):
         config = self.qa_app.config
         saved = saved_preferences(config)
         self.theme_on_open = self.app.theme
+        self.saved_keys = saved.preferences.keys
         self.query_one("#settings-staff-id", Input).value = saved.preferences.staff_id
         self.query_one("#settings-staff-id", Input).placeholder = (
             f"from the config file: {config.user_staff_id}" if config.user_staff_id else "your staff ID")
@@ -111,7 +114,8 @@ class SettingsScreen(QAModal[None]):
 
         team: Any = self.query_one("#settings-team", Select).selection
         wanted = Preferences(staff_id=self.query_one("#settings-staff-id", Input).value.strip(),
-                             team=team or "", theme=str(self.query_one("#settings-theme", Select).value))
+                             team=team or "", theme=str(self.query_one("#settings-theme", Select).value),
+                             keys=self.saved_keys)
         ctx, config = self.ctx, self.qa_app.config
         self.saving = True
         self.call_service(lambda s: save_settings(s, wanted, config, ctx.login), self._saved, on_error=self._refused)
