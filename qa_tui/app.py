@@ -78,10 +78,12 @@ class QAApp(App[int]):
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
     MODES = {a.mode: a.make_screen for a in AREAS}
+    areas = AREAS  # for the screens that list them (they do not import the app)
     BINDINGS = [
-        *(Binding(a.key, f"area('{a.mode}')", a.title, id=f"area-{a.mode}", tooltip=a.help) for a in AREAS),
+        # Areas are listed on the dashboard and in help, not on every footer: there each screen's keys come first.
+        *(Binding(a.key, f"area('{a.mode}')", a.title, show=False, id=f"area-{a.mode}", tooltip=a.help) for a in AREAS),
         Binding("f1,question_mark", "help", "Help", id="help", tooltip="Every key of this screen, and the areas"),
-        Binding("q", "quit", "Quit", id="quit", tooltip="Leave qa-tui"),
+        Binding("q", "quit", "Quit", show=False, id="quit", tooltip="Leave qa-tui"),
     ]
 
     def __init__(self, config: Config, *, today: date | None = None, ctx: AppContext | None = None) -> None:
@@ -229,7 +231,8 @@ class QAApp(App[int]):
     def action_help(self) -> None:
         from screens.help import HelpScreen
 
-        self.push_screen(HelpScreen(AREAS))
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(AREAS, self.screen))
 
     def action_settings(self) -> None:
         from screens.admin.settings import SettingsScreen

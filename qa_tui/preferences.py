@@ -15,7 +15,7 @@ from qa_tui.files import write_private
 PREFERENCES_FILE = "preferences.toml"
 HEADER = ("# Written by qa-tui from its Settings screen; change these there.\n"
           "# Your own settings belong in config.toml beside this file, which qa-tui never rewrites.\n"
-          "# [keys] maps a key's id (shown in help, F1) to your own keys, e.g. triage-owner = \"O\".\n\n")
+          "# [keys] maps a key's id (shown in help, F1) to your own keys, e.g. help = \"f2\".\n\n")
 # One key as Textual names it: modifiers then a name ("ctrl+s", "f1", "question_mark") or one
 # printable character ("?", "O"); several are separated by commas.
 KEY_NAME = re.compile(r"(?:(?:ctrl|shift|alt|meta|super|hyper)\+)*(?:[a-z][a-z0-9_]*|[^\s,])")

@@ -41,6 +41,14 @@ class RecordTable(DataTable[Text], Generic[R]):
         if not self.columns:
             self.add_columns(*self._columns)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Enter is the screen's when the screen binds it ("Open", "Moderate", …): the table's
+        own select is skipped, so that key runs and shows in the footer under its name."""
+        if action == "select_cursor" and any("enter" in node._bindings.key_to_bindings
+                                             for node in self.ancestors if node is not self.app):
+            return False
+        return True
+
     def key_of(self, record: R) -> str:
         return str(self._key(record))
 

@@ -62,7 +62,7 @@ class AuditEditor(ServiceCalls, Widget):
     BINDINGS = [
         Binding("g", "jump('grades')", "Grades", show=False, priority=True, id="audit-jump-grades",
                 tooltip="Move to the grades"),
-        Binding("w", "jump('strengths')", "Strengths", show=False, priority=True, id="audit-jump-strengths",
+        Binding("w", "jump('strengths')", "Write", key_display="w/i/c", priority=True, id="audit-jump-strengths",
                 tooltip="Type the strengths, after what is already there"),
         Binding("i", "jump('to_improve')", "Improve", show=False, priority=True, id="audit-jump-improve",
                 tooltip="Type what to improve, after what is already there"),

@@ -27,21 +27,23 @@ MIN_DAYS_STEPS = (0, 1, 7, 28, 90)
 class TriageScreen(QAScreen):
     CSS_PATH = "triage.tcss"
     AUTO_FOCUS = "#triage-table"  # keys act on the list; / goes to the search box
+    # Area letters stay area keys here: a key that shares one is its capital (K, O, A). The search
+    # box names its key, the status line names space; those and Sort are in help (F1).
     BINDINGS = [
-        Binding("slash", "search", "Search", id="triage-search",
+        Binding("slash", "search", "Search", show=False, id="triage-search",
                 tooltip="Search titles, owners and case references (letters in order)"),
-        Binding("k", "cycle_kind", "Kind", id="triage-kind", tooltip="Every kind of late work, or one kind"),
+        Binding("K", "cycle_kind", "Kind", id="triage-kind", tooltip="Every kind of late work, or one kind"),
         Binding("w", "choose_team", "Team", id="triage-team", tooltip="One team's late work, or every team's"),
-        Binding("o", "choose_owner", "Owner", id="triage-owner", tooltip="One person's late work, or anyone's"),
+        Binding("O", "choose_owner", "Owner", id="triage-owner", tooltip="One person's late work, or anyone's"),
         Binding("g", "cycle_days", "Days late", id="triage-days", tooltip="Only work at least this many days late"),
-        Binding("r", "cycle_sort", "Sort", id="triage-sort", tooltip="Sort another way"),
-        Binding("space", "toggle_select", "Select", id="triage-select",
+        Binding("r", "cycle_sort", "Sort", show=False, id="triage-sort", tooltip="Sort another way"),
+        Binding("space", "toggle_select", "Select", show=False, id="triage-select",
                 tooltip="Select the highlighted action, to act on several together"),
         Binding("c", "complete", "Done", id="triage-done",
                 tooltip="Mark the selected (or highlighted) actions done, with evidence"),
         Binding("e", "extend", "Extend", id="triage-extend",
                 tooltip="Give the selected (or highlighted) actions a new due date, with a reason"),
-        Binding("a", "reassign", "Reassign", id="triage-reassign",
+        Binding("A", "reassign", "Reassign", id="triage-reassign",
                 tooltip="Give the selected (or highlighted) actions a new owner, with a reason"),
         Binding("enter", "open_row", "Open", id="triage-open", tooltip="Open the highlighted row"),
         Binding("x", "clear_filters", "Clear filters", id="triage-clear", tooltip="Show every kind of late work"),
@@ -144,7 +146,7 @@ class TriageScreen(QAScreen):
         more = " · more below" if page.next_cursor else ""
         self.query_one("#triage-status", Static).update(literal(
             f"{len(self.rows)} shown{more} · {len(self.selected)} selected · "
-            "space selects, c done, e extend, a reassign"))
+            "space selects, c done, e extend, A reassign"))
         if fresh:
             table.focus()
 
