@@ -4,6 +4,7 @@ and the columns and labels a decision needs on screen. Read from the rendered sc
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -134,3 +135,90 @@ async def test_area_keys_work_from_triage(demo_url: str) -> None:
             await go(pilot, "t")
             await go(pilot, area.key)
             assert app.screen.__class__.__name__ == area.screen_class, area
+
+
+# --- columns and labels -----------------------------------------------------------------------
+
+
+def test_long_columns_give_way_and_short_ones_never_do() -> None:
+    from qa_tui.widgets.record_table import fit_widths
+
+    # a mark, kind, what, case, owner, team, due, late: 82 cells of room at 100 columns
+    natural = [1, 11, 40, 16, 21, 18, 8, 4]
+    widths = fit_widths(natural, [1, 6, 6, 6, 6, 6, 3, 4], 82)
+    assert sum(widths) <= 82 and widths[-2:] == [8, 4] and widths[:2] == [1, 11]
+    assert widths[2] == max(widths)  # the widest text keeps the most
+    assert fit_widths(natural, [1] * 8, 200) == natural  # room enough: nothing cut
+    # what one long column does not need goes to the other
+    assert fit_widths([30, 14], [6, 6], 40, typical=[10, 14]) == [26, 14]
+
+
+def test_a_grade_scale_shortens_its_longest_names_until_every_grade_shows() -> None:
+    from qa_tui.widgets.grades import scale_legend
+
+    ofsted = ("Outstanding", "Good", "Requires improvement to be good", "Inadequate")
+    assert scale_legend(ofsted, 80) == "1 Outstanding  2 Good  3 Requires improvement to be good  4 Inadequate"
+    assert scale_legend(ofsted, 60) == "1 Outstanding  2 Good  3 Requires improvement  4 Inadequate"
+    assert scale_legend(ofsted, 44) == "1 Outstanding  2 Good  3 RI  4 Inadequate"
+    assert scale_legend(("Met", "Partly met", "Not met"), 30) == "1 Met  2 Partly met  3 Not met"
+
+
+async def test_triage_shows_due_and_late_at_100_columns_without_scrolling(demo_url: str) -> None:
+    app = open_app(demo_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        lines = await go(pilot, "t")
+        header = next(line for line in lines if "Kind" in line and "What" in line)
+        assert header.split()[-2:] == ["Due", "Late"], header
+        rows = lines[lines.index(header) + 1:lines.index(header) + 6]
+        assert all(re.search(r"\d\d/\d\d/\d\d\s+(\d+d|owed)\s*$", row) for row in rows), rows
+        assert app.screen.table.scroll_x == 0
+
+
+async def test_grade_legend_grade_rows_and_action_titles_fit_at_100_columns(demo_url: str) -> None:
+    app = open_app(demo_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await go(pilot, "l")
+        lines = await go(pilot, "enter")
+        screen = "\n".join(lines)
+        assert "4 Inadequate" in screen and "1 Outstanding" in screen, screen
+        grades = [line for line in lines if "Voice of the child" in line or "Management oversight" in line]
+        assert grades and not any("…" in line.split("█")[1] for line in grades), grades
+        for _ in range(10):  # to a case with actions raised
+            actions = [i for i, line in enumerate(lines) if "│ • " in line]
+            if actions:
+                break
+            lines = await go(pilot, "n")
+        assert actions, screen
+        for i in actions:  # the title on its line, the owner and date on the next: nothing wraps
+            assert " · by " in lines[i + 1], lines[i:i + 2]
+
+        await go(pilot, "escape", "m")
+        lines = await go(pilot, "enter")
+        assert app.screen.__class__.__name__ == "ModerateAuditScreen"
+        rows = [line for line in lines if line.startswith("█ ") and ("auditor:" in line or "regraded" in line)]
+        assert len(rows) >= 7, "\n".join(lines)  # every domain and the overall, each with the auditor's grade
+        assert "4 Inadequate" in "\n".join(lines)
+
+
+async def test_compliance_labels_and_report_bars_are_whole_or_shortened_with_an_ellipsis(demo_url: str) -> None:
+    from qa_tui.widgets.record_table import RecordTable
+
+    app = open_app(demo_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await go(pilot, "p")
+        tabs = app.screen.query_one("TabbedContent")
+        tabs.active = "tab-compliance"
+        await settle(pilot)
+        table = app.screen.query_one("#compliance-table", RecordTable)
+        full = {str(cell).strip() for _key, cells in table.records for cell in cells[:2]}
+        shown = [str(table.get_row_at(i)[c]).strip() for i in range(table.row_count) for c in (0, 1)]
+        assert all(text in full or text.endswith("…") for text in shown), shown
+        assert any(text == "Audit a case file from another service" for text in shown), shown
+        assert table.scroll_x == 0 and sum(table.widths) + 2 * len(table.widths) <= 98
+
+        tabs.active = "tab-monthly"
+        monthly = "\n".join(await go(pilot))
+        assert "Requires improvement" in monthly and "Requires improvement to be g" not in monthly

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 PAGE = 100
 MIN_DAYS_STEPS = (0, 1, 7, 28, 90)
+# The Kind column in a word (What says the rest), so it never needs cutting at 100 columns.
+KIND_SHORT = {"action": "Action", "moderation": "Moderation", "finalisation": "Finalising",
+              "supervision": "Supervision", "observation": "Observation", "dip_sample": "Dip sample"}
 
 
 class TriageScreen(QAScreen):
@@ -66,7 +69,7 @@ class TriageScreen(QAScreen):
         yield Static("", id="triage-filters")
         yield Input(placeholder="/ to search: title, owner, case reference (letters in order)", id="triage-search-box")
         yield RecordTable((" ", "Kind", "What", "Case / worker", "Owner", "Team", "Due", "Late"), self._cells,
-                          lambda row: f"{row.kind}:{row.record_id}", id="triage-table")
+                          lambda row: f"{row.kind}:{row.record_id}", id="triage-table", wide=("What",))
         yield Static("", id="triage-status")
         yield Footer()
 
@@ -141,6 +144,7 @@ class TriageScreen(QAScreen):
             if table.key_of(row) not in listed:  # never the same row twice, even where pages meet
                 listed.add(table.key_of(row))
                 rows.append(row)
+        table.hidden = {"Team"} if self.filters is not None and self.filters.team_id else set()  # one team: said above
         table.show(rows, keep_cursor=not fresh)  # a new list starts at the top
         self.next_cursor = page.next_cursor
         more = " · more below" if page.next_cursor else ""
@@ -152,13 +156,11 @@ class TriageScreen(QAScreen):
 
     def _cells(self, row: TriageRow) -> tuple[str, ...]:
         """The row as shown; its mark says whether it is selected."""
-        from qa_tui.services.programme.triage import TRIAGE_KINDS
-
         mark = "✓" if row.record_id in self.selected else " "
         due = f"{row.due_on:%d/%m/%y}" if row.due_on else "—"
         late = f"{row.days_overdue}d" if row.late else "owed"
-        return (mark, TRIAGE_KINDS[row.kind], row.title[:34], row.subject[:16], row.owner_name[:16],
-                row.team_name[:14], due, late)
+        return (mark, KIND_SHORT.get(row.kind, row.kind), row.title, row.subject, row.owner_name, row.team_name, due,
+                late)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.cursor_row >= len(self.rows) - 10:
