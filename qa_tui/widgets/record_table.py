@@ -65,10 +65,12 @@ def fill_table(table: DataTable[Text], labels: Sequence[str], rows: Sequence[tup
                for i, label in enumerate(labels)]
     widths = natural
     if table.size.width:  # laid out: fit the room there is
-        minimum = [min(width, max(NARROWEST, len((label.split() or [""])[0])))
-                   for width, label in zip(natural, labels, strict=True)]
-        typical = [max(len(label), _typical([cells[i].cell_len for _, cells in shown if i < len(cells)] or [0]))
-                   * (3 if label in wide else 2) // 2 for i, label in enumerate(labels)]
+        usual = [_typical([cells[i].cell_len for _, cells in shown if i < len(cells)] or [0]) for i in range(len(labels))]
+        # a column keeps what most of its cells need, up to SHORT (a case reference stays whole)
+        minimum = [min(width, max(NARROWEST, len((label.split() or [""])[0]), min(most, SHORT)))
+                   for width, label, most in zip(natural, labels, usual, strict=True)]
+        typical = [max(len(label), most) * (3 if label in wide else 2) // 2
+                   for label, most in zip(labels, usual, strict=True)]
         room = table.size.width - table.styles.scrollbar_size_vertical - 2 * table.cell_padding * len(labels)
         widths = fit_widths(natural, minimum, room, typical)
     table.clear(columns=True)

@@ -44,10 +44,11 @@ class DashboardScreen(QAScreen):
 
         from screens.help import app_keys
 
-        areas, _everywhere = app_keys(self, self.qa_app.areas)
+        areas, everywhere = app_keys(self, self.qa_app.areas)
+        help_key = next(line.keys for line in everywhere if line.binding_id == "help").split(", ")[0]
         parts = [Text.assemble(literal(line.keys, "bold"), literal(" " + line.what.split(":")[0]))
                  for line in areas if line.binding_id != "area-dashboard"]
-        parts += [Text.assemble(("^p", "bold"), " commands"), Text.assemble(("f1", "bold"), " help"),
+        parts += [Text.assemble(("^p", "bold"), " commands"), Text.assemble(literal(help_key, "bold"), " help"),
                   Text.assemble(("q", "bold"), " quit")]
         lines = [Text()]
         for part in parts:
