@@ -78,10 +78,12 @@ class QAApp(App[int]):
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
     MODES = {a.mode: a.make_screen for a in AREAS}
+    areas = AREAS  # for the screens that list them (they do not import the app)
     BINDINGS = [
-        *(Binding(a.key, f"area('{a.mode}')", a.title, id=f"area-{a.mode}") for a in AREAS),
-        Binding("f1,question_mark", "help", "Help", id="help"),
-        Binding("q", "quit", "Quit", id="quit"),
+        # Areas are listed on the dashboard and in help, not on every footer: there each screen's keys come first.
+        *(Binding(a.key, f"area('{a.mode}')", a.title, show=False, id=f"area-{a.mode}", tooltip=a.help) for a in AREAS),
+        Binding("f1,question_mark", "help", "Help", id="help", tooltip="Every key of this screen, and the areas"),
+        Binding("q", "quit", "Quit", show=False, id="quit", tooltip="Leave qa-tui"),
     ]
 
     def __init__(self, config: Config, *, today: date | None = None, ctx: AppContext | None = None) -> None:
@@ -112,6 +114,7 @@ class QAApp(App[int]):
         from screens.admin.settings import apply_saved_appearance
 
         apply_saved_appearance(self, self.config)
+        self.apply_user_keys()
         if self._ctx is None:
             self.open_database()
         else:
@@ -193,6 +196,17 @@ class QAApp(App[int]):
         where = "local SQLite" if ctx.db.is_sqlite else describe_url(ctx.config.database_url)
         return f"{who} · {where}"
 
+    # --- the user's own keys ------------------------------------------------------------------
+
+    def apply_user_keys(self) -> None:
+        """Apply the [keys] table of preferences.toml; entries that cannot be used are named."""
+        from qa_tui.preferences import preferences_path, saved_preferences
+        from screens.keymap import apply_saved_keymap
+
+        keys = saved_preferences(self.config).preferences.keys
+        if keys:
+            apply_saved_keymap(self, keys, preferences_path(self.config), ((QAApp, b) for b in self.BINDINGS))
+
     # --- text shown by the app itself: always literal ----------------------------------------
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
@@ -236,7 +250,8 @@ class QAApp(App[int]):
     def action_help(self) -> None:
         from screens.help import HelpScreen
 
-        self.push_screen(HelpScreen(AREAS))
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(AREAS, self.screen))
 
     def action_settings(self) -> None:
         from screens.admin.settings import SettingsScreen

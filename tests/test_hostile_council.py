@@ -6,7 +6,6 @@ to the terminal; the command-line reports and exports run on it and stay safe to
 from __future__ import annotations
 
 import csv
-import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ from qa_tui.db.engine import Database
 from qa_tui.db.models import EDITABLE_MODELS, Person, Theme
 from qa_tui.demo import DEMO_USER_STAFF_ID, build_demo
 from qa_tui.demo.dressing import HOSTILE_COLUMNS, PLAIN_COLUMNS
-from tests.pilot import make_app, make_context, settle
+from tests.pilot import built_council, make_app, make_context, private_copy, settle
 
 TODAY = date(2026, 11, 24)
 CASES = 300
@@ -46,24 +45,12 @@ def build(url: str, cases: int = CASES) -> None:
 @pytest.fixture(scope="module")
 def hostile_file(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The hostile council, built once per module; each test works on its own copy."""
-    path = tmp_path_factory.mktemp("hostile") / "hostile.sqlite3"
-    shutil.copyfile(sqlite_template, path)
-    build(f"sqlite:///{path}")
-    db = Database.open(f"sqlite:///{path}", actor="tester")
-    with db.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the one file
-    db.dispose()
-    return path
+    return built_council(sqlite_template, tmp_path_factory.mktemp("hostile") / "hostile.sqlite3", build)
 
 
 @pytest.fixture
 def hostile_url(hostile_file: Path, tmp_path: Path) -> Iterator[str]:
-    folder = tmp_path / "hostile"
-    folder.mkdir(mode=0o700)
-    path = folder / "hostile.sqlite3"
-    shutil.copyfile(hostile_file, path)
-    os.chmod(path, 0o600)
-    yield f"sqlite:///{path}"
+    yield private_copy(hostile_file, tmp_path / "hostile")
 
 
 # --- the council itself -----------------------------------------------------------------------
@@ -171,7 +158,7 @@ async def test_every_screen_shows_the_hostile_council_as_typed(hostile_url: str,
         toast = await look(pilot, "triage, an action opened (a toast)", "enter")
         assert "Toast" in {w.__class__.__name__ for w in app.screen.query("*")}, toast
 
-        await look(pilot, "observations (o is triage's owner key: by the dashboard)", "d", "o")
+        await look(pilot, "observations (o from triage itself: area keys work on every area screen)", "o")
         await look(pilot, "a worker's observations (a dialog)", "enter")
         await look(pilot, "an observation", "down", "enter")
         assert app.screen.__class__.__name__ == "ObservationFormScreen"

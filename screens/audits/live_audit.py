@@ -46,8 +46,9 @@ class LiveAuditScreen(QAScreen):
         Binding("r", "redraw", "Re-draw worker", id="redraw",
                 tooltip="Draw again for the highlighted worker, with a reason"),
         Binding("c", "choose_team", "Choose team", id="choose-team", tooltip="Pick the team that is meeting"),
-        Binding("left_square_bracket", "month(-1)", "Prev month", id="prev-month", tooltip="The month before"),
-        Binding("right_square_bracket", "month(1)", "Next month", id="next-month", tooltip="The month after"),
+        Binding("left_square_bracket", "month(-1)", "Month", key_display="[/]", id="prev-month",
+                tooltip="The month before ([) or after (])"),
+        Binding("right_square_bracket", "month(1)", "Next month", show=False, id="next-month", tooltip="The month after"),
         Binding("v", "verify", "Verify draw", id="verify", tooltip="Check every pick follows from the recorded seed"),
     ]
 

@@ -38,11 +38,12 @@ def participant_note(grades: DomainGrades) -> str:
 class MeetingScreen(QAScreen):
     CSS_PATH = "meeting.tcss"
     BINDINGS = [
-        Binding("n,pagedown", "step(1)", "Next case", id="next-case", tooltip="Save and go to the next drawn case"),
-        Binding("p,pageup", "step(-1)", "Prev case", id="prev-case", tooltip="Save and go back one case"),
-        Binding("v", "participant_grade", "Participant grade", id="participant-grade",
+        Binding("n,pagedown", "step(1)", "Next/prev", key_display="n/p", id="next-case",
+                tooltip="Save and go to the next drawn case (p: the one before)"),
+        Binding("p,pageup", "step(-1)", "Prev case", show=False, id="prev-case", tooltip="Save and go back one case"),
+        Binding("v", "participant_grade", "Participant", id="participant-grade",
                 tooltip="Record one participant's own grade for the highlighted domain"),
-        Binding("e", "end_meeting", "End meeting", id="end-meeting",
+        Binding("e", "end_meeting", "End", id="end-meeting",
                 tooltip="Grades, actions and what goes to moderation, case by case"),
         Binding("escape", "back", "Back", id="back", tooltip="Back to the draw, once everything is saved"),
     ]

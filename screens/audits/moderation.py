@@ -36,7 +36,7 @@ class ModerationScreen(QAScreen):
         Binding("v", "toggle_view", "Waiting / to finalise", id="moderate-view",
                 tooltip="Switch between audits waiting for moderation and moderated ones to finalise"),
         Binding("f", "finalise", "Finalise", id="moderate-finalise", tooltip="Finalise the highlighted moderated audit"),
-        Binding("a", "all_teams", "My team / all", id="moderate-scope", tooltip="Show my team only, or every team"),
+        Binding("A", "all_teams", "My team / all", id="moderate-scope", tooltip="Show my team only, or every team"),
     ]
 
     def __init__(self) -> None:

@@ -1,10 +1,11 @@
 """The dashboard: this month's live audits for the user's team, the moderation queue, overdue
-actions and supervisions due, as four panels readable on a projector."""
+actions and supervisions due, as four panels readable on a projector, and the key of every area."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
@@ -31,7 +32,30 @@ class DashboardScreen(QAScreen):
                 panel = Static("…", id=f"panel-{panel_id}", classes="panel")
                 panel.border_title = literal(title)
                 yield panel
+        yield Static("", id="dash-areas")
         yield Footer()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.show_area_keys(event.size.width - 2)
+
+    def show_area_keys(self, width: int) -> None:
+        """Every area's key (as the user has them), a key never parted from its area's name."""
+        from rich.text import Text
+
+        from screens.help import app_keys
+
+        areas, everywhere = app_keys(self, self.qa_app.areas)
+        help_key = next(line.keys for line in everywhere if line.binding_id == "help").split(", ")[0]
+        parts = [Text.assemble(literal(line.keys, "bold"), literal(" " + line.what.split(":")[0]))
+                 for line in areas if line.binding_id != "area-dashboard"]
+        parts += [Text.assemble(("^p", "bold"), " commands"), Text.assemble(literal(help_key, "bold"), " help"),
+                  Text.assemble(("q", "bold"), " quit")]
+        lines = [Text()]
+        for part in parts:
+            if lines[-1].cell_len and lines[-1].cell_len + 2 + part.cell_len > width:
+                lines.append(Text())
+            lines[-1].append_text(Text("  ") + part if lines[-1].cell_len else part)
+        self.query_one("#dash-areas", Static).update(literal(Text("\n").join(lines)))
 
     def on_screen_resume(self) -> None:
         first = self.qa_app.first_dashboard

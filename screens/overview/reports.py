@@ -15,7 +15,9 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
+from qa_tui.widgets.grades import grade_names, shortest_fit
 from qa_tui.widgets.literal import literal, literal_markup
+from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAScreen
 from screens.dialogs import ChoiceDialog
 
@@ -34,6 +36,7 @@ STATUS_ORDER = {"late": 0, "due": 1, "met": 2}
 ITEMS_SHOWN = 5
 BAR_WIDTH = 30
 BAR_WIDTH_COMPLIANCE = 8
+COMPLIANCE_COLUMNS = ("Group / task", "Period", "People", "Done", "Rate", "", "Met", "Late")
 BLOCKS = " ▏▎▍▌▋▊▉█"
 
 
@@ -80,7 +83,8 @@ class ReportsScreen(QAScreen):
                 yield DataTable(id="owe-table", cursor_type="row", zebra_stripes=True)
             with TabPane("Compliance", id="tab-compliance"):
                 yield Static("", id="compliance-summary", classes="summary")
-                yield DataTable(id="compliance-table", cursor_type="row", zebra_stripes=True)
+                # its task and period columns give way at 100 columns (RecordTable fits its width)
+                yield RecordTable(COMPLIANCE_COLUMNS, lambda line: line[1], lambda line: line[0], id="compliance-table")
             with TabPane("Monthly report", id="tab-monthly"):
                 yield Static("", id="monthly-summary", classes="summary")
                 with VerticalScroll(id="monthly-body"):
@@ -94,10 +98,6 @@ class ReportsScreen(QAScreen):
 
     def on_mount(self) -> None:
         self.query_one("#owe-table", DataTable).add_columns("Status", "Task", "Period", "Done", "Due by")
-        compliance = self.query_one("#compliance-table", DataTable)
-        for label, width in (("Group / task", 34), ("Period", 12), ("People", 6), ("Done", 7), ("Rate", 4),
-                             ("", BAR_WIDTH_COMPLIANCE), ("Met", 4), ("Late", 4)):
-            compliance.add_column(label, width=width)
         self.query_one("#cp-table", DataTable).add_columns("Case", "Team", "Review", "Last audited", "Why")
 
     def on_screen_resume(self) -> None:
@@ -188,8 +188,7 @@ class ReportsScreen(QAScreen):
         comp = self.compliance_by.get(self.group_by)
         if comp is None:
             return
-        table = self.query_one("#compliance-table", DataTable)
-        table.clear()
+        table: RecordTable[tuple[int, tuple[object, ...]]] = self.query_one("#compliance-table", RecordTable)
         met = sum(t.people_met for t in comp.totals)
         people = sum(t.people for t in comp.totals)
         self.query_one("#compliance-summary", Static).update(literal_markup(
@@ -197,15 +196,17 @@ class ReportsScreen(QAScreen):
             "[b]g[/b] by $other", group=comp.group_by, day=comp.today.isoformat(), met=met, people=people,
             other="role" if comp.group_by == "team" else "team")
             if comp.totals else "No one owes anything under the QA programme.")
+        lines: list[tuple[int, tuple[object, ...]]] = []
         for total in comp.totals:
             rows = [r for r in comp.rows if r.group == total.group]
             for row in (total, *rows):
                 is_total = row is total
-                table.add_row(*map(literal, (
+                lines.append((len(lines), (
                     literal(f"{row.group_label}: all tasks", "bold") if is_total else f"  {row.task_label}",
                     row.period_label, row.people, f"{row.done}/{row.required}", percent(row.rate),
                     literal(bar(row.rate or 0, 1, BAR_WIDTH_COMPLIANCE), "green" if (row.rate or 0) >= 1 else "yellow"),
                     row.people_met, literal(row.people_late, "bold red" if row.people_late else ""))))
+        table.show(lines)
 
     # --- the monthly report ----------------------------------------------------------------
 
@@ -300,7 +301,7 @@ def grades_panel(report: PeriodReport) -> Table:
                   show_edge=False)
     table.add_column("Team")
     for label in scale:
-        table.add_column(literal(label[:14]), justify="right")
+        table.add_column(literal(shortest_fit(list(grade_names(label)), 20)), justify="right")
     by_team: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
     for g in report.grades:
         by_team[g.team_code][g.grade] = (g.moderated, g.agreed)
@@ -313,7 +314,7 @@ def grades_panel(report: PeriodReport) -> Table:
     totals = [sum(g.moderated for g in report.grades if g.grade == i) for i in range(len(scale))]
     chart = Table.grid(padding=(0, 1))
     for label, n in zip(scale, totals, strict=True):
-        chart.add_row(literal(label[:28]), literal(bar(n, max(totals)), "cyan"), str(n))
+        chart.add_row(literal(shortest_fit(list(grade_names(label)), 28)), literal(bar(n, max(totals)), "cyan"), str(n))
     outer = Table.grid()
     outer.add_row(table)
     outer.add_row(Text("Council, moderated grade:", style="bold"))

@@ -22,26 +22,31 @@ if TYPE_CHECKING:
 
 PAGE = 100
 MIN_DAYS_STEPS = (0, 1, 7, 28, 90)
+# The Kind column in a word (What says the rest), so it never needs cutting at 100 columns.
+KIND_SHORT = {"action": "Action", "moderation": "Moderation", "finalisation": "Finalising",
+              "supervision": "Supervision", "observation": "Observation", "dip_sample": "Dip sample"}
 
 
 class TriageScreen(QAScreen):
     CSS_PATH = "triage.tcss"
     AUTO_FOCUS = "#triage-table"  # keys act on the list; / goes to the search box
+    # Area letters stay area keys here: a key that shares one is its capital (K, O, A). The search
+    # box names its key, the status line names space; those and Sort are in help (F1).
     BINDINGS = [
-        Binding("slash", "search", "Search", id="triage-search",
+        Binding("slash", "search", "Search", show=False, id="triage-search",
                 tooltip="Search titles, owners and case references (letters in order)"),
-        Binding("k", "cycle_kind", "Kind", id="triage-kind", tooltip="Every kind of late work, or one kind"),
+        Binding("K", "cycle_kind", "Kind", id="triage-kind", tooltip="Every kind of late work, or one kind"),
         Binding("w", "choose_team", "Team", id="triage-team", tooltip="One team's late work, or every team's"),
-        Binding("o", "choose_owner", "Owner", id="triage-owner", tooltip="One person's late work, or anyone's"),
+        Binding("O", "choose_owner", "Owner", id="triage-owner", tooltip="One person's late work, or anyone's"),
         Binding("g", "cycle_days", "Days late", id="triage-days", tooltip="Only work at least this many days late"),
-        Binding("r", "cycle_sort", "Sort", id="triage-sort", tooltip="Sort another way"),
-        Binding("space", "toggle_select", "Select", id="triage-select",
+        Binding("r", "cycle_sort", "Sort", show=False, id="triage-sort", tooltip="Sort another way"),
+        Binding("space", "toggle_select", "Select", show=False, id="triage-select",
                 tooltip="Select the highlighted action, to act on several together"),
         Binding("c", "complete", "Done", id="triage-done",
                 tooltip="Mark the selected (or highlighted) actions done, with evidence"),
         Binding("e", "extend", "Extend", id="triage-extend",
                 tooltip="Give the selected (or highlighted) actions a new due date, with a reason"),
-        Binding("a", "reassign", "Reassign", id="triage-reassign",
+        Binding("A", "reassign", "Reassign", id="triage-reassign",
                 tooltip="Give the selected (or highlighted) actions a new owner, with a reason"),
         Binding("enter", "open_row", "Open", id="triage-open", tooltip="Open the highlighted row"),
         Binding("x", "clear_filters", "Clear filters", id="triage-clear", tooltip="Show every kind of late work"),
@@ -64,7 +69,7 @@ class TriageScreen(QAScreen):
         yield Static("", id="triage-filters")
         yield Input(placeholder="/ to search: title, owner, case reference (letters in order)", id="triage-search-box")
         yield RecordTable((" ", "Kind", "What", "Case / worker", "Owner", "Team", "Due", "Late"), self._cells,
-                          lambda row: f"{row.kind}:{row.record_id}", id="triage-table")
+                          lambda row: f"{row.kind}:{row.record_id}", id="triage-table", wide=("What",))
         yield Static("", id="triage-status")
         yield Footer()
 
@@ -139,24 +144,23 @@ class TriageScreen(QAScreen):
             if table.key_of(row) not in listed:  # never the same row twice, even where pages meet
                 listed.add(table.key_of(row))
                 rows.append(row)
+        table.hidden = {"Team"} if self.filters is not None and self.filters.team_id else set()  # one team: said above
         table.show(rows, keep_cursor=not fresh)  # a new list starts at the top
         self.next_cursor = page.next_cursor
         more = " · more below" if page.next_cursor else ""
         self.query_one("#triage-status", Static).update(literal(
             f"{len(self.rows)} shown{more} · {len(self.selected)} selected · "
-            "space selects, c done, e extend, a reassign"))
+            "space selects, c done, e extend, A reassign"))
         if fresh:
             table.focus()
 
     def _cells(self, row: TriageRow) -> tuple[str, ...]:
         """The row as shown; its mark says whether it is selected."""
-        from qa_tui.services.programme.triage import TRIAGE_KINDS
-
         mark = "✓" if row.record_id in self.selected else " "
         due = f"{row.due_on:%d/%m/%y}" if row.due_on else "—"
         late = f"{row.days_overdue}d" if row.late else "owed"
-        return (mark, TRIAGE_KINDS[row.kind], row.title[:34], row.subject[:16], row.owner_name[:16],
-                row.team_name[:14], due, late)
+        return (mark, KIND_SHORT.get(row.kind, row.kind), row.title, row.subject, row.owner_name, row.team_name, due,
+                late)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.cursor_row >= len(self.rows) - 10:

@@ -239,7 +239,6 @@ class DipSampleFormScreen(QAScreen):
         areas.set_rows([GradeRow(a.key, a.label, self.pending_ratings.get(a.key, a.rating),
                                  "✎" if self.comments.get(a.key, a.comment).strip() else "")
                         for a in view.areas], view.scale)
-        areas.border_subtitle = literal("  ".join(f"{i + 1} {label}" for i, label in enumerate(view.scale)))
         draft = view.status == "draft"
         self.query_one("#dip-bar", Static).update(literal_markup(
             "[b]Dip sample of $case[/b] · worker $worker · dated $day · [reverse] $status [/]",
