@@ -22,6 +22,7 @@ from textual.widgets import Static, TextArea
 from qa_tui.text import printable
 from qa_tui.widgets.grades import OVERALL, GradeList, GradeRow
 from qa_tui.widgets.literal import literal
+from qa_tui.widgets.moderation_view import moderation_lines
 from qa_tui.widgets.save_queue import REFUSED, SaveQueue
 from screens.base import ServiceCalls
 from screens.dialogs import ActionDialog, ActionInput, ConfirmDialog, TextPrompt
@@ -193,7 +194,8 @@ class AuditEditor(ServiceCalls, Widget):
         self._show_notes()
 
     def _show_notes(self) -> None:
-        lines = list(self.notes)
+        # What moderation decided (a return's reason first) leads, wherever the audit is edited.
+        lines = [*(moderation_lines(self.audit) if self.audit else ()), *self.notes]
         for action in self.audit.actions if self.audit else ():
             title = action.title if len(action.title) <= 40 else action.title[:39] + "…"
             lines.append(literal(f"• {title} — {action.owner_name or '?'} by {action.due_on:%-d %b}"))

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from qa_tui.widgets.grades import OVERALL, GradeList, GradeRow
 from qa_tui.widgets.literal import literal, literal_markup
+from qa_tui.widgets.moderation_view import moderation_lines
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAScreen
 from screens.dialogs import ConfirmDialog, TextPrompt
@@ -122,7 +123,9 @@ class ModerationScreen(QAScreen):
 
 def audit_reading(audit: AuditDTO) -> Text:
     """The audit's text, actions and moderation history to read beside the grades, as typed."""
-    text = Text()
+    text = Text("\n").join(moderation_lines(audit))
+    if text.plain:
+        text.append("\n")
     for heading, body in (("Strengths", audit.strengths), ("What to improve", audit.to_improve),
                           ("The child's lived experience", audit.lived_experience)):
         text.append(f"{heading}\n", style="bold")
@@ -177,8 +180,11 @@ class ModerateAuditScreen(QAScreen):
 
     def show(self, audit: AuditDTO) -> None:
         self.audit = audit
-        self.moderated = {g.domain: g.agreed for g in audit.grades}
-        self.moderated[OVERALL] = audit.overall_grade
+        # Once moderated, the moderator's grades show (the auditor's beside them); before, the
+        # auditor's are the starting point of a regrade.
+        settled = any(m.outcome != "returned" for m in audit.moderations)
+        self.moderated = {g.domain: g.moderated if settled else g.agreed for g in audit.grades}
+        self.moderated[OVERALL] = audit.moderated_overall if settled else audit.overall_grade
         worker = audit.worker.name if audit.worker else "?"
         auditor = audit.auditor.name if audit.auditor else "?"
         self.query_one("#moderate-bar", Static).update(Text.assemble(

@@ -15,6 +15,7 @@ from qa_tui.widgets.literal import literal, literal_markup
 from screens.base import QAScreen
 
 if TYPE_CHECKING:
+    from qa_tui.services.audits.outcome import ReturnedAudit
     from qa_tui.services.programme.dashboard import Dashboard
 
 
@@ -25,6 +26,7 @@ class DashboardScreen(QAScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Loading…", id="dash-title")
+        yield Static("", id="dash-returned")
         with Grid(id="dash-grid"):
             for panel_id, title in (("audits", "Live audits this month"), ("moderation", "Moderation queue"),
                                     ("actions", "Overdue actions"), ("supervision", "Supervisions")):
@@ -38,6 +40,7 @@ class DashboardScreen(QAScreen):
         if first is not None:
             self.qa_app.first_dashboard = None
             self.show(first)
+            self.load_returned()
         else:
             self.action_refresh()
 
@@ -48,6 +51,29 @@ class DashboardScreen(QAScreen):
         self.call_service(
             lambda s: build_dashboard(s, today=ctx.today(), config=ctx.config, team_id=ctx.team_id),
             self.show, group="dashboard", exclusive=True)
+        self.load_returned()
+
+    def load_returned(self) -> None:
+        """The audits a moderator returned to this user, with the moderator's reason."""
+        from qa_tui.services.audits.outcome import returned_to
+
+        person_id = self.ctx.person_id
+        self.call_service(lambda s: returned_to(s, person_id), self.show_returned,
+                          group="dashboard-returned", exclusive=True)
+
+    def show_returned(self, rows: list[ReturnedAudit]) -> None:
+        panel = self.query_one("#dash-returned", Static)
+        panel.display = bool(rows)
+        if not rows:
+            return
+        lines = [literal_markup("[b $warning]Returned to you for rework: $count[/]",
+                                count=len(rows))]
+        lines += [literal_markup("  [b]$case[/b] by $moderator on $on: $reason", case=r.case_reference,
+                                 moderator=r.moderator, on=f"{r.returned_on:%-d %b}", reason=r.reason)
+                  for r in rows[:3]]
+        if len(rows) > 3:
+            lines.append(literal_markup("  … and $more more", more=len(rows) - 3))
+        panel.update(literal(Content("\n").join(lines)))
 
     def show(self, d: Dashboard) -> None:
         self.query_one("#dash-title", Static).update(literal_markup(
