@@ -114,6 +114,11 @@ async def test_a_moderated_audit_reopened_shows_the_moderators_grades_beside_the
         text = screen_text(app)
         assert "Moderation: Regraded 2 by Harper Head" in text
         assert "◆ Impact: Good → Requires improvement to be good (No [b]evidence[/b])" in text
+        await pilot.press("h")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "HistoryScreen"
+        whats = [r.what for r in app.screen.query_one("#history-table").records]
+        assert "created moderation" in whats and "created grade: Impact" in whats
 
 
 async def test_the_returned_audit_opens_with_the_moderators_reason_at_the_top(db: Database, today: date) -> None:
@@ -131,3 +136,9 @@ async def test_the_returned_audit_opens_with_the_moderators_reason_at_the_top(db
         await pilot.press("2")  # still a draft: the auditor can rework it
         await settle(pilot)
         assert "Saved" in str(app.screen.query_one("#af-status").render())
+        await pilot.press("h")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "HistoryScreen"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "AuditFormScreen"

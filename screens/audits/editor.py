@@ -76,6 +76,8 @@ class AuditEditor(ServiceCalls, Widget):
                 tooltip="Put a finding on the worker's supervision agenda"),
         Binding("u", "submit", "Submit", id="audit-submit",
                 tooltip="Send for moderation once every domain and the overall grade are agreed"),
+        Binding("h", "history", "History", id="audit-history",
+                tooltip="Who changed this audit, its grades and moderations, when, old → new"),
         Binding("R", "reload", "Reload", show=False, id="audit-reload",
                 tooltip="Load the audit again from the database"),
     ]
@@ -450,3 +452,9 @@ class AuditEditor(ServiceCalls, Widget):
         self.app.push_screen(ConfirmDialog(f"Send {what} for moderation?",
                                            f"It must reach moderation by {audit.moderation_deadline:%-d %B}. "
                                            "After this it can no longer be edited here."), confirmed)
+
+    def action_history(self) -> None:
+        from screens.history import HistoryScreen
+
+        if self.audit is not None:
+            self.app.push_screen(HistoryScreen("audit", self.audit.id))

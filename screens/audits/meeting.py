@@ -188,5 +188,6 @@ class MeetingScreen(QAScreen):
         yield SystemCommand("Meeting: finding for supervision", "Put a finding on the worker's agenda",
                             editor.action_finding)
         yield SystemCommand("Meeting: submit for moderation", "Send this audit to moderation", editor.action_submit)
+        yield SystemCommand("Meeting: audit history", "Who changed this audit, when, old → new", editor.action_history)
         yield SystemCommand("Meeting: end and summarise", "Grades, actions and what goes to moderation",
                             self.action_end_meeting)

@@ -150,6 +150,8 @@ class ModerateAuditScreen(QAScreen):
                 tooltip="Record the grades changed with 1-4, with a comment for the auditor"),
         Binding("r", "return_audit", "Return for rework", id="return", tooltip="Send the audit back to the auditor"),
         Binding("x", "export", "Export record", id="export-record", tooltip="Write the worker's one-page record"),
+        Binding("h", "history", "History", id="moderate-history",
+                tooltip="Who changed this audit, its grades and moderations, when, old → new"),
         Binding("escape", "app.pop_screen", "Back", id="back", tooltip="Back to the list"),
     ]
 
@@ -283,6 +285,16 @@ class ModerateAuditScreen(QAScreen):
             return
         self.app.push_screen(TextPrompt("Return for rework", "What needs reworking"),
                              lambda comment: comment and self._moderate("returned", comment))
+
+    def action_history(self) -> None:
+        from screens.history import HistoryScreen
+
+        self.app.push_screen(HistoryScreen("audit", self.audit_id))
+
+    def palette_commands(self):  # noqa: ANN201
+        from textual.app import SystemCommand
+
+        yield SystemCommand("Audit: history", "Who changed this audit, when, old → new", self.action_history)
 
     def action_export(self) -> None:
         from qa_tui.services.audits.summaries import export_audit_record

@@ -45,6 +45,8 @@ class TriageScreen(QAScreen):
                 tooltip="Give the selected (or highlighted) actions a new owner, with a reason"),
         Binding("enter", "open_row", "Open", id="triage-open", tooltip="Open the highlighted row"),
         Binding("x", "clear_filters", "Clear filters", id="triage-clear", tooltip="Show every kind of late work"),
+        Binding("h", "history", "History", id="triage-history",
+                tooltip="Who changed the highlighted record, when, old → new (an action's extensions too)"),
     ]
 
     def __init__(self) -> None:
@@ -358,8 +360,19 @@ class TriageScreen(QAScreen):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_open_row()
 
+    def action_history(self) -> None:
+        from screens.history import HistoryScreen
+
+        row = self.table.current
+        if row is None:
+            return
+        kind = {"action": "action", "moderation": "audit", "finalisation": "audit"}.get(row.kind, "person")
+        self.app.push_screen(HistoryScreen(kind, row.record_id))
+
     def palette_commands(self):  # noqa: ANN201
         from textual.app import SystemCommand
 
         yield SystemCommand("Triage: clear filters", "Show every kind of late work", self.action_clear_filters)
+        yield SystemCommand("Triage: history of the highlighted record", "Who changed what, when, old → new",
+                            self.action_history)
         yield SystemCommand("Triage: mark selected actions done", "With evidence", self.action_complete)
