@@ -8,19 +8,13 @@ import uuid
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
 
-from qa_tui.widgets.literal import literal, literal_markup
-from qa_tui.widgets.record_table import RecordTable
-from screens.base import QAScreen
+from qa_tui.widgets.literal import literal
+from screens.table_detail import TableDetailScreen
 
 if TYPE_CHECKING:
     from qa_tui.services.history.record_history import HistoryRow, RecordHistory
-
-HISTORY_BINDING_HELP = "History: who changed what, when, old → new"
-
 
 def history_cells(row: HistoryRow) -> tuple[str, ...]:
     change = f"{row.old} → {row.new}" if row.field or (row.old and row.new) else row.new or row.old
@@ -37,14 +31,10 @@ def history_detail(row: HistoryRow) -> Text:
     return line
 
 
-class HistoryScreen(QAScreen):
+class HistoryScreen(TableDetailScreen["HistoryRow"]):
     """The trail of one record, oldest first; the highlighted change is shown in full below."""
 
-    DEFAULT_CSS = """
-    HistoryScreen #history-title { height: 1; padding: 0 1; background: $boost; text-wrap: nowrap; text-overflow: ellipsis; }
-    HistoryScreen #history-table { height: 1fr; }
-    HistoryScreen #history-detail { height: 5; padding: 0 1; border-top: solid $secondary; }
-    """
+    COLUMNS = ("When (UTC)", "Who", "What", "Field", "Old → new")
     BINDINGS = [Binding("escape,h", "app.pop_screen", "Back", id="history-back", tooltip="Back to the record")]
 
     def __init__(self, kind: str, record_id: uuid.UUID) -> None:
@@ -52,35 +42,19 @@ class HistoryScreen(QAScreen):
         self.kind = kind
         self.record_id = record_id
 
-    def compose(self) -> ComposeResult:
-        yield Static("Loading the history…", id="history-title")
-        yield RecordTable(("When (UTC)", "Who", "What", "Field", "Old → new"), history_cells,
-                          key=lambda r: id(r), id="history-table")
-        yield Static("", id="history-detail")
-        yield Footer()
+    def cells(self, row: HistoryRow) -> tuple[str, ...]:
+        return history_cells(row)
 
-    @property
-    def table(self) -> RecordTable[HistoryRow]:
-        return self.query_one("#history-table", RecordTable)
+    def detail(self, row: HistoryRow) -> Text:
+        return history_detail(row)
 
     def on_mount(self) -> None:
         from qa_tui.services.history.record_history import record_history
 
         kind, record_id = self.kind, self.record_id
-        self.call_service(lambda s: record_history(s, kind, record_id), self.show)
+        self.load(lambda s: record_history(s, kind, record_id), self.show)
 
     def show(self, history: RecordHistory) -> None:
-        self.query_one("#history-title", Static).update(literal_markup(
-            "[b]History[/b] · $title · $count", title=history.title,
-            count=f"{len(history.rows)} change{'' if len(history.rows) == 1 else 's'}"))
-        self.table.show(history.rows)
-        self.table.focus()
-        self._show_detail()
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._show_detail()
-
-    def _show_detail(self) -> None:
-        row = self.table.current
-        self.query_one("#history-detail", Static).update(
-            literal(history_detail(row)) if row is not None else Text("Nothing recorded yet.", style="dim"))
+        count = len(history.rows)
+        self.show_rows(Text.assemble(("History", "bold"), literal(f" · {history.title} · "),
+                                     literal(f"{count} change{'' if count == 1 else 's'}")), history.rows)

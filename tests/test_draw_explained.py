@@ -72,7 +72,7 @@ async def test_i_on_the_live_audit_shows_why_each_case_was_drawn(db: Database, t
         assert "Sam Worker (W001) · 6 eligible cases: CASE-0001, CASE-0002" in text
         assert "Original pick: " in text
         assert "Re-draw 1: " in text and "asked by Terry Manager (M001): The case is in court this week [urgent]" in text
-        row = app.screen.query_one("#draw-table").current
+        row = app.screen.query_one("#td-table").current
         assert row.worker_id == org.worker_id
         await pilot.press("escape")
         await settle(pilot)

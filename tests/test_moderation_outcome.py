@@ -117,7 +117,7 @@ async def test_a_moderated_audit_reopened_shows_the_moderators_grades_beside_the
         await pilot.press("h")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "HistoryScreen"
-        whats = [r.what for r in app.screen.query_one("#history-table").records]
+        whats = [r.what for r in app.screen.query_one("#td-table").records]
         assert "created moderation" in whats and "created grade: Impact" in whats
 
 

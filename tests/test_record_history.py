@@ -118,7 +118,7 @@ async def test_h_in_triage_shows_the_history_of_an_overdue_action(db: Database, 
         assert app.screen.__class__.__name__ == "HistoryScreen"
         text = screen_text(app)
         assert "History · Action: Chase [the] GP" in text
-        table = app.screen.query_one("#history-table")
+        table = app.screen.query_one("#td-table")
         whats = [r.what for r in table.records]
         assert "extended" in whats and whats[0] == "created"
         table.move_cursor(row=whats.index("extended"))

@@ -7,15 +7,15 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
+from collections.abc import Sequence
+
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Static
+from textual.widget import Widget
+from textual.widgets import Static
 
 from qa_tui.widgets.literal import literal
-from qa_tui.widgets.record_table import RecordTable
-from screens.base import QAScreen
+from screens.table_detail import TableDetailScreen
 
 if TYPE_CHECKING:
     from qa_tui.services.audits.draw_explained import DrawExplanation, WorkerDraw
@@ -48,13 +48,11 @@ def worker_detail(w: WorkerDraw) -> Text:
     return text
 
 
-class DrawExplanationScreen(QAScreen):
+class DrawExplanationScreen(TableDetailScreen["WorkerDraw"]):
     DEFAULT_CSS = """
-    DrawExplanationScreen #draw-title { height: 1; padding: 0 1; background: $boost; text-wrap: nowrap; text-overflow: ellipsis; }
     DrawExplanationScreen #draw-rules { height: auto; padding: 0 1; color: $text-muted; }
-    DrawExplanationScreen #draw-table { height: 1fr; }
-    DrawExplanationScreen #draw-detail-box { height: 8; border-top: solid $secondary; padding: 0 1; }
     """
+    COLUMNS = ("Worker", "Role", "Pool", "Original pick", "Now", "Re-drawn / why empty")
     BINDINGS = [Binding("escape,i", "app.pop_screen", "Back", id="draw-explained-back", tooltip="Back to the draw")]
 
     def __init__(self, draw_id: uuid.UUID, worker_id: uuid.UUID | None = None) -> None:
@@ -62,40 +60,27 @@ class DrawExplanationScreen(QAScreen):
         self.draw_id = draw_id
         self.worker_id = worker_id
 
-    def compose(self) -> ComposeResult:
-        yield Static("Loading the draw…", id="draw-title")
-        yield Static("", id="draw-rules")
-        yield RecordTable(("Worker", "Role", "Pool", "Original pick", "Now", "Re-drawn / why empty"), worker_cells,
-                          key=lambda w: w.worker_id, id="draw-table")
-        with VerticalScroll(id="draw-detail-box"):
-            yield Static("", id="draw-detail")
-        yield Footer()
+    def cells(self, row: WorkerDraw) -> tuple[str, ...]:
+        return worker_cells(row)
 
-    @property
-    def table(self) -> RecordTable[WorkerDraw]:
-        return self.query_one("#draw-table", RecordTable)
+    def row_key(self, row: WorkerDraw) -> object:
+        return row.worker_id
+
+    def detail(self, row: WorkerDraw) -> Text:
+        return worker_detail(row)
+
+    def above_table(self) -> Sequence[Widget]:
+        return (Static("", id="draw-rules"),)
 
     def on_mount(self) -> None:
         from qa_tui.services.audits.draw_explained import explain_draw
 
         draw_id = self.draw_id
-        self.call_service(lambda s: explain_draw(s, draw_id), self.show)
+        self.load(lambda s: explain_draw(s, draw_id), self.show)
 
     def show(self, d: DrawExplanation) -> None:
-        self.query_one("#draw-title", Static).update(Text.assemble(
-            literal(f"Draw for {d.month}", "bold"), literal(f" · drawn {d.drawn_on:%-d %b %Y} by {d.drawn_by}"),
-            literal(f" · seed {d.seed} · {d.algorithm}")))
         self.query_one("#draw-rules", Static).update(literal("\n".join(f"• {r}" for r in d.rules)))
-        self.table.show(d.workers)
-        chosen = next((w for w in d.workers if w.worker_id == self.worker_id), None)
-        if chosen is not None:
-            self.table.select(chosen)
-        self.table.focus()
-        self._show_detail()
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._show_detail()
-
-    def _show_detail(self) -> None:
-        row = self.table.current
-        self.query_one("#draw-detail", Static).update(literal(worker_detail(row)) if row is not None else "")
+        self.show_rows(Text.assemble(literal(f"Draw for {d.month}", "bold"),
+                                     literal(f" · drawn {d.drawn_on:%-d %b %Y} by {d.drawn_by}"),
+                                     literal(f" · seed {d.seed} · {d.algorithm}")),
+                       d.workers, select=lambda w: w.worker_id == self.worker_id)
