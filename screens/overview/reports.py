@@ -21,7 +21,7 @@ from screens.dialogs import ChoiceDialog
 
 if TYPE_CHECKING:
     from qa_tui.dates import Month
-    from qa_tui.services.programme.compliance import Compliance
+    from qa_tui.services.programme.compliance import Compliance, ComplianceRow
     from qa_tui.services.programme.cp_reviews import CpReviewRow
     from qa_tui.services.programme.obligations import Obligations
     from qa_tui.services.reports.figures import PeriodReport
@@ -67,6 +67,7 @@ class ReportsScreen(QAScreen):
         self.month: Month | None = None
         self.report: PeriodReport | None = None
         self.compliance_by: dict[str, Compliance] = {}
+        self.compliance_rows: dict[str, ComplianceRow] = {}  # table row key → the row it shows
         self.group_by = "team"
         self.owed: Obligations | None = None
         self.cp_rows: list[CpReviewRow] = []
@@ -194,18 +195,34 @@ class ReportsScreen(QAScreen):
         people = sum(t.people for t in comp.totals)
         self.query_one("#compliance-summary", Static).update(literal_markup(
             "QA programme compliance by [b]$group[/b] on $day: $met of $people people have met everything · "
-            "[b]g[/b] by $other", group=comp.group_by, day=comp.today.isoformat(), met=met, people=people,
+            "[b]g[/b] by $other · [b]Enter[/b] who is behind a rate", group=comp.group_by, day=comp.today.isoformat(), met=met, people=people,
             other="role" if comp.group_by == "team" else "team")
             if comp.totals else "No one owes anything under the QA programme.")
+        self.compliance_rows = {}
         for total in comp.totals:
             rows = [r for r in comp.rows if r.group == total.group]
             for row in (total, *rows):
                 is_total = row is total
+                key = str(len(self.compliance_rows))
+                self.compliance_rows[key] = row
                 table.add_row(*map(literal, (
                     literal(f"{row.group_label}: all tasks", "bold") if is_total else f"  {row.task_label}",
                     row.period_label, row.people, f"{row.done}/{row.required}", percent(row.rate),
                     literal(bar(row.rate or 0, 1, BAR_WIDTH_COMPLIANCE), "green" if (row.rate or 0) >= 1 else "yellow"),
-                    row.people_met, literal(row.people_late, "bold red" if row.people_late else ""))))
+                    row.people_met, literal(row.people_late, "bold red" if row.people_late else ""))), key=key)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a compliance rate: the people (and cases) behind it."""
+        if event.data_table.id != "compliance-table":
+            return
+        row = self.compliance_rows.get(event.row_key.value or "")
+        if row is None:
+            return
+        from screens.overview.compliance_detail import ComplianceDetailScreen
+
+        self.app.push_screen(ComplianceDetailScreen(
+            f"{row.group_label}: {row.task_label}", group_by=self.group_by, group=row.group, task=row.task,
+            frequency=row.frequency))
 
     # --- the monthly report ----------------------------------------------------------------
 
