@@ -42,6 +42,8 @@ class MeetingScreen(QAScreen):
         Binding("p,pageup", "step(-1)", "Prev case", id="prev-case", tooltip="Save and go back one case"),
         Binding("v", "participant_grade", "Participant grade", id="participant-grade",
                 tooltip="Record one participant's own grade for the highlighted domain"),
+        Binding("P", "participant_grid", "Participants", id="participant-grid",
+                tooltip="Who attends, and every participant's grade for every domain in one grid"),
         Binding("e", "end_meeting", "End meeting", id="end-meeting",
                 tooltip="Grades, actions and what goes to moderation, case by case"),
         Binding("escape", "back", "Back", id="back", tooltip="Back to the draw, once everything is saved"),
@@ -157,6 +159,15 @@ class MeetingScreen(QAScreen):
         self.app.push_screen(ChoiceDialog(f"Whose grade for {row.label}?",
                                           [(p.id, f"{p.name} ({p.role})") for p in people]), person_chosen)
 
+    def action_participant_grid(self) -> None:
+        from screens.audits.participants import ParticipantGridScreen
+
+        audit, draw_id = self.editor.audit, self.plan.draw.id if self.plan.draw else None
+        if audit is None:
+            return
+        grid = ParticipantGridScreen(audit.id, draw_id, self.plan.team.id, audit.case_reference)
+        self.editor.leave(lambda: self.app.push_screen(grid, lambda _: self.open_current()))
+
     # --- navigation ------------------------------------------------------------------------
 
     def action_step(self, step: int) -> None:
@@ -188,6 +199,8 @@ class MeetingScreen(QAScreen):
         yield SystemCommand("Meeting: finding for supervision", "Put a finding on the worker's agenda",
                             editor.action_finding)
         yield SystemCommand("Meeting: submit for moderation", "Send this audit to moderation", editor.action_submit)
+        yield SystemCommand("Meeting: participants' grades", "Who attends, and everyone's grades in one grid",
+                            self.action_participant_grid)
         yield SystemCommand("Meeting: audit history", "Who changed this audit, when, old → new", editor.action_history)
         yield SystemCommand("Meeting: end and summarise", "Grades, actions and what goes to moderation",
                             self.action_end_meeting)
