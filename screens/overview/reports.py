@@ -88,6 +88,9 @@ class ReportsScreen(QAScreen):
                     yield Static("", id="monthly-grades")
                     yield Static("", id="monthly-moderation")
                     yield Static("", id="monthly-actions")
+            with TabPane("Trends", id="tab-trends"):
+                with VerticalScroll(id="trends-body"):
+                    yield Static("Loading the trends…", id="trends-charts")
             with TabPane("CP reviews", id="tab-cp"):
                 yield Static("", id="cp-summary", classes="summary")
                 yield DataTable(id="cp-table", cursor_type="row", zebra_stripes=True)
@@ -137,6 +140,19 @@ class ReportsScreen(QAScreen):
         self.query_one("#monthly-summary", Static).update(literal(f"Loading the report for {self.month} …"))
         self.call_service(lambda s: period_report(s, period, today, cfg), self._show_report,
                           group="reports-monthly", exclusive=True)
+        self._load_trends()
+
+    def _load_trends(self) -> None:
+        """Twelve months of charts, ending with the report's month."""
+        from qa_tui.services.reports.trends import trends
+        from screens.overview.trends import trends_text
+
+        month, today, scale = self.month, self.ctx.today(), self.ctx.config.grading_scale
+        if month is None:
+            return
+        self.call_service(lambda s: trends(s, month, today, scale),
+                          lambda t: self.query_one("#trends-charts", Static).update(literal(trends_text(t))),
+                          group="reports-trends", exclusive=True)
 
     def action_shift_month(self, months: int) -> None:
         if self.month is None:
@@ -294,6 +310,8 @@ class ReportsScreen(QAScreen):
     def palette_commands(self):
         from textual.app import SystemCommand
 
+        yield SystemCommand("Reports: trends", "Twelve months of grades, agreement and overdue actions, as charts",
+                            lambda: setattr(self.query_one(TabbedContent), "active", "tab-trends"))
         for fmt, label in EXPORT_FORMATS:
             yield SystemCommand(f"Reports: export the monthly report as {fmt.upper()}", label,
                                 lambda fmt=fmt: self.export_as(fmt))
