@@ -113,7 +113,8 @@ async def test_a_moderated_audit_reopened_shows_the_moderators_grades_beside_the
         assert voice.grade == 2 and voice.note.startswith("auditor:")
         text = screen_text(app)
         assert "Moderation: Regraded 2 by Harper Head" in text
-        assert "◆ Impact: Good → Requires improvement to be good (No [b]evidence[/b])" in text
+        assert "◆ Impact" not in text  # the grade list beside shows both sets already
+        assert "Impact overstated" in text
         await pilot.press("h")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "HistoryScreen"
@@ -142,3 +143,18 @@ async def test_the_returned_audit_opens_with_the_moderators_reason_at_the_top(db
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "AuditFormScreen"
+
+
+def test_the_lines_shown_with_an_audit_mark_each_regrade(db: Database, today: date) -> None:
+    from qa_tui.widgets.moderation_view import moderation_lines
+
+    org = seed_org(db)
+    dto = regraded_audit(db, org, today)
+    with db.reader() as s:
+        audit = audits.get_audit(s, dto.id, today=today, cfg=CFG)
+    lines = [line.plain for line in moderation_lines(audit)]
+    assert lines[0] == "Moderation: Regraded 2 by Harper Head on 24 Nov 2026"
+    assert "◆ Impact: 2 → 3 Requires improvement to be good (No [b]evidence[/b])" in lines
+    assert "  Voice of the child: 3 → 3" in lines
+    assert "◆ Overall: 2 → 3 Requires improvement to be good" in lines
+    assert all(len(line) <= 80 for line in lines if not line.startswith("◆"))

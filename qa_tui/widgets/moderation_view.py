@@ -22,8 +22,9 @@ def return_lines(audit: AuditDTO) -> list[Text]:
     return [head, literal(returned.comment, "bold"), Text("")]
 
 
-def outcome_lines(audit: AuditDTO) -> list[Text]:
-    """Both sets of grades after moderation, the regraded ones marked; nothing before it."""
+def outcome_lines(audit: AuditDTO, *, grades: bool = True) -> list[Text]:
+    """What moderation decided; with `grades`, the two sets side by side by number (the scale
+    is on the grade list), the regraded ones marked. Nothing before moderation."""
     outcome = moderation_outcome(audit)
     if outcome is None:
         return []
@@ -31,18 +32,27 @@ def outcome_lines(audit: AuditDTO) -> list[Text]:
     lines = [literal(f"Moderation: {what} by {outcome.moderator} on {outcome.moderated_on:%-d %b %Y}", "bold")]
     if outcome.comment:
         lines.append(literal(f"“{outcome.comment}”", "italic"))
-    lines.append(literal(f"auditor → moderator ({REGRADED} regraded)", "dim"))
-    for pair in outcome.grades:
-        mark = f"{REGRADED} " if pair.regraded else "  "
-        line = literal(f"{mark}{pair.label}: ", "bold" if pair.regraded else "")
-        line.append_text(literal(f"{pair.auditor} → {pair.moderator}", "bold" if pair.regraded else ""))
-        if pair.comment:
-            line.append_text(literal(f" ({pair.comment})", "italic"))
-        lines.append(line)
+    if grades and not outcome.regraded_count:
+        lines.append(literal("Every grade agreed as the auditor gave it.", "dim"))
+    elif grades:
+        lines.append(literal(f"Auditor → moderator, {REGRADED} regraded:", "dim"))
+        for pair in outcome.grades:
+            mark = f"{REGRADED} " if pair.regraded else "  "
+            line = literal(f"{mark}{pair.label}: {_number(pair.auditor_grade)} → {_number(pair.moderator_grade)}",
+                           "bold" if pair.regraded else "")
+            if pair.regraded:
+                line.append_text(literal(f" {pair.moderator}"))
+            if pair.comment:
+                line.append_text(literal(f" ({pair.comment})", "italic"))
+            lines.append(line)
     lines.append(Text(""))
     return lines
 
 
-def moderation_lines(audit: AuditDTO) -> list[Text]:
-    """Everything moderation says about this audit, most urgent first."""
-    return return_lines(audit) + outcome_lines(audit)
+def _number(grade: int | None) -> str:
+    return "—" if grade is None else str(grade + 1)
+
+
+def moderation_lines(audit: AuditDTO, *, grades: bool = True) -> list[Text]:
+    """Everything moderation says about this audit, most urgent first (`grades`: as outcome_lines)."""
+    return return_lines(audit) + outcome_lines(audit, grades=grades)

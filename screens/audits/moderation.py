@@ -123,7 +123,7 @@ class ModerationScreen(QAScreen):
 
 def audit_reading(audit: AuditDTO) -> Text:
     """The audit's text, actions and moderation history to read beside the grades, as typed."""
-    text = Text("\n").join(moderation_lines(audit))
+    text = Text("\n").join(moderation_lines(audit, grades=False))  # the grade list shows both sets
     if text.plain:
         text.append("\n")
     for heading, body in (("Strengths", audit.strengths), ("What to improve", audit.to_improve),

@@ -24,6 +24,8 @@ class GradePair:
     label: str
     auditor: str  # the grade's label on the audit's scale, or "—"
     moderator: str
+    auditor_grade: int | None  # index into the scale, 0 = best
+    moderator_grade: int | None
     regraded: bool
     comment: str  # the moderator's comment on this domain, if any
 
@@ -65,11 +67,11 @@ def moderation_outcome(audit: AuditDTO) -> ModerationOutcome | None:
     for g in audit.grades:
         moderated = by_domain.get(g.domain)
         grade = moderated.grade if moderated else g.agreed
-        pairs.append(GradePair(g.label, scale.grade_label(g.agreed), scale.grade_label(grade),
+        pairs.append(GradePair(g.label, scale.grade_label(g.agreed), scale.grade_label(grade), g.agreed, grade,
                                grade != g.agreed, moderated.comment if moderated else ""))
     overall = last.overall_grade
     pairs.append(GradePair(OVERALL_LABEL, scale.grade_label(audit.overall_grade), scale.grade_label(overall),
-                           overall != audit.overall_grade, ""))
+                           audit.overall_grade, overall, overall != audit.overall_grade, ""))
     return ModerationOutcome(last.outcome, last.moderator.name, last.moderated_on, last.comment, tuple(pairs))
 
 
