@@ -35,6 +35,7 @@ class HistoryScreen(TableDetailScreen["HistoryRow"]):
     """The trail of one record, oldest first; the highlighted change is shown in full below."""
 
     COLUMNS = ("When (UTC)", "Who", "What", "Field", "Old → new")
+    EMPTY = "The audit trail holds no change to this record (records loaded in bulk, as the demo's are, have none)."
     BINDINGS = [Binding("escape,h", "app.pop_screen", "Back", id="history-back", tooltip="Back to the record")]
 
     def __init__(self, kind: str, record_id: uuid.UUID) -> None:

@@ -29,7 +29,7 @@ class TableDetailScreen(QAScreen, Generic[R]):
     TableDetailScreen #td-detail-box { height: 8; border-top: solid $secondary; padding: 0 1; }
     """
     COLUMNS: Sequence[str] = ()
-    EMPTY = "Nothing recorded yet."
+    EMPTY = "Nothing recorded yet."  # what the detail says when the table is empty
 
     def cells(self, row: R) -> Sequence[object]:
         raise NotImplementedError

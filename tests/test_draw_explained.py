@@ -69,7 +69,7 @@ async def test_i_on_the_live_audit_shows_why_each_case_was_drawn(db: Database, t
         assert app.screen.__class__.__name__ == "DrawExplanationScreen"
         text = screen_text(app)
         assert "Left out: cases audited in the last 12 months." in text
-        assert "Sam Worker (W001) · 6 eligible cases: CASE-0001, CASE-0002" in text
+        assert "Sam Worker (W001, Social worker) · 6 eligible cases: CASE-0001, CASE-0002" in text
         assert "Original pick: " in text
         assert "Re-draw 1: " in text and "asked by Terry Manager (M001): The case is in court this week [urgent]" in text
         row = app.screen.query_one("#td-table").current

@@ -35,7 +35,7 @@ def worker_detail(w: WorkerDraw) -> Text:
     """The highlighted worker's pool and every pick, in full and as typed."""
     shown = ", ".join(w.pool[:POOL_SHOWN]) + (f" … and {len(w.pool) - POOL_SHOWN} more" if len(w.pool) > POOL_SHOWN
                                               else "")
-    text = Text.assemble(literal(f"{w.worker_name} ({w.staff_id})", "bold"),
+    text = Text.assemble(literal(f"{w.worker_name} ({w.staff_id}, {w.role_name})", "bold"),
                          literal(f" · {len(w.pool)} eligible case{'s' if len(w.pool) != 1 else ''}: "),
                          literal(shown or f"none — {w.empty_reason}"))
     for pick in w.picks:

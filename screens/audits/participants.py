@@ -93,7 +93,9 @@ class ParticipantGridScreen(QAScreen):
         self.query_one("#pg-title", Static).update(Text.assemble(
             ("Participants' grades", "bold"), literal(f" · {self.case_label}" if self.case_label else ""),
             literal(f" · {len(grid.people)} taking part" + ("" if grid.editable else " · not a draft: read only"))))
-        names = ", ".join(a.shown for a in attending) or "nobody listed yet: press + to add who is here"
+        in_grid = {p.id: p.shown for p in grid.people}  # one name for one person on this screen
+        names = (", ".join(in_grid.get(a.id, a.shown) for a in attending)
+                 or "nobody listed yet: press + to add who is here")
         self.query_one("#pg-attending", Static).update(
             Text.assemble(("Attending the meeting: ", "bold"), literal(names)))
         table = self.table

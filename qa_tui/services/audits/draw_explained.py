@@ -31,7 +31,8 @@ class WorkerDraw:
     worker_id: uuid.UUID
     worker_name: str
     staff_id: str
-    role: str
+    role: str  # the role's code (SW, ASYE, …)
+    role_name: str
     pool: tuple[str, ...]  # the eligible case references, in the recorded order
     empty_reason: str
     picks: tuple[PickRound, ...]  # oldest first
@@ -82,7 +83,7 @@ def explain_draw(session: Session, draw_id: uuid.UUID) -> DrawExplanation:
     asked = {p.requested_by for rounds in picks.values() for p in rounds if p.requested_by}
     names = {a: actor_name(session, a) for a in asked | {draw.drawn_by}}
     workers = [
-        WorkerDraw(pool.worker_id, name, pool.worker_key, ROLE_NAMES.get(role, role), tuple(pool.eligible),
+        WorkerDraw(pool.worker_id, name, pool.worker_key, role, ROLE_NAMES.get(role, role), tuple(pool.eligible),
                    pool.empty_reason,
                    tuple(PickRound(p.round, p.case_reference, p.reason, names.get(p.requested_by, "") if p.round else "")
                          for p in picks.get(pool.worker_id, [])))
