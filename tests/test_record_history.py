@@ -127,3 +127,18 @@ async def test_h_in_triage_shows_the_history_of_an_overdue_action(db: Database, 
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "TriageScreen"
+
+
+def test_an_audits_history_holds_its_actions_extensions(db: Database, today: date) -> None:
+    org = seed_org(db)
+    dto = start(db, org, today)
+    with db.session() as s:
+        row = add_action(s, title="Visit [weekly]", owner_id=org.worker_id, raised_by_id=org.auditor_id,
+                         audit_id=dto.id, today=today, cfg=CFG)
+    with db.session() as s:
+        extend_action(s, row.id, today + timedelta(days=50), "School holidays", org.auditor_id, today)
+    with db.reader() as s:
+        history = record_history(s, "audit", dto.id)
+    extended = next(r for r in history.rows if r.what == "extended action: Visit [weekly]")
+    assert (extended.who, extended.detail) == ("Terry Manager (M001)", "School holidays")
+    assert any(r.what == "created action" and "title: Visit [weekly]" in r.new for r in history.rows)

@@ -77,13 +77,19 @@ def record_history(session: Session, kind: str, record_id: uuid.UUID) -> RecordH
                 parts[str(row_id)] = (table.__tablename__, table.__tablename__.replace("_", " "))
     events = session.scalars(select(AuditEvent).where(AuditEvent.record_id.in_(parts))
                              .order_by(AuditEvent.at, AuditEvent.id)).all()
-    changes = (session.scalars(select(ActionChange).where(ActionChange.action_id == record_id)
-                               .order_by(ActionChange.changed_on, ActionChange.created_at)).all()
-               if isinstance(record, Action) else [])
+    # An action's own history (extended, reassigned, done, with reasons): for an action, and for
+    # each action an audit raised.
+    action_titles: dict[uuid.UUID, str] = {}
+    if isinstance(record, (Action, Audit)):
+        which = Action.id == record_id if isinstance(record, Action) else Action.audit_id == record_id
+        action_titles = dict(session.execute(select(Action.id, Action.title).where(which)).all())
+    changes = session.scalars(select(ActionChange).where(ActionChange.action_id.in_(list(action_titles)))
+                              .order_by(ActionChange.changed_on, ActionChange.created_at)).all() if action_titles else []
     names = _Names(session, [e.actor for e in events], _ids_in(events) | {c.changed_by_id for c in changes})
     rows = [row for e in events for row in _event_rows(e, parts, names, scale)]
     rows += [HistoryRow(c.created_at, names.person(c.changed_by_id),
-                        c.change, "", c.old_value or EMPTY, c.new_value or EMPTY, c.reason) for c in changes]
+                        c.change if isinstance(record, Action) else f"{c.change} action: {action_titles[c.action_id]}",
+                        "", c.old_value or EMPTY, c.new_value or EMPTY, c.reason) for c in changes]
     rows.sort(key=lambda r: r.at)
     return RecordHistory(kind, _title(session, record), tuple(rows))
 
