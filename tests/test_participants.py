@@ -127,3 +127,16 @@ async def test_the_grid_by_keys_from_the_meeting(db: Database, today: date) -> N
             AuditGrade.participant_id == org.participant_id)).all())
     assert rows == {"recording": 0, "practice": 1, "impact": 1, "outcomes": 2, "voice": 0, "oversight": 1,
                     OVERALL: 3}
+
+
+def test_the_meeting_note_beside_a_grade_uses_full_names_where_first_names_clash() -> None:
+    import uuid
+
+    from qa_tui.services.audits.record import DomainGrades, ParticipantGrade, PersonName
+    from screens.audits.meeting import participant_note
+
+    pat_a, pat_b, sam = (PersonName(uuid.uuid4(), n, s) for n, s in
+                         (("Pat Advanced", "A1"), ("Pat Second", "S2"), ("Sam Worker", "W1")))
+    grades = DomainGrades("impact", "Impact", 1, "", (ParticipantGrade(pat_a, 1, ""), ParticipantGrade(pat_b, 2, ""),
+                                                       ParticipantGrade(sam, None, "")), None)
+    assert participant_note(grades) == "Pat Advanced 2, Pat Second 3"

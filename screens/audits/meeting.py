@@ -30,8 +30,12 @@ if TYPE_CHECKING:
 
 
 def participant_note(grades: DomainGrades) -> str:
-    """Each participant's own grade beside the agreed one, by first name."""
-    return ", ".join(f"{p.participant.name.split()[0]} {p.grade + 1}" for p in grades.by_participant
+    """Each participant's own grade beside the agreed one, by first name (full names where two
+    share one)."""
+    from qa_tui.services.audits.participants import shown_names
+
+    names = shown_names((p.participant.id, p.participant.name, p.participant.staff_id) for p in grades.by_participant)
+    return ", ".join(f"{names[p.participant.id]} {p.grade + 1}" for p in grades.by_participant
                      if p.grade is not None)
 
 
