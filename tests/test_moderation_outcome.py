@@ -88,6 +88,10 @@ async def test_the_auditor_sees_the_return_on_the_dashboard(db: Database, today:
         assert "Returned to you for rework: 1" in text
         assert "CASE-0001 by Harper Head" in text
         assert "Say what [red]changed[/] for the child" in text
+        await pilot.press("w")  # open it to rework: the reason leads the audit
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "AuditFormScreen"
+        assert "Say what [red]changed[/] for the child" in str(app.screen.query_one("#af-notes").render())
     app = make_app(make_context(url_of(db), today=today, staff_id="H001"))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

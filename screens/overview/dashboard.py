@@ -13,6 +13,7 @@ from textual.widgets import Footer, Header, Static
 
 from qa_tui.widgets.literal import literal, literal_markup
 from screens.base import QAScreen
+from screens.dialogs import ChoiceDialog
 
 if TYPE_CHECKING:
     from qa_tui.services.audits.outcome import ReturnedAudit
@@ -21,7 +22,11 @@ if TYPE_CHECKING:
 
 class DashboardScreen(QAScreen):
     CSS_PATH = "dashboard.tcss"
-    BINDINGS = [Binding("r", "refresh", "Refresh", id="refresh", tooltip="Read the dashboard again")]
+    BINDINGS = [Binding("r", "refresh", "Refresh", id="refresh", tooltip="Read the dashboard again"),
+                Binding("w", "rework", "Rework", id="dash-rework",
+                        tooltip="Open an audit a moderator returned to you, with their reason at the top")]
+
+    returned: tuple[ReturnedAudit, ...] = ()  # audits returned to the user, shown above the panels
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -62,11 +67,13 @@ class DashboardScreen(QAScreen):
                           group="dashboard-returned", exclusive=True)
 
     def show_returned(self, rows: list[ReturnedAudit]) -> None:
+        self.returned = tuple(rows)
+        self.refresh_bindings()
         panel = self.query_one("#dash-returned", Static)
         panel.display = bool(rows)
         if not rows:
             return
-        lines = [literal_markup("[b $warning]Returned to you for rework: $count[/]",
+        lines = [literal_markup("[b $warning]Returned to you for rework: $count[/] · [b]w[/b] opens one",
                                 count=len(rows))]
         lines += [literal_markup("  [b]$case[/b] by $moderator on $on: $reason", case=r.case_reference,
                                  moderator=r.moderator, on=f"{r.returned_on:%-d %b}", reason=r.reason)
@@ -101,3 +108,18 @@ class DashboardScreen(QAScreen):
                               overdue=d.supervisions_overdue, soon=d.supervisions_due_soon)]
         sup += [literal_markup("$line", line=f"{line.days_overdue:>4}d {line.worker}") for line in d.supervision_lines]
         self.query_one("#panel-supervision", Static).update(literal(Content("\n").join(sup)))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "rework":
+            return bool(self.returned)
+        return True
+
+    def action_rework(self) -> None:
+        from screens.audits.audit_form import AuditFormScreen
+
+        if len(self.returned) == 1:
+            self.app.push_screen(AuditFormScreen(self.returned[0].audit_id))
+        elif self.returned:
+            self.app.push_screen(ChoiceDialog("Which audit to rework?", [
+                (r.audit_id, f"{r.case_reference} ({r.audit_date:%-d %b}): {r.reason}") for r in self.returned]),
+                lambda audit_id: audit_id is not None and self.app.push_screen(AuditFormScreen(audit_id)))
