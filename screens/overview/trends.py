@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from qa_tui.widgets.charts import labelled, sparkline, stacked_bar
+from qa_tui.widgets.charts import SHADES, labelled, sparkline, stacked_bar
 from qa_tui.widgets.literal import literal
 
 if TYPE_CHECKING:
@@ -16,13 +16,13 @@ if TYPE_CHECKING:
 
 GRADE_STYLES = ("green", "cyan", "yellow", "red", "magenta")
 BAR_WIDTH = 60
-LABEL_WIDTH = 26
+LABEL_WIDTH = 30
 
 
 def grades_chart(t: Trends) -> Text:
     largest = max((sum(m) for m in t.grades), default=0)
     text = Text("Completed audits by moderated overall grade\n", style="bold")
-    text.append_text(Text("  ").join(literal(f"█ {label}", GRADE_STYLES[n % len(GRADE_STYLES)])
+    text.append_text(Text("  ").join(literal(f"{SHADES[n % len(SHADES)]} {label}", GRADE_STYLES[n % len(GRADE_STYLES)])
                                      for n, label in enumerate(t.scale)))
     for month, counts in zip(t.months, t.grades, strict=True):
         text.append_text(Text.assemble("\n", literal(f"{month}  "),
@@ -32,14 +32,17 @@ def grades_chart(t: Trends) -> Text:
 
 
 def agreement_chart(title: str, series: Sequence[Series], months: Sequence[str]) -> Text:
-    text = Text.assemble(literal(title, "bold"), literal(f"  (one mark a month, {months[0] if months else ''} to "
-                                                  f"{months[-1] if months else ''}; · no moderations)"))
+    values = [v for s in series for v in s.values if v is not None]
+    bottom = min(0.9, int(min(values, default=0.0) * 10) / 10)  # agreement is mostly high: show its range
+    text = Text.assemble(literal(title, "bold"), literal(f"  {months[0] if months else ''} to "
+                                                         f"{months[-1] if months else ''}, ▁ {bottom:.0%} █ 100%, "
+                                                         "· no moderations"))
     if not series:
         text.append("\nNo moderations in these months.", style="dim")
     for s in series:
         last = s.last
         text.append_text(Text.assemble("\n", literal(labelled(s.label, LABEL_WIDTH)), " ",
-                                       literal(sparkline(s.values, 1.0, "cyan")),
+                                       literal(sparkline(s.values, 1.0, "cyan", bottom=bottom)),
                                        literal(f"  latest {last:.0%}" if last is not None else "  —")))
     return text
 
