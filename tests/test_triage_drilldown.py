@@ -99,3 +99,6 @@ async def test_enter_on_a_compliance_rate_lists_the_people_behind_it(demo_db: Da
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "ReportsScreen"
+        await pilot.press("w")  # the same from the footer's key
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "ComplianceDetailScreen" and app.screen.table.records

@@ -60,6 +60,8 @@ class ReportsScreen(QAScreen):
         Binding("e", "export", "Export", id="reports-export",
                 tooltip="Export the monthly report as Markdown, HTML, a CSV folder or XLSX"),
         Binding("r", "refresh", "Refresh", id="reports-refresh", tooltip="Read every report again"),
+        Binding("w", "behind_rate", "Who is behind", id="reports-behind",
+                tooltip="The people and cases behind the highlighted compliance rate (Enter does the same)"),
     ]
 
     def __init__(self) -> None:
@@ -211,7 +213,7 @@ class ReportsScreen(QAScreen):
         people = sum(t.people for t in comp.totals)
         self.query_one("#compliance-summary", Static).update(literal_markup(
             "QA programme compliance by [b]$group[/b] on $day: $met of $people people have met everything · "
-            "[b]g[/b] by $other · [b]Enter[/b] who is behind a rate", group=comp.group_by, day=comp.today.isoformat(), met=met, people=people,
+            "[b]g[/b] by $other", group=comp.group_by, day=comp.today.isoformat(), met=met, people=people,
             other="role" if comp.group_by == "team" else "team")
             if comp.totals else "No one owes anything under the QA programme.")
         self.compliance_rows = {}
@@ -229,9 +231,17 @@ class ReportsScreen(QAScreen):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a compliance rate: the people (and cases) behind it."""
-        if event.data_table.id != "compliance-table":
-            return
-        row = self.compliance_rows.get(event.row_key.value or "")
+        if event.data_table.id == "compliance-table":
+            self._open_behind(self.compliance_rows.get(event.row_key.value or ""))
+
+    def action_behind_rate(self) -> None:
+        table = self.query_one("#compliance-table", DataTable)
+        self.query_one(TabbedContent).active = "tab-compliance"
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            self._open_behind(self.compliance_rows.get(key or ""))
+
+    def _open_behind(self, row: ComplianceRow | None) -> None:
         if row is None:
             return
         from screens.overview.compliance_detail import ComplianceDetailScreen
