@@ -19,9 +19,11 @@ WAITING_SHOWN = 20
 
 
 def person_cells(r: PersonCompliance) -> tuple[object, ...]:
+    """The columns a decision needs first (status, due by), then who and what; the team and
+    staff ID are in the detail below."""
     style = {"late": "bold red", "due": "yellow", "met": "green"}.get(r.status, "")
-    return (r.person, r.team, r.task_label, f"{r.done} of {r.required}", literal(r.status, style),
-            f"{r.due_by:%d/%m/%y}")
+    return (literal(r.status, style), f"{r.due_by:%d/%m/%y}", r.name, r.task_label, f"{r.done} of {r.required}",
+            r.period_label)
 
 
 def person_detail(r: PersonCompliance) -> Text:
@@ -37,7 +39,7 @@ def person_detail(r: PersonCompliance) -> Text:
 
 
 class ComplianceDetailScreen(TableDetailScreen["PersonCompliance"]):
-    COLUMNS = ("Person", "Team", "Task", "Done", "Status", "Due by")
+    COLUMNS = ("Status", "Due by", "Person", "Task", "Done", "Period")
     BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="compliance-detail-back",
                         tooltip="Back to the compliance table")]
 

@@ -27,6 +27,7 @@ class PersonCompliance:
 
     person_id: uuid.UUID
     person: str  # "Name (staff ID)"
+    name: str
     team: str
     role: str
     task_label: str
@@ -63,7 +64,7 @@ def people_behind(session: Session, today: date, cfg: Config, *, group_by: str, 
             if line.period.end < today and line.frequency != "on_event" and line.status == "met":
                 continue  # an earlier period that was met: the rate counts only the late ones
             found.append(PersonCompliance(
-                p.id, p.label, teams.get(p.team_id, ("", "(no team)"))[1] if p.team_id else "(no team)",
+                p.id, p.label, p.name, teams.get(p.team_id, ("", "(no team)"))[1] if p.team_id else "(no team)",
                 ROLE_NAMES.get(p.role, p.role), line.task_label, line.period.label, line.required, line.done,
                 line.status, line.due_by, tuple(i for i in line.items if i.done < i.required)))
     return sorted(found, key=lambda r: (STATUS_RANK.get(r.status, 3), r.due_by, r.person, r.task_label))
