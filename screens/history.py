@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def history_cells(row: HistoryRow) -> tuple[str, ...]:
     change = f"{row.old} → {row.new}" if row.field or (row.old and row.new) else row.new or row.old
-    return f"{row.at:%d %b %y %H:%M}", row.who, row.what, row.field, change
+    return f"{row.at:%d/%m/%y %H:%M}", row.who, row.what, row.field, change
 
 
 def history_detail(row: HistoryRow) -> Text:

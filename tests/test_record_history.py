@@ -142,3 +142,17 @@ def test_an_audits_history_holds_its_actions_extensions(db: Database, today: dat
     extended = next(r for r in history.rows if r.what == "extended action: Visit [weekly]")
     assert (extended.who, extended.detail) == ("Terry Manager (M001)", "School holidays")
     assert any(r.what == "created action" and "title: Visit [weekly]" in r.new for r in history.rows)
+
+
+def test_a_participants_own_grade_is_named_in_the_audits_history(db: Database, today: date) -> None:
+    from qa_tui.services.audits.participants import OVERALL, set_participant_grade
+
+    org = seed_org(db)
+    dto = start(db, org, today)
+    with db.session() as s:
+        set_participant_grade(s, dto.id, org.participant_id, "voice", 1)
+        set_participant_grade(s, dto.id, org.participant_id, OVERALL, 2)
+    with db.reader() as s:
+        whats = [r.what for r in record_history(s, "audit", dto.id).rows]
+    assert "created grade: Voice of the child (Pat Advanced's own)" in whats
+    assert "created grade: Overall (Pat Advanced's own)" in whats

@@ -29,6 +29,7 @@ from qa_tui.db.models import (
     Team,
 )
 from qa_tui.errors import NotFound
+from qa_tui.services.audits.participants import OVERALL
 
 RECORD_KINDS = {"audit": Audit, "action": Action, "observation": Observation, "person": Person}
 WHAT = {"insert": "created", "update": "changed", "delete": "deleted"}
@@ -67,9 +68,11 @@ def record_history(session: Session, kind: str, record_id: uuid.UUID) -> RecordH
         template = session.get(AuditTemplate, record.template_id)
         scale = tuple(template.scale) if template else ()
         labels = {d["key"]: d["label"] for d in (template.domains if template else [])}
-        for grade_id, domain, participant in session.execute(select(
-                AuditGrade.id, AuditGrade.domain, AuditGrade.participant_id).where(AuditGrade.audit_id == record_id)):
-            part = f"grade: {labels.get(domain, domain)}" + (" (a participant's own)" if participant else "")
+        labels[OVERALL] = "Overall"
+        for grade_id, domain, participant in session.execute(
+                select(AuditGrade.id, AuditGrade.domain, Person.name).outerjoin(Person, Person.id == AuditGrade.participant_id)
+                .where(AuditGrade.audit_id == record_id)):
+            part = f"grade: {labels.get(domain, domain)}" + (f" ({participant}'s own)" if participant else "")
             parts[str(grade_id)] = ("audit_grade", part)
         for table, column in ((Moderation, Moderation.audit_id), (AuditParticipant, AuditParticipant.audit_id),
                               (Action, Action.audit_id)):
