@@ -156,3 +156,44 @@ def test_a_participants_own_grade_is_named_in_the_audits_history(db: Database, t
         whats = [r.what for r in record_history(s, "audit", dto.id).rows]
     assert "created grade: Voice of the child (Pat Advanced's own)" in whats
     assert "created grade: Overall (Pat Advanced's own)" in whats
+
+
+async def test_f2_on_an_observation_and_shift_h_on_a_person_show_their_history(db: Database, today: date) -> None:
+    from qa_tui.services.practice.observations import record_observation, update_observation_field
+    from screens.practice.observations import ObservationFormScreen
+
+    org = seed_org(db)
+    with db.session() as s:
+        obs = record_observation(s, observer_id=org.auditor_id, worker_id=org.worker_id, observed_on=today,
+                                 kind="annual", setting="Home", today=today)
+    with db.session() as s:
+        update_observation_field(s, obs.id, "setting", "School [visit]", today=today)
+        s.get(Person, org.worker_id).team_id = org.other_team_id
+    app = make_app(make_context(url_of(db), today=today, staff_id="M001"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(ObservationFormScreen(observation_id=obs.id))
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "HistoryScreen"
+        rows = app.screen.table.records
+        assert [(r.old, r.new) for r in rows if r.field == "setting"] == [("Home", "School [visit]")]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "ObservationFormScreen"
+        await pilot.press("escape")
+        await settle(pilot)
+
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        people = app.screen.query_one("#people-table")
+        people.select(next(r for r in people.records if r.staff_id == "W001"))
+        await pilot.press("H")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "HistoryScreen"
+        assert "Sam Worker (W001)" in screen_text(app)
+        assert [(r.old, r.new) for r in app.screen.table.records if r.field == "team_id"] == [
+            ("Assessment 1", "Family support 2")]
