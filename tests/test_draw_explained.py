@@ -14,22 +14,29 @@ from qa_tui.db.engine import Database
 from qa_tui.db.models import Case, Person
 from qa_tui.services.audits.draw import draw_cases_for_team, get_draw, redraw_for_worker
 from qa_tui.services.audits.draw_explained import explain_draw
-from tests.pilot import SIZE, make_app, make_context, screen_text, settle, url_of
+from tests.pilot import SIZE, become, make_app, make_context, screen_text, settle, url_of
 from tests.test_audits import seed_org
 
 MONTH = Month(2026, 11)
 
 
-def drawn_and_redrawn(db: Database, today: date):  # noqa: ANN201
+def drawn_and_redrawn(db: Database, today: date, *, signed_in: bool = False):  # noqa: ANN201
+    """A draw and a re-draw by Terry Manager (M001), recorded under his login: "tmanager", or, when
+    `signed_in`, the login the database links him to as the test's user (tests.pilot.become)."""
     org = seed_org(db)
     with db.session() as s:
         for n in range(3, 7):
             s.add(Case(reference=f"CASE-000{n}", category="CIN", worker_id=org.worker_id, team_id=org.team_id))
-        s.get(Person, org.auditor_id).login = "tmanager"
+        if not signed_in:
+            s.get(Person, org.auditor_id).login = "tmanager"
+    if signed_in:
+        become(url_of(db), "M001")
     with db.session() as s:
-        draw = draw_cases_for_team(s, org.team_id, MONTH, today, DrawRules(), seed="a" * 32, drawn_by="tmanager")
+        login = s.scalar(select(Person.login).where(Person.id == org.auditor_id)) or "M001"
     with db.session() as s:
-        redraw_for_worker(s, draw.id, org.worker_id, "The case is in court this week [urgent]", "tmanager", today)
+        draw = draw_cases_for_team(s, org.team_id, MONTH, today, DrawRules(), seed="a" * 32, drawn_by=login)
+    with db.session() as s:
+        redraw_for_worker(s, draw.id, org.worker_id, "The case is in court this week [urgent]", login, today)
     return org, draw
 
 
@@ -54,7 +61,7 @@ def test_the_draw_is_explained_with_rules_pools_and_each_redraw_in_full(db: Data
 
 
 async def test_i_on_the_live_audit_shows_why_each_case_was_drawn(db: Database, today: date) -> None:
-    org, draw = drawn_and_redrawn(db, today)
+    org, draw = drawn_and_redrawn(db, today, signed_in=True)
     app = make_app(make_context(url_of(db), today=today, staff_id="M001"))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

@@ -16,6 +16,7 @@ from qa_tui.services.audits import moderation
 from qa_tui.services.audits import record as audits
 from qa_tui.services.audits.actions import add_action, extend_action
 from qa_tui.services.history.record_history import actor_name, record_history
+from tests.permissions_seed import act_as, nobody
 from tests.pilot import SIZE, make_app, make_context, screen_text, settle, url_of
 from tests.test_audits import CFG, grade_everything, seed_org, start
 
@@ -94,6 +95,26 @@ def test_a_persons_history_names_the_new_team_and_manager(db: Database, today: d
     changed = {r.field: (r.old, r.new) for r in history.rows if r.what == "changed"}
     assert changed["team_id"] == ("Assessment 1", "Family support 2")
     assert changed["manager_id"] == ("—", "Terry Manager (M001)")
+
+
+def test_history_names_the_person_each_event_recorded_as_they_were_then(db: Database, today: date) -> None:
+    org = seed_org(db)
+    act_as(db, org.auditor_id, login="shared_login")  # a login no person is linked to by name
+    try:
+        with db.session() as s:
+            s.get(Person, org.worker_id).manager_id = org.auditor_id
+    finally:
+        nobody(db)
+    with db.session() as s:
+        s.get(Person, org.auditor_id).name = "Terry [Smith]"
+    with db.reader() as s:
+        history = record_history(s, "person", org.worker_id)
+        renamed = record_history(s, "person", org.auditor_id)
+    manager = next(r for r in history.rows if r.field == "manager_id")
+    assert manager.who == "Terry Manager (M001)"  # the name the event carries, not today's
+    assert manager.new == "Terry [Smith] (M001)"  # a value names the person as they are now
+    name = next(r for r in renamed.rows if r.field == "name")
+    assert (name.who, name.old, name.new) == ("tester", "Terry Manager", "Terry [Smith]")  # nobody: the actor
 
 
 async def test_h_in_triage_shows_the_history_of_an_overdue_action(db: Database, today: date) -> None:

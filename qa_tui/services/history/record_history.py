@@ -1,5 +1,7 @@
 """One record's history from the audit trail: who changed what and when, old → new, with the
-people who did it named (the trail stores a login or a staff ID; the person table names them).
+people who did it named: as the event recorded them (its person columns, the name at the time),
+or, for an event without them (older events, the app's own set-up), the person the actor string
+(a login or a staff ID) names today.
 An audit's history takes in its grades, participants and moderations; an action's, the
 extensions, reassignments and completions stored beside it with their reasons."""
 
@@ -39,7 +41,7 @@ EMPTY = "—"
 @dataclass(frozen=True)
 class HistoryRow:
     at: datetime  # when it was stored (UTC)
-    who: str  # "Name (staff ID)" where the trail's actor is a known person, else as recorded
+    who: str  # "Name (staff ID)": the event's own person, else the person its actor names, else the actor
     what: str  # created / changed / deleted / extended / … and the part of the record
     field: str  # the field changed, "" for a whole-record event
     old: str
@@ -151,7 +153,7 @@ def _event_rows(event: AuditEvent, parts: dict[str, tuple[str, str]], names: _Na
                 scale: tuple[str, ...]) -> list[HistoryRow]:
     _table, part = parts.get(event.record_id or "", ("", ""))
     what = WHAT.get(event.action, event.action) + (f" {part}" if part else "")
-    who = names.actor(event.actor)
+    who = _recorded_person(event) or names.actor(event.actor)
     old, new = event.old or {}, event.new or {}
     if event.action == "update":
         return [HistoryRow(event.at, who, what, field, _shown(field, old.get(field), names, scale),
@@ -161,6 +163,14 @@ def _event_rows(event: AuditEvent, parts: dict[str, tuple[str, str]], names: _Na
     shown = _summary(summary, names, scale) if part else ""
     return [HistoryRow(event.at, who, what, "", "" if event.action == "insert" else shown,
                        shown if event.action == "insert" else "", event.detail)]
+
+
+def _recorded_person(event: AuditEvent) -> str:
+    """The person the event itself names (as they were named then), or "" when it names nobody."""
+    name, staff_id = (event.person_name or "").strip(), (event.person_staff_id or "").strip()
+    if name and staff_id:
+        return f"{name} ({staff_id})"
+    return name or staff_id
 
 
 def _summary(values: dict[str, Any], names: _Names, scale: tuple[str, ...]) -> str:
