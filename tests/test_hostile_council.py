@@ -138,8 +138,17 @@ async def test_every_screen_shows_the_hostile_council_as_typed(hostile_url: str,
         assert user.replace("\x1b", "␛").replace("\x07", "␇")[:30] in dashboard  # the header's sub-title
 
         await look(pilot, "live audit", "l")
+        await look(pilot, "the draw explained", "i")
+        assert app.screen.__class__.__name__ == "DrawExplanationScreen"
+        await look(pilot, "back to the plan", "escape")
         await look(pilot, "meeting", "enter")
         assert app.screen.__class__.__name__ == "MeetingScreen"
+        await look(pilot, "participants' grades (first names: formulas, not markup)", "P", markup=False)
+        assert app.screen.__class__.__name__ == "ParticipantGridScreen"
+        await look(pilot, "back to the meeting", "escape")
+        await look(pilot, "the audit's history", "h", markup=False)
+        assert app.screen.__class__.__name__ == "HistoryScreen"
+        await look(pilot, "back to the meeting", "escape")
         await look(pilot, "meeting, next case", "n")
         await look(pilot, "meeting summary", "e")
         assert app.screen.__class__.__name__ == "MeetingSummaryScreen"
@@ -157,6 +166,9 @@ async def test_every_screen_shows_the_hostile_council_as_typed(hostile_url: str,
             await pilot.press("down")
         toast = await look(pilot, "triage, an action opened (a toast)", "enter")
         assert "Toast" in {w.__class__.__name__ for w in app.screen.query("*")}, toast
+        await look(pilot, "the action's history", "h")
+        assert app.screen.__class__.__name__ == "HistoryScreen"
+        await look(pilot, "triage again", "escape")
 
         await look(pilot, "observations (o from triage itself: area keys work on every area screen)", "o")
         await look(pilot, "a worker's observations (a dialog)", "enter")
@@ -196,10 +208,15 @@ async def test_every_screen_shows_the_hostile_council_as_typed(hostile_url: str,
         await look(pilot, "other audits again", "escape")
 
         reports = await look(pilot, "reports", "p")
-        for tab in ("tab-compliance", "tab-monthly", "tab-cp"):
+        for tab in ("tab-compliance", "tab-monthly", "tab-trends", "tab-cp"):
             app.screen.query_one("TabbedContent").active = tab  # type: ignore[attr-defined]
             reports = await look(pilot, f"reports, {tab}", markup=tab != "tab-cp")
         assert "Monthly" in reports or "CP" in reports
+        app.screen.query_one("TabbedContent").active = "tab-compliance"  # type: ignore[attr-defined]
+        app.screen.query_one("#compliance-table").focus()  # type: ignore[attr-defined]
+        await look(pilot, "the people behind a compliance rate", "enter")
+        assert app.screen.__class__.__name__ == "ComplianceDetailScreen"
+        await look(pilot, "reports again", "escape")
 
         await look(pilot, "sync", "y")
         await look(pilot, "a sync conflict", "enter")

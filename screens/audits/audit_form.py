@@ -171,3 +171,4 @@ class AuditFormScreen(QAScreen):
                                 self.action_agency_finding)
         yield SystemCommand("Audit: send for moderation", "Once every domain and the overall grade are agreed",
                             editor.action_submit)
+        yield SystemCommand("Audit: history", "Who changed this audit, when, old → new", editor.action_history)

@@ -22,6 +22,7 @@ from textual.widgets import Static, TextArea
 from qa_tui.text import printable
 from qa_tui.widgets.grades import OVERALL, GradeList, GradeRow
 from qa_tui.widgets.literal import literal, literal_clipped
+from qa_tui.widgets.moderation_view import moderation_lines
 from qa_tui.widgets.save_queue import REFUSED, SaveQueue
 from screens.base import ServiceCalls
 from screens.dialogs import ActionDialog, ActionInput, ConfirmDialog, TextPrompt
@@ -75,6 +76,8 @@ class AuditEditor(ServiceCalls, Widget):
                 tooltip="Put a finding on the worker's supervision agenda"),
         Binding("u", "submit", "Submit", id="audit-submit",
                 tooltip="Send for moderation once every domain and the overall grade are agreed"),
+        Binding("h", "history", "History", id="audit-history",
+                tooltip="Who changed this audit, its grades and moderations, when, old → new"),
         Binding("R", "reload", "Reload", show=False, id="audit-reload",
                 tooltip="Load the audit again from the database"),
     ]
@@ -194,7 +197,8 @@ class AuditEditor(ServiceCalls, Widget):
         self.call_after_refresh(self._show_notes)  # the action lines fit the new width
 
     def _show_notes(self) -> None:
-        lines = list(self.notes)
+        # What moderation decided (a return's reason first) leads, wherever the audit is edited.
+        lines = [*(moderation_lines(self.audit) if self.audit else ()), *self.notes]
         width = self.query_one("#af-notes", Static).content_size.width or 44
         for action in self.audit.actions if self.audit else ():  # each on its own lines, never wrapped
             lines.append(literal_clipped(f"• {action.title}", width))
@@ -450,3 +454,9 @@ class AuditEditor(ServiceCalls, Widget):
         self.app.push_screen(ConfirmDialog(f"Send {what} for moderation?",
                                            f"It must reach moderation by {audit.moderation_deadline:%-d %B}. "
                                            "After this it can no longer be edited here."), confirmed)
+
+    def action_history(self) -> None:
+        from screens.history import HistoryScreen
+
+        if self.audit is not None:
+            self.app.push_screen(HistoryScreen("audit", self.audit.id))

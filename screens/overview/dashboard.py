@@ -14,18 +14,25 @@ from textual.widgets import Footer, Header, Static
 
 from qa_tui.widgets.literal import literal, literal_markup
 from screens.base import QAScreen
+from screens.dialogs import ChoiceDialog
 
 if TYPE_CHECKING:
+    from qa_tui.services.audits.outcome import ReturnedAudit
     from qa_tui.services.programme.dashboard import Dashboard
 
 
 class DashboardScreen(QAScreen):
     CSS_PATH = "dashboard.tcss"
-    BINDINGS = [Binding("r", "refresh", "Refresh", id="refresh", tooltip="Read the dashboard again")]
+    BINDINGS = [Binding("r", "refresh", "Refresh", id="refresh", tooltip="Read the dashboard again"),
+                Binding("w", "rework", "Rework", id="dash-rework",
+                        tooltip="Open an audit a moderator returned to you, with their reason at the top")]
+
+    returned: tuple[ReturnedAudit, ...] = ()  # audits returned to the user, shown above the panels
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Loading…", id="dash-title")
+        yield Static("", id="dash-returned")
         with Grid(id="dash-grid"):
             for panel_id, title in (("audits", "Live audits this month"), ("moderation", "Moderation queue"),
                                     ("actions", "Overdue actions"), ("supervision", "Supervisions")):
@@ -62,6 +69,7 @@ class DashboardScreen(QAScreen):
         if first is not None:
             self.qa_app.first_dashboard = None
             self.show(first)
+            self.load_returned()
         else:
             self.action_refresh()
 
@@ -72,6 +80,31 @@ class DashboardScreen(QAScreen):
         self.call_service(
             lambda s: build_dashboard(s, today=ctx.today(), config=ctx.config, team_id=ctx.team_id),
             self.show, group="dashboard", exclusive=True)
+        self.load_returned()
+
+    def load_returned(self) -> None:
+        """The audits a moderator returned to this user, with the moderator's reason."""
+        from qa_tui.services.audits.outcome import returned_to
+
+        person_id = self.ctx.person_id
+        self.call_service(lambda s: returned_to(s, person_id), self.show_returned,
+                          group="dashboard-returned", exclusive=True)
+
+    def show_returned(self, rows: list[ReturnedAudit]) -> None:
+        self.returned = tuple(rows)
+        self.refresh_bindings()
+        panel = self.query_one("#dash-returned", Static)
+        panel.display = bool(rows)
+        if not rows:
+            return
+        lines = [literal_markup("[b $warning]Returned to you for rework: $count[/] · [b]w[/b] opens one",
+                                count=len(rows))]
+        lines += [literal_markup("  [b]$case[/b] by $moderator on $on: $reason", case=r.case_reference,
+                                 moderator=r.moderator, on=f"{r.returned_on:%-d %b}", reason=r.reason)
+                  for r in rows[:3]]
+        if len(rows) > 3:
+            lines.append(literal_markup("  … and $more more", more=len(rows) - 3))
+        panel.update(literal(Content("\n").join(lines)))
 
     def show(self, d: Dashboard) -> None:
         self.query_one("#dash-title", Static).update(literal_markup(
@@ -99,3 +132,18 @@ class DashboardScreen(QAScreen):
                               overdue=d.supervisions_overdue, soon=d.supervisions_due_soon)]
         sup += [literal_markup("$line", line=f"{line.days_overdue:>4}d {line.worker}") for line in d.supervision_lines]
         self.query_one("#panel-supervision", Static).update(literal(Content("\n").join(sup)))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "rework":
+            return bool(self.returned)
+        return True
+
+    def action_rework(self) -> None:
+        from screens.audits.audit_form import AuditFormScreen
+
+        if len(self.returned) == 1:
+            self.app.push_screen(AuditFormScreen(self.returned[0].audit_id))
+        elif self.returned:
+            self.app.push_screen(ChoiceDialog("Which audit to rework?", [
+                (r.audit_id, f"{r.case_reference} ({r.audit_date:%-d %b}): {r.reason}") for r in self.returned]),
+                lambda audit_id: audit_id is not None and self.app.push_screen(AuditFormScreen(audit_id)))
