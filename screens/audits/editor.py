@@ -76,7 +76,7 @@ class AuditEditor(ServiceCalls, Widget):
                 tooltip="Put a finding on the worker's supervision agenda"),
         Binding("u", "submit", "Submit", id="audit-submit",
                 tooltip="Send for moderation once every domain and the overall grade are agreed"),
-        Binding("h", "history", "History", id="audit-history",
+        Binding("h", "history", "History", show=False, id="audit-history",
                 tooltip="Who changed this audit, its grades and moderations, when, old → new"),
         Binding("R", "reload", "Reload", show=False, id="audit-reload",
                 tooltip="Load the audit again from the database"),
