@@ -67,6 +67,8 @@ AREAS: tuple[Area, ...] = (
          "audits; good practice; support plans", "screens.audits.other_audits", "AuditsOtherScreen"),
     Area("sync", "y", "Sync", "Offline laptops: export, import, acknowledge, pull; decide sync conflicts",
          "screens.sync.bundles", "SyncScreen"),
+    Area("mywork", "w", "My work", "Your own audits, observations, dip samples, feedback and agenda; respond to them",
+         "screens.practice.my_work", "MyWorkScreen"),
     Area("admin", "a", "People & cases", "Add, edit and deactivate teams, people and cases; import a file; settings",
          "screens.admin.records", "AdminScreen"),
 )
@@ -116,7 +118,7 @@ class QAApp(App[int]):
             self.open_database()
         else:
             self.sub_title = self._identity_line()
-            self.call_after_refresh(self.switch_mode, "dashboard")
+            self.call_after_refresh(self.switch_mode, self.landing_mode())
 
     def open_database(self) -> None:
         self.run_worker(self._open_context, thread=True, exit_on_error=False, group="open", exclusive=True)
@@ -139,7 +141,7 @@ class QAApp(App[int]):
         if event.state == WorkerState.SUCCESS:
             self._ctx = event.worker.result
             self.sub_title = self._identity_line()
-            self.switch_mode("dashboard")
+            self.switch_mode(self.landing_mode())
         elif event.state == WorkerState.ERROR:
             self._open_failed(event.worker.error)
 
@@ -165,6 +167,12 @@ class QAApp(App[int]):
         if choice.password is not None:
             self._password = choice.password
         self.open_database()
+
+    def landing_mode(self) -> str:
+        """A practitioner opens the app on their own work; everyone else on the dashboard."""
+        from qa_tui.services.practice.worker_rules import lands_on_my_work
+
+        return "mywork" if lands_on_my_work(self.ctx.person_role) else "dashboard"
 
     def _identity_line(self) -> str:
         from qa_tui.db.engine import describe_url

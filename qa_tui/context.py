@@ -17,6 +17,7 @@ class AppContext:
     login: str
     person_id: uuid.UUID | None = None
     person_name: str = ""
+    person_role: str = ""
     team_id: uuid.UUID | None = None
     today_override: date | None = None
 
@@ -61,6 +62,7 @@ def open_context(config: Config, *, migrate: bool = True, today: date | None = N
         user = resolve_user(session, login=login, staff_id=config.user_staff_id, team_code=config.user_team)
     if user is not None:
         ctx.person_id, ctx.person_name, ctx.team_id = user.id, user.name, user.team_id
+        ctx.person_role = user.role
     return ctx
 
 
