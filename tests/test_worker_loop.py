@@ -229,3 +229,24 @@ def test_the_worker_sees_only_their_own_shared_work_and_responds(db: Database) -
 def test_a_plain_social_worker_lands_on_their_own_work() -> None:
     assert lands_on_my_work("SW") and lands_on_my_work("NQSW")
     assert not lands_on_my_work("TM") and not lands_on_my_work("")
+
+
+def test_people_import_carries_the_last_supervision(db: Database) -> None:
+    from qa_tui.services.imports.csv_rows import ImportRejected
+    from qa_tui.services.imports.people_cases import import_people
+
+    text = ("staff_id,name,role,team_code,team_name,manager_staff_id,active_from,last_supervised_on\n"
+            "M1,Cam Manager,TM,T9,Team Nine,,2019-01-01,\n"
+            "S1,Ali Worker,SW,T9,,M1,2020-01-06,28/10/2026\n"
+            "S2,Bo Worker,SW,T9,,M1,2020-01-06,\n")
+    with db.session() as s:
+        report = import_people(s, text)
+        assert report.added == 3
+        rows = {r.staff_id: r for r in supervision_status(s, TODAY, CFG)}
+    assert (rows["S1"].last_held, rows["S1"].due_on, rows["S1"].due_this_week) == (
+        date(2026, 10, 28), date(2026, 11, 28), True)
+    assert rows["S2"].last_held is None and rows["S2"].overdue  # no date given: counted from their start
+    bad = text.replace("28/10/2026", "31/02/2026")
+    with pytest.raises(ImportRejected) as refused, db.session() as s:
+        import_people(s, bad)
+    assert [(p.line, p.column) for p in refused.value.problems] == [(3, "last_supervised_on")]
