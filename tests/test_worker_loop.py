@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from qa_tui.config import parse_config
 from qa_tui.db.engine import Database
-from qa_tui.db.models import ActionChange, Case, Observation, Person, Team
+from qa_tui.db.models import ActionChange, Audit, Case, Observation, Person, Team
+from qa_tui.services.audits.templates import ensure_template
 from qa_tui.errors import NotAllowed, NotFound, ValidationError
 from qa_tui.services.audits.actions import action_history, add_action
 from qa_tui.services.practice.dip_sample import close_loop_with_worker, rate_area, start_dip_sample
@@ -194,8 +195,21 @@ def test_the_worker_sees_only_their_own_shared_work_and_responds(db: Database) -
     dip = _dip(db, ids)
     _dip(db, ids, "other_case")
     with db.session() as s:
+        template = ensure_template(s, CFG.template("live"))
+        draft = Audit(kind="live", template_id=template.id, case_id=ids["case"], worker_id=ids["sw"],
+                      auditor_id=ids["tm"], team_id=ids["team"], audit_date=date(2026, 11, 2), to_improve="Draft")
+        submitted = Audit(kind="live", template_id=template.id, case_id=ids["case"], worker_id=ids["sw"],
+                          auditor_id=ids["tm"], team_id=ids["team"], audit_date=date(2026, 11, 3),
+                          status="submitted", to_improve="Record the child's [views]")
+        s.add_all([draft, submitted])
+        s.flush()
+        assert not may_see(s, ids["sw"], "audit", draft.id) and may_respond(s, ids["sw"], "audit", submitted.id)
+        respond(s, person_id=ids["sw"], source_kind="audit", source_id=submitted.id, stance="agree", today=TODAY)
         work = my_work(s, ids["sw"])
-        assert [(r.kind, r.id) for r in work.records] == [("dip_sample", dip.id), ("observation", shared.id)]
+        assert [(r.kind, r.id) for r in work.records] == [
+            ("dip_sample", dip.id), ("observation", shared.id), ("audit", submitted.id)]
+        assert work.records[2].finding.lines[0] == ("To improve", "Record the child's [views]")
+        assert work.records[2].finding.response.line == "The worker agrees"
         assert all(r.may_respond for r in work.records)
         assert len(work.agenda) == 3  # two observations' reviews and the dip sample, shared or not
         assert not may_see(s, ids["sw"], "observation", colleagues.id)

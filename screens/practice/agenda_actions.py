@@ -45,36 +45,39 @@ def update_action_in_supervision(screen: QAScreen, item: AgendaAction, supervisi
                 s, action_id=item.id, supervision_id=supervision_id, evidence=evidence, by_id=by_id, today=today,
                 expected_version=item.version), saved(f"Done: {item.title}"), write=True)
 
-    def extend_to(typed: str | None) -> None:
-        if not typed:
-            return
-        try:
-            new_due = parse_day(typed)
-        except ValueError as exc:
-            ask_date(typed, f"New due date: {exc}")
-            return
-
-        def with_reason(reason: str | None) -> None:
-            if reason:
-                screen.call_service(lambda s: extend_action_in_supervision(
-                    s, action_id=item.id, supervision_id=supervision_id, new_due=new_due, reason=reason,
-                    by_id=by_id, today=today, expected_version=item.version),
-                    saved(f"Extended to {new_due:%-d %b %Y}: {item.title}"), write=True,
-                    on_error=lambda exc: refused(exc, typed))
-
-        screen.app.push_screen(TextPrompt(f"Extend to {new_due:%-d %b %Y}", "Reason for the extension",
-                                          placeholder="e.g. waiting for the health assessment"), with_reason)
-
-    def refused(error: BaseException, typed: str) -> bool:
-        from qa_tui.errors import ValidationError
-
-        if isinstance(error, ValidationError):
-            ask_date(typed, f"New due date: {error.problem}")
-            return True
-        return False
-
-    def ask_date(initial: str, problem: str = "") -> None:
+    def ask_date(initial: str, problem: str = "", reason: str = "") -> None:
+        """The new due date, then the reason (kept when the date is refused and asked again)."""
         title = f"Extend: {item.title}" + (f" — {problem}" if problem else "")
+
+        def extend_to(typed: str | None) -> None:
+            if not typed:
+                return
+            try:
+                new_due = parse_day(typed)
+            except ValueError as exc:
+                ask_date(typed, f"New due date: {exc}", reason)
+                return
+
+            def refused(error: BaseException, given: str) -> bool:
+                from qa_tui.errors import ValidationError
+
+                if isinstance(error, ValidationError):
+                    ask_date(typed, f"New due date: {error.problem}", given)
+                    return True
+                return False
+
+            def with_reason(given: str | None) -> None:
+                if given:
+                    screen.call_service(lambda s: extend_action_in_supervision(
+                        s, action_id=item.id, supervision_id=supervision_id, new_due=new_due, reason=given,
+                        by_id=by_id, today=today, expected_version=item.version),
+                        saved(f"Extended to {new_due:%-d %b %Y}: {item.title}"), write=True,
+                        on_error=lambda exc: refused(exc, given))
+
+            screen.app.push_screen(TextPrompt(f"Extend to {new_due:%-d %b %Y}", "Reason for the extension",
+                                              initial=reason, placeholder="e.g. waiting for the health assessment"),
+                                   with_reason)
+
         screen.app.push_screen(TextPrompt(title, "New due date (DD/MM/YYYY)", initial=initial), extend_to)
 
     def chosen(what: str | None) -> None:

@@ -237,8 +237,9 @@ class AgendaScreen(QAScreen):
         elif is_action(item):
             text = f"{item.title}\nFrom: {item.source}" if item.source else item.title
         else:
-            finding = agenda.findings.get(item.id)
-            text = f"{item.summary}\n{finding.text()}" if finding else item.summary
+            finding = agenda.findings.get(item.id)  # its heading, the summary, then the substance
+            heading, _, substance = finding.text().partition("\n") if finding else ("", "", "")
+            text = "\n".join(part for part in (heading, item.summary, substance) if part)
         self.query_one("#agenda-detail", Static).update(literal(text))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -382,6 +383,7 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
     SupervisionDialog Grid { grid-size: 2; grid-columns: 12 1fr; grid-rows: 1; grid-gutter: 1 0; height: auto; }
     SupervisionDialog Grid > Label { color: $text-muted; }
     SupervisionDialog Grid > *:focus-within, SupervisionDialog Grid > Input:focus { background: $boost; }
+    SupervisionDialog #sup-notes-label { color: $text-muted; margin-top: 1; }
     SupervisionDialog #sup-notes { height: 6; border: round $secondary; }
     SupervisionDialog #sup-notes:focus { border: round $accent; }
     SupervisionDialog #sup-error { color: $error; height: auto; margin-top: 1; }
@@ -404,7 +406,7 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
                              value="casework", id="sup-kind", compact=True)
                 yield Label("Supervisor")
                 yield Select([], prompt="choose…", id="sup-supervisor", compact=True)
-            yield Label("Notes (several lines; optional)")
+            yield Label("Notes (several lines; optional)", id="sup-notes-label")
             yield TextArea(id="sup-notes", soft_wrap=True, show_line_numbers=False)
             yield Static("", id="sup-error")
             yield Static("[b]Ctrl+S[/b] save   [b]Tab[/b] next field   [b]Esc[/b] cancel")
