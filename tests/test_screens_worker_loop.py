@@ -144,12 +144,12 @@ async def test_worker_lands_on_their_own_work_sees_both_and_responds(db: Databas
         rows = table_rows(app, "#my-table")
         assert [row[0] for row in rows] == ["Dip sample", "Observation"]
         assert all("Sam" not in " ".join(row) for row in rows), "nothing of a colleague's"
-        assert rows[1][2].startswith("Annual practice observation on 3 Feb")
+        assert rows[1][3].startswith("Annual practice observation on 3 Feb")
         text = screen_text(app)
         assert "2 to discuss at your next supervision" in text
         assert "Not met: Chronology: No chronology since June" in text  # the highlighted dip sample
 
-        await move_to_row(pilot, "#my-table", 0, "Observation")
+        await move_to_row(pilot, "#my-table", 0, "Observation")  # Robin opens the observation
         assert "Annual practice observation on 3 Feb 2027 · Home visit · observed by Morgan Pryce" in screen_text(app)
         await pilot.press("enter")  # opening it records when the worker saw it
         await settle(pilot)
@@ -168,7 +168,7 @@ async def test_worker_lands_on_their_own_work_sees_both_and_responds(db: Databas
                           *"I will write it down", "ctrl+s")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "MyWorkScreen"
-        assert table_rows(app, "#my-table")[1][3] == "you disagreed"
+        assert table_rows(app, "#my-table")[1][2] == "you disagreed"
         assert "The worker disagrees" not in screen_text(app)  # the worker reads it as their own
         assert "You disagree: I explained it (twice) [see notes]" in screen_text(app)
     ctx.db.dispose()

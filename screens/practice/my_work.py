@@ -36,7 +36,7 @@ def response_cell(record: MyRecord) -> object:
 
 
 def record_cells(record: MyRecord) -> tuple[object, ...]:
-    return (record.label, f"{record.on:%-d %b %Y}", record.finding.heading, response_cell(record))
+    return (record.label, f"{record.on:%-d %b %Y}", response_cell(record), record.finding.heading)
 
 
 class MyWorkScreen(QAScreen):
@@ -59,7 +59,7 @@ class MyWorkScreen(QAScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Loading…", id="my-bar")
-        table: RecordTable[MyRecord] = RecordTable(("Record", "Date", "About", "Your response"), record_cells,
+        table: RecordTable[MyRecord] = RecordTable(("Record", "Date", "Your response", "About"), record_cells,
                                                    lambda r: f"{r.kind}:{r.id}", id="my-table")
         table.border_title = "Shared with you"
         yield table
