@@ -21,7 +21,7 @@ from qa_tui.services.practice.supervision_actions import ActionDiscussed, action
 from qa_tui.services.people.directory import PERSON_FIELDS, PersonRef, active_on
 
 KIND_LABELS = {"casework": "Casework supervision", "reflective": "Reflective supervision"}
-DUE_SOON_DAYS = 7  # "due this week": due within the next seven days
+DUE_SOON_DAYS = 7  # "due this week": due today or within the next seven days
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class SupervisionStatusRow:
     days_overdue: int
     overdue: bool
     reason: str
-    due_this_week: bool = False  # not overdue, and due within DUE_SOON_DAYS
+    due_this_week: bool = False  # not overdue, and due within DUE_SOON_DAYS (the dashboard's "due soon")
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def supervision_status(session: Session, today: date, cfg: Config, team_id: uuid
             worker_id=p.id, staff_id=p.staff_id, worker_name=p.name, role=p.role,
             team_code=team_codes.get(p.team_id), cadence=cadence, last_held=last,
             due_on=due_on, days_overdue=days_overdue, overdue=due_on is None or due_on < today,
-            reason=reason, due_this_week=due_on is not None and 0 <= (due_on - today).days < DUE_SOON_DAYS,
+            reason=reason, due_this_week=due_on is not None and 0 <= (due_on - today).days <= DUE_SOON_DAYS,
         ))
     rows.sort(key=lambda r: (r.due_on or date.min, r.worker_name, r.staff_id))
     return rows
