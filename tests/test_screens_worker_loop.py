@@ -209,7 +209,13 @@ async def test_manager_holds_the_supervision_updates_the_action_ticks_and_export
         await pilot.press("o")  # open the record: the whole finding and the response
         await settle(pilot)
         assert "seen by the worker on 10 Feb 2027" in screen_text(app)
-        await pilot.press("escape", "down")
+        await pilot.press("e")  # and the observation's own form
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "ObservationFormScreen"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "AgendaScreen"
+        await pilot.press("down")
         await settle(pilot)
         assert "Not met: Chronology: No chronology since June" in screen_text(app)
 

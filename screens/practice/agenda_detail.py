@@ -3,6 +3,7 @@ where it comes from, what it says, and the worker's response."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -20,7 +21,11 @@ if TYPE_CHECKING:
 class FindingScreen(QAModal[None]):
     """Read-only: the finding's heading, each line in full, and the worker's response if any."""
 
-    BINDINGS = [Binding("escape,enter,o", "close", "Close", id="finding-close", tooltip="Back to the list")]
+    BINDINGS = [
+        Binding("escape,enter,o", "close", "Close", id="finding-close", tooltip="Back to the list"),
+        Binding("e", "edit", "Open the form", id="finding-edit",
+                tooltip="Open the record's own form (an observation), to read or change it"),
+    ]
     DEFAULT_CSS = """
     FindingScreen { align: center middle; }
     FindingScreen > Vertical { width: 90; height: auto; max-height: 26; border: thick $accent; padding: 0 1;
@@ -30,9 +35,9 @@ class FindingScreen(QAModal[None]):
     FindingScreen .label { color: $text-muted; margin-top: 1; }
     """
 
-    def __init__(self, source: str, finding: Finding) -> None:
+    def __init__(self, source: str, finding: Finding, edit: Callable[[], None] | None = None) -> None:
         super().__init__()
-        self.source, self.finding = source, finding
+        self.source, self.finding, self.edit = source, finding, edit
 
     def compose(self) -> ComposeResult:
         finding = self.finding
@@ -51,11 +56,19 @@ class FindingScreen(QAModal[None]):
                         yield Static(literal(f"Their reflection: {response.reflection}"))
                 else:
                     yield Static("No response from the worker yet.", classes="label")
-            yield Static("[b]Esc[/b] close   [b]↑↓[/b] scroll")
+            yield Static("[b]Esc[/b] close   [b]↑↓[/b] scroll" + ("   [b]e[/b] open the form" if self.edit else ""))
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#finding-body", VerticalScroll).focus()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.edit is not None if action == "edit" else True
+
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_edit(self) -> None:
+        if self.edit is not None:
+            self.dismiss(None)
+            self.edit()

@@ -278,7 +278,14 @@ class AgendaScreen(QAScreen):
             return
         from screens.practice.agenda_detail import FindingScreen
 
-        self.app.push_screen(FindingScreen(item.source_label, agenda.findings[item.id]))
+        finding = agenda.findings[item.id]
+        record_id = finding.record_id
+        edit = None
+        if finding.record_kind == "observation" and record_id is not None:
+            from screens.practice.observations import ObservationFormScreen
+
+            edit = lambda: self.app.push_screen(ObservationFormScreen(observation_id=record_id))  # noqa: E731
+        self.app.push_screen(FindingScreen(item.source_label, finding, edit))
 
     def action_hold(self) -> None:
         agenda = self.agenda
