@@ -146,7 +146,8 @@ async def test_worker_lands_on_their_own_work_sees_both_and_responds(db: Databas
         assert all("Sam" not in " ".join(row) for row in rows), "nothing of a colleague's"
         assert rows[1][3].startswith("Annual practice observation on 3 Feb")
         text = screen_text(app)
-        assert "2 to discuss at your next supervision" in text
+        assert "to discuss at your next supervision: 2 · open actions: 1" in text
+        assert "• Action: Write the chronology (due 10 Mar 2027)" in text
         assert "Not met: Chronology: No chronology since June" in text  # the highlighted dip sample
 
         await move_to_row(pilot, "#my-table", 0, "Observation")  # Robin opens the observation

@@ -205,7 +205,7 @@ def test_the_worker_sees_only_their_own_shared_work_and_responds(db: Database) -
         s.flush()
         assert not may_see(s, ids["sw"], "audit", draft.id) and may_respond(s, ids["sw"], "audit", submitted.id)
         respond(s, person_id=ids["sw"], source_kind="audit", source_id=submitted.id, stance="agree", today=TODAY)
-        work = my_work(s, ids["sw"])
+        work = my_work(s, ids["sw"], TODAY)
         assert [(r.kind, r.id) for r in work.records] == [
             ("dip_sample", dip.id), ("observation", shared.id), ("audit", submitted.id)]
         assert work.records[2].finding.lines[0] == ("To improve", "Record the child's [views]")
@@ -237,7 +237,7 @@ def test_the_worker_sees_only_their_own_shared_work_and_responds(db: Database) -
     assert "  - The worker disagrees: The plan was explained [twice] (2026-11-24)" in text
     assert "  - Their reflection: I will write it down next time" in text
     with db.session() as s, pytest.raises(NotAllowed, match="not linked"):
-        my_work(s, None)
+        my_work(s, None, TODAY)
 
 
 def test_a_plain_social_worker_lands_on_their_own_work() -> None:

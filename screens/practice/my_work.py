@@ -83,8 +83,8 @@ class MyWorkScreen(QAScreen):
     def action_refresh(self) -> None:
         from qa_tui.services.practice.my_work import my_work
 
-        person_id = self.ctx.person_id
-        self.call_service(lambda s: my_work(s, person_id), self.show, group="my-work", exclusive=True,
+        person_id, today = self.ctx.person_id, self.ctx.today()
+        self.call_service(lambda s: my_work(s, person_id, today), self.show, group="my-work", exclusive=True,
                           on_error=self._not_linked)
 
     def _not_linked(self, error: BaseException) -> bool:
@@ -101,14 +101,17 @@ class MyWorkScreen(QAScreen):
         table.show(work.records)
         table.border_subtitle = literal(f"{len(work.records)} record{'s' if len(work.records) != 1 else ''}")
         self.query_one("#my-bar", Static).update(literal_markup(
-            "[b]My work[/b] · $name ($role) · $count to discuss at your next supervision",
-            name=work.name, role=work.role, count=len(work.agenda)))
+            "[b]My work[/b] · $name ($role) · to discuss at your next supervision: $count · open actions: $actions",
+            name=work.name, role=work.role, count=len(work.agenda), actions=len(work.actions)))
         lines = []
         for item in work.agenda:
             finding = work.agenda_findings.get(item.id)
             lines.append(f"• {item.source_label}, from {item.event_on:%-d %b %Y}: {item.summary}")
             if finding is not None and finding.response is not None:
                 lines.append(f"    {your_response(finding.response)}")
+        for action in work.actions:
+            late = f", {action.days_overdue} days late" if action.overdue else ""
+            lines.append(f"• Action: {action.title} (due {action.due_on:%-d %b %Y}{late})")
         self.query_one("#my-agenda", Static).update(
             literal("\n".join(lines)) if lines else "[dim]Nothing waiting for your next supervision.[/dim]")
         self.show_detail()

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from qa_tui.db.models import Audit, Feedback, Observation, Person
 from qa_tui.errors import NotAllowed, NotFound
 from qa_tui.services.practice.agenda_items import Finding, record_findings
-from qa_tui.services.practice.followups import FollowUpView, undiscussed_follow_ups
+from qa_tui.services.practice.followups import FollowUpView
+from qa_tui.services.practice.supervision import AgendaAction, supervision_agenda
 from qa_tui.services.practice.worker_rules import DIP_KIND, may_respond, may_see
 
 KIND_LABELS = {"audit": "Case audit", "dip_sample": "Dip sample", "observation": "Observation",
@@ -46,12 +47,13 @@ class MyWork:
     role: str
     records: tuple[MyRecord, ...]  # newest first
     agenda: tuple[FollowUpView, ...]
+    actions: tuple[AgendaAction, ...]  # their open actions, also on the agenda
     agenda_findings: dict[uuid.UUID, Finding] = field(default_factory=dict)
 
 
-def my_work(session: Session, person_id: uuid.UUID | None) -> MyWork:
+def my_work(session: Session, person_id: uuid.UUID | None, today: date) -> MyWork:
     """Everything about this person's own work that was shared with them, newest first, and what
-    waits for their next supervision."""
+    waits for their next supervision (follow-ups and open actions)."""
     person = session.get(Person, person_id) if person_id else None
     if person is None:
         raise NotAllowed("Your login is not linked to a person yet, so there is no work of yours to show. "
@@ -67,10 +69,11 @@ def my_work(session: Session, person_id: uuid.UUID | None) -> MyWork:
                         may_respond(session, person.id, _rule_kind(kind), i))
                for kind, i in visible if (kind, i) in found]
     records.sort(key=lambda r: (r.on, r.kind, str(r.id)), reverse=True)
-    agenda = tuple(undiscussed_follow_ups(session, person.id))
+    agenda = supervision_agenda(session, person.id, today)
     shown = {(r.kind, r.id): r.finding for r in records}
-    return MyWork(person_id=person.id, name=person.name, role=person.role, records=tuple(records), agenda=agenda,
-                  agenda_findings={f.id: shown[(f.source_kind, f.source_id)] for f in agenda
+    return MyWork(person_id=person.id, name=person.name, role=person.role, records=tuple(records),
+                  agenda=agenda.follow_ups, actions=agenda.actions,
+                  agenda_findings={f.id: shown[(f.source_kind, f.source_id)] for f in agenda.follow_ups
                                    if (f.source_kind, f.source_id) in shown})
 
 
