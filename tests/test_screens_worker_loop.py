@@ -14,7 +14,17 @@ from textual.widgets import DataTable
 
 from qa_tui.config import parse_config
 from qa_tui.db.engine import Database
-from qa_tui.db.models import Action, ActionChange, Audit, FollowUp, Observation, Person, Team, WorkerResponse
+from qa_tui.db.models import (
+    Action,
+    ActionChange,
+    Audit,
+    FollowUp,
+    Observation,
+    Person,
+    RecordSeen,
+    Team,
+    WorkerResponse,
+)
 from qa_tui.db.models import Case
 from qa_tui.services.audits.actions import add_action
 from qa_tui.services.practice.dip_sample import close_loop_with_worker, rate_area, start_dip_sample
@@ -175,7 +185,8 @@ async def test_worker_lands_on_their_own_work_sees_both_and_responds(db: Databas
     ctx.db.dispose()
 
     with db.reader() as s:
-        assert s.get(Observation, made["observation"]).seen_by_worker_on == TODAY
+        seen = s.scalar(select(RecordSeen).where(RecordSeen.source_id == made["observation"]))
+        assert (seen.source_kind, seen.person_id, seen.seen_on) == ("observation", ids["robin"], TODAY)
         response = s.scalar(select(WorkerResponse))
         assert (response.source_kind, response.source_id, response.worker_id, response.stance) == (
             "observation", made["observation"], ids["robin"], "disagree")
@@ -187,7 +198,8 @@ async def test_manager_holds_the_supervision_updates_the_action_ticks_and_export
     ids = seed(db)
     made = seed_findings(db, ids)
     with db.session() as s:
-        s.get(Observation, made["observation"]).seen_by_worker_on = TODAY
+        s.add(RecordSeen(source_kind="observation", source_id=made["observation"], person_id=ids["robin"],
+                         seen_on=TODAY))
         respond(s, person_id=ids["robin"], source_kind="observation", source_id=made["observation"],
                 stance="disagree", comment="I explained it twice", reflection="Write it down", today=TODAY)
     ctx = make_context(url_of(db), today=TODAY, staff_id="TM1")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from qa_tui.config import parse_config
 from qa_tui.db.engine import Database
-from qa_tui.db.models import ActionChange, Audit, Case, Observation, Person, Team
+from qa_tui.db.models import ActionChange, Audit, Case, Observation, Person, RecordSeen, Team
 from qa_tui.services.audits.templates import ensure_template
 from qa_tui.errors import NotAllowed, NotFound, ValidationError
 from qa_tui.services.audits.actions import action_history, add_action
@@ -220,7 +220,8 @@ def test_the_worker_sees_only_their_own_shared_work_and_responds(db: Database) -
         opened = open_my_record(s, ids["sw"], "observation", shared.id, TODAY)
         assert ("Shared", "seen by the worker on 24 Nov 2026") in opened.finding.lines
         open_my_record(s, ids["sw"], "observation", shared.id, date(2026, 11, 25))  # the first open is kept
-        assert s.get(Observation, shared.id).seen_by_worker_on == TODAY
+        assert s.scalars(select(RecordSeen.seen_on).where(RecordSeen.source_id == shared.id)).all() == [TODAY]
+        assert s.get(Observation, shared.id).version == shared.version  # the record itself is untouched
         with pytest.raises(ValidationError, match="disagree"):
             respond(s, person_id=ids["sw"], source_kind="observation", source_id=shared.id, stance="disagree",
                     comment="", today=TODAY)

@@ -57,6 +57,7 @@ PLAIN_COLUMNS: dict[str, tuple[str, ...]] = {
     "good_practice": ("source_kind",),
     "support_plan": ("status",),
     "worker_response": ("source_kind", "stance"),
+    "record_seen": ("source_kind",),
 }
 
 

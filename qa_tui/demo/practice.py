@@ -66,10 +66,8 @@ def supervisions(council: Council, rng: random.Random, member: Member, history: 
 
 
 def follow_up(council: Council, rng: random.Random, worker: Member, history: WorkerHistory,
-              source_kind: str, source_id: uuid.UUID, summary: str, raised_on: date,
-              event_on: date | None = None) -> None:
-    """A follow-up, dated by its event (`event_on`, else the day it was raised), discussed at the
-    worker's next supervision when there was one (mostly)."""
+              source_kind: str, source_id: uuid.UUID, summary: str, raised_on: date) -> None:
+    """A follow-up, discussed at the worker's next supervision when there was one (mostly)."""
     supervision_id, note = None, ""
     index = bisect_left(history.supervision_dates, raised_on)
     if rng.random() < 0.1:
@@ -77,8 +75,7 @@ def follow_up(council: Council, rng: random.Random, worker: Member, history: Wor
     if index < len(history.supervision_dates) and rng.random() < 0.95:
         supervision_id, note = history.supervision_ids[index], rng.choice(DISCUSSED_NOTES)
     council.add(FollowUp, rng, raised_on, worker_id=worker.id, source_kind=source_kind, source_id=source_id,
-                summary=summary, raised_on=raised_on, event_on=min(event_on or raised_on, raised_on),
-                supervision_id=supervision_id, discussed_note=note)
+                summary=summary, raised_on=raised_on, supervision_id=supervision_id, discussed_note=note)
 
 
 def action(council: Council, rng: random.Random, plan: TeamPlan, owner: Member, source_kind: str,
@@ -148,7 +145,7 @@ def observations(council: Council, rng: random.Random, member: Member, history: 
             themes=rng.sample(OBSERVATION_THEMES, rng.randint(1, 3)))
         raised_on = min(council.today, observed_on + days(rng.randint(0, 5)))
         follow_up(council, rng, member, history, "observation", observation_id,
-                  f"Reflective review of the {kind.replace('_', ' ')} observation.", raised_on, observed_on)
+                  f"Reflective review of the {kind.replace('_', ' ')} observation.", raised_on)
 
 
 def feedback(council: Council, rng: random.Random, plan: TeamPlan, worker: Member, cases: list[CaseRow],

@@ -1,5 +1,6 @@
-"""Supervision: who is due or overdue by their role's cadence, each worker's agenda of follow-ups
-and actions, holding a supervision and ticking what was discussed, and Markdown exports."""
+"""Supervision: who is overdue or due this week by their role's cadence, each worker's agenda of
+follow-ups (with each finding's substance and the worker's response) and actions, holding a
+supervision, ticking what was discussed and updating actions, and Markdown exports."""
 
 from __future__ import annotations
 
@@ -137,7 +138,8 @@ class SupervisionScreen(ListScreen["SupervisionStatusRow", "list[SupervisionStat
 
 class AgendaScreen(QAScreen):
     """One worker's agenda. Once a supervision is recorded (h), each follow-up is ticked as
-    discussed with a note; it then leaves the agenda and stays linked to that supervision."""
+    discussed with a note (it then leaves the agenda and stays linked to that supervision), and
+    each action is updated: progress, an extension with its reason, or done with evidence."""
 
     CSS_PATH = "supervision.tcss"
     BINDINGS = [
@@ -222,7 +224,8 @@ class AgendaScreen(QAScreen):
                              "[dim]Nothing ticked yet: highlight an item and press Enter.[/dim]")
         self.query_one("#agenda-status", Static).update(
             "Nothing waiting for this worker's next supervision." if not table.row_count else
-            "Enter ticks the highlighted follow-up as discussed." if self.holding else
+            "Enter ticks the highlighted follow-up, or updates the highlighted action; o opens a finding."
+            if self.holding else
             "Press h to record the supervision being held, then tick each follow-up with Enter.")
         table.focus()
 

@@ -48,6 +48,7 @@ from qa_tui.db.models.practice import (
     Observation,
     Supervision,
     SupportPlan,
+    RecordSeen,
     SupportStep,
     WorkerResponse,
 )
@@ -65,7 +66,7 @@ EDITABLE_MODELS: tuple[type[Record], ...] = (
     Service, Team, Person, Case, CpPlan, AuditTemplate, Audit, AuditParticipant, AuditGrade, Moderation,
     Action, ActionChange, Observation, Supervision, FollowUp, Feedback, CaseDraw, DrawPool, DrawPick,
     Theme, ThemeCase, AgencyFinding, GoodPractice, SupportPlan, SupportStep,
-    WorkerResponse,
+    RecordSeen, WorkerResponse,
 )
 
 __all__ = [
@@ -74,6 +75,6 @@ __all__ = [
     "OBSERVATION_KINDS", "RESPONSE_SOURCES", "RESPONSE_STANCES", "SUPERVISION_KINDS", "SUPPORT_PLAN_STATUSES", "SYNC_RESOLUTIONS", "THEME_KINDS",
     "THEME_STATUSES", "Action", "ActionChange", "AgencyFinding", "Audit", "AuditEvent", "AuditGrade",
     "AuditParticipant", "AuditTemplate", "Case", "CaseDraw", "CpPlan", "Draft", "DrawPick", "DrawPool", "Feedback",
-    "FollowUp", "GoodPractice", "Moderation", "Observation", "Person", "Service", "Supervision", "SupportPlan",
+    "FollowUp", "GoodPractice", "Moderation", "Observation", "Person", "RecordSeen", "Service", "Supervision", "SupportPlan",
     "SupportStep", "SyncConflict", "SyncImport", "SyncState", "Team", "Theme", "ThemeCase", "WorkerResponse",
 ]

@@ -35,7 +35,6 @@ class Observation(Record, Base):
     to_develop: Mapped[str] = mapped_column(Text, default="")
     reflection: Mapped[str] = mapped_column(Text, default="")
     feedback_shared: Mapped[bool] = mapped_column(default=False)
-    seen_by_worker_on: Mapped[date | None]  # the worker's first open of it, once shared
     themes: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
@@ -124,6 +123,20 @@ class SupportStep(Record, Base):
     due_on: Mapped[date]
     done_on: Mapped[date | None]
     follow_up_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("follow_up.id"))
+
+
+class RecordSeen(Record, Base):
+    """When the worker first opened a record about their work (an observation shared with them…):
+    kept beside the record, so opening it never changes the record a manager may be editing."""
+
+    __tablename__ = "record_seen"
+
+    source_kind: Mapped[str] = mapped_column(String(20))
+    source_id: Mapped[uuid.UUID]
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"), index=True)
+    seen_on: Mapped[date]
+
+    __table_args__ = (UniqueConstraint("source_kind", "source_id", "person_id"),)
 
 
 class WorkerResponse(Record, Base):

@@ -29,6 +29,7 @@ from qa_tui.db.models import (
     Feedback,
     FollowUp,
     Moderation,
+    RecordSeen,
     SyncConflict,
     WorkerResponse,
 )
@@ -121,6 +122,7 @@ def _doomed_ids(session: Session, cases: Sequence[uuid.UUID]) -> dict[type[Base]
         AuditParticipant: _ids(session, AuditParticipant, lambda chunk: AuditParticipant.audit_id.in_(chunk), audits),
         FollowUp: _ids(session, FollowUp, lambda chunk: FollowUp.source_id.in_(chunk), [*audits, *feedback]),
         WorkerResponse: _ids(session, WorkerResponse, lambda chunk: WorkerResponse.source_id.in_(chunk), audits),
+        RecordSeen: _ids(session, RecordSeen, lambda chunk: RecordSeen.source_id.in_(chunk), [*audits, *feedback]),
         Audit: audits,
         Feedback: feedback,
     }

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qa_tui.db.models import Audit, AuditGrade, Case, Feedback, Observation, Person
+from qa_tui.db.models import Audit, AuditGrade, Case, Feedback, Observation, Person, RecordSeen
 from qa_tui.services.practice.followups import FollowUpView
 from qa_tui.services.practice.responses import ResponseView, responses_for
 
@@ -72,11 +72,12 @@ def record_findings(session: Session, refs: Sequence[tuple[str, uuid.UUID]]) -> 
     people = _names(session, [o.observer_id for o in observations.values()] + [a.auditor_id for a in audits.values()])
     cases = _references(session, [a.case_id for a in audits.values()] + [f.case_id for f in feedback.values()])
     responses = responses_for(session, [(RESPONSE_KIND[k], i) for k, i in refs if k in RESPONSE_KIND])
+    seen = _first_seen(session, [i for _, i in refs])
 
     found = {}
     for kind, record_id in refs:
         if kind == "observation" and record_id in observations:
-            finding = _observation(observations[record_id], people)
+            finding = _observation(observations[record_id], people, seen.get(record_id))
         elif kind == "audit" and record_id in audits:
             finding = _audit(audits[record_id], people, cases)
         elif kind == "dip_sample" and record_id in audits:
@@ -91,13 +92,13 @@ def record_findings(session: Session, refs: Sequence[tuple[str, uuid.UUID]]) -> 
     return found
 
 
-def _observation(o: Observation, people: dict[uuid.UUID, str]) -> Finding:
+def _observation(o: Observation, people: dict[uuid.UUID, str], seen_on: date | None) -> Finding:
     parts = [f"{OBSERVATION_LABELS.get(o.kind, o.kind)} on {_day(o.observed_on)}"]
     if o.setting.strip():
         parts.append(o.setting.strip())
     if o.observer_id in people:
         parts.append(f"observed by {people[o.observer_id]}")
-    seen = (f"seen by the worker on {_day(o.seen_by_worker_on)}" if o.seen_by_worker_on
+    seen = (f"seen by the worker on {_day(seen_on)}" if seen_on
             else "shared, not yet opened by the worker" if o.feedback_shared else "not shared with the worker")
     return Finding(" · ".join(parts), _lines(("To develop", o.to_develop), ("Went well", o.went_well),
                                               ("Reflection", o.reflection), ("Shared", seen)),
@@ -149,6 +150,15 @@ def _lines(*pairs: tuple[str, str]) -> tuple[tuple[str, str], ...]:
 
 def _day(day: date) -> str:
     return f"{day:%-d %b %Y}"
+
+
+def _first_seen(session: Session, record_ids: list[uuid.UUID]) -> dict[uuid.UUID, date]:
+    """Record id → the day the worker it is about first opened it (only they stamp it)."""
+    if not record_ids:
+        return {}
+    return dict(session.execute(select(RecordSeen.source_id, func.min(RecordSeen.seen_on))
+                                .where(RecordSeen.source_id.in_(set(record_ids)))
+                                .group_by(RecordSeen.source_id)).all())
 
 
 def _names(session: Session, ids: list[uuid.UUID | None]) -> dict[uuid.UUID, str]:

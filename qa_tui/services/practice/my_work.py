@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qa_tui.db.models import Audit, Feedback, Observation, Person
+from qa_tui.db.models import Audit, Feedback, Observation, Person, RecordSeen
 from qa_tui.errors import NotAllowed, NotFound
 from qa_tui.services.practice.agenda_items import Finding, record_findings
 from qa_tui.services.practice.followups import FollowUpView
@@ -79,16 +79,16 @@ def my_work(session: Session, person_id: uuid.UUID | None, today: date) -> MyWor
 
 def open_my_record(session: Session, person_id: uuid.UUID | None, kind: str, record_id: uuid.UUID,
                    today: date) -> MyRecord:
-    """One of the worker's records, opened by them: the first open of an observation records the
-    day they saw it (the manager sees it on the agenda)."""
+    """One of the worker's records, opened by them: the first open records the day they saw it
+    (the manager sees it on the agenda), beside the record so its version does not change."""
     rule_kind = _rule_kind(kind)
     if not may_see(session, person_id, rule_kind, record_id):
         raise NotFound("There is no record of yours like that, or it has not been shared with you.")
-    if kind == "observation":
-        observation = session.get(Observation, record_id)
-        if observation is not None and observation.seen_by_worker_on is None:
-            observation.seen_by_worker_on = today
-            session.flush()
+    seen = session.scalar(select(RecordSeen.id).where(
+        RecordSeen.source_kind == rule_kind, RecordSeen.source_id == record_id, RecordSeen.person_id == person_id))
+    if seen is None:
+        session.add(RecordSeen(source_kind=rule_kind, source_id=record_id, person_id=person_id, seen_on=today))
+        session.flush()
     finding = record_findings(session, [(kind, record_id)])[(kind, record_id)]
     return MyRecord(kind, record_id, finding.event_on, finding, may_respond(session, person_id, rule_kind, record_id))
 
