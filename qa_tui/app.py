@@ -67,7 +67,7 @@ AREAS: tuple[Area, ...] = (
          "audits; good practice; support plans", "screens.audits.other_audits", "AuditsOtherScreen"),
     Area("sync", "y", "Sync", "Offline laptops: export, import, acknowledge, pull; decide sync conflicts",
          "screens.sync.bundles", "SyncScreen"),
-    Area("mywork", "w", "My work", "Your own audits, observations, dip samples, feedback and agenda; respond to them",
+    Area("mywork", "W", "My work", "Your own audits, observations, dip samples, feedback and agenda; respond to them",
          "screens.practice.my_work", "MyWorkScreen"),
     Area("admin", "a", "People & cases", "Add, edit and deactivate teams, people and cases; import a file; settings",
          "screens.admin.records", "AdminScreen"),

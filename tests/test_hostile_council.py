@@ -187,7 +187,7 @@ async def test_every_screen_shows_the_hostile_council_as_typed(hostile_url: str,
         assert app.screen.__class__.__name__ == "FindingScreen"
         await look(pilot, "the agenda again", "escape")
         await look(pilot, "supervision again", "escape")
-        await look(pilot, "my work", "w", markup=False)
+        await look(pilot, "my work", "W", markup=False)
         assert app.screen.__class__.__name__ == "MyWorkScreen"
 
         await look(pilot, "dip sampling", "k")
