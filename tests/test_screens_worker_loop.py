@@ -102,7 +102,9 @@ async def test_manager_records_an_observation_and_a_dip_sample_with_an_action(db
         app = pilot.app
         await settle(pilot)
         assert app.current_mode == "dashboard"  # a manager lands on the dashboard
-        await pilot.press("o", "n")
+        await pilot.press("o")
+        await settle(pilot)
+        await pilot.press("n")
         await settle(pilot)
         await pilot.press("enter", *"Rob", "enter", "tab", "tab", "home", "ctrl+k", *"03/02/2027", "tab")
         await pilot.press("enter", *"ann", "enter")
