@@ -281,3 +281,19 @@ async def test_manager_holds_the_supervision_updates_the_action_ticks_and_export
         assert {c.change for c in changes} == {"progress", "extended"} and all(c.supervision_id for c in changes)
         assert s.scalars(select(FollowUp).where(FollowUp.worker_id == ids["robin"],
                                                 FollowUp.supervision_id.is_(None))).all() == []
+
+
+async def test_a_login_linked_to_nobody_is_told_so_on_my_work(db: Database) -> None:
+    seed(db)
+    ctx = make_context(url_of(db), today=TODAY)  # no staff ID and no linked login
+    async with make_app(ctx).run_test(size=SIZE) as pilot:
+        app = pilot.app
+        await settle(pilot)
+        assert app.current_mode == "dashboard"  # not a practitioner: the dashboard
+        await pilot.press("W")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "MyWorkScreen"
+        text = screen_text(app)
+        assert "Your login is not linked to a person yet" in text
+        assert app.screen.query_one("#my-table", DataTable).row_count == 0
+    ctx.db.dispose()
