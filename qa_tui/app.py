@@ -118,7 +118,7 @@ class QAApp(App[int]):
             self.open_database()
         else:
             self.sub_title = self._identity_line()
-            self.call_after_refresh(self.switch_mode, self.landing_mode())
+            self.call_after_refresh(self._opened)
 
     def open_database(self) -> None:
         self.run_worker(self._open_context, thread=True, exit_on_error=False, group="open", exclusive=True)
@@ -141,9 +141,23 @@ class QAApp(App[int]):
         if event.state == WorkerState.SUCCESS:
             self._ctx = event.worker.result
             self.sub_title = self._identity_line()
-            self.switch_mode(self.landing_mode())
+            self._opened()
         elif event.state == WorkerState.ERROR:
             self._open_failed(event.worker.error)
+
+    def _opened(self) -> None:
+        """The landing area (a practitioner's own work, else the dashboard), and on a standalone
+        install's first run the question whose it is."""
+        self.switch_mode(self.landing_mode())
+        if self.ctx.owner_needed:
+            from screens.admin.owner import OwnerScreen
+
+            self.push_screen(OwnerScreen(), self._owner_answered)
+
+    def _owner_answered(self, named: bool | None) -> None:
+        self.sub_title = self._identity_line()
+        if named:
+            self.switch_mode(self.landing_mode())
 
     def _open_failed(self, error: BaseException | None) -> None:
         """A problem retrying cannot cure gets its own screen (another database, create, a
@@ -173,6 +187,17 @@ class QAApp(App[int]):
         from qa_tui.services.practice.worker_rules import lands_on_my_work
 
         return "mywork" if lands_on_my_work(self.ctx.person_role) else "dashboard"
+
+    def reread_identity(self) -> None:
+        """After something that changes who the user is here (a pull binds a laptop to the
+        puller): read it again from the database, off the UI thread, and show it."""
+        from qa_tui.context import refresh_identity
+
+        def reread() -> None:
+            refresh_identity(self.ctx)
+            self.call_from_thread(lambda: setattr(self, "sub_title", self._identity_line()))
+
+        self.run_worker(reread, thread=True, exit_on_error=False, group="identity")
 
     def _identity_line(self) -> str:
         from qa_tui.db.engine import describe_url

@@ -285,6 +285,11 @@ async def test_manager_holds_the_supervision_updates_the_action_ticks_and_export
 
 async def test_a_login_linked_to_nobody_is_told_so_on_my_work(db: Database) -> None:
     seed(db)
+    if db.is_sqlite:  # a laptop pulled by a login linked to nobody (PostgreSQL: the test login is linked to none)
+        from qa_tui.services.people.owner import bind_to_puller
+
+        with db.session() as s:
+            bind_to_puller(s, "nobody-in-particular")
     ctx = make_context(url_of(db), today=TODAY)  # no staff ID and no linked login
     async with make_app(ctx).run_test(size=SIZE) as pilot:
         app = pilot.app

@@ -59,6 +59,7 @@ from qa_tui.db.models.trail_and_sync import (
     SyncConflict,
     SyncImport,
     SyncState,
+    SyncTombstone,
 )
 
 # The records people edit (versioned, synced, kept in the trail), parents before children.
@@ -76,5 +77,6 @@ __all__ = [
     "THEME_STATUSES", "Action", "ActionChange", "AgencyFinding", "Audit", "AuditEvent", "AuditGrade",
     "AuditParticipant", "AuditTemplate", "Case", "CaseDraw", "CpPlan", "Draft", "DrawPick", "DrawPool", "Feedback",
     "FollowUp", "GoodPractice", "Moderation", "Observation", "Person", "RecordSeen", "Service", "Supervision", "SupportPlan",
-    "SupportStep", "SyncConflict", "SyncImport", "SyncState", "Team", "Theme", "ThemeCase", "WorkerResponse",
+    "SupportStep", "SyncConflict", "SyncImport", "SyncState", "SyncTombstone", "Team", "Theme", "ThemeCase",
+    "WorkerResponse",
 ]

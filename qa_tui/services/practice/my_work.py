@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from qa_tui.db.models import Audit, Feedback, Observation, Person, RecordSeen
 from qa_tui.errors import NotAllowed, NotFound
+from qa_tui.services.people.permissions import OWN_WORK, require
 from qa_tui.services.practice.agenda_items import Finding, record_findings
 from qa_tui.services.practice.followups import FollowUpView
 from qa_tui.services.practice.supervision import AgendaAction, supervision_agenda
@@ -58,6 +59,7 @@ def my_work(session: Session, person_id: uuid.UUID | None, today: date) -> MyWor
     if person is None:
         raise NotAllowed("Your login is not linked to a person yet, so there is no work of yours to show. "
                          "Ask an administrator to link it (People & cases).")
+    require(session, OWN_WORK, worker_id=person.id)
     refs: list[tuple[str, uuid.UUID]] = []
     for audit_id, kind in session.execute(select(Audit.id, Audit.kind).where(Audit.worker_id == person.id)):
         refs.append((DIP_KIND if kind == DIP_KIND else "audit", audit_id))

@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from qa_tui.db.models import RESPONSE_STANCES, WorkerResponse
 from qa_tui.errors import ChangedElsewhere, NotAllowed, ValidationError
+from qa_tui.services.people.permissions import OWN_WORK, require
 from qa_tui.services.practice.worker_rules import may_respond
 
 STANCE_LABELS = {"agree": "agrees", "disagree": "disagrees"}
@@ -50,6 +51,7 @@ def respond(session: Session, *, person_id: uuid.UUID | None, source_kind: str, 
         raise ValidationError("comment", "expected text")
     if stance == "disagree" and not comment.strip():
         raise ValidationError("comment", "say what you disagree with")
+    require(session, OWN_WORK, worker_id=person_id)
     if not may_respond(session, person_id, source_kind, source_id):
         raise NotAllowed("You can respond only to an audit or observation of your own work that was shared with you.")
     assert person_id is not None

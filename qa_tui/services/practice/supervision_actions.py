@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from qa_tui.db.models import Action, ActionChange, Case, Supervision
 from qa_tui.errors import NotAllowed, NotFound
 from qa_tui.services.audits.actions import ActionRow, complete_action, extend_action, record_progress
+from qa_tui.services.people.permissions import SUPERVISE, require, require_self
 
 CHANGE_LABELS = {"progress": "Progress", "extended": "Extended", "done": "Done", "reassigned": "Reassigned"}
 
@@ -41,7 +42,7 @@ class ActionDiscussed:
 def note_action_progress(session: Session, *, action_id: uuid.UUID, supervision_id: uuid.UUID, note: str,
                          by_id: uuid.UUID | None, today: date, expected_version: int | None = None) -> ActionRow:
     """Progress on the worker's action, discussed in their supervision."""
-    _check(session, action_id, supervision_id)
+    _check(session, action_id, supervision_id, by_id)
     return record_progress(session, action_id, note, by_id, today, expected_version=expected_version,
                            supervision_id=supervision_id)
 
@@ -50,7 +51,7 @@ def extend_action_in_supervision(session: Session, *, action_id: uuid.UUID, supe
                                  new_due: date, reason: str, by_id: uuid.UUID | None, today: date,
                                  expected_version: int | None = None) -> ActionRow:
     """A later due date agreed in the worker's supervision, with the reason."""
-    _check(session, action_id, supervision_id)
+    _check(session, action_id, supervision_id, by_id)
     return extend_action(session, action_id, new_due, reason, by_id, today, expected_version=expected_version,
                          supervision_id=supervision_id)
 
@@ -59,7 +60,7 @@ def complete_action_in_supervision(session: Session, *, action_id: uuid.UUID, su
                                    evidence: str, by_id: uuid.UUID | None, today: date,
                                    expected_version: int | None = None) -> ActionRow:
     """The action done, with the evidence seen in the worker's supervision."""
-    _check(session, action_id, supervision_id)
+    _check(session, action_id, supervision_id, by_id)
     return complete_action(session, action_id, evidence, by_id, today, expected_version=expected_version,
                            supervision_id=supervision_id)
 
@@ -76,10 +77,14 @@ def actions_discussed(session: Session, supervision_id: uuid.UUID) -> list[Actio
             for c, title, reference in rows]
 
 
-def _check(session: Session, action_id: uuid.UUID, supervision_id: uuid.UUID) -> None:
+def _check(session: Session, action_id: uuid.UUID, supervision_id: uuid.UUID, by_id: uuid.UUID | None) -> None:
+    """The supervision and action exist, the action is the supervised worker's, and the person
+    acting is themselves and may supervise that worker (permission `supervise`)."""
     supervision = session.get(Supervision, supervision_id)
     if supervision is None:
         raise NotFound(f"Supervision {supervision_id} does not exist.")
+    require_self(session, by_id, "handle an action in supervision")
+    require(session, SUPERVISE, worker_id=supervision.worker_id)
     action = session.get(Action, action_id)
     if action is None:
         raise NotFound(f"Action {action_id} does not exist.")

@@ -1,6 +1,7 @@
-"""Who may see and respond to a record about a worker, in one place each (the permissions module
-routes through these): a worker sees their own shared records, and responds to audits and
-observations of their work; nobody sees a colleague's through the worker's view."""
+"""Which records about a worker their own view shows and takes responses to: a worker sees their
+own shared records, and responds to audits and observations of their work; nobody sees a
+colleague's through the worker's view. Whose work it is, and that it is the person acting, is the
+permission `own_work` (qa_tui.services.people.permissions); what has been shared is decided here."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from qa_tui.config import CASE_HOLDING_ROLES
 from qa_tui.db.models import Audit, Feedback, FollowUp, Observation
+from qa_tui.services.people.permissions import OWN_WORK, decide
 
 # The records a worker's view shows; "audit" covers dip samples (an audit of kind dip_sample).
 WORKER_RECORD_KINDS = ("audit", "observation", "feedback")
@@ -25,8 +27,9 @@ def lands_on_my_work(role: str) -> bool:
 def may_see(session: Session, person_id: uuid.UUID | None, kind: str, record_id: uuid.UUID) -> bool:
     """Whether `person_id` may see this record in the worker's view: it is about them and has been
     shared with them (an audit once submitted, a dip sample once its findings were shared or it
-    was finalised, an observation once marked shared, feedback always)."""
-    if person_id is None:
+    was finalised, an observation once marked shared, feedback always), and `person_id` is the
+    person acting (permission `own_work`)."""
+    if person_id is None or not decide(session, OWN_WORK, worker_id=person_id).allowed:
         return False
     if kind == "observation":
         row = session.get(Observation, record_id)

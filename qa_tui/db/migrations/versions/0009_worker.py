@@ -7,7 +7,7 @@ observation. Columns are added with plain ALTER TABLE (all nullable, no foreign 
 SQLite table is rebuilt and no trigger is touched.
 
 Revision ID: 0009_worker
-Revises: 0005_cin
+Revises: 0008_sync
 Create Date: 2026-12-05
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0009_worker'
-down_revision = '0005_cin'
+down_revision = '0008_sync'
 branch_labels = None
 depends_on = None
 
