@@ -241,6 +241,48 @@ def test_the_worker_sees_only_their_own_shared_work_and_responds(db: Database) -
         my_work(s, None, TODAY)
 
 
+def test_only_the_worker_sees_and_responds_and_only_their_manager_handles_their_actions(db: Database) -> None:
+    from tests.permissions_seed import act_as
+
+    ids = _org(db)
+    shared = _observe(db, ids, on=date(2026, 11, 20), setting="Home visit", to_develop="Explain the plan")
+    with db.session() as s:
+        action = add_action(s, title="Update the chronology", owner_id=ids["sw"], raised_by_id=ids["tm"],
+                            today=TODAY, cfg=CFG)
+        held = record_supervision(s, worker_id=ids["sw"], supervisor_id=ids["tm"], held_on=TODAY, today=TODAY)
+    act_as(db, ids["tm"])  # the manager, not the worker: no view of the worker's own and no response for them
+    with db.session() as s:
+        assert not may_see(s, ids["sw"], "observation", shared.id)
+        assert not may_respond(s, ids["sw"], "observation", shared.id)
+        with pytest.raises(NotAllowed, match="Tess Manager .TM1. may not see or respond"):
+            my_work(s, ids["sw"], TODAY)
+        with pytest.raises(NotAllowed, match="only the worker whose work it is"):
+            respond(s, person_id=ids["sw"], source_kind="observation", source_id=shared.id, stance="agree",
+                    today=TODAY)
+    act_as(db, ids["other"])  # a colleague: not the worker's supervisor
+    with db.session() as s:
+        with pytest.raises(NotAllowed, match="only the worker's supervisor or line manager"):
+            note_action_progress(s, action_id=action.id, supervision_id=held.id, note="x", by_id=ids["other"],
+                                 today=TODAY)
+        with pytest.raises(NotAllowed, match="people act only as themselves"):
+            note_action_progress(s, action_id=action.id, supervision_id=held.id, note="x", by_id=ids["tm"],
+                                 today=TODAY)
+    act_as(db, ids["sw"])  # the worker themselves
+    with db.session() as s:
+        assert [r.id for r in my_work(s, ids["sw"], TODAY).records] == [shared.id]
+        respond(s, person_id=ids["sw"], source_kind="observation", source_id=shared.id, stance="agree", today=TODAY)
+    act_as(db, ids["tm"])  # the manager handles the action in the supervision
+    with db.session() as s:
+        note_action_progress(s, action_id=action.id, supervision_id=held.id, note="Half written", by_id=ids["tm"],
+                             today=TODAY)
+    assert [h.change for h in _history(db, action.id)] == ["progress"]
+
+
+def _history(db: Database, action_id: uuid.UUID) -> list:
+    with db.reader() as s:
+        return action_history(s, action_id)
+
+
 def test_a_plain_social_worker_lands_on_their_own_work() -> None:
     assert lands_on_my_work("SW") and lands_on_my_work("NQSW")
     assert not lands_on_my_work("TM") and not lands_on_my_work("")
