@@ -67,6 +67,8 @@ AREAS: tuple[Area, ...] = (
          "audits; good practice; support plans", "screens.audits.other_audits", "AuditsOtherScreen"),
     Area("sync", "y", "Sync", "Offline laptops: export, import, acknowledge, pull; decide sync conflicts",
          "screens.sync.bundles", "SyncScreen"),
+    Area("mywork", "W", "My work", "Your own audits, observations, dip samples, feedback and agenda; respond to them",
+         "screens.practice.my_work", "MyWorkScreen"),
     Area("admin", "a", "People & cases", "Add, edit and deactivate teams, people and cases; import a file; settings",
          "screens.admin.records", "AdminScreen"),
 )
@@ -147,12 +149,18 @@ class QAApp(App[int]):
             self._open_failed(event.worker.error)
 
     def _opened(self) -> None:
-        """The dashboard, and on a standalone install's first run the question whose it is."""
-        self.switch_mode("dashboard")
+        """The landing area (a practitioner's own work, else the dashboard), and on a standalone
+        install's first run the question whose it is."""
+        self.switch_mode(self.landing_mode())
         if self.ctx.owner_needed:
             from screens.admin.owner import OwnerScreen
 
-            self.push_screen(OwnerScreen(), lambda _named: setattr(self, "sub_title", self._identity_line()))
+            self.push_screen(OwnerScreen(), self._owner_answered)
+
+    def _owner_answered(self, named: bool | None) -> None:
+        self.sub_title = self._identity_line()
+        if named:
+            self.switch_mode(self.landing_mode())
 
     def _open_failed(self, error: BaseException | None) -> None:
         """A problem retrying cannot cure gets its own screen (another database, create, a
@@ -176,6 +184,12 @@ class QAApp(App[int]):
         if choice.password is not None:
             self._password = choice.password
         self.open_database()
+
+    def landing_mode(self) -> str:
+        """A practitioner opens the app on their own work; everyone else on the dashboard."""
+        from qa_tui.services.practice.worker_rules import lands_on_my_work
+
+        return "mywork" if lands_on_my_work(self.ctx.person_role) else "dashboard"
 
     def reread_identity(self) -> None:
         """After something that changes who the user is here (a pull binds a laptop to the

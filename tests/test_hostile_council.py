@@ -182,6 +182,12 @@ async def test_every_screen_shows_the_hostile_council_as_typed(hostile_url: str,
         await look(pilot, "an agenda", "enter")
         assert app.screen.__class__.__name__ == "AgendaScreen"
         await look(pilot, "supervision again", "escape")
+        await look(pilot, "an agenda's finding opened", "enter", "o")
+        assert app.screen.__class__.__name__ == "FindingScreen"
+        await look(pilot, "the agenda again", "escape")
+        await look(pilot, "supervision again", "escape")
+        await look(pilot, "my work", "W", markup=False)
+        assert app.screen.__class__.__name__ == "MyWorkScreen"
 
         await look(pilot, "dip sampling", "k")
         await look(pilot, "start a dip sample? (a dialog)", "enter", markup=False)

@@ -32,6 +32,7 @@ HOSTILE_COLUMNS: dict[str, tuple[str, ...]] = {
     "good_practice": ("why",),
     "support_plan": ("aim", "outcome"),
     "support_step": ("step",),
+    "worker_response": ("comment", "reflection"),
 }
 PLAIN_COLUMNS: dict[str, tuple[str, ...]] = {
     "*": ("updated_by",),
@@ -55,6 +56,8 @@ PLAIN_COLUMNS: dict[str, tuple[str, ...]] = {
     "feedback": ("giver", "channel"),
     "good_practice": ("source_kind",),
     "support_plan": ("status",),
+    "worker_response": ("source_kind", "stance"),
+    "record_seen": ("source_kind",),
 }
 
 

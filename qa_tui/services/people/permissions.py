@@ -28,6 +28,7 @@ FINALISE = "finalise"
 EDIT_OBSERVATION = "edit_observation"
 SUPERVISE = "supervise"
 SEE_SUPPORT_PLAN = "see_support_plan"
+OWN_WORK = "own_work"  # see records about one's work in My work, and respond to them
 CHANGE = "change"  # anything at all: refused to a login linked to nobody
 
 
@@ -144,6 +145,11 @@ def decide(session: Session, permission: str, cfg: Config | None = None, *, team
         if worker_id is not None and (me.id == worker_id or is_line_manager_of(session, me.id, worker_id)):
             return ALLOWED
         return _refused(who, "see this support plan", "only the worker and their line management may")
+    if permission == OWN_WORK:
+        if worker_id is not None and me.id == worker_id:
+            return ALLOWED
+        return _refused(who, "see or respond to records about someone else's work in My work",
+                        "only the worker whose work it is may")
     raise ValueError(f"unknown permission {permission!r}")
 
 
