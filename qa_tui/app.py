@@ -25,6 +25,7 @@ from qa_tui.text import pasted, printable
 
 if TYPE_CHECKING:
     from qa_tui.context import AppContext
+    from qa_tui.journal import Journal
     from qa_tui.services.programme.dashboard import Dashboard
     from screens.open_database import OpenChoice
 
@@ -92,6 +93,7 @@ class QAApp(App[int]):
         self.first_dashboard: Dashboard | None = None  # read while opening, shown once
         self._create_database = False  # the user agreed to a new database where none was
         self._password: str | None = None  # typed for this session's PostgreSQL login; never stored
+        self.unsaved_journal: Journal | None = None  # edits not yet stored (screens.base.journal_of)
 
     @property
     def ctx(self) -> AppContext:

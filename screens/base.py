@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from qa_tui.app import QAApp
     from qa_tui.context import AppContext
+    from qa_tui.journal import Journal
 
 T = TypeVar("T")
 
@@ -31,6 +32,11 @@ class ServiceCalls:
     @property
     def ctx(self) -> AppContext:
         return self.qa_app.ctx
+
+    @property
+    def journal(self) -> Journal | None:
+        """The app's journal of unsaved edits (made on first use, written on a short interval)."""
+        return journal_of(self.qa_app)
 
     def call_service(self, fn: Callable[[Session], T], then: Callable[[T], None] | None = None, *,
                      write: bool = False, group: str = "db", exclusive: bool = False,
@@ -64,6 +70,16 @@ class ServiceCalls:
         elif event.state == WorkerState.ERROR and event.worker.error is not None:
             if on_error is None or not on_error(event.worker.error):
                 self.qa_app.report_error(event.worker.error, retry=again)
+
+
+def journal_of(app: QAApp) -> Journal | None:
+    """The journal of unsaved edits for the open database; None before it is open."""
+    if app.unsaved_journal is None and app.ready:
+        from qa_tui.journal import WRITE_EVERY_SECONDS, Journal, journal_folder
+
+        app.unsaved_journal = journal = Journal(journal_folder(app.ctx.config.database_url))
+        app.set_interval(WRITE_EVERY_SECONDS / 2, journal.flush)
+    return app.unsaved_journal
 
 
 class QAScreen(ServiceCalls, Screen[None]):

@@ -1,6 +1,7 @@
 """Saving a form as the user types: debounced saves per field, sent one at a time and in order,
 so each save starts from the version the previous one returned. A save that fails stays waiting,
-with every save behind it, until a retry stores them all."""
+with every save behind it, until a retry stores them all. Every change is written to the local
+journal (`qa_tui.journal`) as it is typed and taken out once stored."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from qa_tui.errors import NotAllowed, NotFound, ValidationError
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
     from textual.timer import Timer
+
+    from qa_tui.journal import Journal, Unsaved
 
 SAVE_AFTER_SECONDS = 0.6
 REFUSED = (ValidationError, NotAllowed, NotFound)  # the rules said no: sending it again gets the same answer
@@ -44,6 +47,7 @@ class Write:
     then: Callable[[Any], None] | None = None
     key: str | None = None
     value: object = None
+    unsaved: Unsaved | None = None  # what the journal holds for it until it is stored
 
 
 class SaveQueue:
@@ -88,6 +92,14 @@ class SaveQueue:
         keys = set(self._timers) | {w.key for w in self._writes if w.key is not None}
         return len(keys) + sum(1 for w in self._writes if w.key is None)
 
+    def status(self, saved: str) -> str:
+        """The status line: `saved` only when nothing is waiting, never while anything is."""
+        waiting = self.waiting
+        if not waiting:
+            return saved
+        line = f"Not saved: {waiting} change{'s' if waiting != 1 else ''} waiting"
+        return line + (" (kept; Retry or any change sends them again)" if self.failed else "")
+
     @property
     def pending(self) -> dict[str, object]:
         """Key → value of the keyed writes not yet stored (a failed one included)."""
@@ -95,6 +107,25 @@ class SaveQueue:
 
     def is_pending(self, key: str) -> bool:
         return key in self._timers or any(w.key == key for w in self._writes)
+
+    # --- the journal ---------------------------------------------------------------------------
+
+    @property
+    def journal(self) -> Journal | None:
+        return getattr(self.screen, "journal", None)
+
+    def typed(self, unsaved: Unsaved) -> None:
+        """Note a change in the journal as it is typed, before any save is sent."""
+        journal = self.journal
+        if journal is not None:
+            journal.put(unsaved)
+
+    def untyped(self, key: str, journal_key: str) -> None:
+        """The field `key` is back to what is stored (nothing of it is on its way): the journal
+        no longer needs it."""
+        journal = self.journal
+        if journal is not None and not any(w.key == key for w in self._writes):
+            journal.drop(journal_key, any_value=True)
 
     # --- debounced saves -----------------------------------------------------------------------
 
@@ -121,9 +152,12 @@ class SaveQueue:
     # --- writes --------------------------------------------------------------------------------
 
     def add(self, job: Callable[[Session], Any], then: Callable[[Any], None] | None = None, *,
-            key: str | None = None, value: object = None) -> None:
-        """Queue a write; after a failure this also resends what was waiting, in order."""
-        write = Write(job, then, key, value)
+            key: str | None = None, value: object = None, unsaved: Unsaved | None = None) -> None:
+        """Queue a write; after a failure this also resends what was waiting, in order. `unsaved`
+        is written to the journal first and taken out once the write is stored."""
+        if unsaved is not None:
+            self.typed(unsaved)
+        write = Write(job, then, key, value, unsaved)
         for index in range(1 if self._running else 0, len(self._writes)):
             if key is not None and self._writes[index].key == key:
                 self._writes[index] = write  # in its place: the newest value wins, the order holds
@@ -164,6 +198,7 @@ class SaveQueue:
         self._running = False
         if self._writes and self._writes[0] is write:
             self._writes.popleft()
+        self._stored(write)
         if write.then is not None:
             write.then(result)
         self._pump()
@@ -174,7 +209,7 @@ class SaveQueue:
         self._when_idle.clear()
         if isinstance(error, REFUSED):
             if self._writes:
-                self._writes.popleft()
+                self._stored(self._writes.popleft())  # refused: the form keeps it, with the error
             if not self.on_error(error):
                 self.screen.qa_app.report_error(error)
             self._pump()
@@ -185,6 +220,11 @@ class SaveQueue:
         if not self.on_error(error):
             self.screen.qa_app.report_error(error, retry=self.retry)
         return True  # reported here, so the app's Retry resends the whole queue
+
+    def _stored(self, write: Write) -> None:
+        journal = self.journal
+        if journal is not None and write.unsaved is not None:
+            journal.drop(write.unsaved.key, write.unsaved.value)
 
     def _settled(self) -> None:
         self._changed()

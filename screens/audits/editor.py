@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static, TextArea
 
+from qa_tui.journal import Unsaved
 from qa_tui.text import printable
 from qa_tui.widgets.grades import OVERALL, GradeList, GradeRow
 from qa_tui.widgets.literal import literal
@@ -135,6 +136,20 @@ class AuditEditor(ServiceCalls, Widget):
 
     def _key(self, audit_id: uuid.UUID, name: str) -> str:
         return f"{audit_id}:{name}"
+
+    def _unsaved(self, audit: AuditDTO, field: str, value: object) -> Unsaved:
+        """The journal's note of a change to `field` ("strengths", "grade:<domain>", …)."""
+        what = f"Audit of {audit.case_reference}" if audit.case_reference else "Supervision-file audit"
+        if audit.worker is not None and not audit.case_reference:
+            what += f" of {audit.worker.name}"
+        if field.startswith("grade:"):
+            domain = field.removeprefix("grade:")
+            name = "Overall" if domain == OVERALL else next(
+                (g.label for g in audit.grades if g.domain == domain), domain)
+            label, kind = f"{what} · grade for {name}", "audit-grade"
+        else:
+            label, kind = f"{what} · {dict((f, l) for f, l, _ in TEXT_FIELDS)[field]}", "audit-text"
+        return Unsaved(f"audit:{audit.id}:{field}", kind, str(audit.id), field, label, value)
 
     # --- showing an audit ----------------------------------------------------------------------
 
@@ -256,7 +271,8 @@ class AuditEditor(ServiceCalls, Widget):
                 then(state)
 
         self.saves.add(lambda s: job(s, self._versions[audit_id]), stored,
-                       key=self._key(audit_id, field) if field else None, value=value)
+                       key=self._key(audit_id, field) if field else None, value=value,
+                       unsaved=self._unsaved(audit, field, value) if field else None)
 
     def _save_failed(self, error: BaseException) -> bool:
         from qa_tui.errors import ChangedElsewhere
@@ -338,7 +354,10 @@ class AuditEditor(ServiceCalls, Widget):
         if field is None or audit is None or self._loading or event.text_area.read_only:
             return
         if event.text_area.text != getattr(audit, field):  # what is saved or on its way
+            self.saves.typed(self._unsaved(audit, field, event.text_area.text))  # on disk before any pause
             self.saves.later(self._key(audit.id, field), lambda: self._save_text(field))
+        else:
+            self.saves.untyped(self._key(audit.id, field), f"audit:{audit.id}:{field}")
 
     def save_typing(self) -> None:
         """Queue every field whose text differs from what is saved, now. The field itself is

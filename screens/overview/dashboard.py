@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 class DashboardScreen(QAScreen):
     CSS_PATH = "dashboard.tcss"
     BINDINGS = [Binding("r", "refresh", "Refresh", id="refresh", tooltip="Read the dashboard again")]
+    offered_unsaved = False  # edits an earlier session left unsaved are offered once, at the start
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -40,6 +41,11 @@ class DashboardScreen(QAScreen):
             self.show(first)
         else:
             self.action_refresh()
+        if not self.offered_unsaved:
+            from screens.overview.unsaved import offer_unsaved
+
+            self.offered_unsaved = True
+            offer_unsaved(self)  # what an earlier session typed and never stored
 
     def action_refresh(self) -> None:
         from qa_tui.services.programme.dashboard import build_dashboard
