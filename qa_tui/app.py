@@ -205,7 +205,9 @@ class QAApp(App[int]):
         from screens.errors import DatabaseErrorScreen, describe_error
 
         message, is_connection = describe_error(error)
-        if is_connection:
+        if is_connection and isinstance(self.screen, DatabaseErrorScreen):
+            self.screen.add_retry(retry)  # already on screen: one dialog, not a stack of them
+        elif is_connection:
             self.push_screen(DatabaseErrorScreen(message, retry=retry))
         else:
             self.notify(message, title="Not saved" if retry is None else "Error", severity="error", timeout=8)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from qa_tui.journal import Journal, Unsaved
 
 SAVE_AFTER_SECONDS = 0.6
+RETRY_SECONDS = 2.0  # while someone types through an outage, the queue tries again this often
 REFUSED = (ValidationError, NotAllowed, NotFound)  # the rules said no: sending it again gets the same answer
 
 
@@ -60,7 +61,8 @@ class SaveQueue:
     rules refuse (`REFUSED`) is dropped and the writes behind it carry on. Any other failure (the
     database out of reach, a conflict) keeps the failed write at the head of the queue with
     everything behind it; the app's Retry, `retry()` or a new write sends them all again, in
-    order. `waiting` counts the changes not yet stored, and `on_change` is called whenever that
+    order. A lost connection noticed while the user is typing in a field opens no dialog (it
+    would take the next keys): the status line says so and the queue tries again by itself. `waiting` counts the changes not yet stored, and `on_change` is called whenever that
     may have changed."""
 
     def __init__(self, screen: _Screen, on_error: Callable[[BaseException], bool], *,
@@ -72,6 +74,7 @@ class SaveQueue:
         self._running = False
         self._failed = False
         self._timers: dict[str, tuple[Timer, Callable[[], None]]] = {}
+        self._retry_timer: Timer | None = None
         self._when_idle: list[Callable[[], None]] = []
 
     # --- state -------------------------------------------------------------------------------
@@ -98,7 +101,9 @@ class SaveQueue:
         if not waiting:
             return saved
         line = f"Not saved: {waiting} change{'s' if waiting != 1 else ''} waiting"
-        return line + (" (kept; Retry or any change sends them again)" if self.failed else "")
+        if self._retry_timer is not None and self.failed:
+            return line + " · database out of reach: kept, trying again"
+        return line + (" · kept: Retry or any change sends them" if self.failed else "")
 
     @property
     def pending(self) -> dict[str, object]:
@@ -171,6 +176,7 @@ class SaveQueue:
     def retry(self) -> None:
         """Send the failed write and everything behind it again, in order."""
         if not self._running:
+            self._stop_retrying()
             self._failed = False
             self._pump()
             self._changed()
@@ -216,10 +222,30 @@ class SaveQueue:
             self._settled()
             return True
         self._failed = True
-        self._changed()
+        self._stop_retrying()
         if not self.on_error(error):
-            self.screen.qa_app.report_error(error, retry=self.retry)
+            if self._typing():
+                self._retry_timer = self.screen.set_timer(RETRY_SECONDS, self._try_again)
+            else:
+                self.screen.qa_app.report_error(error, retry=self.retry)
+        self._changed()
         return True  # reported here, so the app's Retry resends the whole queue
+
+    def _typing(self) -> bool:
+        from textual.widgets import Input, TextArea
+
+        focused = getattr(getattr(self.screen, "app", None), "focused", None)
+        return isinstance(focused, (Input, TextArea)) and not getattr(focused, "read_only", False)
+
+    def _stop_retrying(self) -> None:
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
+
+    def _try_again(self) -> None:
+        self._retry_timer = None
+        if self.failed:
+            self.retry()
 
     def _stored(self, write: Write) -> None:
         journal = self.journal

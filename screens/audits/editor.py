@@ -219,9 +219,8 @@ class AuditEditor(ServiceCalls, Widget):
         audit = self.audit
         if audit is None or not self.is_mounted:
             return
-        waiting = self.saves.waiting
-        if waiting:
-            line = literal(f"Not saved: {waiting} change{'s' if waiting != 1 else ''} waiting", "bold")
+        if self.saves.waiting:
+            line = literal(self.saves.status(""), "bold")
         elif self._problem:
             line = Text("Saved")  # the problem beside it is the news
         elif audit.status != "draft":

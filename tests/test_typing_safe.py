@@ -1,0 +1,148 @@
+"""Forms keep every character typed at machine speed while the database is slow, fails and comes
+back, and through a reload over a conflict: the observation form on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from textual import events
+from textual.worker import WorkerFailed
+from textual.widgets import Static
+
+from qa_tui.db.engine import Database
+from qa_tui.db.models import Observation
+from qa_tui.services.practice import observations
+from screens.practice.observations import ObservationFormScreen
+from tests.pilot import SIZE, make_app, make_context, url_of
+from tests.test_screens_observations import TODAY, seed
+
+LOST = OperationalError("UPDATE observation", {}, ConnectionRefusedError("server closed the connection"))
+
+
+async def type_fast(pilot, text: str) -> None:  # noqa: ANN001
+    """Every key queued before the first is handled, as a fast typist on a busy machine."""
+    for ch in text:
+        key = {" ": "space", ",": "comma"}.get(ch, ch)
+        pilot.app.post_message(events.Key(key, ch))
+    await pilot.pause()
+
+
+async def settle(pilot) -> None:  # noqa: ANN001
+    """Wait for every worker, a failed one included (the form reports it), and the screen."""
+    for _ in range(3):
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerFailed:
+            pass
+        await pilot.pause()
+
+
+def status(form: ObservationFormScreen) -> str:
+    return str(form.query_one("#form-status", Static).render())
+
+
+def stored(db: Database, obs_id: uuid.UUID) -> Observation:
+    with db.reader() as s:
+        return s.get(Observation, obs_id)
+
+
+def sams_observation(db: Database) -> uuid.UUID:
+    with db.reader() as s:
+        return s.scalar(select(Observation.id))
+
+
+async def open_form(pilot, obs_id: uuid.UUID) -> ObservationFormScreen:  # noqa: ANN001
+    await settle(pilot)
+    pilot.app.push_screen(ObservationFormScreen(observation_id=obs_id))
+    await settle(pilot)
+    return pilot.app.screen
+
+
+async def test_typing_while_the_database_is_slow_then_fails_then_recovers_stores_exactly_what_was_typed(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    seed(db)
+    obs_id = sams_observation(db)
+    real = observations.update_observation_field
+    database = {"down": False}
+
+    def slow_and_sometimes_down(session, *args, **kwargs):  # noqa: ANN001, ANN202
+        time.sleep(0.15)  # a slow database: keys keep arriving while each save runs
+        if database["down"]:
+            raise LOST
+        return real(session, *args, **kwargs)
+
+    def dialog_up() -> bool:
+        return app.screen.__class__.__name__ == "DatabaseErrorScreen"
+
+    monkeypatch.setattr(observations, "update_observation_field", slow_and_sometimes_down)
+    app = make_app(make_context(url_of(db), today=TODAY, staff_id="TM1"))
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot, obs_id)
+        form.query_one("#field-went_well").focus()
+        await pilot.pause()
+        for part in ("Warm, clear", " direct work"):
+            await type_fast(pilot, part)
+            form.saves.flush()  # a short pause in typing sends what is typed so far, while typing goes on
+        await type_fast(pilot, " with [b]both[/b]")
+        await settle(pilot)
+        database["down"] = True
+        form.saves.flush()
+        await settle(pilot)
+        # Noticed while typing: no dialog to take the next keys; the status line says it.
+        assert not dialog_up() and status(form).startswith("Not saved: 1 change waiting"), status(form)
+        await type_fast(pilot, " children and their dad.")
+        form.query_one("#field-setting").focus()
+        await pilot.pause()
+        await pilot.press("end")  # Tab into a line selects it; End types after it
+        await type_fast(pilot, " visit")
+        form.saves.flush()
+        await settle(pilot)
+        assert not dialog_up() and status(form).startswith("Not saved: 2 changes waiting"), status(form)
+        form.query_one("#field-feedback_shared").focus()  # not typing now: Save now fails with the dialog
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert dialog_up()
+        await pilot.press("escape")  # Esc on the dialog drops nothing
+        await settle(pilot)
+        assert status(form).startswith("Not saved: 2 changes waiting"), status(form)
+        database["down"] = False
+        await pilot.press("ctrl+s")  # every waiting change is sent, in order
+        await settle(pilot)
+        assert not dialog_up() and status(form).startswith("Saved · version"), status(form)
+    row = stored(db, obs_id)
+    assert (row.went_well, row.setting) == ("Warm, clear direct work with [b]both[/b] children and their dad.",
+                                            "Core group visit")
+
+
+async def test_a_reload_after_someone_else_saved_keeps_what_was_typed_and_saves_it_over(
+        db: Database) -> None:
+    seed(db)
+    obs_id = sams_observation(db)
+    app = make_app(make_context(url_of(db), today=TODAY, staff_id="TM1"))
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot, obs_id)
+        with db.session() as s:  # another person saves a different field meanwhile
+            version = s.get(Observation, obs_id).version
+            observations.update_observation_field(s, obs_id, "to_develop", "Theirs", expected_version=version,
+                                                  today=TODAY)
+        form.query_one("#field-went_well").focus()
+        await pilot.pause()
+        await type_fast(pilot, "Mine, typed fast")
+        form.saves.flush()
+        await settle(pilot)
+        assert "changed" in status(form).lower() and status(form).startswith("Not saved: 1 change"), status(form)
+        await type_fast(pilot, " and more")  # typing goes on while the conflict is shown
+        form.action_reload()
+        await settle(pilot)
+        assert status(form).startswith("Not saved: 1 change"), "typed since: waiting for a pause"
+        form.saves.flush()
+        await settle(pilot)
+        assert form.query_one("#field-went_well").text == "Mine, typed fast and more"
+        assert form.query_one("#field-to_develop").text == "Theirs"
+        assert status(form).startswith("Saved · version"), status(form)
+    row = stored(db, obs_id)
+    assert (row.went_well, row.to_develop) == ("Mine, typed fast and more", "Theirs")
