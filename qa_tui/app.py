@@ -17,7 +17,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.content import Content
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from qa_tui.config import Config
@@ -231,6 +231,8 @@ class QAApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "area" and not self.ready:
             return None
+        if action in ("area", "quit") and isinstance(self.screen, ModalScreen) and self.screen.focused is None:
+            return False  # a dialog just opened: keys typed after its key are for it (screens.dialogs)
         return True
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

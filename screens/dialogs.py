@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, TypeVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -31,6 +32,21 @@ DIALOG_CSS = """
 """
 
 
+class KeysBeforeFocus:
+    """For a dialog that opens on a key: what is typed before its first field has focus (keys
+    already on their way when it opened) goes into that field, not nowhere."""
+
+    FIRST_FIELD = ""
+
+    def on_key(self, event: events.Key) -> None:
+        if getattr(self, "focused", None) is None and event.is_printable and event.character:
+            field = self.query_one(self.FIRST_FIELD, Input)  # type: ignore[attr-defined]
+            field.insert_text_at_cursor(event.character)
+            field.focus()
+            event.stop()
+            event.prevent_default()
+
+
 class ConfirmDialog(ModalScreen[bool]):
     DEFAULT_CSS = DIALOG_CSS.format(cls="ConfirmDialog")
     BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
@@ -51,9 +67,10 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(value)
 
 
-class TextPrompt(ModalScreen[str | None]):
+class TextPrompt(KeysBeforeFocus, ModalScreen[str | None]):
     """One line of text; Enter accepts, Esc cancels. A required field refuses to close empty."""
 
+    FIRST_FIELD = "#prompt-input"
     DEFAULT_CSS = DIALOG_CSS.format(cls="TextPrompt")
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -123,9 +140,10 @@ class ActionInput:
     due_on: date
 
 
-class ActionDialog(ModalScreen[ActionInput | None]):
+class ActionDialog(KeysBeforeFocus, ModalScreen[ActionInput | None]):
     """The short action form: what, who (the worker by default), by when (4 weeks by default)."""
 
+    FIRST_FIELD = "#action-title"
     DEFAULT_CSS = DIALOG_CSS.format(cls="ActionDialog")
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
 

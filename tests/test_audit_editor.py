@@ -197,3 +197,41 @@ async def test_leaving_with_unsaved_changes_asks_first(demo_db: Database, monkey
         assert app.screen.__class__.__name__ == "MeetingScreen"
         assert editor.area("strengths").text == "not stored"
         assert status(editor).startswith("Not saved: 1 change waiting"), status(editor)
+
+
+async def test_keys_typed_straight_after_c_or_escape_land_where_they_were_meant(demo_db: Database) -> None:
+    ctx = make_context(url_of(demo_db), today=MEETING_DAY, staff_id=DEMO_USER_STAFF_ID)
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_meeting(pilot)
+        # c then "1 child": the text goes to the child's experience, not a grade and commands.
+        await burst(pilot, ["c", *typed("1 child, d [dad] quiet")])
+        assert editor.area("lived_experience").text == "1 child, d [dad] quiet"
+        assert app.screen.__class__.__name__ == "MeetingScreen", "area letters typed, not obeyed"
+        assert all(row.grade is None for row in editor.grades.rows)
+        # Esc then a letter: the letter never types into the field it left.
+        await burst(pilot, ["escape", "x", "2"])
+        assert editor.area("lived_experience").text == "1 child, d [dad] quiet"
+        assert editor.grades.rows[0].grade == 1, "the key after Esc went to the grades"
+        # c again: the cursor is at the end, so typing adds to what is there.
+        await burst(pilot, ["c", *typed(" today"), "escape"])
+        assert editor.area("lived_experience").text == "1 child, d [dad] quiet today"
+        await settle(pilot)
+        assert status(editor).startswith("Saved"), status(editor)
+        audit_id = editor.audit.id
+    with demo_db.reader() as s:
+        assert s.get(Audit, audit_id).lived_experience == "1 child, d [dad] quiet today"
+    assert agreed_grades(demo_db, audit_id) == {"recording": 1}
+
+
+async def test_an_action_title_typed_straight_after_a_lands_in_the_action_dialog(demo_db: Database) -> None:
+    from textual.widgets import Input
+
+    ctx = make_context(url_of(demo_db), today=MEETING_DAY, staff_id=DEMO_USER_STAFF_ID)
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_meeting(pilot)
+        await burst(pilot, ["a", *typed("Visit dad [weekly]")])  # i, d and w typed, not obeyed
+        assert app.screen.__class__.__name__ == "ActionDialog"
+        assert app.screen.query_one("#action-title", Input).value == "Visit dad [weekly]"
+        assert editor.area("to_improve").text == "" and editor.area("strengths").text == ""

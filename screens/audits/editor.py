@@ -71,10 +71,12 @@ class AuditEditor(ServiceCalls, Widget):
                 tooltip="Type the child's lived experience, after what is already there"),
         Binding("escape", "leave_field", "Done typing", show=False, priority=True, id="audit-leave-field",
                 tooltip="Stop typing and go back to the grades"),
-        Binding("a", "add_action", "Action", id="audit-action", tooltip="Raise an action with an owner and due date"),
-        Binding("f", "finding", "Finding", id="audit-finding",
+        # Keys that open a dialog are priority bindings too, so what is typed next lands in it.
+        Binding("a", "add_action", "Action", priority=True, id="audit-action",
+                tooltip="Raise an action with an owner and due date"),
+        Binding("f", "finding", "Finding", priority=True, id="audit-finding",
                 tooltip="Put a finding on the worker's supervision agenda"),
-        Binding("u", "submit", "Submit", id="audit-submit",
+        Binding("u", "submit", "Submit", priority=True, id="audit-submit",
                 tooltip="Send for moderation once every domain and the overall grade are agreed"),
         Binding("R", "reload", "Reload", show=False, id="audit-reload",
                 tooltip="Load the audit again from the database"),
@@ -103,6 +105,7 @@ class AuditEditor(ServiceCalls, Widget):
         self._versions: dict[uuid.UUID, int] = {}  # per audit: a meeting moves on while saves run
         self._problem = ""
         self._loading = True
+        self._owners: tuple[uuid.UUID | None, list[PersonRef]] | None = None  # (team, people) for `a`
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="af-body"):
@@ -193,6 +196,8 @@ class AuditEditor(ServiceCalls, Widget):
             area.read_only = audit.status != "draft"
         self._problem = ""
         self._loading = False
+        if self._owners is None or self._owners[0] != audit.team_id:
+            self._load_owners(audit)
         self._show_notes()
         self._show_status()
         self.refresh_bindings()
@@ -391,16 +396,31 @@ class AuditEditor(ServiceCalls, Widget):
 
     # --- actions, findings, submission ---------------------------------------------------------
 
-    def action_add_action(self) -> None:
-        audit = self.audit
-        if audit is None:
-            return
+    def _load_owners(self, audit: AuditDTO, then: Callable[[list[PersonRef]], None] | None = None) -> None:
+        """Who may own an action, read ahead so `a` opens its dialog at once: the keys typed
+        straight after it then land in the dialog."""
         from qa_tui.services.people.directory import people_for_picking
 
         ctx, team_id = self.ctx, audit.team_id
         include = [p.id for p in (audit.worker,) if p is not None]
-        self.call_service(lambda s: people_for_picking(s, ctx.today(), team_id=team_id, include=include),
-                          self._ask_action)
+
+        def loaded(people: list[PersonRef]) -> None:
+            self._owners = (team_id, people)
+            if then is not None:
+                then(people)
+
+        self.call_service(lambda s: people_for_picking(s, ctx.today(), team_id=team_id, include=include), loaded)
+
+    def action_add_action(self) -> None:
+        audit = self.audit
+        if audit is None:
+            return
+        owners = self._owners
+        if owners is not None and owners[0] == audit.team_id and all(
+                any(p.id == w.id for p in owners[1]) for w in (audit.worker,) if w is not None):
+            self._ask_action(owners[1])
+        else:
+            self._load_owners(audit, self._ask_action)
 
     def _ask_action(self, people: list[PersonRef]) -> None:
         audit, ctx = self.audit, self.ctx
