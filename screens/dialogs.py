@@ -5,6 +5,7 @@ plain strings (names, case references, titles): every one is shown as typed, nev
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, TypeVar
@@ -75,10 +76,12 @@ class TextPrompt(KeysBeforeFocus, ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, label: str, *, initial: str = "", required: bool = True,
-                 placeholder: str = "") -> None:
+                 placeholder: str = "", check: Callable[[str], str | None] | None = None) -> None:
+        """`check(value)` returns a problem to show beside the field (the dialog stays open with
+        what was typed), or None to accept it."""
         super().__init__()
         self.title_text, self.label, self.initial = title, label, initial
-        self.required, self.placeholder = required, placeholder
+        self.required, self.placeholder, self.check = required, placeholder, check
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -93,6 +96,10 @@ class TextPrompt(KeysBeforeFocus, ModalScreen[str | None]):
         value = event.value.strip()
         if self.required and not value:
             self.query_one("#prompt-error", Static).update(literal(f"{self.label} cannot be empty."))
+            return
+        problem = self.check(value) if self.check is not None else None
+        if problem:
+            self.query_one("#prompt-error", Static).update(literal(f"{self.label}: {problem}"))
             return
         self.dismiss(value)
 
