@@ -76,19 +76,21 @@ class TextPrompt(KeysBeforeFocus, ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, label: str, *, initial: str = "", required: bool = True,
-                 placeholder: str = "", check: Callable[[str], str | None] | None = None) -> None:
+                 placeholder: str = "", check: Callable[[str], str | None] | None = None,
+                 problem: str = "") -> None:
         """`check(value)` returns a problem to show beside the field (the dialog stays open with
-        what was typed), or None to accept it."""
+        what was typed), or None to accept it. `problem`: why the value was refused last time,
+        shown beside it from the start."""
         super().__init__()
         self.title_text, self.label, self.initial = title, label, initial
-        self.required, self.placeholder, self.check = required, placeholder, check
+        self.required, self.placeholder, self.check, self.problem = required, placeholder, check, problem
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(literal(self.title_text), classes="title")
             yield Label(literal(self.label))
             yield Input(printable(self.initial), placeholder=printable(self.placeholder), id="prompt-input")
-            yield Static("", classes="error", id="prompt-error")
+            yield Static(literal(self.problem), classes="error", id="prompt-error")
             yield Static("[b]Enter[/b] save   [b]Esc[/b] cancel")
         yield Footer()
 
