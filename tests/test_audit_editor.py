@@ -189,14 +189,38 @@ async def test_leaving_with_unsaved_changes_asks_first(demo_db: Database, monkey
         await burst(pilot, ["w", *typed("not stored"), "escape"])
         await pilot.press("escape")  # close the error dialog
         await settle(pilot)
-        await pilot.press("escape")  # leave the meeting: asked first, and n stays
+        await pilot.press("escape")  # leave the meeting: asked first, and "keep editing" stays
         await settle(pilot)
-        assert app.screen.__class__.__name__ == "ConfirmDialog"
-        await pilot.press("n")
+        assert app.screen.__class__.__name__ == "ChoiceDialog"
+        await pilot.press("down", "enter")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "MeetingScreen"
         assert editor.area("strengths").text == "not stored"
         assert status(editor).startswith("Not saved: 1 change waiting"), status(editor)
+        await pilot.press("escape")  # "leave without them" asks again, and n keeps them
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "ConfirmDialog"
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "MeetingScreen" and editor.saves.waiting == 1
+        await pilot.press("escape")  # "save them" with the database still away: stays, nothing lost
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        while app.screen.__class__.__name__ == "DatabaseErrorScreen":
+            await pilot.press("escape")
+            await settle(pilot)
+        assert app.screen.__class__.__name__ == "MeetingScreen" and editor.saves.waiting == 1
+        await pilot.press("escape")  # and leaving without them, confirmed, throws them away
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ != "MeetingScreen"
+        assert not editor.saves.journal.entries
 
 
 async def test_keys_typed_straight_after_c_or_escape_land_where_they_were_meant(demo_db: Database) -> None:

@@ -190,6 +190,21 @@ class SaveQueue:
             self.retry()
         self._settled()
 
+    def discard(self) -> None:
+        """Throw away every change not yet stored (the user confirmed it): the waiting writes, the
+        typing not yet sent, and their journal entries."""
+        if self._running:
+            return  # one is on its way: it is stored or fails before anything can be thrown away
+        for timer, _ in self._timers.values():
+            timer.stop()
+        self._timers = {}
+        self._stop_retrying()
+        while self._writes:
+            self._stored(self._writes.popleft())
+        self._failed = False
+        self._when_idle.clear()
+        self._changed()
+
     # --- running -------------------------------------------------------------------------------
 
     def _pump(self) -> None:

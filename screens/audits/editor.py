@@ -24,7 +24,7 @@ from qa_tui.text import printable
 from qa_tui.widgets.grades import OVERALL, GradeList, GradeRow
 from qa_tui.widgets.literal import literal
 from qa_tui.widgets.save_queue import REFUSED, SaveQueue
-from screens.base import ServiceCalls
+from screens.base import ServiceCalls, leave_form
 from screens.dialogs import ActionDialog, ActionInput, ConfirmDialog, TextPrompt
 
 if TYPE_CHECKING:
@@ -293,16 +293,9 @@ class AuditEditor(ServiceCalls, Widget):
         return True
 
     def leave(self, then: Callable[[], None]) -> None:
-        """Leave once everything is saved; after a failed save, only if the user says so."""
+        """Leave once everything is saved; after a failed save, only as the user chooses."""
         self.save_typing()
-        if not self.saves.failed:
-            self.saves.when_idle(then)
-            return
-        waiting = self.saves.waiting
-        self.app.push_screen(
-            ConfirmDialog(f"Leave with {waiting} change{'s' if waiting != 1 else ''} not saved?",
-                          "They could not be stored. Press n to stay and try again (R reloads the audit)."),
-            lambda yes: then() if yes else None)
+        leave_form(self, self.saves, then)
 
     def action_reload(self) -> None:
         self.post_message(self.NeedsReload())

@@ -17,7 +17,7 @@ from qa_tui.text import printable
 from qa_tui.widgets.grades import GradeList, GradeRow
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.save_queue import SaveQueue
-from screens.base import QAScreen
+from screens.base import QAScreen, leave_form
 from screens.dialogs import ChoiceDialog, ConfirmDialog, TextPrompt
 from screens.lists import ListScreen
 
@@ -328,12 +328,12 @@ class DipSampleFormScreen(QAScreen):
         unsaved = [a.label for a in self.view.areas
                    if self.comments.get(a.key, "").strip() and self._rating_of(a.key) is None] if self.view else []
         if not unsaved:
-            self.saves.when_idle(self.app.pop_screen)
+            leave_form(self, self.saves, self.app.pop_screen)
             return
 
         def answer(leave: bool | None) -> None:
             if leave:
-                self.saves.when_idle(self.app.pop_screen)
+                leave_form(self, self.saves, self.app.pop_screen)
 
         self.app.push_screen(ConfirmDialog("Leave with comments that are not saved?",
                                            f"A comment is saved with its rating; not rated yet: {', '.join(unsaved)}."),

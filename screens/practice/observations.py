@@ -21,7 +21,7 @@ from qa_tui.journal import Unsaved
 from qa_tui.text import printable
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.save_queue import SaveQueue
-from screens.base import QAScreen
+from screens.base import QAScreen, leave_form
 from screens.dialogs import ChoiceDialog, ConfirmDialog
 from screens.lists import TOGGLE_TEAMS, ListScreen
 
@@ -457,12 +457,12 @@ class ObservationFormScreen(QAScreen):
             question, detail = ("Leave with a field that could not be saved?",
                                 "  ".join(f"{FIELD_LABELS[f]}: {p}" for f, p in problems.items()))
         else:
-            self.saves.when_idle(self.app.pop_screen)
+            leave_form(self, self.saves, self.app.pop_screen)
             return
 
         def answer(leave: bool | None) -> None:
             if leave:
-                self.saves.when_idle(self.app.pop_screen)
+                leave_form(self, self.saves, self.app.pop_screen)
 
         self.app.push_screen(ConfirmDialog(question, detail), answer)
 
