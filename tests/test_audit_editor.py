@@ -259,3 +259,32 @@ async def test_an_action_title_typed_straight_after_a_lands_in_the_action_dialog
         assert app.screen.__class__.__name__ == "ActionDialog"
         assert app.screen.query_one("#action-title", Input).value == "Visit dad [weekly]"
         assert editor.area("to_improve").text == "" and editor.area("strengths").text == ""
+
+
+async def test_a_conflict_shows_both_versions_and_neither_text_is_lost(demo_db: Database) -> None:
+    ctx = make_context(url_of(demo_db), today=MEETING_DAY, staff_id=DEMO_USER_STAFF_ID)
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_meeting(pilot)
+        audit_id = editor.audit.id
+        with demo_db.session() as s:  # another person, in their own app, saves the same field first
+            version = s.get(Audit, audit_id).version
+            record.set_text(s, audit_id, "strengths", "Theirs: [calm] home", expected_version=version)
+        await burst(pilot, ["w", *typed("Mine: warm"), "escape"])
+        assert app.screen.__class__.__name__ == "ConflictDialog"
+        sides = [str(w.render()) for w in app.screen.query(".side")]
+        assert sides == ["Mine: warm", "Theirs: [calm] home"], sides
+        await pilot.press("escape")  # later? asked first; n goes back to the choice
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "ConfirmDialog"
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("e")  # both texts in the field, to edit into one
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "MeetingScreen"
+        assert editor.area("strengths").text == "Mine: warm\n\nTheirs: [calm] home"
+        await burst(pilot, [*typed(" and safe"), "escape"])
+        await settle(pilot)
+        assert status(editor).startswith("Saved"), status(editor)
+    with demo_db.reader() as s:
+        assert s.get(Audit, audit_id).strengths == "Mine: warm\n\nTheirs: [calm] home and safe"

@@ -281,9 +281,11 @@ class AuditEditor(ServiceCalls, Widget):
     def _save_failed(self, error: BaseException) -> bool:
         from qa_tui.errors import ChangedElsewhere
 
-        if isinstance(error, ChangedElsewhere):
-            self._problem = "changed by someone else: press R to reload (your changes are kept)"
-            self.notify(str(error), severity="error", timeout=15, markup=False)
+        if isinstance(error, ChangedElsewhere):  # both versions side by side, to choose
+            from screens.audits.conflict import resolve_conflict
+
+            self._problem = "changed by someone else: your changes are kept (R to choose)"
+            resolve_conflict(self)
         elif isinstance(error, REFUSED):  # the write was dropped; the fields keep what was typed
             self._problem = f"Not done: {error}."
             self.notify(str(error), severity="warning", timeout=8, markup=False)
@@ -298,7 +300,12 @@ class AuditEditor(ServiceCalls, Widget):
         leave_form(self, self.saves, then)
 
     def action_reload(self) -> None:
-        self.post_message(self.NeedsReload())
+        if self.saves.failed and "someone else" in self._problem:
+            from screens.audits.conflict import resolve_conflict
+
+            resolve_conflict(self)  # the versions side by side again, not a reload over the waiting changes
+        else:
+            self.post_message(self.NeedsReload())
 
     # --- grades --------------------------------------------------------------------------------
 
