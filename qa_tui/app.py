@@ -73,6 +73,21 @@ AREAS: tuple[Area, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class _KeyName:
+    value: str
+
+
+def read_escape_then_key_as_two_keys() -> None:
+    """Esc typed quickly followed by a digit or a letter reaches the terminal as one sequence,
+    which Textual reads as a macOS Option character (Esc then 2 typed "™" into the field) or as
+    Alt+letter (the Esc was lost). qa-tui binds no Alt keys: read them as Esc, then the key."""
+    from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
+
+    for key in "0123456789abcdefghijklmnopqrstuvwxyz":
+        ANSI_SEQUENCES_KEYS["\x1b" + key] = (_KeyName("escape"), _KeyName(key))  # type: ignore[assignment]
+
+
 class QAApp(App[int]):
     TITLE = "qa-tui"
     SUB_TITLE = "Quality assurance"
@@ -87,6 +102,7 @@ class QAApp(App[int]):
 
     def __init__(self, config: Config, *, today: date | None = None, ctx: AppContext | None = None) -> None:
         super().__init__()
+        read_escape_then_key_as_two_keys()
         self.config = config
         self.today_override = today
         self._ctx = ctx

@@ -146,3 +146,15 @@ async def test_a_reload_after_someone_else_saved_keeps_what_was_typed_and_saves_
         assert status(form).startswith("Saved · version"), status(form)
     row = stored(db, obs_id)
     assert (row.went_well, row.to_develop) == ("Mine, typed fast and more", "Theirs")
+
+
+def test_escape_typed_quickly_before_a_digit_or_letter_is_read_as_two_keys() -> None:
+    """In a real terminal Esc then 2 arrive as one sequence: read as Esc then 2 (a grade), not as
+    a macOS Option character typed into the field; Esc then x is not Alt+x."""
+    from textual._xterm_parser import XTermParser
+
+    from qa_tui.app import read_escape_then_key_as_two_keys
+
+    read_escape_then_key_as_two_keys()
+    keys = [(event.key, event.character) for event in XTermParser().feed("\x1b2\x1bx£")]
+    assert keys == [("escape", None), ("2", "2"), ("escape", None), ("x", "x"), ("pound_sign", "£")]
