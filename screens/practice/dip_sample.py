@@ -253,7 +253,8 @@ class DipSampleFormScreen(QAScreen):
             shared.update("[dim]Not shared yet. Press c to put what you found on the worker's "
                           "supervision agenda.[/dim]")
         rated = sum(self.pending_ratings.get(a.key, a.rating) is not None for a in view.areas)
-        self._status(f"{rated} of {len(view.areas)} areas rated · saved" if draft else
+        # "saved" only once nothing waits: the queue says how many changes are still on their way.
+        self._status(self.saves.status(f"{rated} of {len(view.areas)} areas rated · saved") if draft else
                      "Finalised: this dip sample can no longer be changed.")
 
     # --- ratings and comments --------------------------------------------------------------
