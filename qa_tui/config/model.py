@@ -9,6 +9,7 @@ from pathlib import Path
 from qa_tui.config.vocabulary import (
     CASE_HOLDING_ROLES,
     CLOSURE_CHECKS,
+    MODERATOR_ROLES,
     DIP_SAMPLE_AREAS,
     DIP_SAMPLE_SCALE,
     LIVE_AUDIT_DOMAINS,
@@ -108,6 +109,19 @@ DEFAULT_PROGRAMME = (
 )
 
 
+# Who may do what, by role: the rows of docs/permissions.md a council may change in
+# [permissions]. The other rows follow from who a person is to a record (its observer, a
+# worker's line manager, an administrator), not from a role.
+PERMISSION_ROLES = ("import_caseload", "draw", "draw_senior", "moderate", "finalise")
+DEFAULT_PERMISSIONS = {
+    "import_caseload": ("PI",),
+    "draw": ("TM", "SM"),  # of the team drawn for
+    "draw_senior": ("OPS", "HOS", "AD", "DD"),  # above the team in its line management
+    "moderate": MODERATOR_ROLES,
+    "finalise": ("PI",),
+}
+
+
 SERVE_MODES = ("token", "proxy")
 
 
@@ -142,6 +156,10 @@ class Config:
     programme: tuple[ProgrammeTask, ...] = DEFAULT_PROGRAMME
     serve: ServeSettings = field(default_factory=ServeSettings)
     cin_census: CinCensusImport = field(default_factory=CinCensusImport)
+    permissions: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_PERMISSIONS))
+
+    def roles_for(self, permission: str) -> tuple[str, ...]:
+        return self.permissions.get(permission, DEFAULT_PERMISSIONS[permission])
 
     def template(self, key: str) -> Template:
         for template in self.templates:

@@ -20,6 +20,7 @@ from qa_tui.db.models import OBSERVATION_KINDS, FollowUp, Observation, Person, T
 from qa_tui.errors import ChangedElsewhere, NotFound, ValidationError
 from qa_tui.services.practice.followups import raise_follow_up
 from qa_tui.services.people.directory import PERSON_FIELDS, active_on
+from qa_tui.services.people.permissions import EDIT_OBSERVATION, require, require_self
 
 PRACTITIONER_ROLES = (*CASE_HOLDING_ROLES, "IRO")
 KIND_LABELS = {
@@ -114,6 +115,7 @@ def record_observation(session: Session, *, observer_id: uuid.UUID | None, worke
     worker = session.get(Person, worker_id)
     if worker is None:
         raise NotFound(f"Worker {worker_id} does not exist.")
+    require_self(session, observer_id, "record an observation")
     if observer_id is not None:
         if session.get(Person, observer_id) is None:
             raise NotFound(f"Observer {observer_id} does not exist.")
@@ -153,6 +155,8 @@ def update_observation_field(session: Session, obs_id: uuid.UUID, field: str, va
     if field not in EDITABLE_FIELDS:
         raise ValidationError(field, f"not an observation field; expected one of {', '.join(EDITABLE_FIELDS)}")
     observation = _load(session, obs_id)
+    require(session, EDIT_OBSERVATION, observer_id=observation.observer_id, worker_id=observation.worker_id,
+            field=field)
     if expected_version is not None and observation.version != expected_version:
         raise ChangedElsewhere("This observation")
     if field in TEXT_FIELDS:
