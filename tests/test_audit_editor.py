@@ -136,6 +136,33 @@ async def test_refused_submission_in_the_meeting_is_shown_and_nothing_is_lost(de
         assert (audit.status, audit.strengths) == ("draft", "kept as typed")
 
 
+async def test_a_text_change_the_person_may_not_make_shows_refused_and_stays_on_screen(
+        demo_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qa_tui.errors import NotAllowed
+
+    ctx = make_context(url_of(demo_db), today=MEETING_DAY, staff_id=DEMO_USER_STAFF_ID)
+    app = make_app(ctx)
+    sent: list[str] = []
+
+    def refused(session, audit_id, field, value, **kwargs):  # noqa: ANN001, ANN202
+        sent.append(value)
+        raise NotAllowed("Morgan may not change this audit: ask its auditor.")
+
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_meeting(pilot)
+        monkeypatch.setattr(record, "set_text", refused)
+        await burst(pilot, ["w", *typed("my [own] words"), "escape"])
+        line = status(editor)
+        assert line.startswith("Not saved: Morgan may not change this audit: ask its auditor."), line
+        assert "kept on screen" in line, line
+        assert editor.area("strengths").text == "my [own] words"
+        assert not editor.saves.failed and editor.saves.idle and sent == ["my [own] words"]  # refused once, not retried
+        assert app.screen.__class__.__name__ == "MeetingScreen"  # a line, not a dialog in the way
+        audit_id = editor.audit.id
+    with demo_db.reader() as s:
+        assert s.get(Audit, audit_id).strengths == ""
+
+
 async def test_three_grades_made_while_the_database_fails_are_all_stored_on_retry(
         demo_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     ctx = make_context(url_of(demo_db), today=MEETING_DAY, staff_id=DEMO_USER_STAFF_ID)

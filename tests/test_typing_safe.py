@@ -158,3 +158,38 @@ def test_escape_typed_quickly_before_a_digit_or_letter_is_read_as_two_keys() -> 
     read_escape_then_key_as_two_keys()
     keys = [(event.key, event.character) for event in XTermParser().feed("\x1b2\x1bx£")]
     assert keys == [("escape", None), ("2", "2"), ("escape", None), ("x", "x"), ("pound_sign", "£")]
+
+
+async def test_a_change_the_person_may_not_make_shows_refused_with_why_and_keeps_the_typing(db: Database) -> None:
+    """Sam, the observed worker, may add a reflection but not change the observer's notes: that
+    save is refused once (not retried), the status says so and why, and the text stays on screen."""
+    seed(db)
+    obs_id = sams_observation(db)
+    app = make_app(make_context(url_of(db), today=TODAY, staff_id="SW2"))
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot, obs_id)
+        form.query_one("#field-went_well").focus()
+        await pilot.pause()
+        await type_fast(pilot, "My [own] view")
+        form.saves.flush()
+        await settle(pilot)
+        line, why = status(form), str(form.query_one("#form-error", Static).render())
+        assert line.startswith("Not saved: What went well refused"), line
+        assert why.startswith("What went well: ") and "reflection only" in why, why
+        assert not form.saves.failed and form.saves.idle  # refused once: nothing left to retry forever
+        assert form.query_one("#field-went_well").text == "My [own] view"
+        form.query_one("#field-reflection").focus()  # what Sam may write still saves
+        await pilot.pause()
+        await type_fast(pilot, "I agree")
+        form.saves.flush()
+        await settle(pilot)
+        assert form.query_one("#field-went_well").text == "My [own] view"
+        assert status(form).startswith("Not saved: What went well refused"), "shown until it is stored or put back"
+        row = stored(db, obs_id)
+        assert (row.went_well, row.reflection) == ("", "I agree")
+        form.query_one("#field-went_well").load_text("")  # put back as stored: nothing refused is left
+        await pilot.pause()
+        form.saves.flush()
+        await settle(pilot)
+        assert status(form).startswith("Saved · version"), status(form)
+        assert "went well" not in str(form.query_one("#form-error", Static).render())

@@ -76,6 +76,7 @@ class SaveQueue:
         self._timers: dict[str, tuple[Timer, Callable[[], None]]] = {}
         self._retry_timer: Timer | None = None
         self._when_idle: list[Callable[[], None]] = []
+        self.last_refused: Write | None = None  # the write the rules refused last (read in on_error)
 
     # --- state -------------------------------------------------------------------------------
 
@@ -230,7 +231,8 @@ class SaveQueue:
         self._when_idle.clear()
         if isinstance(error, REFUSED):
             if self._writes:
-                self._stored(self._writes.popleft())  # refused: the form keeps it, with the error
+                self.last_refused = self._writes.popleft()
+                self._stored(self.last_refused)  # refused: the form keeps it, with the error
             if not self.on_error(error):
                 self.screen.qa_app.report_error(error)
             self._pump()

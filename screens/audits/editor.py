@@ -226,6 +226,8 @@ class AuditEditor(ServiceCalls, Widget):
             return
         if self.saves.waiting:
             line = literal(self.saves.status(""), "bold")
+        elif self._problem.startswith("Not saved"):
+            line = Text("")  # a change refused: nothing may claim it is saved
         elif self._problem:
             line = Text("Saved")  # the problem beside it is the news
         elif audit.status != "draft":
@@ -237,7 +239,7 @@ class AuditEditor(ServiceCalls, Widget):
             if audit.past_moderation_deadline:
                 line.append(" · past the moderation deadline", style="bold")
         if self._problem:
-            line.append(" · ")
+            line.append(" · " if line.plain else "")
             line.append(self._problem, style="bold red")
         self.query_one("#af-status", Static).update(literal(line))
 
@@ -287,7 +289,9 @@ class AuditEditor(ServiceCalls, Widget):
             self._problem = "changed by someone else: your changes are kept (R to choose)"
             resolve_conflict(self)
         elif isinstance(error, REFUSED):  # the write was dropped; the fields keep what was typed
-            self._problem = f"Not done: {error}."
+            refused = self.saves.last_refused
+            self._problem = (f"Not saved: {str(error).rstrip('.')}. What you typed is kept on screen."
+                             if refused is not None and refused.key is not None else f"Not done: {error}.")
             self.notify(str(error), severity="warning", timeout=8, markup=False)
         else:
             return False  # the database out of reach: the app's dialog, with Retry

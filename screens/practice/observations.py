@@ -20,7 +20,7 @@ from qa_tui.dates import parse_day
 from qa_tui.journal import Unsaved
 from qa_tui.text import printable
 from qa_tui.widgets.literal import literal, literal_markup
-from qa_tui.widgets.save_queue import SaveQueue
+from qa_tui.widgets.save_queue import REFUSED, SaveQueue
 from screens.base import QAScreen, leave_form
 from screens.dialogs import ChoiceDialog, ConfirmDialog
 from screens.lists import TOGGLE_TEAMS, ListScreen
@@ -183,6 +183,7 @@ class ObservationFormScreen(QAScreen):
         self.people: list[PersonRef] = []
         self.creating = False
         self.problem = ""  # a conflict, beside the status until the next save
+        self.refused: dict[str, tuple[object, str]] = {}  # field → the value the rules refused, and why
         self.saves = SaveQueue(self, self._save_failed, on_change=self._show_saves)
 
     def compose(self) -> ComposeResult:
@@ -354,11 +355,17 @@ class ObservationFormScreen(QAScreen):
             if field in problems or field not in values:
                 continue
             value = values[field]
+            if value == getattr(self.obs, field) and field not in pending:
+                self.refused.pop(field, None)  # back to what is stored: nothing refused is left
             if value == pending.get(field, getattr(self.obs, field)):  # stored, or on its way
                 continue
+            if field in self.refused and self.refused[field][0] == value:
+                continue  # refused as it stands: sending it again gets the same answer
             send = list(value) if field == "themes" else value
             self.saves.add(field_save(obs_id, field, send, today=today, version=self._version), self._after_save,
                            key=field, value=value, unsaved=self._unsaved(field, value))
+        self._show_problem(problems)  # a refused field put back as stored is no longer named
+        self._show_saves()
 
     def _version(self) -> int | None:
         """The version the last save returned (read by the next save, when it runs)."""
@@ -406,8 +413,10 @@ class ObservationFormScreen(QAScreen):
             if self.problem:
                 self._status(self.problem)
             return
-        line = self.saves.status("" if self.problem else f"Saved · version {self.obs.version}")
-        self._status(" · ".join(part for part in (line, self.problem) if part))
+        refused = (f"Not saved: {', '.join(FIELD_LABELS.get(f, f) for f in self.refused)} refused "
+                   "(why is above; what you typed is kept on screen)") if self.refused else ""
+        line = self.saves.status("" if self.problem or refused else f"Saved · version {self.obs.version}")
+        self._status(" · ".join(part for part in (line, refused, self.problem) if part))
 
     def _save_failed(self, error: BaseException) -> bool:
         from qa_tui.errors import ChangedElsewhere, ValidationError
@@ -422,9 +431,18 @@ class ObservationFormScreen(QAScreen):
             self.problem = f"{error} Press R to reload: what you typed is kept and saved over it."
             self._show_saves()
             return True
+        refused = self.saves.last_refused
+        if isinstance(error, REFUSED) and refused is not None and refused.key in SAVED_FIELDS:
+            self.refused.pop(refused.key, None)  # the newest refusal shows last
+            self.refused[refused.key] = (refused.value, str(error).rstrip("."))
+            self._show_problem({})
+            self._show_saves()
+            return True
         return False
 
     def _show_problem(self, problems: dict[str, str]) -> None:
+        """Name each field that cannot be read, and each change the rules refused, with why."""
+        problems = {**{f: why for f, (_, why) in self.refused.items()}, **problems}
         text = "  ".join(f"{FIELD_LABELS.get(f, f)}: {p}" for f, p in problems.items())
         self.query_one("#form-error", Static).update(literal(text))
 
@@ -456,6 +474,9 @@ class ObservationFormScreen(QAScreen):
         elif problems:
             question, detail = ("Leave with a field that could not be saved?",
                                 "  ".join(f"{FIELD_LABELS[f]}: {p}" for f, p in problems.items()))
+        elif self.refused:
+            question, detail = ("Leave without the changes you may not make?",
+                                "  ".join(f"{FIELD_LABELS.get(f, f)}: {why}." for f, (_, why) in self.refused.items()))
         else:
             leave_form(self, self.saves, self.app.pop_screen)
             return
