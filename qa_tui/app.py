@@ -17,7 +17,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.content import Content
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from qa_tui.config import Config
@@ -25,6 +25,7 @@ from qa_tui.text import pasted, printable
 
 if TYPE_CHECKING:
     from qa_tui.context import AppContext
+    from qa_tui.journal import Journal
     from qa_tui.services.programme.dashboard import Dashboard
     from screens.open_database import OpenChoice
 
@@ -74,6 +75,21 @@ AREAS: tuple[Area, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class _KeyName:
+    value: str
+
+
+def read_escape_then_key_as_two_keys() -> None:
+    """Esc typed quickly followed by a digit or a letter reaches the terminal as one sequence,
+    which Textual reads as a macOS Option character (Esc then 2 typed "™" into the field) or as
+    Alt+letter (the Esc was lost). qa-tui binds no Alt keys: read them as Esc, then the key."""
+    from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
+
+    for key in "0123456789abcdefghijklmnopqrstuvwxyz":
+        ANSI_SEQUENCES_KEYS["\x1b" + key] = (_KeyName("escape"), _KeyName(key))  # type: ignore[assignment]
+
+
 class QAApp(App[int]):
     TITLE = "qa-tui"
     SUB_TITLE = "Quality assurance"
@@ -90,12 +106,14 @@ class QAApp(App[int]):
 
     def __init__(self, config: Config, *, today: date | None = None, ctx: AppContext | None = None) -> None:
         super().__init__()
+        read_escape_then_key_as_two_keys()
         self.config = config
         self.today_override = today
         self._ctx = ctx
         self.first_dashboard: Dashboard | None = None  # read while opening, shown once
         self._create_database = False  # the user agreed to a new database where none was
         self._password: str | None = None  # typed for this session's PostgreSQL login; never stored
+        self.unsaved_journal: Journal | None = None  # edits not yet stored (screens.base.journal_of)
 
     @property
     def ctx(self) -> AppContext:
@@ -250,7 +268,9 @@ class QAApp(App[int]):
         from screens.errors import DatabaseErrorScreen, describe_error
 
         message, is_connection = describe_error(error)
-        if is_connection:
+        if is_connection and isinstance(self.screen, DatabaseErrorScreen):
+            self.screen.add_retry(retry)  # already on screen: one dialog, not a stack of them
+        elif is_connection:
             self.push_screen(DatabaseErrorScreen(message, retry=retry))
         else:
             self.notify(message, title="Not saved" if retry is None else "Error", severity="error", timeout=8)
@@ -275,6 +295,8 @@ class QAApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "area" and not self.ready:
             return None
+        if action in ("area", "quit") and isinstance(self.screen, ModalScreen) and self.screen.focused is None:
+            return False  # a dialog just opened: keys typed after its key are for it (screens.dialogs)
         return True
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

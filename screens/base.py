@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
     from qa_tui.app import QAApp
     from qa_tui.context import AppContext
+    from qa_tui.journal import Journal
+    from qa_tui.widgets.save_queue import SaveQueue
 
 T = TypeVar("T")
 
@@ -31,6 +33,11 @@ class ServiceCalls:
     @property
     def ctx(self) -> AppContext:
         return self.qa_app.ctx
+
+    @property
+    def journal(self) -> Journal | None:
+        """The app's journal of unsaved edits (made on first use, written on a short interval)."""
+        return journal_of(self.qa_app)
 
     def call_service(self, fn: Callable[[Session], T], then: Callable[[T], None] | None = None, *,
                      write: bool = False, group: str = "db", exclusive: bool = False,
@@ -64,6 +71,47 @@ class ServiceCalls:
         elif event.state == WorkerState.ERROR and event.worker.error is not None:
             if on_error is None or not on_error(event.worker.error):
                 self.qa_app.report_error(event.worker.error, retry=again)
+
+
+def journal_of(app: QAApp) -> Journal | None:
+    """The journal of unsaved edits for the open database; None before it is open."""
+    if app.unsaved_journal is None and app.ready:
+        from qa_tui.journal import WRITE_EVERY_SECONDS, Journal, journal_folder
+
+        app.unsaved_journal = journal = Journal(journal_folder(app.ctx.config.database_url))
+        app.set_interval(WRITE_EVERY_SECONDS / 2, journal.flush)
+    return app.unsaved_journal
+
+
+def leave_form(node: ServiceCalls, saves: SaveQueue, then: Callable[[], None]) -> None:
+    """Leave a form once everything is saved. With changes the database refused or could not
+    take, ask: keep trying and leave once saved, keep editing, or leave without them (asked
+    again). Nothing is thrown away without a yes."""
+    from screens.dialogs import ChoiceDialog, ConfirmDialog
+
+    saves.flush()
+    if not saves.failed:
+        saves.when_idle(then)
+        return
+    waiting = saves.waiting
+    changes = f"{waiting} change{'s' if waiting != 1 else ''}"
+
+    def discard(yes: bool | None) -> None:
+        if yes:
+            saves.discard()
+            then()
+
+    def chosen(choice: str | None) -> None:
+        if choice == "wait":
+            saves.when_idle(then)  # a new failure cancels leaving: the status line says why
+        elif choice == "discard":
+            node.app.push_screen(ConfirmDialog(f"Throw away {changes}?", "What was typed will be gone for good."),
+                                 discard)
+
+    node.app.push_screen(ChoiceDialog(f"{changes} not saved yet", [
+        ("wait", "Save them: keep trying, and leave once they are stored"),
+        ("stay", "Keep editing"),
+        ("discard", "Leave without them (asked again)")], initial="wait"), chosen)
 
 
 class QAScreen(ServiceCalls, Screen[None]):

@@ -5,10 +5,12 @@ plain strings (names, case references, titles): every one is shown as typed, nev
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, TypeVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -29,6 +31,21 @@ DIALOG_CSS = """
 {cls} .error {{ color: $error; height: auto; }}
 {cls} Input, {cls} Select {{ margin-bottom: 1; }}
 """
+
+
+class KeysBeforeFocus:
+    """For a dialog that opens on a key: what is typed before its first field has focus (keys
+    already on their way when it opened) goes into that field, not nowhere."""
+
+    FIRST_FIELD = ""
+
+    def on_key(self, event: events.Key) -> None:
+        if getattr(self, "focused", None) is None and event.is_printable and event.character:
+            field = self.query_one(self.FIRST_FIELD, Input)  # type: ignore[attr-defined]
+            field.insert_text_at_cursor(event.character)
+            field.focus()
+            event.stop()
+            event.prevent_default()
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -52,24 +69,29 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(value)
 
 
-class TextPrompt(ModalScreen[str | None]):
+class TextPrompt(KeysBeforeFocus, ModalScreen[str | None]):
     """One line of text; Enter accepts, Esc cancels. A required field refuses to close empty."""
 
+    FIRST_FIELD = "#prompt-input"
     DEFAULT_CSS = DIALOG_CSS.format(cls="TextPrompt")
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt-cancel", tooltip="Close without using what is typed")]
 
     def __init__(self, title: str, label: str, *, initial: str = "", required: bool = True,
-                 placeholder: str = "") -> None:
+                 placeholder: str = "", check: Callable[[str], str | None] | None = None,
+                 problem: str = "") -> None:
+        """`check(value)` returns a problem to show beside the field (the dialog stays open with
+        what was typed), or None to accept it. `problem`: why the value was refused last time,
+        shown beside it from the start."""
         super().__init__()
         self.title_text, self.label, self.initial = title, label, initial
-        self.required, self.placeholder = required, placeholder
+        self.required, self.placeholder, self.check, self.problem = required, placeholder, check, problem
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(literal(self.title_text), classes="title")
             yield Label(literal(self.label))
             yield Input(printable(self.initial), placeholder=printable(self.placeholder), id="prompt-input")
-            yield Static("", classes="error", id="prompt-error")
+            yield Static(literal(self.problem), classes="error", id="prompt-error")
             yield Static("[b]Enter[/b] save   [b]Esc[/b] cancel")
         yield Footer()
 
@@ -77,6 +99,10 @@ class TextPrompt(ModalScreen[str | None]):
         value = event.value.strip()
         if self.required and not value:
             self.query_one("#prompt-error", Static).update(literal(f"{self.label} cannot be empty."))
+            return
+        problem = self.check(value) if self.check is not None else None
+        if problem:
+            self.query_one("#prompt-error", Static).update(literal(f"{self.label}: {problem}"))
             return
         self.dismiss(value)
 
@@ -124,9 +150,10 @@ class ActionInput:
     due_on: date
 
 
-class ActionDialog(ModalScreen[ActionInput | None]):
+class ActionDialog(KeysBeforeFocus, ModalScreen[ActionInput | None]):
     """The short action form: what, who (the worker by default), by when (4 weeks by default)."""
 
+    FIRST_FIELD = "#action-title"
     DEFAULT_CSS = DIALOG_CSS.format(cls="ActionDialog")
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="action-cancel", tooltip="Close without raising the action"),
                 Binding("ctrl+s", "save", "Save", id="action-save", tooltip="Raise the action with this owner and due date")]

@@ -52,7 +52,12 @@ class DatabaseErrorScreen(ModalScreen[None]):
     def __init__(self, message: str, retry: Callable[[], None] | None = None) -> None:
         super().__init__()
         self.message = message
-        self.retry = retry
+        self.retries = [retry] if retry is not None else []
+
+    def add_retry(self, retry: Callable[[], None] | None) -> None:
+        """Another call failed while this dialog is open: one dialog, whose Retry runs them all."""
+        if retry is not None and retry not in self.retries:
+            self.retries.append(retry)
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -63,8 +68,8 @@ class DatabaseErrorScreen(ModalScreen[None]):
 
     def action_retry(self) -> None:
         self.dismiss()
-        if self.retry is not None:
-            self.retry()
+        for retry in self.retries:
+            retry()
 
     def action_dismiss_error(self) -> None:
         self.dismiss()

@@ -136,6 +136,33 @@ async def test_refused_submission_in_the_meeting_is_shown_and_nothing_is_lost(de
         assert (audit.status, audit.strengths) == ("draft", "kept as typed")
 
 
+async def test_a_text_change_the_person_may_not_make_shows_refused_and_stays_on_screen(
+        demo_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qa_tui.errors import NotAllowed
+
+    ctx = make_context(url_of(demo_db), today=MEETING_DAY, staff_id=DEMO_USER_STAFF_ID)
+    app = make_app(ctx)
+    sent: list[str] = []
+
+    def refused(session, audit_id, field, value, **kwargs):  # noqa: ANN001, ANN202
+        sent.append(value)
+        raise NotAllowed("Morgan may not change this audit: ask its auditor.")
+
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_meeting(pilot)
+        monkeypatch.setattr(record, "set_text", refused)
+        await burst(pilot, ["w", *typed("my [own] words"), "escape"])
+        line = status(editor)
+        assert line.startswith("Not saved: Morgan may not change this audit: ask its auditor."), line
+        assert "kept on screen" in line, line
+        assert editor.area("strengths").text == "my [own] words"
+        assert not editor.saves.failed and editor.saves.idle and sent == ["my [own] words"]  # refused once, not retried
+        assert app.screen.__class__.__name__ == "MeetingScreen"  # a line, not a dialog in the way
+        audit_id = editor.audit.id
+    with demo_db.reader() as s:
+        assert s.get(Audit, audit_id).strengths == ""
+
+
 async def test_three_grades_made_while_the_database_fails_are_all_stored_on_retry(
         demo_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     ctx = make_context(url_of(demo_db), today=MEETING_DAY, staff_id=DEMO_USER_STAFF_ID)
@@ -189,11 +216,102 @@ async def test_leaving_with_unsaved_changes_asks_first(demo_db: Database, monkey
         await burst(pilot, ["w", *typed("not stored"), "escape"])
         await pilot.press("escape")  # close the error dialog
         await settle(pilot)
-        await pilot.press("escape")  # leave the meeting: asked first, and n stays
+        await pilot.press("escape")  # leave the meeting: asked first, and "keep editing" stays
         await settle(pilot)
-        assert app.screen.__class__.__name__ == "ConfirmDialog"
-        await pilot.press("n")
+        assert app.screen.__class__.__name__ == "ChoiceDialog"
+        await pilot.press("down", "enter")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "MeetingScreen"
         assert editor.area("strengths").text == "not stored"
         assert status(editor).startswith("Not saved: 1 change waiting"), status(editor)
+        await pilot.press("escape")  # "leave without them" asks again, and n keeps them
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "ConfirmDialog"
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "MeetingScreen" and editor.saves.waiting == 1
+        await pilot.press("escape")  # "save them" with the database still away: stays, nothing lost
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        while app.screen.__class__.__name__ == "DatabaseErrorScreen":
+            await pilot.press("escape")
+            await settle(pilot)
+        assert app.screen.__class__.__name__ == "MeetingScreen" and editor.saves.waiting == 1
+        await pilot.press("escape")  # and leaving without them, confirmed, throws them away
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ != "MeetingScreen"
+        assert not editor.saves.journal.entries
+
+
+async def test_keys_typed_straight_after_c_or_escape_land_where_they_were_meant(demo_db: Database) -> None:
+    ctx = make_context(url_of(demo_db), today=MEETING_DAY, staff_id=DEMO_USER_STAFF_ID)
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_meeting(pilot)
+        # c then "1 child": the text goes to the child's experience, not a grade and commands.
+        await burst(pilot, ["c", *typed("1 child, d [dad] quiet")])
+        assert editor.area("lived_experience").text == "1 child, d [dad] quiet"
+        assert app.screen.__class__.__name__ == "MeetingScreen", "area letters typed, not obeyed"
+        assert all(row.grade is None for row in editor.grades.rows)
+        # Esc then a letter: the letter never types into the field it left.
+        await burst(pilot, ["escape", "x", "2"])
+        assert editor.area("lived_experience").text == "1 child, d [dad] quiet"
+        assert editor.grades.rows[0].grade == 1, "the key after Esc went to the grades"
+        # c again: the cursor is at the end, so typing adds to what is there.
+        await burst(pilot, ["c", *typed(" today"), "escape"])
+        assert editor.area("lived_experience").text == "1 child, d [dad] quiet today"
+        await settle(pilot)
+        assert status(editor).startswith("Saved"), status(editor)
+        audit_id = editor.audit.id
+    with demo_db.reader() as s:
+        assert s.get(Audit, audit_id).lived_experience == "1 child, d [dad] quiet today"
+    assert agreed_grades(demo_db, audit_id) == {"recording": 1}
+
+
+async def test_an_action_title_typed_straight_after_a_lands_in_the_action_dialog(demo_db: Database) -> None:
+    from textual.widgets import Input
+
+    ctx = make_context(url_of(demo_db), today=MEETING_DAY, staff_id=DEMO_USER_STAFF_ID)
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_meeting(pilot)
+        await burst(pilot, ["a", *typed("Visit dad [weekly]")])  # i, d and w typed, not obeyed
+        assert app.screen.__class__.__name__ == "ActionDialog"
+        assert app.screen.query_one("#action-title", Input).value == "Visit dad [weekly]"
+        assert editor.area("to_improve").text == "" and editor.area("strengths").text == ""
+
+
+async def test_a_conflict_shows_both_versions_and_neither_text_is_lost(demo_db: Database) -> None:
+    ctx = make_context(url_of(demo_db), today=MEETING_DAY, staff_id=DEMO_USER_STAFF_ID)
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_meeting(pilot)
+        audit_id = editor.audit.id
+        with demo_db.session() as s:  # another person, in their own app, saves the same field first
+            version = s.get(Audit, audit_id).version
+            record.set_text(s, audit_id, "strengths", "Theirs: [calm] home", expected_version=version)
+        await burst(pilot, ["w", *typed("Mine: warm"), "escape"])
+        assert app.screen.__class__.__name__ == "ConflictDialog"
+        sides = [str(w.render()) for w in app.screen.query(".side")]
+        assert sides == ["Mine: warm", "Theirs: [calm] home"], sides
+        await pilot.press("escape")  # later? asked first; n goes back to the choice
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "ConfirmDialog"
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("e")  # both texts in the field, to edit into one
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "MeetingScreen"
+        assert editor.area("strengths").text == "Mine: warm\n\nTheirs: [calm] home"
+        await burst(pilot, [*typed(" and safe"), "escape"])
+        await settle(pilot)
+        assert status(editor).startswith("Saved"), status(editor)
+    with demo_db.reader() as s:
+        assert s.get(Audit, audit_id).strengths == "Mine: warm\n\nTheirs: [calm] home and safe"

@@ -231,15 +231,21 @@ async def test_database_lost_while_typing_keeps_the_text_and_saves_it_on_retry(
         await settle(pilot)
         field = app.screen.query_one("#af-strengths", TextArea)
 
+        real_session = ctx.db.session
         monkeypatch.setattr(ctx.db, "session", unreachable)
         await pilot.press(*" and typed during the outage")
         await pilot.pause(1.0)
         await settle(pilot)
+        # Noticed while typing: no dialog to take the next keys; the status line says so.
+        assert dialogs() == 0 and "database out of reach" in screen_text(app)
+        assert field.text == "Saved before and typed during the outage"
+        await pilot.press("escape")  # done typing: the next try fails with the app's dialog, and Retry
+        await pilot.pause(2.5)
+        await settle(pilot)
         assert dialogs() >= 1
         assert "cannot be reached" in screen_text(app) and "Press r to try again" in screen_text(app)
-        assert field.text == "Saved before and typed during the outage"
 
-        monkeypatch.undo()  # the database is back
+        monkeypatch.setattr(ctx.db, "session", real_session)  # the database is back
         while dialogs():
             await pilot.press("r")
             await settle(pilot)

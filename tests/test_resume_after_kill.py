@@ -79,3 +79,69 @@ def test_killed_mid_audit_resumes_with_nothing_lost(db: Database, tmp_path: Path
         audit = s.get(Audit, audit_id)
         assert audit.strengths == "Saved before the crash"
         assert audit.to_improve == "Typed then killed"
+
+
+JOURNAL_LAG = 0.25  # the journal is never further behind the typing than this
+
+
+def test_killed_mid_word_offers_back_what_was_typed_up_to_a_quarter_second_before(
+        db: Database, tmp_path: Path) -> None:
+    """Typing without a pause (so no save has been sent) and killed with SIGKILL mid-word: the
+    next start offers the text back, at least up to what was typed 250 ms before the kill, and
+    restoring stores it."""
+    import json
+    import time
+
+    from qa_tui.journal import journal_folder
+
+    build_demo(db, today=date(2026, 11, 24), cases=400)
+    url = db.engine.url.render_as_string(hide_password=False)
+    become(url, DEMO_USER_STAFF_ID)  # the team manager, as the database knows who you are
+    config = tmp_path / "config.toml"
+    config.write_text(f'[user]\nstaff_id = "{DEMO_USER_STAFF_ID}"\n')
+    env = app_env(config, tmp_path / "data")
+    command = qa_tui_command("--db", url, "--today", MEETING_DAY)
+    words = "Direct work with the child was warm and well recorded in the plan notes"
+
+    first = Terminal(command, env)
+    typed_at: list[float] = []
+    try:
+        first.wait_for("Live audits this month")
+        for key, shown in (("l", "No draw for this team"), ("n", "Draw one case at random"), ("y", "Drew")):
+            first.press(key)
+            first.wait_for(shown)
+        first.forget()
+        first.press("\r")
+        first.wait_for("Case 1 of")
+        first.forget()
+        first.press("c")
+        first.wait_for(TYPING)
+        for character in words:  # about 25 keys a second, never pausing long enough to save
+            first.press(character, pause=0.04)
+            typed_at.append(time.monotonic())
+    finally:
+        killed_at = time.monotonic()
+        first.kill()
+
+    with db.reader() as s:
+        audit = s.scalar(select(Audit).where(Audit.audit_date == date(2026, 12, 3)))
+        assert audit is not None and audit.lived_experience == "", "nothing was saved to the database"
+        audit_id = audit.id
+    journals = list(journal_folder(url).glob("*.json"))
+    assert len(journals) == 1
+    kept = json.loads(journals[0].read_text())["entries"]
+    assert [e["field"] for e in kept] == ["lived_experience"]
+    text = kept[0]["value"]
+    at_least = sum(t <= killed_at - JOURNAL_LAG for t in typed_at)
+    assert words.startswith(text) and len(text) >= at_least, (text, at_least)
+
+    second = Terminal(command, env)
+    try:
+        second.wait_for("never reached the database")
+        second.wait_for("lived experience")
+        second.press("r")
+        second.wait_for("restored")
+    finally:
+        second.kill()
+    with db.reader() as s:
+        assert s.get(Audit, audit_id).lived_experience == text

@@ -155,3 +155,29 @@ def test_typing_counts_as_waiting_and_a_failure_cancels_leaving() -> None:
     assert not left, "leaving was called off by the failure"
     saves.when_idle(lambda: left.append(True))
     assert left == [True]
+
+
+def test_each_change_is_journalled_before_it_is_sent_and_leaves_once_stored(tmp_path) -> None:  # noqa: ANN001
+    from qa_tui.journal import Journal, Unsaved
+
+    screen = Screen()
+    screen.journal = Journal(tmp_path / "j")  # type: ignore[attr-defined]
+    saves, _ = queue_of(screen)
+
+    def note(value: str) -> Unsaved:
+        return Unsaved("audit:1:strengths", "audit-text", "1", "strengths", "Audit of C-1 · Strengths", value)
+
+    saves.typed(note("wa"))
+    saves.add(lambda _s: "warm", key="strengths", value="warm", unsaved=note("warm"))
+    assert [e.value for e in screen.journal.entries] == ["warm"], "on record before it is sent"
+    saves.typed(note("warm and"))  # typing goes on while the save runs
+    screen.fail(LOST)
+    assert saves.status("Saved").startswith("Not saved: 1 change waiting")
+    saves.retry()
+    screen.succeed()
+    assert saves.status("Saved") == "Saved"
+    assert [e.value for e in screen.journal.entries] == ["warm and"], "the newer text stays until stored"
+    saves.add(lambda _s: "warm and", key="strengths", value="warm and", unsaved=note("warm and"))
+    screen.fail(LOST)
+    saves.discard()  # the user confirmed: the waiting change and its journal entry go
+    assert saves.idle and not saves.failed and not screen.journal.entries

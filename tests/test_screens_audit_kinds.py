@@ -318,3 +318,27 @@ async def test_support_plan_recorded_and_put_on_the_agenda(db: Database, org: Or
         assert (step.step, step.due_on, step.done_on) == ("Weekly slot", today + timedelta(weeks=4), today)
         agenda = s.scalar(select(FollowUp.summary).where(FollowUp.source_id == step.id))
         assert "Weekly" not in agenda and "Individual support plan" in agenda
+
+
+async def test_support_plan_with_a_due_date_that_cannot_be_read_keeps_the_aim_and_step(
+        db: Database, org: Org, today: date) -> None:
+    ctx = make_context(url_of(db), today=today, staff_id="TM1")
+    async with make_app(ctx).run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("u", "7", "n")
+        await settle(pilot)
+        await choose(pilot, "Robin Ash")
+        await type_and_enter(pilot, "Timeliness")
+        await type_and_enter(pilot, "Weekly slot")
+        await pilot.press("ctrl+a", "ctrl+k")
+        await type_and_enter(pilot, "31/02/2099")  # no such day: named beside the field, nothing lost
+        assert screen_name(pilot) == "TextPrompt"
+        assert "not a real date" in str(pilot.app.screen.query_one("#prompt-error").render())
+        assert pilot.app.screen.query_one("#prompt-input").value == "31/02/2099"
+        await pilot.press("ctrl+a", "ctrl+k")
+        await type_and_enter(pilot, "01/03/2099")
+        assert screen_name(pilot) == "SupportPlanScreen"
+    with db.reader() as s:
+        plan = s.scalar(select(SupportPlan))
+        step = s.scalar(select(SupportStep))
+        assert (plan.aim, step.step, step.due_on) == ("Timeliness", "Weekly slot", date(2099, 3, 1))

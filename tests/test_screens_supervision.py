@@ -183,3 +183,36 @@ def test_recent_supervisions_newest_first_and_exports_are_private_and_recorded(d
                                    f"supervision record as Markdown to {record}"]
     with pytest.raises(ValidationError, match="is a folder"), db.session() as s:
         export_agenda_markdown(s, ids["robin"], TODAY, tmp_path)
+
+
+async def test_a_refused_tick_brings_its_note_back_with_the_reason(db: Database) -> None:
+    ids = seed(db)
+    ctx = make_context(url_of(db), today=TODAY, staff_id="TM1")
+    async with make_app(ctx).run_test(size=SIZE) as pilot:
+        app = pilot.app
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        await move_to_row(pilot, "#sup-table", "Robin Ash")
+        await pilot.press("enter", "h")
+        await settle(pilot)
+        await pilot.press("enter")  # a new supervision, held before the feedback came in
+        await settle(pilot)
+        await pilot.press("home", "ctrl+k", *"21/01/2027", "ctrl+s")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "AgendaScreen"
+        await move_to_row(pilot, "#agenda-table", "Family feedback")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press(*"Mum felt [heard]", "enter")  # refused: raised after that supervision
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "TextPrompt"
+        assert app.screen.query_one("#prompt-input").value == "Mum felt [heard]"
+        assert "Not ticked: This follow-up was raised on 2027-01-25" in str(
+            app.screen.query_one("#prompt-error", Static).render())
+        await pilot.press("escape")
+        await settle(pilot)
+    with db.reader() as s:
+        feedback = s.scalar(select(FollowUp).where(FollowUp.worker_id == ids["robin"],
+                                                   FollowUp.source_kind == "feedback"))
+        assert feedback.supervision_id is None

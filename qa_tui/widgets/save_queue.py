@@ -1,6 +1,7 @@
 """Saving a form as the user types: debounced saves per field, sent one at a time and in order,
 so each save starts from the version the previous one returned. A save that fails stays waiting,
-with every save behind it, until a retry stores them all."""
+with every save behind it, until a retry stores them all. Every change is written to the local
+journal (`qa_tui.journal`) as it is typed and taken out once stored."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
     from textual.timer import Timer
 
+    from qa_tui.journal import Journal, Unsaved
+
 SAVE_AFTER_SECONDS = 0.6
+RETRY_SECONDS = 2.0  # while someone types through an outage, the queue tries again this often
 REFUSED = (ValidationError, NotAllowed, NotFound)  # the rules said no: sending it again gets the same answer
 
 
@@ -44,6 +48,7 @@ class Write:
     then: Callable[[Any], None] | None = None
     key: str | None = None
     value: object = None
+    unsaved: Unsaved | None = None  # what the journal holds for it until it is stored
 
 
 class SaveQueue:
@@ -56,7 +61,8 @@ class SaveQueue:
     rules refuse (`REFUSED`) is dropped and the writes behind it carry on. Any other failure (the
     database out of reach, a conflict) keeps the failed write at the head of the queue with
     everything behind it; the app's Retry, `retry()` or a new write sends them all again, in
-    order. `waiting` counts the changes not yet stored, and `on_change` is called whenever that
+    order. A lost connection noticed while the user is typing in a field opens no dialog (it
+    would take the next keys): the status line says so and the queue tries again by itself. `waiting` counts the changes not yet stored, and `on_change` is called whenever that
     may have changed."""
 
     def __init__(self, screen: _Screen, on_error: Callable[[BaseException], bool], *,
@@ -68,7 +74,9 @@ class SaveQueue:
         self._running = False
         self._failed = False
         self._timers: dict[str, tuple[Timer, Callable[[], None]]] = {}
+        self._retry_timer: Timer | None = None
         self._when_idle: list[Callable[[], None]] = []
+        self.last_refused: Write | None = None  # the write the rules refused last (read in on_error)
 
     # --- state -------------------------------------------------------------------------------
 
@@ -88,6 +96,16 @@ class SaveQueue:
         keys = set(self._timers) | {w.key for w in self._writes if w.key is not None}
         return len(keys) + sum(1 for w in self._writes if w.key is None)
 
+    def status(self, saved: str) -> str:
+        """The status line: `saved` only when nothing is waiting, never while anything is."""
+        waiting = self.waiting
+        if not waiting:
+            return saved
+        line = f"Not saved: {waiting} change{'s' if waiting != 1 else ''} waiting"
+        if self._retry_timer is not None and self.failed:
+            return line + " · database out of reach: kept, trying again"
+        return line + (" · kept: Retry or any change sends them" if self.failed else "")
+
     @property
     def pending(self) -> dict[str, object]:
         """Key → value of the keyed writes not yet stored (a failed one included)."""
@@ -95,6 +113,25 @@ class SaveQueue:
 
     def is_pending(self, key: str) -> bool:
         return key in self._timers or any(w.key == key for w in self._writes)
+
+    # --- the journal ---------------------------------------------------------------------------
+
+    @property
+    def journal(self) -> Journal | None:
+        return getattr(self.screen, "journal", None)
+
+    def typed(self, unsaved: Unsaved) -> None:
+        """Note a change in the journal as it is typed, before any save is sent."""
+        journal = self.journal
+        if journal is not None:
+            journal.put(unsaved)
+
+    def untyped(self, key: str, journal_key: str) -> None:
+        """The field `key` is back to what is stored (nothing of it is on its way): the journal
+        no longer needs it."""
+        journal = self.journal
+        if journal is not None and not any(w.key == key for w in self._writes):
+            journal.drop(journal_key, any_value=True)
 
     # --- debounced saves -----------------------------------------------------------------------
 
@@ -121,9 +158,12 @@ class SaveQueue:
     # --- writes --------------------------------------------------------------------------------
 
     def add(self, job: Callable[[Session], Any], then: Callable[[Any], None] | None = None, *,
-            key: str | None = None, value: object = None) -> None:
-        """Queue a write; after a failure this also resends what was waiting, in order."""
-        write = Write(job, then, key, value)
+            key: str | None = None, value: object = None, unsaved: Unsaved | None = None) -> None:
+        """Queue a write; after a failure this also resends what was waiting, in order. `unsaved`
+        is written to the journal first and taken out once the write is stored."""
+        if unsaved is not None:
+            self.typed(unsaved)
+        write = Write(job, then, key, value, unsaved)
         for index in range(1 if self._running else 0, len(self._writes)):
             if key is not None and self._writes[index].key == key:
                 self._writes[index] = write  # in its place: the newest value wins, the order holds
@@ -137,6 +177,7 @@ class SaveQueue:
     def retry(self) -> None:
         """Send the failed write and everything behind it again, in order."""
         if not self._running:
+            self._stop_retrying()
             self._failed = False
             self._pump()
             self._changed()
@@ -149,6 +190,21 @@ class SaveQueue:
         if self._failed:
             self.retry()
         self._settled()
+
+    def discard(self) -> None:
+        """Throw away every change not yet stored (the user confirmed it): the waiting writes, the
+        typing not yet sent, and their journal entries."""
+        if self._running:
+            return  # one is on its way: it is stored or fails before anything can be thrown away
+        for timer, _ in self._timers.values():
+            timer.stop()
+        self._timers = {}
+        self._stop_retrying()
+        while self._writes:
+            self._stored(self._writes.popleft())
+        self._failed = False
+        self._when_idle.clear()
+        self._changed()
 
     # --- running -------------------------------------------------------------------------------
 
@@ -164,6 +220,7 @@ class SaveQueue:
         self._running = False
         if self._writes and self._writes[0] is write:
             self._writes.popleft()
+        self._stored(write)
         if write.then is not None:
             write.then(result)
         self._pump()
@@ -174,17 +231,43 @@ class SaveQueue:
         self._when_idle.clear()
         if isinstance(error, REFUSED):
             if self._writes:
-                self._writes.popleft()
+                self.last_refused = self._writes.popleft()
+                self._stored(self.last_refused)  # refused: the form keeps it, with the error
             if not self.on_error(error):
                 self.screen.qa_app.report_error(error)
             self._pump()
             self._settled()
             return True
         self._failed = True
-        self._changed()
+        self._stop_retrying()
         if not self.on_error(error):
-            self.screen.qa_app.report_error(error, retry=self.retry)
+            if self._typing():
+                self._retry_timer = self.screen.set_timer(RETRY_SECONDS, self._try_again)
+            else:
+                self.screen.qa_app.report_error(error, retry=self.retry)
+        self._changed()
         return True  # reported here, so the app's Retry resends the whole queue
+
+    def _typing(self) -> bool:
+        from textual.widgets import Input, TextArea
+
+        focused = getattr(getattr(self.screen, "app", None), "focused", None)
+        return isinstance(focused, (Input, TextArea)) and not getattr(focused, "read_only", False)
+
+    def _stop_retrying(self) -> None:
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
+
+    def _try_again(self) -> None:
+        self._retry_timer = None
+        if self.failed:
+            self.retry()
+
+    def _stored(self, write: Write) -> None:
+        journal = self.journal
+        if journal is not None and write.unsaved is not None:
+            journal.drop(write.unsaved.key, write.unsaved.value)
 
     def _settled(self) -> None:
         self._changed()

@@ -19,12 +19,13 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static, TextArea
 
+from qa_tui.journal import Unsaved
 from qa_tui.text import printable
 from qa_tui.widgets.grades import OVERALL, GradeList, GradeRow
 from qa_tui.widgets.literal import literal, literal_clipped
 from qa_tui.widgets.moderation_view import moderation_lines
 from qa_tui.widgets.save_queue import REFUSED, SaveQueue
-from screens.base import ServiceCalls
+from screens.base import ServiceCalls, leave_form
 from screens.dialogs import ActionDialog, ActionInput, ConfirmDialog, TextPrompt
 
 if TYPE_CHECKING:
@@ -71,10 +72,12 @@ class AuditEditor(ServiceCalls, Widget):
                 tooltip="Type the child's lived experience, after what is already there"),
         Binding("escape", "leave_field", "Done typing", show=False, priority=True, id="audit-leave-field",
                 tooltip="Stop typing and go back to the grades"),
-        Binding("a", "add_action", "Action", id="audit-action", tooltip="Raise an action with an owner and due date"),
-        Binding("f", "finding", "Finding", id="audit-finding",
+        # Keys that open a dialog are priority bindings too, so what is typed next lands in it.
+        Binding("a", "add_action", "Action", priority=True, id="audit-action",
+                tooltip="Raise an action with an owner and due date"),
+        Binding("f", "finding", "Finding", priority=True, id="audit-finding",
                 tooltip="Put a finding on the worker's supervision agenda"),
-        Binding("u", "submit", "Submit", id="audit-submit",
+        Binding("u", "submit", "Submit", priority=True, id="audit-submit",
                 tooltip="Send for moderation once every domain and the overall grade are agreed"),
         Binding("h", "history", "History", show=False, id="audit-history",
                 tooltip="Who changed this audit, its grades and moderations, when, old → new"),
@@ -105,6 +108,7 @@ class AuditEditor(ServiceCalls, Widget):
         self._versions: dict[uuid.UUID, int] = {}  # per audit: a meeting moves on while saves run
         self._problem = ""
         self._loading = True
+        self._owners: tuple[uuid.UUID | None, list[PersonRef]] | None = None  # (team, people) for `a`
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="af-body"):
@@ -138,6 +142,20 @@ class AuditEditor(ServiceCalls, Widget):
 
     def _key(self, audit_id: uuid.UUID, name: str) -> str:
         return f"{audit_id}:{name}"
+
+    def _unsaved(self, audit: AuditDTO, field: str, value: object) -> Unsaved:
+        """The journal's note of a change to `field` ("strengths", "grade:<domain>", …)."""
+        what = f"Audit of {audit.case_reference}" if audit.case_reference else "Supervision-file audit"
+        if audit.worker is not None and not audit.case_reference:
+            what += f" of {audit.worker.name}"
+        if field.startswith("grade:"):
+            domain = field.removeprefix("grade:")
+            name = "Overall" if domain == OVERALL else next(
+                (g.label for g in audit.grades if g.domain == domain), domain)
+            label, kind = f"{what} · grade for {name}", "audit-grade"
+        else:
+            label, kind = f"{what} · {dict((f, l) for f, l, _ in TEXT_FIELDS)[field]}", "audit-text"
+        return Unsaved(f"audit:{audit.id}:{field}", kind, str(audit.id), field, label, value)
 
     # --- showing an audit ----------------------------------------------------------------------
 
@@ -179,6 +197,8 @@ class AuditEditor(ServiceCalls, Widget):
             area.read_only = audit.status != "draft"
         self._problem = ""
         self._loading = False
+        if self._owners is None or self._owners[0] != audit.team_id:
+            self._load_owners(audit)
         self._show_notes()
         self._show_status()
         self.refresh_bindings()
@@ -210,9 +230,10 @@ class AuditEditor(ServiceCalls, Widget):
         audit = self.audit
         if audit is None or not self.is_mounted:
             return
-        waiting = self.saves.waiting
-        if waiting:
-            line = literal(f"Not saved: {waiting} change{'s' if waiting != 1 else ''} waiting", "bold")
+        if self.saves.waiting:
+            line = literal(self.saves.status(""), "bold")
+        elif self._problem.startswith("Not saved"):
+            line = Text("")  # a change refused: nothing may claim it is saved
         elif self._problem:
             line = Text("Saved")  # the problem beside it is the news
         elif audit.status != "draft":
@@ -224,7 +245,7 @@ class AuditEditor(ServiceCalls, Widget):
             if audit.past_moderation_deadline:
                 line.append(" · past the moderation deadline", style="bold")
         if self._problem:
-            line.append(" · ")
+            line.append(" · " if line.plain else "")
             line.append(self._problem, style="bold red")
         self.query_one("#af-status", Static).update(literal(line))
 
@@ -262,16 +283,21 @@ class AuditEditor(ServiceCalls, Widget):
                 then(state)
 
         self.saves.add(lambda s: job(s, self._versions[audit_id]), stored,
-                       key=self._key(audit_id, field) if field else None, value=value)
+                       key=self._key(audit_id, field) if field else None, value=value,
+                       unsaved=self._unsaved(audit, field, value) if field else None)
 
     def _save_failed(self, error: BaseException) -> bool:
         from qa_tui.errors import ChangedElsewhere
 
-        if isinstance(error, ChangedElsewhere):
-            self._problem = "changed by someone else: press R to reload (your changes are kept)"
-            self.notify(str(error), severity="error", timeout=15, markup=False)
+        if isinstance(error, ChangedElsewhere):  # both versions side by side, to choose
+            from screens.audits.conflict import resolve_conflict
+
+            self._problem = "changed by someone else: your changes are kept (R to choose)"
+            resolve_conflict(self)
         elif isinstance(error, REFUSED):  # the write was dropped; the fields keep what was typed
-            self._problem = f"Not done: {error}."
+            refused = self.saves.last_refused
+            self._problem = (f"Not saved: {str(error).rstrip('.')}. What you typed is kept on screen."
+                             if refused is not None and refused.key is not None else f"Not done: {error}.")
             self.notify(str(error), severity="warning", timeout=8, markup=False)
         else:
             return False  # the database out of reach: the app's dialog, with Retry
@@ -279,19 +305,17 @@ class AuditEditor(ServiceCalls, Widget):
         return True
 
     def leave(self, then: Callable[[], None]) -> None:
-        """Leave once everything is saved; after a failed save, only if the user says so."""
+        """Leave once everything is saved; after a failed save, only as the user chooses."""
         self.save_typing()
-        if not self.saves.failed:
-            self.saves.when_idle(then)
-            return
-        waiting = self.saves.waiting
-        self.app.push_screen(
-            ConfirmDialog(f"Leave with {waiting} change{'s' if waiting != 1 else ''} not saved?",
-                          "They could not be stored. Press n to stay and try again (R reloads the audit)."),
-            lambda yes: then() if yes else None)
+        leave_form(self, self.saves, then)
 
     def action_reload(self) -> None:
-        self.post_message(self.NeedsReload())
+        if self.saves.failed and "someone else" in self._problem:
+            from screens.audits.conflict import resolve_conflict
+
+            resolve_conflict(self)  # the versions side by side again, not a reload over the waiting changes
+        else:
+            self.post_message(self.NeedsReload())
 
     # --- grades --------------------------------------------------------------------------------
 
@@ -344,7 +368,10 @@ class AuditEditor(ServiceCalls, Widget):
         if field is None or audit is None or self._loading or event.text_area.read_only:
             return
         if event.text_area.text != getattr(audit, field):  # what is saved or on its way
+            self.saves.typed(self._unsaved(audit, field, event.text_area.text))  # on disk before any pause
             self.saves.later(self._key(audit.id, field), lambda: self._save_text(field))
+        else:
+            self.saves.untyped(self._key(audit.id, field), f"audit:{audit.id}:{field}")
 
     def save_typing(self) -> None:
         """Queue every field whose text differs from what is saved, now. The field itself is
@@ -379,16 +406,31 @@ class AuditEditor(ServiceCalls, Widget):
 
     # --- actions, findings, submission ---------------------------------------------------------
 
-    def action_add_action(self) -> None:
-        audit = self.audit
-        if audit is None:
-            return
+    def _load_owners(self, audit: AuditDTO, then: Callable[[list[PersonRef]], None] | None = None) -> None:
+        """Who may own an action, read ahead so `a` opens its dialog at once: the keys typed
+        straight after it then land in the dialog."""
         from qa_tui.services.people.directory import people_for_picking
 
         ctx, team_id = self.ctx, audit.team_id
         include = [p.id for p in (audit.worker,) if p is not None]
-        self.call_service(lambda s: people_for_picking(s, ctx.today(), team_id=team_id, include=include),
-                          self._ask_action)
+
+        def loaded(people: list[PersonRef]) -> None:
+            self._owners = (team_id, people)
+            if then is not None:
+                then(people)
+
+        self.call_service(lambda s: people_for_picking(s, ctx.today(), team_id=team_id, include=include), loaded)
+
+    def action_add_action(self) -> None:
+        audit = self.audit
+        if audit is None:
+            return
+        owners = self._owners
+        if owners is not None and owners[0] == audit.team_id and all(
+                any(p.id == w.id for p in owners[1]) for w in (audit.worker,) if w is not None):
+            self._ask_action(owners[1])
+        else:
+            self._load_owners(audit, self._ask_action)
 
     def _ask_action(self, people: list[PersonRef]) -> None:
         audit, ctx = self.audit, self.ctx

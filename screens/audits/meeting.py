@@ -128,7 +128,16 @@ class MeetingScreen(QAScreen):
         login, draw_id, index = self.ctx.login, self.plan.draw.id, self.index
         audit_id = self.editor.audit.id if self.editor.audit else None
         self.call_service(lambda s: keep_position(s, login, draw_id=draw_id, index=index, field=field, text=text,
-                                                  audit_id=audit_id), write=True, group="position")
+                                                  audit_id=audit_id), write=True, group="position",
+                          on_error=self._position_not_kept)
+
+    def _position_not_kept(self, error: BaseException) -> bool:
+        """The database out of reach: no dialog for the place alone (it would take the keys being
+        typed); the editor's status line says the database is out of reach, and the journal keeps
+        the text. Anything else is reported as usual."""
+        from screens.errors import describe_error
+
+        return describe_error(error)[1]
 
     # --- participants' own grades --------------------------------------------------------------
 

@@ -32,17 +32,21 @@ def ask_due_date(node: DOMNode, today: date, title: str, label: str, then: Calla
     """Ask for a step's due date (offering the usual one) and pass it on once it reads as a day."""
     from qa_tui.services.practice.support import default_step_due
 
-    def typed(text: str | None) -> None:
-        if text is None:
-            return
+    def problem(text: str) -> str | None:
         try:
-            due = parse_day(text)
+            parse_day(text)
         except ValueError as exc:
-            node.app.notify(f"Due: {exc}", severity="error", markup=False)
-            return
-        then(due)
+            return str(exc)
+        return None
 
-    node.app.push_screen(TextPrompt(title, label, initial=f"{default_step_due(today):%d/%m/%Y}"), typed)
+    def typed(text: str | None) -> None:
+        if text is not None:
+            then(parse_day(text))
+
+    # A date that cannot be read is named beside the field and the dialog stays open, so the aim
+    # and the step typed before it are not lost.
+    node.app.push_screen(TextPrompt(title, label, initial=f"{default_step_due(today):%d/%m/%Y}", check=problem),
+                         typed)
 
 
 class SupportPlanScreen(QAScreen):

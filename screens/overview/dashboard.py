@@ -28,6 +28,7 @@ class DashboardScreen(QAScreen):
                         tooltip="Open an audit a moderator returned to you, with their reason at the top")]
 
     returned: tuple[ReturnedAudit, ...] = ()  # audits returned to the user, shown above the panels
+    offered_unsaved = False  # edits an earlier session left unsaved are offered once, at the start
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -72,6 +73,11 @@ class DashboardScreen(QAScreen):
             self.load_returned()
         else:
             self.action_refresh()
+        if not self.offered_unsaved:
+            from screens.overview.unsaved import offer_unsaved
+
+            self.offered_unsaved = True
+            offer_unsaved(self)  # what an earlier session typed and never stored
 
     def action_refresh(self) -> None:
         from qa_tui.services.programme.dashboard import build_dashboard

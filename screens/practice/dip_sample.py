@@ -17,7 +17,7 @@ from qa_tui.text import printable
 from qa_tui.widgets.grades import GradeList, GradeRow
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.save_queue import SaveQueue
-from screens.base import QAScreen
+from screens.base import QAScreen, leave_form
 from screens.dialogs import ChoiceDialog, ConfirmDialog, TextPrompt
 from screens.lists import ListScreen
 
@@ -254,7 +254,8 @@ class DipSampleFormScreen(QAScreen):
             shared.update("[dim]Not shared yet. Press c to put what you found on the worker's "
                           "supervision agenda.[/dim]")
         rated = sum(self.pending_ratings.get(a.key, a.rating) is not None for a in view.areas)
-        self._status(f"{rated} of {len(view.areas)} areas rated · saved" if draft else
+        # "saved" only once nothing waits: the queue says how many changes are still on their way.
+        self._status(self.saves.status(f"{rated} of {len(view.areas)} areas rated · saved") if draft else
                      "Finalised: this dip sample can no longer be changed.")
 
     # --- ratings and comments --------------------------------------------------------------
@@ -329,12 +330,12 @@ class DipSampleFormScreen(QAScreen):
         unsaved = [a.label for a in self.view.areas
                    if self.comments.get(a.key, "").strip() and self._rating_of(a.key) is None] if self.view else []
         if not unsaved:
-            self.saves.when_idle(self.app.pop_screen)
+            leave_form(self, self.saves, self.app.pop_screen)
             return
 
         def answer(leave: bool | None) -> None:
             if leave:
-                self.saves.when_idle(self.app.pop_screen)
+                leave_form(self, self.saves, self.app.pop_screen)
 
         self.app.push_screen(ConfirmDialog("Leave with comments that are not saved?",
                                            f"A comment is saved with its rating; not rated yet: {', '.join(unsaved)}."),

@@ -17,10 +17,11 @@ from textual.content import Content
 from textual.widgets import Checkbox, Footer, Header, Input, Label, Select, Static, TextArea
 
 from qa_tui.dates import parse_day
+from qa_tui.journal import Unsaved
 from qa_tui.text import printable
 from qa_tui.widgets.literal import literal, literal_markup
-from qa_tui.widgets.save_queue import SaveQueue
-from screens.base import QAScreen
+from qa_tui.widgets.save_queue import REFUSED, SaveQueue
+from screens.base import QAScreen, leave_form
 from screens.dialogs import ChoiceDialog, ConfirmDialog
 from screens.lists import TOGGLE_TEAMS, ListScreen
 
@@ -39,6 +40,7 @@ FIELD_LABELS = {
     "went_well": "What went well", "to_develop": "What to develop", "reflection": "Worker's reflection",
 }
 TEXT_AREAS = ("went_well", "to_develop", "reflection")
+SAVED_FIELDS = ("observed_on", "kind", "setting", "feedback_shared", "themes", *TEXT_AREAS)
 NEW = "new"
 
 
@@ -189,8 +191,9 @@ class ObservationFormScreen(QAScreen):
         self.obs: ObservationView | None = None
         self.people: list[PersonRef] = []
         self.creating = False
-        self.sent: dict[str, Any] = {}
-        self.saves = SaveQueue(self, self._save_failed)
+        self.problem = ""  # a conflict, beside the status until the next save
+        self.refused: dict[str, tuple[object, str]] = {}  # field → the value the rules refused, and why
+        self.saves = SaveQueue(self, self._save_failed, on_change=self._show_saves)
 
     def compose(self) -> ComposeResult:
         from qa_tui.services.practice.observations import KIND_LABELS
@@ -256,19 +259,30 @@ class ObservationFormScreen(QAScreen):
         (self.query_one("#field-kind", Select) if self.initial_worker else worker_select).focus()
 
     def show_observation(self, obs: ObservationView) -> None:
+        """Show `obs` as loaded, except in a field the user changed since it was last saved (or
+        whose save is on its way): what was typed there stays, to be saved over it."""
+        before, touched = self.obs, set(self.saves.pending)
+        if before is not None:
+            values, problems = self.form_values()
+            touched |= {f for f in SAVED_FIELDS if f in problems or values.get(f) != getattr(before, f)}
         self.obs = obs = as_shown(obs)
         self.query_one("#field-worker", Select).value = obs.worker_id
         self.query_one("#field-observer", Select).value = obs.observer_id or Select.NULL
-        self.query_one("#field-observed_on", Input).value = f"{obs.observed_on:%d/%m/%Y}"
-        self.query_one("#field-kind", Select).value = obs.kind
-        self.query_one("#field-setting", Input).value = obs.setting
-        self.query_one("#field-feedback_shared", Checkbox).value = obs.feedback_shared
-        self.query_one("#field-themes", Input).value = ", ".join(obs.themes)
+        shown: dict[str, Any] = {"observed_on": f"{obs.observed_on:%d/%m/%Y}", "kind": obs.kind,
+                                 "setting": obs.setting, "feedback_shared": obs.feedback_shared,
+                                 "themes": ", ".join(obs.themes)}
+        for field, value in shown.items():
+            if field not in touched:
+                self.query_one(f"#field-{field}").value = value  # type: ignore[attr-defined]
         for field in TEXT_AREAS:
             area = self.query_one(f"#field-{field}", TextArea)
-            if area.text != getattr(obs, field):
+            if field not in touched and area.text != getattr(obs, field):
                 area.load_text(getattr(obs, field))
         self._after_save(obs)
+        if self.saves.failed:
+            self.saves.retry()  # from the version just loaded: what was waiting is not lost
+        if touched - set(self.saves.pending):
+            self.sync()  # what was typed over the reload is saved from the version just loaded
 
     # --- reading the form ------------------------------------------------------------------
 
@@ -298,10 +312,30 @@ class ObservationFormScreen(QAScreen):
     # --- saving ----------------------------------------------------------------------------
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        self._typed()
         self.saves.later("form", self.sync)
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self._typed()
         self.saves.later("form", self.sync)
+
+    def _typed(self) -> None:
+        """Every field that differs from what is stored goes to the journal at once, before the
+        pause that sends it."""
+        if self.obs is None:
+            return
+        values, _ = self.form_values()
+        for field in SAVED_FIELDS:
+            if field in values and values[field] != getattr(self.obs, field):
+                self.saves.typed(self._unsaved(field, values[field]))
+
+    def _unsaved(self, field: str, value: Any) -> Unsaved:
+        obs = self.obs
+        assert obs is not None
+        worker = next((p.name for p in self.people if p.id == obs.worker_id), "a worker")
+        stored = value.isoformat() if isinstance(value, date) else list(value) if isinstance(value, tuple) else value
+        return Unsaved(f"observation:{obs.id}:{field}", "observation", str(obs.id), field,
+                       f"Observation of {worker} on {short_date(obs.observed_on)} · {FIELD_LABELS[field]}", stored)
 
     def on_select_changed(self, event: Select.Changed) -> None:
         self.sync()
@@ -325,17 +359,22 @@ class ObservationFormScreen(QAScreen):
         if values["kind"] is None:
             problems["kind"] = "choose the kind of observation"
             self._show_problem(problems)
-        obs_id, today = self.obs.id, self.ctx.today()
-        for field in ("observed_on", "kind", "setting", "feedback_shared", "themes", *TEXT_AREAS):
+        obs_id, today, pending = self.obs.id, self.ctx.today(), self.saves.pending
+        for field in SAVED_FIELDS:
             if field in problems or field not in values:
                 continue
             value = values[field]
-            stored = self.sent.get(field, getattr(self.obs, field))
-            if value == stored:
+            if value == getattr(self.obs, field) and field not in pending:
+                self.refused.pop(field, None)  # back to what is stored: nothing refused is left
+            if value == pending.get(field, getattr(self.obs, field)):  # stored, or on its way
                 continue
-            self.sent[field] = value
+            if field in self.refused and self.refused[field][0] == value:
+                continue  # refused as it stands: sending it again gets the same answer
             send = list(value) if field == "themes" else value
-            self.saves.add(field_save(obs_id, field, send, today=today, version=self._version), self._after_save)
+            self.saves.add(field_save(obs_id, field, send, today=today, version=self._version), self._after_save,
+                           key=field, value=value, unsaved=self._unsaved(field, value))
+        self._show_problem(problems)  # a refused field put back as stored is no longer named
+        self._show_saves()
 
     def _version(self) -> int | None:
         """The version the last save returned (read by the next save, when it runs)."""
@@ -367,31 +406,52 @@ class ObservationFormScreen(QAScreen):
 
     def _after_save(self, obs: ObservationView) -> None:
         self.obs = obs = as_shown(obs)
-        for field in list(self.sent):
-            if self.sent[field] == getattr(obs, field):
-                del self.sent[field]
+        self.problem = ""
         self.query_one("#field-worker", Select).disabled = True
         self.query_one("#field-observer", Select).disabled = True
         worker = next((p.name for p in self.people if p.id == obs.worker_id), "the worker")
         self.query_one("#form-title", Static).update(literal_markup(
             "[b]Observation of $worker[/b] · $day", worker=worker, day=short_date(obs.observed_on)))
-        self._status(f"Saved · version {obs.version}")
+        self._show_saves()
+
+    def _show_saves(self) -> None:
+        """Saved only when the database holds every change; otherwise how many are waiting."""
+        if not self.is_mounted:
+            return
+        if self.obs is None:  # not created yet: nothing to count, only a refusal to show
+            if self.problem:
+                self._status(self.problem)
+            return
+        refused = (f"Not saved: {', '.join(FIELD_LABELS.get(f, f) for f in self.refused)} refused "
+                   "(why is above; what you typed is kept on screen)") if self.refused else ""
+        line = self.saves.status("" if self.problem or refused else f"Saved · version {self.obs.version}")
+        self._status(" · ".join(part for part in (line, refused, self.problem) if part))
 
     def _save_failed(self, error: BaseException) -> bool:
         from qa_tui.errors import ChangedElsewhere, ValidationError
 
         self.creating = False
-        self.sent.clear()
-        if isinstance(error, ValidationError):
+        if isinstance(error, ValidationError):  # that field's save was dropped; the field keeps it
             self._show_problem({error.field: error.problem})
-            self._status("Not saved: correct the field named above; everything typed is kept.")
+            self.problem = "Not saved: correct the field named above; everything typed is kept."
+            self._show_saves()
             return True
         if isinstance(error, ChangedElsewhere):
-            self._status(f"{error} Press R to reload.")
+            self.problem = f"{error} Press R to reload: what you typed is kept and saved over it."
+            self._show_saves()
+            return True
+        refused = self.saves.last_refused
+        if isinstance(error, REFUSED) and refused is not None and refused.key in SAVED_FIELDS:
+            self.refused.pop(refused.key, None)  # the newest refusal shows last
+            self.refused[refused.key] = (refused.value, str(error).rstrip("."))
+            self._show_problem({})
+            self._show_saves()
             return True
         return False
 
     def _show_problem(self, problems: dict[str, str]) -> None:
+        """Name each field that cannot be read, and each change the rules refused, with why."""
+        problems = {**{f: why for f, (_, why) in self.refused.items()}, **problems}
         text = "  ".join(f"{FIELD_LABELS.get(f, f)}: {p}" for f, p in problems.items())
         self.query_one("#form-error", Static).update(literal(text))
 
@@ -402,6 +462,8 @@ class ObservationFormScreen(QAScreen):
 
     def action_save_now(self) -> None:
         self.saves.flush()
+        if self.saves.failed:
+            self.saves.retry()
 
     def action_reload(self) -> None:
         if self.obs is None:
@@ -409,7 +471,6 @@ class ObservationFormScreen(QAScreen):
         from qa_tui.services.practice.observations import get_observation
 
         obs_id = self.obs.id
-        self.sent.clear()
         self.call_service(lambda s: get_observation(s, obs_id), self.show_observation)
 
     def action_done(self) -> None:
@@ -422,13 +483,16 @@ class ObservationFormScreen(QAScreen):
         elif problems:
             question, detail = ("Leave with a field that could not be saved?",
                                 "  ".join(f"{FIELD_LABELS[f]}: {p}" for f, p in problems.items()))
+        elif self.refused:
+            question, detail = ("Leave without the changes you may not make?",
+                                "  ".join(f"{FIELD_LABELS.get(f, f)}: {why}." for f, (_, why) in self.refused.items()))
         else:
-            self.saves.when_idle(self.app.pop_screen)
+            leave_form(self, self.saves, self.app.pop_screen)
             return
 
         def answer(leave: bool | None) -> None:
             if leave:
-                self.saves.when_idle(self.app.pop_screen)
+                leave_form(self, self.saves, self.app.pop_screen)
 
         self.app.push_screen(ConfirmDialog(question, detail), answer)
 
