@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from qa_tui.config import DEFAULT_PROGRAMME, ConfigError, ProgrammeTask, load_config, parse_config
 from qa_tui.dates import financial_year_start, quarter_start
 from qa_tui.db.engine import Database
-from qa_tui.db.models import Audit, Case, Observation, Person, Service, Supervision, Team
+from qa_tui.db.models import Audit, Case, CpPlan, Observation, Person, Service, Supervision, Team
 from qa_tui.errors import NotFound, ValidationError
 from qa_tui.services.programme.compliance import compliance
-from qa_tui.services.programme.cp_reviews import cp_review_list, cp_review_reason
+from qa_tui.services.programme.cp_reviews import case_plans, cp_review_list, cp_review_reason, plan_review_reason
 from qa_tui.services.programme.obligations import obligations, obligations_by_staff_id
 from qa_tui.services.programme.periods import parse_financial_quarter, period_containing, previous_period
 from qa_tui.services.audits.templates import ensure_template
@@ -215,15 +215,26 @@ def test_financial_quarters_are_parsed_from_april() -> None:
             parse_financial_quarter(bad)
 
 
-def test_cp_review_reason_ending_soon_or_running_long() -> None:
+def test_cp_review_reason_short_ended_plans_and_long_running_ones() -> None:
     day = date(2026, 11, 24)
-    assert cp_review_reason(date(2026, 6, 1), date(2027, 2, 24), None, day).startswith("plan ends")
-    assert cp_review_reason(date(2026, 6, 1), date(2027, 2, 25), None, day) == ""
-    assert "18 months" in cp_review_reason(date(2025, 5, 24), None, None, day)
-    assert cp_review_reason(date(2025, 5, 25), None, None, day) == ""
-    assert cp_review_reason(date(2024, 1, 1), date(2026, 11, 1), None, day) == ""  # already ended
-    assert cp_review_reason(date(2024, 1, 1), None, date(2026, 11, 1), day) == ""  # case closed
-    assert cp_review_reason(None, date(2026, 12, 1), None, day) == ""
+    # Ended having lasted under three months, in the last three months: was it ended too soon?
+    assert plan_review_reason(date(2026, 8, 1), date(2026, 10, 31), day).startswith("plan lasted under 3 months")
+    assert plan_review_reason(date(2026, 8, 1), date(2026, 11, 1), day) == ""  # lasted three months
+    assert plan_review_reason(date(2026, 6, 1), date(2026, 8, 24), day) == ""  # ended over 3 months ago
+    assert plan_review_reason(date(2026, 6, 1), date(2026, 8, 25), day) != ""
+    # A future end date is not "ending within 3 months": the plan is simply running.
+    assert plan_review_reason(date(2026, 6, 1), date(2027, 1, 24), day) == ""
+    assert "18 months" in plan_review_reason(date(2025, 5, 24), None, day)
+    assert plan_review_reason(date(2025, 5, 25), None, day) == ""
+    assert plan_review_reason(date(2024, 1, 1), date(2026, 11, 1), day) == ""  # long, but ended
+    # A running plan on a closed case ended with the case; a census plan and the case flag merge.
+    assert case_plans([(date(2024, 1, 1), None)], None, None, date(2026, 11, 1)) == [
+        (date(2024, 1, 1), date(2026, 11, 1))]
+    assert case_plans([(date(2026, 9, 1), date(2026, 10, 1))], date(2026, 9, 1), None, None) == [
+        (date(2026, 9, 1), date(2026, 10, 1))]
+    reason, plan = cp_review_reason([(date(2026, 9, 1), date(2026, 10, 1)), (date(2024, 1, 1), None)], day)
+    assert "18 months" in reason and plan == (date(2024, 1, 1), None)
+    assert cp_review_reason([], day) == ("", None)
 
 
 # --- obligations ----------------------------------------------------------------------------
@@ -349,22 +360,50 @@ def test_team_manager_reviews_cp_plans_in_their_team_each_quarter(db: Database) 
     with db.session() as s:
         org = Org.load(s)
         org.case("CP-LONG", "A1", "SW1", "CP", cp_plan_start=date(2025, 1, 10))
+        org.case("CP-SHORT", "A1", "SW2", "CIN", cp_plan_start=date(2026, 8, 1), cp_plan_end=date(2026, 10, 20))
         org.case("CP-ENDING", "A1", "SW2", "CP", cp_plan_start=date(2026, 6, 1), cp_plan_end=date(2027, 1, 31))
         org.case("CP-NEW", "A1", "SW1", "CP", cp_plan_start=date(2026, 9, 1))
         org.case("CP-OTHER-TEAM", "B1", "SWB", "CP", cp_plan_start=date(2024, 1, 1))
+        # Only the census history knows this child's short plan: a new plan followed it.
+        census = org.case("CP-CENSUS", "A1", "SW1", "CP", cp_plan_start=date(2026, 11, 10))
+        org.add(CpPlan(case_id=census, started_on=date(2026, 9, 1), ended_on=date(2026, 10, 5)))
+        org.add(CpPlan(case_id=census, started_on=date(2026, 11, 10), ended_on=None))
         org.audit("CP-LONG", "TM1", date(2026, 10, 2))
     lines = _lines(db, "TM1", today)
     q3 = lines[("review_cp_long_or_ending", "2026-Q3")]
-    assert [(i.subject, i.done) for i in q3.items] == [("CP-ENDING", 0), ("CP-LONG", 1)]
-    assert (q3.required, q3.done, q3.status) == (2, 1, "due")
+    assert [(i.subject, i.done) for i in q3.items] == [("CP-CENSUS", 0), ("CP-LONG", 1), ("CP-SHORT", 0)]
+    assert (q3.required, q3.done, q3.status) == (3, 1, "due")
+    assert "lasted under 3 months" in q3.items[0].note
     # CP-LONG was missed in Q2 but has been reviewed in Q3, so nothing is left late.
     assert ("review_cp_long_or_ending", "2026-Q2") not in lines
     with db.reader() as s:
         rows = cp_review_list(s, today, CFG)
         team_rows = cp_review_list(s, today, CFG, team_id=org.teams["B1"])
     assert [(r.case_reference, r.reviewed_this_period, r.last_reviewed) for r in rows] == [
-        ("CP-ENDING", False, None), ("CP-OTHER-TEAM", False, None), ("CP-LONG", True, date(2026, 10, 2))]
+        ("CP-CENSUS", False, None), ("CP-SHORT", False, None), ("CP-OTHER-TEAM", False, None),
+        ("CP-LONG", True, date(2026, 10, 2))]
+    assert (rows[0].plan_start, rows[0].plan_end) == (date(2026, 9, 1), date(2026, 10, 5))
     assert rows[0].period_label == "2026-Q3" and [r.case_reference for r in team_rows] == ["CP-OTHER-TEAM"]
+
+
+def test_the_cp_review_owner_is_configurable_and_can_cover_the_council(db: Database, tmp_path: Path) -> None:
+    build(db)
+    today = date(2026, 11, 24)
+    with db.session() as s:
+        org = Org.load(s)
+        org.team("SAFE", "S3")
+        org.person("HSM", "IRO", "SAFE", name="Head of Safeguarding Monitoring")
+        org.case("CP-LONG", "A1", "SW1", "CP", cp_plan_start=date(2025, 1, 10))
+        org.case("CP-OTHER-TEAM", "B1", "SWB", "CP", cp_plan_start=date(2024, 1, 1))
+    cfg = load_config(write(tmp_path, '[[programme]]\nroles = ["IRO"]\ntask = "review_cp_long_or_ending"\n'
+                                      'frequency = "quarterly"\nscope = "council"\n'))
+    assert cfg.programme[0].scope == "council"
+    lines = _lines(db, "HSM", today, cfg)
+    assert [i.subject for i in lines[("review_cp_long_or_ending", "2026-Q3")].items] == ["CP-LONG", "CP-OTHER-TEAM"]
+    assert _lines(db, "TM1", today, cfg) == {}
+    with pytest.raises(ConfigError, match=r"programme\[0\]\.scope"):
+        load_config(write(tmp_path, '[[programme]]\nroles = ["IRO"]\ntask = "review_cp_long_or_ending"\n'
+                                    'frequency = "quarterly"\nscope = "team"\n'))
 
 
 def test_obligations_for_unknown_people_and_roles_without_tasks(db: Database) -> None:

@@ -35,6 +35,7 @@ from qa_tui.config.vocabulary import (
     EVENT_TASKS,
     OFSTED_SCALE,
     PROGRAMME_FREQUENCIES,
+    PROGRAMME_SCOPES,
     PROGRAMME_TASKS,
     ROLES,
 )
@@ -318,7 +319,10 @@ def _parse_programme(top: TableReader, path: Path | None) -> tuple[ProgrammeTask
         within_days = t.int_between("within_days", 28, 1, 366)
         if "within_days" in raw and frequency != "on_event":
             raise ConfigError(path, f"{where}.within_days", "only on_event tasks take within_days")
+        scope = t.get("scope", str, "area", "\"area\" or \"council\"")
+        if scope not in PROGRAMME_SCOPES:
+            raise ConfigError(path, f"{where}.scope", f"expected one of {', '.join(PROGRAMME_SCOPES)}, got {scope!r}")
         t.check_unknown()
-        tasks.append(ProgrammeTask(roles, task, frequency, count, purpose, within_days))
+        tasks.append(ProgrammeTask(roles, task, frequency, count, purpose, within_days, scope))
     return tuple(tasks)
 

@@ -63,6 +63,7 @@ class ProgrammeTask:
     count: int = 1
     purpose: str = ""
     within_days: int = 28  # on_event tasks: days allowed after the event
+    scope: str = "area"  # per-case tasks: "area" (the person's own cases or area) or "council"
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,9 @@ PROGRAMME_TASKS = {
 PROGRAMME_FREQUENCIES = ("weekly", "fortnightly", "monthly", "bimonthly", "quarterly", "six_monthly",
                          "financial_year", "on_event")
 EVENT_TASKS = ("audit_on_closure",)
+# Whose cases a per-case task covers: the person's own or their area's, or the whole council's
+# (a council-wide reviewer such as a Head of Safeguarding Monitoring).
+PROGRAMME_SCOPES = ("area", "council")
 
 AUDIT_KINDS = ("live", "dip_sample", "themed", "multi_agency", "closure", "supervision_file", "cross_service")
 AUDIT_KIND_NAMES = {

@@ -17,6 +17,7 @@ from qa_tui.config import CASE_HOLDING_ROLES, Config, ProgrammeTask
 from qa_tui.dates import add_months
 from qa_tui.db.models import Audit, Case, Observation, Person, Supervision, Team
 from qa_tui.services.people.directory import PersonRef
+from qa_tui.services.programme.cp_reviews import Plan, case_plans, has_cp_plan, load_cp_plans
 from qa_tui.services.programme.periods import period_containing, previous_period
 
 
@@ -84,6 +85,7 @@ class Facts:
     areas: dict[uuid.UUID, frozenset[uuid.UUID]] = field(default_factory=dict)
     cases_of_team: dict[uuid.UUID | None, list[CaseRow]] = field(default_factory=lambda: defaultdict(list))
     cases_of_worker: dict[uuid.UUID | None, list[CaseRow]] = field(default_factory=lambda: defaultdict(list))
+    cp_plans: dict[uuid.UUID, list[Plan]] = field(default_factory=dict)  # census plan history per case
 
     def service_of(self, team_id: uuid.UUID | None) -> uuid.UUID | None:
         return self.team_service.get(team_id) if team_id is not None else None
@@ -148,13 +150,16 @@ def load_facts(session: Session, today: date, cfg: Config, judged: list[PersonRo
     if kinds & {"audit_on_closure", "review_cp_long_or_ending"}:
         stmt = select(Case.id, Case.reference, Case.worker_id, Case.team_id, Case.closed_on,
                       Case.cp_plan_start, Case.cp_plan_end).where(or_(
-                          Case.closed_on >= facts.since, Case.cp_plan_start.is_not(None)))
-        if not everyone:
+                          Case.closed_on >= facts.since, has_cp_plan()))
+        if not everyone and not any(t.scope == "council" for t in tasks):
             teams = set().union(*(facts.area_teams(p) for p in judged))
             stmt = stmt.where(or_(Case.team_id.in_(teams), Case.worker_id.in_(ids)))
         for case in (CaseRow(*r) for r in session.execute(stmt)):
             facts.cases_of_team[case.team_id].append(case)
             facts.cases_of_worker[case.worker_id].append(case)
+        if "review_cp_long_or_ending" in kinds:
+            facts.cp_plans = load_cp_plans(session, None if everyone else [
+                c.id for cases in facts.cases_of_team.values() for c in cases])
     audit_stmt = select(Audit.id, Audit.kind, Audit.audit_date, Audit.auditor_id, Audit.worker_id,
                         Audit.team_id, Audit.case_id).where(
         Audit.status != "draft", Audit.audit_date >= facts.since, Audit.audit_date <= today)
@@ -163,7 +168,8 @@ def load_facts(session: Session, today: date, cfg: Config, judged: list[PersonRo
     else:
         audits = {r[0]: AuditRow(*r) for r in session.execute(audit_stmt.where(
             or_(Audit.auditor_id.in_(ids), Audit.worker_id.in_(ids))))}
-        case_ids = sorted({c.id for p in judged for c in cases_in_scope(p, facts)})
+        case_ids = sorted({c.id for p in judged for t in tasks_for(p.role, cfg)
+                           for c in cases_in_scope(p, facts, t.scope)})
         for chunk in (case_ids[i:i + 500] for i in range(0, len(case_ids), 500)):
             audits.update((r[0], AuditRow(*r)) for r in session.execute(
                 audit_stmt.where(Audit.case_id.in_(chunk))))
@@ -193,8 +199,16 @@ def load_facts(session: Session, today: date, cfg: Config, judged: list[PersonRo
     return facts
 
 
-def cases_in_scope(person: PersonRow, facts: Facts) -> list[CaseRow]:
-    """The cases a per-case task covers: a case-holder's own; anyone else's, their area's."""
+def plans_of(case: CaseRow, facts: Facts) -> list[Plan]:
+    """The case's CP plans: the census history and the case's own plan dates."""
+    return case_plans(facts.cp_plans.get(case.id, ()), case.cp_plan_start, case.cp_plan_end, case.closed_on)
+
+
+def cases_in_scope(person: PersonRow, facts: Facts, scope: str = "area") -> list[CaseRow]:
+    """The cases a per-case task covers: with scope "council", every case; otherwise a
+    case-holder's own, and anyone else's, their area's."""
+    if scope == "council":
+        return [c for cases in facts.cases_of_team.values() for c in cases]
     if person.role in CASE_HOLDING_ROLES:
         return facts.cases_of_worker.get(person.id, [])
     return [c for team in facts.area_teams(person) for c in facts.cases_of_team.get(team, ())]

@@ -17,6 +17,7 @@ from qa_tui.services.programme.facts import (
     PersonRow,
     cases_in_scope,
     event_window_start,
+    plans_of,
     tasks_for,
 )
 from qa_tui.services.programme.periods import Period, period_containing, previous_period
@@ -95,8 +96,8 @@ def _period_line(person: PersonRow, task: ProgrammeTask, period: Period, facts: 
                 items.append(ObligationItem(report.id, report.label, task.count, min(held, task.count),
                                             period.end, held < task.count and period.end < facts.today))
     elif task.task == "review_cp_long_or_ending":
-        for case in sorted(cases_in_scope(person, facts), key=lambda c: c.reference):
-            reason = cp_review_reason(case.cp_plan_start, case.cp_plan_end, case.closed_on, as_at)
+        for case in sorted(cases_in_scope(person, facts, task.scope), key=lambda c: c.reference):
+            reason, _plan = cp_review_reason(plans_of(case, facts), as_at)
             if reason:
                 reviewed = len(_counted(facts.of_case.get(case.id, []), period))
                 items.append(ObligationItem(case.id, case.reference, task.count, min(reviewed, task.count),
