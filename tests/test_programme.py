@@ -17,6 +17,7 @@ from qa_tui.dates import financial_year_start, quarter_start
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Audit, Case, CpPlan, Observation, Person, Service, Supervision, Team
 from qa_tui.errors import NotFound, ValidationError
+from qa_tui.services.practice.supervision import supervision_status
 from qa_tui.services.programme.compliance import compliance
 from qa_tui.services.programme.cp_reviews import case_plans, cp_review_list, cp_review_reason, plan_review_reason
 from qa_tui.services.programme.obligations import obligations, obligations_by_staff_id
@@ -275,7 +276,7 @@ def test_deputy_director_quarterly_supervision_file_across_the_quarter_boundary(
     assert lines[("audit_case_file", "2026-09")].status == "late"  # September: no case file
 
 
-def test_team_manager_supervises_each_report_and_late_items_are_who_is_still_waiting(db: Database) -> None:
+def test_team_manager_supervises_each_report_by_the_supervision_rule(db: Database) -> None:
     build(db)
     with db.session() as s:
         org = Org.load(s)
@@ -284,17 +285,36 @@ def test_team_manager_supervises_each_report_and_late_items_are_who_is_still_wai
         org.person("SW3", "SW", None, manager="TM1", active_to=date(2026, 9, 30))  # left before October
     lines = _lines(db, "TM1", date(2026, 11, 24))
     nov = lines[("supervise_each_practitioner", "2026-11")]
-    assert (nov.required, nov.done, nov.status) == (2, 1, "due")
-    assert [(i.subject, i.done) for i in nov.items] == [("Person SW1 (SW1)", 1), ("Person SW2 (SW2)", 0)]
-    october = lines[("supervise_each_practitioner", "2026-10")]
-    assert october.status == "late" and [i.subject for i in october.items] == ["Person SW2 (SW2)"]
-    assert all(i.late and i.due_by == date(2026, 10, 31) for i in october.items)
-    # Supervising SW2 in November makes up for October: nothing late any more.
+    assert (nov.required, nov.done, nov.status) == (2, 1, "late")
+    assert [(i.subject, i.done, i.late) for i in nov.items] == [
+        ("Person SW1 (SW1)", 1, False), ("Person SW2 (SW2)", 0, True)]
+    assert nov.items[0].due_by == date(2026, 12, 2)
+    # A rolling rule: what was missed in October is still overdue now, so no second line for it.
+    assert ("supervise_each_practitioner", "2026-10") not in lines
     with db.session() as s:
         s.add(Supervision(worker_id=s.query(Person).filter_by(staff_id="SW2").one().id, held_on=date(2026, 11, 20)))
     lines = _lines(db, "TM1", date(2026, 11, 24))
-    assert ("supervise_each_practitioner", "2026-10") not in lines
     assert lines[("supervise_each_practitioner", "2026-11")].status == "met"
+
+
+def test_an_nqsw_supervised_three_weeks_ago_is_late_everywhere(db: Database) -> None:
+    """NQSWs are supervised fortnightly: the programme, compliance and the dashboard agree."""
+    build(db)
+    today = date(2026, 11, 24)
+    with db.session() as s:
+        org = Org.load(s)
+        org.supervision("SW1", "TM1", today - timedelta(days=21))  # monthly: in date
+        org.supervision("SW2", "TM1", today - timedelta(days=21))  # NQSW, fortnightly: late
+    line = _lines(db, "TM1", today)[("supervise_each_practitioner", "2026-11")]
+    assert [(i.subject, i.late, i.due_by) for i in line.items] == [
+        ("Person SW1 (SW1)", False, date(2026, 12, 3)), ("Person SW2 (SW2)", True, date(2026, 11, 17))]
+    assert line.status == "late"
+    programme = tuple(t for t in CFG.programme if t.task == "supervise_each_practitioner")
+    with db.reader() as s:
+        row = next(r for r in compliance(s, today, replace(CFG, programme=programme)).rows if r.group == "A1")
+        board = {r.staff_id: r.overdue for r in supervision_status(s, today, CFG)}
+    assert (row.required, row.done, row.people_met, row.people_late) == (2, 1, 0, 1)
+    assert board["SW2"] and not board["SW1"]
 
 
 def test_case_holder_financial_year_audit_and_observation(db: Database) -> None:
@@ -429,7 +449,7 @@ def test_compliance_rates_per_team_and_role(db: Database) -> None:
         org.observation("SW1", date(2026, 6, 1))
         org.observation("SWB", date(2026, 6, 1))
         org.supervision("SW1", "TM1", date(2026, 11, 1))
-        org.supervision("SW2", "TM1", date(2026, 11, 1))
+        org.supervision("SW2", "TM1", date(2026, 11, 15))  # NQSW: fortnightly
         org.audit("C-2", "TM1", date(2026, 11, 5), kind="dip_sample", status="finalised")
     programme = tuple(t for t in CFG.programme if t.task in (
         "have_case_audited", "be_observed", "supervise_each_practitioner", "dip_sample"))

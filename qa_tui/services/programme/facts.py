@@ -190,8 +190,9 @@ def load_facts(session: Session, today: date, cfg: Config, judged: list[PersonRo
         for worker_id, day in session.execute(stmt):
             facts.observed[worker_id].append(day)
     if "supervise_each_practitioner" in kinds:
+        # The last supervision before the period matters too: back one quarter (the longest cadence).
         stmt = select(Supervision.worker_id, Supervision.held_on).where(
-            Supervision.held_on >= facts.since, Supervision.held_on <= today)
+            Supervision.held_on >= add_months(facts.since, -3), Supervision.held_on <= today)
         if not everyone:
             stmt = stmt.where(Supervision.worker_id.in_(subjects))
         for worker_id, day in session.execute(stmt):

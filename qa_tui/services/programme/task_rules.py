@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from qa_tui.config import PROGRAMME_TASKS, Config, ProgrammeTask
+from qa_tui.services.practice.supervision import supervision_due, supervision_overdue
 from qa_tui.services.programme.cp_reviews import cp_review_reason
 from qa_tui.services.programme.facts import (
     AuditRow,
@@ -24,6 +25,8 @@ from qa_tui.services.programme.periods import Period, period_containing, previou
 
 # Audits that count as auditing a case file (dip samples and supervision files have their own tasks).
 CASE_AUDIT_KINDS = ("live", "themed", "multi_agency", "closure", "cross_service")
+# Tasks judged by a rolling due date rather than a count per period.
+ROLLING_TASKS = ("supervise_each_practitioner",)
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ def _counted(audits: Iterable[AuditRow], period: Period, kinds: tuple[str, ...] 
     return [a for a in audits if a.audit_date in period and (kinds is None or a.kind in kinds)]
 
 
-def _period_line(person: PersonRow, task: ProgrammeTask, period: Period, facts: Facts) -> ObligationLine:
+def _period_line(person: PersonRow, task: ProgrammeTask, period: Period, facts: Facts, cfg: Config) -> ObligationLine:
     """Count one periodic task for one person over `period` (judged as at the period's end, or
     today while it is still running)."""
     as_at = min(period.end, facts.today)
@@ -90,11 +93,14 @@ def _period_line(person: PersonRow, task: ProgrammeTask, period: Period, facts: 
     elif task.task == "be_observed":
         done = sum(1 for day in facts.observed.get(person.id, []) if day in period)
     elif task.task == "supervise_each_practitioner":
+        # The supervision rule itself (cadence by role: NQSWs fortnightly), judged at `as_at`.
         for report in sorted(facts.reports.get(person.id, []), key=lambda r: (r.name, r.staff_id)):
             if report.active_on(as_at):
-                held = sum(1 for day in facts.supervised.get(report.id, []) if day in period)
-                items.append(ObligationItem(report.id, report.label, task.count, min(held, task.count),
-                                            period.end, held < task.count and period.end < facts.today))
+                last = max((day for day in facts.supervised.get(report.id, []) if day <= as_at), default=None)
+                due_on, reason = supervision_due(last, report.active_from, cfg.cadence_for(report.role))
+                overdue = supervision_overdue(due_on, as_at)
+                items.append(ObligationItem(report.id, report.label, 1, 0 if overdue else 1,
+                                            due_on or as_at, overdue, reason))
     elif task.task == "review_cp_long_or_ending":
         for case in sorted(cases_in_scope(person, facts, task.scope), key=lambda c: c.reference):
             reason, _plan = cp_review_reason(plans_of(case, facts), as_at)
@@ -110,6 +116,8 @@ def _period_line(person: PersonRow, task: ProgrammeTask, period: Period, facts: 
     else:
         required, done = task.count, min(done, task.count)
     status = "met" if done >= required else "late" if period.end < facts.today else "due"
+    if task.task == "supervise_each_practitioner":
+        status = "late" if any(i.late for i in items) else "met"
     return ObligationLine(person.id, task.task, PROGRAMME_TASKS[task.task], task.purpose, task.frequency,
                           period, required, done, status, period.end, tuple(items))
 
@@ -145,10 +153,13 @@ def lines_for(person: PersonRow, cfg: Config, facts: Facts) -> list[ObligationLi
         if task.frequency == "on_event":
             lines.append(_event_line(person, task, facts))
             continue
-        current = _period_line(person, task, period_containing(task.frequency, facts.today), facts)
+        current = _period_line(person, task, period_containing(task.frequency, facts.today), facts, cfg)
         before = previous_period(current.period)
+        if task.task in ROLLING_TASKS:
+            lines.append(current)  # judged by a rolling due date: what was missed is still overdue now
+            continue
         if current.status != "met" and (person.active_from is None or person.active_from <= before.start):
-            missed = _period_line(person, task, before, facts)
+            missed = _period_line(person, task, before, facts, cfg)
             if missed.status == "late" and missed.items:
                 waiting = {i.subject_id for i in current.items if i.done < i.required}
                 items = tuple(i for i in missed.items if i.late and i.subject_id in waiting)
