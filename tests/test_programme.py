@@ -329,7 +329,8 @@ def test_case_holder_financial_year_audit_and_observation(db: Database) -> None:
     assert lines[("be_observed", "FY 2026/27")].status == "met"
     lines = _lines(db, "SW1", date(2026, 3, 31))
     assert lines[("have_case_audited", "FY 2025/26")].status == "met"
-    assert lines[("be_observed", "FY 2025/26")].status == "due"
+    # Not observed in the year's last quarter is late, as the observation rule says (overdue from January).
+    assert lines[("be_observed", "FY 2025/26")].status == "late"
     assert lines[("be_observed", "FY 2025/26")].due_by == date(2026, 3, 31)
     # On 1 April the year not observed becomes late, until this year's observation is held.
     lines = _lines(db, "SW1", date(2026, 4, 1))
@@ -446,8 +447,8 @@ def test_compliance_rates_per_team_and_role(db: Database) -> None:
     with db.session() as s:
         org = Org.load(s)
         org.audit("C-1", "TM1", date(2026, 5, 1))  # SW1 audited this year
-        org.observation("SW1", date(2026, 6, 1))
-        org.observation("SWB", date(2026, 6, 1))
+        org.observation("SW1", date(2026, 6, 1), observer="TM1")
+        org.observation("SWB", date(2026, 6, 1), observer="TMB")
         org.supervision("SW1", "TM1", date(2026, 11, 1))
         org.supervision("SW2", "TM1", date(2026, 11, 15))  # NQSW: fortnightly
         org.audit("C-2", "TM1", date(2026, 11, 5), kind="dip_sample", status="finalised")

@@ -61,7 +61,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     comp.add_argument("--by", choices=("team", "role"), default="team", help="group by team (default) or role")
     comp.set_defaults(func=run_compliance)
 
-    cp = verbs.add_parser("cp-reviews", help="children on CP plans ending within 3 months or running 18+ months")
+    asye = verbs.add_parser("asye", help="each newly qualified worker's ASYE observation windows")
+    asye.add_argument("--team", metavar="TEAM", help="only this team code")
+    asye.set_defaults(func=run_asye)
+
+    cp = verbs.add_parser("cp-reviews", help="children whose CP plan ended having lasted under 3 months, "
+                                             "or has run 18 months or more")
     cp.add_argument("--team", metavar="TEAM", help="only this team code")
     cp.set_defaults(func=run_cp_reviews)
 
@@ -251,25 +256,49 @@ def _print_compliance(result: Compliance) -> None:
                   f"{f'{row.done}/{row.required}':>11} {rate:>5} {row.people_met:>5} {row.people_late:>5}")
 
 
-def run_cp_reviews(args: argparse.Namespace) -> int:
+def run_asye(args: argparse.Namespace) -> int:
+    from qa_tui.services.practice.asye import asye_progress
+
+    ctx = open_ctx(args)
+    try:
+        with ctx.db.reader() as session:
+            rows = asye_progress(session, ctx.today(), ctx.config, team_id=_team_id(session, args.team))
+    finally:
+        ctx.db.dispose()
+    if not rows:
+        print("No newly qualified workers (NQSW).")
+        return 0
+    for r in rows:
+        print(f"{r.worker_name} ({r.staff_id}) {r.team_code}: {r.summary}")
+        for w in r.windows:
+            seen = f" observed {w.observed_on.isoformat()}" if w.observed_on else ""
+            print(f"  {w.label:<12} {w.starts.isoformat()} to {w.ends.isoformat()}  {w.status}{seen}")
+    return 0
+
+
+def _team_id(session, code: str | None):  # noqa: ANN001, ANN202 - a Session; a team id or None
     from qa_tui.errors import NotFound
     from qa_tui.services.people.directory import team_by_code
+
+    if not code:
+        return None
+    team = team_by_code(session, code)
+    if team is None:
+        raise NotFound(f"--team: no team with code {code!r}")
+    return team.id
+
+
+def run_cp_reviews(args: argparse.Namespace) -> int:
     from qa_tui.services.programme.cp_reviews import cp_review_list
 
     ctx = open_ctx(args)
     try:
         with ctx.db.reader() as session:
-            team_id = None
-            if args.team:
-                team = team_by_code(session, args.team)
-                if team is None:
-                    raise NotFound(f"--team: no team with code {args.team!r}")
-                team_id = team.id
-            rows = cp_review_list(session, ctx.today(), ctx.config, team_id=team_id)
+            rows = cp_review_list(session, ctx.today(), ctx.config, team_id=_team_id(session, args.team))
     finally:
         ctx.db.dispose()
     if not rows:
-        print("No children on CP plans ending within 3 months or running 18 months or more.")
+        print("No CP plans that ended having lasted under 3 months or have run 18 months or more.")
         return 0
     print(f"CP plans due a review ({rows[0].period_label}): {sum(not r.reviewed_this_period for r in rows)} "
           f"not yet reviewed of {len(rows)}")

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from qa_tui.config import CASE_HOLDING_ROLES, Config, ProgrammeTask
 from qa_tui.dates import add_months
-from qa_tui.db.models import Audit, Case, Observation, Person, Supervision, Team
+from qa_tui.db.models import Audit, Case, Person, Supervision, Team
 from qa_tui.services.people.directory import PersonRef
+from qa_tui.services.practice.observations import Observed, load_observed
 from qa_tui.services.programme.cp_reviews import Plan, case_plans, has_cp_plan, load_cp_plans
 from qa_tui.services.programme.periods import period_containing, previous_period
 
@@ -31,6 +32,7 @@ class PersonRow:
     manager_id: uuid.UUID | None
     active_from: date | None
     active_to: date | None
+    asye_start: date | None = None
 
     def active_on(self, day: date) -> bool:
         return (self.active_from is None or self.active_from <= day) and (
@@ -76,7 +78,7 @@ class Facts:
     people: dict[uuid.UUID, PersonRow]
     team_service: dict[uuid.UUID, uuid.UUID | None]
     audits: list[AuditRow] = field(default_factory=list)
-    observed: dict[uuid.UUID, list[date]] = field(default_factory=lambda: defaultdict(list))
+    observed: dict[uuid.UUID, list[Observed]] = field(default_factory=lambda: defaultdict(list))
     supervised: dict[uuid.UUID, list[date]] = field(default_factory=lambda: defaultdict(list))
     by_auditor: dict[uuid.UUID, list[AuditRow]] = field(default_factory=lambda: defaultdict(list))
     about_worker: dict[uuid.UUID, list[AuditRow]] = field(default_factory=lambda: defaultdict(list))
@@ -130,7 +132,7 @@ def _earliest_needed(tasks: Iterable[ProgrammeTask], today: date) -> date:
 def load_people(session: Session) -> dict[uuid.UUID, PersonRow]:
     rows = session.execute(select(
         Person.id, Person.staff_id, Person.name, Person.role, Person.team_id, Person.manager_id,
-        Person.active_from, Person.active_to))
+        Person.active_from, Person.active_to, Person.asye_start))
     return {r[0]: PersonRow(*r) for r in rows}
 
 
@@ -183,12 +185,9 @@ def load_facts(session: Session, today: date, cfg: Config, judged: list[PersonRo
             facts.of_case[a.case_id].append(a)
 
     if "be_observed" in kinds:
-        stmt = select(Observation.worker_id, Observation.observed_on).where(
-            Observation.observed_on >= facts.since, Observation.observed_on <= today)
-        if not everyone:
-            stmt = stmt.where(Observation.worker_id.in_(ids))
-        for worker_id, day in session.execute(stmt):
-            facts.observed[worker_id].append(day)
+        # Back far enough for an ASYE year as well as the previous period.
+        facts.observed = load_observed(session, None if everyone else ids, today,
+                                       since=min(facts.since, add_months(today, -13)))
     if "supervise_each_practitioner" in kinds:
         # The last supervision before the period matters too: back one quarter (the longest cadence).
         stmt = select(Supervision.worker_id, Supervision.held_on).where(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from qa_tui.config import PROGRAMME_TASKS, Config, ProgrammeTask
+from qa_tui.services.practice.observations import asye_window_states, coverage_verdict, in_asye_year
 from qa_tui.services.practice.supervision import supervision_due, supervision_overdue
 from qa_tui.services.programme.cp_reviews import cp_review_reason
 from qa_tui.services.programme.facts import (
@@ -25,8 +26,9 @@ from qa_tui.services.programme.periods import Period, period_containing, previou
 
 # Audits that count as auditing a case file (dip samples and supervision files have their own tasks).
 CASE_AUDIT_KINDS = ("live", "themed", "multi_agency", "closure", "cross_service")
-# Tasks judged by a rolling due date rather than a count per period.
-ROLLING_TASKS = ("supervise_each_practitioner",)
+# Tasks judged by a rolling due date rather than a count per period (be_observed: in the ASYE year).
+ROLLING_TASKS = ("supervise_each_practitioner", "be_observed")
+PER_SUBJECT_TASKS = ("supervise_each_practitioner", "review_cp_long_or_ending")
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ def _period_line(person: PersonRow, task: ProgrammeTask, period: Period, facts: 
     today while it is still running)."""
     as_at = min(period.end, facts.today)
     items: list[ObligationItem] = []
+    overdue = False
     own = facts.by_auditor.get(person.id, [])
     if task.task == "audit_case_file":
         done = len(_counted(own, period, CASE_AUDIT_KINDS))
@@ -91,7 +94,18 @@ def _period_line(person: PersonRow, task: ProgrammeTask, period: Period, facts: 
     elif task.task == "have_case_audited":
         done = len(_counted(facts.about_worker.get(person.id, []), period, CASE_AUDIT_KINDS))
     elif task.task == "be_observed":
-        done = sum(1 for day in facts.observed.get(person.id, []) if day in period)
+        mine = facts.observed.get(person.id, [])
+        asye_start = person.asye_start or person.active_from
+        if asye_start is not None and in_asye_year(person.role, asye_start, as_at, cfg.nqsw_observations_per_year):
+            for w in asye_window_states(asye_start, [o.day for o in mine if o.kind == "asye"], as_at,
+                                        cfg.nqsw_observations_per_year):
+                items.append(ObligationItem(uuid.uuid5(person.id, w.label), f"ASYE {w.label}", 1,
+                                            int(w.status == "done"), w.ends, w.status == "overdue",
+                                            f"{w.status}: {w.starts.isoformat()} to {w.ends.isoformat()}"))
+        else:
+            done = sum(1 for o in mine if o.counts_for_year and o.day in period)
+            overdue = coverage_verdict(person.role, asye_start, person.active_from, mine, as_at,
+                                       cfg.nqsw_observations_per_year).status == "overdue"
     elif task.task == "supervise_each_practitioner":
         # The supervision rule itself (cadence by role: NQSWs fortnightly), judged at `as_at`.
         for report in sorted(facts.reports.get(person.id, []), key=lambda r: (r.name, r.staff_id)):
@@ -111,13 +125,15 @@ def _period_line(person: PersonRow, task: ProgrammeTask, period: Period, facts: 
                                             reason))
     else:
         raise ValueError(f"{task.task} is not a periodic task")
-    if task.task in ("supervise_each_practitioner", "review_cp_long_or_ending"):
+    if items or task.task in PER_SUBJECT_TASKS:
         required, done = sum(i.required for i in items), sum(i.done for i in items)
     else:
         required, done = task.count, min(done, task.count)
     status = "met" if done >= required else "late" if period.end < facts.today else "due"
-    if task.task == "supervise_each_practitioner":
-        status = "late" if any(i.late for i in items) else "met"
+    if task.task in ROLLING_TASKS and items:  # late as soon as an item is past its own due date
+        status = "late" if any(i.late for i in items) else status
+    elif task.task == "be_observed" and status == "due" and overdue:
+        status = "late"  # the observation rule's own overdue point (the last quarter of the year)
     return ObligationLine(person.id, task.task, PROGRAMME_TASKS[task.task], task.purpose, task.frequency,
                           period, required, done, status, period.end, tuple(items))
 
@@ -155,7 +171,7 @@ def lines_for(person: PersonRow, cfg: Config, facts: Facts) -> list[ObligationLi
             continue
         current = _period_line(person, task, period_containing(task.frequency, facts.today), facts, cfg)
         before = previous_period(current.period)
-        if task.task in ROLLING_TASKS:
+        if task.task == "supervise_each_practitioner" or (task.task == "be_observed" and current.items):
             lines.append(current)  # judged by a rolling due date: what was missed is still overdue now
             continue
         if current.status != "met" and (person.active_from is None or person.active_from <= before.start):

@@ -1,0 +1,68 @@
+"""Regression tests for the programme's wrong answers (issue 17): ASYE windows and who observes
+count the same in coverage, the programme and compliance."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from qa_tui.db.engine import Database
+from qa_tui.db.models import Observation
+from qa_tui.services.practice.asye import asye_progress
+from qa_tui.services.practice.observations import observation_coverage
+from qa_tui.services.programme.compliance import compliance
+from tests.test_programme import CFG, Org, _lines, build
+
+OBSERVED = replace(CFG, programme=tuple(t for t in CFG.programme if t.task == "be_observed"))
+
+
+def observe(org: Org, worker: str, on: date, kind: str = "annual", observer: str | None = None) -> None:
+    org.add(Observation(worker_id=org.people[worker], observed_on=on, kind=kind,
+                        observer_id=org.people[observer] if observer else None))
+
+
+def test_an_nqsw_missing_an_asye_window_is_late_in_coverage_programme_and_compliance(db: Database) -> None:
+    build(db)
+    today = date(2026, 11, 24)
+    with db.session() as s:
+        org = Org.load(s)
+        org.person("NQ", "NQSW", "A1", manager="TM1", asye_start=date(2026, 6, 1))
+        observe(org, "NQ", date(2026, 7, 1), "annual", observer="TM1")  # an annual one: not an ASYE window
+        observe(org, "NQ", date(2026, 10, 1), "asye", observer="TM1")  # months 3–6
+    line = _lines(db, "NQ", today, OBSERVED)[("be_observed", "FY 2026/27")]
+    assert [(i.subject, i.done, i.late) for i in line.items] == [
+        ("ASYE months 0–3", 0, True), ("ASYE months 3–6", 1, False), ("ASYE months 9–12", 0, False)]
+    assert (line.done, line.required, line.status) == (1, 3, "late")
+    with db.reader() as s:
+        cover = {r.staff_id: r for r in observation_coverage(s, today, CFG)}
+        row = next(r for r in compliance(s, today, OBSERVED).rows if r.group == "A1")
+        progress = asye_progress(s, today, CFG)
+    assert cover["NQ"].status == "overdue" and "months 0–3" in cover["NQ"].reason
+    assert row.people_late >= 1
+    nq = next(p for p in progress if p.staff_id == "NQ")
+    assert [w.status for w in nq.windows] == ["overdue", "done", "upcoming"]
+    assert nq.summary == "1 of 3; overdue: months 0–3"
+    # The last window opens, the first is made up by no later observation: still late, "1 of 3".
+    with db.reader() as s:
+        later = next(p for p in asye_progress(s, date(2027, 3, 10), CFG) if p.staff_id == "NQ")
+    assert later.summary == "1 of 3; overdue: months 0–3; due by 2027-05-31"
+
+
+def test_only_observations_by_a_team_leader_or_above_count_for_the_year(db: Database) -> None:
+    build(db)
+    today = date(2027, 2, 10)  # the last quarter of the year: not observed is overdue
+    with db.session() as s:
+        org = Org.load(s)
+        observe(org, "SW1", date(2026, 9, 1), "peer", observer="SWB")  # a peer
+        observe(org, "SWB", date(2026, 9, 1), "annual")  # nobody recorded
+        observe(org, "SW2", date(2026, 9, 1), "annual", observer="HOS1")  # NQSW without an ASYE start
+    lines = {staff: _lines(db, staff, today, OBSERVED)[("be_observed", "FY 2026/27")] for staff in ("SW1", "SWB")}
+    assert [(line.done, line.status) for line in lines.values()] == [(0, "late"), (0, "late")]
+    with db.reader() as s:
+        cover = {r.staff_id: r.status for r in observation_coverage(s, today, CFG)}
+    assert cover["SW1"] == cover["SWB"] == "overdue" and cover["SW2"] == "covered"
+    with db.session() as s:
+        observe(Org.load(s), "SW1", date(2027, 1, 5), "annual", observer="TM1")
+    assert _lines(db, "SW1", today, OBSERVED)[("be_observed", "FY 2026/27")].status == "met"
+    with db.reader() as s:
+        assert {r.staff_id: r.status for r in observation_coverage(s, today, CFG)}["SW1"] == "covered"
