@@ -79,8 +79,9 @@ class Org:
     def audit(self, case: str, auditor: str, on: date, *, kind: str = "live", status: str = "submitted",
               worker: str | None = None, team: str | None = None, **extra) -> uuid.UUID:  # noqa: ANN003
         case_row = self.s.get(Case, self.cases[case])
+        extra.setdefault("template_id", self.dip if kind == "dip_sample" else self.live)
         return self.add(Audit(
-            kind=kind, template_id=self.dip if kind == "dip_sample" else self.live, case_id=case_row.id,
+            kind=kind, case_id=case_row.id,
             worker_id=self.people[worker] if worker else case_row.worker_id, auditor_id=self.people[auditor],
             team_id=self.teams[team] if team else case_row.team_id, audit_date=on, status=status, **extra)).id
 

@@ -66,3 +66,36 @@ def test_only_observations_by_a_team_leader_or_above_count_for_the_year(db: Data
     assert _lines(db, "SW1", today, OBSERVED)[("be_observed", "FY 2026/27")].status == "met"
     with db.reader() as s:
         assert {r.staff_id: r.status for r in observation_coverage(s, today, CFG)}["SW1"] == "covered"
+
+
+def test_closure_audits_keep_their_met_scale_and_stay_out_of_calibration(db: Database) -> None:
+    from qa_tui.db.models import AuditGrade, Moderation
+    from qa_tui.services.audits.templates import ensure_template
+    from qa_tui.services.reports.figures import monthly_report
+    from qa_tui.services.reports.markdown import report_markdown
+    from qa_tui.services.reports.tables import report_tables
+    from tests.test_reports import OCTOBER, TODAY, seed
+
+    seed(db)
+    with db.session() as s:
+        org = Org.load(s)
+        closure = org.audit("C-B", "TMB", date(2026, 10, 8), kind="closure", status="finalised", overall_grade=0,
+                            template_id=ensure_template(s, CFG.template("closure")).id)
+        for key in ("objectives", "chronology", "key_data"):
+            org.add(AuditGrade(audit_id=closure, domain=key, grade=0))
+        org.add(Moderation(audit_id=closure, moderator_id=org.people["HOS1"], outcome="regraded", overall_grade=2,
+                           moderated_on=date(2026, 10, 20),
+                           grades={k: {"grade": 2, "comment": ""} for k in ("objectives", "chronology", "key_data")}))
+    with db.reader() as s:
+        report = monthly_report(s, OCTOBER, TODAY, CFG)
+    graded = [(g.team_code, g.grade_label, g.agreed, g.moderated) for g in report.grades if g.scale == "grades"]
+    assert graded == [("A1", "Good", 1, 2), ("A1", "Requires improvement to be good", 1, 0)]  # no "Outstanding"
+    closures = [(g.team_code, g.grade_label, g.agreed, g.moderated, g.scale) for g in report.grades if g.scale != "grades"]
+    assert closures == [("B1", "Met", 1, 0, "closure"), ("B1", "Not met", 0, 1, "closure")]
+    council = next(c for c in report.calibration if c.scope == "council")
+    assert (council.audits, council.domain_grades) == (2, 6)  # the closure audit is not calibrated
+    assert report.calibration_by_domain.audits == 2
+    text = report_markdown(report)
+    assert "Outstanding" not in text and "| B1 | Met | 1 | 0 |" in text
+    rows = report_tables(report)["fact_audit_grades.csv"]
+    assert ("2026-10", "B1", 0, "Met", "agreed", 1, "closure") in rows

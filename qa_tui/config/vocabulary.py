@@ -91,6 +91,10 @@ EVENT_TASKS = ("audit_on_closure",)
 # (a council-wide reviewer such as a Head of Safeguarding Monitoring).
 PROGRAMME_SCOPES = ("area", "council")
 
+# Audit kinds rated on a checklist scale (Met / Partly met / Not met): their ratings are never
+# counted as Ofsted grades, and stay out of grade calibration, in every report.
+CHECKLIST_KINDS = ("dip_sample", "closure")
+
 AUDIT_KINDS = ("live", "dip_sample", "themed", "multi_agency", "closure", "supervision_file", "cross_service")
 AUDIT_KIND_NAMES = {
     "live": "Live audit",
