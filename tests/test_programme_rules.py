@@ -99,3 +99,31 @@ def test_closure_audits_keep_their_met_scale_and_stay_out_of_calibration(db: Dat
     assert "Outstanding" not in text and "| B1 | Met | 1 | 0 |" in text
     rows = report_tables(report)["fact_audit_grades.csv"]
     assert ("2026-10", "B1", 0, "Met", "agreed", 1, "closure") in rows
+
+
+def test_last_months_report_is_the_same_after_an_action_is_extended_this_month(db: Database) -> None:
+    from qa_tui.db.models import Action
+    from qa_tui.services.audits.actions import extend_actions
+    from qa_tui.services.reports.figures import monthly_report
+    from qa_tui.services.reports.markdown import report_markdown
+    from tests.test_reports import OCTOBER, TODAY, measures, seed
+
+    seed(db)
+    with db.reader() as s:
+        before = monthly_report(s, OCTOBER, TODAY, CFG)
+    assert measures(before.actions, "A1")["overdue_at_end"] == 1
+    with db.session() as s:
+        late = s.query(Action).filter(Action.due_on == date(2026, 10, 20)).one()
+        late.status, late.completed_on = "open", None  # still open in November
+    with db.reader() as s:
+        before = monthly_report(s, OCTOBER, TODAY, CFG)
+    with db.session() as s:
+        late = s.query(Action).filter(Action.due_on == date(2026, 10, 20)).one()
+        extend_actions(s, [late.id], date(2026, 12, 15), "Waiting for the conference", None, TODAY)
+    with db.reader() as s:
+        after = monthly_report(s, OCTOBER, TODAY, CFG)
+        november = monthly_report(s, OCTOBER.shift(1), TODAY, CFG)
+    assert after.actions == before.actions and measures(after.actions, "A1")["overdue_at_end"] == 1
+    assert measures(november.actions, "A1").get("overdue_at_end", 0) == 0  # extended on the 24th: not overdue now
+    assert report_markdown(after) == report_markdown(before)
+    assert f"made on {TODAY.isoformat()}" in report_markdown(after)

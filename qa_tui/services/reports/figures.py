@@ -17,6 +17,7 @@ from qa_tui.config import CHECKLIST_KINDS, Config
 from qa_tui.dates import Month
 from qa_tui.db.models import (
     Action,
+    ActionChange,
     Audit,
     AuditGrade,
     AuditTemplate,
@@ -317,11 +318,18 @@ def _timeliness(session: Session, period: Period, today: date, cfg: Config,
 
 def _actions(session: Session, period: Period, as_at: date, code_of: dict[uuid.UUID, str]) -> tuple[MeasureRow, ...]:
     """Actions raised and completed in the period (on time: by the due date), and those overdue
-    at `as_at` (open then, past the due date; extensions move the due date)."""
+    at `as_at` (open then, past the due date in force then: an extension counts from the day it
+    was made, so a closed period's figure never changes)."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     in_period = (Action.raised_on >= period.start) & (Action.raised_on <= period.end)
     done_in_period = (Action.completed_on >= period.start) & (Action.completed_on <= period.end)
-    overdue = ((Action.status != "cancelled") & (Action.due_on < as_at)
+    # The due date as it stood at `as_at`, from the change history: an extension made later
+    # (extensions only move the date on) leaves its old date in force until it was made.
+    extended_later = select(ActionChange.id).where(
+        ActionChange.action_id == Action.id, ActionChange.change == "extended", ActionChange.changed_on > as_at)
+    due_then_passed = ((Action.due_on < as_at) & ~extended_later.exists()) | extended_later.where(
+        ActionChange.old_value < as_at.isoformat()).exists()
+    overdue = ((Action.status != "cancelled") & (Action.raised_on <= as_at) & due_then_passed
                & (Action.completed_on.is_(None) | (Action.completed_on > as_at)))
     stmt = select(
         Action.team_id,
