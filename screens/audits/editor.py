@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -388,7 +387,7 @@ class AuditEditor(ServiceCalls, Widget):
         audit, ctx = self.audit, self.ctx
         if audit is None:
             return
-        from qa_tui.services.audits.actions import add_action
+        from qa_tui.services.audits.actions import add_action, default_action_due
 
         def saved(form: ActionInput | None) -> None:
             if form is not None:
@@ -399,7 +398,7 @@ class AuditEditor(ServiceCalls, Widget):
                                          cfg=ctx.config),
                     self._action_added, write=True)
 
-        due = ctx.today() + timedelta(weeks=ctx.config.deadlines.action_due_weeks)
+        due = default_action_due(audit.audit_date, ctx.today(), ctx.config)
         owners = [(p.id, f"{p.name} ({p.role})") for p in people]
         self.app.push_screen(ActionDialog(owners, audit.worker.id if audit.worker else None, due,
                                           f"for {audit.case_reference or 'this supervision file'}"), saved)
