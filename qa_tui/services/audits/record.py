@@ -45,6 +45,8 @@ STATUS_LABELS = {
 }
 NO_GRADE = "—"
 SUPERVISION_FILE_KIND = "supervision_file"
+# A foster carer's or adopter's file is of no child's case (the worker, when given, supervises the carer).
+KINDS_WITHOUT_CASE = ("carer_file",)
 
 
 @dataclass(frozen=True)
@@ -172,13 +174,14 @@ def start_audit(session: Session, *, kind: str, template: Template, case_id: uui
                 today: date, cfg: Config) -> AuditDTO:
     """A new draft audit with the auditor and `participants` taking part. For a drawn pick that
     already has an audit, that audit is returned to be resumed instead. A supervision-file audit
-    is of a worker and has no case; every other kind is of a case (whose worker may be None)."""
+    is of a worker and has no case; a carer file audit may have no case; every other kind is of a
+    case (whose worker may be None)."""
     if kind not in AUDIT_KINDS:
         raise ValidationError("kind", f"expected one of {', '.join(AUDIT_KINDS)}, got {kind!r}")
     if kind == SUPERVISION_FILE_KIND:
         if case_id is not None or worker_id is None:
             raise ValidationError("worker", "a supervision-file audit is of one worker's file, not of a case")
-    elif case_id is None:
+    elif case_id is None and kind not in KINDS_WITHOUT_CASE:
         raise ValidationError("case", f"a {kind} audit needs a case")
     if draw_pick_id is not None:
         existing = _audit_for_pick(session, draw_pick_id)

@@ -27,6 +27,8 @@ KIND_LABELS = {
     "annual": "annual practice observation",
     "peer": "peer observation",
     "iro_review": "IRO review observation",
+    "cp_conference": "CP conference observation",
+    "lac_review": "looked-after child review observation",
 }
 # A practitioner not yet observed becomes overdue when this many months of the financial year
 # are left (from 1 January): the last quarter is too late to plan an observation comfortably.

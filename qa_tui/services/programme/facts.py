@@ -8,14 +8,14 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from qa_tui.config import CASE_HOLDING_ROLES, Config, ProgrammeTask
+from qa_tui.config import CASE_HOLDING_ROLES, CHECKLIST_KINDS, Config, ProgrammeTask
 from qa_tui.dates import add_months
-from qa_tui.db.models import Audit, Case, Person, Supervision, Team
+from qa_tui.db.models import Audit, Case, Observation, Person, Supervision, Team
 from qa_tui.services.people.directory import PersonRef
 from qa_tui.services.practice.observations import Observed, load_observed
 from qa_tui.services.programme.cp_reviews import Plan, case_plans, has_cp_plan, load_cp_plans
@@ -68,6 +68,30 @@ class CaseRow:
     cp_plan_end: date | None
 
 
+@dataclass(frozen=True)
+class HeldAudit:
+    """An audit the person held, drafts included, with when it was sent and finalised."""
+
+    id: uuid.UUID
+    kind: str
+    audit_date: date
+    submitted_at: datetime | None
+    finalised_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ObservationMade:
+    """An observation the person carried out."""
+
+    day: date
+    kind: str
+    worker_id: uuid.UUID
+
+
+# Tasks about everyone in a person's area: their facts are read for the whole council.
+AREA_TASKS = ("ensure_case_holders_audited", "ensure_practitioners_observed", "hold_live_audit", "observe_practice")
+
+
 @dataclass
 class Facts:
     """What the counting reads, loaded in a handful of queries for the people being judged:
@@ -88,6 +112,9 @@ class Facts:
     cases_of_team: dict[uuid.UUID | None, list[CaseRow]] = field(default_factory=lambda: defaultdict(list))
     cases_of_worker: dict[uuid.UUID | None, list[CaseRow]] = field(default_factory=lambda: defaultdict(list))
     cp_plans: dict[uuid.UUID, list[Plan]] = field(default_factory=dict)  # census plan history per case
+    held: dict[uuid.UUID, list[HeldAudit]] = field(default_factory=lambda: defaultdict(list))  # by auditor
+    observations_made: dict[uuid.UUID, list[ObservationMade]] = field(default_factory=lambda: defaultdict(list))
+    by_team: dict[uuid.UUID | None, list[AuditRow]] = field(default_factory=lambda: defaultdict(list))
 
     def service_of(self, team_id: uuid.UUID | None) -> uuid.UUID | None:
         return self.team_service.get(team_id) if team_id is not None else None
@@ -147,6 +174,7 @@ def load_facts(session: Session, today: date, cfg: Config, judged: list[PersonRo
             facts.reports[p.manager_id].append(p)
     kinds = {t.task for t in tasks}
     ids = [p.id for p in judged]
+    everyone = everyone or bool(kinds & set(AREA_TASKS))
     subjects = set(ids) | {r.id for p in judged for r in facts.reports.get(p.id, ())}
 
     if kinds & {"audit_on_closure", "review_cp_long_or_ending"}:
@@ -183,8 +211,21 @@ def load_facts(session: Session, today: date, cfg: Config, judged: list[PersonRo
             facts.about_worker[a.worker_id].append(a)
         if a.case_id is not None:
             facts.of_case[a.case_id].append(a)
+        facts.by_team[a.team_id].append(a)
+    if "send_for_moderation_on_time" in kinds:
+        for auditor_id, *row in session.execute(select(
+                Audit.auditor_id, Audit.id, Audit.kind, Audit.audit_date, Audit.submitted_at, Audit.finalised_at)
+                .where(Audit.auditor_id.in_(ids), Audit.kind.not_in(CHECKLIST_KINDS),
+                       Audit.audit_date >= facts.since, Audit.audit_date <= today)):
+            facts.held[auditor_id].append(HeldAudit(*row))
+    if "observe_practice" in kinds:
+        for observer_id, day, kind, worker_id in session.execute(select(
+                Observation.observer_id, Observation.observed_on, Observation.kind, Observation.worker_id)
+                .where(Observation.observer_id.in_(ids), Observation.observed_on >= facts.since,
+                       Observation.observed_on <= today)):
+            facts.observations_made[observer_id].append(ObservationMade(day, kind, worker_id))
 
-    if "be_observed" in kinds:
+    if kinds & {"be_observed", "ensure_practitioners_observed"}:
         # Back far enough for an ASYE year as well as the previous period.
         facts.observed = load_observed(session, None if everyone else ids, today,
                                        since=min(facts.since, add_months(today, -13)))
@@ -202,6 +243,15 @@ def load_facts(session: Session, today: date, cfg: Config, judged: list[PersonRo
 def plans_of(case: CaseRow, facts: Facts) -> list[Plan]:
     """The case's CP plans: the census history and the case's own plan dates."""
     return case_plans(facts.cp_plans.get(case.id, ()), case.cp_plan_start, case.cp_plan_end, case.closed_on)
+
+
+def people_in_scope(person: PersonRow, facts: Facts, scope: str, roles: tuple[str, ...],
+                    day: date) -> list[PersonRow]:
+    """Everyone else in `roles` active on `day` whom a coverage duty covers: in the person's area
+    (their team and the teams below them), or the whole council with scope "council"."""
+    teams = facts.area_teams(person)
+    return sorted((p for p in facts.people.values() if p.id != person.id and p.role in roles and p.active_on(day)
+                   and (scope == "council" or p.team_id in teams)), key=lambda p: (p.name, p.staff_id))
 
 
 def cases_in_scope(person: PersonRow, facts: Facts, scope: str = "area") -> list[CaseRow]:
