@@ -63,3 +63,28 @@ def test_a_head_of_service_sees_every_team_of_their_service(db: Database) -> Non
                                TriageFilters(service_id=s1))
     assert counts["dip_sample"] == sum(r.kind == "dip_sample" for r in service)
     assert counts["action"] == sum(r.kind == "action" for r in service)
+
+
+async def test_the_triage_screen_scopes_to_a_service_by_key(db: Database) -> None:
+    from qa_tui.demo import DEMO_USER_STAFF_ID, build_demo
+    from tests.pilot import SIZE, make_app, make_context, screen_text, settle, url_of
+
+    build_demo(db, today=TODAY, cases=400)
+    with db.reader() as s:
+        services = sorted(s.query(Service).all(), key=lambda x: x.name)
+        first = services[0]
+        teams_of_first = {t.id for t in first.teams}
+    ctx = make_context(url_of(db), today=TODAY, staff_id=DEMO_USER_STAFF_ID)
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("v", "down", "enter")  # "Every service", then the first service by name
+        await settle(pilot)
+        screen = app.screen
+        assert screen.filters.service_id == first.id and screen.filters.team_id is None
+        assert f"service {first.name}" in screen_text(app)
+        rows = list(screen.rows)
+        assert rows and all(r.team_id in teams_of_first for r in rows)
+    ctx.db.dispose()
