@@ -88,3 +88,40 @@ async def test_the_triage_screen_scopes_to_a_service_by_key(db: Database) -> Non
         rows = list(screen.rows)
         assert rows and all(r.team_id in teams_of_first for r in rows)
     ctx.db.dispose()
+
+
+def test_an_inadequate_audit_needs_a_named_escalation_owner_and_is_triaged_until_answered(db: Database) -> None:
+    import pytest
+
+    from qa_tui.errors import NotAllowed, ValidationError
+    from qa_tui.services.audits import record as audits
+    from qa_tui.services.audits.escalations import answer_escalation, open_escalations, raise_escalation
+    from tests.test_audits import grade_everything, seed_org, start
+
+    org = seed_org(db)
+    audit = start(db, org, TODAY)
+    grade_everything(db, audit.id, overall=1)
+    with db.session() as s:  # one domain Inadequate (the worst grade)
+        audits.set_grade(s, audit.id, audit.grades[0].domain, 3)
+    with db.session() as s, pytest.raises(ValidationError, match="escalation owner"):
+        audits.submit_for_moderation(s, audit.id, TODAY)
+    with db.session() as s:
+        with pytest.raises(ValidationError, match="escalation owner"):
+            raise_escalation(s, audit.id, owner_id=None, reason="inadequate", note="", today=TODAY, cfg=CFG)
+        esc = raise_escalation(s, audit.id, owner_id=org.participant_id, reason="inadequate",
+                               note="Child seen at home; [plan] needs review", today=TODAY, cfg=CFG)
+        audits.submit_for_moderation(s, audit.id, TODAY)
+    assert esc.respond_by == date(2026, 11, 26)  # two days by default
+    rows = [r for r in all_rows(db, TriageFilters(kinds=("escalation",)))]
+    assert [(r.record_id, r.owner_id, r.late) for r in rows] == [(esc.id, org.participant_id, False)]
+    late = [r for r in all_rows(db, TriageFilters(kinds=("escalation",), min_days_overdue=1))]
+    assert late == []
+    with db.reader() as s:
+        later = other_rows(s, date(2026, 11, 30), CFG, kinds=("escalation",))
+    assert [(r.late, r.days_overdue) for r in later] == [(True, 4)]
+    with db.session() as s:
+        with pytest.raises(NotAllowed):
+            answer_escalation(s, esc.id, "Seen", org.auditor_id, TODAY)
+        answer_escalation(s, esc.id, "Strategy discussion held; plan revised", org.participant_id, TODAY)
+        assert open_escalations(s) == []
+    assert all_rows(db, TriageFilters(kinds=("escalation",))) == []

@@ -44,6 +44,7 @@ class Deadlines:
     action_due_weeks: int = 4
     finalise_within_weeks: int = 4
     reaudit_months: int = 12
+    escalation_response_days: int = 2
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from qa_tui.db.models import (
 )
 from qa_tui.errors import ChangedElsewhere, NotAllowed, NotFound, ValidationError
 from qa_tui.services.audits.actions import ActionRow, actions_for_audit
+from qa_tui.services.audits.escalations import check_escalated
 from qa_tui.services.practice.followups import raise_follow_up
 from qa_tui.services.audits.templates import ensure_template
 
@@ -282,7 +283,8 @@ def mark_finding_for_supervision(session: Session, audit_id: uuid.UUID, summary:
 
 def submit_for_moderation(session: Session, audit_id: uuid.UUID, today: date, *,
                           expected_version: int | None = None) -> AuditState:
-    """Send a complete draft for moderation: every domain and the overall grade must be agreed."""
+    """Send a complete draft for moderation: every domain and the overall grade must be agreed,
+    and an Inadequate finding escalated to a named owner (escalations.check_escalated)."""
     audit = _editable(session, audit_id, expected_version)
     agreed = dict(session.execute(select(AuditGrade.domain, AuditGrade.grade).where(
         AuditGrade.audit_id == audit.id, AuditGrade.participant_id.is_(None))).all())
@@ -292,6 +294,7 @@ def submit_for_moderation(session: Session, audit_id: uuid.UUID, today: date, *,
                                   "no agreed grade yet; grade every domain before sending for moderation")
     if audit.overall_grade is None:
         raise ValidationError("overall grade", "no overall grade yet; agree one before sending for moderation")
+    check_escalated(session, audit)
     audit.status = "submitted"
     audit.submitted_at = stamp_on(today)
     return save_audit(session, audit)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from qa_tui.config import Config
 from qa_tui.dates import Month, add_months, financial_year_end
-from qa_tui.db.models import Action, Audit, Case, Person, Team
+from qa_tui.db.models import Action, Audit, Case, Escalation, Person, Team
 from qa_tui.errors import ValidationError
 from qa_tui.services.audits.record import (
     finalise_by,
@@ -28,6 +28,7 @@ from qa_tui.services.practice.dip_sample import dip_samples_due
 from qa_tui.services.audits.drafts import load_draft, save_draft
 from qa_tui.services.practice.observations import OVERDUE_WHEN_MONTHS_LEFT, observation_coverage
 from qa_tui.services.practice.supervision import supervision_status
+from qa_tui.services.audits.escalations import REASON_LABELS
 from qa_tui.services.programme.escalation import escalated_to
 from qa_tui.text import without_controls
 
@@ -38,6 +39,7 @@ TRIAGE_KINDS = {
     "supervision": "Supervision overdue",
     "observation": "Observation owed",
     "dip_sample": "Dip sample owed",
+    "escalation": "Escalation awaiting response",
 }
 KIND_RANK = {kind: rank for rank, kind in enumerate(TRIAGE_KINDS)}
 # overdue: most days overdue first (earliest due date first); recent: the reverse, newly late
@@ -362,6 +364,8 @@ def other_rows(session: Session, today: date, cfg: Config, *, team_id: uuid.UUID
 
     if _wants(filters, "moderation") or _wants(filters, "finalisation"):
         _audit_rows(session, today, cfg, filters, add)
+    if _wants(filters, "escalation"):
+        _escalation_rows(session, today, filters, add)
     overdue_supervision = [s for s in supervision_status(
         session, today, cfg, team_id=filters.team_id, supervisor_id=filters.owner_id) if s.overdue
     ] if _wants(filters, "supervision") else []
@@ -445,6 +449,21 @@ def _audit_rows(session: Session, today: date, cfg: Config, filters: TriageFilte
             deadline = finalise_by(a.audit_date, cfg)
             add("finalisation", a.id, f"{what} not finalised", subject, a.auditor_id, a.team_id, deadline, True,
                 f"{a.status}; held {a.audit_date.isoformat()}, to be finalised by {deadline.isoformat()}")
+
+
+def _escalation_rows(session: Session, today: date, filters: TriageFilters, add: Any) -> None:
+    """Escalations not yet answered: listed until answered, late once past the response date."""
+    stmt = (select(Escalation.id, Escalation.owner_id, Escalation.reason, Escalation.respond_by, Escalation.raised_on,
+                   Audit.team_id, Case.reference)
+            .join(Audit, Audit.id == Escalation.audit_id).outerjoin(Case, Case.id == Audit.case_id)
+            .where(Escalation.answered_on.is_(None)))
+    if filters.owner_id is not None:
+        stmt = stmt.where(Escalation.owner_id == filters.owner_id)
+    for e in session.execute(stmt):
+        reference = e.reference or "a record"
+        add("escalation", e.id, f"Escalation: {reference} {REASON_LABELS.get(e.reason, e.reason)}", reference,
+            e.owner_id, e.team_id, e.respond_by, e.respond_by < today,
+            f"raised {e.raised_on.isoformat()}; respond by {e.respond_by.isoformat()}")
 
 
 def _keeps(row: TriageRow, filters: TriageFilters) -> bool:
