@@ -125,3 +125,45 @@ def test_an_inadequate_audit_needs_a_named_escalation_owner_and_is_triaged_until
         answer_escalation(s, esc.id, "Strategy discussion held; plan revised", org.participant_id, TODAY)
         assert open_escalations(s) == []
     assert all_rows(db, TriageFilters(kinds=("escalation",))) == []
+
+
+async def test_escalating_from_the_audit_form_by_keys_lets_an_inadequate_audit_go_to_moderation(db: Database) -> None:
+    from sqlalchemy import select
+
+    from qa_tui.db.models import Audit, Escalation, Person
+    from qa_tui.demo import DEMO_USER_STAFF_ID, build_demo
+    from qa_tui.services.audits.kinds import start_supervision_file_audit
+    from screens.audits.audit_form import AuditFormScreen
+    from tests.pilot import SIZE, make_app, make_context, screen_text, settle, url_of
+
+    build_demo(db, today=TODAY, cases=400)
+    ctx = make_context(url_of(db), today=TODAY, staff_id=DEMO_USER_STAFF_ID)
+    with db.session() as s:
+        worker = s.scalar(select(Person).where(Person.role == "SW").order_by(Person.staff_id))
+        me = s.scalar(select(Person).where(Person.staff_id == DEMO_USER_STAFF_ID))
+        audit_id = start_supervision_file_audit(s, worker.id, me.id, today=TODAY, cfg=ctx.config).id
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(AuditFormScreen(audit_id))
+        await settle(pilot)
+        for key in ("4", "2", "2", "2", "2", "2"):  # one domain Inadequate, then the overall grade
+            await pilot.press(key)
+            await settle(pilot)
+        await pilot.press("u", "y")
+        await settle(pilot)
+        assert "escalation owner" in screen_text(app) + " ".join(str(n.message) for n in app._notifications)
+        await pilot.press("exclamation_mark")
+        await settle(pilot)
+        await pilot.press("enter", "down", "enter")  # the owner list: the first person
+        await settle(pilot)
+        await pilot.press("tab", *"Seen today [urgent]", "enter")
+        await settle(pilot)
+        await pilot.press("u", "y")
+        await settle(pilot)
+    with db.reader() as s:
+        escalation = s.scalar(select(Escalation).where(Escalation.audit_id == audit_id))
+        assert escalation is not None and escalation.note == "Seen today [urgent]"
+        assert escalation.reason == "inadequate" and escalation.respond_by == date(2026, 11, 26)
+        assert s.get(Audit, audit_id).status == "submitted"
+    ctx.db.dispose()

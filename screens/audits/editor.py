@@ -72,6 +72,8 @@ class AuditEditor(ServiceCalls, Widget):
         Binding("a", "add_action", "Action", id="audit-action", tooltip="Raise an action with an owner and due date"),
         Binding("f", "finding", "Finding", id="audit-finding",
                 tooltip="Put a finding on the worker's supervision agenda"),
+        Binding("exclamation_mark", "escalate", "Escalate", id="audit-escalate",
+                tooltip="Escalate an Inadequate finding or a child at risk now to a named owner"),
         Binding("u", "submit", "Submit", id="audit-submit",
                 tooltip="Send for moderation once every domain and the overall grade are agreed"),
         Binding("R", "reload", "Reload", show=False, id="audit-reload",
@@ -428,6 +430,27 @@ class AuditEditor(ServiceCalls, Widget):
         self.app.push_screen(TextPrompt(f"Finding for {name}'s next supervision", "What to discuss",
                                         placeholder="e.g. Strong direct work; record the child's words verbatim"),
                              saved)
+
+    def action_escalate(self) -> None:
+        audit, ctx = self.audit, self.ctx
+        if audit is None:
+            return
+        from qa_tui.services.audits.escalations import raise_escalation
+        from qa_tui.services.people.directory import people_for_picking
+        from screens.audits.escalation_dialog import EscalationDialog
+
+        def ask(people: list[PersonRef]) -> None:
+            def chosen(form: Any) -> None:
+                if form is not None:
+                    self.call_service(lambda s: raise_escalation(
+                        s, audit.id, owner_id=form.owner_id, reason=form.reason, note=form.note, today=ctx.today(),
+                        cfg=ctx.config), lambda e: self.notify(f"Escalated; response due by {e.respond_by:%-d %B}."),
+                        write=True)
+
+            self.app.push_screen(EscalationDialog([(p.id, f"{p.name} ({p.role})") for p in people],
+                                                  f"the audit of {audit.case_reference or 'this record'}"), chosen)
+
+        self.call_service(lambda s: people_for_picking(s, ctx.today()), ask)
 
     def action_submit(self) -> None:
         audit = self.audit
