@@ -52,9 +52,10 @@ SECTIONS: list[tuple[str, str, dict[str, Any]]] = [
 # action_due_weeks: actions are due this many weeks after the audit.
 # finalise_within_weeks: audits not finalised this many weeks after the audit are flagged.
 # reaudit_months: a case is not audited again within this many months.
-# escalation_response_days: an Inadequate finding or a child at risk now is answered within these days.""",
+# escalation_response_days: an Inadequate finding or a child at risk now is answered within these days.
+# impact_reaudit_months: a case moderated Requires improvement or Inadequate is re-audited this long after.""",
      {"moderation_day": 28, "action_due_weeks": 4, "finalise_within_weeks": 4, "reaudit_months": 12,
-      "escalation_response_days": 2}),
+      "escalation_response_days": 2, "impact_reaudit_months": 3}),
     ("supervision.cadence", """\
 # How often each role is supervised: weekly, fortnightly, monthly or quarterly.
 # "default" covers every role not listed.""",

@@ -61,6 +61,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     comp.add_argument("--by", choices=("team", "role"), default="team", help="group by team (default) or role")
     comp.set_defaults(func=run_compliance)
 
+    impact = verbs.add_parser("impact", help="re-audits for impact: grade before and after, per team, in a quarter")
+    impact.add_argument("--quarter", metavar="YYYY-Qn", required=True, help="financial quarter: 2026-Q1 is April–June")
+    impact.set_defaults(func=run_impact)
+
     asye = verbs.add_parser("asye", help="each newly qualified worker's ASYE observation windows")
     asye.add_argument("--team", metavar="TEAM", help="only this team code")
     asye.set_defaults(func=run_asye)
@@ -254,6 +258,31 @@ def _print_compliance(result: Compliance) -> None:
             rate = "—" if row.rate is None else f"{row.rate:.0%}"
             print(f"  {row.task_label[:32]:<32} {row.period_label[:16]:<16} {row.people:>6} "
                   f"{f'{row.done}/{row.required}':>11} {rate:>5} {row.people_met:>5} {row.people_late:>5}")
+
+
+def run_impact(args: argparse.Namespace) -> int:
+    from qa_tui.services.programme.impact import impact_report, reaudits_due
+    from qa_tui.services.programme.periods import parse_financial_quarter
+
+    period = parse_financial_quarter(args.quarter)
+    ctx = open_ctx(args)
+    try:
+        with ctx.db.reader() as session:
+            rows = impact_report(session, period, ctx.today(), ctx.config)
+            due = reaudits_due(session, ctx.today(), ctx.config)
+    finally:
+        ctx.db.dispose()
+    scale = ctx.config.grading_scale
+    print(f"Re-audits for impact, {period.label} ({period.start.isoformat()} to {period.end.isoformat()})")
+    if not rows:
+        print("No re-audits held in the quarter.")
+    for r in rows:
+        print(f"{r.team_code or '(no team)'}: {r.reaudited} re-audited; {r.improved} improved, {r.same} the same, "
+              f"{r.worse} worse")
+        for reference, before, after in r.pairs:
+            print(f"  {reference}: {scale[before]} → {scale[after]}")
+    print(f"Re-audits due now and not yet held: {len(due)}")
+    return 0
 
 
 def run_asye(args: argparse.Namespace) -> int:

@@ -136,6 +136,7 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
         finalise_within_weeks=deadlines_t.int_between("finalise_within_weeks", 4, 1, 52),
         reaudit_months=deadlines_t.int_between("reaudit_months", 12, 0, 60),
         escalation_response_days=deadlines_t.int_between("escalation_response_days", 2, 1, 60),
+        impact_reaudit_months=deadlines_t.int_between("impact_reaudit_months", 3, 1, 24),
     )
     deadlines_t.check_unknown()
 

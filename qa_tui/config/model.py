@@ -45,6 +45,7 @@ class Deadlines:
     finalise_within_weeks: int = 4
     reaudit_months: int = 12
     escalation_response_days: int = 2
+    impact_reaudit_months: int = 3  # a moderated RI / Inadequate case is re-audited this long after
 
 
 @dataclass(frozen=True)
