@@ -32,6 +32,7 @@ HOSTILE_COLUMNS: dict[str, tuple[str, ...]] = {
     "good_practice": ("why",),
     "support_plan": ("aim", "outcome"),
     "support_step": ("step",),
+    "escalation": ("note", "response"),
 }
 PLAIN_COLUMNS: dict[str, tuple[str, ...]] = {
     "*": ("updated_by",),
@@ -55,6 +56,7 @@ PLAIN_COLUMNS: dict[str, tuple[str, ...]] = {
     "feedback": ("giver", "channel"),
     "good_practice": ("source_kind",),
     "support_plan": ("status",),
+    "escalation": ("reason",),
 }
 
 

@@ -306,8 +306,9 @@ class TriageScreen(QAScreen):
                                                              expected_versions=seen),
                                   lambda done: (self.notify(f"Marked {len(done)} done."), self.reload(changed=True)), write=True)
 
-        self.app.push_screen(TextPrompt(f"Mark {len(ids)} action(s) done", "Evidence that it was done",
-                                        placeholder="e.g. chronology updated 12/11, checked in supervision"),
+        self.app.push_screen(TextPrompt(f"Mark {len(ids)} action(s) done",
+                                        "Evidence that it was done, and what changed for the child",
+                                        placeholder="e.g. plan updated 12/11; the child now sees their sister weekly"),
                              with_evidence)
 
     def action_extend(self) -> None:
