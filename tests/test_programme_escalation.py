@@ -167,3 +167,16 @@ async def test_escalating_from_the_audit_form_by_keys_lets_an_inadequate_audit_g
         assert escalation.reason == "inadequate" and escalation.respond_by == date(2026, 11, 26)
         assert s.get(Audit, audit_id).status == "submitted"
     ctx.db.dispose()
+
+
+def test_the_dashboard_counts_late_audits_escalated_to_the_viewer(db: Database) -> None:
+    from qa_tui.services.programme.dashboard import build_dashboard
+
+    ids = scenario(db)
+    with db.reader() as s:
+        ops = build_dashboard(s, today=TODAY, config=CFG, team_id=None, person_id=ids["OPS1"])
+        tm = build_dashboard(s, today=TODAY, config=CFG, team_id=None, person_id=ids["TM1"])
+        nobody = build_dashboard(s, today=TODAY, config=CFG, team_id=None)
+    assert (ops.escalated_to_me, ops.escalations_to_answer) == (3, 0)
+    assert tm.escalated_to_me == 0  # their own late audits are theirs, not escalated to them
+    assert nobody.escalated_to_me == 0
