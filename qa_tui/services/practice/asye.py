@@ -13,7 +13,12 @@ from sqlalchemy.orm import Session
 from qa_tui.config import Config
 from qa_tui.db.models import Person, Team
 from qa_tui.services.people.directory import PERSON_FIELDS, active_on
-from qa_tui.services.practice.observations import AsyeWindowState, asye_window_states, load_observed
+from qa_tui.services.practice.observations import (
+    AsyeWindowState,
+    asye_summary,
+    asye_window_states,
+    load_observed,
+)
 
 
 @dataclass(frozen=True)
@@ -32,16 +37,7 @@ class AsyeProgress:
     @property
     def summary(self) -> str:
         """"n of 3", with what is overdue or due now."""
-        if self.asye_start is None:
-            return "no ASYE start date recorded"
-        text = f"{self.done} of {len(self.windows)}"
-        overdue = [w.label for w in self.windows if w.status == "overdue"]
-        due = [w for w in self.windows if w.status == "due"]
-        if overdue:
-            text += f"; overdue: {', '.join(overdue)}"
-        if due:
-            text += f"; due by {due[0].ends.isoformat()}"
-        return text
+        return asye_summary(self.windows) if self.asye_start is not None else "no ASYE start date recorded"
 
 
 def asye_progress(session: Session, today: date, cfg: Config, *, team_id: uuid.UUID | None = None,

@@ -80,6 +80,7 @@ class CoverageRow:
     status: str
     next_due: date | None
     reason: str
+    asye_windows: tuple[AsyeWindowState, ...] = ()  # a newly qualified worker's windows, judged today
 
 
 @dataclass(frozen=True)
@@ -403,6 +404,18 @@ def asye_window_states(asye_start: date, asye_observed: Sequence[date], today: d
     return tuple(states)
 
 
+def asye_summary(windows: Sequence[AsyeWindowState]) -> str:
+    """"1 of 3; overdue: months 0–3; due by 2027-05-31"."""
+    text = f"{sum(w.status == 'done' for w in windows)} of {len(windows)}"
+    overdue = [w.label for w in windows if w.status == "overdue"]
+    due = [w for w in windows if w.status == "due"]
+    if overdue:
+        text += f"; overdue: {', '.join(overdue)}"
+    if due:
+        text += f"; due by {due[0].ends.isoformat()}"
+    return text
+
+
 def in_asye_year(role: str, asye_start: date | None, day: date, per_year: int) -> bool:
     """Whether the ASYE windows (not the yearly rule) judge this person on `day`."""
     return role == "NQSW" and asye_start is not None and day <= asye_windows(asye_start, per_year)[-1].ends
@@ -448,12 +461,14 @@ def observation_coverage(session: Session, today: date, cfg: Config, team_id: uu
     for p in people:
         mine = observed.get(p.id, [])
         days = [o.day for o in mine if o.counts_for_year or (p.role == "NQSW" and o.kind == "asye")]
-        verdict = coverage_verdict(p.role, p.asye_start or p.active_from, p.active_from, mine, today,
-                                   cfg.nqsw_observations_per_year)
+        start = p.asye_start or p.active_from
+        verdict = coverage_verdict(p.role, start, p.active_from, mine, today, cfg.nqsw_observations_per_year)
+        windows = asye_window_states(start, [o.day for o in mine if o.kind == "asye"], today,
+                                     cfg.nqsw_observations_per_year) if p.role == "NQSW" and start else ()
         rows.append(CoverageRow(
             worker_id=p.id, staff_id=p.staff_id, worker_name=p.name, role=p.role, team_code=team_codes.get(p.team_id), observed_this_year=sum(d >= fy_start for d in days),
             last_observed=max(days, default=None), status=verdict.status, next_due=verdict.next_due,
-            reason=verdict.reason,
+            reason=verdict.reason, asye_windows=windows,
         ))
     rows.sort(key=lambda r: (r.team_code or "", r.worker_name, r.staff_id))
     return rows
