@@ -39,7 +39,7 @@ class EscalationDialog(ModalScreen[EscalationInput | None]):
         with Vertical():
             yield Static(literal(f"Escalate {self.context}"), classes="title")
             yield Label("Why")
-            yield Select([(label, key) for key, label in REASONS], value=self.reason, allow_blank=False,
+            yield Select([(literal(label), key) for key, label in REASONS], value=self.reason, allow_blank=False,
                          id="escalation-reason")
             yield Label("Escalation owner (responds by the deadline)")
             yield Select([(literal(label), pid) for pid, label in self.owners], id="escalation-owner")
