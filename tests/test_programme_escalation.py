@@ -180,3 +180,22 @@ def test_the_dashboard_counts_late_audits_escalated_to_the_viewer(db: Database) 
     assert (ops.escalated_to_me, ops.escalations_to_answer) == (3, 0)
     assert tm.escalated_to_me == 0  # their own late audits are theirs, not escalated to them
     assert nobody.escalated_to_me == 0
+
+
+def test_a_head_of_service_sees_what_their_service_owes(db: Database, capsys) -> None:  # noqa: ANN001
+    from qa_tui.cli import main
+    from qa_tui.services.programme.compliance import compliance
+
+    ids = scenario(db)
+    with db.reader() as s:
+        s1 = s.query(Service).filter_by(code="S1").one().id
+        whole = compliance(s, TODAY, CFG)
+        service = compliance(s, TODAY, CFG, service_id=s1)
+    assert {t.group for t in whole.totals} >= {"A1", "A2", "B1"}
+    assert {t.group for t in service.totals} == {"A1", "A2"}
+    assert ids["B1"] not in {r.group for r in service.rows}
+    url = db.engine.url.render_as_string(hide_password=False)
+    assert main(["--db", url, "--today", TODAY.isoformat(), "report", "compliance", "--service", "S1"]) == 0
+    out = capsys.readouterr().out
+    assert "(A1)" in out and "(B1)" not in out
+    assert main(["--db", url, "--today", TODAY.isoformat(), "report", "compliance", "--service", "NOPE"]) != 0

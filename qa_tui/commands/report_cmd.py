@@ -59,6 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     comp = verbs.add_parser("compliance", help="QA programme compliance per team or role")
     comp.add_argument("--by", choices=("team", "role"), default="team", help="group by team (default) or role")
+    comp.add_argument("--service", metavar="CODE", help="only the teams of this service (a head of service's view)")
     comp.set_defaults(func=run_compliance)
 
     impact = verbs.add_parser("impact", help="re-audits for impact: grade before and after, per team, in a quarter")
@@ -233,12 +234,18 @@ def _print_obligations(owed: Obligations) -> None:
 
 
 def run_compliance(args: argparse.Namespace) -> int:
+    from qa_tui.errors import NotFound
+    from qa_tui.services.people.directory import service_by_code
     from qa_tui.services.programme.compliance import compliance
 
     ctx = open_ctx(args)
     try:
         with ctx.db.reader() as session:
-            result = compliance(session, ctx.today(), ctx.config, group_by=args.by)
+            service = service_by_code(session, args.service) if args.service else None
+            if args.service and service is None:
+                raise NotFound(f"--service: no service with code {args.service!r}")
+            result = compliance(session, ctx.today(), ctx.config, group_by=args.by,
+                                service_id=service.id if service else None)
     finally:
         ctx.db.dispose()
     _print_compliance(result)

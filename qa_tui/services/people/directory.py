@@ -59,6 +59,11 @@ def list_services(session: Session) -> list[TeamRef]:
             session.execute(select(Service.id, Service.code, Service.name).order_by(Service.name))]
 
 
+def service_by_code(session: Session, code: str) -> TeamRef | None:
+    service = session.scalar(select(Service).where(Service.code == code))
+    return TeamRef(service.id, service.code, service.name) if service else None
+
+
 def team_by_code(session: Session, code: str) -> TeamRef | None:
     team = session.scalar(select(Team).where(Team.code == code))
     return TeamRef(team.id, team.code, team.name) if team else None
