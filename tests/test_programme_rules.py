@@ -127,3 +127,19 @@ def test_last_months_report_is_the_same_after_an_action_is_extended_this_month(d
     assert measures(november.actions, "A1").get("overdue_at_end", 0) == 0  # extended on the 24th: not overdue now
     assert report_markdown(after) == report_markdown(before)
     assert f"made on {TODAY.isoformat()}" in report_markdown(after)
+
+
+def test_report_asye_prints_each_nqsws_windows(db: Database, capsys) -> None:  # noqa: ANN001
+    from qa_tui.cli import main
+
+    build(db)
+    with db.session() as s:
+        org = Org.load(s)
+        org.person("NQ", "NQSW", "A1", manager="TM1", asye_start=date(2026, 6, 1), name="Noor Newly")
+        observe(org, "NQ", date(2026, 10, 1), "asye", observer="TM1")
+    url = db.engine.url.render_as_string(hide_password=False)
+    assert main(["--db", url, "--today", "2026-11-24", "report", "asye", "--team", "A1"]) == 0
+    out = capsys.readouterr().out
+    assert "Noor Newly (NQ) A1: 1 of 3; overdue: months 0–3" in out
+    assert "months 3–6" in out and "done observed 2026-10-01" in out
+    assert "Person SW2 (SW2) A1: no ASYE start date recorded" in out  # an NQSW with no dates at all
