@@ -116,7 +116,7 @@ class QAApp(App[int]):
             self.open_database()
         else:
             self.sub_title = self._identity_line()
-            self.call_after_refresh(self.switch_mode, "dashboard")
+            self.call_after_refresh(self._opened)
 
     def open_database(self) -> None:
         self.run_worker(self._open_context, thread=True, exit_on_error=False, group="open", exclusive=True)
@@ -139,9 +139,17 @@ class QAApp(App[int]):
         if event.state == WorkerState.SUCCESS:
             self._ctx = event.worker.result
             self.sub_title = self._identity_line()
-            self.switch_mode("dashboard")
+            self._opened()
         elif event.state == WorkerState.ERROR:
             self._open_failed(event.worker.error)
+
+    def _opened(self) -> None:
+        """The dashboard, and on a standalone install's first run the question whose it is."""
+        self.switch_mode("dashboard")
+        if self.ctx.owner_needed:
+            from screens.admin.owner import OwnerScreen
+
+            self.push_screen(OwnerScreen(), lambda _named: setattr(self, "sub_title", self._identity_line()))
 
     def _open_failed(self, error: BaseException | None) -> None:
         """A problem retrying cannot cure gets its own screen (another database, create, a
@@ -165,6 +173,17 @@ class QAApp(App[int]):
         if choice.password is not None:
             self._password = choice.password
         self.open_database()
+
+    def reread_identity(self) -> None:
+        """After something that changes who the user is here (a pull binds a laptop to the
+        puller): read it again from the database, off the UI thread, and show it."""
+        from qa_tui.context import refresh_identity
+
+        def reread() -> None:
+            refresh_identity(self.ctx)
+            self.call_from_thread(lambda: setattr(self, "sub_title", self._identity_line()))
+
+        self.run_worker(reread, thread=True, exit_on_error=False, group="identity")
 
     def _identity_line(self) -> str:
         from qa_tui.db.engine import describe_url

@@ -19,6 +19,14 @@ class AppContext:
     person_name: str = ""
     team_id: uuid.UUID | None = None
     today_override: date | None = None
+    # A standalone SQLite file with people but no owner named yet: the app asks at first run.
+    owner_needed: bool = False
+    # What the person may do by their role (qa_tui.services.people.permissions.ROLE_LEVEL): the
+    # screens grey out the rest; the services decide in any case.
+    permissions: frozenset[str] = frozenset()
+
+    def may(self, permission: str) -> bool:
+        return permission in self.permissions
 
     def today(self) -> date:
         from qa_tui.dates import today_local
@@ -55,13 +63,28 @@ def open_context(config: Config, *, migrate: bool = True, today: date | None = N
         raise
     db.actor = login
     ctx = AppContext(config=config, db=db, login=login, today_override=today)
-    from qa_tui.services.people.directory import resolve_user
-
-    with db.reader() as session:
-        user = resolve_user(session, login=login, staff_id=config.user_staff_id, team_code=config.user_team)
-    if user is not None:
-        ctx.person_id, ctx.person_name, ctx.team_id = user.id, user.name, user.team_id
+    refresh_identity(ctx)
     return ctx
+
+
+def refresh_identity(ctx: AppContext) -> None:
+    """Work out who acts for this context from the database (the login on PostgreSQL, the file's
+    owner on SQLite; never the config's staff ID) and label every later session with it. The
+    config's team is only the default team shown."""
+    from qa_tui.services.people.directory import team_by_code
+    from qa_tui.services.people.owner import acting_person, has_people, owner_bound_by
+    from qa_tui.services.people.permissions import role_permissions
+
+    ctx.db.config = ctx.config
+    with ctx.db.reader() as session:
+        acting = acting_person(session, ctx.login)
+        team = team_by_code(session, ctx.config.user_team) if ctx.config.user_team else None
+        ctx.owner_needed = ctx.db.is_sqlite and owner_bound_by(session) is None and has_people(session)
+    ctx.db.acting = acting
+    with ctx.db.reader() as session:
+        ctx.permissions = role_permissions(session, ctx.config)
+    ctx.person_id, ctx.person_name = (acting.person_id, acting.name) if acting else (None, "")
+    ctx.team_id = team.id if team is not None else acting.team_id if acting else None
 
 
 def _explain(exc: Exception) -> str:

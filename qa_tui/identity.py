@@ -1,5 +1,6 @@
-"""Who the user is. On PostgreSQL the database login is the identity; on a laptop's SQLite file
-the operating-system account is. The config's name is only a display default."""
+"""Who the user is. On PostgreSQL the database login is the identity and the person is the staff
+record linked to it; on SQLite the person is the one the file is bound to (by a pull, or named at
+set-up: qa_tui.services.people.owner). The config's name is only a display default."""
 
 from __future__ import annotations
 

@@ -21,8 +21,35 @@ def url_of(db: Database) -> str:
 
 
 def make_context(db_url: str, *, today: date, staff_id: str = "", **config_changes: object) -> AppContext:
+    """A context for the person with `staff_id` (as the database decides identity: the SQLite
+    file's owner, or the PostgreSQL login linked to them), or for nobody."""
+    if staff_id:
+        become(db_url, staff_id)
     config = replace(load_config(db_override=db_url), user_staff_id=staff_id, **config_changes)
     return open_context(config, today=today)
+
+
+def become(db_url: str, staff_id: str) -> None:
+    """Make the test's user the person with `staff_id`: the owner of a SQLite file, or on
+    PostgreSQL the person linked to the test's login (taken from anyone else)."""
+    from sqlalchemy import select, text
+
+    from qa_tui.db.models import Person
+    from qa_tui.services.people.owner import set_standalone_owner
+
+    db = Database.open(db_url, actor="test set-up")
+    try:
+        with db.session() as s:
+            if db.is_sqlite:
+                set_standalone_owner(s, staff_id)
+                return
+            login = s.execute(text("SELECT current_user")).scalar()
+            for other in s.scalars(select(Person).where(Person.login == login, Person.staff_id != staff_id)):
+                other.login = None
+            s.flush()
+            s.scalar(select(Person).where(Person.staff_id == staff_id)).login = login
+    finally:
+        db.dispose()
 
 
 def make_app(ctx: AppContext) -> QAApp:

@@ -287,7 +287,9 @@ def test_import_reads_each_table_once_whatever_the_row_count(db: Database) -> No
         assert cases(db, text).unchanged == 1200
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
-    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    # The trail's own work once per transaction (naming the actor, sealing the chain) is not the import's.
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")
+               and "audit_event" not in s and "set_config" not in s]
     assert len(selects) <= 2 * (2 + 1200 // 500 + 1)  # people, teams, then cases in chunks
     assert len(statements) < 60  # inserts go in batches, not one per row
 

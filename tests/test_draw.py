@@ -11,7 +11,8 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from qa_tui import cli
 from qa_tui.config import DrawRules, default_templates
@@ -68,10 +69,12 @@ def _audit(s, case: Case, on: date) -> None:
     s.flush()
 
 
-def _already_drawn(s, case: Case, month: Month, team: Team | None = None, worker: Person | None = None) -> None:
-    """An earlier draw's pick of this case (by default in the case's own team, for its holder)."""
-    draw = CaseDraw(team_id=team.id if team else case.team_id, month=str(month), seed="earlier",
-                    algorithm=ALGORITHM, rules={}, drawn_on=date(2026, 11, 1))
+def _already_drawn(s, case: Case, month: Month, worker: Person | None = None) -> None:
+    """An earlier pick of this case in another team's draw for `month` (a team has one draw a
+    month, so a case drawn this month elsewhere has moved since)."""
+    other = _team(s, f"MOVED-{uuid.uuid4().hex[:6]}")
+    draw = CaseDraw(team_id=other.id, month=str(month), seed="earlier", algorithm=ALGORITHM, rules={},
+                    drawn_on=date(2026, 11, 1))
     s.add(draw)
     s.flush()
     s.add(DrawPick(draw_id=draw.id, worker_id=worker.id if worker else case.worker_id,
@@ -159,7 +162,7 @@ def test_never_an_ineligible_case(db: Database, today: date, caseload: list[list
                     _audit(s, case, AUDIT_DATES[state["audited"]])
                 if state["drawn"]:
                     _already_drawn(s, case, MONTH if state["drawn"] == "this_month" else MONTH.shift(-1),
-                                   team, worker)
+                                   worker)
                 eligible = (holder is worker and state["closed"] in (None, "future")
                             and state["audited"] in (None, "before_cutoff") and state["drawn"] != "this_month")
                 if eligible:
@@ -191,11 +194,12 @@ def test_boundaries_closed_today_and_audit_window_start(db: Database, today: dat
         _case(s, "CLOSES-TODAY", worker, closed_on=today)
         _case(s, "CLOSES-TOMORROW", worker, closed_on=today + timedelta(days=1))
         team_id = team.id
-    with db.session() as s:
+    with db.reader() as s:
         summary = draw_cases_for_team(s, team_id, MONTH, today, RULES)
         assert summary.pools[0].eligible == ("CLOSES-TOMORROW", "DAY-BEFORE", "NEVER")
         assert summary.rules == {"roles": ["SW", "NQSW", "ASWP"], "require_open": True, "require_allocated": True,
                                  "exclude_audited_within_months": 12, "exclude_drawn_this_month": True}
+        s.rollback()  # a team has one draw a month: try the other rules instead of this one
         no_exclusions = draw_cases_for_team(s, team_id, MONTH, today,
                                   replace(RULES, exclude_audited_within_months=0, exclude_drawn_this_month=False))
         assert no_exclusions.pools[0].eligible == ("CLOSES-TOMORROW", "DAY-BEFORE", "NEVER", "ON-CUTOFF")
@@ -251,8 +255,11 @@ def test_same_inputs_give_same_picks_and_a_fresh_seed_otherwise(db: Database, to
     first = _picks_with_seed(db, team_id, today, "fixed")
     assert first == _picks_with_seed(db, team_id, today, "fixed")
     assert all(first.values())
-    with db.reader() as s:
-        seeds = {draw_cases_for_team(s, team_id, MONTH, today, RULES).seed for _ in range(2)}
+    seeds = set()
+    for _ in range(2):
+        with db.reader() as s:
+            seeds.add(draw_cases_for_team(s, team_id, MONTH, today, RULES).seed)
+            s.rollback()
     assert len(seeds) == 2 and all(len(seed) == 32 for seed in seeds)
 
 
@@ -271,20 +278,33 @@ def test_adding_or_removing_a_worker_changes_no_one_elses_pick(db: Database, tod
     assert after == before
 
 
-def test_a_second_draw_this_month_skips_cases_already_drawn(db: Database, today: date) -> None:
+def test_a_second_draw_for_the_month_is_refused_with_the_way_to_redraw_one_worker(db: Database, today: date) -> None:
     team_id = _caseload(db, workers=2, cases_each=2)
     with db.session() as s:
         first = draw_cases_for_team(s, team_id, MONTH, today, RULES, seed="one")
-    with db.session() as s:
-        second = draw_cases_for_team(s, team_id, MONTH, today, RULES, seed="one")
-        third = draw_cases_for_team(s, team_id, MONTH, today, RULES, seed="one")
-    for pick in second.picks:
-        earlier = next(p for p in first.picks if p.staff_id == pick.staff_id)
-        assert pick.case_reference != earlier.case_reference and pick.pool_size == 1
-    assert all(p.empty_reason == "all 2 open cases already drawn this month" for p in third.picks)
+    for seed in ("one", None):
+        with db.session() as s, pytest.raises(NotAllowed, match=f"already has its draw for {MONTH}") as refused:
+            draw_cases_for_team(s, team_id, MONTH, today, RULES, seed=seed)
+        assert f"qa-tui draw redraw {first.id} --worker STAFF_ID --reason" in str(refused.value)
     with db.reader() as s:
-        assert latest_draw(s, team_id, MONTH).id == third.id
+        assert s.scalar(select(func.count()).select_from(CaseDraw).where(CaseDraw.team_id == team_id)) == 1
+        assert latest_draw(s, team_id, MONTH).id == first.id
         assert latest_draw(s, team_id, MONTH.shift(1)) is None
+    with db.session() as s:  # next month is a new draw
+        assert draw_cases_for_team(s, team_id, MONTH.shift(1), today, RULES).month == str(MONTH.shift(1))
+
+
+def test_the_database_refuses_a_second_current_draw_whatever_writes_it(db: Database, today: date) -> None:
+    team_id = _caseload(db, workers=1, cases_each=1)
+    with db.session() as s:
+        draw_cases_for_team(s, team_id, MONTH, today, RULES)
+    with pytest.raises(IntegrityError), db.session() as s:
+        s.add(CaseDraw(team_id=team_id, month=str(MONTH), seed="raw", algorithm=ALGORITHM, rules={},
+                       drawn_on=today))
+        s.flush()
+    with db.session() as s:  # an earlier draw no longer current does not count
+        s.add(CaseDraw(team_id=team_id, month=str(MONTH), seed="withdrawn", algorithm=ALGORITHM, rules={},
+                       drawn_on=today, is_current=False))
 
 
 # --- re-draws and verification ------------------------------------------------------------
@@ -391,17 +411,20 @@ def test_draw_all_teams_draws_every_team_with_one_seed(db: Database, today: date
     _caseload(db, workers=3, cases_each=2, code="B")
     with db.session() as s:
         _team(s, "EMPTY")
+    with db.reader() as s:
+        team_b = s.scalar(select(Team.id).where(Team.code == "B"))
+        alone = draw_cases_for_team(s, team_b, MONTH, today, RULES, seed="council")
+        s.rollback()
     with db.session() as s:
         result = draw_all_teams(s, MONTH, today, RULES, seed="council")
     assert [d.team_code for d in result.draws] == ["A", "B"]
     assert result.teams_without_case_holders == ("EMPTY",)
     assert {d.seed for d in result.draws} == {"council"}
     assert sum(len(d.picks) for d in result.draws) == 5
-    with db.reader() as s:
-        alone = draw_cases_for_team(s, result.draws[1].team_id, MONTH, today,
-                                    replace(RULES, exclude_drawn_this_month=False), seed="council")
-        assert [p.case_reference for p in alone.picks] == [p.case_reference for p in result.draws[1].picks]
-        s.rollback()
+    assert [p.case_reference for p in alone.picks] == [p.case_reference for p in result.draws[1].picks]
+    with db.session() as s:  # again: the teams drawn already are left as they were
+        again = draw_all_teams(s, MONTH, today, RULES, seed="council")
+    assert (again.draws, again.teams_already_drawn) == ((), ("A", "B"))
 
 
 # --- the command line ---------------------------------------------------------------------

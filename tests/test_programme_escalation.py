@@ -127,6 +127,42 @@ def test_an_inadequate_audit_needs_a_named_escalation_owner_and_is_triaged_until
     assert all_rows(db, TriageFilters(kinds=("escalation",))) == []
 
 
+def test_only_the_escalation_owner_acting_as_themselves_answers_it(db: Database) -> None:
+    """The rule lives in the permissions module: the person acting in the session, not an
+    argument, must be the owner; a laptop's bundle answering someone else's escalation is refused."""
+    import pytest
+
+    from qa_tui.db.acting import acting_of
+    from qa_tui.errors import NotAllowed
+    from qa_tui.services.audits.escalations import answer_escalation, open_escalations, raise_escalation
+    from qa_tui.services.sync.recheck import refusal
+    from tests.permissions_seed import act_as, nobody
+    from tests.test_audits import seed_org, start
+
+    org = seed_org(db)
+    audit = start(db, org, TODAY)
+    with db.session() as s:
+        esc = raise_escalation(s, audit.id, owner_id=org.participant_id, reason="risk_now",
+                               note="Seen at school", today=TODAY, cfg=CFG)
+    act_as(db, org.auditor_id)
+    with db.session() as s, pytest.raises(NotAllowed, match="may not answer this escalation: only its owner"):
+        answer_escalation(s, esc.id, "Handled", None, TODAY)
+    with db.session() as s:  # naming the owner does not make the auditor the owner
+        with pytest.raises(NotAllowed, match="only its owner"):
+            answer_escalation(s, esc.id, "Handled", org.participant_id, TODAY)
+        assert [e.id for e in open_escalations(s)] == [esc.id]
+        who = acting_of(s)
+        live = {"owner_id": str(org.participant_id), "answered_on": None, "response": ""}
+        assert "only its owner" in refusal(s, who, "escalation", {**live, "response": "Handled",
+                                                                   "answered_on": TODAY.isoformat()}, live)
+        assert refusal(s, who, "escalation", {**live, "note": "more"}, live) == ""
+    act_as(db, org.participant_id)
+    with db.session() as s:
+        answer_escalation(s, esc.id, "Strategy meeting held", None, TODAY)
+        assert open_escalations(s) == []
+    nobody(db)
+
+
 async def test_escalating_from_the_audit_form_by_keys_lets_an_inadequate_audit_go_to_moderation(db: Database) -> None:
     from sqlalchemy import select
 

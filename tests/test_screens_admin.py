@@ -241,36 +241,66 @@ async def test_a_bad_csv_is_shown_with_its_problems_and_writes_nothing(seeded: D
     ctx.db.dispose()
 
 
-async def test_settings_are_saved_beside_the_config_and_applied(seeded: Database) -> None:
+async def test_settings_show_who_you_are_but_cannot_change_it(seeded: Database) -> None:
+    """The bypass of issue 15: a team manager typed an operations lead's staff ID in Settings and
+    became her. Now Settings shows who the database says you are, with no field to change it; the
+    default team and theme are saved beside the config and the team change is recorded."""
     config_file = config_path()
     config_file.parent.mkdir(parents=True)
-    config_file.write_text("# my settings\n[user]\nname = \"Morgan\"\n", encoding="utf-8")
+    config_file.write_text("# my settings\n[user]\nname = \"Morgan\"\nstaff_id = \"SW1\"\n", encoding="utf-8")
     with seeded.session() as s:
         s.add(Team(code="B2", name="Fostering"))
-    ctx = make_context(url_of(seeded), today=TODAY)
+    ctx = make_context(url_of(seeded), today=TODAY, staff_id="TM1")
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert ctx.person_id is None
+        assert ctx.person_name == "Morgan Pryce"  # the owner (SQLite) or the login (PostgreSQL), not the config's SW1
         await pilot.press("a", "comma")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "SettingsScreen"
-        await pilot.press(*"nobody", "ctrl+s")
-        await settle(pilot)
-        assert "Staff ID: no person has staff ID 'nobody'" in str(app.screen.query_one("#settings-error").render())
-        app.screen.query_one("#settings-staff-id").value = "tm1"
+        assert not app.screen.query("#settings-staff-id")
+        shown = str(app.screen.query_one("#settings-identity").render())
+        assert "Morgan Pryce (TM1)" in shown
+        await pilot.press(*"SW1")  # typing a staff ID goes nowhere
         await choose(pilot, "settings-team", "Fost")
         await choose(pilot, "settings-theme", "nord")
         assert app.theme == "nord"  # tried on at once
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "AdminScreen"
-        assert ctx.person_name == "Morgan Pryce" and app.config.user_staff_id == "TM1"
-        assert app.config.user_team == "B2" and app.theme == "nord"
+        assert ctx.person_name == "Morgan Pryce" and app.config.user_team == "B2" and app.theme == "nord"
+        with ctx.db.reader() as s:
+            assert ctx.team_id == s.scalar(select(Team.id).where(Team.code == "B2"))
+            assert s.scalar(select(AuditEvent).where(AuditEvent.action == "settings")).new == {"team": "B2"}
 
-    assert config_file.read_text(encoding="utf-8") == "# my settings\n[user]\nname = \"Morgan\"\n"
-    assert read_preferences(config_file.parent / "preferences.toml") == Preferences("TM1", "B2", "nord")
+    assert "staff_id = \"SW1\"" in config_file.read_text(encoding="utf-8")
+    assert read_preferences(config_file.parent / "preferences.toml") == Preferences("", "B2", "nord")
     ctx.db.dispose()
+
+
+async def test_a_standalone_install_asks_whose_it_is_at_first_run(seeded: Database) -> None:
+    if not seeded.is_sqlite:
+        pytest.skip("on PostgreSQL the login is the person: nothing to ask")
+    ctx = make_context(url_of(seeded), today=TODAY)
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "OwnerScreen"
+        await pilot.press(*"NOPE", "enter")
+        await settle(pilot)
+        assert "No person has staff ID 'NOPE'" in str(app.screen.query_one("#owner-error").render())
+        app.screen.query_one("#owner-staff-id").value = "tm1"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "DashboardScreen"
+        assert ctx.person_name == "Morgan Pryce" and "Morgan Pryce" in app.sub_title
+    with ctx.db.reader() as s:
+        [named] = s.scalars(select(AuditEvent).where(AuditEvent.action == "owner")).all()
+        assert "owner named at set-up: Morgan Pryce (TM1)" in named.detail
+    ctx.db.dispose()
+    again = make_context(url_of(seeded), today=TODAY)  # next time: no question, and it is her database
+    assert (again.owner_needed, again.person_name) == (False, "Morgan Pryce")
+    again.db.dispose()
 
 
 async def test_a_bad_preferences_file_is_named_and_the_app_still_starts(seeded: Database) -> None:

@@ -122,7 +122,9 @@ async def test_dip_sample_rated_commented_shared_and_finalised_by_keys(db: Datab
 
 async def test_a_user_in_no_team_chooses_one_once_and_sees_its_cases(db: Database) -> None:
     seed(db)
-    ctx = make_context(url_of(db), today=TODAY)  # nobody: no team to start from
+    with db.session() as s:
+        s.add(Person(staff_id="HOS1", name="Harper Head", role="HOS"))
+    ctx = make_context(url_of(db), today=TODAY, staff_id="HOS1")  # in no team: no team to start from
     async with make_app(ctx).run_test(size=SIZE) as pilot:
         app = pilot.app
         await settle(pilot)

@@ -121,7 +121,7 @@ async def test_pull_export_and_import_twice_by_keys(db: Database, laptop: Databa
 
     damaged = tmp_path / "damaged.qsb"
     damaged.write_bytes(bundle.read_bytes()[:-40])
-    shared_ctx = make_context(url_of(db), today=TODAY)
+    shared_ctx = make_context(url_of(db), today=TODAY, staff_id="M1")
     app = make_app(shared_ctx)
     async with app.run_test(size=SIZE) as pilot:
         await open_sync(pilot)
@@ -212,7 +212,7 @@ async def test_conflicts_merged_by_hand_and_taken_after_a_reload(db: Database, l
     receipt = _import(db, _export(laptop))
     assert sorted(c.table for c in receipt.conflicts) == ["action", "follow_up"]
 
-    ctx = make_context(url_of(db), today=TODAY)
+    ctx = make_context(url_of(db), today=TODAY, staff_id="M1")
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
         await open_sync(pilot)

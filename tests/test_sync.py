@@ -59,7 +59,7 @@ from qa_tui.services.sync.importing import import_bundle
 from qa_tui.services.sync.pull import PullSummary, apply_reference, export_reference, pull_from_database
 from qa_tui.services.sync.receipts import AckSummary, acknowledge
 from qa_tui.services.sync.state import pending_changes, sync_status
-from tests.conftest import _truncate_pg
+from tests.conftest import TODAY, _truncate_pg
 
 SETTINGS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -120,7 +120,7 @@ def _seed_shared(db: Database) -> dict[str, uuid.UUID]:
 
 def _pull(laptop: Database, shared: Database, teams: tuple[str, ...] = ()) -> PullSummary:
     with shared.reader() as remote, laptop.session() as local:
-        return pull_from_database(local, remote, source="shared", team_codes=teams)
+        return pull_from_database(local, remote, source="shared", team_codes=teams, today=TODAY)
 
 
 def _export(laptop: Database) -> Bundle:
@@ -187,7 +187,8 @@ def test_round_trip_laptop_to_shared_and_back(db: Database, laptop: Database) ->
     with laptop.reader() as local, db.reader() as shared:
         # Reference data arrives with its IDs and versions, marked synced; only what T1 needs.
         assert local.get(Case, ids["open_case"]) is not None
-        assert local.get(Case, ids["closed_case"]) is None and local.get(Case, ids["other_case"]) is None
+        # A case closed this financial year comes (the programme counts audits on closure).
+        assert local.get(Case, ids["closed_case"]) is not None and local.get(Case, ids["other_case"]) is None
         assert local.get(Action, ids["done"]) is None
         assert local.get(FollowUp, ids["follow_up"]) is not None
         # The manager's own manager is in another team: pulled so the reference holds.
@@ -275,7 +276,16 @@ def test_import_writes_the_audit_trail(db: Database, laptop: Database) -> None:
     assert kinds == [("insert", "supervision"), ("sync", "sync_import"), ("update", "case_file")]
     update = next(e for e in events if e.action == "update")
     assert update.old == {"category": "CIN"} and update.new == {"category": "CP"}
-    assert all(e.actor == "tester" for e in events)
+    # Each record is by the laptop's author; the trail's actor is the login that wrote here (the
+    # importer, as the database itself records on PostgreSQL) and each event's detail names both.
+    author = bundle.owner_staff_id or "jsmith"
+    rows = [e for e in events if e.action != "sync"]
+    assert all(e.actor == "tester" and e.detail.startswith("by ") and author in e.detail
+               and e.detail.endswith("imported by tester") for e in rows)
+    assert next(e for e in events if e.action == "sync").actor == "tester"
+    with db.reader() as s:
+        assert s.get(Case, ids["open_case"]).updated_by == "jsmith"
+        assert s.scalars(select(Supervision)).one().updated_by == "jsmith"
     assert _count(db, AuditEvent) == before + 3
 
 
@@ -478,7 +488,7 @@ def test_pull_leaves_unsynced_local_edits_alone(db: Database, laptop: Database) 
 def test_pull_from_a_reference_bundle_file(db: Database, laptop: Database, tmp_path: Path) -> None:
     ids = _seed_shared(db)
     with db.session() as s:
-        reference = export_reference(s, team_codes=("T2",), destination="t2.qsb")
+        reference = export_reference(s, team_codes=("T2",), destination="t2.qsb", today=TODAY)
     path = tmp_path / "t2.qsb"
     write_bundle(path, reference, "passphrase for the reference bundle")
     with pytest.raises(BundleRefused, match="reference bundle, for `sync pull --from-bundle`"):
@@ -486,13 +496,16 @@ def test_pull_from_a_reference_bundle_file(db: Database, laptop: Database, tmp_p
     bundle = read_bundle(path, schema=HEAD_REVISION, passphrase="passphrase for the reference bundle")
     with laptop.session() as s:
         summary = apply_reference(s, bundle, source=str(path))
-    assert (summary.added, summary.updated, summary.unchanged) == (4, 0, 0)  # T2, its two people, its open case
+    # T2's manager manages T1's manager, so T1's line comes too: T2 and T1, the service, four people,
+    # the three cases, the open action and the follow-up; never the done action.
+    assert (summary.added, summary.updated, summary.unchanged) == (12, 0, 0)
     with laptop.reader() as s:
-        assert s.get(Case, ids["other_case"]) is not None and s.get(Case, ids["open_case"]) is None
+        assert s.get(Case, ids["other_case"]) is not None and s.get(Case, ids["open_case"]) is not None
+        assert s.get(Action, ids["done"]) is None
         assert sync_status(s).pulled_from == str(path)
     with laptop.session() as s:
         again = apply_reference(s, bundle, source=str(path))
-    assert (again.added, again.updated, again.unchanged) == (0, 0, 4)
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 12)
     _offline_team(laptop, "LT")
     changes = _export(laptop)
     with laptop.session() as s, pytest.raises(BundleRefused, match="holds a laptop's changes"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from qa_tui.commands.common import load
@@ -38,7 +39,14 @@ def run_init(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     from qa_tui.db.engine import describe_url
 
+    from qa_tui.config import url_has_password
+
     config = load(args)
+    if url_has_password(config.database_url):  # from --db or QA_TUI_DATABASE_URL (the file's is refused on reading)
+        print(f"{config.path or _target(args)}: the database URL given by --db or QA_TUI_DATABASE_URL holds a "
+              "password (in the user part or as ?password=); it is not shown here. Give it through PGPASSWORD, "
+              "~/.pgpass or a pg_service.conf service instead.", file=sys.stderr)
+        return 2
     print(f"{config.path or _target(args)}: OK (database {describe_url(config.database_url)})")
     return 0
 

@@ -75,11 +75,13 @@ def run_draw(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise ValidationError("--month", str(exc)) from None
         skipped: tuple[str, ...] = ()
+        already: tuple[str, ...] = ()
         with ctx.db.session() as session:
             if args.all_teams:
                 result = draw_all_teams(session, month, today, ctx.config.draw,
                                         seed=args.seed, drawn_by=ctx.login)
                 draws, skipped = list(result.draws), result.teams_without_case_holders
+                already = result.teams_already_drawn
             else:
                 team = team_by_code(session, args.team)
                 if team is None:
@@ -97,6 +99,10 @@ def run_draw(args: argparse.Namespace) -> int:
     if skipped:
         more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
         print(f"{len(skipped)} teams have no case-holders and were not drawn: {', '.join(skipped[:10])}{more}")
+    if already:
+        more = f" and {len(already) - 10} more" if len(already) > 10 else ""
+        print(f"{len(already)} teams already had their draw for {month} and were left as they were: "
+              f"{', '.join(already[:10])}{more} (re-draw one worker with qa-tui draw redraw ID --worker ... --reason ...)")
     return 0
 
 

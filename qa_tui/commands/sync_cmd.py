@@ -131,11 +131,14 @@ def run_pull(args: argparse.Namespace) -> int:
         try:
             with shared.reader() as remote, ctx.db.session() as local:
                 summary = pull_from_database(local, remote, source=_describe(args.from_url),
-                                             team_codes=args.team, progress=_progress("pulling"))
+                                             team_codes=args.team, today=ctx.today(),
+                                             progress=_progress("pulling"))
         finally:
             shared.dispose()
     print(f"Pulled from {summary.source}: {summary.added} added, {summary.updated} updated, "
           f"{summary.unchanged} unchanged.")
+    if summary.removed:
+        print(f"{summary.removed} records deleted in the shared database were removed here.")
     if summary.kept_local:
         print(f"{len(summary.kept_local)} records edited here and not yet synced were left as they are; "
               f"they go up with the next export.")
@@ -157,7 +160,7 @@ def run_export(args: argparse.Namespace) -> int:
     ctx = open_ctx(args)
     with ctx.db.session() as session:
         if args.reference:
-            bundle = export_reference(session, team_codes=args.team, destination=str(out))
+            bundle = export_reference(session, team_codes=args.team, destination=str(out), today=ctx.today())
         else:
             bundle = export_changes(session, exported_by=ctx.login, device_name=_host(), destination=str(out),
                                     progress=_progress("exporting"))
@@ -279,11 +282,17 @@ def _print_receipt(receipt: Receipt) -> None:
         print(f"Bundle {receipt.bundle_id} was already imported at {receipt.imported_at} by "
               f"{receipt.imported_by}; nothing changed. Its receipt:")
     print(f"Bundle {receipt.bundle_id} from {receipt.exported_by}: {receipt.added} added, {receipt.updated} "
-          f"updated, {receipt.unchanged} unchanged, {len(receipt.conflicts)} conflicts.")
+          f"updated, {receipt.unchanged} unchanged, {len(receipt.conflicts)} conflicts, {receipt.deleted} deleted, "
+          f"{len(receipt.refused)} refused.")
+    for refused in receipt.refused:
+        print(f"  refused, not written: {refused.table} {refused.id} ({refused.reason})")
     for note in receipt.conflicts:
         print(f"  conflict {note.conflict_id[:8]}: {note.table} {note.id} ({note.reason})")
     if receipt.conflicts:
         print("See them with `qa-tui sync conflicts`; decide with `qa-tui sync resolve ID --keep ...`.")
+    if receipt.refused:
+        print(f"{len(receipt.refused)} changes were refused and not written: each breaks a rule of this database "
+              "or is one the laptop's person may not make.")
 
 
 def _print_ack(ack: AckSummary) -> None:
@@ -301,6 +310,10 @@ def _print_conflict(c: ConflictView) -> None:
     live = "not here" if c.live_version is None else f"v{c.live_version}"
     print(f"          from {c.exported_by} (device {c.device[:8]}), imported {c.imported_at:%Y-%m-%d %H:%M}; "
           f"laptop based on v{c.base_version if c.base_version is not None else '-'}, shared {live}")
+    if c.deletion:
+        print("          deleted on the laptop: --keep incoming deletes it here, --keep shared keeps it")
+    if c.held:
+        print(f"          {c.held} history rows held with it: applied with --keep incoming or merged, dropped with shared")
     for key in c.differing:
         shared = "-" if c.live is None else json.dumps(c.live.get(key))
         print(f"          {key}: shared {_clip(shared)} | incoming {_clip(json.dumps(c.incoming.get(key)))}")

@@ -21,6 +21,7 @@ from qa_tui.config.loading import (
     database_url_problem,
     default_database_url,
     load_config,
+    mask_url,
     parse_config,
     url_has_password,
 )
@@ -75,4 +76,5 @@ __all__ = [
     "database_url_problem",
     "default_database_url", "default_templates", "load_config", "parse_config", "read_toml",
     "url_has_password",
+    "mask_url",
 ]

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from qa_tui.config.model import (
+    DEFAULT_PERMISSIONS,
+    PERMISSION_ROLES,
     CIN_CENSUS_NEW_CHILDREN,
     CIN_CENSUS_PERSONAL_IDS,
     DEFAULT_CADENCE,
@@ -112,7 +114,8 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
     if url and (problem := database_url_problem(url)):
         raise ConfigError(path, "database.url", problem)
     if url and url_has_password(url):
-        raise ConfigError(path, "database.url", "holds a password; never put one in this file: use PGPASSWORD, "
+        raise ConfigError(path, "database.url", "holds a password (in the user part or as ?password=), not shown "
+                                                "here; never put one in this file: use PGPASSWORD, "
                                                 "~/.pgpass or a pg_service.conf service (and QA_TUI_DB_KEY for an "
                                                 "encrypted SQLite file)")
     database.check_unknown()
@@ -180,6 +183,10 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
     programme = _parse_programme(top, path)
     serve = _parse_serve(top.table("serve"), path)
     cin_census = _parse_cin_census(top.table("import"), path)
+    permissions_t = top.table("permissions")
+    permissions = {key: permissions_t.strings(key, DEFAULT_PERMISSIONS[key], allowed=ROLES)
+                   for key in PERMISSION_ROLES}
+    permissions_t.check_unknown()
     top.check_unknown()
 
     return Config(
@@ -187,7 +194,7 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
         grading_scale=scale, templates=templates, deadlines=deadlines,
         supervision_cadence=cadence, draw=draw, nqsw_observations_per_year=nqsw_obs,
         feedback_form_url=form_url, retention_years_after_closure=retention_years,
-        programme=programme, serve=serve, cin_census=cin_census,
+        programme=programme, serve=serve, cin_census=cin_census, permissions=permissions,
     )
 
 
@@ -250,14 +257,46 @@ def database_url_problem(url: str) -> str:
     return f"qa-tui cannot use a {scheme}:// database{hint}; it works with {SUPPORTED_DATABASES}."
 
 
+# Query parameters that carry a secret (libpq's and psycopg's names), compared case-folded.
+SECRET_QUERY_KEYS = frozenset(("password", "passwd", "pwd", "sslpassword", "sslkey_password"))
+
+
 def url_has_password(url: str) -> bool:
-    """Whether a URL carries a password (which qa-tui never keeps in a file)."""
-    from urllib.parse import urlsplit
+    """Whether a URL carries a password anywhere: in its user part or as a query parameter such
+    as `?password=` (which qa-tui never keeps in a file, shows or stores)."""
+    from urllib.parse import parse_qsl, urlsplit
 
     try:
-        return urlsplit(url).password is not None
+        parts = urlsplit(url.strip())
+        if parts.password is not None:
+            return True
     except ValueError:
         return False
+    return any(key.strip().casefold() in SECRET_QUERY_KEYS
+               for key, _ in parse_qsl(parts.query, keep_blank_values=True))
+
+
+def mask_url(url: str) -> str:
+    """The URL with every password (user part and query) shown as ***, for messages, status
+    lines, the sync state and the audit trail. A URL with none comes back as it was."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit
+
+    url = url.strip()
+    if not url_has_password(url):
+        return url
+    parts = urlsplit(url)
+    head, _, rest = url.partition("://")
+    if parts.password is not None:
+        end = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+        userinfo, _, host = rest[:end].rpartition("@")
+        rest = f"{userinfo.partition(':')[0]}:***@{host}{rest[end:]}"
+    before, mark, query = rest.partition("?")
+    if mark:
+        query, hash_mark, fragment = query.partition("#")
+        pairs = [(key, "***" if key.strip().casefold() in SECRET_QUERY_KEYS else value)
+                 for key, value in parse_qsl(query, keep_blank_values=True)]
+        rest = before + "?" + urlencode(pairs, safe="*/:@") + hash_mark + fragment
+    return f"{head}://{rest}"
 
 
 def _parse_templates(top: TableReader, path: Path | None, scale: tuple[str, ...]) -> tuple[Template, ...]:

@@ -11,6 +11,7 @@ from qa_tui.config.vocabulary import (
     CARER_FILE_DOMAINS,
     CLOSURE_CHECKS,
     CP_CONFERENCE_RECORD_DOMAINS,
+    MODERATOR_ROLES,
     DIP_SAMPLE_AREAS,
     DIP_SAMPLE_SCALE,
     LAC_REVIEW_RECORD_DOMAINS,
@@ -118,6 +119,19 @@ DEFAULT_PROGRAMME = (
 )
 
 
+# Who may do what, by role: the rows of docs/permissions.md a council may change in
+# [permissions]. The other rows follow from who a person is to a record (its observer, a
+# worker's line manager, an administrator), not from a role.
+PERMISSION_ROLES = ("import_caseload", "draw", "draw_senior", "moderate", "finalise")
+DEFAULT_PERMISSIONS = {
+    "import_caseload": ("PI",),
+    "draw": ("TM", "SM"),  # of the team drawn for
+    "draw_senior": ("OPS", "HOS", "AD", "DD"),  # above the team in its line management
+    "moderate": MODERATOR_ROLES,
+    "finalise": ("PI",),
+}
+
+
 SERVE_MODES = ("token", "proxy")
 
 
@@ -152,6 +166,10 @@ class Config:
     programme: tuple[ProgrammeTask, ...] = DEFAULT_PROGRAMME
     serve: ServeSettings = field(default_factory=ServeSettings)
     cin_census: CinCensusImport = field(default_factory=CinCensusImport)
+    permissions: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_PERMISSIONS))
+
+    def roles_for(self, permission: str) -> tuple[str, ...]:
+        return self.permissions.get(permission, DEFAULT_PERMISSIONS[permission])
 
     def template(self, key: str) -> Template:
         for template in self.templates:

@@ -23,10 +23,11 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from qa_tui.config import database_url_problem
-from qa_tui.db import trail
+from qa_tui.config import database_url_problem, mask_url
+from qa_tui.db import chain, trail
 from qa_tui.db.roles import act_as
 from qa_tui.errors import DatabaseUnavailable, NoDatabaseFolder, PasswordNeeded, UnsupportedDatabase
+from qa_tui.db.acting import ACTING_KEY, CONFIG_KEY, Acting
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 WRITE_OPTION = "qa_tui_writes"
@@ -239,24 +240,29 @@ def password_needed(exc: BaseException, url: URL | str) -> PasswordNeeded | None
                           refused="password authentication failed" in text)
 
 
-def describe_url(url: str) -> str:
-    """The URL with any password hidden, for messages and the status bar."""
-    return make_url(url).render_as_string(hide_password=True)
+def describe_url(url: str | URL) -> str:
+    """The URL with any password hidden (in the user part or the query), for messages, the status
+    bar, the sync state and the audit trail."""
+    return mask_url(url if isinstance(url, str) else url.render_as_string(hide_password=False))
 
 
 @dataclass
 class Database:
-    """The app's one engine and its session factory, plus who is acting."""
+    """The app's one engine and its session factory, plus who is acting: `actor` is the login,
+    `acting` the person (set by `qa_tui.context.open_context`; every session carries it)."""
 
     engine: Engine
     actor: str
     factory: sessionmaker[Session]
+    acting: Acting | None = None
+    config: Any = None  # the Config whose [permissions] the services apply (qa_tui.services.people.permissions)
 
     @classmethod
     def open(cls, url: str, actor: str, *, create_folder: bool = True, password: str | None = None,
              role: str = "") -> Database:
         """`role`: act as that PostgreSQL login on every connection (`qa_tui.db.roles.act_as`)."""
         trail.install(Session)
+        chain.install()
         engine = make_engine(url, create_folder=create_folder, password=password)
         if role:
             try:
@@ -274,7 +280,7 @@ class Database:
     def session(self) -> Iterator[Session]:
         """One transaction: commits on success, rolls back on any error."""
         with self.factory.begin() as session:
-            session.info[trail.ACTOR_KEY] = self.actor
+            self._label(session)
             if self.is_sqlite:
                 session.connection(execution_options={WRITE_OPTION: True})
             yield session
@@ -284,8 +290,15 @@ class Database:
         """A unit of work that writes nothing; closing it ends the transaction without a commit,
         and loaded objects stay readable (detached, not expired)."""
         with self.factory() as session:
-            session.info[trail.ACTOR_KEY] = self.actor
+            self._label(session)
             yield session
+
+    def _label(self, session: Session) -> None:
+        session.info[trail.ACTOR_KEY] = self.actor
+        if self.acting is not None:
+            session.info[ACTING_KEY] = self.acting
+        if self.config is not None:
+            session.info[CONFIG_KEY] = self.config
 
     def run_in_transaction(self, fn: Callable[[Session], T], *, attempts: int = 3) -> T:
         """`fn(session)` as one transaction, run again from the start in a fresh session when

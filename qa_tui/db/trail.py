@@ -1,5 +1,11 @@
 """The audit trail: every insert, update and delete of a record writes an `AuditEvent` in the
-same flush (so it commits or rolls back with the change). The actor comes from `session.info`.
+same flush (so it commits or rolls back with the change); deleting a record offline sync shares
+also writes its `SyncTombstone`. The actor (the login) and the person (staff ID and name) come from
+`session.info`. On PostgreSQL the tables in `DATABASE_TRAILED`
+are trailed by the database's own triggers instead (so raw SQL is trailed too, with the actor
+and time the server gives); on SQLite every event is sealed into a hash chain at commit
+(`qa_tui.db.chain`). A login linked to no staff record may change nothing.
+>>>>>>> w-identity
 Before that, text that must not be stored is refused with a ValidationError naming the table and
 column, whatever service wrote it: a control character other than tab and newline (a NUL, which
 PostgreSQL refuses; an ESC or BEL, which a terminal would obey when the text is shown), in a text
@@ -14,20 +20,58 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, text
 from sqlalchemy.orm import Session
 
 from qa_tui.db.base import Base, Record
-from qa_tui.db.models import AuditEvent
-from qa_tui.errors import ValidationError
+from qa_tui.db.acting import acting_of
+from qa_tui.db.models import AuditEvent, SyncTombstone
+from qa_tui.errors import NotAllowed, ValidationError
 from qa_tui.text import control_problem
 
 ACTOR_KEY = "actor"
+_NAMED_KEY = "actor named in"
 SKIP_COLUMNS = {"created_at", "updated_at", "updated_by", "version", "synced_version"}
+# Tables whose row changes PostgreSQL's own triggers write to the trail (migration 0006_identity).
+DATABASE_TRAILED = frozenset({"audit", "audit_grade", "moderation", "person", "team"})
 
 
 def actor_of(session: Session) -> str:
     return str(session.info.get(ACTOR_KEY) or "unknown")
+
+
+def event_person(session: Session) -> dict[str, str]:
+    """The person columns of an audit event written in `session` (none for nobody)."""
+    who = acting_of(session)
+    if who is None or who.person_id is None:
+        return {}
+    return {"person_staff_id": who.staff_id, "person_name": who.name}
+
+
+def name_actor(session: Session) -> None:
+    """On PostgreSQL, before the first write of a transaction: tell the database's trail triggers
+    who acts. Believed only in a superuser's session (everyone else is their own current_user;
+    migration 0006_identity), where the app's login name stands in for the shared superuser."""
+    if session.get_bind().dialect.name != "postgresql" or session.info.get(_NAMED_KEY) is session.get_transaction():
+        return
+    who = acting_of(session)
+    session.execute(text("SELECT set_config('qa_tui.actor', :actor, true), "
+                         "set_config('qa_tui.person_staff_id', :staff, true), "
+                         "set_config('qa_tui.person_name', :name, true)"),
+                    {"actor": actor_of(session), "staff": who.staff_id if who else "", "name": who.name if who else ""})
+    session.info[_NAMED_KEY] = session.get_transaction()
+
+
+def leave_untrailed(session: Session) -> None:
+    """For bulk writes that keep their own summary in the trail (the demo builder, the retention
+    purge): PostgreSQL's trail triggers leave this transaction's row changes alone, but only for
+    a login that may rewrite the trail anyway (the database's owner), never for the app's role."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT set_config('qa_tui.untrailed', 'on', true)"))
+
+
+def trailed_by_database(session: Session, table_name: str) -> bool:
+    return table_name in DATABASE_TRAILED and session.get_bind().dialect.name == "postgresql"
 
 
 def plain(value: Any) -> Any:
@@ -59,6 +103,7 @@ def record_event(session: Session, action: str, table_name: str, record_id: Any 
     evt = AuditEvent(
         id=uuid.uuid4(), actor=actor_of(session), action=action, table_name=table_name,
         record_id=str(record_id) if record_id is not None else None, old=old, new=new, detail=detail,
+        **event_person(session),
     )
     session.add(evt)
     return evt
@@ -96,7 +141,19 @@ def _refuse_unstorable_text(session: Session, flush_context: Any, instances: Any
                 raise ValidationError(where, f"longer than {length} characters ({len(value)})")
 
 
+def _refuse_nobody(session: Session) -> None:
+    """A login linked to no staff record may look but not change anything."""
+    who = acting_of(session)
+    if who is None or who.person_id is not None:
+        return
+    if any(isinstance(obj, Record) for obj in (*session.new, *session.dirty, *session.deleted)):
+        raise NotAllowed(f"The login {who.login} is not linked to a staff record, so it may look but not change "
+                         "anything. Ask an administrator to link it.")
+
+
 def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    _refuse_nobody(session)
+    name_actor(session)
     actor = actor_of(session)
     events: list[AuditEvent] = []
     for obj in session.new:
@@ -123,12 +180,22 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
             events.append(AuditEvent(id=uuid.uuid4(), actor=actor, action="update",
                                      table_name=obj.__tablename__, record_id=str(obj.id),
                                      old=old, new=new))
+    tombstones: list[SyncTombstone] = []
     for obj in session.deleted:
         if isinstance(obj, Record):
             events.append(AuditEvent(id=uuid.uuid4(), actor=actor, action="delete",
                                      table_name=obj.__tablename__, record_id=str(obj.id),
                                      old=_snapshot(obj), new=None))
-    session.add_all(events)
+            if obj.synced_version is not None:  # the shared database knows it: the deletion is synced
+                tombstones.append(SyncTombstone(table_name=obj.__tablename__, record_id=obj.id, version=obj.version,
+                                                base_version=obj.synced_version, created_at=obj.created_at,
+                                                deleted_by=actor))
+    person = event_person(session)
+    for evt in events:
+        for key, value in person.items():
+            setattr(evt, key, value)
+    session.add_all(e for e in events if not trailed_by_database(session, e.table_name))
+    session.add_all(tombstones)
 
 
 def install(session_class: type[Session] = Session) -> None:

@@ -25,6 +25,7 @@ from qa_tui.demo.state import Council
 from qa_tui.demo.teams import build_team
 from qa_tui.demo.writer import BATCH_ROWS, BulkWriter, large_sqlite_cache
 from qa_tui.errors import NotAllowed, ValidationError
+from qa_tui.services.people.owner import set_standalone_owner
 
 DEMO_USER_STAFF_ID = "DEMO-S00001"  # the team manager of the first team: numbered first
 DEFAULT_CASES = 2000
@@ -87,6 +88,7 @@ def build_demo(db: Database, *, today: date, cases: int = DEFAULT_CASES, seed: i
             raise NotAllowed(
                 f"The database {describe_url(str(db.engine.url))} already holds data "
                 f"({', '.join(occupied)}); the demo council is built only into an empty database.")
+        trail.leave_untrailed(session)  # one summary event below, not one per row
         writer = BulkWriter(session, batch_rows)
         with large_sqlite_cache(session):
             council = Council(session, writer, config, today, cases, seed, hostile=hostile)
@@ -99,6 +101,8 @@ def build_demo(db: Database, *, today: date, cases: int = DEFAULT_CASES, seed: i
         trail.record_event(session, DEMO_EVENT, "*", None,
                            detail=f"built {'hostile ' if hostile else ''}demo council: {cases} cases, seed {seed}, "
                                   f"today {today.isoformat()}, {sum(writer.counts.values())} rows")
+        if db.is_sqlite:  # a demo file is a standalone install of the demo user's
+            set_standalone_owner(session, DEMO_USER_STAFF_ID)
     refresh_planner_statistics(db)
     counts = {m.__tablename__: writer.counts[m.__tablename__] for m in EDITABLE_MODELS
               if writer.counts[m.__tablename__]}

@@ -126,7 +126,11 @@ class ImportScreen(QAScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "write":
-            return True if self.preview is not None and self.preview.writes_anything and not self.busy else None
+            from qa_tui.services.imports.kinds import permission_for
+
+            allowed = self.chosen is None or self.ctx.may(permission_for(self.chosen.kind))
+            return True if self.preview is not None and self.preview.writes_anything and not self.busy and allowed \
+                else None
         return True
 
     # --- choosing and previewing ---------------------------------------------------------------

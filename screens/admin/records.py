@@ -219,7 +219,7 @@ class AdminScreen(QAScreen):
         Binding("h", "toggle_inactive", "Inactive", id="admin-inactive", tooltip="Show inactive records too, or not"),
         Binding("i", "import_file", "Import", id="admin-import",
                 tooltip="Import an Annex A workbook or a people or cases CSV, with a preview"),
-        Binding("comma", "settings", "Settings", id="settings", tooltip="Your staff ID, default team and theme"),
+        Binding("comma", "settings", "Settings", id="settings", tooltip="Who you are, your default team and theme"),
         Binding("1", "tab('teams')", "Teams", show=False, id="admin-teams", tooltip="The teams"),
         Binding("2", "tab('people')", "People", show=False, id="admin-people", tooltip="The people"),
         Binding("3", "tab('cases')", "Cases", show=False, id="admin-cases", tooltip="The cases"),
@@ -260,6 +260,7 @@ class AdminScreen(QAScreen):
         return self.query_one(f"#{tab}-table", RecordTable)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.refresh_bindings()  # people and teams may be greyed where cases are not
         self.load()
 
     def load(self, *, more: bool = False) -> None:
@@ -370,6 +371,14 @@ class AdminScreen(QAScreen):
 
     # --- add, edit, deactivate ---------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        from qa_tui.services.people.permissions import EDIT_PEOPLE
+
+        if (action in ("new", "edit", "deactivate", "reactivate") and self.is_mounted and self.tab != "cases"
+                and not self.ctx.may(EDIT_PEOPLE)):
+            return None  # people and teams are an administrator's to change
+        return True
+
     def action_new(self) -> None:
         self.open_form(None)
 
@@ -474,6 +483,6 @@ class AdminScreen(QAScreen):
         yield SystemCommand("People & cases: new record", "Add a team, person or case on this tab", self.action_new)
         yield SystemCommand("People & cases: import a file", "Annex A, CIN census, people or cases CSV, with a preview",
                             self.action_import_file)
-        yield SystemCommand("Settings", "Your staff ID, default team and theme", self.action_settings)
+        yield SystemCommand("Settings", "Who you are, your default team and theme", self.action_settings)
         yield SystemCommand("People & cases: show inactive too", "Teams made inactive, people who left, closed cases",
                             self.action_toggle_inactive)

@@ -1,5 +1,6 @@
-"""Settings: the user's staff ID, default team and theme, saved to preferences.toml beside their
-config file (never into the commented config.toml) and applied at once."""
+"""Settings: the user's default team and theme, saved to preferences.toml beside their config file
+(never into the commented config.toml) and applied at once. Who the user is shows here but is
+not a setting: the database decides it."""
 
 from __future__ import annotations
 
@@ -8,16 +9,16 @@ from typing import TYPE_CHECKING, Any
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
-from textual.widgets import Footer, Input, Label, Select, Static
+from textual.widgets import Footer, Label, Select, Static
 
-from qa_tui.widgets.literal import literal
+from qa_tui.widgets.literal import literal, literal_markup
 from screens.base import QAModal
 from screens.dialogs import DIALOG_CSS
 
 if TYPE_CHECKING:
     from qa_tui.config import Config
     from qa_tui.services.people.directory import TeamRef
-    from qa_tui.services.people.settings import SettingsSaved
+    from qa_tui.services.people.settings import Identity, SettingsSaved
 
 
 def apply_saved_appearance(app: App[Any], config: Config) -> None:
@@ -39,10 +40,10 @@ def apply_saved_appearance(app: App[Any], config: Config) -> None:
 class SettingsScreen(QAModal[None]):
     DEFAULT_CSS = DIALOG_CSS.format(cls="SettingsScreen") + """
     SettingsScreen > Vertical { width: 90; max-height: 30; }
-    SettingsScreen #settings-grid { grid-size: 2; grid-columns: 16 1fr; grid-rows: 1; grid-gutter: 1 0; height: auto; }
+    SettingsScreen #settings-grid { grid-size: 2; grid-columns: 16 1fr; grid-rows: auto; grid-gutter: 1 0; height: auto; }
     SettingsScreen #settings-grid Label { color: $text-muted; }
-    SettingsScreen #settings-grid > Input, SettingsScreen #settings-grid > Select { margin-bottom: 0; }
-    SettingsScreen #settings-grid > *:focus-within, SettingsScreen #settings-grid > Input:focus { background: $boost; }
+    SettingsScreen #settings-grid > Select { margin-bottom: 0; }
+    SettingsScreen #settings-grid > *:focus-within { background: $boost; }
     SettingsScreen #settings-where { color: $text-muted; margin-top: 1; }
     """
     BINDINGS = [Binding("ctrl+s", "save", "Save", id="settings-save"), Binding("escape", "cancel", "Cancel")]
@@ -56,8 +57,8 @@ class SettingsScreen(QAModal[None]):
         with Vertical():
             yield Static("Settings", classes="title")
             with Grid(id="settings-grid"):
-                yield Label("Staff ID")
-                yield Input(id="settings-staff-id", compact=True, placeholder="your staff ID in the QA database")
+                yield Label("You are")
+                yield Static("", id="settings-identity")
                 yield Label("Default team")
                 yield Select([], prompt="from the config file", id="settings-team", compact=True)
                 yield Label("Theme")
@@ -71,21 +72,28 @@ class SettingsScreen(QAModal[None]):
     def on_mount(self) -> None:
         from qa_tui.preferences import preferences_path, saved_preferences
         from qa_tui.services.people.directory import list_teams
+        from qa_tui.services.people.settings import identity
 
         config = self.qa_app.config
         saved = saved_preferences(config)
         self.theme_on_open = self.app.theme
-        self.query_one("#settings-staff-id", Input).value = saved.preferences.staff_id
-        self.query_one("#settings-staff-id", Input).placeholder = (
-            f"from the config file: {config.user_staff_id}" if config.user_staff_id else "your staff ID")
         self.query_one("#settings-error", Static).update(literal(saved.problem))
         self.query_one("#settings-where", Static).update(literal(
             f"Saved to {preferences_path(config)}.\nYour config file is never changed. "
-            "A blank field keeps the config file's value. On a shared database your login decides who you "
-            "are; the staff ID is used when your login is not linked to a person."))
+            "A blank field keeps the config file's value; a change of default team is recorded in the audit trail."))
+        ctx = self.ctx
+        self.call_service(lambda s: identity(s, ctx.login), self._identity)
         team = saved.preferences.team
         self.call_service(list_teams, lambda teams: self._teams(teams, team))
-        self.query_one("#settings-staff-id", Input).focus()
+        self.query_one("#settings-team", Select).focus()
+
+    def _identity(self, who: Identity) -> None:
+        person, shown = who.person, self.query_one("#settings-identity", Static)
+        if person is None:
+            shown.update(literal(who.how))
+        else:
+            shown.update(literal_markup("[b]$name[/b] ($staff_id)\n$how", name=person.name,
+                                        staff_id=person.staff_id, how=who.how))
 
     def _teams(self, teams: list[TeamRef], current: str) -> None:
         select = self.query_one("#settings-team", Select)
@@ -100,9 +108,6 @@ class SettingsScreen(QAModal[None]):
         if event.select.id == "settings-theme" and isinstance(event.value, str):
             self.app.theme = event.value  # try it on at once; Esc puts the old one back
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.focus_next()
-
     def action_save(self) -> None:
         if self.saving:
             return
@@ -110,18 +115,18 @@ class SettingsScreen(QAModal[None]):
         from qa_tui.services.people.settings import save_settings
 
         team: Any = self.query_one("#settings-team", Select).selection
-        wanted = Preferences(staff_id=self.query_one("#settings-staff-id", Input).value.strip(),
-                             team=team or "", theme=str(self.query_one("#settings-theme", Select).value))
+        wanted = Preferences(team=team or "", theme=str(self.query_one("#settings-theme", Select).value))
         ctx, config = self.ctx, self.qa_app.config
         self.saving = True
-        self.call_service(lambda s: save_settings(s, wanted, config, ctx.login), self._saved, on_error=self._refused)
+        self.call_service(lambda s: save_settings(s, wanted, config, ctx.login), self._saved, on_error=self._refused,
+                          write=True)
 
     def _saved(self, saved: SettingsSaved) -> None:
         self.saving = False
         app, ctx = self.qa_app, self.ctx
         app.config = ctx.config = saved.config
-        user = saved.user
-        ctx.person_id, ctx.person_name, ctx.team_id = (user.id, user.name, user.team_id) if user else (None, "", None)
+        if saved.team_id is not None:  # the default team shown; who the user is stays as the database says
+            ctx.team_id = saved.team_id
         app.theme = saved.preferences.theme
         app.notify(f"Settings saved to {saved.path}.", markup=False)
         self.dismiss(None)
@@ -129,16 +134,15 @@ class SettingsScreen(QAModal[None]):
     def _refused(self, error: BaseException) -> bool:
         from qa_tui.config import ConfigError
         from qa_tui.errors import QAError, ValidationError
-        from qa_tui.services.people.settings import STAFF_ID_LABEL, TEAM_LABEL
+        from qa_tui.services.people.settings import TEAM_LABEL
 
         self.saving = False
         if not isinstance(error, (QAError, ConfigError, OSError)):
             return False
         message = f"Not saved: {error.strerror} ({error.filename})" if isinstance(error, OSError) else str(error)
         self.query_one("#settings-error", Static).update(literal(message))
-        field_ids = {STAFF_ID_LABEL: "#settings-staff-id", TEAM_LABEL: "#settings-team"}
-        if isinstance(error, ValidationError) and error.field in field_ids:
-            self.query_one(field_ids[error.field]).focus()
+        if isinstance(error, ValidationError) and error.field == TEAM_LABEL:
+            self.query_one("#settings-team").focus()
         return True
 
     def action_cancel(self) -> None:

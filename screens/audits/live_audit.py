@@ -133,6 +133,13 @@ class LiveAuditScreen(QAScreen):
             self.month = self.month.shift(step)
             self.load_plan()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        from qa_tui.services.people.permissions import DRAW
+
+        if action in ("draw", "redraw") and not self.ctx.may(DRAW):
+            return None
+        return True
+
     def action_draw(self) -> None:
         if self.plan is None or self.team_id is None or self.month is None:
             return

@@ -102,7 +102,7 @@ class ModerationScreen(QAScreen):
         if row is None or self.view != "finalise":
             self.notify("Switch to the moderated list (v) and highlight an audit to finalise.", severity="warning")
             return
-        from qa_tui.services.audits.moderation import finalise
+        from qa_tui.services.audits.moderation import finalise, open_actions_of
 
         ctx = self.ctx
 
@@ -111,8 +111,21 @@ class ModerationScreen(QAScreen):
                 self.call_service(lambda s: finalise(s, row.audit_id, ctx.today()),
                                   lambda _: (self.notify("Finalised."), self.load()), write=True)
 
-        self.app.push_screen(ConfirmDialog(f"Finalise the audit of {row.case_reference}?",
-                                           "Open actions stay open and tracked in triage."), confirmed)
+        def ask(actions: tuple[str, ...]) -> None:
+            listed = "".join(f"\n  • {line}" for line in actions[:8])
+            more = f"\n  … and {len(actions) - 8} more" if len(actions) > 8 else ""
+            body = (f"{len(actions)} open action{'s' if len(actions) != 1 else ''}:{listed}{more}\n"
+                    "They stay open and tracked in triage." if actions else "It has no open actions.")
+            self.app.push_screen(ConfirmDialog(f"Finalise the audit of {row.case_reference}?", body), confirmed)
+
+        self.call_service(lambda s: open_actions_of(s, row.audit_id), ask)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        from qa_tui.services.people.permissions import FINALISE
+
+        if action == "finalise" and self.qa_app.ready and not self.ctx.may(FINALISE):
+            return None  # greyed: the footer says it cannot be done by this person
+        return True
 
     def palette_commands(self):  # noqa: ANN201
         from textual.app import SystemCommand
@@ -250,6 +263,13 @@ class ModerateAuditScreen(QAScreen):
         self.notify({"agreed": "Grades agreed.", "regraded": "Regrade recorded; both sets of grades are kept.",
                      "returned": "Returned to the auditor for rework."}[outcome])
         self.app.pop_screen()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        from qa_tui.services.people.permissions import MODERATE
+
+        if action in ("agree", "save_regrade", "return_audit") and not self.ctx.may(MODERATE):
+            return None
+        return True
 
     def action_agree(self) -> None:
         if not self._can_moderate():

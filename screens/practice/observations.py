@@ -110,7 +110,7 @@ class ObservationsScreen(ListScreen["CoverageRow", "CoverageList"]):
         if record is None:
             return Content("")
         if record.asye_windows:
-            from qa_tui.services.practice.observations import asye_summary
+            from qa_tui.services.practice.asye import asye_summary
 
             windows = " · ".join(f"{w.label} {w.status}" + (f" {short_date(w.observed_on)}" if w.observed_on else "")
                                  for w in record.asye_windows)

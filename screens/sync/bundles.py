@@ -20,7 +20,7 @@ from qa_tui.dates import LONDON
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAScreen
-from screens.dialogs import DIALOG_CSS, TextPrompt
+from screens.dialogs import DIALOG_CSS, ConfirmDialog, TextPrompt
 
 if TYPE_CHECKING:
     from qa_tui.services.sync.bundle import Receipt
@@ -59,8 +59,9 @@ class PullRequest:
 
 
 class PullDialog(ModalScreen[PullRequest | None]):
-    """Where to pull from and for which team. A password typed into the URL is moved into the
-    hidden field as soon as the URL is entered, and never shown again."""
+    """Where to pull from and for which team (the user's own by default; an empty box pulls the
+    whole council, asked first). A password typed into the URL is moved into the hidden field as
+    soon as the URL is entered, and never shown again."""
 
     DEFAULT_CSS = DIALOG_CSS.format(cls="PullDialog")
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="pull-cancel", tooltip="Close without pulling"),
@@ -77,7 +78,7 @@ class PullDialog(ModalScreen[PullRequest | None]):
             yield Input(self.url, placeholder="postgresql+psycopg://login@host/database", id="pull-url")
             yield Label("Password (hidden; leave empty when your login needs none)")
             yield Input(password=True, id="pull-password")
-            yield Label("Team code (empty: every team)")
+            yield Label("Team code (your own team by default; empty: the whole council, asked first)")
             yield Input(self.team, id="pull-team")
             yield Static("", classes="error", id="pull-error")
             yield Static("[b]Enter[/b] next field, on the last one pull   [b]Ctrl+S[/b] pull   [b]Esc[/b] cancel")
@@ -115,10 +116,26 @@ class PullDialog(ModalScreen[PullRequest | None]):
         if not self.query_one("#pull-url", Input).value.strip():
             self.query_one("#pull-error", Static).update("Database URL cannot be empty.")
             return
-        if self._hide_password():
-            self.dismiss(PullRequest(self.query_one("#pull-url", Input).value.strip(),
-                                     self.query_one("#pull-password", Input).value or None,
-                                     self.query_one("#pull-team", Input).value.strip()))
+        if not self._hide_password():
+            return
+        request = PullRequest(self.query_one("#pull-url", Input).value.strip(),
+                              self.query_one("#pull-password", Input).value or None,
+                              self.query_one("#pull-team", Input).value.strip())
+        if request.team:
+            self.dismiss(request)
+            return
+
+        def answered(whole_council: bool | None) -> None:
+            if whole_council:
+                self.dismiss(request)
+            else:
+                self.query_one("#pull-error", Static).update("Type a team code to pull only that team.")
+                self.query_one("#pull-team", Input).focus()
+
+        self.app.push_screen(ConfirmDialog(
+            "Pull the whole council onto this laptop?",
+            "No team code is given, so every team's people, cases, audits, supervisions and observations "
+            "would be copied onto this laptop. Answer n to type a team code instead."), answered)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -143,6 +160,7 @@ class SyncScreen(QAScreen):
         self.status: SyncStatus | None = None
         self.conflicts: list[ConflictView] = []
         self.show_resolved = False
+        self.own_team = ""  # the user's own team code, the pull dialog's default
         self.running: str | None = None  # the sync step under way, one at a time
 
     def compose(self) -> ComposeResult:
@@ -177,14 +195,17 @@ class SyncScreen(QAScreen):
         from qa_tui.services.sync.conflicts import list_conflicts
         from qa_tui.services.sync.state import sync_status
 
-        status = None if self.show_resolved else "open"
-        self.call_service(lambda s: (sync_status(s), list_conflicts(s, status=status)), self.show,
-                          group="sync-load", exclusive=True)
+        from qa_tui.services.sync.views import own_team_code
 
-    def show(self, loaded: tuple[SyncStatus, list[ConflictView]]) -> None:
+        status = None if self.show_resolved else "open"
+        team_id = self.ctx.team_id
+        self.call_service(lambda s: (sync_status(s), list_conflicts(s, status=status), own_team_code(s, team_id)),
+                          self.show, group="sync-load", exclusive=True)
+
+    def show(self, loaded: tuple[SyncStatus, list[ConflictView], str]) -> None:
         from qa_tui.services.sync.bundle import PASSPHRASE_ENV, passphrase_from_env
 
-        self.status, self.conflicts = loaded
+        self.status, self.conflicts, self.own_team = loaded
         s = self.status
         device = s.device_id or "none yet (made at the first export)"
         if self.ctx.db.is_sqlite:
@@ -368,10 +389,19 @@ class SyncScreen(QAScreen):
         else:
             head = literal_markup("[b]Imported[/b] bundle $bundle from $who: ", bundle=receipt.bundle_id[:8],
                                   who=receipt.exported_by)
+        if receipt.deleted:
+            counts += literal_markup(" · [b]$deleted[/b] deleted", deleted=receipt.deleted)
+        if receipt.refused:
+            counts += literal_markup(" · [b]$refused[/b] refused", refused=len(receipt.refused))
         lines = [head + counts, note]
+        for refused in receipt.refused[:3]:
+            lines.append(literal_markup("Refused, not written: $table $id: $reason", table=refused.table.replace("_", " "),
+                                        id=refused.id[:8], reason=refused.reason))
         if receipt.conflicts:
             lines.append(literal_markup("$count kept aside as conflicts, the shared records left as they were: "
                                         "listed below; Enter opens one.", count=len(receipt.conflicts)))
+        if len(receipt.refused) > 3:
+            lines.append(literal_markup("… and $more more refused", more=len(receipt.refused) - 3))
         self._result(Content("\n").join(lines))
 
     # --- acknowledge (laptop) ----------------------------------------------------------------
@@ -407,7 +437,7 @@ class SyncScreen(QAScreen):
     def action_pull(self) -> None:
         last = self.status.pulled_from if self.status else None
         url = last if last and last.startswith("postgresql") and "***" not in last else ""
-        self.app.push_screen(PullDialog(url, self.ctx.config.user_team), self._pull)
+        self.app.push_screen(PullDialog(url, self.own_team or self.ctx.config.user_team), self._pull)
 
     def _pull(self, request: PullRequest | None) -> None:
         if request is None:
@@ -416,14 +446,17 @@ class SyncScreen(QAScreen):
 
         teams = (request.team,) if request.team else ()
         self._run("Pulling", lambda s, progress: pull_from_url(
-            s, request.url, password=request.password, team_codes=teams, progress=progress),
+            s, request.url, password=request.password, team_codes=teams, today=self.ctx.today(), progress=progress),
             lambda summary: self._pulled(summary, request.team))
 
     def _pulled(self, summary: PullSummary, team: str) -> None:
-        scope = f"team {team}" if team else "every team"
+        scope = f"team {team}" if team else "the whole council"
         lines = [literal_markup("[b]Pulled[/b] from $source ($scope): [b]$added[/b] added · [b]$updated[/b] updated · "
                                 "[b]$unchanged[/b] unchanged.", source=summary.source, scope=scope,
                                 added=summary.added, updated=summary.updated, unchanged=summary.unchanged)]
+        if summary.removed:
+            lines.append(literal_markup("$count records deleted in the shared database were removed here.",
+                                        count=summary.removed))
         if summary.kept_local:
             lines.append(literal_markup("$count records edited here and not yet synced were left as they are; "
                                         "they go up with the next export.", count=len(summary.kept_local)))
@@ -432,6 +465,7 @@ class SyncScreen(QAScreen):
                                         which=", ".join(f"{t} {rid[:8]} ({why})" for t, rid, why in summary.skipped[:3])
                                         + ("…" if len(summary.skipped) > 3 else "")))
         self._result(Content("\n").join(lines))
+        self.qa_app.reread_identity()  # the laptop is now the puller's
 
     # --- conflicts ----------------------------------------------------------------------------
 

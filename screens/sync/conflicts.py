@@ -85,7 +85,8 @@ class ConflictScreen(QAScreen):
         """Show the conflict; on a reload, choices already made for a field are kept."""
         self.detail = detail
         view = detail.view
-        self.fields = list(view.differing) + [k for k in view.incoming if k not in view.differing]
+        self.fields = (list(view.live or {}) if view.deletion
+                       else list(view.differing) + [k for k in view.incoming if k not in view.differing])
         start = SHARED if view.live is not None else INCOMING
         self.choices = {k: self.choices.get(k, start) for k in self.fields}
         if view.live is None:
@@ -102,8 +103,13 @@ class ConflictScreen(QAScreen):
                            explanation=view.explanation)
             + state + literal_markup(
                 "\nFrom $who (device $device), bundle $bundle, imported $at · laptop based on $base, shared $shared · "
-                "$count fields differ", who=view.exported_by, device=view.device[:8], bundle=str(view.bundle_id)[:8],
-                at=f"{view.imported_at:%d/%m/%Y %H:%M}", base=base, shared=shared, count=len(view.differing))))
+                "$count", who=view.exported_by, device=view.device[:8], bundle=str(view.bundle_id)[:8],
+                at=f"{view.imported_at:%d/%m/%Y %H:%M}", base=base, shared=shared,
+                count="the record was deleted there" if view.deletion else f"{len(view.differing)} fields differ")
+            + (Content.from_markup("\n[b]Deleted on the laptop[/b]: keep the shared record (h) or delete it here (i)")
+               if view.deletion else Content(""))
+            + (literal_markup("\n$held history rows (such as an extension) are held with it: taken with the laptop's "
+                              "version, dropped with the shared one", held=view.held) if view.held else Content(""))))
         self._render_rows()
         self.table.focus()
 
@@ -174,6 +180,15 @@ class ConflictScreen(QAScreen):
             return False
         return True
 
+    def _can_merge(self) -> bool:
+        if not self._can_decide():
+            return False
+        if self.view.deletion:
+            self.notify("The laptop deleted this record: keep the shared version (h) or take the deletion (i).",
+                        severity="warning")
+            return False
+        return True
+
     def action_keep(self, choice: str) -> None:
         if not self._can_decide():
             return
@@ -181,6 +196,8 @@ class ConflictScreen(QAScreen):
         if choice == SHARED:
             detail = ("The laptop's edit is set aside; the record here stays as it is."
                       if self.view.live is not None else "The record stays out of this database.")
+        elif self.view.deletion:
+            detail = "The record is deleted here, as it was on the laptop."
         else:
             detail = f"The record here takes the laptop's values for: {', '.join(self.view.differing)}."
         self.app.push_screen(ConfirmDialog(f"Keep the {choice} version of {short}?", detail),
@@ -188,7 +205,7 @@ class ConflictScreen(QAScreen):
 
     def action_take(self, side: str) -> None:
         key = self._current()
-        if not self._can_decide() or key is None:
+        if not self._can_merge() or key is None:
             return
         if side == SHARED and self.view.live is None:
             self.notify("There is no shared version: the record is not in this database.", severity="warning")
@@ -199,7 +216,7 @@ class ConflictScreen(QAScreen):
 
     def action_edit_field(self) -> None:
         key = self._current()
-        if not self._can_decide() or key is None:
+        if not self._can_merge() or key is None:
             return
         from qa_tui.services.sync.views import field_text
 
@@ -240,7 +257,7 @@ class ConflictScreen(QAScreen):
             self.app.pop_screen()
 
     def action_save_merge(self) -> None:
-        if not self._can_decide():
+        if not self._can_merge():
             return
         base = self.view.live if self.view.live is not None else self.view.incoming
         same_as = SHARED if self.view.live is not None else INCOMING

@@ -57,6 +57,7 @@ from qa_tui.db.models.trail_and_sync import (
     SyncConflict,
     SyncImport,
     SyncState,
+    SyncTombstone,
 )
 
 # The records people edit (versioned, synced, kept in the trail), parents before children.
@@ -73,5 +74,5 @@ __all__ = [
     "THEME_STATUSES", "Action", "ActionChange", "AgencyFinding", "Audit", "AuditEvent", "AuditGrade",
     "AuditParticipant", "AuditTemplate", "Case", "CaseDraw", "CpPlan", "Draft", "ESCALATION_REASONS", "Escalation", "DrawPick", "DrawPool", "Feedback",
     "FollowUp", "GoodPractice", "Moderation", "Observation", "Person", "Service", "Supervision", "SupportPlan",
-    "SupportStep", "SyncConflict", "SyncImport", "SyncState", "Team", "Theme", "ThemeCase",
+    "SupportStep", "SyncConflict", "SyncImport", "SyncState", "SyncTombstone", "Team", "Theme", "ThemeCase",
 ]

@@ -8,7 +8,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qa_tui.db.base import Base, Record
@@ -194,8 +194,14 @@ class CaseDraw(Record, Base):
     rules: Mapped[dict[str, Any]] = mapped_column(JSON)
     drawn_on: Mapped[date]
     drawn_by: Mapped[str] = mapped_column(String(120), default="")
+    # At most one current draw per team and month (a partial unique index on both databases).
+    is_current: Mapped[bool] = mapped_column(server_default=true())
 
-    __table_args__ = (Index("ix_case_draw_team_month", "team_id", "month"),)
+    __table_args__ = (
+        Index("ix_case_draw_team_month", "team_id", "month"),
+        Index("uq_case_draw_current", "team_id", "month", unique=True,
+              sqlite_where=text("is_current"), postgresql_where=text("is_current")),
+    )
 
 
 class DrawPool(Record, Base):

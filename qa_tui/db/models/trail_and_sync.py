@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, FetchedValue, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qa_tui.db.base import Base, utcnow
@@ -27,6 +27,7 @@ class AuditEvent(Base):
     """The audit trail: who changed what and when, old and new values. Append-only."""
 
     __tablename__ = "audit_event"
+    __mapper_args__ = {"eager_defaults": False}  # never read the database-filled columns back at insert
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -37,6 +38,14 @@ class AuditEvent(Base):
     old: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     new: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     detail: Mapped[str] = mapped_column(Text, default="")
+    # The person behind the login (None: a login linked to no one, or the app's own set-up).
+    # FetchedValue: left out of an INSERT that does not name them (the database may fill them).
+    person_staff_id: Mapped[str | None] = mapped_column(String(40), server_default=FetchedValue())
+    person_name: Mapped[str | None] = mapped_column(String(200), server_default=FetchedValue())
+    # SQLite only: a digest of old and new (kept when the retention purge empties them), and this
+    # event's link in the hash chain (qa_tui.db.chain); set at commit.
+    content_hash: Mapped[str | None] = mapped_column(String(64), server_default=FetchedValue())
+    chain_hash: Mapped[str | None] = mapped_column(String(64), server_default=FetchedValue())
 
 
 # --- offline sync -------------------------------------------------------------------------
@@ -75,6 +84,10 @@ class SyncConflict(Base):
     resolution: Mapped[str | None] = mapped_column(String(12))
     resolved_by: Mapped[str | None] = mapped_column(String(120))
     resolved_at: Mapped[datetime | None]
+    # The laptop deleted the record (a tombstone): taking the incoming version deletes it here.
+    deletion: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A history row (an action's extension) held with its record's conflict, decided with it.
+    held_by: Mapped[uuid.UUID | None] = mapped_column(index=True)
 
     __table_args__ = (
         CheckConstraint("status IN ('open','resolved')", name="status"),
@@ -92,3 +105,19 @@ class SyncState(Base):
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SyncTombstone(Base):
+    """A record deleted here that the shared database knows (it came from or went to it): the
+    deletion goes up with the next export, from the version it was deleted at, until a receipt
+    accounts for it."""
+
+    __tablename__ = "sync_tombstone"
+
+    table_name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    record_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    version: Mapped[int]  # the version deleted
+    base_version: Mapped[int | None]  # the version last synced, which the deletion starts from
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)  # the record's own creation time
+    deleted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_by: Mapped[str] = mapped_column(String(120), default="")

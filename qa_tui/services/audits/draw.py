@@ -28,6 +28,7 @@ from qa_tui.services.audits.draw_pools import (
     eligible_pools,
     rules_as_dict,
 )
+from qa_tui.services.people.permissions import DRAW, require
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class AllTeamsDraw:
     seed: str
     draws: tuple[DrawSummary, ...]
     teams_without_case_holders: tuple[str, ...]  # team codes
+    teams_already_drawn: tuple[str, ...] = ()  # team codes with this month's draw made before
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,10 @@ def draw_cases_for_team(session: Session, team_id: uuid.UUID, month: Month, toda
     team = session.get(Team, team_id)
     if team is None:
         raise NotFound(f"No team with ID {team_id}.")
+    require(session, DRAW, team_id=team.id)
+    earlier = current_draw(session, team.id, month)
+    if earlier is not None:
+        raise second_draw_refused(team, earlier)
     seed = check_seed(seed) if seed is not None else new_seed()
     workers = case_holders(session, Person.team_id == team.id, today, rules).get(team.id, [])
     [summary] = _record_draws(session, [(team, workers)], month, today, rules, seed, drawn_by)
@@ -135,9 +141,28 @@ def draw_all_teams(session: Session, month: Month, today: date, rules: DrawRules
     active = select(Team.id).where(Team.active.is_(True))
     holders = case_holders(session, Person.team_id.in_(active), today, rules)
     teams = session.scalars(select(Team).where(Team.active.is_(True)).order_by(Team.code)).all()
-    drawn = [(team, holders[team.id]) for team in teams if holders.get(team.id)]
+    done = set(session.scalars(select(CaseDraw.team_id).where(CaseDraw.month == str(month), CaseDraw.is_current)))
+    drawn = [(team, holders[team.id]) for team in teams if holders.get(team.id) and team.id not in done]
+    for team, _ in drawn:
+        require(session, DRAW, team_id=team.id)
     without = tuple(team.code for team in teams if not holders.get(team.id))
-    return AllTeamsDraw(seed, tuple(_record_draws(session, drawn, month, today, rules, seed, drawn_by)), without)
+    already = tuple(team.code for team in teams if team.id in done)
+    return AllTeamsDraw(seed, tuple(_record_draws(session, drawn, month, today, rules, seed, drawn_by)), without,
+                        already)
+
+
+def current_draw(session: Session, team_id: uuid.UUID, month: Month) -> CaseDraw | None:
+    """The team's draw for the month: at most one (a partial unique index on both databases)."""
+    return session.scalar(select(CaseDraw).where(CaseDraw.team_id == team_id, CaseDraw.month == str(month),
+                                                 CaseDraw.is_current))
+
+
+def second_draw_refused(team: Team, earlier: CaseDraw) -> NotAllowed:
+    by = f" by {earlier.drawn_by}" if earlier.drawn_by else ""
+    return NotAllowed(f"{team.name} ({team.code}) already has its draw for {earlier.month}, made on "
+                      f"{earlier.drawn_on:%-d %B %Y}{by} (seed {earlier.seed}); a team has one draw a month. "
+                      f"To re-draw one worker's case, give the reason: qa-tui draw redraw {earlier.id} "
+                      "--worker STAFF_ID --reason \"why\"")
 
 
 def _record_draws(session: Session, teams: list[tuple[Team, list[CaseHolder]]], month: Month, today: date,
@@ -183,7 +208,17 @@ def _record_draws(session: Session, teams: list[tuple[Team, list[CaseHolder]]], 
             pools=tuple(WorkerPool(p.worker.id, p.worker.staff_id, p.eligible, p.empty_reason) for p in pools),
         ))
     session.flush()  # pending ORM rows (a team made in this transaction) go first, for the foreign keys
-    for model, rows in ((CaseDraw, draw_rows), (DrawPool, pool_rows), (DrawPick, pick_rows)):
+    try:
+        with session.begin_nested():
+            _insert_with_trail(session, CaseDraw, draw_rows)
+    except IntegrityError:
+        # Another draw for one of these teams and months was committed meanwhile: the index kept it the only one.
+        for team, *_ in planned:
+            earlier = current_draw(session, team.id, month)
+            if earlier is not None:
+                raise second_draw_refused(team, earlier) from None
+        raise
+    for model, rows in ((DrawPool, pool_rows), (DrawPick, pick_rows)):
         _insert_with_trail(session, model, rows)
     return summaries
 
@@ -201,7 +236,7 @@ def _insert_with_trail(session: Session, model: type[Record], rows: list[dict[st
     session.execute(model.__table__.insert(), rows)
     session.execute(AuditEvent.__table__.insert(), [{
         "id": uuid.uuid4(), "at": now, "actor": actor, "action": "insert", "table_name": model.__tablename__,
-        "record_id": str(row["id"]), "old": None, "detail": "",
+        "record_id": str(row["id"]), "old": None, "detail": "", **trail.event_person(session),
         "new": {key: trail.plain(value) for key, value in row.items() if key not in trail.SKIP_COLUMNS},
     } for row in rows])
 
@@ -273,11 +308,9 @@ def get_draw(session: Session, draw_id: uuid.UUID) -> DrawSummary:
 
 
 def latest_draw(session: Session, team_id: uuid.UUID, month: Month) -> DrawSummary | None:
-    """The team's most recent draw for the month, if any."""
-    draw_id = session.scalar(
-        select(CaseDraw.id).where(CaseDraw.team_id == team_id, CaseDraw.month == str(month))
-        .order_by(CaseDraw.created_at.desc(), CaseDraw.id.desc()).limit(1))
-    return get_draw(session, draw_id) if draw_id is not None else None
+    """The team's draw for the month, if any (there is at most one)."""
+    draw = current_draw(session, team_id, month)
+    return get_draw(session, draw.id) if draw is not None else None
 
 
 def draw_worker_id(session: Session, draw_id: uuid.UUID, staff_id: str) -> uuid.UUID:
@@ -299,6 +332,7 @@ def redraw_for_worker(session: Session, draw_id: uuid.UUID, worker_id: uuid.UUID
     if not reason.strip():
         raise ValidationError("reason", "say why this worker's case is being re-drawn")
     draw = draw_row(session, draw_id)
+    require(session, DRAW, team_id=draw.team_id)
     if draw.algorithm != ALGORITHM:
         raise NotAllowed(f"Draw {draw_id} was made with {draw.algorithm!r}; this version re-draws only {ALGORITHM}.")
     pool = session.scalar(select(DrawPool).where(DrawPool.draw_id == draw_id, DrawPool.worker_id == worker_id))

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from qa_tui.config import CHECKLIST_KINDS, Config
 from qa_tui.db.models import Audit, AuditGrade, Escalation, Person
 from qa_tui.errors import NotAllowed, NotFound, ValidationError
+from qa_tui.services.people.permissions import ANSWER_ESCALATION, require
 
 REASON_LABELS = {"inadequate": "graded Inadequate", "risk_now": "a child may be at risk now"}
 
@@ -80,7 +81,8 @@ def raise_escalation(session: Session, audit_id: uuid.UUID, *, owner_id: uuid.UU
 
 def answer_escalation(session: Session, escalation_id: uuid.UUID, response: str, by_id: uuid.UUID | None,
                       today: date) -> EscalationRow:
-    """The owner's response: what was done. Answered escalations leave triage."""
+    """The owner's response: what was done. Answered escalations leave triage. Only the owner
+    answers (the person acting in `session`, docs/permissions.md; `by_id` too when given)."""
     row = session.get(Escalation, escalation_id)
     if row is None:
         raise NotFound(f"Escalation {escalation_id} does not exist.")
@@ -90,6 +92,7 @@ def answer_escalation(session: Session, escalation_id: uuid.UUID, response: str,
         raise NotAllowed(f"This escalation was answered on {row.answered_on.isoformat()}.")
     if by_id is not None and by_id != row.owner_id:
         raise NotAllowed("Only the escalation's owner answers it.")
+    require(session, ANSWER_ESCALATION, owner_id=row.owner_id)
     row.answered_on, row.response = today, response.strip()
     session.flush()
     return _row(row)

@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy import Connection, event, select
 from sqlalchemy.orm import Session, SessionTransaction, aliased
 
-from qa_tui.config import CHECKLIST_KINDS, MODERATOR_ROLES, ROLE_NAMES, Config
+from qa_tui.config import CHECKLIST_KINDS, ROLE_NAMES, Config
 from qa_tui.db import trail
 from qa_tui.db.models import (
     MODERATION_OUTCOMES,
+    Action,
     Audit,
     AuditGrade,
     AuditParticipant,
@@ -38,6 +39,7 @@ from qa_tui.services.audits.record import (
     save_audit,
     stamp_on,
 )
+from qa_tui.services.people.permissions import FINALISE, moderator_roles_in, require, require_self
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ def moderate(session: Session, audit_id: uuid.UUID, moderator_id: uuid.UUID, *, 
     moderator = session.get(Person, moderator_id)
     if moderator is None:
         raise NotFound(f"Person {moderator_id} does not exist.")
+    require_self(session, moderator_id, "moderate")
     if audit.status != "submitted":
         raise NotAllowed(f"The audit of {case_label(audit)} is not waiting for moderation (it is {audit.status}).")
     refusal = _refusal(session, audit, moderator)
@@ -149,13 +152,23 @@ def moderate(session: Session, audit_id: uuid.UUID, moderator_id: uuid.UUID, *, 
 
 
 def finalise(session: Session, audit_id: uuid.UUID, today: date) -> AuditState:
-    """Close a moderated audit. Its open actions stay open and keep their own lifecycle."""
+    """Close a moderated audit. Its open actions stay open and keep their own lifecycle (the
+    screen shows them before asking). Only the roles allowed to finalise (docs/permissions.md)."""
+    require(session, FINALISE)
     audit = load_audit(session, audit_id)
     if audit.status != "moderated":
         raise NotAllowed(f"The audit of {case_label(audit)} is {audit.status}; "
                          "only a moderated audit can be finalised.")
     audit.status, audit.finalised_at = "finalised", stamp_on(today)
     return save_audit(session, audit)
+
+
+def open_actions_of(session: Session, audit_id: uuid.UUID) -> tuple[str, ...]:
+    """The audit's actions still open, each as one line (title and due date), to show before
+    finalising: they stay open and tracked after it."""
+    rows = session.execute(select(Action.title, Action.due_on).where(
+        Action.audit_id == audit_id, Action.status == "open").order_by(Action.due_on, Action.title))
+    return tuple(f"{title} (due {due:%-d %b %Y})" if due else title for title, due in rows)
 
 
 def calibration(session: Session, since: date, until: date) -> Calibration:
@@ -219,8 +232,9 @@ def _agreed_grades(session: Session, audit: Audit) -> dict[str, int | None]:
 def _refusal(session: Session, audit: Audit, moderator: Person) -> str:
     """Why this person may not moderate this audit, or "" if they may."""
     who = f"{moderator.name} ({moderator.staff_id})"
-    if moderator.role not in MODERATOR_ROLES:
-        roles = ", ".join(ROLE_NAMES[r] for r in MODERATOR_ROLES)
+    moderator_roles = moderator_roles_in(session)
+    if moderator.role not in moderator_roles:
+        roles = ", ".join(ROLE_NAMES[r] for r in moderator_roles)
         return (f"{who} cannot moderate the audit of {case_label(audit)}: their role "
                 f"({ROLE_NAMES.get(moderator.role, moderator.role)}) is not a moderator role ({roles}).")
     part = _part_taken(session, audit, moderator.id)

@@ -32,6 +32,7 @@ from qa_tui.services.audits.actions import ActionRow, actions_for_audit
 from qa_tui.services.audits.escalations import check_escalated
 from qa_tui.services.practice.followups import raise_follow_up
 from qa_tui.services.audits.templates import ensure_template
+from qa_tui.services.people.permissions import DRAW, require, require_self
 
 TEXT_FIELDS = {
     "strengths": "Strengths",
@@ -197,6 +198,9 @@ def start_audit(session: Session, *, kind: str, template: Template, case_id: uui
             raise ValidationError("worker", "the drawn pick belongs to another worker")
     if case_id is not None and session.get(Case, case_id) is None:
         raise NotFound(f"Case {case_id} does not exist.")
+    require_self(session, auditor_id, "lead an audit")
+    if kind == "live":
+        require(session, DRAW, cfg, team_id=team_id)
     for person_id, field in ((worker_id, "worker"), (auditor_id, "auditor"),
                              *((p, "participant") for p in participants)):
         if person_id is not None and session.get(Person, person_id) is None:

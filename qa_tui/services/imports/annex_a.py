@@ -37,6 +37,7 @@ from qa_tui.services.imports.workbook import (
     read_workbook,
 )
 from qa_tui.text import removed_note
+from qa_tui.services.people.permissions import IMPORT_CASELOAD, require
 
 LIST_CATEGORIES = {6: "CIN", 7: "CP", 8: "CLA", 9: "CL"}
 # Lower wins when a child is on several lists (open rows always beat closed ones first).
@@ -393,6 +394,7 @@ def preview_annex_a(session: Session, path: Path | str, today: date) -> AnnexAPr
 def apply_annex_a(session: Session, preview_or_path: AnnexAPreview | Path | str, today: date) -> ImportResult:
     """Write the import in the caller's transaction. Given a preview, the file is not read again,
     but the changes are worked out afresh against the database as it is now."""
+    require(session, IMPORT_CASELOAD)
     preview = preview_or_path
     if not isinstance(preview, AnnexAPreview):
         preview = preview_annex_a(session, preview, today)

@@ -444,7 +444,7 @@ def apply_caseload(session: Session, source: str, cases: Sequence[IncomingCase],
                    closable: Sequence[str] = (), today: date, what: str,
                    previewed: CaseloadPlan | None = None) -> ImportResult:
     """Create the missing teams and workers and bring the cases in line with the file, in the
-    caller's transaction. QA records (audits, actions, ...) are never touched."""
+    caller's transaction (its callers check the import permission). QA records are never touched."""
     plan, steps, directory = _plan(session, cases, held, closable, today)
     made: dict[tuple[str, str], uuid.UUID] = {}
 

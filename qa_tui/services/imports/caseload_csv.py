@@ -37,6 +37,7 @@ from qa_tui.services.imports.caseload import (
 )
 from qa_tui.services.imports.workbook import cell_date, clean_text, header_key, is_placeholder, placeholder_key
 from qa_tui.text import removed_note, without_controls
+from qa_tui.services.people.permissions import IMPORT_CASELOAD, require
 
 CATEGORY_WORDS = {
     **{code.casefold(): code for code in CASE_CATEGORIES},
@@ -270,6 +271,7 @@ def preview_involvements(session: Session, path: Path | str, today: date) -> Inv
 
 def apply_involvements(session: Session, preview_or_path: InvolvementsPreview | Path | str,
                        today: date) -> ImportResult:
+    require(session, IMPORT_CASELOAD)
     preview = preview_or_path
     if not isinstance(preview, InvolvementsPreview):
         preview = preview_involvements(session, preview, today)
@@ -400,6 +402,7 @@ def preview_sw_episodes(session: Session, path: Path | str, today: date) -> SwEp
 def apply_sw_episodes(session: Session, preview_or_path: SwEpisodesPreview | Path | str,
                       today: date) -> ImportResult:
     """Update the allocations in the caller's transaction; the case's team follows the worker's."""
+    require(session, IMPORT_CASELOAD)
     preview = preview_or_path
     if not isinstance(preview, SwEpisodesPreview):
         preview = preview_sw_episodes(session, preview, today)

@@ -30,6 +30,7 @@ from qa_tui.services.imports.cin_census_xml import (
     read_census,
     summary_notes,
 )
+from qa_tui.services.people.permissions import IMPORT_CASELOAD, require
 
 CHUNK = 500
 KEPT_CATEGORIES = ("CLA", "CL")  # the census cannot tell a looked-after child or care leaver: kept
@@ -222,6 +223,7 @@ def apply_cin_census(session: Session, preview_or_path: CinCensusPreview | Path 
                      settings: CinCensusImport | None = None) -> CinCensusResult:
     """Write the import in the caller's transaction. Given a preview, the file is not read again,
     but the changes are worked out afresh against the database as it is now."""
+    require(session, IMPORT_CASELOAD)
     preview = preview_or_path
     if not isinstance(preview, CinCensusPreview):
         preview = preview_cin_census(session, preview, today, settings)

@@ -245,3 +245,11 @@ IMPORT_KINDS: dict[str, ImportKind] = {kind.key: kind for kind in (
                   preview_sw_episodes, apply_sw_episodes, _episodes),
     _CinCensusFile("cin-census", "CIN census", "DfE Children in Need census (.xml)"),
 )}
+
+
+def permission_for(kind: str) -> str:
+    """The permission writing an import of this kind needs (docs/permissions.md): the staff list
+    is an administrator's; every caseload extract is the caseload importers'."""
+    from qa_tui.services.people.permissions import EDIT_PEOPLE, IMPORT_CASELOAD
+
+    return EDIT_PEOPLE if kind == "people" else IMPORT_CASELOAD

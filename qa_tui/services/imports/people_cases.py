@@ -33,6 +33,7 @@ from qa_tui.services.imports.csv_rows import (
     read_table,
     record_import,
 )
+from qa_tui.services.people.permissions import EDIT_PEOPLE, IMPORT_CASELOAD, require
 
 PEOPLE_REQUIRED = ("staff_id", "name", "role", "team_code")
 PEOPLE_OPTIONAL = ("team_name", "service_code", "service_name", "manager_staff_id",
@@ -138,6 +139,7 @@ def import_people(session: Session, text: str, *, source: str = "people.csv",
     )
     if dry_run:
         return report
+    require(session, EDIT_PEOPLE)
 
     session.add_all(organisation.new_services + organisation.new_teams)
     for obj, values in organisation.updates:
@@ -372,6 +374,7 @@ def import_cases(session: Session, text: str, *, source: str = "cases.csv",
     )
     if dry_run:
         return report
+    require(session, IMPORT_CASELOAD)
 
     session.add_all(Case(id=uuid.uuid4(), reference=row.reference,
                          **{CASE_FIELDS[column]: value for column, value in row.wanted.items()})

@@ -27,6 +27,7 @@ from qa_tui.services.people.form_checks import (
     load_for_change,
     set_changed,
 )
+from qa_tui.services.people.permissions import CHANGE, EDIT_PEOPLE, require
 from qa_tui.services.programme.triage import fuzzy_pattern
 
 PAGE_SIZE = 200
@@ -261,7 +262,8 @@ def form_choices(session: Session, today: date) -> FormChoices:
 def save_team(session: Session, form: TeamInput, today: date, *, team_id: uuid.UUID | None = None,
               expected_version: int | None = None) -> TeamRow:
     """Add a team (no `team_id`) or change one. Codes and names are unique, ignoring case,
-    because imports match teams by either."""
+    because imports match teams by either. Administrators only."""
+    require(session, EDIT_PEOPLE)
     code = checked_text(TEAM_LABELS, "code", form.code, column_length(Team.code))
     if any(c.isspace() for c in code):
         raise ValidationError(TEAM_LABELS["code"], f"{code!r} has spaces; use letters, digits and hyphens")
@@ -292,7 +294,9 @@ def _team_summary(session: Session, team: Team, today: date) -> TeamRow:
 
 def save_person(session: Session, form: PersonInput, today: date, *, person_id: uuid.UUID | None = None,
                 expected_version: int | None = None) -> PersonRow:
-    """Add a person or change one (a role change is kept in the audit trail like any change)."""
+    """Add a person or change one (a role change is kept in the audit trail like any change).
+    Administrators only: a person's role, team and login decide what they may do."""
+    require(session, EDIT_PEOPLE)
     labels = PERSON_LABELS
     staff_id = checked_text(labels, "staff_id", form.staff_id, column_length(Person.staff_id))
     if is_taken(session, Person, Person.staff_id, staff_id, person_id):
@@ -408,6 +412,7 @@ def deactivate(session: Session, kind: str, record_id: uuid.UUID, today: date, *
                expected_version: int | None = None) -> str:
     """A team stops being active; a person's last day is today; a case closes today.
     Returns a line saying what was done and anything left to do."""
+    require(session, CHANGE if kind == "case" else EDIT_PEOPLE)
     if kind == "team":
         team = load_for_change(session, Team, record_id, "This team", expected_version)
         staying = or_(Person.active_to.is_(None), Person.active_to > today)
@@ -454,6 +459,7 @@ def reactivate(session: Session, kind: str, record_id: uuid.UUID, *, expected_ve
     }
     if kind not in changes:
         raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+    require(session, CHANGE if kind == "case" else EDIT_PEOPLE)
     model, attribute, message, value = changes[kind]
     record = load_for_change(session, model, record_id, f"This {kind}", expected_version)
     setattr(record, attribute, value)

@@ -1,4 +1,4 @@
-"""People and teams: lookups and the mapping from a login to a person record."""
+"""People and teams: lookups (who a login is: qa_tui.services.people.owner)."""
 
 from __future__ import annotations
 
@@ -31,21 +31,6 @@ class TeamRef:
 
 def _ref(p: Person) -> PersonRef:
     return PersonRef(p.id, p.staff_id, p.name, p.role, p.team_id)
-
-
-def resolve_user(session: Session, *, login: str, staff_id: str = "", team_code: str = "") -> PersonRef | None:
-    """The person for this login; failing that, the staff ID from the config (display default)."""
-    person = session.scalar(select(Person).where(Person.login == login))
-    if person is None and staff_id:
-        person = session.scalar(select(Person).where(Person.staff_id == staff_id))
-    if person is None:
-        return None
-    ref = _ref(person)
-    if team_code:
-        team = session.scalar(select(Team).where(Team.code == team_code))
-        if team is not None:
-            ref = PersonRef(ref.id, ref.staff_id, ref.name, ref.role, team.id)
-    return ref
 
 
 def list_teams(session: Session) -> list[TeamRef]:

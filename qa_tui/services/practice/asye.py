@@ -4,6 +4,7 @@ due, overdue or upcoming, and how many of them are done ("2 of 3"), from the one
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,10 +16,21 @@ from qa_tui.db.models import Person, Team
 from qa_tui.services.people.directory import PERSON_FIELDS, active_on
 from qa_tui.services.practice.observations import (
     AsyeWindowState,
-    asye_summary,
     asye_window_states,
     load_observed,
 )
+
+
+def asye_summary(windows: Sequence[AsyeWindowState]) -> str:
+    """"1 of 3; overdue: months 0–3; due by 2027-05-31"."""
+    text = f"{sum(w.status == 'done' for w in windows)} of {len(windows)}"
+    overdue = [w.label for w in windows if w.status == "overdue"]
+    due = [w for w in windows if w.status == "due"]
+    if overdue:
+        text += f"; overdue: {', '.join(overdue)}"
+    if due:
+        text += f"; due by {due[0].ends.isoformat()}"
+    return text
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from qa_tui.db.models import FOLLOW_UP_SOURCES, Audit, Case, Feedback, FollowUp, Supervision
 from qa_tui.errors import ChangedElsewhere, NotAllowed, NotFound, ValidationError
+from qa_tui.services.people.permissions import SUPERVISE, require
 
 SOURCE_LABELS = {
     "audit": "Case audit",
@@ -85,6 +86,7 @@ def tick_discussed(session: Session, follow_up_id: uuid.UUID, supervision_id: uu
         raise NotFound(f"Supervision {supervision_id} does not exist.")
     if supervision.worker_id != item.worker_id:
         raise NotAllowed("This follow-up belongs to another worker's supervision agenda.")
+    require(session, SUPERVISE, worker_id=item.worker_id)
     if item.supervision_id is not None:
         earlier = session.get(Supervision, item.supervision_id)
         when = f" on {earlier.held_on.isoformat()}" if earlier else ""

@@ -20,6 +20,7 @@ from qa_tui.db.models import OBSERVATION_KINDS, FollowUp, Observation, Person, T
 from qa_tui.errors import ChangedElsewhere, NotFound, ValidationError
 from qa_tui.services.practice.followups import raise_follow_up
 from qa_tui.services.people.directory import PERSON_FIELDS, active_on
+from qa_tui.services.people.permissions import EDIT_OBSERVATION, require, require_self
 
 PRACTITIONER_ROLES = (*CASE_HOLDING_ROLES, "IRO")
 KIND_LABELS = {
@@ -148,6 +149,7 @@ def record_observation(session: Session, *, observer_id: uuid.UUID | None, worke
     worker = session.get(Person, worker_id)
     if worker is None:
         raise NotFound(f"Worker {worker_id} does not exist.")
+    require_self(session, observer_id, "record an observation")
     if observer_id is not None:
         if session.get(Person, observer_id) is None:
             raise NotFound(f"Observer {observer_id} does not exist.")
@@ -187,6 +189,8 @@ def update_observation_field(session: Session, obs_id: uuid.UUID, field: str, va
     if field not in EDITABLE_FIELDS:
         raise ValidationError(field, f"not an observation field; expected one of {', '.join(EDITABLE_FIELDS)}")
     observation = _load(session, obs_id)
+    require(session, EDIT_OBSERVATION, observer_id=observation.observer_id, worker_id=observation.worker_id,
+            field=field)
     if expected_version is not None and observation.version != expected_version:
         raise ChangedElsewhere("This observation")
     if field in TEXT_FIELDS:
@@ -402,18 +406,6 @@ def asye_window_states(asye_start: date, asye_observed: Sequence[date], today: d
         states.append(AsyeWindowState(w.first_month, w.last_month, w.starts, w.ends, status,
                                       seen[0] if seen else None))
     return tuple(states)
-
-
-def asye_summary(windows: Sequence[AsyeWindowState]) -> str:
-    """"1 of 3; overdue: months 0–3; due by 2027-05-31"."""
-    text = f"{sum(w.status == 'done' for w in windows)} of {len(windows)}"
-    overdue = [w.label for w in windows if w.status == "overdue"]
-    due = [w for w in windows if w.status == "due"]
-    if overdue:
-        text += f"; overdue: {', '.join(overdue)}"
-    if due:
-        text += f"; due by {due[0].ends.isoformat()}"
-    return text
 
 
 def in_asye_year(role: str, asye_start: date | None, day: date, per_year: int) -> bool:

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from qa_tui.config import ROLES, Config
 from qa_tui.dates import add_months
-from qa_tui.db.models import SUPERVISION_KINDS, Action, Case, Person, Supervision, Team
+from qa_tui.db.models import SUPERVISION_KINDS, Action, Case, Person, Supervision, SupportStep, Team
 from qa_tui.errors import NotFound, ValidationError
 from qa_tui.services.practice.followups import FollowUpView, discussed_at, undiscussed_follow_ups
 from qa_tui.services.people.directory import PERSON_FIELDS, PersonRef, active_on
+from qa_tui.services.people.permissions import SEE_SUPPORT_PLAN, SUPERVISE, decide, require, require_self
 
 KIND_LABELS = {"casework": "Casework supervision", "reflective": "Reflective supervision"}
 
@@ -83,6 +84,8 @@ def record_supervision(session: Session, *, worker_id: uuid.UUID, supervisor_id:
         raise NotFound(f"Supervisor {supervisor_id} does not exist.")
     if supervisor_id == worker_id:
         raise ValidationError("supervisor", "a worker cannot supervise themselves")
+    require_self(session, supervisor_id, "record a supervision")
+    require(session, SUPERVISE, worker_id=worker_id)
     if kind not in SUPERVISION_KINDS:
         raise ValidationError("kind", f"expected one of {', '.join(SUPERVISION_KINDS)}, got {kind!r}")
     if held_on > today:
@@ -178,9 +181,15 @@ def supervision_agenda(session: Session, worker_id: uuid.UUID, today: date) -> A
         select(Action, Case.reference).outerjoin(Case, Action.case_id == Case.id)
         .where(Action.owner_id == worker_id, Action.status == "open")
         .order_by(Action.due_on, Action.id)).all()
+    follow_ups = undiscussed_follow_ups(session, worker_id)
+    if not decide(session, SEE_SUPPORT_PLAN, worker_id=worker_id).allowed:
+        # A support plan's steps are for the worker and their line management only.
+        private = set(session.scalars(select(SupportStep.id).where(
+            SupportStep.id.in_([f.source_id for f in follow_ups if f.source_id is not None]))))
+        follow_ups = [f for f in follow_ups if f.source_id not in private]
     return Agenda(
         worker=_ref(worker), prepared_on=today, last_held=last_held,
-        follow_ups=tuple(undiscussed_follow_ups(session, worker_id)),
+        follow_ups=tuple(follow_ups),
         actions=tuple(
             AgendaAction(id=a.id, title=a.title, due_on=a.due_on, overdue=a.due_on < today,
                          days_overdue=max(0, (today - a.due_on).days), case_reference=reference)

@@ -17,6 +17,7 @@ from qa_tui.db.models import FollowUp, Person, Supervision, SupportPlan, Support
 from qa_tui.errors import ChangedElsewhere, NotAllowed, NotFound, ValidationError
 from qa_tui.services.practice.followups import raise_follow_up
 from qa_tui.services.people.directory import PersonRef
+from qa_tui.services.people.permissions import managers_above, require_self
 
 FOLLOW_UP_SOURCE = "other"
 STEP_WEEKS = 4  # a new step is offered this far ahead
@@ -66,16 +67,6 @@ class StepReviews:
 # --- who may see and change a plan ----------------------------------------------------------
 
 
-def managers_above(session: Session, person_id: uuid.UUID) -> list[uuid.UUID]:
-    """The person's manager, their manager, and so on up the line (a loop stops the walk)."""
-    chain: list[uuid.UUID] = []
-    current = session.scalar(select(Person.manager_id).where(Person.id == person_id))
-    while current is not None and current not in chain and current != person_id:
-        chain.append(current)
-        current = session.scalar(select(Person.manager_id).where(Person.id == current))
-    return chain
-
-
 def can_see_plan(session: Session, viewer_id: uuid.UUID | None, plan: SupportPlan) -> bool:
     """The manager who keeps the plan, the managers above them, and the worker it is for."""
     if viewer_id is None:
@@ -92,6 +83,7 @@ def can_change_plan(session: Session, viewer_id: uuid.UUID | None, plan: Support
 def support_plans_visible_to(session: Session, viewer_id: uuid.UUID | None, worker_id: uuid.UUID | None = None, *,
                              today: date, include_closed: bool = True) -> list[SupportPlanView]:
     """The plans `viewer_id` may see (of one worker, when given), open ones first, newest first."""
+    require_self(session, viewer_id, "see support plans")
     if viewer_id is None:
         return []
     below = _everyone_below(session, viewer_id)
@@ -149,6 +141,7 @@ def record_support_plan(session: Session, *, worker_id: uuid.UUID, manager_id: u
     worker = session.get(Person, worker_id)
     if worker is None:
         raise NotFound(f"Worker {worker_id} does not exist.")
+    require_self(session, manager_id, "keep a support plan")
     if session.get(Person, manager_id) is None:
         raise NotFound(f"Manager {manager_id} does not exist.")
     if manager_id not in managers_above(session, worker_id):
@@ -258,6 +251,7 @@ def _raise_review(session: Session, worker_id: uuid.UUID, step: SupportStep, tod
 
 
 def _visible(session: Session, plan_id: uuid.UUID, viewer_id: uuid.UUID | None) -> SupportPlan:
+    require_self(session, viewer_id, "see support plans")
     plan = session.get(SupportPlan, plan_id)
     if plan is None or not can_see_plan(session, viewer_id, plan):
         # The same answer whether it exists or not: a plan's existence is itself private.

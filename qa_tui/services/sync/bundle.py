@@ -25,7 +25,7 @@ KIND_CHANGES = "changes"  # a laptop's own changes, for `sync import` on the sha
 KIND_REFERENCE = "reference"  # shared reference data, for `sync pull --from-bundle` on a laptop
 KINDS = (KIND_CHANGES, KIND_REFERENCE)
 PASSPHRASE_ENV = "QA_TUI_SYNC_PASSPHRASE"
-OUTCOMES = ("added", "updated", "unchanged", "conflict")
+OUTCOMES = ("added", "updated", "unchanged", "conflict", "deleted", "refused")
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 CIPHER = "AES-256-GCM"
@@ -62,11 +62,13 @@ class BundleRecord:
     created_at: str
     hash: str
     fields: dict[str, Any]
+    deleted: bool = False  # a tombstone: deleted on the laptop from `base_version`; no fields
 
     def to_document(self) -> dict[str, Any]:
-        return {"table": self.table, "id": self.id, "version": self.version,
-                "base_version": self.base_version, "created_at": self.created_at,
-                "hash": self.hash, "fields": self.fields}
+        doc = {"table": self.table, "id": self.id, "version": self.version,
+               "base_version": self.base_version, "created_at": self.created_at,
+               "hash": self.hash, "fields": self.fields}
+        return {**doc, "deleted": True} if self.deleted else doc
 
 
 @dataclass(frozen=True)
@@ -79,12 +81,14 @@ class Bundle:
     exported_by: str
     created_at: str
     records: tuple[BundleRecord, ...]
+    owner_staff_id: str = ""  # the person the laptop is bound to, whose permissions the import applies
     source: str = field(default="bundle", compare=False)  # the file it was read from, for messages
 
     def contents(self) -> dict[str, Any]:
+        owner = {"owner_staff_id": self.owner_staff_id} if self.owner_staff_id else {}
         return {"bundle_id": self.bundle_id, "kind": self.kind, "schema": self.schema,
                 "device": self.device, "device_name": self.device_name,
-                "exported_by": self.exported_by, "created_at": self.created_at,
+                "exported_by": self.exported_by, "created_at": self.created_at, **owner,
                 "record_count": len(self.records),
                 "records": [r.to_document() for r in self.records]}
 
@@ -110,6 +114,15 @@ class ConflictNote:
 
 
 @dataclass(frozen=True)
+class RefusedNote:
+    """A record the shared database would not take (a rule it breaks), and why; nothing written."""
+
+    table: str
+    id: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Receipt:
     bundle_id: str
     device: str
@@ -121,6 +134,10 @@ class Receipt:
     unchanged: int
     conflicts: tuple[ConflictNote, ...]
     records: tuple[ReceiptRecord, ...]
+    deleted: int = 0
+    # Records never written: a rule of the shared database they break (a second draw for a month),
+    # or a change the laptop's person may not make (qa_tui.services.sync.recheck).
+    refused: tuple[RefusedNote, ...] = ()
     already_imported: bool = field(default=False, compare=False)  # this call found it in the log
 
     def to_document(self) -> dict[str, Any]:
@@ -132,6 +149,8 @@ class Receipt:
             "conflicts": [{"table": c.table, "id": c.id, "conflict_id": c.conflict_id, "reason": c.reason}
                           for c in self.conflicts],
             "records": [[r.table, r.id, r.outcome, r.local_version, r.shared_version] for r in self.records],
+            "deleted": self.deleted,
+            "refused": [{"table": r.table, "id": r.id, "reason": r.reason} for r in self.refused],
         }
 
     @classmethod
@@ -153,7 +172,10 @@ class Receipt:
                 exported_by=str(doc["exported_by"]), imported_at=str(doc["imported_at"]),
                 imported_by=str(doc["imported_by"]), added=int(doc["added"]),
                 updated=int(doc["updated"]), unchanged=int(doc["unchanged"]),
-                conflicts=conflicts, records=records, already_imported=already_imported,
+                conflicts=conflicts, records=records, deleted=int(doc.get("deleted", 0)),
+                refused=tuple(RefusedNote(str(r["table"]), str(r["id"]), str(r["reason"]))
+                              for r in doc.get("refused", ())),
+                already_imported=already_imported,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise refuse(f"receipt is incomplete or damaged ({exc.__class__.__name__}: {exc})") from None
@@ -288,7 +310,7 @@ def _bundle_from_contents(contents: Any, schema: str, source: str) -> Bundle:
                 table=_typed(raw["table"], str), id=_typed(raw["id"], str), version=_typed(raw["version"], int),
                 base_version=None if raw["base_version"] is None else _typed(raw["base_version"], int),
                 created_at=_typed(raw["created_at"], str), hash=_typed(raw["hash"], str),
-                fields=_typed(raw["fields"], dict),
+                fields=_typed(raw["fields"], dict), deleted=_typed(raw.get("deleted", False), bool),
             )
         except (KeyError, TypeError) as exc:
             raise refuse(f"record {index} is incomplete ({exc.__class__.__name__}: {exc})") from None
@@ -298,7 +320,7 @@ def _bundle_from_contents(contents: Any, schema: str, source: str) -> Bundle:
     return Bundle(bundle_id=bundle_id, kind=contents["kind"], schema=contents["schema"],
                   device=contents["device"], device_name=contents["device_name"],
                   exported_by=contents["exported_by"], created_at=contents["created_at"],
-                  records=tuple(records), source=source)
+                  records=tuple(records), owner_staff_id=str(contents.get("owner_staff_id") or ""), source=source)
 
 
 def _typed(value: Any, kind: type) -> Any:

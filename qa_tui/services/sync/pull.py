@@ -7,17 +7,20 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import RowMapping, or_, select
+from sqlalchemy import RowMapping, select
 from sqlalchemy.orm import Session
 
+from qa_tui.config import mask_url
 from qa_tui.db import trail
 from qa_tui.db.base import utcnow
 from qa_tui.db.migrate import HEAD_REVISION
-from qa_tui.db.models import Action, AuditTemplate, Case, FollowUp, Person, Service, Team
-from qa_tui.errors import NotFound
+from qa_tui.dates import today_local
+from qa_tui.db.models import SyncConflict, SyncTombstone
+from qa_tui.services.people.owner import bind_to_puller
 from qa_tui.services.sync.bundle import KIND_REFERENCE, Bundle, BundleRecord, BundleRefused, content_hash
+from qa_tui.services.sync.scope import children_of, pull_scope
 from qa_tui.services.sync.state import set_state
 from qa_tui.services.sync.tables import (
     Incoming,
@@ -27,6 +30,7 @@ from qa_tui.services.sync.tables import (
     parent_first,
     plain_fields,
     record_from_row,
+    referred_to,
     table_specs,
 )
 from qa_tui.services.sync.writes import BulkWriter, reference_problems
@@ -40,46 +44,20 @@ class PullSummary:
     unchanged: int
     kept_local: tuple[tuple[str, str], ...]  # (table, id) edited here and not yet synced: left alone
     skipped: tuple[tuple[str, str, str], ...]  # (table, id, reason) that could not be stored here
+    removed: int = 0  # records deleted in the shared database, removed here too
 
 
 def reference_bundle(session: Session, *, team_codes: Sequence[str] = (), also: dict[str, set[uuid.UUID]] | None = None,
-                     now: datetime | None = None, progress: Progress | None = None) -> Bundle:
-    """What a manager needs offline, read from the shared database: teams, services, people, open
-    cases, open actions, undiscussed follow-ups and audit templates (for `team_codes` only, when
-    given), the records `also` names, and every record those refer to."""
+                     now: datetime | None = None, today: date | None = None,
+                     progress: Progress | None = None) -> Bundle:
+    """What a manager needs offline, read from the shared database (see `pull_scope`: the teams,
+    the people they manage, and everything the laptop's screens compute from for them, for
+    `team_codes` only when given), the records `also` names, and every record those refer to."""
     now = now or utcnow()
     specs = table_specs()
-    wanted: dict[str, set[uuid.UUID]] = defaultdict(set)
+    wanted = pull_scope(session, team_codes=team_codes, today=today or today_local())
     for name, ids in (also or {}).items():
         wanted[name] |= ids
-    team, person = Team.__table__, Person.__table__
-    if team_codes:
-        found = {code: tid for code, tid in session.execute(
-            select(team.c.code, team.c.id).where(team.c.code.in_(team_codes)))}
-        for code in team_codes:
-            if code not in found:
-                raise NotFound(f"--team {code}: no team with that code in the shared database")
-        team_ids = set(found.values())
-        people = set(session.scalars(select(person.c.id).where(person.c.team_id.in_(team_ids))))
-    else:
-        team_ids = set(session.scalars(select(team.c.id)))
-        people = set(session.scalars(select(person.c.id)))
-        wanted["service"] |= set(session.scalars(select(Service.__table__.c.id)))
-    wanted["team"] |= team_ids
-    wanted["person"] |= people
-    case_t, action_t, follow_t = Case.__table__, Action.__table__, FollowUp.__table__
-    open_cases = select(case_t.c.id).where(case_t.c.closed_on.is_(None))
-    open_actions = select(action_t.c.id).where(action_t.c.status == "open")
-    undiscussed = select(follow_t.c.id).where(follow_t.c.supervision_id.is_(None))
-    if team_codes:
-        open_cases = open_cases.where(or_(case_t.c.team_id.in_(team_ids), case_t.c.worker_id.in_(people)))
-        open_actions = open_actions.where(or_(action_t.c.team_id.in_(team_ids), action_t.c.owner_id.in_(people)))
-        undiscussed = undiscussed.where(follow_t.c.worker_id.in_(people))
-    wanted["case_file"] |= set(session.scalars(open_cases))
-    wanted["action"] |= set(session.scalars(open_actions))
-    wanted["follow_up"] |= set(session.scalars(undiscussed))
-    wanted["audit_template"] |= set(session.scalars(select(AuditTemplate.__table__.c.id)))
-
     rows: dict[str, dict[uuid.UUID, RowMapping]] = defaultdict(dict)
     pending = wanted
     while pending:  # follow foreign keys until every referred-to record is in
@@ -88,6 +66,8 @@ def reference_bundle(session: Session, *, team_codes: Sequence[str] = (), also: 
             spec = specs[name]
             loaded = load_rows(session, spec, ids - rows[name].keys())
             rows[name].update(loaded)
+            for child, child_ids in children_of(session, name, loaded.keys()).items():
+                following[child] |= child_ids
             for row in loaded.values():
                 for column, parent in spec.parents:
                     ref = row[column]
@@ -108,10 +88,10 @@ def reference_bundle(session: Session, *, team_codes: Sequence[str] = (), also: 
 
 
 def export_reference(session: Session, *, team_codes: Sequence[str] = (), destination: str = "",
-                     now: datetime | None = None) -> Bundle:
+                     now: datetime | None = None, today: date | None = None) -> Bundle:
     """A reference bundle for a laptop that cannot reach the shared database, with its export
     recorded in the audit trail."""
-    bundle = reference_bundle(session, team_codes=team_codes, now=now)
+    bundle = reference_bundle(session, team_codes=team_codes, now=now, today=today)
     trail.record_event(session, "sync-export", "sync_state", bundle.bundle_id, new={"records": len(bundle.records)},
                        detail=f"exported {len(bundle.records)} reference records"
                               + (f" for teams {', '.join(team_codes)}" if team_codes else "")
@@ -130,30 +110,44 @@ def synced_ids(session: Session) -> dict[str, set[uuid.UUID]]:
 
 
 def pull_from_database(local: Session, shared: Session, *, source: str, team_codes: Sequence[str] = (),
-                       now: datetime | None = None, progress: Progress | None = None) -> PullSummary:
-    """Bring the reference data from the shared database, and refresh what this laptop already holds."""
-    bundle = reference_bundle(shared, team_codes=team_codes, also=synced_ids(local), now=now)
-    return apply_reference(local, bundle, source=source, now=now, progress=progress)
+                       now: datetime | None = None, today: date | None = None,
+                       progress: Progress | None = None) -> PullSummary:
+    """Bring the reference data from the shared database, and refresh what this laptop already
+    holds: a record the shared database no longer has was deleted there, and goes here too."""
+    held = synced_ids(local)
+    bundle = reference_bundle(shared, team_codes=team_codes, also=held, now=now, today=today)
+    present = {(record.table, record.id) for record in bundle.records}
+    # a record the office has not decided on yet (in an open conflict) is not gone, only waiting
+    present |= {(name, str(rid)) for name, rid in shared.execute(
+        select(SyncConflict.table_name, SyncConflict.record_id).where(SyncConflict.status == "open"))}
+    gone = {name: {rid for rid in ids if (name, str(rid)) not in present} for name, ids in held.items()}
+    return apply_reference(local, bundle, source=source, now=now, progress=progress, gone=gone)
 
 
 def apply_reference(session: Session, bundle: Bundle, *, source: str, now: datetime | None = None,
-                    progress: Progress | None = None) -> PullSummary:
-    """Store pulled records here with their IDs and versions, marked synced. A record edited here
-    and not yet synced is left alone (its edit goes up with the next export)."""
+                    progress: Progress | None = None, gone: dict[str, set[uuid.UUID]] | None = None) -> PullSummary:
+    """Store pulled records here with their IDs and versions, marked synced. A record edited or
+    deleted here and not yet synced is left alone (its change goes up with the next export)."""
     if bundle.kind != KIND_REFERENCE:
         raise BundleRefused(bundle.source, "this bundle holds a laptop's changes, for `sync import` on the "
                                            "shared database, not reference data to pull")
     now = now or utcnow()
+    source = mask_url(source)  # a password in the URL is never stored (sync state, trail)
     grouped = decode_records(bundle)
     writer = BulkWriter(session, now, f"pulled from {source}", len(bundle.records), progress)
     added = updated = unchanged = 0
     kept: list[tuple[str, str]] = []
     skipped: list[tuple[str, str, str]] = []
+    stones = select(SyncTombstone.table_name, SyncTombstone.record_id)
+    deleted_here = {(name, rid) for name, rid in session.execute(stones)}
     for spec, items in grouped:
         local = load_rows(session, spec, (i.id for i in items))
         candidates: list[tuple[Incoming, RowMapping | None]] = []
         for inc in items:
             row = local.get(inc.id)
+            if (spec.name, inc.id) in deleted_here:  # its deletion goes up with the next export
+                kept.append((spec.name, str(inc.id)))
+                continue
             if row is None:
                 candidates.append((inc, None))
                 continue
@@ -174,11 +168,31 @@ def apply_reference(session: Session, bundle: Bundle, *, source: str, now: datet
         writer.settle(len(items) - len(inserts) - len(updates))
         added += len(inserts)
         updated += len(updates)
+    removed = _remove_gone(session, writer, gone or {})
     set_state(session, "pulled_from", source)
     set_state(session, "pulled_at", now.isoformat())
-    summary = PullSummary(source, added, updated, unchanged, tuple(kept), tuple(skipped))
+    bind_to_puller(session, bundle.exported_by)  # the laptop is the puller's, whatever any setting says
+    summary = PullSummary(source, added, updated, unchanged, tuple(kept), tuple(skipped), removed)
     trail.record_event(session, "sync-pull", "sync_state", bundle.bundle_id,
                        new={"added": added, "updated": updated, "unchanged": unchanged,
-                            "kept_local": len(kept), "skipped": len(skipped)},
+                            "kept_local": len(kept), "skipped": len(skipped), "removed": removed},
                        detail=f"pulled reference data from {source}")
     return summary
+
+
+def _remove_gone(session: Session, writer: BulkWriter, gone: dict[str, set[uuid.UUID]]) -> int:
+    """Delete here, children's tables first, the records the shared database no longer has,
+    unless changed here since (the change goes up with the next export) or still referred to by
+    a record here. No tombstone: the shared database has already deleted them."""
+    removed = 0
+    for spec in reversed(list(table_specs().values())):
+        ids = gone.get(spec.name)
+        if not ids:
+            continue
+        rows = [row for row in load_rows(session, spec, ids).values() if row["synced_version"] == row["version"]]
+        used = referred_to(session, spec, [row["id"] for row in rows])
+        doomed = [row for row in rows if row["id"] not in used]
+        writer.total += len(doomed)
+        writer.delete(spec, doomed)
+        removed += len(doomed)
+    return removed

@@ -8,11 +8,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, bindparam, case, or_, update
+from sqlalchemy import Integer, bindparam, case, delete, or_, update
 from sqlalchemy.orm import Session
 
 from qa_tui.db import trail
 from qa_tui.db.base import utcnow
+from qa_tui.db.models import SyncTombstone
 from qa_tui.errors import NotAllowed
 from qa_tui.services.sync.bundle import BundleRefused, Receipt, ReceiptRecord
 from qa_tui.services.sync.state import device_id, get_state, set_state
@@ -64,6 +65,7 @@ def acknowledge(session: Session, receipt: Receipt, *, now: datetime | None = No
                  "b_shared": r.shared_version if r.shared_version is not None else r.local_version}
                 for r in chunk])
             marked += max(result.rowcount, 0)
+    marked += _drop_tombstones(session, receipt)
     set_state(session, acked_key, now.isoformat())
     set_state(session, "last_ack_bundle", receipt.bundle_id)
     set_state(session, "last_ack_at", now.isoformat())
@@ -72,3 +74,18 @@ def acknowledge(session: Session, receipt: Receipt, *, now: datetime | None = No
                        detail=f"acknowledged the receipt for bundle {receipt.bundle_id} "
                               f"(imported by {receipt.imported_by} at {receipt.imported_at})")
     return AckSummary(receipt.bundle_id, marked, len(receipt.conflicts), already_acknowledged=False)
+
+
+def _drop_tombstones(session: Session, receipt: Receipt) -> int:
+    """Deletions the receipt accounts for (done, already gone, or handed over as a conflict) are
+    not sent again; a record deleted again after a later pull keeps its newer tombstone."""
+    t = SyncTombstone.__table__
+    stmt = delete(t).where(t.c.table_name == bindparam("b_table"),
+                           t.c.record_id == bindparam("b_id", type_=t.c.record_id.type),
+                           t.c.version == bindparam("b_local", type_=Integer))
+    dropped = 0
+    for chunk in chunks(receipt.records):
+        result = session.connection().execute(stmt, [
+            {"b_table": r.table, "b_id": uuid.UUID(r.id), "b_local": r.local_version} for r in chunk])
+        dropped += max(result.rowcount, 0)
+    return dropped

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import Table, func, or_, select
 from sqlalchemy.orm import Session
 
-from qa_tui.db.models import SyncConflict, SyncState
+from qa_tui.config import mask_url
+from qa_tui.db.models import SyncConflict, SyncState, SyncTombstone
 from qa_tui.services.sync.tables import table_specs
 
 
@@ -49,13 +50,16 @@ def device_id(session: Session) -> str:
 
 
 def pending_changes(session: Session) -> dict[str, int]:
-    """Records created or changed here since the last acknowledged sync, per table."""
+    """Records created or changed here since the last acknowledged sync, per table, and records
+    deleted here since then (as "<table> deleted")."""
     counts = {}
     for spec in table_specs().values():
         t = spec.table
         n = session.scalar(select(func.count()).select_from(t).where(changed_since_sync(t)))
         if n:
             counts[spec.name] = int(n)
+    for name, n in session.execute(select(SyncTombstone.table_name, func.count()).group_by(SyncTombstone.table_name)):
+        counts[f"{name} deleted"] = int(n)
     return counts
 
 
@@ -69,6 +73,6 @@ def sync_status(session: Session) -> SyncStatus:
     return SyncStatus(
         device_id=get_state(session, "device_id"), pending=sum(pending.values()), pending_by_table=pending,
         last_ack_bundle=get_state(session, "last_ack_bundle"), last_ack_at=get_state(session, "last_ack_at"),
-        pulled_from=get_state(session, "pulled_from"), pulled_at=get_state(session, "pulled_at"),
+        pulled_from=mask_url(get_state(session, "pulled_from") or "") or None, pulled_at=get_state(session, "pulled_at"),
         open_conflicts=int(open_conflicts or 0),
     )

@@ -172,7 +172,9 @@ def decode_records(bundle: Bundle) -> list[tuple[TableSpec, list[Incoming]]]:
         spec = specs.get(record.table)
         if spec is None:
             raise BundleRefused(bundle.source, f"{where}: no such table in this schema")
-        if record.fields.keys() != set(spec.content):
+        if record.deleted and record.fields:
+            raise BundleRefused(bundle.source, f"{where}: a deletion carries no fields")
+        if not record.deleted and record.fields.keys() != set(spec.content):
             odd = sorted(set(record.fields) ^ set(spec.content))
             raise BundleRefused(bundle.source, f"{where}: its fields do not match this schema ({', '.join(odd)})")
         try:
@@ -183,9 +185,9 @@ def decode_records(bundle: Bundle) -> list[tuple[TableSpec, list[Incoming]]]:
         if (spec.name, record_id) in seen:
             raise BundleRefused(bundle.source, f"{where}: the same record appears twice")
         seen.add((spec.name, record_id))
-        values = decode_fields(spec, record.fields, source=bundle.source, where=where)
+        values = {} if record.deleted else decode_fields(spec, record.fields, source=bundle.source, where=where)
         grouped[spec.name].append(Incoming(spec, record, record_id, values, created_at))
-    return [(spec, parent_first(spec, grouped[name], lambda i: i.id, lambda i, c: i.values[c]))
+    return [(spec, parent_first(spec, grouped[name], lambda i: i.id, lambda i, c: i.values.get(c)))
             for name, spec in specs.items() if grouped.get(name)]
 
 
@@ -259,3 +261,17 @@ def _among(session: Session, column: Column[Any], ids: Sequence[uuid.UUID]) -> A
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, list(ids), type_=ARRAY(column.type)))
     return column.in_(ids)
+
+
+def referred_to(session: Session, spec: TableSpec, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of `ids` (records of `spec`) that a row of any table, other than these, refers to."""
+    used: set[uuid.UUID] = set()
+    for other in table_specs().values():
+        for column, parent in other.parents:
+            if parent != spec.name:
+                continue
+            col = other.table.c[column]
+            for chunk in chunks(sorted(set(ids) - used)):
+                found = session.scalars(select(col).where(col.in_(chunk), other.table.c.id.not_in(chunk)))
+                used |= set(found)
+    return used

@@ -153,8 +153,15 @@ def open_shared_database(url: str, password: str | None = None) -> Database:
     return db
 
 
+def own_team_code(session: Session, team_id: uuid.UUID | None) -> str:
+    """The code of the user's own team as this database knows it ("" when it does not)."""
+    if team_id is None:
+        return ""
+    return session.scalar(select(Team.code).where(Team.id == team_id)) or ""
+
+
 def pull_from_url(local: Session, url: str, *, password: str | None = None, team_codes: Sequence[str] = (),
-                  progress: Progress | None = None) -> PullSummary:
+                  today: date | None = None, progress: Progress | None = None) -> PullSummary:
     """Pull reference data from the shared database at `url` into `local`; the source is recorded
     with any password hidden."""
     plain_url, _ = split_password(url)
@@ -162,7 +169,7 @@ def pull_from_url(local: Session, url: str, *, password: str | None = None, team
     try:
         with shared.reader() as remote:
             return pull_from_database(local, remote, source=describe_url(plain_url), team_codes=team_codes,
-                                      progress=progress)
+                                      today=today, progress=progress)
     finally:
         shared.dispose()
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, RowMapping, Table, bindparam, insert, select, tuple_, update
+from sqlalchemy import Integer, RowMapping, Table, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from qa_tui.db import trail
@@ -105,9 +105,12 @@ class BulkWriter:
     """Bulk writes for one import or pull: Core inserts and updates a chunk at a time, with the
     audit-trail events the ORM would have written, and progress as records are settled."""
 
-    def __init__(self, session: Session, now: datetime, detail: str, total: int, progress: Progress | None) -> None:
+    def __init__(self, session: Session, now: datetime, detail: str, total: int, progress: Progress | None,
+                 *, actor: str | None = None) -> None:
         self.session = session
-        self.actor = trail.actor_of(session)
+        self.importer = trail.actor_of(session)  # the login writing: every trail event's actor
+        self.actor = actor or self.importer  # who the rows are by (on import, the laptop's author)
+        trail.name_actor(session)
         self.now, self.detail, self.total, self.progress = now, detail, total, progress
         self.done = 0
         self.present: dict[str, set[uuid.UUID]] = defaultdict(set)  # records added in this run
@@ -159,9 +162,26 @@ class BulkWriter:
             self._events(events)
             self.settle(len(chunk))
 
+    def delete(self, spec: TableSpec, rows: list[RowMapping]) -> None:
+        """Delete rows still at the version they were read at, each with its trail event."""
+        if not rows:
+            return
+        t = spec.table
+        stmt = delete(t).where(t.c.id == bindparam("b_id", type_=t.c.id.type),
+                               t.c.version == bindparam("b_expected", type_=Integer))
+        conn = self.session.connection()
+        for chunk in chunks(rows):
+            result = conn.execute(stmt, [{"b_id": row["id"], "b_expected": row["version"]} for row in chunk])
+            if conn.dialect.supports_sane_multi_rowcount and result.rowcount != len(chunk):
+                raise RowsMoved()
+            self._events([("delete", spec.name, row["id"], plain_fields(spec, row), None) for row in chunk])
+            self.settle(len(chunk))
+
     def _events(self, events: list[tuple[str, str, uuid.UUID, dict[str, Any] | None, dict[str, Any] | None]]) -> None:
+        events = [e for e in events if not trail.trailed_by_database(self.session, e[1])]
         if events:
+            person = trail.event_person(self.session)
             bulk_insert(self.session, AuditEvent.__table__, [
-                {"id": uuid.uuid4(), "at": self.now, "actor": self.actor, "action": action, "table_name": table,
-                 "record_id": str(rid), "old": old, "new": new, "detail": self.detail}
+                {"id": uuid.uuid4(), "at": self.now, "actor": self.importer, "action": action, "table_name": table,
+                 "record_id": str(rid), "old": old, "new": new, "detail": self.detail, **person}
                 for action, table, rid, old, new in events])

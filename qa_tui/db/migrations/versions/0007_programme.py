@@ -6,7 +6,7 @@ existing one, so no trigger is touched. On PostgreSQL the default privileges fro
 `qa_tui_app` its rights.
 
 Revision ID: 0007_programme
-Revises: 0005_cin
+Revises: 0006_identity
 Create Date: 2026-12-05
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0007_programme'
-down_revision = '0005_cin'
+down_revision = '0006_identity'
 branch_labels = None
 depends_on = None
 

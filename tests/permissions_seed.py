@@ -1,0 +1,85 @@
+"""A small synthetic council for the permission tests: two teams with a line of management
+(head of service → team manager → workers), a practice improvement officer, a senior manager of
+another service, and a way to act as any of them (as the app does: the person in every session)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from qa_tui.config import parse_config
+from qa_tui.db.engine import Database
+from qa_tui.db.models import Case, Person, Service, Team
+from qa_tui.db.acting import Acting
+
+CFG = parse_config({})
+
+
+@dataclass(frozen=True)
+class Council:
+    team: uuid.UUID  # Assessment 1
+    other_team: uuid.UUID  # Family support 2
+    hos: uuid.UUID  # head of service above the team manager of Assessment 1
+    tm: uuid.UUID  # team manager of Assessment 1
+    sw: uuid.UUID  # social worker in Assessment 1, managed by tm
+    peer: uuid.UUID  # another social worker in Assessment 1, managed by tm
+    other_tm: uuid.UUID  # team manager of Family support 2
+    other_hos: uuid.UUID  # head of service above no one in Assessment 1
+    pi: uuid.UUID  # practice improvement officer
+    case: uuid.UUID
+
+
+def seed_council(db: Database) -> Council:
+    with db.session() as s:
+        service = Service(code="CS", name="Children's services")
+        team, other = Team(code="T1", name="Assessment 1", service=service), Team(code="T2", name="Family support 2",
+                                                                                   service=service)
+        s.add_all([service, team, other])
+        s.flush()
+
+        def person(staff_id: str, name: str, role: str, team_id: uuid.UUID | None,
+                   manager: Person | None = None) -> Person:
+            p = Person(staff_id=staff_id, name=name, role=role, team_id=team_id,
+                       manager_id=manager.id if manager else None)
+            s.add(p)
+            s.flush()
+            return p
+
+        hos = person("H001", "Harper Head", "HOS", None)
+        other_hos = person("H002", "Hollis Other", "HOS", None)
+        tm = person("M001", "Terry Manager", "TM", team.id, hos)
+        other_tm = person("M002", "Toni Elsewhere", "TM", other.id, other_hos)
+        sw = person("W001", "Sam Worker", "SW", team.id, tm)
+        peer = person("W002", "Pat Peer", "SW", team.id, tm)
+        pi = person("P001", "Pip Improvement", "PI", None)
+        case = Case(reference="CASE-0001", category="CIN", worker_id=sw.id, team_id=team.id,
+                    opened_on=date(2026, 1, 5))
+        s.add(case)
+        s.flush()
+        return Council(team.id, other.id, hos.id, tm.id, sw.id, peer.id, other_tm.id, other_hos.id, pi.id, case.id)
+
+
+def act_as(db: Database, person_id: uuid.UUID | None, login: str = "tester", cfg: object = CFG) -> Database:
+    """Every later session of `db` acts for this person (None: a login linked to no one)."""
+    if person_id is None:
+        db.acting = Acting(login=login)
+    else:
+        with db.reader() as s:
+            p = s.get(Person, person_id)
+            db.acting = Acting(login=login, person_id=p.id, staff_id=p.staff_id, name=p.name, role=p.role,
+                               team_id=p.team_id)
+    db.config = cfg
+    return db
+
+
+def nobody(db: Database) -> Database:
+    db.acting, db.config = None, None
+    return db
+
+
+def person_id(db: Database, staff_id: str) -> uuid.UUID:
+    with db.reader() as s:
+        return s.scalar(select(Person.id).where(Person.staff_id == staff_id))

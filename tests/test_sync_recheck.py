@@ -1,0 +1,116 @@
+"""A laptop's bundle is held to the same rules as work on the shared database, applied to the
+person the laptop is bound to (whoever pulled it): a moderation of their own audit or a change
+to their own role is a refused item in the receipt, never a write; what they may do goes in."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from qa_tui.db.engine import Database
+from qa_tui.db.models import Moderation, Observation, Person, SyncState
+from qa_tui.services.audits import record as audits
+from qa_tui.services.people.owner import laptop_owner, owner_bound_by
+from qa_tui.services.sync.bundle import BundleRecord, content_hash
+from qa_tui.services.sync.export import export_changes
+from qa_tui.services.sync.importing import import_bundle
+from qa_tui.services.sync.pull import pull_from_database
+from tests.permissions_seed import CFG, Council, act_as, nobody, seed_council
+
+LIVE = CFG.template("live")
+
+
+@pytest.fixture
+def laptop(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
+    folder = tmp_path / "laptop"
+    folder.mkdir(mode=0o700)
+    shutil.copyfile(sqlite_template, folder / "qa.sqlite3")
+    os.chmod(folder / "qa.sqlite3", 0o600)
+    database = Database.open(f"sqlite:///{folder / 'qa.sqlite3'}", actor="terry-laptop")
+    yield database
+    database.dispose()
+
+
+def _own_audit_sent_for_moderation(db: Database, council: Council, today: date) -> uuid.UUID:
+    act_as(db, council.hos)  # the head of service leads this one herself
+    with db.session() as s:
+        audit = audits.start_audit(s, kind="live", template=LIVE, case_id=council.case, worker_id=council.sw,
+                                   auditor_id=council.hos, team_id=council.team, audit_date=date(2026, 11, 10),
+                                   today=today, cfg=CFG)
+    with db.session() as s:
+        for d in LIVE.domains:
+            audits.set_grade(s, audit.id, d.key, 1)
+        audits.set_overall_grade(s, audit.id, 1)
+    with db.session() as s:
+        audits.submit_for_moderation(s, audit.id, today)
+    nobody(db)
+    return audit.id
+
+
+def test_a_laptop_bundle_cannot_moderate_its_owners_audit_or_promote_them(db: Database, laptop: Database,
+                                                                          today: date) -> None:
+    council = seed_council(db)
+    with db.session() as s:
+        s.get(Person, council.hos).login = "harper"
+    audit_id = _own_audit_sent_for_moderation(db, council, today)
+    shared_as_harper = Database(db.engine, "harper", db.factory)  # her login reads the shared database
+    with laptop.session() as local, shared_as_harper.session() as shared:
+        pull_from_database(local, shared, source="postgresql://harper:pw@db/qa?password=pw")
+    with laptop.reader() as s:
+        assert owner_bound_by(s) == "pull" and laptop_owner(s).staff_id == "H001"
+        assert s.scalar(select(SyncState.value).where(SyncState.key == "pulled_from")) == \
+            "postgresql://harper:***@db/qa?password=***"  # the password is never stored
+
+    # Offline: a new observation (allowed) and her own role raised (never allowed from a laptop).
+    with laptop.session() as s:
+        s.add(Observation(worker_id=council.tm, observer_id=council.hos, observed_on=today, kind="annual",
+                          went_well="Calm [and] \"clear\""))
+        s.get(Person, council.hos).role = "DD"
+    with laptop.session() as s:
+        bundle = export_changes(s, exported_by="terry-laptop")
+    assert bundle.owner_staff_id == "H001"
+    # A crafted record: her moderation of the audit she led (the laptop's own triggers would refuse it).
+    fields = {"audit_id": str(audit_id), "moderator_id": str(council.hos), "outcome": "agreed",
+              "overall_grade": 1, "comment": "", "moderated_on": today.isoformat(), "grades": {}}
+    forged = BundleRecord(table="moderation", id=str(uuid.uuid4()), version=1, base_version=None,
+                          created_at="2026-11-24T10:00:00+00:00", hash=content_hash(fields), fields=fields)
+    bundle = dataclasses.replace(bundle, records=(*bundle.records, forged))
+
+    with db.session() as s:
+        receipt = import_bundle(s, bundle)
+    refused = {(r.table, r.id): r.reason for r in receipt.refused}
+    assert "only an administrator" in refused[("person", str(council.hos))]
+    assert "took part in this audit" in refused[("moderation", forged.id)]
+    assert receipt.added == 1 and len(receipt.refused) == 2
+    assert {r.outcome for r in receipt.records if r.table in ("person", "moderation")} == {"refused"}
+    with db.reader() as s:
+        assert s.get(Person, council.hos).role == "HOS"
+        assert s.scalar(select(func.count()).select_from(Moderation)) == 0
+        assert s.scalar(select(Observation.went_well)) == "Calm [and] \"clear\""
+
+
+def test_a_bundle_naming_an_owner_the_shared_database_does_not_know_writes_nothing(db: Database, laptop: Database,
+                                                                                  today: date) -> None:
+    seed_council(db)
+    with laptop.session() as s:
+        worker = Person(staff_id="L1", name="Lee Laptop", role="SW")
+        s.add(worker)
+        s.flush()
+        s.add(Observation(worker_id=worker.id, observer_id=None, observed_on=today, kind="annual"))
+    with laptop.session() as s:
+        bundle = dataclasses.replace(export_changes(s, exported_by="x"), owner_staff_id="GHOST")
+    with db.session() as s:
+        receipt = import_bundle(s, bundle)
+    assert receipt.added == 0 and len(receipt.refused) == 2
+    assert all("GHOST has no staff record here" in r.reason for r in receipt.refused)
+    with db.reader() as s:
+        assert s.scalar(select(func.count()).select_from(Observation)) == 0
+        assert s.scalar(select(func.count()).select_from(Person)) == 7  # the council as seeded
