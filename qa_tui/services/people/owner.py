@@ -16,6 +16,7 @@ from qa_tui.db.models import Person, SyncState
 from qa_tui.errors import NotAllowed, NotFound
 from qa_tui.db.acting import Acting
 from qa_tui.services.people.directory import PersonRef
+from qa_tui.text import printable
 
 OWNER_KEY = "owner_person_id"  # "" when bound to a login linked to nobody
 BOUND_BY_KEY = "owner_bound_by"  # "pull" (a laptop) or "set-up" (a standalone install)
@@ -97,8 +98,8 @@ def set_standalone_owner(session: Session, staff_id: str) -> PersonRef:
                        old={"person_id": str(before.id) if before else None,
                             "staff_id": before.staff_id if before else None},
                        new={"person_id": str(person.id), "staff_id": person.staff_id},
-                       detail=(f"owner changed from {before.name} ({before.staff_id}) to " if before
-                               else "owner named at set-up: ") + f"{person.name} ({person.staff_id})")
+                       detail=printable((f"owner changed from {before.name} ({before.staff_id}) to " if before
+                                         else "owner named at set-up: ") + f"{person.name} ({person.staff_id})"))
     return _ref(person)
 
 
