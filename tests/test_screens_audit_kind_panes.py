@@ -119,8 +119,8 @@ async def test_opening_a_support_plan_writes_nothing_and_the_review_is_its_own_k
         supervision = record_supervision(s, worker_id=robin, supervisor_id=tam, held_on=today, today=today)
         for item in supervision_agenda(s, robin, today).follow_ups:
             tick_discussed(s, item.id, supervision.id)  # the last review was discussed: another is due
-    before = trail_rows(db)
     ctx = make_context(url_of(db), today=today, staff_id="TM1")
+    before = trail_rows(db)  # after signing in (naming a SQLite file's owner is recorded)
     async with make_app(ctx).run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("u", "7")
