@@ -108,6 +108,10 @@ def ensure_council(database: str, size: str) -> str:
         print(f"  built in {time.perf_counter() - start:.1f} s", flush=True)
     refresh_planner_statistics(db)
     db.dispose()
+    from qa_tui.demo import DEMO_USER_STAFF_ID
+    from tests.pilot import become
+
+    become(url, DEMO_USER_STAFF_ID)  # the app runs as the demo team manager, as the database knows her
     return url
 
 
@@ -198,12 +202,12 @@ def peak_rss(url: str, tmp: Path) -> float:
 
 
 def in_process(url: str, runs: int) -> dict[str, float]:
-    from sqlalchemy import select, text
+    from sqlalchemy import select, text, update
 
     from qa_tui.config import load_config
     from qa_tui.dates import Month
     from qa_tui.db.engine import Database
-    from qa_tui.db.models import Person, Team
+    from qa_tui.db.models import CaseDraw, Person, Team
     from qa_tui.demo import DEMO_USER_STAFF_ID
     from qa_tui.services.audits.draw import draw_all_teams, draw_cases_for_team
     from qa_tui.services.audits.meeting import MeetingCase, open_case
@@ -216,6 +220,8 @@ def in_process(url: str, runs: int) -> dict[str, float]:
     with db.reader() as s:
         team_id = s.scalar(select(Team.id).where(Team.code == "AST1"))
         auditor_id = s.scalar(select(Person.id).where(Person.staff_id == DEMO_USER_STAFF_ID))
+    with db.session() as s:  # a team has one current draw a month: an earlier run's are set aside
+        s.execute(update(CaseDraw).where(CaseDraw.month == str(month)).values(is_current=False))
 
     def rolled_back(fn: Callable[[Any], Any]) -> float:
         session = db.factory()

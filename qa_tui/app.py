@@ -67,6 +67,8 @@ AREAS: tuple[Area, ...] = (
          "audits; good practice; support plans", "screens.audits.other_audits", "AuditsOtherScreen"),
     Area("sync", "y", "Sync", "Offline laptops: export, import, acknowledge, pull; decide sync conflicts",
          "screens.sync.bundles", "SyncScreen"),
+    Area("mywork", "W", "My work", "Your own audits, observations, dip samples, feedback and agenda; respond to them",
+         "screens.practice.my_work", "MyWorkScreen"),
     Area("admin", "a", "People & cases", "Add, edit and deactivate teams, people and cases; import a file; settings",
          "screens.admin.records", "AdminScreen"),
 )
@@ -78,10 +80,12 @@ class QAApp(App[int]):
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
     MODES = {a.mode: a.make_screen for a in AREAS}
+    areas = AREAS  # for the screens that list them (they do not import the app)
     BINDINGS = [
-        *(Binding(a.key, f"area('{a.mode}')", a.title, id=f"area-{a.mode}") for a in AREAS),
-        Binding("f1,question_mark", "help", "Help", id="help"),
-        Binding("q", "quit", "Quit", id="quit"),
+        # Areas are listed on the dashboard and in help, not on every footer: there each screen's keys come first.
+        *(Binding(a.key, f"area('{a.mode}')", a.title, show=False, id=f"area-{a.mode}", tooltip=a.help) for a in AREAS),
+        Binding("f1,question_mark", "help", "Help", id="help", tooltip="Every key of this screen, and the areas"),
+        Binding("q", "quit", "Quit", show=False, id="quit", tooltip="Leave qa-tui"),
     ]
 
     def __init__(self, config: Config, *, today: date | None = None, ctx: AppContext | None = None) -> None:
@@ -112,6 +116,7 @@ class QAApp(App[int]):
         from screens.admin.settings import apply_saved_appearance
 
         apply_saved_appearance(self, self.config)
+        self.apply_user_keys()
         if self._ctx is None:
             self.open_database()
         else:
@@ -144,12 +149,18 @@ class QAApp(App[int]):
             self._open_failed(event.worker.error)
 
     def _opened(self) -> None:
-        """The dashboard, and on a standalone install's first run the question whose it is."""
-        self.switch_mode("dashboard")
+        """The landing area (a practitioner's own work, else the dashboard), and on a standalone
+        install's first run the question whose it is."""
+        self.switch_mode(self.landing_mode())
         if self.ctx.owner_needed:
             from screens.admin.owner import OwnerScreen
 
-            self.push_screen(OwnerScreen(), lambda _named: setattr(self, "sub_title", self._identity_line()))
+            self.push_screen(OwnerScreen(), self._owner_answered)
+
+    def _owner_answered(self, named: bool | None) -> None:
+        self.sub_title = self._identity_line()
+        if named:
+            self.switch_mode(self.landing_mode())
 
     def _open_failed(self, error: BaseException | None) -> None:
         """A problem retrying cannot cure gets its own screen (another database, create, a
@@ -174,6 +185,12 @@ class QAApp(App[int]):
             self._password = choice.password
         self.open_database()
 
+    def landing_mode(self) -> str:
+        """A practitioner opens the app on their own work; everyone else on the dashboard."""
+        from qa_tui.services.practice.worker_rules import lands_on_my_work
+
+        return "mywork" if lands_on_my_work(self.ctx.person_role) else "dashboard"
+
     def reread_identity(self) -> None:
         """After something that changes who the user is here (a pull binds a laptop to the
         puller): read it again from the database, off the UI thread, and show it."""
@@ -192,6 +209,17 @@ class QAApp(App[int]):
         who = ctx.person_name or ctx.config.user_name or ctx.login
         where = "local SQLite" if ctx.db.is_sqlite else describe_url(ctx.config.database_url)
         return f"{who} · {where}"
+
+    # --- the user's own keys ------------------------------------------------------------------
+
+    def apply_user_keys(self) -> None:
+        """Apply the [keys] table of preferences.toml; entries that cannot be used are named."""
+        from qa_tui.preferences import preferences_path, saved_preferences
+        from screens.keymap import apply_saved_keymap
+
+        keys = saved_preferences(self.config).preferences.keys
+        if keys:
+            apply_saved_keymap(self, keys, preferences_path(self.config), ((QAApp, b) for b in self.BINDINGS))
 
     # --- text shown by the app itself: always literal ----------------------------------------
 
@@ -236,7 +264,8 @@ class QAApp(App[int]):
     def action_help(self) -> None:
         from screens.help import HelpScreen
 
-        self.push_screen(HelpScreen(AREAS))
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(AREAS, self.screen))
 
     def action_settings(self) -> None:
         from screens.admin.settings import SettingsScreen

@@ -28,6 +28,12 @@ class AppContext:
     def may(self, permission: str) -> bool:
         return permission in self.permissions
 
+    @property
+    def person_role(self) -> str:
+        """The acting person's role code ("" for nobody), as read with who they are."""
+        acting = self.db.acting
+        return acting.role if acting is not None else ""
+
     def today(self) -> date:
         from qa_tui.dates import today_local
 

@@ -33,7 +33,8 @@ DIALOG_CSS = """
 
 class ConfirmDialog(ModalScreen[bool]):
     DEFAULT_CSS = DIALOG_CSS.format(cls="ConfirmDialog")
-    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
+    BINDINGS = [Binding("y", "answer(True)", "Yes", id="confirm-yes", tooltip="Yes, go ahead"),
+                Binding("n,escape", "answer(False)", "No", id="confirm-no", tooltip="No, leave things as they are")]
 
     def __init__(self, question: str, detail: str = "") -> None:
         super().__init__()
@@ -55,7 +56,7 @@ class TextPrompt(ModalScreen[str | None]):
     """One line of text; Enter accepts, Esc cancels. A required field refuses to close empty."""
 
     DEFAULT_CSS = DIALOG_CSS.format(cls="TextPrompt")
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt-cancel", tooltip="Close without using what is typed")]
 
     def __init__(self, title: str, label: str, *, initial: str = "", required: bool = True,
                  placeholder: str = "") -> None:
@@ -87,7 +88,7 @@ class ChoiceDialog(ModalScreen[T | None], Generic[T]):
     """Pick one of a list with the arrow keys and Enter; type to jump is the list's own."""
 
     DEFAULT_CSS = DIALOG_CSS.format(cls="ChoiceDialog") + "ChoiceDialog OptionList { max-height: 18; }"
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="choice-cancel", tooltip="Close without choosing")]
 
     def __init__(self, title: str, options: list[tuple[T, str]], initial: T | None = None) -> None:
         super().__init__()
@@ -127,7 +128,8 @@ class ActionDialog(ModalScreen[ActionInput | None]):
     """The short action form: what, who (the worker by default), by when (4 weeks by default)."""
 
     DEFAULT_CSS = DIALOG_CSS.format(cls="ActionDialog")
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="action-cancel", tooltip="Close without raising the action"),
+                Binding("ctrl+s", "save", "Save", id="action-save", tooltip="Raise the action with this owner and due date")]
 
     def __init__(self, owners: list[tuple[uuid.UUID, str]], owner_id: uuid.UUID | None, due_on: date,
                  context: str = "") -> None:

@@ -44,9 +44,9 @@ class DatabaseErrorScreen(ModalScreen[None]):
     DatabaseErrorScreen #title { text-style: bold; color: $error; }
     """
     BINDINGS = [
-        Binding("r", "retry", "Retry", id="retry"),
-        Binding("escape", "dismiss_error", "Close", id="close"),
-        Binding("q", "app.quit", "Quit", id="quit"),
+        Binding("r", "retry", "Retry", id="retry", tooltip="Try again"),
+        Binding("escape", "dismiss_error", "Close", id="error-close", tooltip="Close this message"),
+        Binding("q", "app.quit", "Quit", id="quit", tooltip="Leave qa-tui"),
     ]
 
     def __init__(self, message: str, retry: Callable[[], None] | None = None) -> None:

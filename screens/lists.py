@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 R = TypeVar("R")  # the record one row shows
 L = TypeVar("L")  # what one load returns
 
-TOGGLE_TEAMS = Binding("a", "toggle_teams", "All teams/mine", id="toggle-teams",
+TOGGLE_TEAMS = Binding("A", "toggle_teams", "All teams/mine", id="toggle-teams",
                        tooltip="Show every team, or only your own team")
 
 

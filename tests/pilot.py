@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 from textual.pilot import Pilot
 
@@ -13,6 +17,27 @@ from qa_tui.context import AppContext, open_context
 from qa_tui.db.engine import Database
 
 SIZE = (100, 30)  # the projector size every screen must read well at
+
+
+def built_council(template: Path, path: Path, build: Callable[[str], object]) -> Path:
+    """A SQLite council made once from the migrated `template` by `build(url)`, checkpointed so
+    that everything is in the one file; tests open private copies of it."""
+    shutil.copyfile(template, path)
+    build(f"sqlite:///{path}")
+    db = Database.open(f"sqlite:///{path}", actor="tester")
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.dispose()
+    return path
+
+
+def private_copy(council: Path, folder: Path) -> str:
+    """One test's own copy of a built council (0600 in a 0700 folder), as a URL."""
+    folder.mkdir(mode=0o700)
+    path = folder / council.name
+    shutil.copyfile(council, path)
+    os.chmod(path, 0o600)
+    return f"sqlite:///{path}"
 
 
 def url_of(db: Database) -> str:

@@ -6,7 +6,6 @@ to the terminal; the command-line reports and exports run on it and stay safe to
 from __future__ import annotations
 
 import csv
-import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ from qa_tui.db.engine import Database
 from qa_tui.db.models import EDITABLE_MODELS, Person, Theme
 from qa_tui.demo import DEMO_USER_STAFF_ID, build_demo
 from qa_tui.demo.dressing import HOSTILE_COLUMNS, PLAIN_COLUMNS
-from tests.pilot import make_app, make_context, settle
+from tests.pilot import built_council, make_app, make_context, private_copy, settle
 
 TODAY = date(2026, 11, 24)
 CASES = 300
@@ -46,24 +45,12 @@ def build(url: str, cases: int = CASES) -> None:
 @pytest.fixture(scope="module")
 def hostile_file(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The hostile council, built once per module; each test works on its own copy."""
-    path = tmp_path_factory.mktemp("hostile") / "hostile.sqlite3"
-    shutil.copyfile(sqlite_template, path)
-    build(f"sqlite:///{path}")
-    db = Database.open(f"sqlite:///{path}", actor="tester")
-    with db.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the one file
-    db.dispose()
-    return path
+    return built_council(sqlite_template, tmp_path_factory.mktemp("hostile") / "hostile.sqlite3", build)
 
 
 @pytest.fixture
 def hostile_url(hostile_file: Path, tmp_path: Path) -> Iterator[str]:
-    folder = tmp_path / "hostile"
-    folder.mkdir(mode=0o700)
-    path = folder / "hostile.sqlite3"
-    shutil.copyfile(hostile_file, path)
-    os.chmod(path, 0o600)
-    yield f"sqlite:///{path}"
+    yield private_copy(hostile_file, tmp_path / "hostile")
 
 
 # --- the council itself -----------------------------------------------------------------------
@@ -151,8 +138,17 @@ async def test_every_screen_shows_the_hostile_council_as_typed(hostile_url: str,
         assert user.replace("\x1b", "␛").replace("\x07", "␇")[:30] in dashboard  # the header's sub-title
 
         await look(pilot, "live audit", "l")
+        await look(pilot, "the draw explained", "i")
+        assert app.screen.__class__.__name__ == "DrawExplanationScreen"
+        await look(pilot, "back to the plan", "escape")
         await look(pilot, "meeting", "enter")
         assert app.screen.__class__.__name__ == "MeetingScreen"
+        await look(pilot, "participants' grades (first names: formulas, not markup)", "P", markup=False)
+        assert app.screen.__class__.__name__ == "ParticipantGridScreen"
+        await look(pilot, "back to the meeting", "escape")
+        await look(pilot, "the audit's history", "h", markup=False)
+        assert app.screen.__class__.__name__ == "HistoryScreen"
+        await look(pilot, "back to the meeting", "escape")
         await look(pilot, "meeting, next case", "n")
         await look(pilot, "meeting summary", "e")
         assert app.screen.__class__.__name__ == "MeetingSummaryScreen"
@@ -170,8 +166,11 @@ async def test_every_screen_shows_the_hostile_council_as_typed(hostile_url: str,
             await pilot.press("down")
         toast = await look(pilot, "triage, an action opened (a toast)", "enter")
         assert "Toast" in {w.__class__.__name__ for w in app.screen.query("*")}, toast
+        await look(pilot, "the action's history", "h")
+        assert app.screen.__class__.__name__ == "HistoryScreen"
+        await look(pilot, "triage again", "escape")
 
-        await look(pilot, "observations (o is triage's owner key: by the dashboard)", "d", "o")
+        await look(pilot, "observations (o from triage itself: area keys work on every area screen)", "o")
         await look(pilot, "a worker's observations (a dialog)", "enter")
         await look(pilot, "an observation", "down", "enter")
         assert app.screen.__class__.__name__ == "ObservationFormScreen"
@@ -183,6 +182,12 @@ async def test_every_screen_shows_the_hostile_council_as_typed(hostile_url: str,
         await look(pilot, "an agenda", "enter")
         assert app.screen.__class__.__name__ == "AgendaScreen"
         await look(pilot, "supervision again", "escape")
+        await look(pilot, "an agenda's finding opened", "enter", "o")
+        assert app.screen.__class__.__name__ == "FindingScreen"
+        await look(pilot, "the agenda again", "escape")
+        await look(pilot, "supervision again", "escape")
+        await look(pilot, "my work", "W", markup=False)
+        assert app.screen.__class__.__name__ == "MyWorkScreen"
 
         await look(pilot, "dip sampling", "k")
         await look(pilot, "start a dip sample? (a dialog)", "enter", markup=False)
@@ -209,10 +214,15 @@ async def test_every_screen_shows_the_hostile_council_as_typed(hostile_url: str,
         await look(pilot, "other audits again", "escape")
 
         reports = await look(pilot, "reports", "p")
-        for tab in ("tab-compliance", "tab-monthly", "tab-cp"):
+        for tab in ("tab-compliance", "tab-monthly", "tab-trends", "tab-cp"):
             app.screen.query_one("TabbedContent").active = tab  # type: ignore[attr-defined]
             reports = await look(pilot, f"reports, {tab}", markup=tab != "tab-cp")
         assert "Monthly" in reports or "CP" in reports
+        app.screen.query_one("TabbedContent").active = "tab-compliance"  # type: ignore[attr-defined]
+        app.screen.query_one("#compliance-table").focus()  # type: ignore[attr-defined]
+        await look(pilot, "the people behind a compliance rate", "enter")
+        assert app.screen.__class__.__name__ == "ComplianceDetailScreen"
+        await look(pilot, "reports again", "escape")
 
         await look(pilot, "sync", "y")
         await look(pilot, "a sync conflict", "enter")

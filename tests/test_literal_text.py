@@ -273,7 +273,7 @@ async def test_an_overdue_action_titled_with_brackets_is_shown_at_start_up(db: D
         assert "Chronology [see no" in dashboard and "Morgan [/] Pryce" in dashboard
         await pilot.press("t")
         await settle(pilot)
-        assert "Chronology [see note] and [/] d" in screen_lines(pilot.app)
+        assert "Chronology [see note] and [/]" in screen_lines(pilot.app)
 
 
 def test_literal_keeps_the_styles_of_text_it_makes_safe() -> None:

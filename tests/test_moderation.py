@@ -112,8 +112,9 @@ def test_regrading_keeps_both_sets_of_grades(db: Database, today: date) -> None:
     assert final.overall_grade == 1 and final.moderated_overall == 2
     moderated = {g.domain: (g.grade, g.comment) for g in final.moderations[0].grades}
     assert moderated["impact"] == (2, "No evidence the plan changed anything") and len(moderated) == 6
-    assert "| Impact | Good | Requires improvement to be good |" in text
-    assert "| **Overall** | Good | Requires improvement to be good |" in text
+    assert "| Impact | Good | **Requires improvement to be good** (regraded) |" in text
+    assert "| **Overall** | Good | **Requires improvement to be good** (regraded) |" in text
+    assert "| Quality of practice | Good | Good |" in text
     assert "regraded by Harper Head (Impact overstated)" in text
 
 

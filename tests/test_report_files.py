@@ -13,6 +13,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from qa_tui.dates import Month
+from qa_tui.services.reports.trends import trends
+
 from qa_tui.cli import main
 from qa_tui.db.engine import Database
 from qa_tui.db.models import AuditEvent
@@ -88,12 +91,15 @@ def test_html_is_a_page_with_every_text_escaped(db: Database, tmp_path: Path) ->
         hostile = replace(report, themes=(ThemeRow("observation", "<script>alert('x')</script> & | pipes", 2),))
         page = report_html(hostile)
         path = export_report_html(s, report, tmp_path / "out")
+        with_trends = report_html(report, trends(s, Month.of(report.period.end), report.made_on,
+                                                 report.grading_scale))
     assert page.startswith("<!DOCTYPE html>") and "<title>Monthly QA report: 2026-10</title>" in page
     assert "<script" not in page and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; | pipes" in page
     assert "<h2>Calibration</h2>" in page and page.count("<table>") >= 8
     assert "src=" not in page and "href=" not in page  # self-contained
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert path.read_text(encoding="utf-8") == report_html(report)
+    assert path.read_text(encoding="utf-8") == with_trends  # the page, then the trend charts as SVG
+    assert with_trends.count("<svg") == 4 and "<script" not in with_trends and "href=" not in with_trends
 
 
 def test_export_command_writes_csv_or_xlsx(db_url: str, db: Database, tmp_path: Path,

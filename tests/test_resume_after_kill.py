@@ -12,6 +12,7 @@ from sqlalchemy import select
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Audit, AuditGrade
 from qa_tui.demo import DEMO_USER_STAFF_ID, build_demo
+from tests.pilot import become
 from tests.terminal import Terminal, app_env, qa_tui_command
 
 MEETING_DAY = "2026-12-03"
@@ -21,6 +22,7 @@ TYPING = "Esc when done"  # on the border of the field being typed in
 def test_killed_mid_audit_resumes_with_nothing_lost(db: Database, tmp_path: Path) -> None:
     build_demo(db, today=date(2026, 11, 24), cases=800)
     url = db.engine.url.render_as_string(hide_password=False)
+    become(url, DEMO_USER_STAFF_ID)  # the team manager, as the database knows who you are
     config = tmp_path / "config.toml"
     config.write_text(f'[user]\nstaff_id = "{DEMO_USER_STAFF_ID}"\n')
     env = app_env(config, tmp_path / "data")

@@ -29,12 +29,15 @@ from qa_tui.db.models import (
     FollowUp,
     Moderation,
     Person,
+    RecordSeen,
     Team,
+    WorkerResponse,
 )
 from qa_tui.errors import NotAllowed
 from qa_tui.services.people.retention import purge_closed_cases, retention_cutoff
 
-QA_MODELS = (Audit, AuditGrade, AuditParticipant, Moderation, Action, ActionChange, Feedback, FollowUp)
+QA_MODELS = (Audit, AuditGrade, AuditParticipant, Moderation, Action, ActionChange, Feedback, FollowUp,
+             WorkerResponse, RecordSeen)
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,9 @@ def seed(db: Database) -> Seeded:
                          summary=f"SECRET-{label} finding", raised_on=date(2018, 6, 1)),
                 FollowUp(worker_id=worker.id, source_kind="feedback", source_id=feedback.id,
                          summary=f"SECRET-{label} feedback finding", raised_on=date(2018, 6, 2)),
+                WorkerResponse(source_kind="audit", source_id=audit.id, worker_id=worker.id, stance="disagree",
+                               comment=f"SECRET-{label} response", responded_on=date(2018, 6, 3)),
+                RecordSeen(source_kind="audit", source_id=audit.id, person_id=worker.id, seen_on=date(2018, 6, 3)),
                 Draft(key=f"meeting:{label}", owner="tester",
                       payload={"audit_id": str(audit.id), "text": f"SECRET-{label} typed"}),
             ])

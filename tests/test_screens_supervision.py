@@ -80,7 +80,7 @@ async def test_agenda_before_and_after_holding_a_supervision_by_keys(db: Databas
         assert rows["Robin Ash"][3:] == ["monthly", "1 Dec 2026", "1 Jan 2027", "40 days"]
         assert rows["Sam Brook"][6] == "on time"
         assert [row[0] for row in table_rows(app, "#sup-table")] == ["Morgan Pryce", "Robin Ash", "Sam Brook"]
-        assert "Supervision · your team" in screen_text(app) and "2 overdue of 3" in screen_text(app)
+        assert "Supervision · your team" in screen_text(app) and "2 overdue, 0 due this week, of 3" in screen_text(app)
 
         await move_to_row(pilot, "#sup-table", "Robin Ash")
         await pilot.press("enter")  # Robin's agenda
@@ -101,7 +101,7 @@ async def test_agenda_before_and_after_holding_a_supervision_by_keys(db: Databas
         await pilot.press("home", "ctrl+k", *"11/02/2027", "ctrl+s")  # tomorrow: refused, named, kept
         await settle(pilot)
         assert str(app.screen.query_one("#sup-error", Static).render()).startswith("Held on: 2027-02-11 is in the future")
-        await pilot.press("home", "ctrl+k", *"10/02/2027", "tab", "tab", "tab", *"Monthly", "enter")
+        await pilot.press("home", "ctrl+k", *"10/02/2027", "tab", "tab", "tab", *"Monthly", "enter", *"Goals (next)", "ctrl+s")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "AgendaScreen"
         assert "Discussed at the casework supervision of 10 Feb 2027" in screen_text(app)
@@ -132,7 +132,7 @@ async def test_agenda_before_and_after_holding_a_supervision_by_keys(db: Databas
     assert "# Casework supervision: Robin Ash (SW1)" in text and "Note: Goals set" in text
     with db.reader() as s:
         held = s.scalar(select(Supervision).where(Supervision.worker_id == ids["robin"], Supervision.held_on == TODAY))
-        assert (held.supervisor_id, held.kind, held.notes) == (ids["tm"], "casework", "Monthly")
+        assert (held.supervisor_id, held.kind, held.notes) == (ids["tm"], "casework", "Monthly\nGoals (next)")
         items = {f.source_kind: f for f in s.scalars(select(FollowUp).where(FollowUp.worker_id == ids["robin"]))}
         assert items["observation"].supervision_id == held.id and items["observation"].discussed_note == "Goals set"
         assert items["feedback"].supervision_id is None

@@ -243,7 +243,7 @@ def test_markdown_exports_use_case_references(db: Database, today: date) -> None
         record_text = supervision_record_markdown(supervision_record(s, held.id))
     assert text.startswith("# Supervision agenda: Sam Worker (SW1)\n")
     assert "## To discuss (3)" in text and "## Open actions (2)" in text
-    assert "- [ ] **Case audit** (raised 2026-11-05, case CASE-0042): Chronology needs updating" in text
+    assert "- [ ] **Case audit** (from 2026-11-05, case CASE-0042): Chronology needs updating" in text
     assert "Update the chronology (due 2026-11-20, **overdue by 4 days**, case CASE-0042)" in text
     assert "Write the closing summary (due 2026-12-03)" in text
     assert record_text.startswith("# Casework supervision: Sam Worker (SW1)\n")

@@ -31,7 +31,7 @@ async def test_triage_by_keys_completes_and_extends_actions_and_remembers_the_fi
         await pilot.press("t")
         await settle(pilot)
         assert "Assessment Team 1" in screen_text(app) or app.screen.filters.team_id == ctx.team_id
-        await pilot.press("k")  # kinds: all → overdue actions only
+        await pilot.press("K")  # kinds: all → overdue actions only
         await settle(pilot)
         screen = app.screen
         assert screen.filters.kinds == ("action",)
@@ -85,7 +85,7 @@ async def test_acting_on_an_action_someone_changed_since_it_was_listed_is_refuse
         await settle(pilot)
         await pilot.press("t")
         await settle(pilot)
-        await pilot.press("k")  # overdue actions only
+        await pilot.press("K")  # overdue actions only
         await settle(pilot)
         listed = app.screen.rows[0]
         with demo_db.session() as s:  # a colleague extends it meanwhile

@@ -23,6 +23,7 @@ KNOWN_REVISIONS = (
     "0006_identity",
     "0007_programme",
     "0008_sync",
+    "0009_worker",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")

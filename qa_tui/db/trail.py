@@ -27,7 +27,7 @@ from qa_tui.db.base import Base, Record
 from qa_tui.db.acting import acting_of
 from qa_tui.db.models import AuditEvent, SyncTombstone
 from qa_tui.errors import NotAllowed, ValidationError
-from qa_tui.text import control_problem
+from qa_tui.text import control_problem, printable
 
 ACTOR_KEY = "actor"
 _NAMED_KEY = "actor named in"
@@ -45,7 +45,9 @@ def event_person(session: Session) -> dict[str, str]:
     who = acting_of(session)
     if who is None or who.person_id is None:
         return {}
-    return {"person_staff_id": who.staff_id, "person_name": who.name}
+    # Names are stored as they can be shown: a control character in one is made visible (␛), as
+    # the trail refuses to keep one.
+    return {"person_staff_id": printable(who.staff_id), "person_name": printable(who.name)}
 
 
 def name_actor(session: Session) -> None:

@@ -33,6 +33,7 @@ HOSTILE_COLUMNS: dict[str, tuple[str, ...]] = {
     "support_plan": ("aim", "outcome"),
     "support_step": ("step",),
     "escalation": ("note", "response"),
+    "worker_response": ("comment", "reflection"),
 }
 PLAIN_COLUMNS: dict[str, tuple[str, ...]] = {
     "*": ("updated_by",),
@@ -57,6 +58,8 @@ PLAIN_COLUMNS: dict[str, tuple[str, ...]] = {
     "good_practice": ("source_kind",),
     "support_plan": ("status",),
     "escalation": ("reason",),
+    "worker_response": ("source_kind", "stance"),
+    "record_seen": ("source_kind",),
 }
 
 

@@ -49,7 +49,8 @@ def _escalations(council: Council, session: Session, rng: random.Random, today: 
 
 
 def _practice_improvement_tasks(council: Council, session: Session, rng: random.Random, today: date) -> None:
-    lead = session.scalar(select(Person).where(Person.role == "PI").order_by(Person.staff_id))
+    lead = session.execute(select(Person.id, Person.team_id).where(Person.role == "PI")  # columns an older schema has
+                           .order_by(Person.staff_id)).first()
     cp_cases = session.scalars(select(Case.id).where(Case.category == "CP", Case.closed_on.is_(None))
                                .order_by(Case.reference).limit(12)).all()
     cla_cases = session.scalars(select(Case.id).where(Case.category == "CLA", Case.closed_on.is_(None))

@@ -1,6 +1,8 @@
 """A keyboard list of graded domains: a cursor row, and one grade label per domain, readable
 from the back of a meeting room. With grade keys on, the list takes `1`–`5` and `0`/Delete itself
-and posts `GradeList.Graded`; the screen decides what a grade means."""
+and posts `GradeList.Graded`; the screen decides what a grade means. Its legend (the scale, under
+the list) and its grades shorten long grade names ("Requires improvement to be good" to
+"Requires improvement", then "RI") before anything is cut."""
 
 from __future__ import annotations
 
@@ -13,8 +15,41 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from qa_tui.text import printable
+from qa_tui.widgets.literal import literal
 
 OVERALL = "__overall__"  # the key of the overall-grade row, after the domains
+
+
+def grade_names(label: str) -> tuple[str, ...]:
+    """A grade's name, longest first: in full, its first two words, their initials ("RI", as
+    inspectors write it). A short name is only ever itself."""
+    words = label.split()
+    if len(words) <= 2 or len(label) <= 12:
+        return (label,) if len(words) < 2 or len(label) <= 12 else (label, "".join(w[0].upper() for w in words[:2]))
+    return label, " ".join(words[:2]), "".join(w[0].upper() for w in words[:2])
+
+
+def shortest_fit(versions: list[str], room: int) -> str:
+    """The first (longest) version that fits `room`, else the last cut with …"""
+    for version in versions:
+        if len(version) <= room:
+            return version
+    last = versions[-1]
+    return last[:max(0, room - 1)] + "…" if room > 0 else ""
+
+
+def scale_legend(scale: tuple[str, ...], room: int) -> str:
+    """"1 Outstanding  2 Good  3 Requires improvement…  4 Inadequate", names shortened (the
+    longest first) until every grade of the scale shows in `room`."""
+    names = [list(grade_names(label)) for label in scale]
+
+    def line(spacing: str) -> str:
+        return spacing.join(f"{i + 1} {versions[0]}" for i, versions in enumerate(names))
+
+    while len(line("  ")) > room and any(len(versions) > 1 for versions in names):
+        longest = max((versions for versions in names if len(versions) > 1), key=lambda v: len(v[0]))
+        longest.pop(0)
+    return shortest_fit([line("  "), line(" ")], room)
 
 
 @dataclass(frozen=True)
@@ -78,7 +113,16 @@ class GradeList(Widget, can_focus=True):
     def set_rows(self, rows: list[GradeRow], scale: tuple[str, ...]) -> None:
         self.rows, self.scale = rows, scale
         self.cursor = min(self.cursor, max(0, len(rows) - 1))
+        self._show_legend()
         self.refresh(layout=True)
+
+    def on_resize(self) -> None:
+        self._show_legend()
+
+    def _show_legend(self) -> None:
+        """The scale under the list, every grade of it showing at this width."""
+        if self.scale:
+            self.border_subtitle = literal(scale_legend(self.scale, max(20, self.size.width - 6)))
 
     @property
     def current(self) -> GradeRow | None:
@@ -112,10 +156,25 @@ class GradeList(Widget, can_focus=True):
             self.post_message(self.Moved(self.rows[self.cursor]))
         self.post_message(self.Graded(self, graded, grade))
 
-    def grade_label(self, grade: int | None) -> str:
+    def grade_label(self, grade: int | None, room: int = 1000) -> str:
+        """"3 Requires improvement to be good", its name shortened to fit `room`."""
         if grade is None:
             return "—"
-        return f"{grade + 1} {self.scale[grade]}" if 0 <= grade < len(self.scale) else str(grade)
+        if not 0 <= grade < len(self.scale):
+            return str(grade)
+        return f"{grade + 1} {shortest_fit(list(grade_names(self.scale[grade])), room - len(str(grade + 1)) - 1)}"
+
+    def _note(self, note: str, room: int) -> str:
+        """A note beside a grade ("auditor: Requires improvement to be good"), the grade names in
+        it shortened, a step at a time, to fit."""
+        for level in (1, 2):
+            if len(note) <= room:
+                break
+            for label in self.scale:
+                names = grade_names(label)
+                if len(names) > level:
+                    note = note.replace(names[level - 1], names[level])
+        return note
 
     def get_content_height(self, container, viewport, width) -> int:  # noqa: ANN001
         return max(1, len(self.rows))
@@ -130,15 +189,15 @@ class GradeList(Widget, can_focus=True):
             pointer = "▶ " if index == self.cursor and self.has_focus else "  "
             style = "reverse bold" if index == self.cursor and self.has_focus else ""
             grade_style = "bold" if row.grade is not None else "dim"
-            grade = self.grade_label(row.grade)
+            note = self._note(printable(row.note), room - 3 - len(self.grade_label(row.grade, 12))) if row.note else ""
+            grade = printable(self.grade_label(row.grade, room - (len(note) + 3 if note else 0)))
             label = printable(row.label)
             label = label if len(label) + 2 <= width else label[:width - 3] + "… "
-            grade = printable(grade)
             text.append(pointer + label.ljust(width), style=style)
             text.append(grade if len(grade) <= room else grade[:room - 1] + "…",
                         style=f"{style} {grade_style}".strip())
-            if row.note:
-                text.append(f"   {printable(row.note)}", style="italic")
+            if note:
+                text.append(f"   {note}", style="italic")
             if index < len(self.rows) - 1:
                 text.append("\n")
         return text

@@ -42,6 +42,13 @@ def literal(value: object, style: StyleType = "") -> Text | Content:
     return Text(printable(value), style=style)
 
 
+def literal_clipped(value: object, width: int, style: StyleType = "") -> Text:
+    """`literal(value)` on one line of at most `width` cells, ending in … when cut."""
+    shown = literal(value, style).copy()
+    shown.truncate(max(1, width), overflow="ellipsis")
+    return shown
+
+
 def literal_markup(template: str, **values: object) -> Content:
     """A markup template written in the code (`"[b]$name[/b] · $team"`) with each `$name`
     replaced by its value shown literally. The template is ours; the values are never markup."""

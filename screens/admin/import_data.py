@@ -41,7 +41,8 @@ class ImportFileDialog(ModalScreen[ChosenFile | None]):
     ImportFileDialog #file-grid Label { color: $text-muted; }
     ImportFileDialog #file-error { margin-top: 1; }
     """
-    BINDINGS = [Binding("ctrl+s", "choose", "Preview", id="file-preview"), Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("ctrl+s", "choose", "Preview", id="file-preview", tooltip="Read the file and show what it holds"),
+                Binding("escape", "cancel", "Cancel", id="file-cancel", tooltip="Close without choosing a file")]
 
     def __init__(self, initial: ChosenFile | None = None) -> None:
         super().__init__()
@@ -102,9 +103,9 @@ class ImportFileDialog(ModalScreen[ChosenFile | None]):
 class ImportScreen(QAScreen):
     CSS_PATH = "import_data.tcss"
     BINDINGS = [
-        Binding("o", "choose_file", "Choose file", id="import-open"),
-        Binding("w", "write", "Write import", id="import-write"),
-        Binding("escape", "back", "Back", id="import-back"),
+        Binding("o", "choose_file", "Choose file", id="import-open", tooltip="Choose the file to import and its kind"),
+        Binding("w", "write", "Write import", id="import-write", tooltip="Write the previewed import to the database"),
+        Binding("escape", "back", "Back", id="import-back", tooltip="Back to people and cases"),
     ]
 
     def __init__(self) -> None:

@@ -217,6 +217,8 @@ class AdminScreen(QAScreen):
         Binding("slash", "search", "Search", id="admin-search",
                 tooltip="Search by name, staff ID, case reference or team code"),
         Binding("h", "toggle_inactive", "Inactive", id="admin-inactive", tooltip="Show inactive records too, or not"),
+        Binding("H", "history", "History", id="admin-history",
+                tooltip="Who changed the highlighted person, when, old → new"),
         Binding("i", "import_file", "Import", id="admin-import",
                 tooltip="Import an Annex A workbook or a people or cases CSV, with a preview"),
         Binding("comma", "settings", "Settings", id="settings", tooltip="Who you are, your default team and theme"),
@@ -474,6 +476,13 @@ class AdminScreen(QAScreen):
 
         self.app.push_screen(ImportScreen())
 
+    def action_history(self) -> None:
+        from screens.history import HistoryScreen
+
+        row = self.selected()
+        if row is not None and self.tab == "people":
+            self.app.push_screen(HistoryScreen("person", row.id))
+
     def action_settings(self) -> None:
         from screens.admin.settings import SettingsScreen
 
@@ -484,5 +493,7 @@ class AdminScreen(QAScreen):
         yield SystemCommand("People & cases: import a file", "Annex A, CIN census, people or cases CSV, with a preview",
                             self.action_import_file)
         yield SystemCommand("Settings", "Who you are, your default team and theme", self.action_settings)
+        yield SystemCommand("People & cases: history of the highlighted person", "Who changed what, when",
+                            self.action_history)
         yield SystemCommand("People & cases: show inactive too", "Teams made inactive, people who left, closed cases",
                             self.action_toggle_inactive)

@@ -46,12 +46,14 @@ class SettingsScreen(QAModal[None]):
     SettingsScreen #settings-grid > *:focus-within { background: $boost; }
     SettingsScreen #settings-where { color: $text-muted; margin-top: 1; }
     """
-    BINDINGS = [Binding("ctrl+s", "save", "Save", id="settings-save"), Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("ctrl+s", "save", "Save", id="settings-save", tooltip="Save and use these settings"),
+                Binding("escape", "cancel", "Cancel", id="settings-cancel", tooltip="Close without saving")]
 
     def __init__(self) -> None:
         super().__init__()
         self.saving = False
         self.theme_on_open = ""
+        self.saved_keys: tuple[tuple[str, str], ...] = ()  # [keys] is not edited here, only kept
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -77,6 +79,7 @@ class SettingsScreen(QAModal[None]):
         config = self.qa_app.config
         saved = saved_preferences(config)
         self.theme_on_open = self.app.theme
+        self.saved_keys = saved.preferences.keys
         self.query_one("#settings-error", Static).update(literal(saved.problem))
         self.query_one("#settings-where", Static).update(literal(
             f"Saved to {preferences_path(config)}.\nYour config file is never changed. "
@@ -115,7 +118,8 @@ class SettingsScreen(QAModal[None]):
         from qa_tui.services.people.settings import save_settings
 
         team: Any = self.query_one("#settings-team", Select).selection
-        wanted = Preferences(team=team or "", theme=str(self.query_one("#settings-theme", Select).value))
+        wanted = Preferences(team=team or "", theme=str(self.query_one("#settings-theme", Select).value),
+                             keys=self.saved_keys)
         ctx, config = self.ctx, self.qa_app.config
         self.saving = True
         self.call_service(lambda s: save_settings(s, wanted, config, ctx.login), self._saved, on_error=self._refused,

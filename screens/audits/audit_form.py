@@ -173,3 +173,4 @@ class AuditFormScreen(QAScreen):
                             editor.action_escalate)
         yield SystemCommand("Audit: send for moderation", "Once every domain and the overall grade are agreed",
                             editor.action_submit)
+        yield SystemCommand("Audit: history", "Who changed this audit, when, old → new", editor.action_history)

@@ -20,7 +20,8 @@ from textual.widgets import Static, TextArea
 
 from qa_tui.text import printable
 from qa_tui.widgets.grades import OVERALL, GradeList, GradeRow
-from qa_tui.widgets.literal import literal
+from qa_tui.widgets.literal import literal, literal_clipped
+from qa_tui.widgets.moderation_view import moderation_lines
 from qa_tui.widgets.save_queue import REFUSED, SaveQueue
 from screens.base import ServiceCalls
 from screens.dialogs import ActionDialog, ActionInput, ConfirmDialog, TextPrompt
@@ -61,7 +62,7 @@ class AuditEditor(ServiceCalls, Widget):
     BINDINGS = [
         Binding("g", "jump('grades')", "Grades", show=False, priority=True, id="audit-jump-grades",
                 tooltip="Move to the grades"),
-        Binding("w", "jump('strengths')", "Strengths", show=False, priority=True, id="audit-jump-strengths",
+        Binding("w", "jump('strengths')", "Write", key_display="w/i/c", priority=True, id="audit-jump-strengths",
                 tooltip="Type the strengths, after what is already there"),
         Binding("i", "jump('to_improve')", "Improve", show=False, priority=True, id="audit-jump-improve",
                 tooltip="Type what to improve, after what is already there"),
@@ -76,6 +77,8 @@ class AuditEditor(ServiceCalls, Widget):
                 tooltip="Escalate an Inadequate finding or a child at risk now to a named owner"),
         Binding("u", "submit", "Submit", id="audit-submit",
                 tooltip="Send for moderation once every domain and the overall grade are agreed"),
+        Binding("h", "history", "History", show=False, id="audit-history",
+                tooltip="Who changed this audit, its grades and moderations, when, old → new"),
         Binding("R", "reload", "Reload", show=False, id="audit-reload",
                 tooltip="Load the audit again from the database"),
     ]
@@ -169,8 +172,6 @@ class AuditEditor(ServiceCalls, Widget):
             grade_list.cursor = 0
         grade_list.set_rows(rows, audit.template.scale)
         grade_list.read_only = audit.status != "draft"
-        grade_list.border_subtitle = literal("  ".join(f"{i + 1} {label}"
-                                                       for i, label in enumerate(audit.template.scale)))
         for field, _, _ in TEXT_FIELDS:
             area = self.area(field)
             area.display = not (field == "lived_experience" and audit.case_id is None)
@@ -193,11 +194,16 @@ class AuditEditor(ServiceCalls, Widget):
         self.notes = tuple(lines)
         self._show_notes()
 
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._show_notes)  # the action lines fit the new width
+
     def _show_notes(self) -> None:
-        lines = list(self.notes)
-        for action in self.audit.actions if self.audit else ():
-            title = action.title if len(action.title) <= 40 else action.title[:39] + "…"
-            lines.append(literal(f"• {title} — {action.owner_name or '?'} by {action.due_on:%-d %b}"))
+        # What moderation decided (a return's reason first) leads, wherever the audit is edited.
+        lines = [*(moderation_lines(self.audit) if self.audit else ()), *self.notes]
+        width = self.query_one("#af-notes", Static).content_size.width or 44
+        for action in self.audit.actions if self.audit else ():  # each on its own lines, never wrapped
+            lines.append(literal_clipped(f"• {action.title}", width))
+            lines.append(literal_clipped(f"  {action.owner_name or '?'} · by {action.due_on:%-d %b}", width, "dim"))
         body = Text("\n").join(lines) if lines else Text("No actions yet: press a", style="dim")
         self.query_one("#af-notes", Static).update(literal(body))
 
@@ -470,3 +476,9 @@ class AuditEditor(ServiceCalls, Widget):
         self.app.push_screen(ConfirmDialog(f"Send {what} for moderation?",
                                            f"It must reach moderation by {audit.moderation_deadline:%-d %B}. "
                                            "After this it can no longer be edited here."), confirmed)
+
+    def action_history(self) -> None:
+        from screens.history import HistoryScreen
+
+        if self.audit is not None:
+            self.app.push_screen(HistoryScreen("audit", self.audit.id))

@@ -46,9 +46,12 @@ class LiveAuditScreen(QAScreen):
         Binding("r", "redraw", "Re-draw worker", id="redraw",
                 tooltip="Draw again for the highlighted worker, with a reason"),
         Binding("c", "choose_team", "Choose team", id="choose-team", tooltip="Pick the team that is meeting"),
-        Binding("left_square_bracket", "month(-1)", "Prev month", id="prev-month", tooltip="The month before"),
-        Binding("right_square_bracket", "month(1)", "Next month", id="next-month", tooltip="The month after"),
+        Binding("left_square_bracket", "month(-1)", "Month", key_display="[/]", id="prev-month",
+                tooltip="The month before ([) or after (])"),
+        Binding("right_square_bracket", "month(1)", "Next month", show=False, id="next-month", tooltip="The month after"),
         Binding("v", "verify", "Verify draw", id="verify", tooltip="Check every pick follows from the recorded seed"),
+        Binding("i", "explain", "Why these cases", id="explain-draw",
+                tooltip="The rules, each worker's pool of eligible cases, and every re-draw with its reason"),
     ]
 
     def __init__(self) -> None:
@@ -100,7 +103,7 @@ class LiveAuditScreen(QAScreen):
         self.plan = plan
         title = Text.assemble(literal(plan.team.name, "bold"), literal(f" · live audit {plan.month}"))
         if plan.draw:
-            title.append_text(literal(f" · drawn {plan.draw.drawn_on:%-d %b} by {plan.draw.drawn_by or 'unknown'}"
+            title.append_text(literal(f" · drawn {plan.draw.drawn_on:%-d %b} by {plan.draw.drawn_by_name or 'unknown'}"
                                       f" · seed {plan.draw.seed[:12]}…"))
         self.query_one("#plan-title", Static).update(literal(title))
         self.table.show([*plan.cases, *plan.without_case])
@@ -216,6 +219,16 @@ class LiveAuditScreen(QAScreen):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_open_meeting()
 
+    def action_explain(self) -> None:
+        if self.plan is None or self.plan.draw is None:
+            self.notify("No draw for this team this month yet: press n to draw.", severity="warning")
+            return
+        from screens.audits.draw_explained import DrawExplanationScreen
+
+        row = self.table.current
+        worker_id = row.pick.worker_id if isinstance(row, MeetingCase) else getattr(row, "worker_id", None)
+        self.app.push_screen(DrawExplanationScreen(self.plan.draw.id, worker_id))
+
     def action_open_meeting(self) -> None:
         index = self._selected_case_index()
         if index is None or self.plan is None:
@@ -246,3 +259,5 @@ class LiveAuditScreen(QAScreen):
         yield SystemCommand("Live audit: draw cases", "Draw one case per worker for this month", self.action_draw)
         yield SystemCommand("Live audit: choose team", "Pick the team that is meeting", self.action_choose_team)
         yield SystemCommand("Live audit: verify draw", "Re-check the draw from its seed", self.action_verify)
+        yield SystemCommand("Live audit: why these cases", "The rules, each worker's pool and every re-draw's reason",
+                            self.action_explain)

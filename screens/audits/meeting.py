@@ -30,19 +30,26 @@ if TYPE_CHECKING:
 
 
 def participant_note(grades: DomainGrades) -> str:
-    """Each participant's own grade beside the agreed one, by first name."""
-    return ", ".join(f"{p.participant.name.split()[0]} {p.grade + 1}" for p in grades.by_participant
+    """Each participant's own grade beside the agreed one, by first name (full names where two
+    share one)."""
+    from qa_tui.services.audits.participants import shown_names
+
+    names = shown_names((p.participant.id, p.participant.name, p.participant.staff_id) for p in grades.by_participant)
+    return ", ".join(f"{names[p.participant.id]} {p.grade + 1}" for p in grades.by_participant
                      if p.grade is not None)
 
 
 class MeetingScreen(QAScreen):
     CSS_PATH = "meeting.tcss"
     BINDINGS = [
-        Binding("n,pagedown", "step(1)", "Next case", id="next-case", tooltip="Save and go to the next drawn case"),
-        Binding("p,pageup", "step(-1)", "Prev case", id="prev-case", tooltip="Save and go back one case"),
-        Binding("v", "participant_grade", "Participant grade", id="participant-grade",
+        Binding("n,pagedown", "step(1)", "Next/prev", key_display="n/p", id="next-case",
+                tooltip="Save and go to the next drawn case (p: the one before)"),
+        Binding("p,pageup", "step(-1)", "Prev case", show=False, id="prev-case", tooltip="Save and go back one case"),
+        Binding("v", "participant_grade", "Participant", id="participant-grade",
                 tooltip="Record one participant's own grade for the highlighted domain"),
-        Binding("e", "end_meeting", "End meeting", id="end-meeting",
+        Binding("P", "participant_grid", "Participants", show=False, id="participant-grid",
+                tooltip="Who attends, and every participant's grade for every domain in one grid"),
+        Binding("e", "end_meeting", "End", id="end-meeting",
                 tooltip="Grades, actions and what goes to moderation, case by case"),
         Binding("escape", "back", "Back", id="back", tooltip="Back to the draw, once everything is saved"),
     ]
@@ -157,6 +164,15 @@ class MeetingScreen(QAScreen):
         self.app.push_screen(ChoiceDialog(f"Whose grade for {row.label}?",
                                           [(p.id, f"{p.name} ({p.role})") for p in people]), person_chosen)
 
+    def action_participant_grid(self) -> None:
+        from screens.audits.participants import ParticipantGridScreen
+
+        audit, draw_id = self.editor.audit, self.plan.draw.id if self.plan.draw else None
+        if audit is None:
+            return
+        grid = ParticipantGridScreen(audit.id, draw_id, self.plan.team.id, audit.case_reference)
+        self.editor.leave(lambda: self.app.push_screen(grid, lambda _: self.open_current()))
+
     # --- navigation ------------------------------------------------------------------------
 
     def action_step(self, step: int) -> None:
@@ -188,5 +204,8 @@ class MeetingScreen(QAScreen):
         yield SystemCommand("Meeting: finding for supervision", "Put a finding on the worker's agenda",
                             editor.action_finding)
         yield SystemCommand("Meeting: submit for moderation", "Send this audit to moderation", editor.action_submit)
+        yield SystemCommand("Meeting: participants' grades", "Who attends, and everyone's grades in one grid",
+                            self.action_participant_grid)
+        yield SystemCommand("Meeting: audit history", "Who changed this audit, when, old → new", editor.action_history)
         yield SystemCommand("Meeting: end and summarise", "Grades, actions and what goes to moderation",
                             self.action_end_meeting)

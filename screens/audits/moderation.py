@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from qa_tui.widgets.grades import OVERALL, GradeList, GradeRow
 from qa_tui.widgets.literal import literal, literal_markup
+from qa_tui.widgets.moderation_view import moderation_lines
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAScreen
 from screens.dialogs import ConfirmDialog, TextPrompt
@@ -36,7 +37,7 @@ class ModerationScreen(QAScreen):
         Binding("v", "toggle_view", "Waiting / to finalise", id="moderate-view",
                 tooltip="Switch between audits waiting for moderation and moderated ones to finalise"),
         Binding("f", "finalise", "Finalise", id="moderate-finalise", tooltip="Finalise the highlighted moderated audit"),
-        Binding("a", "all_teams", "My team / all", id="moderate-scope", tooltip="Show my team only, or every team"),
+        Binding("A", "all_teams", "My team / all", id="moderate-scope", tooltip="Show my team only, or every team"),
     ]
 
     def __init__(self) -> None:
@@ -135,7 +136,9 @@ class ModerationScreen(QAScreen):
 
 def audit_reading(audit: AuditDTO) -> Text:
     """The audit's text, actions and moderation history to read beside the grades, as typed."""
-    text = Text()
+    text = Text("\n").join(moderation_lines(audit, grades=False))  # the grade list shows both sets
+    if text.plain:
+        text.append("\n")
     for heading, body in (("Strengths", audit.strengths), ("What to improve", audit.to_improve),
                           ("The child's lived experience", audit.lived_experience)):
         text.append(f"{heading}\n", style="bold")
@@ -160,6 +163,8 @@ class ModerateAuditScreen(QAScreen):
                 tooltip="Record the grades changed with 1-4, with a comment for the auditor"),
         Binding("r", "return_audit", "Return for rework", id="return", tooltip="Send the audit back to the auditor"),
         Binding("x", "export", "Export record", id="export-record", tooltip="Write the worker's one-page record"),
+        Binding("h", "history", "History", id="moderate-history",
+                tooltip="Who changed this audit, its grades and moderations, when, old → new"),
         Binding("escape", "app.pop_screen", "Back", id="back", tooltip="Back to the list"),
     ]
 
@@ -190,8 +195,11 @@ class ModerateAuditScreen(QAScreen):
 
     def show(self, audit: AuditDTO) -> None:
         self.audit = audit
-        self.moderated = {g.domain: g.agreed for g in audit.grades}
-        self.moderated[OVERALL] = audit.overall_grade
+        # Once moderated, the moderator's grades show (the auditor's beside them); before, the
+        # auditor's are the starting point of a regrade.
+        settled = any(m.outcome != "returned" for m in audit.moderations)
+        self.moderated = {g.domain: g.moderated if settled else g.agreed for g in audit.grades}
+        self.moderated[OVERALL] = audit.moderated_overall if settled else audit.overall_grade
         worker = audit.worker.name if audit.worker else "?"
         auditor = audit.auditor.name if audit.auditor else "?"
         self.query_one("#moderate-bar", Static).update(Text.assemble(
@@ -235,6 +243,12 @@ class ModerateAuditScreen(QAScreen):
         if self.read_only or self.audit.status != "submitted":
             self.notify("This audit is not waiting for moderation.", severity="warning")
             return False
+        from qa_tui.services.people.permissions import MODERATE
+
+        if not self.ctx.may(MODERATE):  # said at once, before anything is typed
+            self.notify(f"{self.ctx.person_name or self.ctx.login} may not moderate audits: your role is not a "
+                        "moderator role (docs/permissions.md).", severity="warning")
+            return False
         return True
 
     @on(GradeList.Graded, "#moderate-grades")
@@ -264,13 +278,6 @@ class ModerateAuditScreen(QAScreen):
                      "returned": "Returned to the auditor for rework."}[outcome])
         self.app.pop_screen()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        from qa_tui.services.people.permissions import MODERATE
-
-        if action in ("agree", "save_regrade", "return_audit") and not self.ctx.may(MODERATE):
-            return None
-        return True
-
     def action_agree(self) -> None:
         if not self._can_moderate():
             return
@@ -297,6 +304,16 @@ class ModerateAuditScreen(QAScreen):
             return
         self.app.push_screen(TextPrompt("Return for rework", "What needs reworking"),
                              lambda comment: comment and self._moderate("returned", comment))
+
+    def action_history(self) -> None:
+        from screens.history import HistoryScreen
+
+        self.app.push_screen(HistoryScreen("audit", self.audit_id))
+
+    def palette_commands(self):  # noqa: ANN201
+        from textual.app import SystemCommand
+
+        yield SystemCommand("Audit: history", "Who changed this audit, when, old → new", self.action_history)
 
     def action_export(self) -> None:
         from qa_tui.services.audits.summaries import export_audit_record

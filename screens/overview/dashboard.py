@@ -1,10 +1,11 @@
 """The dashboard: this month's live audits for the user's team, the moderation queue, overdue
-actions and supervisions due, as four panels readable on a projector."""
+actions and supervisions due, as four panels readable on a projector, and the key of every area."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
@@ -13,31 +14,62 @@ from textual.widgets import Footer, Header, Static
 
 from qa_tui.widgets.literal import literal, literal_markup
 from screens.base import QAScreen
+from screens.dialogs import ChoiceDialog
 
 if TYPE_CHECKING:
+    from qa_tui.services.audits.outcome import ReturnedAudit
     from qa_tui.services.programme.dashboard import Dashboard
 
 
 class DashboardScreen(QAScreen):
     CSS_PATH = "dashboard.tcss"
-    BINDINGS = [Binding("r", "refresh", "Refresh", id="refresh", tooltip="Read the dashboard again")]
+    BINDINGS = [Binding("r", "refresh", "Refresh", id="refresh", tooltip="Read the dashboard again"),
+                Binding("w", "rework", "Rework", id="dash-rework",
+                        tooltip="Open an audit a moderator returned to you, with their reason at the top")]
+
+    returned: tuple[ReturnedAudit, ...] = ()  # audits returned to the user, shown above the panels
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Loading…", id="dash-title")
+        yield Static("", id="dash-returned")
         with Grid(id="dash-grid"):
             for panel_id, title in (("audits", "Live audits this month"), ("moderation", "Moderation queue"),
                                     ("actions", "Overdue actions"), ("supervision", "Supervisions")):
                 panel = Static("…", id=f"panel-{panel_id}", classes="panel")
                 panel.border_title = literal(title)
                 yield panel
+        yield Static("", id="dash-areas")
         yield Footer()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.show_area_keys(event.size.width - 2)
+
+    def show_area_keys(self, width: int) -> None:
+        """Every area's key (as the user has them), a key never parted from its area's name."""
+        from rich.text import Text
+
+        from screens.help import app_keys
+
+        areas, everywhere = app_keys(self, self.qa_app.areas)
+        help_key = next(line.keys for line in everywhere if line.binding_id == "help").split(", ")[0]
+        parts = [Text.assemble(literal(line.keys, "bold"), literal(" " + line.what.split(":")[0]))
+                 for line in areas if line.binding_id != "area-dashboard"]
+        parts += [Text.assemble(("^p", "bold"), " commands"), Text.assemble(literal(help_key, "bold"), " help"),
+                  Text.assemble(("q", "bold"), " quit")]
+        lines = [Text()]
+        for part in parts:
+            if lines[-1].cell_len and lines[-1].cell_len + 2 + part.cell_len > width:
+                lines.append(Text())
+            lines[-1].append_text(Text("  ") + part if lines[-1].cell_len else part)
+        self.query_one("#dash-areas", Static).update(literal(Text("\n").join(lines)))
 
     def on_screen_resume(self) -> None:
         first = self.qa_app.first_dashboard
         if first is not None:
             self.qa_app.first_dashboard = None
             self.show(first)
+            self.load_returned()
         else:
             self.action_refresh()
 
@@ -49,6 +81,31 @@ class DashboardScreen(QAScreen):
             lambda s: build_dashboard(s, today=ctx.today(), config=ctx.config, team_id=ctx.team_id,
                                       person_id=ctx.person_id),
             self.show, group="dashboard", exclusive=True)
+        self.load_returned()
+
+    def load_returned(self) -> None:
+        """The audits a moderator returned to this user, with the moderator's reason."""
+        from qa_tui.services.audits.outcome import returned_to
+
+        person_id = self.ctx.person_id
+        self.call_service(lambda s: returned_to(s, person_id), self.show_returned,
+                          group="dashboard-returned", exclusive=True)
+
+    def show_returned(self, rows: list[ReturnedAudit]) -> None:
+        self.returned = tuple(rows)
+        self.refresh_bindings()
+        panel = self.query_one("#dash-returned", Static)
+        panel.display = bool(rows)
+        if not rows:
+            return
+        lines = [literal_markup("[b $warning]Returned to you for rework: $count[/] · [b]w[/b] opens one",
+                                count=len(rows))]
+        lines += [literal_markup("  [b]$case[/b] by $moderator on $on: $reason", case=r.case_reference,
+                                 moderator=r.moderator, on=f"{r.returned_on:%-d %b}", reason=r.reason)
+                  for r in rows[:3]]
+        if len(rows) > 3:
+            lines.append(literal_markup("  … and $more more", more=len(rows) - 3))
+        panel.update(literal(Content("\n").join(lines)))
 
     def show(self, d: Dashboard) -> None:
         self.query_one("#dash-title", Static).update(literal_markup(
@@ -78,3 +135,18 @@ class DashboardScreen(QAScreen):
                               overdue=d.supervisions_overdue, soon=d.supervisions_due_soon)]
         sup += [literal_markup("$line", line=f"{line.days_overdue:>4}d {line.worker}") for line in d.supervision_lines]
         self.query_one("#panel-supervision", Static).update(literal(Content("\n").join(sup)))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "rework":
+            return bool(self.returned)
+        return True
+
+    def action_rework(self) -> None:
+        from screens.audits.audit_form import AuditFormScreen
+
+        if len(self.returned) == 1:
+            self.app.push_screen(AuditFormScreen(self.returned[0].audit_id))
+        elif self.returned:
+            self.app.push_screen(ChoiceDialog("Which audit to rework?", [
+                (r.audit_id, f"{r.case_reference} ({r.audit_date:%-d %b}): {r.reason}") for r in self.returned]),
+                lambda audit_id: audit_id is not None and self.app.push_screen(AuditFormScreen(audit_id)))

@@ -15,13 +15,15 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
+from qa_tui.widgets.grades import grade_names, shortest_fit
 from qa_tui.widgets.literal import literal, literal_markup
+from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAScreen
 from screens.dialogs import ChoiceDialog
 
 if TYPE_CHECKING:
     from qa_tui.dates import Month
-    from qa_tui.services.programme.compliance import Compliance
+    from qa_tui.services.programme.compliance import Compliance, ComplianceRow
     from qa_tui.services.programme.cp_reviews import CpReviewRow
     from qa_tui.services.programme.obligations import Obligations
     from qa_tui.services.reports.figures import PeriodReport
@@ -34,6 +36,7 @@ STATUS_ORDER = {"late": 0, "due": 1, "met": 2}
 ITEMS_SHOWN = 5
 BAR_WIDTH = 30
 BAR_WIDTH_COMPLIANCE = 8
+COMPLIANCE_COLUMNS = ("Group / task", "Period", "People", "Done", "Rate", "", "Met", "Late")
 BLOCKS = " ▏▎▍▌▋▊▉█"
 
 
@@ -60,6 +63,8 @@ class ReportsScreen(QAScreen):
         Binding("e", "export", "Export", id="reports-export",
                 tooltip="Export the monthly report as Markdown, HTML, a CSV folder or XLSX"),
         Binding("r", "refresh", "Refresh", id="reports-refresh", tooltip="Read every report again"),
+        Binding("w", "behind_rate", "Who is behind", id="reports-behind",
+                tooltip="The people and cases behind the highlighted compliance rate (Enter does the same)"),
     ]
 
     def __init__(self) -> None:
@@ -67,6 +72,7 @@ class ReportsScreen(QAScreen):
         self.month: Month | None = None
         self.report: PeriodReport | None = None
         self.compliance_by: dict[str, Compliance] = {}
+        self.compliance_rows: dict[str, ComplianceRow] = {}  # table row key → the row it shows
         self.group_by = "team"
         self.owed: Obligations | None = None
         self.cp_rows: list[CpReviewRow] = []
@@ -80,13 +86,17 @@ class ReportsScreen(QAScreen):
                 yield DataTable(id="owe-table", cursor_type="row", zebra_stripes=True)
             with TabPane("Compliance", id="tab-compliance"):
                 yield Static("", id="compliance-summary", classes="summary")
-                yield DataTable(id="compliance-table", cursor_type="row", zebra_stripes=True)
+                # its task and period columns give way at 100 columns (RecordTable fits its width)
+                yield RecordTable(COMPLIANCE_COLUMNS, lambda line: line[1], lambda line: line[0], id="compliance-table")
             with TabPane("Monthly report", id="tab-monthly"):
                 yield Static("", id="monthly-summary", classes="summary")
                 with VerticalScroll(id="monthly-body"):
                     yield Static("", id="monthly-grades")
                     yield Static("", id="monthly-moderation")
                     yield Static("", id="monthly-actions")
+            with TabPane("Trends", id="tab-trends"):
+                with VerticalScroll(id="trends-body"):
+                    yield Static("Loading the trends…", id="trends-charts")
             with TabPane("CP reviews", id="tab-cp"):
                 yield Static("", id="cp-summary", classes="summary")
                 yield DataTable(id="cp-table", cursor_type="row", zebra_stripes=True)
@@ -94,10 +104,6 @@ class ReportsScreen(QAScreen):
 
     def on_mount(self) -> None:
         self.query_one("#owe-table", DataTable).add_columns("Status", "Task", "Period", "Done", "Due by")
-        compliance = self.query_one("#compliance-table", DataTable)
-        for label, width in (("Group / task", 34), ("Period", 12), ("People", 6), ("Done", 7), ("Rate", 4),
-                             ("", BAR_WIDTH_COMPLIANCE), ("Met", 4), ("Late", 4)):
-            compliance.add_column(label, width=width)
         self.query_one("#cp-table", DataTable).add_columns("Case", "Team", "Review", "Last audited", "Why")
 
     def on_screen_resume(self) -> None:
@@ -136,6 +142,19 @@ class ReportsScreen(QAScreen):
         self.query_one("#monthly-summary", Static).update(literal(f"Loading the report for {self.month} …"))
         self.call_service(lambda s: period_report(s, period, today, cfg), self._show_report,
                           group="reports-monthly", exclusive=True)
+        self._load_trends()
+
+    def _load_trends(self) -> None:
+        """Twelve months of charts, ending with the report's month."""
+        from qa_tui.services.reports.trends import trends
+        from screens.overview.trends import trends_text
+
+        month, today, scale = self.month, self.ctx.today(), self.ctx.config.grading_scale
+        if month is None:
+            return
+        self.call_service(lambda s: trends(s, month, today, scale),
+                          lambda t: self.query_one("#trends-charts", Static).update(literal(trends_text(t))),
+                          group="reports-trends", exclusive=True)
 
     def action_shift_month(self, months: int) -> None:
         if self.month is None:
@@ -188,8 +207,7 @@ class ReportsScreen(QAScreen):
         comp = self.compliance_by.get(self.group_by)
         if comp is None:
             return
-        table = self.query_one("#compliance-table", DataTable)
-        table.clear()
+        table: RecordTable[tuple[int, tuple[object, ...]]] = self.query_one("#compliance-table", RecordTable)
         met = sum(t.people_met for t in comp.totals)
         people = sum(t.people for t in comp.totals)
         self.query_one("#compliance-summary", Static).update(literal_markup(
@@ -197,15 +215,40 @@ class ReportsScreen(QAScreen):
             "[b]g[/b] by $other", group=comp.group_by, day=comp.today.isoformat(), met=met, people=people,
             other="role" if comp.group_by == "team" else "team")
             if comp.totals else "No one owes anything under the QA programme.")
+        lines: list[tuple[int, tuple[object, ...]]] = []
+        self.compliance_rows = {}
         for total in comp.totals:
             rows = [r for r in comp.rows if r.group == total.group]
             for row in (total, *rows):
                 is_total = row is total
-                table.add_row(*map(literal, (
+                self.compliance_rows[str(len(lines))] = row
+                lines.append((len(lines), (
                     literal(f"{row.group_label}: all tasks", "bold") if is_total else f"  {row.task_label}",
                     row.period_label, row.people, f"{row.done}/{row.required}", percent(row.rate),
                     literal(bar(row.rate or 0, 1, BAR_WIDTH_COMPLIANCE), "green" if (row.rate or 0) >= 1 else "yellow"),
                     row.people_met, literal(row.people_late, "bold red" if row.people_late else ""))))
+        table.show(lines)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a compliance rate: the people (and cases) behind it."""
+        if event.data_table.id == "compliance-table":
+            self._open_behind(self.compliance_rows.get(event.row_key.value or ""))
+
+    def action_behind_rate(self) -> None:
+        table = self.query_one("#compliance-table", DataTable)
+        self.query_one(TabbedContent).active = "tab-compliance"
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            self._open_behind(self.compliance_rows.get(key or ""))
+
+    def _open_behind(self, row: ComplianceRow | None) -> None:
+        if row is None:
+            return
+        from screens.overview.compliance_detail import ComplianceDetailScreen
+
+        self.app.push_screen(ComplianceDetailScreen(
+            f"{row.group_label}: {row.task_label}", group_by=self.group_by, group=row.group, task=row.task,
+            frequency=row.frequency))
 
     # --- the monthly report ----------------------------------------------------------------
 
@@ -277,6 +320,8 @@ class ReportsScreen(QAScreen):
     def palette_commands(self):
         from textual.app import SystemCommand
 
+        yield SystemCommand("Reports: trends", "Twelve months of grades, agreement and overdue actions, as charts",
+                            lambda: setattr(self.query_one(TabbedContent), "active", "tab-trends"))
         for fmt, label in EXPORT_FORMATS:
             yield SystemCommand(f"Reports: export the monthly report as {fmt.upper()}", label,
                                 lambda fmt=fmt: self.export_as(fmt))
@@ -302,7 +347,7 @@ def grades_panel(report: PeriodReport) -> Table:
                   show_edge=False)
     table.add_column("Team")
     for label in scale:
-        table.add_column(literal(label[:14]), justify="right")
+        table.add_column(literal(shortest_fit(list(grade_names(label)), 20)), justify="right")
     by_team: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
     graded = [g for g in report.grades if g.scale == GRADES]  # closure audits keep their own scale
     for g in graded:
@@ -316,7 +361,7 @@ def grades_panel(report: PeriodReport) -> Table:
     totals = [sum(g.moderated for g in graded if g.grade == i) for i in range(len(scale))]
     chart = Table.grid(padding=(0, 1))
     for label, n in zip(scale, totals, strict=True):
-        chart.add_row(literal(label[:28]), literal(bar(n, max(totals)), "cyan"), str(n))
+        chart.add_row(literal(shortest_fit(list(grade_names(label)), 28)), literal(bar(n, max(totals)), "cyan"), str(n))
     outer = Table.grid()
     outer.add_row(table)
     outer.add_row(Text("Council, moderated grade:", style="bold"))

@@ -21,32 +21,66 @@ if TYPE_CHECKING:
     from qa_tui.services.programme.triage import TriageCursor, TriageFilters, TriagePage, TriageRow
 
 PAGE = 100
-MIN_DAYS_STEPS = (0, 1, 7, 28, 90)
+# The Kind column in a word (What says the rest), so it never needs cutting at 100 columns.
+KIND_SHORT = {"action": "Action", "moderation": "Moderation", "finalisation": "Finalising",
+              "supervision": "Supervision", "observation": "Observation", "dip_sample": "Dip sample"}
+
+
+class DaysLatePrompt(TextPrompt):
+    """How many days late work must be to show, typed; a number the filter refuses is named
+    under the field and what was typed stays there."""
+
+    def __init__(self, filters: TriageFilters) -> None:
+        super().__init__("Show work late by at least", "Days late (0 also shows what is owed, not yet late)",
+                         initial=str(filters.min_days_overdue))
+        self.filters = filters
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        from qa_tui.errors import ValidationError
+        from qa_tui.services.programme.triage import check_filters
+
+        event.prevent_default()  # the plain prompt's own handler would accept any text
+        typed = event.value.strip()
+        try:
+            check_filters(replace(self.filters, min_days_overdue=int(typed)))
+        except ValueError:
+            self.query_one("#prompt-error", Static).update(literal(f"Days late: {typed!r} is not a whole number."))
+            return
+        except ValidationError as exc:
+            self.query_one("#prompt-error", Static).update(literal(str(exc)))
+            return
+        self.dismiss(typed)
 
 
 class TriageScreen(QAScreen):
     CSS_PATH = "triage.tcss"
     AUTO_FOCUS = "#triage-table"  # keys act on the list; / goes to the search box
+    # Area letters stay area keys here: a key that shares one is its capital (K, O, A). The search
+    # box names its key, the status line names space; those and Sort are in help (F1).
     BINDINGS = [
-        Binding("slash", "search", "Search", id="triage-search",
+        Binding("slash", "search", "Search", show=False, id="triage-search",
                 tooltip="Search titles, owners and case references (letters in order)"),
-        Binding("k", "cycle_kind", "Kind", id="triage-kind", tooltip="Every kind of late work, or one kind"),
+        Binding("K", "cycle_kind", "Kind", id="triage-kind", tooltip="Every kind of late work, or one kind"),
         Binding("w", "choose_team", "Team", id="triage-team", tooltip="One team's late work, or every team's"),
         Binding("v", "choose_service", "Service", id="triage-service",
                 tooltip="Every team of one service (a head of service's view), or every service"),
-        Binding("o", "choose_owner", "Owner", id="triage-owner", tooltip="One person's late work, or anyone's"),
-        Binding("g", "cycle_days", "Days late", id="triage-days", tooltip="Only work at least this many days late"),
-        Binding("r", "cycle_sort", "Sort", id="triage-sort", tooltip="Sort another way"),
-        Binding("space", "toggle_select", "Select", id="triage-select",
+        Binding("O", "choose_owner", "Owner", id="triage-owner", tooltip="One person's late work, or anyone's"),
+        Binding("g", "days_late", "Days late", id="triage-days",
+                tooltip="Type how many days late work must be to show (0 shows what is owed too)"),
+        Binding("r", "cycle_sort", "Sort", show=False, id="triage-sort", tooltip="Sort another way"),
+        Binding("space", "toggle_select", "Select", show=False, id="triage-select",
                 tooltip="Select the highlighted action, to act on several together"),
         Binding("c", "complete", "Done", id="triage-done",
                 tooltip="Mark the selected (or highlighted) actions done, with evidence"),
         Binding("e", "extend", "Extend", id="triage-extend",
                 tooltip="Give the selected (or highlighted) actions a new due date, with a reason"),
-        Binding("a", "reassign", "Reassign", id="triage-reassign",
+        Binding("A", "reassign", "Reassign", id="triage-reassign",
                 tooltip="Give the selected (or highlighted) actions a new owner, with a reason"),
         Binding("enter", "open_row", "Open", id="triage-open", tooltip="Open the highlighted row"),
-        Binding("x", "clear_filters", "Clear filters", id="triage-clear", tooltip="Show every kind of late work"),
+        Binding("x", "clear_filters", "Clear filters", id="triage-clear",
+                tooltip="Back to your own team's late work of every kind"),
+        Binding("h", "history", "History", show=False, id="triage-history",
+                tooltip="Who changed the highlighted record, when, old → new (an action's extensions too)"),
     ]
 
     def __init__(self) -> None:
@@ -61,13 +95,14 @@ class TriageScreen(QAScreen):
         # owner: computed once, reused while only the kind, days, text or sort filters change.
         self.others: tuple[tuple[Any, Any], list[TriageRow]] | None = None
         self.owner_name = ""
+        self.total: int | None = None  # every row the filters match, counted after the first page
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="triage-filters")
         yield Input(placeholder="/ to search: title, owner, case reference (letters in order)", id="triage-search-box")
         yield RecordTable((" ", "Kind", "What", "Case / worker", "Owner", "Team", "Due", "Late"), self._cells,
-                          lambda row: f"{row.kind}:{row.record_id}", id="triage-table")
+                          lambda row: f"{row.kind}:{row.record_id}", id="triage-table", wide=("What",))
         yield Static("", id="triage-status")
         yield Footer()
 
@@ -118,9 +153,25 @@ class TriageScreen(QAScreen):
         def show(result: tuple[list[TriageRow], TriagePage]) -> None:
             self.others = (scope, result[0])
             self._show(result[1], fresh=True)
+            self._count(filters, result[0])
 
         self.call_service(first_page, show, write=remember, group="triage", exclusive=True)
         self._describe_filters()
+
+    def _count(self, filters: TriageFilters, others: list[TriageRow]) -> None:
+        """The total the filters match, every page together, for the status line."""
+        from qa_tui.services.programme.triage import triage_counts
+
+        ctx = self.ctx
+
+        def counted(counts: dict[str, int]) -> None:
+            if filters == self.filters:
+                self.total = sum(n for kind, n in counts.items() if not filters.kinds or kind in filters.kinds)
+                self._show_status()
+
+        self.total = None
+        self.call_service(lambda s: triage_counts(s, ctx.today(), ctx.config, filters, others=others), counted,
+                          group="triage-count", exclusive=True)
 
     def _load_more(self) -> None:
         from qa_tui.services.programme.triage import triage_page
@@ -143,24 +194,27 @@ class TriageScreen(QAScreen):
             if table.key_of(row) not in listed:  # never the same row twice, even where pages meet
                 listed.add(table.key_of(row))
                 rows.append(row)
+        table.hidden = {"Team"} if self.filters is not None and self.filters.team_id else set()  # one team: said above
         table.show(rows, keep_cursor=not fresh)  # a new list starts at the top
         self.next_cursor = page.next_cursor
-        more = " · more below" if page.next_cursor else ""
-        self.query_one("#triage-status", Static).update(literal(
-            f"{len(self.rows)} shown{more} · {len(self.selected)} selected · "
-            "space selects, c done, e extend, a reassign"))
+        self._show_status()
         if fresh:
             table.focus()
 
+    def _show_status(self) -> None:
+        more = " · more below" if self.next_cursor else ""
+        total = "…" if self.total is None else str(self.total)
+        self.query_one("#triage-status", Static).update(literal(
+            f"{total} in all · {len(self.rows)} shown{more} · {len(self.selected)} selected · "
+            "space selects, c done, e extend, A reassign"))
+
     def _cells(self, row: TriageRow) -> tuple[str, ...]:
         """The row as shown; its mark says whether it is selected."""
-        from qa_tui.services.programme.triage import TRIAGE_KINDS
-
         mark = "✓" if row.record_id in self.selected else " "
         due = f"{row.due_on:%d/%m/%y}" if row.due_on else "—"
         late = f"{row.days_overdue}d" if row.late else "owed"
-        return (mark, TRIAGE_KINDS[row.kind], row.title[:34], row.subject[:16], row.owner_name[:16],
-                row.team_name[:14], due, late)
+        return (mark, KIND_SHORT.get(row.kind, row.kind), row.title, row.subject, row.owner_name, row.team_name, due,
+                late)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.cursor_row >= len(self.rows) - 10:
@@ -205,11 +259,10 @@ class TriageScreen(QAScreen):
         current = order.index(tuple(self.filters.kinds)) if tuple(self.filters.kinds) in order else 0
         self._set(kinds=order[(current + 1) % len(order)])
 
-    def action_cycle_days(self) -> None:
+    def action_days_late(self) -> None:
         if self.filters is not None:
-            steps = MIN_DAYS_STEPS
-            at = steps.index(self.filters.min_days_overdue) if self.filters.min_days_overdue in steps else 0
-            self._set(min_days_overdue=steps[(at + 1) % len(steps)])
+            self.app.push_screen(DaysLatePrompt(self.filters), lambda days: days is not None and self._set(
+                min_days_overdue=int(days)))
 
     def action_cycle_sort(self) -> None:
         from qa_tui.services.programme.triage import TRIAGE_SORTS
@@ -220,7 +273,7 @@ class TriageScreen(QAScreen):
     def action_clear_filters(self) -> None:
         from qa_tui.services.programme.triage import TriageFilters
 
-        self.filters = TriageFilters()
+        self.filters = TriageFilters(team_id=self.ctx.team_id)  # the user's own scope, as at first
         self.query_one("#triage-search-box", Input).value = ""
         self.reload(remember=True)
 
@@ -276,8 +329,7 @@ class TriageScreen(QAScreen):
         self.selected ^= {row.record_id}
         table.replace(row)  # its mark
         table.move_cursor(row=table.cursor_row + 1)
-        self.query_one("#triage-status", Static).update(
-            literal(f"{len(self.rows)} shown · {len(self.selected)} selected"))
+        self._show_status()
 
     def _targets(self) -> list[uuid.UUID]:
         if self.selected:
@@ -376,10 +428,21 @@ class TriageScreen(QAScreen):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_open_row()
 
+    def action_history(self) -> None:
+        from screens.history import HistoryScreen
+
+        row = self.table.current
+        if row is None:
+            return
+        kind = {"action": "action", "moderation": "audit", "finalisation": "audit"}.get(row.kind, "person")
+        self.app.push_screen(HistoryScreen(kind, row.record_id))
+
     def palette_commands(self):  # noqa: ANN201
         from textual.app import SystemCommand
 
         yield SystemCommand("Triage: clear filters", "Show every kind of late work", self.action_clear_filters)
         yield SystemCommand("Triage: one service", "Every team of one service (a head of service's view)",
                             self.action_choose_service)
+        yield SystemCommand("Triage: history of the highlighted record", "Who changed what, when, old → new",
+                            self.action_history)
         yield SystemCommand("Triage: mark selected actions done", "With evidence", self.action_complete)

@@ -184,6 +184,8 @@ class DipSampleFormScreen(QAScreen):
                 tooltip="Share what you found with the worker, on their next supervision agenda"),
         Binding("f", "finalise", "Finalise", id="finalise",
                 tooltip="Finalise once every area is rated and the findings are shared"),
+        Binding("n", "add_action", "New action", id="dip-add-action",
+                tooltip="Raise an action from this dip sample, as for an audit"),
         Binding("escape", "back", "Back", id="dip-back", tooltip="Back to the cases (a comment: back to the areas)"),
         Binding("R", "reload", "Reload", show=False, id="dip-reload",
                 tooltip="Read the dip sample again, as it is stored"),
@@ -239,7 +241,6 @@ class DipSampleFormScreen(QAScreen):
         areas.set_rows([GradeRow(a.key, a.label, self.pending_ratings.get(a.key, a.rating),
                                  "✎" if self.comments.get(a.key, a.comment).strip() else "")
                         for a in view.areas], view.scale)
-        areas.border_subtitle = literal("  ".join(f"{i + 1} {label}" for i, label in enumerate(view.scale)))
         draft = view.status == "draft"
         self.query_one("#dip-bar", Static).update(literal_markup(
             "[b]Dip sample of $case[/b] · worker $worker · dated $day · [reverse] $status [/]",
@@ -380,6 +381,12 @@ class DipSampleFormScreen(QAScreen):
         self.app.push_screen(ConfirmDialog(f"Finalise the dip sample of {view.case_reference}?",
                                            "After this it can no longer be changed."), confirmed)
 
+    def action_add_action(self) -> None:
+        if self.view is not None:
+            from screens.practice.dip_actions import raise_dip_sample_action
+
+            raise_dip_sample_action(self, self.view)
+
     def _save_failed(self, error: BaseException) -> bool:
         from qa_tui.errors import ChangedElsewhere, ValidationError
 
@@ -406,5 +413,6 @@ class DipSampleFormScreen(QAScreen):
         from textual.app import SystemCommand
 
         yield SystemCommand("Dip sample: close the loop", "Share the findings with the worker", self.action_close_loop)
+        yield SystemCommand("Dip sample: new action", "Raise an action from this dip sample", self.action_add_action)
         yield SystemCommand("Dip sample: finalise", "Finalise once every area is rated and shared",
                             self.action_finalise)

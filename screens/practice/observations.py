@@ -178,7 +178,16 @@ class ObservationFormScreen(QAScreen):
         Binding("ctrl+s", "save_now", "Save now", id="observation-save", tooltip="Send every changed field now"),
         Binding("R", "reload", "Reload", show=False, id="observation-reload",
                 tooltip="Read the observation again, as it is stored"),
+        # Not a letter: the form's fields take letters as typing.
+        Binding("f2", "history", "History", id="observation-history",
+                tooltip="Who changed this observation, when, old → new"),
     ]
+
+    def action_history(self) -> None:
+        from screens.history import HistoryScreen
+
+        if self.obs is not None:
+            self.app.push_screen(HistoryScreen("observation", self.obs.id))
 
     def __init__(self, *, worker_id: uuid.UUID | None = None, observation_id: uuid.UUID | None = None) -> None:
         super().__init__()
@@ -435,3 +444,5 @@ class ObservationFormScreen(QAScreen):
 
         yield SystemCommand("Observation: save now", "Send every changed field now", self.action_save_now)
         yield SystemCommand("Observation: done", "Save and go back to coverage", self.action_done)
+        yield SystemCommand("Observation: history", "Who changed this observation, when, old → new",
+                            self.action_history)

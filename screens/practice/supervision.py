@@ -1,5 +1,6 @@
-"""Supervision: who is due or overdue by their role's cadence, each worker's agenda of follow-ups
-and actions, holding a supervision and ticking what was discussed, and Markdown exports."""
+"""Supervision: who is overdue or due this week by their role's cadence, each worker's agenda of
+follow-ups (with each finding's substance and the worker's response) and actions, holding a
+supervision, ticking what was discussed and updating actions, and Markdown exports."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static, TextArea
 
 from qa_tui.dates import parse_day
 from qa_tui.widgets.literal import literal, literal_markup
@@ -63,7 +64,7 @@ def agenda_cells(item: AgendaItem) -> tuple[object, ...]:
         when = literal(f"due {short_date(item.due_on)}, {item.days_overdue}d late", "bold red") if item.overdue \
             else literal(f"due {short_date(item.due_on)}")
         return ("Open action", when, item.case_reference or "", item.title)
-    return (item.source_label, f"raised {short_date(item.raised_on)}", item.case_reference or "", item.summary)
+    return (item.source_label, f"from {short_date(item.event_on)}", item.case_reference or "", item.summary)
 
 
 class SupervisionScreen(ListScreen["SupervisionStatusRow", "list[SupervisionStatusRow]"]):
@@ -95,14 +96,17 @@ class SupervisionScreen(ListScreen["SupervisionStatusRow", "list[SupervisionStat
 
     def cells(self, r: SupervisionStatusRow) -> tuple[object, ...]:
         overdue = literal(f"{r.days_overdue} days" if r.due_on else "never supervised", "bold red") \
-            if r.overdue else Text("on time", style="green")
+            if r.overdue else Text("due this week", style="bold yellow") if r.due_this_week \
+            else Text("on time", style="green")
         return (r.worker_name, r.role, r.team_code or "", r.cadence, short_date(r.last_held), short_date(r.due_on),
                 overdue)
 
     def title_line(self, loaded: list[SupervisionStatusRow]) -> Content:
-        return literal_markup("[b]Supervision[/b] · $scope · $today · [b red]$overdue[/] overdue of $count",
+        return literal_markup("[b]Supervision[/b] · $scope · $today · [b red]$overdue[/] overdue, "
+                              "[b yellow]$soon[/] due this week, of $count",
                               scope=self.scope_label, today=short_date(self.ctx.today()),
-                              overdue=sum(r.overdue for r in loaded), count=len(loaded))
+                              overdue=sum(r.overdue for r in loaded), soon=sum(r.due_this_week for r in loaded),
+                              count=len(loaded))
 
     def detail(self, record: SupervisionStatusRow | None) -> Content:
         if record is None:
@@ -134,12 +138,15 @@ class SupervisionScreen(ListScreen["SupervisionStatusRow", "list[SupervisionStat
 
 class AgendaScreen(QAScreen):
     """One worker's agenda. Once a supervision is recorded (h), each follow-up is ticked as
-    discussed with a note; it then leaves the agenda and stays linked to that supervision."""
+    discussed with a note (it then leaves the agenda and stays linked to that supervision), and
+    each action is updated: progress, an extension with its reason, or done with evidence."""
 
     CSS_PATH = "supervision.tcss"
     BINDINGS = [
-        Binding("enter,space", "tick", "Tick discussed", id="tick-discussed", priority=True,
-                tooltip="Tick the highlighted follow-up as discussed, with a note"),
+        Binding("enter,space", "tick", "Tick / update", id="tick-discussed", priority=True,
+                tooltip="Tick the highlighted follow-up as discussed, or update the highlighted action"),
+        Binding("o", "open_finding", "Open record", id="open-finding",
+                tooltip="The whole of the highlighted finding, and the worker's response"),
         Binding("h", "hold", "Hold supervision", id="hold-supervision",
                 tooltip="Record the supervision being held (or choose a recent one)"),
         Binding("x", "export", "Export Markdown", id="export-markdown",
@@ -212,11 +219,13 @@ class AgendaScreen(QAScreen):
                                              f"of {short_date(held.held_on)}")
             lines = [f"✓ {f.source_label}: {f.summary}" + (f" — {f.discussed_note}" if f.discussed_note else "")
                      for f in record.discussed]
+            lines += [f"✓ Action: {a.title} — {a.line}" for a in record.actions]
             discussed.update(literal("\n".join(lines)) if lines else
                              "[dim]Nothing ticked yet: highlight an item and press Enter.[/dim]")
         self.query_one("#agenda-status", Static).update(
             "Nothing waiting for this worker's next supervision." if not table.row_count else
-            "Enter ticks the highlighted follow-up as discussed." if self.holding else
+            "Enter ticks the highlighted follow-up, or updates the highlighted action; o opens a finding."
+            if self.holding else
             "Press h to record the supervision being held, then tick each follow-up with Enter.")
         table.focus()
 
@@ -225,8 +234,15 @@ class AgendaScreen(QAScreen):
 
     def show_detail(self) -> None:
         """The whole of the highlighted item, which the table may cut short."""
-        item = self.table.current
-        text = "" if item is None else item.title if is_action(item) else item.summary
+        item, agenda = self.table.current, self.agenda
+        if item is None or agenda is None:
+            text = ""
+        elif is_action(item):
+            text = f"{item.title}\nFrom: {item.source}" if item.source else item.title
+        else:
+            finding = agenda.findings.get(item.id)  # its heading, the summary, then the substance
+            heading, _, substance = finding.text().partition("\n") if finding else ("", "", "")
+            text = "\n".join(part for part in (heading, item.summary, substance) if part)
         self.query_one("#agenda-detail", Static).update(literal(text))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -236,15 +252,16 @@ class AgendaScreen(QAScreen):
         item = self.table.current
         if item is None or self.agenda is None:
             return
-        if is_action(item):
-            self.notify("Actions stay open until they are done; talk them through, and close them from the "
-                        "actions list.", severity="warning")
-            return
         if self.holding is None:
             self.notify("Press h first to record the supervision being held; then tick each item.",
                         severity="warning")
             return
         supervision_id = self.holding.id
+        if is_action(item):
+            from screens.practice.agenda_actions import update_action_in_supervision
+
+            update_action_in_supervision(self, item, supervision_id, self.action_refresh)
+            return
         from qa_tui.services.practice.followups import tick_discussed
 
         def with_note(note: str | None) -> None:
@@ -257,6 +274,21 @@ class AgendaScreen(QAScreen):
 
         self.app.push_screen(TextPrompt(f"Discussed: {item.source_label}", "Note (optional)", required=False,
                                         placeholder="e.g. agreed to share the chronology with the IRO"), with_note)
+
+    def action_open_finding(self) -> None:
+        item, agenda = self.table.current, self.agenda
+        if item is None or agenda is None or is_action(item) or item.id not in agenda.findings:
+            return
+        from screens.practice.agenda_detail import FindingScreen
+
+        finding = agenda.findings[item.id]
+        record_id = finding.record_id
+        edit = None
+        if finding.record_kind == "observation" and record_id is not None:
+            from screens.practice.observations import ObservationFormScreen
+
+            edit = lambda: self.app.push_screen(ObservationFormScreen(observation_id=record_id))  # noqa: E731
+        self.app.push_screen(FindingScreen(item.source_label, finding, edit))
 
     def action_hold(self) -> None:
         agenda = self.agenda
@@ -338,7 +370,11 @@ class AgendaScreen(QAScreen):
         from textual.app import SystemCommand
 
         yield SystemCommand("Agenda: hold supervision", "Record the supervision being held", self.action_hold)
-        yield SystemCommand("Agenda: tick discussed", "Tick the highlighted follow-up with a note", self.action_tick)
+        yield SystemCommand("Agenda: tick discussed / update action",
+                            "Tick the highlighted follow-up with a note, or update the highlighted action",
+                            self.action_tick)
+        yield SystemCommand("Agenda: open the record", "The whole finding and the worker's response",
+                            self.action_open_finding)
         yield SystemCommand("Agenda: export Markdown", "Save the agenda or the record as a Markdown file",
                             self.action_export)
 
@@ -357,6 +393,9 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
     SupervisionDialog Grid { grid-size: 2; grid-columns: 12 1fr; grid-rows: 1; grid-gutter: 1 0; height: auto; }
     SupervisionDialog Grid > Label { color: $text-muted; }
     SupervisionDialog Grid > *:focus-within, SupervisionDialog Grid > Input:focus { background: $boost; }
+    SupervisionDialog #sup-notes-label { color: $text-muted; margin-top: 1; }
+    SupervisionDialog #sup-notes { height: 6; border: round $secondary; }
+    SupervisionDialog #sup-notes:focus { border: round $accent; }
     SupervisionDialog #sup-error { color: $error; height: auto; margin-top: 1; }
     """
 
@@ -377,10 +416,10 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
                              value="casework", id="sup-kind", compact=True)
                 yield Label("Supervisor")
                 yield Select([], prompt="choose…", id="sup-supervisor", compact=True)
-                yield Label("Notes")
-                yield Input(placeholder="optional", id="sup-notes", compact=True)
+            yield Label("Notes (several lines; optional)", id="sup-notes-label")
+            yield TextArea(id="sup-notes", soft_wrap=True, show_line_numbers=False)
             yield Static("", id="sup-error")
-            yield Static("[b]Ctrl+S[/b] or [b]Enter[/b] on Notes: save   [b]Esc[/b] cancel")
+            yield Static("[b]Ctrl+S[/b] save   [b]Tab[/b] next field   [b]Esc[/b] cancel")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -397,10 +436,7 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
             select.value = self.ctx.person_id
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "sup-notes":
-            self.action_save()
-        else:
-            self.focus_next()
+        self.focus_next()
 
     def action_save(self) -> None:
         from qa_tui.services.practice.supervision import record_supervision
@@ -418,7 +454,7 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
             self.query_one("#sup-supervisor", Select).focus()
             return
         kind = self.query_one("#sup-kind", Select).selection or "casework"
-        notes = self.query_one("#sup-notes", Input).value
+        notes = self.query_one("#sup-notes", TextArea).text
         worker_id, today = self.worker_id, self.ctx.today()
         self.call_service(
             lambda s: record_supervision(s, worker_id=worker_id, supervisor_id=supervisor, held_on=held_on,

@@ -41,6 +41,8 @@ from qa_tui.db.models.practice import (
     GOOD_PRACTICE_SOURCES,
     OBSERVATION_KINDS,
     SUPERVISION_KINDS,
+    RESPONSE_SOURCES,
+    RESPONSE_STANCES,
     SUPPORT_PLAN_STATUSES,
     Feedback,
     FollowUp,
@@ -48,7 +50,9 @@ from qa_tui.db.models.practice import (
     Observation,
     Supervision,
     SupportPlan,
+    RecordSeen,
     SupportStep,
+    WorkerResponse,
 )
 from qa_tui.db.models.trail_and_sync import (
     SYNC_RESOLUTIONS,
@@ -65,14 +69,16 @@ EDITABLE_MODELS: tuple[type[Record], ...] = (
     Service, Team, Person, Case, CpPlan, AuditTemplate, Audit, AuditParticipant, AuditGrade, Moderation,
     Escalation, Action, ActionChange, Observation, Supervision, FollowUp, Feedback, CaseDraw, DrawPool, DrawPick,
     Theme, ThemeCase, AgencyFinding, GoodPractice, SupportPlan, SupportStep,
+    RecordSeen, WorkerResponse,
 )
 
 __all__ = [
     "ACTION_STATUSES", "AUDIT_STATUSES", "CASE_CATEGORIES", "CASE_CATEGORY_NAMES", "EDITABLE_MODELS",
     "FEEDBACK_CHANNELS", "FEEDBACK_GIVERS", "FOLLOW_UP_SOURCES", "GOOD_PRACTICE_SOURCES", "MODERATION_OUTCOMES",
-    "OBSERVATION_KINDS", "SUPERVISION_KINDS", "SUPPORT_PLAN_STATUSES", "SYNC_RESOLUTIONS", "THEME_KINDS",
+    "OBSERVATION_KINDS", "RESPONSE_SOURCES", "RESPONSE_STANCES", "SUPERVISION_KINDS", "SUPPORT_PLAN_STATUSES", "SYNC_RESOLUTIONS", "THEME_KINDS",
     "THEME_STATUSES", "Action", "ActionChange", "AgencyFinding", "Audit", "AuditEvent", "AuditGrade",
     "AuditParticipant", "AuditTemplate", "Case", "CaseDraw", "CpPlan", "Draft", "ESCALATION_REASONS", "Escalation", "DrawPick", "DrawPool", "Feedback",
-    "FollowUp", "GoodPractice", "Moderation", "Observation", "Person", "Service", "Supervision", "SupportPlan",
+    "FollowUp", "GoodPractice", "Moderation", "Observation", "Person", "RecordSeen", "Service", "Supervision", "SupportPlan",
     "SupportStep", "SyncConflict", "SyncImport", "SyncState", "SyncTombstone", "Team", "Theme", "ThemeCase",
+    "WorkerResponse",
 ]

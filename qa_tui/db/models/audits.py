@@ -150,12 +150,13 @@ class ActionChange(Record, Base):
     __tablename__ = "action_change"
 
     action_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("action.id", ondelete="CASCADE"), index=True)
-    change: Mapped[str] = mapped_column(String(20))  # extended / reassigned / done / reopened
+    change: Mapped[str] = mapped_column(String(20))  # extended / reassigned / done / progress / reopened
     old_value: Mapped[str] = mapped_column(String(200), default="")
     new_value: Mapped[str] = mapped_column(String(200), default="")
     reason: Mapped[str] = mapped_column(Text, default="")
     changed_on: Mapped[date]
     changed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("person.id"))
+    supervision_id: Mapped[uuid.UUID | None] = mapped_column(index=True)  # the supervision it was made in
 
 
 ESCALATION_REASONS = ("inadequate", "risk_now")

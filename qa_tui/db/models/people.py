@@ -55,6 +55,8 @@ class Person(Record, Base):
     asye_start: Mapped[date | None]
     active_from: Mapped[date | None]
     active_to: Mapped[date | None]
+    # The last supervision before qa-tui kept them (from an import); recorded ones count after it.
+    last_supervised_on: Mapped[date | None]
     # How this person signs in: their PostgreSQL login or their operating-system account.
     login: Mapped[str | None] = mapped_column(String(120), unique=True)
 

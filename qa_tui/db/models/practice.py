@@ -20,6 +20,8 @@ FEEDBACK_GIVERS = ("child", "young_person", "parent", "carer", "professional")
 FEEDBACK_CHANNELS = ("form", "qr", "phone", "live_audit", "in_person", "email")
 GOOD_PRACTICE_SOURCES = ("audit", "observation", "feedback")
 SUPPORT_PLAN_STATUSES = ("open", "closed")
+RESPONSE_SOURCES = ("audit", "observation")
+RESPONSE_STANCES = ("agree", "disagree")
 
 
 class Observation(Record, Base):
@@ -59,6 +61,8 @@ class FollowUp(Record, Base):
     source_id: Mapped[uuid.UUID | None]
     summary: Mapped[str] = mapped_column(Text)
     raised_on: Mapped[date]
+    # When the finding's event happened (observation, audit…): ticking is allowed from this day.
+    event_on: Mapped[date | None]
     supervision_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("supervision.id"))
     discussed_note: Mapped[str] = mapped_column(Text, default="")
 
@@ -120,3 +124,38 @@ class SupportStep(Record, Base):
     due_on: Mapped[date]
     done_on: Mapped[date | None]
     follow_up_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("follow_up.id"))
+
+
+class RecordSeen(Record, Base):
+    """When the worker first opened a record about their work (an observation shared with them…):
+    kept beside the record, so opening it never changes the record a manager may be editing."""
+
+    __tablename__ = "record_seen"
+
+    source_kind: Mapped[str] = mapped_column(String(20))
+    source_id: Mapped[uuid.UUID]
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"), index=True)
+    seen_on: Mapped[date]
+
+    __table_args__ = (UniqueConstraint("source_kind", "source_id", "person_id"),)
+
+
+class WorkerResponse(Record, Base):
+    """The worker's own response to an audit or observation of their work: whether they agree,
+    a comment, and their reflection. One per record and worker; the manager sees it on the agenda."""
+
+    __tablename__ = "worker_response"
+
+    source_kind: Mapped[str] = mapped_column(String(20))
+    source_id: Mapped[uuid.UUID]
+    worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"), index=True)
+    stance: Mapped[str] = mapped_column(String(12))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    reflection: Mapped[str] = mapped_column(Text, default="")
+    responded_on: Mapped[date]
+
+    __table_args__ = (
+        CheckConstraint("source_kind IN ('audit','observation')", name="source_kind"),
+        CheckConstraint("stance IN ('agree','disagree')", name="stance"),
+        UniqueConstraint("source_kind", "source_id", "worker_id"),
+    )

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from qa_tui.config import Config
-from qa_tui.dates import weeks_after
+from qa_tui.dates import utcnow, weeks_after
 from qa_tui.db.models import (
     ACTION_STATUSES,
     FOLLOW_UP_SOURCES,
@@ -77,7 +77,7 @@ class ActionPage:
 
 @dataclass(frozen=True)
 class ActionHistoryRow:
-    change: str  # extended / reassigned / done
+    change: str  # extended / reassigned / done / progress
     old_value: str
     new_value: str
     reason: str
@@ -126,15 +126,31 @@ def add_action(session: Session, *, title: str, owner_id: uuid.UUID | None, due_
 
 
 def complete_action(session: Session, action_id: uuid.UUID, evidence: str, by_id: uuid.UUID | None,
-                    today: date, *, expected_version: int | None = None) -> ActionRow:
+                    today: date, *, expected_version: int | None = None,
+                    supervision_id: uuid.UUID | None = None) -> ActionRow:
     return complete_actions(session, [action_id], evidence, by_id, today,
-                            expected_versions=_one(action_id, expected_version))[0]
+                            expected_versions=_one(action_id, expected_version), supervision_id=supervision_id)[0]
 
 
 def extend_action(session: Session, action_id: uuid.UUID, new_due: date, reason: str,
-                  by_id: uuid.UUID | None, today: date, *, expected_version: int | None = None) -> ActionRow:
+                  by_id: uuid.UUID | None, today: date, *, expected_version: int | None = None,
+                  supervision_id: uuid.UUID | None = None) -> ActionRow:
     return extend_actions(session, [action_id], new_due, reason, by_id, today,
-                          expected_versions=_one(action_id, expected_version))[0]
+                          expected_versions=_one(action_id, expected_version), supervision_id=supervision_id)[0]
+
+
+def record_progress(session: Session, action_id: uuid.UUID, note: str, by_id: uuid.UUID | None, today: date, *,
+                    expected_version: int | None = None, supervision_id: uuid.UUID | None = None) -> ActionRow:
+    """Note progress on an open action (it stays open and keeps its due date); kept in its history."""
+    if not note.strip():
+        raise ValidationError("progress", "say what progress has been made")
+
+    def progress(action: Action) -> ActionChange:
+        action.updated_at = utcnow()  # a new version, so a stale screen's change is refused
+        return ActionChange(change="progress", reason=note.strip())
+
+    return _change_each(session, [action_id], by_id, today, progress, _one(action_id, expected_version),
+                        supervision_id=supervision_id)[0]
 
 
 def reassign_action(session: Session, action_id: uuid.UUID, new_owner_id: uuid.UUID, reason: str,
@@ -149,7 +165,8 @@ def _one(action_id: uuid.UUID, version: int | None) -> dict[uuid.UUID, int] | No
 
 def complete_actions(session: Session, action_ids: Sequence[uuid.UUID], evidence: str,
                      by_id: uuid.UUID | None, today: date, *,
-                     expected_versions: Mapping[uuid.UUID, int] | None = None) -> list[ActionRow]:
+                     expected_versions: Mapping[uuid.UUID, int] | None = None,
+                     supervision_id: uuid.UUID | None = None) -> list[ActionRow]:
     """Mark open actions done with the evidence that they were; all of them or none."""
     if not evidence.strip():
         raise ValidationError("evidence", "say what shows the action was done")
@@ -158,12 +175,13 @@ def complete_actions(session: Session, action_ids: Sequence[uuid.UUID], evidence
         action.status, action.evidence, action.completed_on = "done", evidence.strip(), today
         return ActionChange(change="done", old_value="open", new_value="done", reason=evidence.strip())
 
-    return _change_each(session, action_ids, by_id, today, complete, expected_versions)
+    return _change_each(session, action_ids, by_id, today, complete, expected_versions, supervision_id=supervision_id)
 
 
 def extend_actions(session: Session, action_ids: Sequence[uuid.UUID], new_due: date, reason: str,
                    by_id: uuid.UUID | None, today: date, *,
-                   expected_versions: Mapping[uuid.UUID, int] | None = None) -> list[ActionRow]:
+                   expected_versions: Mapping[uuid.UUID, int] | None = None,
+                   supervision_id: uuid.UUID | None = None) -> list[ActionRow]:
     """Move open actions' due dates later, with the reason; all of them or none."""
     if not reason.strip():
         raise ValidationError("reason", "an extension needs a reason")
@@ -180,7 +198,7 @@ def extend_actions(session: Session, action_ids: Sequence[uuid.UUID], new_due: d
         return ActionChange(change="extended", old_value=old.isoformat(), new_value=new_due.isoformat(),
                             reason=reason.strip())
 
-    return _change_each(session, action_ids, by_id, today, extend, expected_versions)
+    return _change_each(session, action_ids, by_id, today, extend, expected_versions, supervision_id=supervision_id)
 
 
 def reassign_actions(session: Session, action_ids: Sequence[uuid.UUID], new_owner_id: uuid.UUID,
@@ -261,9 +279,11 @@ def actions_for_audit(session: Session, audit_ids: Sequence[uuid.UUID],
 
 def _change_each(session: Session, action_ids: Sequence[uuid.UUID], by_id: uuid.UUID | None, today: date,
                  change: Callable[[Action], ActionChange],
-                 expected_versions: Mapping[uuid.UUID, int] | None = None) -> list[ActionRow]:
+                 expected_versions: Mapping[uuid.UUID, int] | None = None, *,
+                 supervision_id: uuid.UUID | None = None) -> list[ActionRow]:
     """Apply `change` to every open action inside a savepoint: one refusal undoes them all, even
-    when the caller goes on to commit its transaction."""
+    when the caller goes on to commit its transaction. `supervision_id`: the supervision the
+    change was made in, kept on its history row."""
     ids = list(dict.fromkeys(action_ids))
     if not ids:
         raise ValidationError("actions", "choose at least one action")
@@ -284,6 +304,7 @@ def _change_each(session: Session, action_ids: Sequence[uuid.UUID], by_id: uuid.
                     raise NotAllowed(f"The action “{action.title}” is {action.status}; only open actions can change.")
                 history = change(action)
                 history.action_id, history.changed_on, history.changed_by_id = action.id, today, by_id
+                history.supervision_id = supervision_id
                 session.add(history)
             session.flush()
     except StaleDataError:

@@ -20,6 +20,7 @@ from qa_tui.db.base import Record, utcnow
 from qa_tui.db.models import AuditEvent, Case, CaseDraw, DrawPick, DrawPool, Person, Team
 from qa_tui.errors import ChangedElsewhere, NotAllowed, NotFound, ValidationError
 from qa_tui.services.audits.draw_algorithm import ALGORITHM, check_seed, derive_pick, new_seed
+from qa_tui.services.history.record_history import actor_name
 from qa_tui.services.audits.draw_pools import (
     CaseHolder,
     case_holders,
@@ -71,6 +72,7 @@ class DrawSummary:
     drawn_by: str
     picks: tuple[CurrentPick, ...]
     pools: tuple[WorkerPool, ...]
+    drawn_by_name: str = ""  # the person `drawn_by` (a login) names, "Name (staff ID)"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -304,6 +306,7 @@ def get_draw(session: Session, draw_id: uuid.UUID) -> DrawSummary:
         algorithm=draw.algorithm, rules=dict(draw.rules), drawn_on=draw.drawn_on, drawn_by=draw.drawn_by,
         picks=tuple(current_picks(session, draw_id)),
         pools=tuple(WorkerPool(p.worker_id, p.worker_key, tuple(p.eligible), p.empty_reason) for p in pools),
+        drawn_by_name=actor_name(session, draw.drawn_by) if draw.drawn_by else "",
     )
 
 

@@ -110,6 +110,9 @@ def open_case(session: Session, case: MeetingCase, *, draw: DrawSummary, auditor
     pick = case.pick
     if pick.case_id is None or pick.pick_id is None:
         raise NotFound(f"{pick.worker_name} has no drawn case to audit.")
+    from qa_tui.services.audits.participants import attendance_ids
+
+    participants = [*participants, *attendance_ids(session, draw.id)]  # everyone attending takes part
     return start_audit(session, kind="live", template=cfg.template("live"), case_id=pick.case_id,
                        worker_id=pick.worker_id, auditor_id=auditor_id, team_id=draw.team_id,
                        audit_date=today, draw_pick_id=pick.pick_id, participants=participants,

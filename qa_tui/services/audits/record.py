@@ -280,7 +280,7 @@ def mark_finding_for_supervision(session: Session, audit_id: uuid.UUID, summary:
         raise NotAllowed("This audit has no worker to take the finding to supervision.")
     item = raise_follow_up(session, worker_id=audit.worker_id,
                            source_kind="dip_sample" if audit.kind == "dip_sample" else "audit",
-                           source_id=audit.id, summary=summary, today=today)
+                           source_id=audit.id, summary=summary, today=today, event_on=audit.audit_date)
     session.flush()
     return Finding(item.id, item.worker_id, item.summary, item.raised_on)
 

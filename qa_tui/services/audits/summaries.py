@@ -77,9 +77,11 @@ def audit_record_markdown(session: Session, audit_id: uuid.UUID, *, today: date,
     ]
     for g in a.grades:
         row = f"| {_cell(g.label)} | {_cell(t.grade_label(g.agreed))} |"
-        lines.append(row + f" {_cell(t.grade_label(g.moderated))} |" if moderated else row)
+        lines.append(row + f" {_moderated_cell(t.grade_label(g.moderated), g.moderated != g.agreed)} |"
+                     if moderated else row)
     overall = f"| **Overall** | {_cell(t.grade_label(a.overall_grade))} |"
-    lines.append(overall + f" {_cell(t.grade_label(a.moderated_overall))} |" if moderated else overall)
+    lines.append(overall + f" {_moderated_cell(t.grade_label(a.moderated_overall), a.moderated_overall != a.overall_grade)} |"
+                 if moderated else overall)
     for field, heading in TEXT_FIELDS.items():
         text = getattr(a, field).strip()
         lines += ["", f"## {heading}", "", text or "_Nothing recorded._"]
@@ -112,6 +114,10 @@ def export_audit_record(session: Session, audit_id: uuid.UUID, *, today: date, c
 
 def _person_label(person: PersonName | None) -> str:
     return f"{person.name} ({person.staff_id})" if person else NO_GRADE
+
+
+def _moderated_cell(label: str, regraded: bool) -> str:
+    return f"**{_cell(label)}** (regraded)" if regraded else _cell(label)
 
 
 def _cell(text: str) -> str:

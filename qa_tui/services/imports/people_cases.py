@@ -37,7 +37,7 @@ from qa_tui.services.people.permissions import EDIT_PEOPLE, IMPORT_CASELOAD, req
 
 PEOPLE_REQUIRED = ("staff_id", "name", "role", "team_code")
 PEOPLE_OPTIONAL = ("team_name", "service_code", "service_name", "manager_staff_id",
-                   "asye_start", "active_from", "active_to", "login")
+                   "asye_start", "active_from", "active_to", "login", "last_supervised_on")
 CASES_REQUIRED = ("case_reference", "category", "worker_staff_id", "team_code")
 CASES_OPTIONAL = ("opened_on", "closed_on", "cp_plan_start", "cp_plan_end")
 
@@ -45,6 +45,7 @@ CASES_OPTIONAL = ("opened_on", "closed_on", "cp_plan_start", "cp_plan_end")
 PERSON_FIELDS = {
     "name": "name", "role": "role", "team_code": "team_id", "manager_staff_id": "manager_id",
     "asye_start": "asye_start", "active_from": "active_from", "active_to": "active_to", "login": "login",
+    "last_supervised_on": "last_supervised_on",
 }
 CASE_FIELDS = {
     "category": "category", "worker_staff_id": "worker_id", "team_code": "team_id",
@@ -172,7 +173,7 @@ def _read_person(raw: CsvRow, table: CsvTable, problems: list[Problem]) -> _Pers
         wanted={"name": cells.text("name", column_length(Person.name), required=True),
                 "role": cells.choice("role", _ROLE_LOOKUP, ROLES, "role")},
     )
-    for column in ("asye_start", "active_from", "active_to"):
+    for column in ("asye_start", "active_from", "active_to", "last_supervised_on"):
         if column in table.columns:
             row.wanted[column] = cells.date(column)
     cells.not_before("active_to", row.wanted.get("active_to"), "active_from", row.wanted.get("active_from"))

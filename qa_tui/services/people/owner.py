@@ -8,15 +8,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.orm import Session
 
 from qa_tui.db import trail
 from qa_tui.db.models import Person, SyncState
 from qa_tui.errors import NotAllowed, NotFound
+from qa_tui.text import printable
 from qa_tui.db.acting import Acting
 from qa_tui.services.people.directory import PersonRef
-from qa_tui.text import printable
 
 OWNER_KEY = "owner_person_id"  # "" when bound to a login linked to nobody
 BOUND_BY_KEY = "owner_bound_by"  # "pull" (a laptop) or "set-up" (a standalone install)
@@ -41,14 +41,21 @@ def _ref(person: Person) -> PersonRef:
     return PersonRef(person.id, person.staff_id, person.name, person.role, person.team_id)
 
 
+def _ref_where(session: Session, *where: ColumnElement[bool]) -> PersonRef | None:
+    """The one person matching `where`, reading only the columns a PersonRef needs (so the demo
+    can name its owner on the first released schema, which lacks later person columns)."""
+    row = session.execute(select(Person.id, Person.staff_id, Person.name, Person.role, Person.team_id)
+                          .where(*where)).first()
+    return PersonRef(*row) if row is not None else None
+
+
 def laptop_owner(session: Session) -> PersonRef | None:
     """The person this SQLite file is bound to (by a pull or at set-up); None when it is bound to
     nobody yet, or to a login linked to no staff record."""
     value = _state(session, OWNER_KEY)
     if not value:
         return None
-    person = session.get(Person, uuid.UUID(value))
-    return _ref(person) if person is not None else None
+    return _ref_where(session, Person.id == uuid.UUID(value))
 
 
 def owner_bound_by(session: Session) -> str | None:
@@ -71,9 +78,9 @@ def bind_to_puller(session: Session, login: str) -> PersonRef | None:
     _set(session, PULLED_BY_KEY, login)
     if before != value:
         trail.record_event(session, "owner", "sync_state", OWNER_KEY, old={"person_id": before or None},
-                           new={"person_id": value or None, "login": login},
-                           detail=f"bound to {person.name} ({person.staff_id}) by {login}'s pull" if person
-                           else f"bound to nobody: the login {login} that pulled is linked to no staff record")
+                           new={"person_id": value or None, "login": printable(login)},
+                           detail=printable(f"bound to {person.name} ({person.staff_id}) by {login}'s pull") if person
+                           else printable(f"bound to nobody: the login {login} that pulled is linked to no staff record"))
     return _ref(person) if person is not None else None
 
 
@@ -86,7 +93,7 @@ def set_standalone_owner(session: Session, staff_id: str) -> PersonRef:
         raise NotAllowed(f"This laptop's database is bound to whoever pulled it ({pulled_by(session) or 'unknown'}); "
                          "only pulling again as someone else changes that.")
     wanted = staff_id.strip()
-    person = session.scalar(select(Person).where(func.lower(Person.staff_id) == wanted.lower())) if wanted else None
+    person = _ref_where(session, func.lower(Person.staff_id) == wanted.lower()) if wanted else None
     if person is None:
         raise NotFound(f"No person has staff ID {wanted!r}." if wanted else "Name the owner by their staff ID.")
     before = laptop_owner(session)
@@ -96,11 +103,11 @@ def set_standalone_owner(session: Session, staff_id: str) -> PersonRef:
     _set(session, BOUND_BY_KEY, BOUND_AT_SET_UP)
     trail.record_event(session, "owner", "sync_state", OWNER_KEY,
                        old={"person_id": str(before.id) if before else None,
-                            "staff_id": before.staff_id if before else None},
-                       new={"person_id": str(person.id), "staff_id": person.staff_id},
+                            "staff_id": printable(before.staff_id) if before else None},
+                       new={"person_id": str(person.id), "staff_id": printable(person.staff_id)},
                        detail=printable((f"owner changed from {before.name} ({before.staff_id}) to " if before
                                          else "owner named at set-up: ") + f"{person.name} ({person.staff_id})"))
-    return _ref(person)
+    return person
 
 
 def acting_person(session: Session, login: str) -> Acting | None:

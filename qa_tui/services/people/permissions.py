@@ -29,6 +29,7 @@ EDIT_OBSERVATION = "edit_observation"
 SUPERVISE = "supervise"
 SEE_SUPPORT_PLAN = "see_support_plan"
 ANSWER_ESCALATION = "answer_escalation"
+OWN_WORK = "own_work"  # see records about one's work in My work, and respond to them
 CHANGE = "change"  # anything at all: refused to a login linked to nobody
 
 
@@ -150,6 +151,11 @@ def decide(session: Session, permission: str, cfg: Config | None = None, *, team
         if owner_id is not None and me.id == owner_id:
             return ALLOWED
         return _refused(who, "answer this escalation", "only its owner (the person it was escalated to) may")
+    if permission == OWN_WORK:
+        if worker_id is not None and me.id == worker_id:
+            return ALLOWED
+        return _refused(who, "see or respond to records about someone else's work in My work",
+                        "only the worker whose work it is may")
     raise ValueError(f"unknown permission {permission!r}")
 
 

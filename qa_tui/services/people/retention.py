@@ -29,7 +29,9 @@ from qa_tui.db.models import (
     Feedback,
     FollowUp,
     Moderation,
+    RecordSeen,
     SyncConflict,
+    WorkerResponse,
 )
 from qa_tui.errors import NotAllowed
 
@@ -120,6 +122,8 @@ def _doomed_ids(session: Session, cases: Sequence[uuid.UUID]) -> dict[type[Base]
         AuditGrade: _ids(session, AuditGrade, lambda chunk: AuditGrade.audit_id.in_(chunk), audits),
         AuditParticipant: _ids(session, AuditParticipant, lambda chunk: AuditParticipant.audit_id.in_(chunk), audits),
         FollowUp: _ids(session, FollowUp, lambda chunk: FollowUp.source_id.in_(chunk), [*audits, *feedback]),
+        WorkerResponse: _ids(session, WorkerResponse, lambda chunk: WorkerResponse.source_id.in_(chunk), audits),
+        RecordSeen: _ids(session, RecordSeen, lambda chunk: RecordSeen.source_id.in_(chunk), [*audits, *feedback]),
         Audit: audits,
         Feedback: feedback,
     }

@@ -166,7 +166,7 @@ def close_loop_with_worker(session: Session, audit_id: uuid.UUID, summary: str, 
     if not summary.strip():
         raise ValidationError("summary", "say what was found and what the worker should take from it")
     raise_follow_up(session, worker_id=audit.worker_id, source_kind=DIP_KIND, source_id=audit.id,
-                    summary=summary, today=today)
+                    summary=summary, today=today, event_on=audit.audit_date)
     session.flush()
     return dip_sample(session, audit_id)
 

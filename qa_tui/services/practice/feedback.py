@@ -96,7 +96,7 @@ def record_feedback(session: Session, *, received_on: date, case_id: uuid.UUID |
         on_case = f" about case {case.reference}" if case else ""
         raise_follow_up(session, worker_id=worker_id, source_kind="feedback", source_id=row.id,
                         summary=f"Feedback from {GIVER_LABELS[giver]}{on_case} received "
-                                f"{received_on.isoformat()}{rated}", today=today)
+                                f"{received_on.isoformat()}{rated}", today=today, event_on=received_on)
     session.flush()
     return FeedbackView(id=row.id, version=row.version, received_on=received_on,
                         case_reference=case.reference if case else None, worker_id=worker_id,

@@ -35,19 +35,22 @@ class FollowUpView:
     case_reference: str | None
     summary: str
     raised_on: date
+    event_on: date  # when the finding's event happened; it may be ticked at a supervision from then
     supervision_id: uuid.UUID | None
     discussed_note: str
 
 
 def raise_follow_up(session: Session, *, worker_id: uuid.UUID, source_kind: str,
-                    source_id: uuid.UUID | None, summary: str, today: date) -> FollowUp:
-    """Add an item to the worker's next supervision agenda."""
+                    source_id: uuid.UUID | None, summary: str, today: date,
+                    event_on: date | None = None) -> FollowUp:
+    """Add an item to the worker's next supervision agenda, dated by the event it comes from
+    (`event_on`: the observation, audit or feedback date; today when there is none)."""
     if source_kind not in FOLLOW_UP_SOURCES:
         raise ValidationError("source", f"expected one of {', '.join(FOLLOW_UP_SOURCES)}")
     if not summary.strip():
         raise ValidationError("summary", "a follow-up needs a line saying what to discuss")
     item = FollowUp(worker_id=worker_id, source_kind=source_kind, source_id=source_id,
-                    summary=summary.strip(), raised_on=today)
+                    summary=summary.strip(), raised_on=today, event_on=event_on or today)
     session.add(item)
     return item
 
@@ -91,9 +94,10 @@ def tick_discussed(session: Session, follow_up_id: uuid.UUID, supervision_id: uu
         earlier = session.get(Supervision, item.supervision_id)
         when = f" on {earlier.held_on.isoformat()}" if earlier else ""
         raise NotAllowed(f"This follow-up was already discussed at the supervision{when}.")
-    if item.raised_on > supervision.held_on:
+    event_on = item.event_on or item.raised_on
+    if event_on > supervision.held_on:
         raise NotAllowed(
-            f"This follow-up was raised on {item.raised_on.isoformat()}, after the supervision "
+            f"This follow-up comes from {event_on.isoformat()}, after the supervision "
             f"held on {supervision.held_on.isoformat()}; tick it in a later supervision.")
     item.supervision_id = supervision.id
     item.discussed_note = note.strip()
@@ -111,7 +115,7 @@ def _views(session: Session, rows: list[FollowUp]) -> list[FollowUpView]:
             id=f.id, version=f.version, worker_id=f.worker_id, source_kind=f.source_kind,
             source_label=SOURCE_LABELS.get(f.source_kind, f.source_kind), source_id=f.source_id,
             case_reference=references.get(f.id), summary=f.summary, raised_on=f.raised_on,
-            supervision_id=f.supervision_id, discussed_note=f.discussed_note,
+            event_on=f.event_on or f.raised_on, supervision_id=f.supervision_id, discussed_note=f.discussed_note,
         )
         for f in rows
     ]

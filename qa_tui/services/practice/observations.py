@@ -168,7 +168,8 @@ def record_observation(session: Session, *, observer_id: uuid.UUID | None, worke
     observation = Observation(id=uuid.uuid4(), observer_id=observer_id, worker_id=worker_id, **values)
     session.add(observation)
     raise_follow_up(session, worker_id=worker_id, source_kind="observation",
-                    source_id=observation.id, summary=_review_summary(observation), today=today)
+                    source_id=observation.id, summary=_review_summary(observation), today=today,
+                    event_on=observation.observed_on)
     session.flush()
     return _view(observation)
 
@@ -313,6 +314,7 @@ def _refresh_review_summary(session: Session, observation: Observation) -> None:
             FollowUp.source_kind == "observation", FollowUp.source_id == observation.id,
             FollowUp.supervision_id.is_(None))):
         item.summary = _review_summary(observation)
+        item.event_on = observation.observed_on
 
 
 def _view(o: Observation) -> ObservationView:

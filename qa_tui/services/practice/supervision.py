@@ -4,7 +4,7 @@ actions for a worker's next supervision, what was discussed, and Markdown export
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -14,11 +14,15 @@ from qa_tui.config import ROLES, Config
 from qa_tui.dates import add_months
 from qa_tui.db.models import SUPERVISION_KINDS, Action, Case, Person, Supervision, SupportStep, Team
 from qa_tui.errors import NotFound, ValidationError
+from qa_tui.services.audits.actions import SOURCE_LABELS as ACTION_SOURCE_LABELS
+from qa_tui.services.practice.agenda_items import Finding, findings_for
 from qa_tui.services.practice.followups import FollowUpView, discussed_at, undiscussed_follow_ups
+from qa_tui.services.practice.supervision_actions import ActionDiscussed, actions_discussed
 from qa_tui.services.people.directory import PERSON_FIELDS, PersonRef, active_on
 from qa_tui.services.people.permissions import SEE_SUPPORT_PLAN, SUPERVISE, decide, require, require_self
 
 KIND_LABELS = {"casework": "Casework supervision", "reflective": "Reflective supervision"}
+DUE_SOON_DAYS = 7  # "due this week": due today or within the next seven days
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class SupervisionStatusRow:
     days_overdue: int
     overdue: bool
     reason: str
+    due_this_week: bool = False  # not overdue, and due within DUE_SOON_DAYS (the dashboard's "due soon")
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,8 @@ class AgendaAction:
     overdue: bool
     days_overdue: int
     case_reference: str | None
+    version: int = 0
+    source: str = ""  # where it comes from: "Dip sample, raised 3 Dec 2026"
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,7 @@ class Agenda:
     last_held: date | None
     follow_ups: tuple[FollowUpView, ...]
     actions: tuple[AgendaAction, ...]
+    findings: dict[uuid.UUID, Finding] = field(default_factory=dict)  # follow-up id → its substance
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,8 @@ class SupervisionRecord:
     worker: PersonRef
     supervisor: PersonRef | None
     discussed: tuple[FollowUpView, ...]
+    findings: dict[uuid.UUID, Finding] = field(default_factory=dict)
+    actions: tuple[ActionDiscussed, ...] = ()
 
 
 def record_supervision(session: Session, *, worker_id: uuid.UUID, supervisor_id: uuid.UUID,
@@ -139,7 +149,7 @@ def supervision_status(session: Session, today: date, cfg: Config, team_id: uuid
     their start date (`active_from`): the first supervision is due one cadence period after it;
     with no start date they are flagged overdue with "no supervision recorded". Due on the day
     itself is not yet overdue. `supervisor_id` limits the list to that person's line reports."""
-    stmt = select(*PERSON_FIELDS).where(Person.role.in_(roles), active_on(today))
+    stmt = select(*PERSON_FIELDS, Person.last_supervised_on).where(Person.role.in_(roles), active_on(today))
     if team_id is not None:
         stmt = stmt.where(Person.team_id == team_id)
     if supervisor_id is not None:
@@ -156,14 +166,14 @@ def supervision_status(session: Session, today: date, cfg: Config, team_id: uuid
     rows = []
     for p in people:
         cadence = cfg.cadence_for(p.role)
-        last = last_held.get(p.id)
+        last = max((d for d in (last_held.get(p.id), p.last_supervised_on) if d and d <= today), default=None)
         due_on, reason = supervision_due(last, p.active_from, cadence)
         days_overdue = max(0, (today - due_on).days) if due_on else 0
         rows.append(SupervisionStatusRow(
             worker_id=p.id, staff_id=p.staff_id, worker_name=p.name, role=p.role,
             team_code=team_codes.get(p.team_id), cadence=cadence, last_held=last,
             due_on=due_on, days_overdue=days_overdue, overdue=supervision_overdue(due_on, today),
-            reason=reason,
+            reason=reason, due_this_week=due_on is not None and 0 <= (due_on - today).days <= DUE_SOON_DAYS,
         ))
     rows.sort(key=lambda r: (r.due_on or date.min, r.worker_name, r.staff_id))
     return rows
@@ -177,6 +187,9 @@ def supervision_agenda(session: Session, worker_id: uuid.UUID, today: date) -> A
         raise NotFound(f"Worker {worker_id} does not exist.")
     last_held = session.scalar(select(func.max(Supervision.held_on)).where(
         Supervision.worker_id == worker_id, Supervision.held_on <= today))
+    if worker.last_supervised_on and worker.last_supervised_on <= today:
+        last_held = max(last_held or worker.last_supervised_on, worker.last_supervised_on)
+    follow_ups = tuple(undiscussed_follow_ups(session, worker_id))
     actions = session.execute(
         select(Action, Case.reference).outerjoin(Case, Action.case_id == Case.id)
         .where(Action.owner_id == worker_id, Action.status == "open")
@@ -192,9 +205,12 @@ def supervision_agenda(session: Session, worker_id: uuid.UUID, today: date) -> A
         follow_ups=tuple(follow_ups),
         actions=tuple(
             AgendaAction(id=a.id, title=a.title, due_on=a.due_on, overdue=a.due_on < today,
-                         days_overdue=max(0, (today - a.due_on).days), case_reference=reference)
+                         days_overdue=max(0, (today - a.due_on).days), case_reference=reference,
+                         version=a.version, source=f"{ACTION_SOURCE_LABELS.get(a.source_kind, a.source_kind)}, "
+                                                   f"raised {a.raised_on:%-d %b %Y}")
             for a, reference in actions
         ),
+        findings=findings_for(session, follow_ups),
     )
 
 
@@ -205,9 +221,11 @@ def supervision_record(session: Session, supervision_id: uuid.UUID) -> Supervisi
         raise NotFound(f"Supervision {supervision_id} does not exist.")
     worker = session.get(Person, row.worker_id)
     supervisor = session.get(Person, row.supervisor_id) if row.supervisor_id else None
+    discussed = tuple(discussed_at(session, supervision_id))
     return SupervisionRecord(
         supervision=_view(row), worker=_ref(worker), supervisor=_ref(supervisor) if supervisor else None,
-        discussed=tuple(discussed_at(session, supervision_id)),
+        discussed=discussed, findings=findings_for(session, discussed),
+        actions=tuple(actions_discussed(session, supervision_id)),
     )
 
 
@@ -222,7 +240,11 @@ def agenda_markdown(agenda: Agenda) -> str:
         f"## To discuss ({len(agenda.follow_ups)})",
         "",
     ]
-    lines += [f"- [ ] {_follow_up_line(f)}" for f in agenda.follow_ups] or ["Nothing waiting."]
+    for f in agenda.follow_ups:
+        lines.append(f"- [ ] {_follow_up_line(f)}")
+        lines += _finding_lines(agenda.findings.get(f.id))
+    if not agenda.follow_ups:
+        lines.append("Nothing waiting.")
     lines += ["", f"## Open actions ({len(agenda.actions)})", ""]
     for a in agenda.actions:
         when = f"due {a.due_on.isoformat()}"
@@ -230,6 +252,8 @@ def agenda_markdown(agenda: Agenda) -> str:
             when += f", **overdue by {a.days_overdue} day{'s' if a.days_overdue != 1 else ''}**"
         case = f", case {a.case_reference}" if a.case_reference else ""
         lines.append(f"- [ ] {_one_line(a.title)} ({when}{case})")
+        if a.source:
+            lines.append(f"  - From: {a.source}")
     if not agenda.actions:
         lines.append("No open actions.")
     return "\n".join(lines) + "\n"
@@ -249,18 +273,38 @@ def supervision_record_markdown(record: SupervisionRecord) -> str:
     ]
     for f in record.discussed:
         lines.append(f"- {_follow_up_line(f)}")
+        lines += _finding_lines(record.findings.get(f.id))
         if f.discussed_note:
             lines.append(f"  - Note: {_one_line(f.discussed_note)}")
     if not record.discussed:
         lines.append("No follow-ups were ticked at this supervision.")
+    lines += ["", f"## Actions ({len(record.actions)})", ""]
+    for a in record.actions:
+        case = f" (case {a.case_reference})" if a.case_reference else ""
+        lines.append(f"- {_one_line(a.title)}{case}: {a.line}")
+    if not record.actions:
+        lines.append("No action was updated at this supervision.")
     if s.notes.strip():
-        lines += ["", "## Notes", "", s.notes.strip()]
+        lines += ["", "## Notes", "", *(line.rstrip() for line in s.notes.strip().splitlines())]
     return "\n".join(lines) + "\n"
 
 
 def _follow_up_line(f: FollowUpView) -> str:
     case = f", case {f.case_reference}" if f.case_reference else ""
-    return f"**{f.source_label}** (raised {f.raised_on.isoformat()}{case}): {_one_line(f.summary)}"
+    return f"**{f.source_label}** (from {f.event_on.isoformat()}{case}): {_one_line(f.summary)}"
+
+
+def _finding_lines(finding: Finding | None) -> list[str]:
+    """The substance under an item, indented: the heading, each line, the worker's response."""
+    if finding is None:
+        return []
+    lines = [f"  - {_one_line(finding.heading)}"]
+    lines += [f"  - {label}: {_one_line(text)}" for label, text in finding.lines]
+    if finding.response is not None:
+        lines.append(f"  - {_one_line(finding.response.line)} ({finding.response.responded_on.isoformat()})")
+        if finding.response.reflection:
+            lines.append(f"  - Their reflection: {_one_line(finding.response.reflection)}")
+    return lines
 
 
 def _one_line(text: str) -> str:

@@ -97,8 +97,7 @@ def build_dashboard(session: Session, *, today: date, config: Config,
 
     supervision = supervision_status(session, today, config, team_id=team_id)
     overdue_sup = [row for row in supervision if row.overdue]
-    due_soon = [row for row in supervision if not row.overdue and row.due_on is not None
-                and (row.due_on - today).days <= 7]
+    due_soon = [row for row in supervision if row.due_this_week]
     sup_lines = sorted(overdue_sup, key=lambda r: -r.days_overdue)[:5]
 
     mine = other_rows(session, today, config, owner_id=person_id,

@@ -405,3 +405,21 @@ def _themes(session: Session, period: Period) -> tuple[ThemeRow, ...]:
     observed: list[ThemeCount] = observation_themes(session, period.start, period.end)
     return tuple([ThemeRow("observation", t.theme, t.count) for t in observed]
                  + [ThemeRow("feedback", t.theme, t.count) for t in feedback])
+
+
+# --- the same figures for one month at a time, for the trend charts (reports/trends.py) -----
+
+
+def calibration_for(session: Session, since: date, until: date, period_id: str,
+                    code_of: dict[uuid.UUID, str]) -> list[CalibrationRow]:
+    return _calibration(session, since, until, period_id, code_of)[0]
+
+
+def completed_grades(session: Session, period: Period, code_of: dict[uuid.UUID, str],
+                     scale: tuple[str, ...]) -> tuple[GradeRow, ...]:
+    return _grades(session, period, code_of, scale)
+
+
+def action_measures(session: Session, period: Period, as_at: date,
+                    code_of: dict[uuid.UUID, str]) -> tuple[MeasureRow, ...]:
+    return _actions(session, period, as_at, code_of)

@@ -12,12 +12,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from qa_tui.dates import Month
 from qa_tui.db import trail
 from qa_tui.files import make_private_dirs, write_export, write_private
 from qa_tui.services.reports.cells import xlsx_row
 from qa_tui.services.reports.figures import PeriodReport
 from qa_tui.services.reports.markdown import report_markdown
 from qa_tui.services.reports.tables import CSV_SCHEMA, report_tables
+from qa_tui.services.reports.trend_svg import trends_html
+from qa_tui.services.reports.trends import Trends, trends
 
 # Columns whose values report_tables gives as formatted decimal text (empty when undefined); in a
 # workbook they are numbers, so Power BI reads them as such.
@@ -78,9 +81,10 @@ def export_report_xlsx(session: Session, report: PeriodReport, out_path: Path) -
     return out_path
 
 
-def report_html(report: PeriodReport) -> str:
+def report_html(report: PeriodReport, trends: Trends | None = None) -> str:
     """The report as one HTML page with its own style and no scripts or outside links. Built from
-    the Markdown, so both carry the same sections; every text is escaped."""
+    the Markdown, so both carry the same sections; every text is escaped. With `trends`, the
+    twelve months' trend charts follow, as inline SVG."""
     title = report_markdown(report).splitlines()[0].removeprefix("# ")
     body: list[str] = []
     table: list[list[str]] = []
@@ -111,6 +115,8 @@ def report_html(report: PeriodReport) -> str:
         elif line.strip():
             body.append(f"<p>{html.escape(line)}</p>")
     close_table()
+    if trends is not None:
+        body.append(trends_html(trends))
     return ("<!DOCTYPE html>\n<html lang=\"en-GB\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>{HTML_STYLE}</style></head>\n<body>\n"
             + "\n".join(body) + "\n</body></html>\n")
@@ -119,6 +125,7 @@ def report_html(report: PeriodReport) -> str:
 def export_report_html(session: Session, report: PeriodReport, out_dir: Path) -> Path:
     """Write the HTML page (0600) into `out_dir` (made 0700 if new) and record the export."""
     path = Path(out_dir) / f"qa-report-{report.period_id}.html"
-    write_export(path, report_html(report))
+    trend_figures = trends(session, Month.of(report.period.end), report.made_on, report.grading_scale)
+    write_export(path, report_html(report, trend_figures))
     trail.record_event(session, "export", "report", None, detail=f"report {report.period_id} as HTML to {path}")
     return path

@@ -17,6 +17,7 @@ from qa_tui.db import trail
 from qa_tui.db.base import utcnow
 from qa_tui.db.models import SyncConflict, SyncImport
 from qa_tui.errors import QAError
+from qa_tui.text import printable
 from qa_tui.services.sync.bundle import (
     KIND_CHANGES,
     Bundle,
@@ -157,7 +158,7 @@ class _ImportRun:
                     continue
             why = refusal(self.session, self.who, spec.name, inc.record.fields, live_fields.get(inc.id))
             if why:
-                self._refuse(inc, why, stored=live is not None)
+                self._refuse(inc, printable(why), stored=live is not None)
                 continue
             if self._sent_again(inc, live):
                 continue

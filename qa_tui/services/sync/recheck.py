@@ -100,6 +100,10 @@ def refusal(session: Session, who: Acting | None, table: str, fields: dict[str, 
         return denied(SUPERVISE, worker_id=worker or _uuid(fields.get("worker_id")))
     if table == "escalation" and live is not None and changed & {"answered_on", "response"}:
         return denied(ANSWER_ESCALATION, owner_id=_uuid(live.get("owner_id")))
+    if table == "worker_response":
+        return not_self(fields.get("worker_id"), "respond to an audit or observation")
+    if table == "record_seen":
+        return not_self(fields.get("person_id"), "open a record")
     if table == "support_plan":
         manager = _uuid(fields.get("manager_id"))
         if manager != who.person_id and not is_line_manager_of(session, who.person_id, manager or who.person_id):

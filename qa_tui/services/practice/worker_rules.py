@@ -1,0 +1,55 @@
+"""Which records about a worker their own view shows and takes responses to: a worker sees their
+own shared records, and responds to audits and observations of their work; nobody sees a
+colleague's through the worker's view. Whose work it is, and that it is the person acting, is the
+permission `own_work` (qa_tui.services.people.permissions); what has been shared is decided here."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qa_tui.config import CASE_HOLDING_ROLES
+from qa_tui.db.models import Audit, Feedback, FollowUp, Observation
+from qa_tui.services.people.permissions import OWN_WORK, decide
+
+# The records a worker's view shows; "audit" covers dip samples (an audit of kind dip_sample).
+WORKER_RECORD_KINDS = ("audit", "observation", "feedback")
+DIP_KIND = "dip_sample"
+
+
+def lands_on_my_work(role: str) -> bool:
+    """A case-holding practitioner opens the app on their own work, not the managers' dashboard."""
+    return role in CASE_HOLDING_ROLES
+
+
+def may_see(session: Session, person_id: uuid.UUID | None, kind: str, record_id: uuid.UUID) -> bool:
+    """Whether `person_id` may see this record in the worker's view: it is about them and has been
+    shared with them (an audit once submitted, a dip sample once its findings were shared or it
+    was finalised, an observation once marked shared, feedback always), and `person_id` is the
+    person acting (permission `own_work`)."""
+    if person_id is None or not decide(session, OWN_WORK, worker_id=person_id).allowed:
+        return False
+    if kind == "observation":
+        row = session.get(Observation, record_id)
+        return row is not None and row.worker_id == person_id and row.feedback_shared
+    if kind == "feedback":
+        fb = session.get(Feedback, record_id)
+        return fb is not None and fb.worker_id == person_id
+    if kind == "audit":
+        audit = session.get(Audit, record_id)
+        if audit is None or audit.worker_id != person_id:
+            return False
+        if audit.kind == DIP_KIND:
+            shared = session.scalar(select(FollowUp.id).where(
+                FollowUp.source_kind == DIP_KIND, FollowUp.source_id == audit.id).limit(1))
+            return shared is not None or audit.status == "finalised"
+        return audit.status != "draft"
+    return False
+
+
+def may_respond(session: Session, person_id: uuid.UUID | None, kind: str, record_id: uuid.UUID) -> bool:
+    """Whether `person_id` may add their response to this record: an audit (dip samples included)
+    or an observation of their own work that they may see."""
+    return kind in ("audit", "observation") and may_see(session, person_id, kind, record_id)

@@ -1,0 +1,93 @@
+"""Updating one of the worker's actions in their supervision: progress noted, extended with a
+reason, or done with evidence. Each is kept in the action's history and the supervision record."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from qa_tui.dates import parse_day
+from screens.dialogs import ChoiceDialog, TextPrompt
+
+if TYPE_CHECKING:
+    from qa_tui.services.practice.supervision import AgendaAction
+    from screens.base import QAScreen
+
+CHOICES = [("progress", "Record progress (it stays open)"), ("extend", "Extend the due date, with a reason"),
+           ("done", "Mark done, with the evidence")]
+
+
+def update_action_in_supervision(screen: QAScreen, item: AgendaAction, supervision_id: uuid.UUID,
+                                 then: Callable[[], None]) -> None:
+    """Ask what to do with the action, then the note, new date or evidence, and save it."""
+    from qa_tui.services.practice.supervision_actions import (
+        complete_action_in_supervision,
+        extend_action_in_supervision,
+        note_action_progress,
+    )
+
+    ctx = screen.ctx
+    today, by_id = ctx.today(), ctx.person_id
+
+    def saved(message: str) -> Callable[[object], None]:
+        return lambda _: (screen.notify(message), then())
+
+    def progress(note: str | None) -> None:
+        if note:
+            screen.call_service(lambda s: note_action_progress(
+                s, action_id=item.id, supervision_id=supervision_id, note=note, by_id=by_id, today=today,
+                expected_version=item.version), saved(f"Progress noted: {item.title}"), write=True)
+
+    def done(evidence: str | None) -> None:
+        if evidence:
+            screen.call_service(lambda s: complete_action_in_supervision(
+                s, action_id=item.id, supervision_id=supervision_id, evidence=evidence, by_id=by_id, today=today,
+                expected_version=item.version), saved(f"Done: {item.title}"), write=True)
+
+    def ask_date(initial: str, problem: str = "", reason: str = "") -> None:
+        """The new due date, then the reason (kept when the date is refused and asked again)."""
+        title = f"Extend: {item.title}" + (f" — {problem}" if problem else "")
+
+        def extend_to(typed: str | None) -> None:
+            if not typed:
+                return
+            try:
+                new_due = parse_day(typed)
+            except ValueError as exc:
+                ask_date(typed, f"New due date: {exc}", reason)
+                return
+
+            def refused(error: BaseException, given: str) -> bool:
+                from qa_tui.errors import ValidationError
+
+                if isinstance(error, ValidationError):
+                    ask_date(typed, f"New due date: {error.problem}", given)
+                    return True
+                return False
+
+            def with_reason(given: str | None) -> None:
+                if given:
+                    screen.call_service(lambda s: extend_action_in_supervision(
+                        s, action_id=item.id, supervision_id=supervision_id, new_due=new_due, reason=given,
+                        by_id=by_id, today=today, expected_version=item.version),
+                        saved(f"Extended to {new_due:%-d %b %Y}: {item.title}"), write=True,
+                        on_error=lambda exc: refused(exc, given))
+
+            screen.app.push_screen(TextPrompt(f"Extend to {new_due:%-d %b %Y}", "Reason for the extension",
+                                              initial=reason, placeholder="e.g. waiting for the health assessment"),
+                                   with_reason)
+
+        screen.app.push_screen(TextPrompt(title, "New due date (DD/MM/YYYY)", initial=initial), extend_to)
+
+    def chosen(what: str | None) -> None:
+        if what == "progress":
+            screen.app.push_screen(TextPrompt(f"Progress: {item.title}", "What has been done so far",
+                                              placeholder="e.g. chronology half written"), progress)
+        elif what == "extend":
+            ask_date(f"{item.due_on:%d/%m/%Y}")
+        elif what == "done":
+            screen.app.push_screen(TextPrompt(f"Done: {item.title}", "Evidence that it was done",
+                                              placeholder="e.g. chronology on the file, dated 24/11"), done)
+
+    screen.app.push_screen(ChoiceDialog(f"Action: {item.title}", CHOICES), chosen)
