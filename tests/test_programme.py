@@ -318,6 +318,20 @@ def test_an_nqsw_supervised_three_weeks_ago_is_late_everywhere(db: Database) -> 
     assert board["SW2"] and not board["SW1"]
 
 
+def test_a_supervision_a_caseload_extract_records_counts_in_the_programme_as_on_the_dashboard(db: Database) -> None:
+    """person.last_supervised_on (from an extract) is a supervision held, for both rules alike."""
+    build(db)
+    today = date(2026, 11, 24)
+    with db.session() as s:
+        s.query(Person).filter_by(staff_id="SW1").one().last_supervised_on = today - timedelta(days=10)
+        s.query(Person).filter_by(staff_id="SW2").one().last_supervised_on = today + timedelta(days=3)  # not yet
+    line = _lines(db, "TM1", today)[("supervise_each_practitioner", "2026-11")]
+    assert [(i.subject, i.late) for i in line.items] == [("Person SW1 (SW1)", False), ("Person SW2 (SW2)", True)]
+    with db.reader() as s:
+        board = {r.staff_id: r.overdue for r in supervision_status(s, today, CFG)}
+    assert not board["SW1"] and board["SW2"]
+
+
 def test_case_holder_financial_year_audit_and_observation(db: Database) -> None:
     build(db)
     with db.session() as s:

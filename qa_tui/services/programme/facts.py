@@ -33,6 +33,7 @@ class PersonRow:
     active_from: date | None
     active_to: date | None
     asye_start: date | None = None
+    last_supervised_on: date | None = None  # the last supervision a caseload extract records
 
     def active_on(self, day: date) -> bool:
         return (self.active_from is None or self.active_from <= day) and (
@@ -159,7 +160,7 @@ def _earliest_needed(tasks: Iterable[ProgrammeTask], today: date) -> date:
 def load_people(session: Session) -> dict[uuid.UUID, PersonRow]:
     rows = session.execute(select(
         Person.id, Person.staff_id, Person.name, Person.role, Person.team_id, Person.manager_id,
-        Person.active_from, Person.active_to, Person.asye_start))
+        Person.active_from, Person.active_to, Person.asye_start, Person.last_supervised_on))
     return {r[0]: PersonRow(*r) for r in rows}
 
 

@@ -159,7 +159,8 @@ def _period_line(person: PersonRow, task: ProgrammeTask, period: Period, facts: 
         # The supervision rule itself (cadence by role: NQSWs fortnightly), judged at `as_at`.
         for report in sorted(facts.reports.get(person.id, []), key=lambda r: (r.name, r.staff_id)):
             if report.active_on(as_at):
-                last = max((day for day in facts.supervised.get(report.id, []) if day <= as_at), default=None)
+                held = [*facts.supervised.get(report.id, []), report.last_supervised_on]  # as supervision_status
+                last = max((day for day in held if day is not None and day <= as_at), default=None)
                 due_on, reason = supervision_due(last, report.active_from, cfg.cadence_for(report.role))
                 overdue = supervision_overdue(due_on, as_at)
                 items.append(ObligationItem(report.id, report.label, 1, 0 if overdue else 1,
