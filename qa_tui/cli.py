@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "qa_tui.commands.draw_cmd",
     "qa_tui.commands.sync_cmd",
     "qa_tui.commands.report_cmd",
+    "qa_tui.commands.programme_cmd",
     "qa_tui.commands.export_cmd",
     "qa_tui.commands.retention_cmd",
     "qa_tui.commands.serve_cmd",

@@ -51,8 +51,11 @@ SECTIONS: list[tuple[str, str, dict[str, Any]]] = [
 # moderation_day: live audits go to moderation by this day of the month.
 # action_due_weeks: actions are due this many weeks after the audit.
 # finalise_within_weeks: audits not finalised this many weeks after the audit are flagged.
-# reaudit_months: a case is not audited again within this many months.""",
-     {"moderation_day": 28, "action_due_weeks": 4, "finalise_within_weeks": 4, "reaudit_months": 12}),
+# reaudit_months: a case is not audited again within this many months.
+# escalation_response_days: an Inadequate finding or a child at risk now is answered within these days.
+# impact_reaudit_months: a case moderated Requires improvement or Inadequate is re-audited this long after.""",
+     {"moderation_day": 28, "action_due_weeks": 4, "finalise_within_weeks": 4, "reaudit_months": 12,
+      "escalation_response_days": 2, "impact_reaudit_months": 3}),
     ("supervision.cadence", """\
 # How often each role is supervised: weekly, fortnightly, monthly or quarterly.
 # "default" covers every role not listed.""",
@@ -111,7 +114,13 @@ EXAMPLE_TEMPLATES = [_template_table(t) for t in default_templates()]
 PROGRAMME_COMMENT = """\
 # The QA programme: who owes what, and how often. Each [[programme]] table gives the roles that
 # owe a task, the task, how often (frequency), how many each time (count) and why (purpose).
-# Writing any [[programme]] table replaces this whole default programme.
+# Writing any [[programme]] table replaces this whole default programme. A table holding only
+# preset = "portsmouth-2016" or preset = "wirral-2023" stands for a council's whole shipped table
+# (see `qa-tui programme show`); more tables may follow it.
+# Extra keys: kinds (audit_record: audit kinds, required; observe_practice: observation kinds),
+# own_service (observe_practice: only people in one's own area), scope = "council" (coverage and
+# CP review duties over the whole council), sample_count or sample_percent (audit_on_closure:
+# that many closures a month rather than every one).
 # Tasks:
 """ + "".join(f"#   {k:<28} {v}\n" for k, v in PROGRAMME_TASKS.items()) + """\
 # Frequencies: """ + ", ".join(PROGRAMME_FREQUENCIES) + """.
@@ -122,8 +131,8 @@ PROGRAMME_COMMENT = """\
 
 PROGRAMME_NOTES = {
     "supervise_each_practitioner": "# Team managers: every line report (people whose manager they are) supervised.",
-    "review_cp_long_or_ending": "# Team managers: each child in their team on a CP plan ending within 3 months or\n"
-                                "# running beyond 18 months is reviewed (any audit of the case) each quarter.",
+    "review_cp_long_or_ending": "# Team managers: each child in their team whose CP plan ended having lasted under\n"
+                                "# 3 months, or has run 18 months or more, is reviewed (any audit of the case) each quarter.",
     "have_case_audited": "# Case-holders: at least one of their cases audited (any case audit past draft).",
     "audit_cross_service": "# Service leaders: a case file from a team in another service.",
     "audit_on_closure": "# Service leaders: each case closed in their service audited (kind \"closure\").",

@@ -24,11 +24,15 @@ def raise_action(db: Database, org: Org, today: date, title: str = "Update the p
         return actions.add_action(s, title=title, raised_by_id=org.auditor_id, today=today, cfg=CFG, **kwargs)
 
 
-def test_a_new_action_is_due_in_four_weeks_and_takes_the_audits_team_and_case(db: Database, today: date) -> None:
+def test_a_new_action_is_due_four_weeks_after_the_audit_and_takes_the_audits_team_and_case(
+        db: Database, today: date) -> None:
     org = seed_org(db)
-    audit = start(db, org, today)
+    audit = start(db, org, today)  # held on 10 November, the action written down on the 24th
     row = raise_action(db, org, today, audit_id=audit.id)
-    assert row.due_on == date(2026, 12, 22) and row.status == "open" and row.days_overdue == 0
+    assert row.due_on == date(2026, 12, 8) and row.status == "open" and row.days_overdue == 0
+    # From no audit: four weeks from today; an audit long past: due today, never in the past.
+    assert actions.default_action_due(None, today, CFG) == date(2026, 12, 22)
+    assert actions.default_action_due(date(2026, 9, 1), today, CFG) == today
     assert (row.owner_name, row.team_name, row.case_reference) == ("Sam Worker", "Assessment 1", "CASE-0001")
     assert row.source == "Case audit, case CASE-0001"
     chosen = raise_action(db, org, today, "Book a joint visit", due_on=date(2026, 12, 1), source_kind="observation")

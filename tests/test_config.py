@@ -29,7 +29,8 @@ def test_missing_file_gives_defaults_and_sqlite_in_data_dir(tmp_path: Path) -> N
     assert config.cadence_for("SW") == "monthly"
     assert config.database_url.startswith("sqlite:///") and str(tmp_path / "data") in config.database_url
     assert [t.key for t in config.templates] == [
-        "live", "dip", "themed", "multi_agency", "closure", "supervision_file", "cross_service"]
+        "live", "dip", "themed", "multi_agency", "closure", "supervision_file", "cross_service",
+        "cp_conference_record", "lac_review_record", "carer_file"]
     assert {t.kind for t in config.templates} == set(AUDIT_KINDS)
 
 

@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 from qa_tui.config import DEFAULT_PROGRAMME, ConfigError, ProgrammeTask, load_config, parse_config
 from qa_tui.dates import financial_year_start, quarter_start
 from qa_tui.db.engine import Database
-from qa_tui.db.models import Audit, Case, Observation, Person, Service, Supervision, Team
+from qa_tui.db.models import Audit, Case, CpPlan, Observation, Person, Service, Supervision, Team
 from qa_tui.errors import NotFound, ValidationError
+from qa_tui.services.practice.supervision import supervision_status
 from qa_tui.services.programme.compliance import compliance
-from qa_tui.services.programme.cp_reviews import cp_review_list, cp_review_reason
+from qa_tui.services.programme.cp_reviews import case_plans, cp_review_list, cp_review_reason, plan_review_reason
 from qa_tui.services.programme.obligations import obligations, obligations_by_staff_id
 from qa_tui.services.programme.periods import parse_financial_quarter, period_containing, previous_period
 from qa_tui.services.audits.templates import ensure_template
@@ -78,8 +79,9 @@ class Org:
     def audit(self, case: str, auditor: str, on: date, *, kind: str = "live", status: str = "submitted",
               worker: str | None = None, team: str | None = None, **extra) -> uuid.UUID:  # noqa: ANN003
         case_row = self.s.get(Case, self.cases[case])
+        extra.setdefault("template_id", self.dip if kind == "dip_sample" else self.live)
         return self.add(Audit(
-            kind=kind, template_id=self.dip if kind == "dip_sample" else self.live, case_id=case_row.id,
+            kind=kind, case_id=case_row.id,
             worker_id=self.people[worker] if worker else case_row.worker_id, auditor_id=self.people[auditor],
             team_id=self.teams[team] if team else case_row.team_id, audit_date=on, status=status, **extra)).id
 
@@ -215,15 +217,26 @@ def test_financial_quarters_are_parsed_from_april() -> None:
             parse_financial_quarter(bad)
 
 
-def test_cp_review_reason_ending_soon_or_running_long() -> None:
+def test_cp_review_reason_short_ended_plans_and_long_running_ones() -> None:
     day = date(2026, 11, 24)
-    assert cp_review_reason(date(2026, 6, 1), date(2027, 2, 24), None, day).startswith("plan ends")
-    assert cp_review_reason(date(2026, 6, 1), date(2027, 2, 25), None, day) == ""
-    assert "18 months" in cp_review_reason(date(2025, 5, 24), None, None, day)
-    assert cp_review_reason(date(2025, 5, 25), None, None, day) == ""
-    assert cp_review_reason(date(2024, 1, 1), date(2026, 11, 1), None, day) == ""  # already ended
-    assert cp_review_reason(date(2024, 1, 1), None, date(2026, 11, 1), day) == ""  # case closed
-    assert cp_review_reason(None, date(2026, 12, 1), None, day) == ""
+    # Ended having lasted under three months, in the last three months: was it ended too soon?
+    assert plan_review_reason(date(2026, 8, 1), date(2026, 10, 31), day).startswith("plan lasted under 3 months")
+    assert plan_review_reason(date(2026, 8, 1), date(2026, 11, 1), day) == ""  # lasted three months
+    assert plan_review_reason(date(2026, 6, 1), date(2026, 8, 24), day) == ""  # ended over 3 months ago
+    assert plan_review_reason(date(2026, 6, 1), date(2026, 8, 25), day) != ""
+    # A future end date is not "ending within 3 months": the plan is simply running.
+    assert plan_review_reason(date(2026, 6, 1), date(2027, 1, 24), day) == ""
+    assert "18 months" in plan_review_reason(date(2025, 5, 24), None, day)
+    assert plan_review_reason(date(2025, 5, 25), None, day) == ""
+    assert plan_review_reason(date(2024, 1, 1), date(2026, 11, 1), day) == ""  # long, but ended
+    # A running plan on a closed case ended with the case; a census plan and the case flag merge.
+    assert case_plans([(date(2024, 1, 1), None)], None, None, date(2026, 11, 1)) == [
+        (date(2024, 1, 1), date(2026, 11, 1))]
+    assert case_plans([(date(2026, 9, 1), date(2026, 10, 1))], date(2026, 9, 1), None, None) == [
+        (date(2026, 9, 1), date(2026, 10, 1))]
+    reason, plan = cp_review_reason([(date(2026, 9, 1), date(2026, 10, 1)), (date(2024, 1, 1), None)], day)
+    assert "18 months" in reason and plan == (date(2024, 1, 1), None)
+    assert cp_review_reason([], day) == ("", None)
 
 
 # --- obligations ----------------------------------------------------------------------------
@@ -264,7 +277,7 @@ def test_deputy_director_quarterly_supervision_file_across_the_quarter_boundary(
     assert lines[("audit_case_file", "2026-09")].status == "late"  # September: no case file
 
 
-def test_team_manager_supervises_each_report_and_late_items_are_who_is_still_waiting(db: Database) -> None:
+def test_team_manager_supervises_each_report_by_the_supervision_rule(db: Database) -> None:
     build(db)
     with db.session() as s:
         org = Org.load(s)
@@ -273,17 +286,50 @@ def test_team_manager_supervises_each_report_and_late_items_are_who_is_still_wai
         org.person("SW3", "SW", None, manager="TM1", active_to=date(2026, 9, 30))  # left before October
     lines = _lines(db, "TM1", date(2026, 11, 24))
     nov = lines[("supervise_each_practitioner", "2026-11")]
-    assert (nov.required, nov.done, nov.status) == (2, 1, "due")
-    assert [(i.subject, i.done) for i in nov.items] == [("Person SW1 (SW1)", 1), ("Person SW2 (SW2)", 0)]
-    october = lines[("supervise_each_practitioner", "2026-10")]
-    assert october.status == "late" and [i.subject for i in october.items] == ["Person SW2 (SW2)"]
-    assert all(i.late and i.due_by == date(2026, 10, 31) for i in october.items)
-    # Supervising SW2 in November makes up for October: nothing late any more.
+    assert (nov.required, nov.done, nov.status) == (2, 1, "late")
+    assert [(i.subject, i.done, i.late) for i in nov.items] == [
+        ("Person SW1 (SW1)", 1, False), ("Person SW2 (SW2)", 0, True)]
+    assert nov.items[0].due_by == date(2026, 12, 2)
+    # A rolling rule: what was missed in October is still overdue now, so no second line for it.
+    assert ("supervise_each_practitioner", "2026-10") not in lines
     with db.session() as s:
         s.add(Supervision(worker_id=s.query(Person).filter_by(staff_id="SW2").one().id, held_on=date(2026, 11, 20)))
     lines = _lines(db, "TM1", date(2026, 11, 24))
-    assert ("supervise_each_practitioner", "2026-10") not in lines
     assert lines[("supervise_each_practitioner", "2026-11")].status == "met"
+
+
+def test_an_nqsw_supervised_three_weeks_ago_is_late_everywhere(db: Database) -> None:
+    """NQSWs are supervised fortnightly: the programme, compliance and the dashboard agree."""
+    build(db)
+    today = date(2026, 11, 24)
+    with db.session() as s:
+        org = Org.load(s)
+        org.supervision("SW1", "TM1", today - timedelta(days=21))  # monthly: in date
+        org.supervision("SW2", "TM1", today - timedelta(days=21))  # NQSW, fortnightly: late
+    line = _lines(db, "TM1", today)[("supervise_each_practitioner", "2026-11")]
+    assert [(i.subject, i.late, i.due_by) for i in line.items] == [
+        ("Person SW1 (SW1)", False, date(2026, 12, 3)), ("Person SW2 (SW2)", True, date(2026, 11, 17))]
+    assert line.status == "late"
+    programme = tuple(t for t in CFG.programme if t.task == "supervise_each_practitioner")
+    with db.reader() as s:
+        row = next(r for r in compliance(s, today, replace(CFG, programme=programme)).rows if r.group == "A1")
+        board = {r.staff_id: r.overdue for r in supervision_status(s, today, CFG)}
+    assert (row.required, row.done, row.people_met, row.people_late) == (2, 1, 0, 1)
+    assert board["SW2"] and not board["SW1"]
+
+
+def test_a_supervision_a_caseload_extract_records_counts_in_the_programme_as_on_the_dashboard(db: Database) -> None:
+    """person.last_supervised_on (from an extract) is a supervision held, for both rules alike."""
+    build(db)
+    today = date(2026, 11, 24)
+    with db.session() as s:
+        s.query(Person).filter_by(staff_id="SW1").one().last_supervised_on = today - timedelta(days=10)
+        s.query(Person).filter_by(staff_id="SW2").one().last_supervised_on = today + timedelta(days=3)  # not yet
+    line = _lines(db, "TM1", today)[("supervise_each_practitioner", "2026-11")]
+    assert [(i.subject, i.late) for i in line.items] == [("Person SW1 (SW1)", False), ("Person SW2 (SW2)", True)]
+    with db.reader() as s:
+        board = {r.staff_id: r.overdue for r in supervision_status(s, today, CFG)}
+    assert not board["SW1"] and board["SW2"]
 
 
 def test_case_holder_financial_year_audit_and_observation(db: Database) -> None:
@@ -298,7 +344,8 @@ def test_case_holder_financial_year_audit_and_observation(db: Database) -> None:
     assert lines[("be_observed", "FY 2026/27")].status == "met"
     lines = _lines(db, "SW1", date(2026, 3, 31))
     assert lines[("have_case_audited", "FY 2025/26")].status == "met"
-    assert lines[("be_observed", "FY 2025/26")].status == "due"
+    # Not observed in the year's last quarter is late, as the observation rule says (overdue from January).
+    assert lines[("be_observed", "FY 2025/26")].status == "late"
     assert lines[("be_observed", "FY 2025/26")].due_by == date(2026, 3, 31)
     # On 1 April the year not observed becomes late, until this year's observation is held.
     lines = _lines(db, "SW1", date(2026, 4, 1))
@@ -349,22 +396,50 @@ def test_team_manager_reviews_cp_plans_in_their_team_each_quarter(db: Database) 
     with db.session() as s:
         org = Org.load(s)
         org.case("CP-LONG", "A1", "SW1", "CP", cp_plan_start=date(2025, 1, 10))
+        org.case("CP-SHORT", "A1", "SW2", "CIN", cp_plan_start=date(2026, 8, 1), cp_plan_end=date(2026, 10, 20))
         org.case("CP-ENDING", "A1", "SW2", "CP", cp_plan_start=date(2026, 6, 1), cp_plan_end=date(2027, 1, 31))
         org.case("CP-NEW", "A1", "SW1", "CP", cp_plan_start=date(2026, 9, 1))
         org.case("CP-OTHER-TEAM", "B1", "SWB", "CP", cp_plan_start=date(2024, 1, 1))
+        # Only the census history knows this child's short plan: a new plan followed it.
+        census = org.case("CP-CENSUS", "A1", "SW1", "CP", cp_plan_start=date(2026, 11, 10))
+        org.add(CpPlan(case_id=census, started_on=date(2026, 9, 1), ended_on=date(2026, 10, 5)))
+        org.add(CpPlan(case_id=census, started_on=date(2026, 11, 10), ended_on=None))
         org.audit("CP-LONG", "TM1", date(2026, 10, 2))
     lines = _lines(db, "TM1", today)
     q3 = lines[("review_cp_long_or_ending", "2026-Q3")]
-    assert [(i.subject, i.done) for i in q3.items] == [("CP-ENDING", 0), ("CP-LONG", 1)]
-    assert (q3.required, q3.done, q3.status) == (2, 1, "due")
+    assert [(i.subject, i.done) for i in q3.items] == [("CP-CENSUS", 0), ("CP-LONG", 1), ("CP-SHORT", 0)]
+    assert (q3.required, q3.done, q3.status) == (3, 1, "due")
+    assert "lasted under 3 months" in q3.items[0].note
     # CP-LONG was missed in Q2 but has been reviewed in Q3, so nothing is left late.
     assert ("review_cp_long_or_ending", "2026-Q2") not in lines
     with db.reader() as s:
         rows = cp_review_list(s, today, CFG)
         team_rows = cp_review_list(s, today, CFG, team_id=org.teams["B1"])
     assert [(r.case_reference, r.reviewed_this_period, r.last_reviewed) for r in rows] == [
-        ("CP-ENDING", False, None), ("CP-OTHER-TEAM", False, None), ("CP-LONG", True, date(2026, 10, 2))]
+        ("CP-CENSUS", False, None), ("CP-SHORT", False, None), ("CP-OTHER-TEAM", False, None),
+        ("CP-LONG", True, date(2026, 10, 2))]
+    assert (rows[0].plan_start, rows[0].plan_end) == (date(2026, 9, 1), date(2026, 10, 5))
     assert rows[0].period_label == "2026-Q3" and [r.case_reference for r in team_rows] == ["CP-OTHER-TEAM"]
+
+
+def test_the_cp_review_owner_is_configurable_and_can_cover_the_council(db: Database, tmp_path: Path) -> None:
+    build(db)
+    today = date(2026, 11, 24)
+    with db.session() as s:
+        org = Org.load(s)
+        org.team("SAFE", "S3")
+        org.person("HSM", "IRO", "SAFE", name="Head of Safeguarding Monitoring")
+        org.case("CP-LONG", "A1", "SW1", "CP", cp_plan_start=date(2025, 1, 10))
+        org.case("CP-OTHER-TEAM", "B1", "SWB", "CP", cp_plan_start=date(2024, 1, 1))
+    cfg = load_config(write(tmp_path, '[[programme]]\nroles = ["IRO"]\ntask = "review_cp_long_or_ending"\n'
+                                      'frequency = "quarterly"\nscope = "council"\n'))
+    assert cfg.programme[0].scope == "council"
+    lines = _lines(db, "HSM", today, cfg)
+    assert [i.subject for i in lines[("review_cp_long_or_ending", "2026-Q3")].items] == ["CP-LONG", "CP-OTHER-TEAM"]
+    assert _lines(db, "TM1", today, cfg) == {}
+    with pytest.raises(ConfigError, match=r"programme\[0\]\.scope"):
+        load_config(write(tmp_path, '[[programme]]\nroles = ["IRO"]\ntask = "review_cp_long_or_ending"\n'
+                                    'frequency = "quarterly"\nscope = "team"\n'))
 
 
 def test_obligations_for_unknown_people_and_roles_without_tasks(db: Database) -> None:
@@ -387,10 +462,10 @@ def test_compliance_rates_per_team_and_role(db: Database) -> None:
     with db.session() as s:
         org = Org.load(s)
         org.audit("C-1", "TM1", date(2026, 5, 1))  # SW1 audited this year
-        org.observation("SW1", date(2026, 6, 1))
-        org.observation("SWB", date(2026, 6, 1))
+        org.observation("SW1", date(2026, 6, 1), observer="TM1")
+        org.observation("SWB", date(2026, 6, 1), observer="TMB")
         org.supervision("SW1", "TM1", date(2026, 11, 1))
-        org.supervision("SW2", "TM1", date(2026, 11, 1))
+        org.supervision("SW2", "TM1", date(2026, 11, 15))  # NQSW: fortnightly
         org.audit("C-2", "TM1", date(2026, 11, 5), kind="dip_sample", status="finalised")
     programme = tuple(t for t in CFG.programme if t.task in (
         "have_case_audited", "be_observed", "supervise_each_practitioner", "dip_sample"))

@@ -67,9 +67,10 @@ def test_xlsx_reads_back_with_the_csv_tables(db: Database, tmp_path: Path) -> No
                 compared += 1
     assert compared > 100  # the seeded month fills the tables
     grades = {tuple(r) for r in book["fact_audit_grades"].iter_rows(min_row=2, values_only=True)}
-    assert grades == {("2026-10", "A1", 1, "Good", "agreed", 1), ("2026-10", "A1", 1, "Good", "moderated", 2),
-                      ("2026-10", "A1", 2, "Requires improvement to be good", "agreed", 1),
-                      ("2026-10", "A1", 2, "Requires improvement to be good", "moderated", 0)}
+    assert grades == {("2026-10", "A1", 1, "Good", "agreed", 1, "grades"),
+                      ("2026-10", "A1", 1, "Good", "moderated", 2, "grades"),
+                      ("2026-10", "A1", 2, "Requires improvement to be good", "agreed", 1, "grades"),
+                      ("2026-10", "A1", 2, "Requires improvement to be good", "moderated", 0, "grades")}
     calibration = next(book["fact_calibration"].iter_rows(min_row=2, values_only=True))
     assert calibration[:8] == ("2026-10", "council", None, 2, 6, 4, 1, 1)
     assert calibration[8] == pytest.approx(5 / 11, abs=1e-4)  # kappa, a number in the workbook

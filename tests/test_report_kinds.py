@@ -76,7 +76,8 @@ def seed(db: Database) -> None:
             ("NQ1", date(2026, 5, 10), "asye", ["planning"]),  # ASYE months 0–3 met; months 3–6 missed
             ("SW1", date(2026, 10, 10), "annual", ["voice of the child", "Planning"]),
         ]:
-            org.add(Observation(worker_id=org.people[worker], observed_on=on, kind=kind, themes=themes))
+            org.add(Observation(worker_id=org.people[worker], observed_on=on, kind=kind, themes=themes,
+                                observer_id=org.people["TM1"]))
         celebrated = s.scalar(select(Observation.id).where(Observation.observed_on == date(2026, 10, 10)))
         org.add(GoodPractice(source_kind="observation", source_id=celebrated, worker_id=org.people["SW1"],
                              why="Lovely direct work", marked_by_id=org.people["TM1"], marked_on=date(2026, 10, 11)))

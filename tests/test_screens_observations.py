@@ -268,3 +268,26 @@ def test_coverage_list_holds_the_teams_coverage_and_every_teams_themes(db: Datab
     assert [r.worker_name for r in mine.rows] == ["Robin Ash", "Sam Covered"]
     assert [r.worker_name for r in everyone.rows] == ["Robin Ash", "Sam Covered", "Kit Other"]
     assert [(t.theme, t.count) for t in mine.themes] == [("voice", 1)]  # themes are the council's
+
+
+async def test_a_newly_qualified_workers_asye_windows_show_when_highlighted(db: Database) -> None:
+    ids = seed(db)
+    with db.session() as s:
+        nq = Person(staff_id="NQ1", name="Noor Newly", role="NQSW", team_id=s.get(Person, ids["tm"]).team_id,
+                    manager_id=ids["tm"], active_from=date(2026, 6, 1), asye_start=date(2026, 6, 1))
+        s.add(nq)
+        s.flush()
+        record_observation(s, observer_id=ids["tm"], worker_id=nq.id, observed_on=date(2026, 10, 1), kind="asye",
+                           today=TODAY)
+    ctx = make_context(url_of(db), today=TODAY, staff_id="TM1")
+    async with make_app(ctx).run_test(size=SIZE) as pilot:
+        app = pilot.app
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        await move_to_row(pilot, "#obs-table", "Noor Newly")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Noor Newly: ASYE 1 of 3; overdue: months 0–3" in text
+        assert "months 3–6 done 1 Oct 2026" in text
+    ctx.db.dispose()

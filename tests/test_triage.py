@@ -60,7 +60,7 @@ def scenario(db: Database) -> dict[str, uuid.UUID]:
                                     finalised_at=utc(date(2026, 11, 5)))
         org.supervision("SW1", "TM1", date(2026, 11, 1))  # monthly: next due 1 December
         org.supervision("SW2", "TM1", date(2026, 11, 1))  # NQSW fortnightly: due 15 November
-        org.observation("SW1", date(2026, 6, 1))
+        org.observation("SW1", date(2026, 6, 1), observer="TM1")
     return ids
 
 

@@ -59,9 +59,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     comp = verbs.add_parser("compliance", help="QA programme compliance per team or role")
     comp.add_argument("--by", choices=("team", "role"), default="team", help="group by team (default) or role")
+    comp.add_argument("--service", metavar="CODE", help="only the teams of this service (a head of service's view)")
     comp.set_defaults(func=run_compliance)
 
-    cp = verbs.add_parser("cp-reviews", help="children on CP plans ending within 3 months or running 18+ months")
+    impact = verbs.add_parser("impact", help="re-audits for impact: grade before and after, per team, in a quarter")
+    impact.add_argument("--quarter", metavar="YYYY-Qn", required=True, help="financial quarter: 2026-Q1 is April–June")
+    impact.set_defaults(func=run_impact)
+
+    asye = verbs.add_parser("asye", help="each newly qualified worker's ASYE observation windows")
+    asye.add_argument("--team", metavar="TEAM", help="only this team code")
+    asye.set_defaults(func=run_asye)
+
+    cp = verbs.add_parser("cp-reviews", help="children whose CP plan ended having lasted under 3 months, "
+                                             "or has run 18 months or more")
     cp.add_argument("--team", metavar="TEAM", help="only this team code")
     cp.set_defaults(func=run_cp_reviews)
 
@@ -224,12 +234,18 @@ def _print_obligations(owed: Obligations) -> None:
 
 
 def run_compliance(args: argparse.Namespace) -> int:
+    from qa_tui.errors import NotFound
+    from qa_tui.services.people.directory import service_by_code
     from qa_tui.services.programme.compliance import compliance
 
     ctx = open_ctx(args)
     try:
         with ctx.db.reader() as session:
-            result = compliance(session, ctx.today(), ctx.config, group_by=args.by)
+            service = service_by_code(session, args.service) if args.service else None
+            if args.service and service is None:
+                raise NotFound(f"--service: no service with code {args.service!r}")
+            result = compliance(session, ctx.today(), ctx.config, group_by=args.by,
+                                service_id=service.id if service else None)
     finally:
         ctx.db.dispose()
     _print_compliance(result)
@@ -251,25 +267,74 @@ def _print_compliance(result: Compliance) -> None:
                   f"{f'{row.done}/{row.required}':>11} {rate:>5} {row.people_met:>5} {row.people_late:>5}")
 
 
-def run_cp_reviews(args: argparse.Namespace) -> int:
+def run_impact(args: argparse.Namespace) -> int:
+    from qa_tui.services.programme.impact import impact_report, reaudits_due
+    from qa_tui.services.programme.periods import parse_financial_quarter
+
+    period = parse_financial_quarter(args.quarter)
+    ctx = open_ctx(args)
+    try:
+        with ctx.db.reader() as session:
+            rows = impact_report(session, period, ctx.today(), ctx.config)
+            due = reaudits_due(session, ctx.today(), ctx.config)
+    finally:
+        ctx.db.dispose()
+    scale = ctx.config.grading_scale
+    print(f"Re-audits for impact, {period.label} ({period.start.isoformat()} to {period.end.isoformat()})")
+    if not rows:
+        print("No re-audits held in the quarter.")
+    for r in rows:
+        print(f"{r.team_code or '(no team)'}: {r.reaudited} re-audited; {r.improved} improved, {r.same} the same, "
+              f"{r.worse} worse")
+        for reference, before, after in r.pairs:
+            print(f"  {reference}: {scale[before]} → {scale[after]}")
+    print(f"Re-audits due now and not yet held: {len(due)}")
+    return 0
+
+
+def run_asye(args: argparse.Namespace) -> int:
+    from qa_tui.services.practice.asye import asye_progress
+
+    ctx = open_ctx(args)
+    try:
+        with ctx.db.reader() as session:
+            rows = asye_progress(session, ctx.today(), ctx.config, team_id=_team_id(session, args.team))
+    finally:
+        ctx.db.dispose()
+    if not rows:
+        print("No newly qualified workers (NQSW).")
+        return 0
+    for r in rows:
+        print(f"{r.worker_name} ({r.staff_id}) {r.team_code}: {r.summary}")
+        for w in r.windows:
+            seen = f" observed {w.observed_on.isoformat()}" if w.observed_on else ""
+            print(f"  {w.label:<12} {w.starts.isoformat()} to {w.ends.isoformat()}  {w.status}{seen}")
+    return 0
+
+
+def _team_id(session, code: str | None):  # noqa: ANN001, ANN202 - a Session; a team id or None
     from qa_tui.errors import NotFound
     from qa_tui.services.people.directory import team_by_code
+
+    if not code:
+        return None
+    team = team_by_code(session, code)
+    if team is None:
+        raise NotFound(f"--team: no team with code {code!r}")
+    return team.id
+
+
+def run_cp_reviews(args: argparse.Namespace) -> int:
     from qa_tui.services.programme.cp_reviews import cp_review_list
 
     ctx = open_ctx(args)
     try:
         with ctx.db.reader() as session:
-            team_id = None
-            if args.team:
-                team = team_by_code(session, args.team)
-                if team is None:
-                    raise NotFound(f"--team: no team with code {args.team!r}")
-                team_id = team.id
-            rows = cp_review_list(session, ctx.today(), ctx.config, team_id=team_id)
+            rows = cp_review_list(session, ctx.today(), ctx.config, team_id=_team_id(session, args.team))
     finally:
         ctx.db.dispose()
     if not rows:
-        print("No children on CP plans ending within 3 months or running 18 months or more.")
+        print("No CP plans that ended having lasted under 3 months or have run 18 months or more.")
         return 0
     print(f"CP plans due a review ({rows[0].period_label}): {sum(not r.reviewed_this_period for r in rows)} "
           f"not yet reviewed of {len(rows)}")

@@ -29,14 +29,19 @@ from qa_tui.config.model import (
     Template,
     default_templates,
 )
+from qa_tui.config.presets import PROGRAMME_PRESETS
 from qa_tui.config.reader import ConfigError, TableReader, read_toml
 from qa_tui.config.vocabulary import (
+    AUDIT_KIND_TASKS,
     AUDIT_KINDS,
     CADENCES,
     CASE_HOLDING_ROLES,
     EVENT_TASKS,
+    OBSERVATION_KIND_TASKS,
+    OBSERVATION_KINDS,
     OFSTED_SCALE,
     PROGRAMME_FREQUENCIES,
+    PROGRAMME_SCOPES,
     PROGRAMME_TASKS,
     ROLES,
 )
@@ -133,6 +138,8 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
         action_due_weeks=deadlines_t.int_between("action_due_weeks", 4, 1, 52),
         finalise_within_weeks=deadlines_t.int_between("finalise_within_weeks", 4, 1, 52),
         reaudit_months=deadlines_t.int_between("reaudit_months", 12, 0, 60),
+        escalation_response_days=deadlines_t.int_between("escalation_response_days", 2, 1, 60),
+        impact_reaudit_months=deadlines_t.int_between("impact_reaudit_months", 3, 1, 24),
     )
     deadlines_t.check_unknown()
 
@@ -324,8 +331,27 @@ def _parse_templates(top: TableReader, path: Path | None, scale: tuple[str, ...]
     return tuple(defaults.values())
 
 
+def _task_kinds(t: TableReader, raw: dict, task: str, path: Path | None, where: str) -> tuple[str, ...]:
+    """`kinds`: the audit kinds an audit_record task counts (required), or the observation kinds
+    an observe_practice task counts (any when not given)."""
+    if task in AUDIT_KIND_TASKS:
+        if "kinds" not in raw:
+            raise ConfigError(path, f"{where}.kinds", f"expected the audit kinds to count, from {', '.join(AUDIT_KINDS)}")
+        kinds = t.strings("kinds", (), allowed=AUDIT_KINDS)
+        if not kinds:
+            raise ConfigError(path, f"{where}.kinds", "expected at least one audit kind")
+        return kinds
+    if task in OBSERVATION_KIND_TASKS:
+        return t.strings("kinds", (), allowed=OBSERVATION_KINDS)
+    if "kinds" in raw:
+        raise ConfigError(path, f"{where}.kinds", "only audit_record and observe_practice take kinds")
+    return ()
+
+
 def _parse_programme(top: TableReader, path: Path | None) -> tuple[ProgrammeTask, ...]:
-    """The [[programme]] tables; when present they replace the whole default programme."""
+    """The [[programme]] tables; when present they replace the whole default programme. A table
+    holding only `preset = "portsmouth-2016"` (or another shipped preset) stands for every row of
+    that preset, so a council can start from a preset and add its own rows."""
     raw_list = top.get("programme", list, None, "an array of [[programme]] tables")
     if raw_list is None:
         return DEFAULT_PROGRAMME
@@ -335,6 +361,14 @@ def _parse_programme(top: TableReader, path: Path | None) -> tuple[ProgrammeTask
         if not isinstance(raw, dict):
             raise ConfigError(path, where, "expected a [[programme]] table")
         t = TableReader(raw, path, where)
+        if "preset" in raw:
+            preset = t.get("preset", str, "", "a preset name")
+            if preset not in PROGRAMME_PRESETS:
+                raise ConfigError(path, f"{where}.preset",
+                                  f"expected one of {', '.join(PROGRAMME_PRESETS)}, got {preset!r}")
+            t.check_unknown()  # a preset row is the preset alone
+            tasks.extend(PROGRAMME_PRESETS[preset].tasks)
+            continue
         if "roles" not in raw:
             raise ConfigError(path, f"{where}.roles", "expected a list of roles, such as [\"TM\"]")
         roles = t.strings("roles", (), allowed=ROLES)
@@ -357,7 +391,22 @@ def _parse_programme(top: TableReader, path: Path | None) -> tuple[ProgrammeTask
         within_days = t.int_between("within_days", 28, 1, 366)
         if "within_days" in raw and frequency != "on_event":
             raise ConfigError(path, f"{where}.within_days", "only on_event tasks take within_days")
+        scope = t.get("scope", str, "area", "\"area\" or \"council\"")
+        if scope not in PROGRAMME_SCOPES:
+            raise ConfigError(path, f"{where}.scope", f"expected one of {', '.join(PROGRAMME_SCOPES)}, got {scope!r}")
+        kinds = _task_kinds(t, raw, task, path, where)
+        own_service = t.get("own_service", bool, False, "true or false")
+        if "own_service" in raw and task not in OBSERVATION_KIND_TASKS:
+            raise ConfigError(path, f"{where}.own_service", "only observe_practice takes own_service")
+        sample_count = t.int_between("sample_count", 1, 1, 1000) if "sample_count" in raw else 0
+        sample_percent = t.int_between("sample_percent", 1, 1, 100) if "sample_percent" in raw else 0
+        for key in ("sample_count", "sample_percent"):
+            if key in raw and task != "audit_on_closure":
+                raise ConfigError(path, f"{where}.{key}", "only audit_on_closure takes a sample")
+        if sample_count and sample_percent:
+            raise ConfigError(path, f"{where}.sample_percent", "give sample_count or sample_percent, not both")
         t.check_unknown()
-        tasks.append(ProgrammeTask(roles, task, frequency, count, purpose, within_days))
+        tasks.append(ProgrammeTask(roles, task, frequency, count, purpose, within_days, scope, kinds,
+                                   own_service, sample_count, sample_percent))
     return tuple(tasks)
 

@@ -8,10 +8,13 @@ from pathlib import Path
 
 from qa_tui.config.vocabulary import (
     CASE_HOLDING_ROLES,
+    CARER_FILE_DOMAINS,
     CLOSURE_CHECKS,
+    CP_CONFERENCE_RECORD_DOMAINS,
     MODERATOR_ROLES,
     DIP_SAMPLE_AREAS,
     DIP_SAMPLE_SCALE,
+    LAC_REVIEW_RECORD_DOMAINS,
     LIVE_AUDIT_DOMAINS,
     MULTI_AGENCY_DOMAINS,
     OFSTED_SCALE,
@@ -42,6 +45,8 @@ class Deadlines:
     action_due_weeks: int = 4
     finalise_within_weeks: int = 4
     reaudit_months: int = 12
+    escalation_response_days: int = 2
+    impact_reaudit_months: int = 3  # a moderated RI / Inadequate case is re-audited this long after
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,11 @@ class ProgrammeTask:
     count: int = 1
     purpose: str = ""
     within_days: int = 28  # on_event tasks: days allowed after the event
+    scope: str = "area"  # per-case tasks: "area" (the person's own cases or area) or "council"
+    kinds: tuple[str, ...] = ()  # audit_record: audit kinds; observe_practice: observation kinds (any)
+    own_service: bool = False  # observe_practice: only practitioners in the person's own area count
+    sample_count: int = 0  # audit_on_closure: audit N closures a month (0: every closure) ...
+    sample_percent: int = 0  # ... or this percentage of them, rounded up
 
 
 @dataclass(frozen=True)
@@ -101,7 +111,7 @@ DEFAULT_PROGRAMME = (
     ProgrammeTask(("TM",), "dip_sample", "monthly", 1,
                   "Team managers check the basics of recording on a case each month"),
     ProgrammeTask(("TM",), "review_cp_long_or_ending", "quarterly", 1,
-                  "Children on CP plans ending within 3 months or running beyond 18 months are reviewed"),
+                  "Children whose CP plan ended having lasted under 3 months, or has run 18 months+, are reviewed"),
     ProgrammeTask(CASE_HOLDING_ROLES, "have_case_audited", "financial_year", 1,
                   "Every case-holder has at least one case audited each financial year"),
     ProgrammeTask((*CASE_HOLDING_ROLES, "IRO"), "be_observed", "financial_year", 1,
@@ -187,6 +197,12 @@ def default_templates(scale: tuple[str, ...] = OFSTED_SCALE) -> tuple[Template, 
                  tuple(Domain(k, label) for k, label in SUPERVISION_FILE_DOMAINS)),
         Template("cross_service", "Cross-service case audit", 1, "cross_service", scale,
                  tuple(Domain(k, label) for k, label in LIVE_AUDIT_DOMAINS)),
+        Template("cp_conference_record", "CP conference record audit", 1, "cp_conference_record", scale,
+                 tuple(Domain(k, label) for k, label in CP_CONFERENCE_RECORD_DOMAINS)),
+        Template("lac_review_record", "Looked-after child review record audit", 1, "lac_review_record", scale,
+                 tuple(Domain(k, label) for k, label in LAC_REVIEW_RECORD_DOMAINS)),
+        Template("carer_file", "Foster carer or adopter file audit", 1, "carer_file", scale,
+                 tuple(Domain(k, label) for k, label in CARER_FILE_DOMAINS)),
     )
 
 

@@ -71,24 +71,46 @@ SUPERVISION_FILE_DOMAINS = (
 )
 CADENCES = {"weekly": 7, "fortnightly": 14, "monthly": 0, "quarterly": -3}
 
-# The QA programme: the closed set of tasks the compliance engine knows how to count, and the
-# frequencies a task can have (financial_year runs April to March; on_event follows case closures).
+# The QA programme: the tasks the compliance engine counts, and the frequencies a task can have
+# (financial_year runs April to March; on_event follows case closures). Tasks that take `kinds`
+# (audit_record: audit kinds; observe_practice: observation kinds) let a council name any record
+# or practice its responsibilities table asks for.
 PROGRAMME_TASKS = {
     "audit_case_file": "Audit case files",
     "audit_supervision_file": "Audit supervision files",
+    "audit_record": "Audit records",
     "audit_cross_service": "Audit a case file from another service",
     "audit_on_closure": "Audit case files on closure",
     "supervise_each_practitioner": "Supervise each practitioner",
     "have_case_audited": "Have a case audited",
     "be_observed": "Have practice observed",
+    "observe_practice": "Observe practice",
+    "ensure_case_holders_audited": "See that every case-holder has a case audited",
+    "ensure_practitioners_observed": "See that every practitioner is observed by a team leader or above",
+    "hold_live_audit": "Hold the team's live audit",
+    "send_for_moderation_on_time": "Send audits for moderation by the deadline",
     "dip_sample": "Dip sample a case",
-    "review_cp_long_or_ending": "Review CP plans ending soon or running long",
+    "review_cp_long_or_ending": "Review CP plans ended under 3 months or running 18 months+",
 }
 PROGRAMME_FREQUENCIES = ("weekly", "fortnightly", "monthly", "bimonthly", "quarterly", "six_monthly",
                          "financial_year", "on_event")
 EVENT_TASKS = ("audit_on_closure",)
+# Tasks whose `kinds` key names audit kinds, and those whose `kinds` names observation kinds.
+AUDIT_KIND_TASKS = ("audit_record",)
+OBSERVATION_KIND_TASKS = ("observe_practice",)
+OBSERVATION_KINDS = ("asye", "annual", "peer", "iro_review", "cp_conference", "lac_review")
+# Whose cases a per-case task covers: the person's own or their area's, or the whole council's
+# (a council-wide reviewer such as a Head of Safeguarding Monitoring).
+PROGRAMME_SCOPES = ("area", "council")
 
-AUDIT_KINDS = ("live", "dip_sample", "themed", "multi_agency", "closure", "supervision_file", "cross_service")
+# Audit kinds rated on a checklist scale (Met / Partly met / Not met): their ratings are never
+# counted as Ofsted grades, and stay out of grade calibration, in every report.
+CHECKLIST_KINDS = ("dip_sample", "closure")
+
+AUDIT_KINDS = ("live", "dip_sample", "themed", "multi_agency", "closure", "supervision_file", "cross_service",
+               "cp_conference_record", "lac_review_record", "carer_file")
+# Kinds that audit a record other than a child's case file or a worker's supervision file.
+RECORD_AUDIT_KINDS = ("cp_conference_record", "lac_review_record", "carer_file")
 AUDIT_KIND_NAMES = {
     "live": "Live audit",
     "dip_sample": "Dip sample",
@@ -97,4 +119,28 @@ AUDIT_KIND_NAMES = {
     "closure": "Audit on closure or transfer",
     "supervision_file": "Supervision file audit",
     "cross_service": "Cross-service audit",
+    "cp_conference_record": "CP conference record audit",
+    "lac_review_record": "Looked-after child review record audit",
+    "carer_file": "Foster carer or adopter file audit",
 }
+CP_CONFERENCE_RECORD_DOMAINS = (
+    ("timeliness", "Conference held and minutes shared on time"),
+    ("risk", "Analysis of risk and strengths"),
+    ("voice", "Voice of the child"),
+    ("plan", "Plan is clear, outcome-focused and multi-agency"),
+    ("chairing", "Quality of chairing and challenge"),
+)
+LAC_REVIEW_RECORD_DOMAINS = (
+    ("timeliness", "Review held and recorded on time"),
+    ("participation", "The child took part and their views are recorded"),
+    ("plan", "Care plan reviewed and progressed"),
+    ("permanence", "Permanence planning"),
+    ("iro_challenge", "IRO oversight and challenge"),
+)
+CARER_FILE_DOMAINS = (
+    ("assessment", "Assessment and approval up to date"),
+    ("supervision", "Supervising social worker visits and supervision"),
+    ("training", "Training and development"),
+    ("safeguarding", "Safeguarding checks and allegations recorded"),
+    ("review", "Annual review held"),
+)

@@ -16,7 +16,15 @@ from qa_tui.db.engine import WRITE_OPTION, password_needed, sqlite_path
 from qa_tui.errors import DatabaseUnavailable, SchemaTooNew
 
 # Oldest first. A test checks this against Alembic's own script directory.
-KNOWN_REVISIONS = ("0001_initial", "0002_security", "0005_cin", "0006_identity", "0008_sync", "0009_worker")
+KNOWN_REVISIONS = (
+    "0001_initial",
+    "0002_security",
+    "0005_cin",
+    "0006_identity",
+    "0007_programme",
+    "0008_sync",
+    "0009_worker",
+)
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 PG_MIGRATION_LOCK = 0x5141_5455  # "QATU": one migrator at a time on a shared database

@@ -5,7 +5,6 @@ also writes its `SyncTombstone`. The actor (the login) and the person (staff ID 
 are trailed by the database's own triggers instead (so raw SQL is trailed too, with the actor
 and time the server gives); on SQLite every event is sealed into a hash chain at commit
 (`qa_tui.db.chain`). A login linked to no staff record may change nothing.
->>>>>>> w-identity
 Before that, text that must not be stored is refused with a ValidationError naming the table and
 column, whatever service wrote it: a control character other than tab and newline (a NUL, which
 PostgreSQL refuses; an ESC or BEL, which a terminal would obey when the text is shown), in a text

@@ -20,6 +20,7 @@ from qa_tui.db.engine import Database, describe_url, refresh_planner_statistics
 from qa_tui.db.models import EDITABLE_MODELS, AuditEvent, AuditTemplate
 from qa_tui.demo.hostile import add_hostile_records
 from qa_tui.demo.organisation import build_area
+from qa_tui.demo.programme import add_programme_records
 from qa_tui.demo.state import Council
 from qa_tui.demo.teams import build_team
 from qa_tui.demo.writer import BATCH_ROWS, BulkWriter, large_sqlite_cache
@@ -92,6 +93,8 @@ def build_demo(db: Database, *, today: date, cases: int = DEFAULT_CASES, seed: i
         with large_sqlite_cache(session):
             council = Council(session, writer, config, today, cases, seed, hostile=hostile)
             _build_council(council)
+            writer.flush()
+            add_programme_records(council, session)
             writer.flush()
             if hostile:
                 add_hostile_records(council, session, DEMO_USER_STAFF_ID)

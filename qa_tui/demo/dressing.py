@@ -32,6 +32,7 @@ HOSTILE_COLUMNS: dict[str, tuple[str, ...]] = {
     "good_practice": ("why",),
     "support_plan": ("aim", "outcome"),
     "support_step": ("step",),
+    "escalation": ("note", "response"),
     "worker_response": ("comment", "reflection"),
 }
 PLAIN_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -56,6 +57,7 @@ PLAIN_COLUMNS: dict[str, tuple[str, ...]] = {
     "feedback": ("giver", "channel"),
     "good_practice": ("source_kind",),
     "support_plan": ("status",),
+    "escalation": ("reason",),
     "worker_response": ("source_kind", "stance"),
     "record_seen": ("source_kind",),
 }

@@ -169,6 +169,8 @@ class AuditFormScreen(QAScreen):
         if self.context is not None and self.context.audit.kind == "multi_agency":
             yield SystemCommand("Audit: finding about an agency", "What was found and the learning fed back",
                                 self.action_agency_finding)
+        yield SystemCommand("Audit: escalate", "An Inadequate finding or a child at risk now, to a named owner",
+                            editor.action_escalate)
         yield SystemCommand("Audit: send for moderation", "Once every domain and the overall grade are agreed",
                             editor.action_submit)
         yield SystemCommand("Audit: history", "Who changed this audit, when, old → new", editor.action_history)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -77,6 +76,8 @@ class AuditEditor(ServiceCalls, Widget):
                 tooltip="Raise an action with an owner and due date"),
         Binding("f", "finding", "Finding", priority=True, id="audit-finding",
                 tooltip="Put a finding on the worker's supervision agenda"),
+        Binding("exclamation_mark", "escalate", "Escalate", show=False, priority=True, id="audit-escalate",
+                tooltip="Escalate an Inadequate finding or a child at risk now to a named owner"),
         Binding("u", "submit", "Submit", priority=True, id="audit-submit",
                 tooltip="Send for moderation once every domain and the overall grade are agreed"),
         Binding("h", "history", "History", show=False, id="audit-history",
@@ -436,7 +437,7 @@ class AuditEditor(ServiceCalls, Widget):
         audit, ctx = self.audit, self.ctx
         if audit is None:
             return
-        from qa_tui.services.audits.actions import add_action
+        from qa_tui.services.audits.actions import add_action, default_action_due
 
         def saved(form: ActionInput | None) -> None:
             if form is not None:
@@ -447,7 +448,7 @@ class AuditEditor(ServiceCalls, Widget):
                                          cfg=ctx.config),
                     self._action_added, write=True)
 
-        due = ctx.today() + timedelta(weeks=ctx.config.deadlines.action_due_weeks)
+        due = default_action_due(audit.audit_date, ctx.today(), ctx.config)
         owners = [(p.id, f"{p.name} ({p.role})") for p in people]
         self.app.push_screen(ActionDialog(owners, audit.worker.id if audit.worker else None, due,
                                           f"for {audit.case_reference or 'this supervision file'}"), saved)
@@ -477,6 +478,27 @@ class AuditEditor(ServiceCalls, Widget):
         self.app.push_screen(TextPrompt(f"Finding for {name}'s next supervision", "What to discuss",
                                         placeholder="e.g. Strong direct work; record the child's words verbatim"),
                              saved)
+
+    def action_escalate(self) -> None:
+        audit, ctx = self.audit, self.ctx
+        if audit is None:
+            return
+        from qa_tui.services.audits.escalations import raise_escalation
+        from qa_tui.services.people.directory import people_for_picking
+        from screens.audits.escalation_dialog import EscalationDialog
+
+        def ask(people: list[PersonRef]) -> None:
+            def chosen(form: Any) -> None:
+                if form is not None:
+                    self.call_service(lambda s: raise_escalation(
+                        s, audit.id, owner_id=form.owner_id, reason=form.reason, note=form.note, today=ctx.today(),
+                        cfg=ctx.config), lambda e: self.notify(f"Escalated; response due by {e.respond_by:%-d %B}."),
+                        write=True)
+
+            self.app.push_screen(EscalationDialog([(p.id, f"{p.name} ({p.role})") for p in people],
+                                                  f"the audit of {audit.case_reference or 'this record'}"), chosen)
+
+        self.call_service(lambda s: people_for_picking(s, ctx.today()), ask)
 
     def action_submit(self) -> None:
         audit = self.audit

@@ -84,7 +84,8 @@ class DashboardScreen(QAScreen):
 
         ctx = self.ctx
         self.call_service(
-            lambda s: build_dashboard(s, today=ctx.today(), config=ctx.config, team_id=ctx.team_id),
+            lambda s: build_dashboard(s, today=ctx.today(), config=ctx.config, team_id=ctx.team_id,
+                                      person_id=ctx.person_id),
             self.show, group="dashboard", exclusive=True)
         self.load_returned()
 
@@ -128,7 +129,9 @@ class DashboardScreen(QAScreen):
         late = literal_markup("[b $error]$late[/]", late=d.moderation_late) if d.moderation_late else Content("0")
         self.query_one("#panel-moderation", Static).update(literal(literal_markup(
             "Waiting for moderation  [b]$waiting[/b]\n$oldest\n\nNot sent by the deadline  ",
-            waiting=d.moderation_waiting, oldest=oldest) + late))
+            waiting=d.moderation_waiting, oldest=oldest) + late + literal_markup(
+            "\nLate audits escalated to you  [b]$up[/b]\nEscalations to answer  [b]$answer[/b]",
+            up=d.escalated_to_me, answer=d.escalations_to_answer)))
         lines = [literal_markup("[b $error]$overdue[/] open actions past their due date\n", overdue=d.overdue_actions)
                  if d.overdue_actions else Content("No overdue actions\n")]
         lines += [literal_markup("$line", line=f"{a.days_overdue:>4}d {a.owner[:15]:<15} {a.title[:22]}")

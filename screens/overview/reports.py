@@ -340,6 +340,8 @@ def _team(code: str) -> Text:
 
 
 def grades_panel(report: PeriodReport) -> Table:
+    from qa_tui.services.reports.figures import GRADES
+
     scale = report.grading_scale
     table = Table(title="Audits completed: moderated grade (auditors')", title_justify="left",
                   show_edge=False)
@@ -347,7 +349,8 @@ def grades_panel(report: PeriodReport) -> Table:
     for label in scale:
         table.add_column(literal(shortest_fit(list(grade_names(label)), 20)), justify="right")
     by_team: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
-    for g in report.grades:
+    graded = [g for g in report.grades if g.scale == GRADES]  # closure audits keep their own scale
+    for g in graded:
         by_team[g.team_code][g.grade] = (g.moderated, g.agreed)
     for team, grades in sorted(by_team.items()):
         table.add_row(_team(team), *(f"{grades[i][0]} ({grades[i][1]})" if i in grades else "·"
@@ -355,7 +358,7 @@ def grades_panel(report: PeriodReport) -> Table:
     if not by_team:
         table.add_row("No completed audits held this month.")
         return table
-    totals = [sum(g.moderated for g in report.grades if g.grade == i) for i in range(len(scale))]
+    totals = [sum(g.moderated for g in graded if g.grade == i) for i in range(len(scale))]
     chart = Table.grid(padding=(0, 1))
     for label, n in zip(scale, totals, strict=True):
         chart.add_row(literal(shortest_fit(list(grade_names(label)), 28)), literal(bar(n, max(totals)), "cyan"), str(n))

@@ -62,6 +62,8 @@ class TriageScreen(QAScreen):
                 tooltip="Search titles, owners and case references (letters in order)"),
         Binding("K", "cycle_kind", "Kind", id="triage-kind", tooltip="Every kind of late work, or one kind"),
         Binding("w", "choose_team", "Team", id="triage-team", tooltip="One team's late work, or every team's"),
+        Binding("v", "choose_service", "Service", id="triage-service",
+                tooltip="Every team of one service (a head of service's view), or every service"),
         Binding("O", "choose_owner", "Owner", id="triage-owner", tooltip="One person's late work, or anyone's"),
         Binding("g", "days_late", "Days late", id="triage-days",
                 tooltip="Type how many days late work must be to show (0 shows what is owed too)"),
@@ -88,6 +90,7 @@ class TriageScreen(QAScreen):
         self.selected: set[uuid.UUID] = set()
         self.loading_more = False
         self.team_names: dict[uuid.UUID, str] = {}
+        self.service_names: dict[uuid.UUID, str] = {}
         # The late supervisions, observations, audits and dip samples for the current team and
         # owner: computed once, reused while only the kind, days, text or sort filters change.
         self.others: tuple[tuple[Any, Any], list[TriageRow]] | None = None
@@ -135,7 +138,7 @@ class TriageScreen(QAScreen):
         if self.filters is None:
             return
         ctx, filters = self.ctx, self.filters
-        scope = (filters.team_id, filters.owner_id)
+        scope = (filters.team_id, filters.owner_id, filters.service_id)
         cached = None if changed or self.others is None or self.others[0] != scope else self.others[1]
         self.next_cursor, self.selected = None, set()
 
@@ -143,7 +146,8 @@ class TriageScreen(QAScreen):
             if remember:
                 save_triage_filter(s, ctx.login, filters)
             others = cached if cached is not None else other_rows(
-                s, ctx.today(), ctx.config, team_id=filters.team_id, owner_id=filters.owner_id, kinds=())
+                s, ctx.today(), ctx.config, team_id=filters.team_id, owner_id=filters.owner_id, kinds=(),
+                service_id=filters.service_id)
             return others, triage_page(s, ctx.today(), ctx.config, filters, limit=PAGE, others=others)
 
         def show(result: tuple[list[TriageRow], TriagePage]) -> None:
@@ -231,6 +235,8 @@ class TriageScreen(QAScreen):
             return
         kinds = ", ".join(TRIAGE_KINDS[k] for k in f.kinds) if f.kinds else "all kinds"
         team = self.team_names.get(f.team_id, "a team") if f.team_id else "all teams"
+        if f.service_id:
+            team = f"service {self.service_names.get(f.service_id, '')}".strip()
         owner = self.owner_name or "someone" if f.owner_id else "anyone"
         search = f" · search “{f.text}”" if f.text else ""
         self.query_one("#triage-filters", Static).update(literal_markup(
@@ -281,6 +287,17 @@ class TriageScreen(QAScreen):
                                  lambda choice: choice is not None and self._set(team_id=None if choice == "all" else choice))
 
         self.call_service(list_teams, ask)
+
+    def action_choose_service(self) -> None:
+        from qa_tui.services.people.directory import list_services
+
+        def ask(services: list[Any]) -> None:
+            self.service_names = {x.id: x.name for x in services}
+            options: list[tuple[Any, str]] = [("all", "Every service")] + [(x.id, x.name) for x in services]
+            self.app.push_screen(ChoiceDialog("Which service?", options), lambda choice: choice is not None and self._set(
+                service_id=None if choice == "all" else choice, team_id=None))
+
+        self.call_service(list_services, ask)
 
     def action_choose_owner(self) -> None:
         from qa_tui.services.people.directory import people_for_picking
@@ -341,8 +358,9 @@ class TriageScreen(QAScreen):
                                                              expected_versions=seen),
                                   lambda done: (self.notify(f"Marked {len(done)} done."), self.reload(changed=True)), write=True)
 
-        self.app.push_screen(TextPrompt(f"Mark {len(ids)} action(s) done", "Evidence that it was done",
-                                        placeholder="e.g. chronology updated 12/11, checked in supervision"),
+        self.app.push_screen(TextPrompt(f"Mark {len(ids)} action(s) done",
+                                        "Evidence that it was done, and what changed for the child",
+                                        placeholder="e.g. plan updated 12/11; the child now sees their sister weekly"),
                              with_evidence)
 
     def action_extend(self) -> None:
@@ -423,6 +441,8 @@ class TriageScreen(QAScreen):
         from textual.app import SystemCommand
 
         yield SystemCommand("Triage: clear filters", "Show every kind of late work", self.action_clear_filters)
+        yield SystemCommand("Triage: one service", "Every team of one service (a head of service's view)",
+                            self.action_choose_service)
         yield SystemCommand("Triage: history of the highlighted record", "Who changed what, when, old → new",
                             self.action_history)
         yield SystemCommand("Triage: mark selected actions done", "With evidence", self.action_complete)

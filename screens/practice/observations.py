@@ -111,6 +111,13 @@ class ObservationsScreen(ListScreen["CoverageRow", "CoverageList"]):
     def detail(self, record: CoverageRow | None) -> Content:
         if record is None:
             return Content("")
+        if record.asye_windows:
+            from qa_tui.services.practice.asye import asye_summary
+
+            windows = " · ".join(f"{w.label} {w.status}" + (f" {short_date(w.observed_on)}" if w.observed_on else "")
+                                 for w in record.asye_windows)
+            return literal_markup("[b]$name[/b]: ASYE $summary ($windows)", name=record.worker_name,
+                                  summary=asye_summary(record.asye_windows), windows=windows)
         return literal_markup("[b]$name[/b]: $reason", name=record.worker_name, reason=record.reason)
 
     def show(self, loaded: CoverageList) -> None:

@@ -14,6 +14,7 @@ from qa_tui.db.base import Record
 from qa_tui.db.models.audits import (
     ACTION_STATUSES,
     AUDIT_STATUSES,
+    ESCALATION_REASONS,
     MODERATION_OUTCOMES,
     THEME_KINDS,
     THEME_STATUSES,
@@ -27,6 +28,7 @@ from qa_tui.db.models.audits import (
     CaseDraw,
     DrawPick,
     DrawPool,
+    Escalation,
     Moderation,
     Theme,
     ThemeCase,
@@ -65,7 +67,7 @@ from qa_tui.db.models.trail_and_sync import (
 # The records people edit (versioned, synced, kept in the trail), parents before children.
 EDITABLE_MODELS: tuple[type[Record], ...] = (
     Service, Team, Person, Case, CpPlan, AuditTemplate, Audit, AuditParticipant, AuditGrade, Moderation,
-    Action, ActionChange, Observation, Supervision, FollowUp, Feedback, CaseDraw, DrawPool, DrawPick,
+    Escalation, Action, ActionChange, Observation, Supervision, FollowUp, Feedback, CaseDraw, DrawPool, DrawPick,
     Theme, ThemeCase, AgencyFinding, GoodPractice, SupportPlan, SupportStep,
     RecordSeen, WorkerResponse,
 )
@@ -75,7 +77,7 @@ __all__ = [
     "FEEDBACK_CHANNELS", "FEEDBACK_GIVERS", "FOLLOW_UP_SOURCES", "GOOD_PRACTICE_SOURCES", "MODERATION_OUTCOMES",
     "OBSERVATION_KINDS", "RESPONSE_SOURCES", "RESPONSE_STANCES", "SUPERVISION_KINDS", "SUPPORT_PLAN_STATUSES", "SYNC_RESOLUTIONS", "THEME_KINDS",
     "THEME_STATUSES", "Action", "ActionChange", "AgencyFinding", "Audit", "AuditEvent", "AuditGrade",
-    "AuditParticipant", "AuditTemplate", "Case", "CaseDraw", "CpPlan", "Draft", "DrawPick", "DrawPool", "Feedback",
+    "AuditParticipant", "AuditTemplate", "Case", "CaseDraw", "CpPlan", "Draft", "ESCALATION_REASONS", "Escalation", "DrawPick", "DrawPool", "Feedback",
     "FollowUp", "GoodPractice", "Moderation", "Observation", "Person", "RecordSeen", "Service", "Supervision", "SupportPlan",
     "SupportStep", "SyncConflict", "SyncImport", "SyncState", "SyncTombstone", "Team", "Theme", "ThemeCase",
     "WorkerResponse",

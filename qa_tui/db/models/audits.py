@@ -159,6 +159,27 @@ class ActionChange(Record, Base):
     supervision_id: Mapped[uuid.UUID | None] = mapped_column(index=True)  # the supervision it was made in
 
 
+ESCALATION_REASONS = ("inadequate", "risk_now")
+
+
+class Escalation(Record, Base):
+    """An audit that found a child's case Inadequate (overall or in a domain), or a child who may
+    be at risk now, escalated to a named owner who must respond by a date."""
+
+    __tablename__ = "escalation"
+
+    audit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("audit.id"), index=True)
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"))
+    reason: Mapped[str] = mapped_column(String(20))  # one of ESCALATION_REASONS
+    note: Mapped[str] = mapped_column(Text, default="")
+    raised_on: Mapped[date]
+    respond_by: Mapped[date]
+    answered_on: Mapped[date | None]
+    response: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (CheckConstraint("reason IN ('inadequate','risk_now')", name="reason"),)
+
+
 # --- the random draw ----------------------------------------------------------------------
 
 

@@ -10,9 +10,10 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from qa_tui.config.vocabulary import OBSERVATION_KINDS as CONFIG_OBSERVATION_KINDS
 from qa_tui.db.base import Base, Record
 
-OBSERVATION_KINDS = ("asye", "annual", "peer", "iro_review")
+OBSERVATION_KINDS = CONFIG_OBSERVATION_KINDS  # one list, shared with the programme's config
 SUPERVISION_KINDS = ("casework", "reflective")
 FOLLOW_UP_SOURCES = ("audit", "observation", "dip_sample", "feedback", "other")
 FEEDBACK_GIVERS = ("child", "young_person", "parent", "carer", "professional")

@@ -85,12 +85,20 @@ class ActionHistoryRow:
     changed_by_name: str
 
 
+def default_action_due(audit_date: date | None, today: date, cfg: Config) -> date:
+    """When an action is due unless someone says otherwise: `action_due_weeks` after the audit
+    (the frameworks count from the audit, not from when the action was written down), or after
+    today when it comes from no audit; never before today."""
+    return max(today, weeks_after(audit_date or today, cfg.deadlines.action_due_weeks))
+
+
 def add_action(session: Session, *, title: str, owner_id: uuid.UUID | None, due_on: date | None = None,
                raised_by_id: uuid.UUID | None, source_kind: str = "audit", audit_id: uuid.UUID | None = None,
                source_id: uuid.UUID | None = None, case_id: uuid.UUID | None = None,
                team_id: uuid.UUID | None = None, today: date, cfg: Config) -> ActionRow:
-    """Raise an action. Due by default `action_due_weeks` after today; an audit's action takes the
-    audit's team and case unless others are given."""
+    """Raise an action. Due by default `action_due_weeks` after the audit it comes from (after
+    today for other actions; see default_action_due); an audit's action takes the audit's team
+    and case unless others are given."""
     if not title.strip():
         raise ValidationError("title", "an action needs a title saying what must be done")
     if source_kind not in ACTION_SOURCES:
@@ -106,7 +114,7 @@ def add_action(session: Session, *, title: str, owner_id: uuid.UUID | None, due_
             raise NotFound(f"Audit {audit_id} does not exist.")
         team_id = team_id or audit.team_id
         case_id = case_id or audit.case_id
-    due = due_on or weeks_after(today, cfg.deadlines.action_due_weeks)
+    due = due_on or default_action_due(audit.audit_date if audit_id is not None else None, today, cfg)
     if due < today:
         raise ValidationError("due date", f"{due.isoformat()} is in the past; choose today or later")
     action = Action(title=title.strip(), owner_id=owner_id, team_id=team_id, raised_by_id=raised_by_id,

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, event, select
 from sqlalchemy.orm import Session, SessionTransaction, aliased
 
-from qa_tui.config import ROLE_NAMES, Config
+from qa_tui.config import CHECKLIST_KINDS, ROLE_NAMES, Config
 from qa_tui.db import trail
 from qa_tui.db.models import (
     MODERATION_OUTCOMES,
@@ -173,12 +173,12 @@ def open_actions_of(session: Session, audit_id: uuid.UUID) -> tuple[str, ...]:
 
 def calibration(session: Session, since: date, until: date) -> Calibration:
     """How moderators' grades compared with auditors' for moderations from `since` to `until`
-    (inclusive), domain by domain."""
+    (inclusive), domain by domain. Checklist kinds (closure audits) keep their own scale and stay out."""
     rows = session.execute(
         select(Moderation.audit_id, Moderation.grades, AuditTemplate.domains)
         .join(Audit, Audit.id == Moderation.audit_id)
         .join(AuditTemplate, AuditTemplate.id == Audit.template_id)
-        .where(Moderation.outcome.in_(("agreed", "regraded")),
+        .where(Moderation.outcome.in_(("agreed", "regraded")), Audit.kind.not_in(CHECKLIST_KINDS),
                Moderation.moderated_on >= since, Moderation.moderated_on <= until)
     ).all()
     audit_ids = {audit_id for audit_id, _, _ in rows}

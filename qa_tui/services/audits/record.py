@@ -29,6 +29,7 @@ from qa_tui.db.models import (
 )
 from qa_tui.errors import ChangedElsewhere, NotAllowed, NotFound, ValidationError
 from qa_tui.services.audits.actions import ActionRow, actions_for_audit
+from qa_tui.services.audits.escalations import check_escalated
 from qa_tui.services.practice.followups import raise_follow_up
 from qa_tui.services.audits.templates import ensure_template
 from qa_tui.services.people.permissions import DRAW, require, require_self
@@ -46,6 +47,8 @@ STATUS_LABELS = {
 }
 NO_GRADE = "—"
 SUPERVISION_FILE_KIND = "supervision_file"
+# A foster carer's or adopter's file is of no child's case (the worker, when given, supervises the carer).
+KINDS_WITHOUT_CASE = ("carer_file",)
 
 
 @dataclass(frozen=True)
@@ -173,13 +176,14 @@ def start_audit(session: Session, *, kind: str, template: Template, case_id: uui
                 today: date, cfg: Config) -> AuditDTO:
     """A new draft audit with the auditor and `participants` taking part. For a drawn pick that
     already has an audit, that audit is returned to be resumed instead. A supervision-file audit
-    is of a worker and has no case; every other kind is of a case (whose worker may be None)."""
+    is of a worker and has no case; a carer file audit may have no case; every other kind is of a
+    case (whose worker may be None)."""
     if kind not in AUDIT_KINDS:
         raise ValidationError("kind", f"expected one of {', '.join(AUDIT_KINDS)}, got {kind!r}")
     if kind == SUPERVISION_FILE_KIND:
         if case_id is not None or worker_id is None:
             raise ValidationError("worker", "a supervision-file audit is of one worker's file, not of a case")
-    elif case_id is None:
+    elif case_id is None and kind not in KINDS_WITHOUT_CASE:
         raise ValidationError("case", f"a {kind} audit needs a case")
     if draw_pick_id is not None:
         existing = _audit_for_pick(session, draw_pick_id)
@@ -283,7 +287,8 @@ def mark_finding_for_supervision(session: Session, audit_id: uuid.UUID, summary:
 
 def submit_for_moderation(session: Session, audit_id: uuid.UUID, today: date, *,
                           expected_version: int | None = None) -> AuditState:
-    """Send a complete draft for moderation: every domain and the overall grade must be agreed."""
+    """Send a complete draft for moderation: every domain and the overall grade must be agreed,
+    and an Inadequate finding escalated to a named owner (escalations.check_escalated)."""
     audit = _editable(session, audit_id, expected_version)
     agreed = dict(session.execute(select(AuditGrade.domain, AuditGrade.grade).where(
         AuditGrade.audit_id == audit.id, AuditGrade.participant_id.is_(None))).all())
@@ -293,6 +298,7 @@ def submit_for_moderation(session: Session, audit_id: uuid.UUID, today: date, *,
                                   "no agreed grade yet; grade every domain before sending for moderation")
     if audit.overall_grade is None:
         raise ValidationError("overall grade", "no overall grade yet; agree one before sending for moderation")
+    check_escalated(session, audit)
     audit.status = "submitted"
     audit.submitted_at = stamp_on(today)
     return save_audit(session, audit)

@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from qa_tui.db.models import Person, Team
+from qa_tui.db.models import Person, Service, Team
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,17 @@ def _ref(p: Person) -> PersonRef:
 def list_teams(session: Session) -> list[TeamRef]:
     rows = session.scalars(select(Team).where(Team.active.is_(True)).order_by(Team.name))
     return [TeamRef(t.id, t.code, t.name) for t in rows]
+
+
+def list_services(session: Session) -> list[TeamRef]:
+    """Every service (code and name), by name: a head of service's scope."""
+    return [TeamRef(sid, code, name) for sid, code, name in
+            session.execute(select(Service.id, Service.code, Service.name).order_by(Service.name))]
+
+
+def service_by_code(session: Session, code: str) -> TeamRef | None:
+    service = session.scalar(select(Service).where(Service.code == code))
+    return TeamRef(service.id, service.code, service.name) if service else None
 
 
 def team_by_code(session: Session, code: str) -> TeamRef | None:

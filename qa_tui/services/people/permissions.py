@@ -28,6 +28,7 @@ FINALISE = "finalise"
 EDIT_OBSERVATION = "edit_observation"
 SUPERVISE = "supervise"
 SEE_SUPPORT_PLAN = "see_support_plan"
+ANSWER_ESCALATION = "answer_escalation"
 OWN_WORK = "own_work"  # see records about one's work in My work, and respond to them
 CHANGE = "change"  # anything at all: refused to a login linked to nobody
 
@@ -88,7 +89,8 @@ def _current(session: Session, who: Acting) -> Person | None:
 
 def decide(session: Session, permission: str, cfg: Config | None = None, *, team_id: uuid.UUID | None = None,
            worker_id: uuid.UUID | None = None, observer_id: uuid.UUID | None = None, field: str = "",
-           manager_id: uuid.UUID | None = None, person: Acting | None = None) -> Decision:
+           manager_id: uuid.UUID | None = None, owner_id: uuid.UUID | None = None,
+           person: Acting | None = None) -> Decision:
     """Whether the person acting in `session` may do `permission` (to the record described by the
     keyword arguments), and why not. The app's own bookkeeping (no person in the session) may.
     `cfg`: the council's [permissions]; the defaults without one."""
@@ -145,6 +147,10 @@ def decide(session: Session, permission: str, cfg: Config | None = None, *, team
         if worker_id is not None and (me.id == worker_id or is_line_manager_of(session, me.id, worker_id)):
             return ALLOWED
         return _refused(who, "see this support plan", "only the worker and their line management may")
+    if permission == ANSWER_ESCALATION:
+        if owner_id is not None and me.id == owner_id:
+            return ALLOWED
+        return _refused(who, "answer this escalation", "only its owner (the person it was escalated to) may")
     if permission == OWN_WORK:
         if worker_id is not None and me.id == worker_id:
             return ALLOWED

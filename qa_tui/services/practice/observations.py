@@ -4,14 +4,14 @@ ASYE coverage, and the themes the practice improvement team looks at."""
 from __future__ import annotations
 
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from qa_tui.config import CASE_HOLDING_ROLES, Config
@@ -28,6 +28,8 @@ KIND_LABELS = {
     "annual": "annual practice observation",
     "peer": "peer observation",
     "iro_review": "IRO review observation",
+    "cp_conference": "CP conference observation",
+    "lac_review": "looked-after child review observation",
 }
 # A practitioner not yet observed becomes overdue when this many months of the financial year
 # are left (from 1 January): the last quarter is too late to plan an observation comfortably.
@@ -35,6 +37,10 @@ OVERDUE_WHEN_MONTHS_LEFT = 3
 # The ASYE framework's default: one observation in each of months 0–3, 3–6 and 9–12.
 DEFAULT_ASYE_WINDOWS = ((0, 3), (3, 6), (9, 12))
 COVERAGE_STATUSES = ("covered", "due", "overdue")
+# "Observed at least once a financial year by a team leader or above": peer observations and
+# ones with no observer recorded do not count for the yearly rule.
+OBSERVER_ROLES = ("TM", "SM", "OPS", "HOS", "AD", "DD")
+ASYE_WINDOW_STATUSES = ("done", "due", "overdue", "upcoming")
 
 TEXT_FIELDS = {"setting": 200, "went_well": None, "to_develop": None, "reflection": None}
 EDITABLE_FIELDS = (*TEXT_FIELDS, "feedback_shared", "themes", "observed_on", "kind")
@@ -75,6 +81,34 @@ class CoverageRow:
     status: str
     next_due: date | None
     reason: str
+    asye_windows: tuple[AsyeWindowState, ...] = ()  # a newly qualified worker's windows, judged today
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One observation as the coverage rules read it."""
+
+    day: date
+    kind: str
+    observer_role: str | None  # None: no observer recorded
+
+    @property
+    def counts_for_year(self) -> bool:
+        return self.observer_role in OBSERVER_ROLES
+
+
+@dataclass(frozen=True)
+class AsyeWindowState:
+    first_month: int
+    last_month: int
+    starts: date
+    ends: date
+    status: str  # one of ASYE_WINDOW_STATUSES
+    observed_on: date | None
+
+    @property
+    def label(self) -> str:
+        return f"months {self.first_month}–{self.last_month}"
 
 
 @dataclass(frozen=True)
@@ -362,6 +396,41 @@ def asye_verdict(asye_start: date, asye_observed: Sequence[date], observed: Sequ
     return practitioner_verdict(observed, today, active_from)
 
 
+def asye_window_states(asye_start: date, asye_observed: Sequence[date], today: date,
+                       per_year: int) -> tuple[AsyeWindowState, ...]:
+    """Each ASYE window on `today`: done (an ASYE observation in it), overdue (ended without
+    one), due (open now) or upcoming."""
+    states = []
+    for w in asye_windows(asye_start, per_year):
+        seen = sorted(d for d in asye_observed if w.starts <= d <= w.ends)
+        status = ("done" if seen else "overdue" if w.ends < today else "due" if w.starts <= today
+                  else "upcoming")
+        states.append(AsyeWindowState(w.first_month, w.last_month, w.starts, w.ends, status,
+                                      seen[0] if seen else None))
+    return tuple(states)
+
+
+def in_asye_year(role: str, asye_start: date | None, day: date, per_year: int) -> bool:
+    """Whether the ASYE windows (not the yearly rule) judge this person on `day`."""
+    return role == "NQSW" and asye_start is not None and day <= asye_windows(asye_start, per_year)[-1].ends
+
+
+def coverage_verdict(role: str, asye_start: date | None, active_from: date | None,
+                     observed: Sequence[Observed], today: date, per_year: int) -> CoverageVerdict:
+    """The one observation rule, used by the coverage screen, triage, reports and the programme.
+    Newly qualified workers follow their ASYE windows (ASYE observations) from `asye_start`;
+    everyone else, and an NQSW once the ASYE year is over, the yearly rule, which counts only
+    observations by a team leader or above (OBSERVER_ROLES)."""
+    yearly = [o.day for o in observed if o.counts_for_year and o.day <= today]
+    if role == "NQSW" and asye_start is not None:
+        asye_days = [o.day for o in observed if o.kind == "asye" and o.day <= today]
+        return asye_verdict(asye_start, asye_days, yearly, today, per_year, active_from)
+    verdict = practitioner_verdict(yearly, today, active_from)
+    if role == "NQSW":
+        return CoverageVerdict(verdict.status, verdict.next_due, f"{verdict.reason} (no ASYE start date recorded)")
+    return verdict
+
+
 # --- coverage report ------------------------------------------------------------------------
 
 
@@ -378,33 +447,42 @@ def observation_coverage(session: Session, today: date, cfg: Config, team_id: uu
     people = session.execute(stmt).all()
     if not people:
         return []
-    observed: dict[uuid.UUID, list[tuple[date, str]]] = {p.id: [] for p in people}
-    for worker_id, day, kind in session.execute(
-            select(Observation.worker_id, Observation.observed_on, Observation.kind)
-            .where(Observation.worker_id.in_(observed), Observation.observed_on <= today)):
-        observed[worker_id].append((day, kind))
+    observed = load_observed(session, [p.id for p in people], today)
     team_codes = dict(session.execute(select(Team.id, Team.code)).all())
     fy_start = financial_year_start(today)
 
     rows = []
     for p in people:
-        days = [d for d, _ in observed[p.id]]
-        asye_start = p.asye_start or p.active_from
-        if p.role == "NQSW" and asye_start is not None:
-            asye_days = [d for d, kind in observed[p.id] if kind == "asye"]
-            verdict = asye_verdict(asye_start, asye_days, days, today, cfg.nqsw_observations_per_year, p.active_from)
-        else:
-            verdict = practitioner_verdict(days, today, p.active_from)
-            if p.role == "NQSW":
-                verdict = CoverageVerdict(verdict.status, verdict.next_due,
-                                          f"{verdict.reason} (no ASYE start date recorded)")
+        mine = observed.get(p.id, [])
+        days = [o.day for o in mine if o.counts_for_year or (p.role == "NQSW" and o.kind == "asye")]
+        start = p.asye_start or p.active_from
+        verdict = coverage_verdict(p.role, start, p.active_from, mine, today, cfg.nqsw_observations_per_year)
+        windows = asye_window_states(start, [o.day for o in mine if o.kind == "asye"], today,
+                                     cfg.nqsw_observations_per_year) if p.role == "NQSW" and start else ()
         rows.append(CoverageRow(
             worker_id=p.id, staff_id=p.staff_id, worker_name=p.name, role=p.role, team_code=team_codes.get(p.team_id), observed_this_year=sum(d >= fy_start for d in days),
             last_observed=max(days, default=None), status=verdict.status, next_due=verdict.next_due,
-            reason=verdict.reason,
+            reason=verdict.reason, asye_windows=windows,
         ))
     rows.sort(key=lambda r: (r.team_code or "", r.worker_name, r.staff_id))
     return rows
+
+
+def load_observed(session: Session, worker_ids: Sequence[uuid.UUID] | None, until: date,
+                  since: date | None = None) -> dict[uuid.UUID, list[Observed]]:
+    """Observations of the workers (every worker when None) up to `until`, with the observer's role."""
+    observer = aliased(Person)
+    stmt = (select(Observation.worker_id, Observation.observed_on, Observation.kind, observer.role)
+            .outerjoin(observer, observer.id == Observation.observer_id).where(Observation.observed_on <= until))
+    if since is not None:
+        stmt = stmt.where(Observation.observed_on >= since)
+    ids = list(worker_ids) if worker_ids is not None else None
+    observed: dict[uuid.UUID, list[Observed]] = defaultdict(list)
+    for chunk in ([None] if ids is None else [ids[i:i + 500] for i in range(0, len(ids), 500)]):
+        for worker_id, day, kind, role in session.execute(
+                stmt if chunk is None else stmt.where(Observation.worker_id.in_(chunk))):
+            observed[worker_id].append(Observed(day, kind, role))
+    return observed
 
 
 def coverage_list(session: Session, today: date, cfg: Config, team_id: uuid.UUID | None = None) -> CoverageList:

@@ -122,6 +122,24 @@ def next_supervision_due(last_held: date, cadence: str) -> date:
     raise ValueError(f"unknown supervision cadence {cadence!r}")
 
 
+def supervision_due(last_held: date | None, active_from: date | None, cadence: str) -> tuple[date | None, str]:
+    """The one supervision rule, used by the dashboard, triage and the programme: the next
+    supervision is due one cadence period after the last one held, or after the worker started
+    when none has been; with neither there is no due date (see supervision_overdue)."""
+    if last_held is not None:
+        return next_supervision_due(last_held, cadence), f"{cadence}; last held {last_held.isoformat()}"
+    if active_from is not None:
+        return (next_supervision_due(active_from, cadence),
+                f"{cadence}; no supervision recorded since starting on {active_from.isoformat()}")
+    return None, "no supervision recorded"
+
+
+def supervision_overdue(due_on: date | None, day: date) -> bool:
+    """Overdue on `day`: past the due date (due on the day itself is not yet overdue), or never
+    supervised with no start date to count from."""
+    return due_on is None or due_on < day
+
+
 def supervision_status(session: Session, today: date, cfg: Config, team_id: uuid.UUID | None = None,
                        supervisor_id: uuid.UUID | None = None,
                        roles: tuple[str, ...] = ROLES) -> list[SupervisionStatusRow]:
@@ -149,19 +167,12 @@ def supervision_status(session: Session, today: date, cfg: Config, team_id: uuid
     for p in people:
         cadence = cfg.cadence_for(p.role)
         last = max((d for d in (last_held.get(p.id), p.last_supervised_on) if d and d <= today), default=None)
-        if last is not None:
-            due_on: date | None = next_supervision_due(last, cadence)
-            reason = f"{cadence}; last held {last.isoformat()}"
-        elif p.active_from is not None:
-            due_on = next_supervision_due(p.active_from, cadence)
-            reason = f"{cadence}; no supervision recorded since starting on {p.active_from.isoformat()}"
-        else:
-            due_on, reason = None, "no supervision recorded"
+        due_on, reason = supervision_due(last, p.active_from, cadence)
         days_overdue = max(0, (today - due_on).days) if due_on else 0
         rows.append(SupervisionStatusRow(
             worker_id=p.id, staff_id=p.staff_id, worker_name=p.name, role=p.role,
             team_code=team_codes.get(p.team_id), cadence=cadence, last_held=last,
-            due_on=due_on, days_overdue=days_overdue, overdue=due_on is None or due_on < today,
+            due_on=due_on, days_overdue=days_overdue, overdue=supervision_overdue(due_on, today),
             reason=reason, due_this_week=due_on is not None and 0 <= (due_on - today).days <= DUE_SOON_DAYS,
         ))
     rows.sort(key=lambda r: (r.due_on or date.min, r.worker_name, r.staff_id))

@@ -49,20 +49,25 @@ class Compliance:
     totals: tuple[ComplianceRow, ...]  # one per group, every task together
 
 
-def compliance(session: Session, today: date, cfg: Config, *, group_by: str = "team") -> Compliance:
-    """Programme compliance of every person active on `today`, per team or per role: this
-    period's required and done per task, how many people have met it, and how many are late."""
-    return compliance_tables(session, today, cfg, (group_by,))[0]
+def compliance(session: Session, today: date, cfg: Config, *, group_by: str = "team",
+               service_id: uuid.UUID | None = None) -> Compliance:
+    """Programme compliance of every person active on `today` (in one service's teams, when
+    given: a head of service's view), per team or per role: this period's required and done per
+    task, how many people have met it, and how many are late."""
+    return compliance_tables(session, today, cfg, (group_by,), service_id=service_id)[0]
 
 
-def compliance_tables(session: Session, today: date, cfg: Config,
-                      group_bys: tuple[str, ...] = GROUP_BY) -> tuple[Compliance, ...]:
+def compliance_tables(session: Session, today: date, cfg: Config, group_bys: tuple[str, ...] = GROUP_BY, *,
+                      service_id: uuid.UUID | None = None) -> tuple[Compliance, ...]:
     """compliance() for several groupings from one count."""
     for group_by in group_bys:
         if group_by not in GROUP_BY:
             raise ValidationError("group by", f"expected one of {', '.join(GROUP_BY)}, got {group_by!r}")
     people = load_people(session)
     judged = [p for p in people.values() if p.active_on(today) and tasks_for(p.role, cfg)]
+    if service_id is not None:
+        in_service = set(session.scalars(select(Team.id).where(Team.service_id == service_id)))
+        judged = [p for p in judged if p.team_id in in_service]
     facts = load_facts(session, today, cfg, judged, people, everyone=True)
     lines = {p.id: lines_for(p, cfg, facts) for p in judged}
     teams = {t_id: (code, name) for t_id, code, name in session.execute(select(Team.id, Team.code, Team.name))}

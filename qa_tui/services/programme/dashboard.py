@@ -48,12 +48,16 @@ class Dashboard:
     supervisions_overdue: int
     supervisions_due_soon: int
     supervision_lines: tuple[SupervisionLine, ...]
+    escalated_to_me: int = 0  # others' late audits that have reached the person (escalation.py)
+    escalations_to_answer: int = 0  # Inadequate / at-risk escalations the person owns, not yet answered
 
 
 def build_dashboard(session: Session, *, today: date, config: Config,
-                    team_id: uuid.UUID | None) -> Dashboard:
-    """Numbers for `team_id` (None: the whole council)."""
+                    team_id: uuid.UUID | None, person_id: uuid.UUID | None = None) -> Dashboard:
+    """Numbers for `team_id` (None: the whole council); with `person_id`, also the late audits
+    escalated to that person and the escalations they have to answer (from triage's rules)."""
     from qa_tui.services.practice.supervision import supervision_status
+    from qa_tui.services.programme.triage import other_rows
 
     month = Month.of(today)
     deadline = moderation_deadline_for(today, config)  # for an audit held today
@@ -96,7 +100,11 @@ def build_dashboard(session: Session, *, today: date, config: Config,
     due_soon = [row for row in supervision if row.due_this_week]
     sup_lines = sorted(overdue_sup, key=lambda r: -r.days_overdue)[:5]
 
+    mine = other_rows(session, today, config, owner_id=person_id,
+                      kinds=("moderation", "finalisation", "escalation")) if person_id is not None else ()
     return Dashboard(
+        escalated_to_me=sum(1 for r in mine if r.kind != "escalation" and r.owner_id != person_id),
+        escalations_to_answer=sum(1 for r in mine if r.kind == "escalation"),
         today=today, team_name=team_name, month=str(month), moderation_deadline=deadline,
         drawn_this_month=drawn > 0, case_holders=holders,
         audits_by_status={s: status_counts.get(s, 0) for s in ("draft", "submitted", "moderated", "finalised")},

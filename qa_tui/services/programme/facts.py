@@ -8,15 +8,17 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from qa_tui.config import CASE_HOLDING_ROLES, Config, ProgrammeTask
+from qa_tui.config import CASE_HOLDING_ROLES, CHECKLIST_KINDS, Config, ProgrammeTask
 from qa_tui.dates import add_months
 from qa_tui.db.models import Audit, Case, Observation, Person, Supervision, Team
 from qa_tui.services.people.directory import PersonRef
+from qa_tui.services.practice.observations import Observed, load_observed
+from qa_tui.services.programme.cp_reviews import Plan, case_plans, has_cp_plan, load_cp_plans
 from qa_tui.services.programme.periods import period_containing, previous_period
 
 
@@ -30,6 +32,8 @@ class PersonRow:
     manager_id: uuid.UUID | None
     active_from: date | None
     active_to: date | None
+    asye_start: date | None = None
+    last_supervised_on: date | None = None  # the last supervision a caseload extract records
 
     def active_on(self, day: date) -> bool:
         return (self.active_from is None or self.active_from <= day) and (
@@ -65,6 +69,30 @@ class CaseRow:
     cp_plan_end: date | None
 
 
+@dataclass(frozen=True)
+class HeldAudit:
+    """An audit the person held, drafts included, with when it was sent and finalised."""
+
+    id: uuid.UUID
+    kind: str
+    audit_date: date
+    submitted_at: datetime | None
+    finalised_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ObservationMade:
+    """An observation the person carried out."""
+
+    day: date
+    kind: str
+    worker_id: uuid.UUID
+
+
+# Tasks about everyone in a person's area: their facts are read for the whole council.
+AREA_TASKS = ("ensure_case_holders_audited", "ensure_practitioners_observed", "hold_live_audit", "observe_practice")
+
+
 @dataclass
 class Facts:
     """What the counting reads, loaded in a handful of queries for the people being judged:
@@ -75,7 +103,7 @@ class Facts:
     people: dict[uuid.UUID, PersonRow]
     team_service: dict[uuid.UUID, uuid.UUID | None]
     audits: list[AuditRow] = field(default_factory=list)
-    observed: dict[uuid.UUID, list[date]] = field(default_factory=lambda: defaultdict(list))
+    observed: dict[uuid.UUID, list[Observed]] = field(default_factory=lambda: defaultdict(list))
     supervised: dict[uuid.UUID, list[date]] = field(default_factory=lambda: defaultdict(list))
     by_auditor: dict[uuid.UUID, list[AuditRow]] = field(default_factory=lambda: defaultdict(list))
     about_worker: dict[uuid.UUID, list[AuditRow]] = field(default_factory=lambda: defaultdict(list))
@@ -84,6 +112,10 @@ class Facts:
     areas: dict[uuid.UUID, frozenset[uuid.UUID]] = field(default_factory=dict)
     cases_of_team: dict[uuid.UUID | None, list[CaseRow]] = field(default_factory=lambda: defaultdict(list))
     cases_of_worker: dict[uuid.UUID | None, list[CaseRow]] = field(default_factory=lambda: defaultdict(list))
+    cp_plans: dict[uuid.UUID, list[Plan]] = field(default_factory=dict)  # census plan history per case
+    held: dict[uuid.UUID, list[HeldAudit]] = field(default_factory=lambda: defaultdict(list))  # by auditor
+    observations_made: dict[uuid.UUID, list[ObservationMade]] = field(default_factory=lambda: defaultdict(list))
+    by_team: dict[uuid.UUID | None, list[AuditRow]] = field(default_factory=lambda: defaultdict(list))
 
     def service_of(self, team_id: uuid.UUID | None) -> uuid.UUID | None:
         return self.team_service.get(team_id) if team_id is not None else None
@@ -128,7 +160,7 @@ def _earliest_needed(tasks: Iterable[ProgrammeTask], today: date) -> date:
 def load_people(session: Session) -> dict[uuid.UUID, PersonRow]:
     rows = session.execute(select(
         Person.id, Person.staff_id, Person.name, Person.role, Person.team_id, Person.manager_id,
-        Person.active_from, Person.active_to))
+        Person.active_from, Person.active_to, Person.asye_start, Person.last_supervised_on))
     return {r[0]: PersonRow(*r) for r in rows}
 
 
@@ -143,18 +175,22 @@ def load_facts(session: Session, today: date, cfg: Config, judged: list[PersonRo
             facts.reports[p.manager_id].append(p)
     kinds = {t.task for t in tasks}
     ids = [p.id for p in judged]
+    everyone = everyone or bool(kinds & set(AREA_TASKS))
     subjects = set(ids) | {r.id for p in judged for r in facts.reports.get(p.id, ())}
 
     if kinds & {"audit_on_closure", "review_cp_long_or_ending"}:
         stmt = select(Case.id, Case.reference, Case.worker_id, Case.team_id, Case.closed_on,
                       Case.cp_plan_start, Case.cp_plan_end).where(or_(
-                          Case.closed_on >= facts.since, Case.cp_plan_start.is_not(None)))
-        if not everyone:
+                          Case.closed_on >= facts.since, has_cp_plan()))
+        if not everyone and not any(t.scope == "council" for t in tasks):
             teams = set().union(*(facts.area_teams(p) for p in judged))
             stmt = stmt.where(or_(Case.team_id.in_(teams), Case.worker_id.in_(ids)))
         for case in (CaseRow(*r) for r in session.execute(stmt)):
             facts.cases_of_team[case.team_id].append(case)
             facts.cases_of_worker[case.worker_id].append(case)
+        if "review_cp_long_or_ending" in kinds:
+            facts.cp_plans = load_cp_plans(session, None if everyone else [
+                c.id for cases in facts.cases_of_team.values() for c in cases])
     audit_stmt = select(Audit.id, Audit.kind, Audit.audit_date, Audit.auditor_id, Audit.worker_id,
                         Audit.team_id, Audit.case_id).where(
         Audit.status != "draft", Audit.audit_date >= facts.since, Audit.audit_date <= today)
@@ -163,7 +199,8 @@ def load_facts(session: Session, today: date, cfg: Config, judged: list[PersonRo
     else:
         audits = {r[0]: AuditRow(*r) for r in session.execute(audit_stmt.where(
             or_(Audit.auditor_id.in_(ids), Audit.worker_id.in_(ids))))}
-        case_ids = sorted({c.id for p in judged for c in cases_in_scope(p, facts)})
+        case_ids = sorted({c.id for p in judged for t in tasks_for(p.role, cfg)
+                           for c in cases_in_scope(p, facts, t.scope)})
         for chunk in (case_ids[i:i + 500] for i in range(0, len(case_ids), 500)):
             audits.update((r[0], AuditRow(*r)) for r in session.execute(
                 audit_stmt.where(Audit.case_id.in_(chunk))))
@@ -175,17 +212,28 @@ def load_facts(session: Session, today: date, cfg: Config, judged: list[PersonRo
             facts.about_worker[a.worker_id].append(a)
         if a.case_id is not None:
             facts.of_case[a.case_id].append(a)
+        facts.by_team[a.team_id].append(a)
+    if "send_for_moderation_on_time" in kinds:
+        for auditor_id, *row in session.execute(select(
+                Audit.auditor_id, Audit.id, Audit.kind, Audit.audit_date, Audit.submitted_at, Audit.finalised_at)
+                .where(Audit.auditor_id.in_(ids), Audit.kind.not_in(CHECKLIST_KINDS),
+                       Audit.audit_date >= facts.since, Audit.audit_date <= today)):
+            facts.held[auditor_id].append(HeldAudit(*row))
+    if "observe_practice" in kinds:
+        for observer_id, day, kind, worker_id in session.execute(select(
+                Observation.observer_id, Observation.observed_on, Observation.kind, Observation.worker_id)
+                .where(Observation.observer_id.in_(ids), Observation.observed_on >= facts.since,
+                       Observation.observed_on <= today)):
+            facts.observations_made[observer_id].append(ObservationMade(day, kind, worker_id))
 
-    if "be_observed" in kinds:
-        stmt = select(Observation.worker_id, Observation.observed_on).where(
-            Observation.observed_on >= facts.since, Observation.observed_on <= today)
-        if not everyone:
-            stmt = stmt.where(Observation.worker_id.in_(ids))
-        for worker_id, day in session.execute(stmt):
-            facts.observed[worker_id].append(day)
+    if kinds & {"be_observed", "ensure_practitioners_observed"}:
+        # Back far enough for an ASYE year as well as the previous period.
+        facts.observed = load_observed(session, None if everyone else ids, today,
+                                       since=min(facts.since, add_months(today, -13)))
     if "supervise_each_practitioner" in kinds:
+        # The last supervision before the period matters too: back one quarter (the longest cadence).
         stmt = select(Supervision.worker_id, Supervision.held_on).where(
-            Supervision.held_on >= facts.since, Supervision.held_on <= today)
+            Supervision.held_on >= add_months(facts.since, -3), Supervision.held_on <= today)
         if not everyone:
             stmt = stmt.where(Supervision.worker_id.in_(subjects))
         for worker_id, day in session.execute(stmt):
@@ -193,8 +241,25 @@ def load_facts(session: Session, today: date, cfg: Config, judged: list[PersonRo
     return facts
 
 
-def cases_in_scope(person: PersonRow, facts: Facts) -> list[CaseRow]:
-    """The cases a per-case task covers: a case-holder's own; anyone else's, their area's."""
+def plans_of(case: CaseRow, facts: Facts) -> list[Plan]:
+    """The case's CP plans: the census history and the case's own plan dates."""
+    return case_plans(facts.cp_plans.get(case.id, ()), case.cp_plan_start, case.cp_plan_end, case.closed_on)
+
+
+def people_in_scope(person: PersonRow, facts: Facts, scope: str, roles: tuple[str, ...],
+                    day: date) -> list[PersonRow]:
+    """Everyone else in `roles` active on `day` whom a coverage duty covers: in the person's area
+    (their team and the teams below them), or the whole council with scope "council"."""
+    teams = facts.area_teams(person)
+    return sorted((p for p in facts.people.values() if p.id != person.id and p.role in roles and p.active_on(day)
+                   and (scope == "council" or p.team_id in teams)), key=lambda p: (p.name, p.staff_id))
+
+
+def cases_in_scope(person: PersonRow, facts: Facts, scope: str = "area") -> list[CaseRow]:
+    """The cases a per-case task covers: with scope "council", every case; otherwise a
+    case-holder's own, and anyone else's, their area's."""
+    if scope == "council":
+        return [c for cases in facts.cases_of_team.values() for c in cases]
     if person.role in CASE_HOLDING_ROLES:
         return facts.cases_of_worker.get(person.id, [])
     return [c for team in facts.area_teams(person) for c in facts.cases_of_team.get(team, ())]

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from qa_tui.config import Config
 from qa_tui.dates import Month, add_months, financial_year_end
-from qa_tui.db.models import Action, Audit, Case, Person, Team
+from qa_tui.db.models import Action, Audit, Case, Escalation, Person, Team
 from qa_tui.errors import ValidationError
 from qa_tui.services.audits.record import (
     finalise_by,
@@ -28,6 +28,8 @@ from qa_tui.services.practice.dip_sample import dip_samples_due
 from qa_tui.services.audits.drafts import load_draft, save_draft
 from qa_tui.services.practice.observations import OVERDUE_WHEN_MONTHS_LEFT, observation_coverage
 from qa_tui.services.practice.supervision import supervision_status
+from qa_tui.services.audits.escalations import REASON_LABELS
+from qa_tui.services.programme.escalation import escalated_to
 from qa_tui.text import without_controls
 
 TRIAGE_KINDS = {
@@ -37,6 +39,7 @@ TRIAGE_KINDS = {
     "supervision": "Supervision overdue",
     "observation": "Observation owed",
     "dip_sample": "Dip sample owed",
+    "escalation": "Escalation awaiting response",
 }
 KIND_RANK = {kind: rank for rank, kind in enumerate(TRIAGE_KINDS)}
 # overdue: most days overdue first (earliest due date first); recent: the reverse, newly late
@@ -54,6 +57,7 @@ AUDIT_KIND_LABELS = {"live": "Live", "dip_sample": "Dip sample", "themed": "Them
 @dataclass(frozen=True)
 class TriageFilters:
     team_id: uuid.UUID | None = None
+    service_id: uuid.UUID | None = None  # a head of service's scope: every team of the service
     owner_id: uuid.UUID | None = None
     kinds: tuple[str, ...] = ()  # empty: every kind
     min_days_overdue: int = 0  # 0 also shows what is owed but not yet late
@@ -76,6 +80,8 @@ class TriageRow:
     late: bool  # False: owed this period but not late yet
     detail: str
     version: int | None = None  # an action's version when listed: acting on it checks nobody changed it since
+    escalated_to: tuple[uuid.UUID, ...] = ()  # a late audit: the managers it has reached (escalation.py)
+    service_id: uuid.UUID | None = None  # the team's service (rows other than actions)
 
     @property
     def kind_label(self) -> str:
@@ -131,6 +137,7 @@ def load_triage_filter(session: Session, login: str, default_team_id: uuid.UUID 
     try:
         return check_filters(TriageFilters(
             team_id=uuid.UUID(p["team_id"]) if p.get("team_id") else None,
+            service_id=uuid.UUID(p["service_id"]) if p.get("service_id") else None,
             owner_id=uuid.UUID(p["owner_id"]) if p.get("owner_id") else None,
             kinds=tuple(p.get("kinds") or ()), min_days_overdue=p.get("min_days_overdue", 0),
             text=str(p.get("text", "")), sort=p.get("sort", "overdue")))
@@ -165,7 +172,7 @@ def triage_page(session: Session, today: date, cfg: Config, filters: TriageFilte
 
     if others is None:
         others = other_rows(session, today, cfg, team_id=filters.team_id, owner_id=filters.owner_id,
-                            kinds=filters.kinds)
+                            kinds=filters.kinds, service_id=filters.service_id)
     rows = [r for r in others if _wants(filters, r.kind) and _keeps(r, filters) and is_after(r)]
     if _wants(filters, "action"):
         rows += _action_rows(session, today, filters, after_key, limit + 1)
@@ -182,7 +189,8 @@ def triage_counts(session: Session, today: date, cfg: Config, filters: TriageFil
     `others` as for triage_page, computed with no kind filter."""
     filters = replace(check_filters(filters), kinds=())
     if others is None:
-        others = other_rows(session, today, cfg, team_id=filters.team_id, owner_id=filters.owner_id)
+        others = other_rows(session, today, cfg, team_id=filters.team_id, owner_id=filters.owner_id,
+                            service_id=filters.service_id)
     counts = dict.fromkeys(TRIAGE_KINDS, 0)
     for row in others:
         if _keeps(row, filters):
@@ -260,6 +268,8 @@ def _late_and_chosen(today: date, filters: TriageFilters) -> list[ColumnElement[
     clauses = [Action.status == "open", Action.due_on <= _last_on_time(today, filters)]
     if filters.team_id is not None:
         clauses.append(Action.team_id == filters.team_id)
+    if filters.service_id is not None:
+        clauses.append(Action.team_id.in_(select(Team.id).where(Team.service_id == filters.service_id)))
     if filters.owner_id is not None:
         clauses.append(Action.owner_id == filters.owner_id)
     return clauses
@@ -336,11 +346,14 @@ class _Who:
 
 
 def other_rows(session: Session, today: date, cfg: Config, *, team_id: uuid.UUID | None = None,
-               owner_id: uuid.UUID | None = None, kinds: Sequence[str] = ()) -> tuple[TriageRow, ...]:
+               owner_id: uuid.UUID | None = None, kinds: Sequence[str] = (),
+               service_id: uuid.UUID | None = None) -> tuple[TriageRow, ...]:
     """Every row of the kinds other than actions (empty `kinds`: all of them), for one team
-    and owner when given, unsorted. They come from the services that own each rule. Names are
-    read only for the people the rows mention, not for the whole council."""
-    filters = check_filters(TriageFilters(team_id=team_id, owner_id=owner_id, kinds=tuple(kinds)))
+    (or service) and owner when given, unsorted. They come from the services that own each
+    rule. A late audit is also its auditor's line manager's, and a week later theirs
+    (escalation.py). Names are read only for the people the rows mention."""
+    filters = check_filters(TriageFilters(team_id=team_id, owner_id=owner_id, kinds=tuple(kinds),
+                                          service_id=service_id))
     if not any(_wants(filters, kind) for kind in TRIAGE_KINDS if kind != "action"):
         return ()
     found: list[tuple[Any, ...]] = []
@@ -351,6 +364,8 @@ def other_rows(session: Session, today: date, cfg: Config, *, team_id: uuid.UUID
 
     if _wants(filters, "moderation") or _wants(filters, "finalisation"):
         _audit_rows(session, today, cfg, filters, add)
+    if _wants(filters, "escalation"):
+        _escalation_rows(session, today, filters, add)
     overdue_supervision = [s for s in supervision_status(
         session, today, cfg, team_id=filters.team_id, supervisor_id=filters.owner_id) if s.overdue
     ] if _wants(filters, "supervision") else []
@@ -383,13 +398,19 @@ def other_rows(session: Session, today: date, cfg: Config, *, team_id: uuid.UUID
             f"{d.in_progress} in progress" if d.in_progress else "none started")
 
     people.update(_people(session, {f[4] for f in found if f[4] is not None} - people.keys()))
-    teams = dict(session.execute(select(Team.id, Team.name)).all())
+    managers = {pid: who.manager_id for pid, who in people.items()}
+    above = _people(session, {m for m in managers.values() if m is not None} - people.keys())
+    managers.update({pid: who.manager_id for pid, who in above.items()})
+    teams = {t_id: (name, service) for t_id, name, service in session.execute(select(Team.id, Team.name,
+                                                                                    Team.service_id))}
     rows = []
     for kind, record_id, title, subject, owner, team, due_on, late, detail in found:
         who = people.get(owner) if owner else None
         days = max(0, (today - due_on).days) if late and due_on else 0
+        chain = escalated_to(owner, days, late, managers) if kind in ("moderation", "finalisation") else ()
+        name, service = teams.get(team, ("", None)) if team else ("", None)
         rows.append(TriageRow(kind, record_id, title, subject, owner, who.name if who else "",
-                              team, teams.get(team, "") if team else "", due_on, days, late, detail))
+                              team, name, due_on, days, late, detail, escalated_to=chain, service_id=service))
     return tuple(r for r in rows if _wants(filters, r.kind) and _keeps(r, filters))
 
 
@@ -411,8 +432,12 @@ def _audit_rows(session: Session, today: date, cfg: Config, filters: TriageFilte
             .where(Audit.status.in_(("draft", "submitted", "moderated")), Audit.audit_date < today))
     if filters.team_id is not None:
         stmt = stmt.where(Audit.team_id == filters.team_id)
-    if filters.owner_id is not None:
-        stmt = stmt.where(Audit.auditor_id == filters.owner_id)
+    if filters.service_id is not None:
+        stmt = stmt.where(Audit.team_id.in_(select(Team.id).where(Team.service_id == filters.service_id)))
+    if filters.owner_id is not None:  # theirs, and their reports' and reports' reports' (escalated)
+        below = select(Person.id).where(Person.manager_id == filters.owner_id)
+        stmt = stmt.where(or_(Audit.auditor_id == filters.owner_id, Audit.auditor_id.in_(below),
+                              Audit.auditor_id.in_(select(Person.id).where(Person.manager_id.in_(below)))))
     for a in session.execute(stmt):
         what = f"{AUDIT_KIND_LABELS.get(a.kind, a.kind)} audit of {a.reference or 'a case'}"
         subject = a.reference or a.name or ""
@@ -426,10 +451,27 @@ def _audit_rows(session: Session, today: date, cfg: Config, filters: TriageFilte
                 f"{a.status}; held {a.audit_date.isoformat()}, to be finalised by {deadline.isoformat()}")
 
 
+def _escalation_rows(session: Session, today: date, filters: TriageFilters, add: Any) -> None:
+    """Escalations not yet answered: listed until answered, late once past the response date."""
+    stmt = (select(Escalation.id, Escalation.owner_id, Escalation.reason, Escalation.respond_by, Escalation.raised_on,
+                   Audit.team_id, Case.reference)
+            .join(Audit, Audit.id == Escalation.audit_id).outerjoin(Case, Case.id == Audit.case_id)
+            .where(Escalation.answered_on.is_(None)))
+    if filters.owner_id is not None:
+        stmt = stmt.where(Escalation.owner_id == filters.owner_id)
+    for e in session.execute(stmt):
+        reference = e.reference or "a record"
+        add("escalation", e.id, f"Escalation: {reference} {REASON_LABELS.get(e.reason, e.reason)}", reference,
+            e.owner_id, e.team_id, e.respond_by, e.respond_by < today,
+            f"raised {e.raised_on.isoformat()}; respond by {e.respond_by.isoformat()}")
+
+
 def _keeps(row: TriageRow, filters: TriageFilters) -> bool:
     if filters.team_id is not None and row.team_id != filters.team_id:
         return False
-    if filters.owner_id is not None and row.owner_id != filters.owner_id:
+    if filters.service_id is not None and row.service_id != filters.service_id:
+        return False
+    if filters.owner_id is not None and row.owner_id != filters.owner_id and filters.owner_id not in row.escalated_to:
         return False
     if filters.min_days_overdue and (not row.late or row.days_overdue < filters.min_days_overdue):
         return False

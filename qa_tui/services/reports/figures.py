@@ -13,10 +13,11 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qa_tui.config import Config
+from qa_tui.config import CHECKLIST_KINDS, Config
 from qa_tui.dates import Month
 from qa_tui.db.models import (
     Action,
+    ActionChange,
     Audit,
     AuditGrade,
     AuditTemplate,
@@ -60,6 +61,9 @@ class PersonDim:
     team_code: str
 
 
+GRADES = "grades"
+
+
 @dataclass(frozen=True)
 class GradeRow:
     team_code: str
@@ -67,6 +71,7 @@ class GradeRow:
     grade_label: str
     agreed: int  # completed audits whose auditors' agreed overall grade is this
     moderated: int  # completed audits whose moderated overall grade is this
+    scale: str = GRADES  # GRADES: the grading scale; otherwise the checklist kind whose own scale it is
 
 
 @dataclass(frozen=True)
@@ -219,7 +224,7 @@ def _calibration(session: Session, since: date, until: date, period_id: str,
     moderations = session.execute(
         select(Moderation.audit_id, Moderation.grades, Audit.auditor_id, Audit.team_id)
         .join(Audit, Audit.id == Moderation.audit_id)
-        .where(Moderation.outcome.in_(("agreed", "regraded")),
+        .where(Moderation.outcome.in_(("agreed", "regraded")), Audit.kind.not_in(CHECKLIST_KINDS),
                Moderation.moderated_on >= since, Moderation.moderated_on <= until)).all()
     ids = list({m.audit_id for m in moderations})
     auditor_grades: dict[tuple[uuid.UUID, str], int | None] = {}
@@ -253,7 +258,8 @@ def _grades(session: Session, period: Period, code_of: dict[uuid.UUID, str],
             scale: tuple[str, ...]) -> tuple[GradeRow, ...]:
     """Completed (moderated or finalised) audits held in the period, other than dip samples, by
     team and overall grade: the auditors' agreed grade and the latest moderated grade."""
-    audits = session.execute(select(Audit.id, Audit.team_id, Audit.overall_grade).where(
+    audits = session.execute(select(Audit.id, Audit.team_id, Audit.overall_grade, Audit.kind, AuditTemplate.scale)
+                             .join(AuditTemplate, AuditTemplate.id == Audit.template_id).where(
         Audit.status.in_(("moderated", "finalised")), Audit.kind != "dip_sample",
         Audit.audit_date >= period.start, Audit.audit_date <= period.end)).all()
     ids = [a[0] for a in audits]
@@ -263,17 +269,24 @@ def _grades(session: Session, period: Period, code_of: dict[uuid.UUID, str],
             select(Moderation.audit_id, Moderation.overall_grade)
             .where(Moderation.audit_id.in_(chunk), Moderation.outcome.in_(("agreed", "regraded")))
             .order_by(Moderation.moderated_on, Moderation.created_at)).all())
-    agreed: Counter[tuple[str, int]] = Counter()
-    final: Counter[tuple[str, int]] = Counter()
-    for audit_id, team_id, grade in audits:
+    agreed: Counter[tuple[str, str, int]] = Counter()
+    final: Counter[tuple[str, str, int]] = Counter()
+    scales = {GRADES: scale}
+    for audit_id, team_id, grade, kind, own_scale in audits:
+        key = kind if kind in CHECKLIST_KINDS else GRADES  # each kind keeps its own scale
+        scales.setdefault(key, tuple(own_scale or ()))
         team = code_of.get(team_id, NO_TEAM)
         if grade is not None:
-            agreed[(team, grade)] += 1
+            agreed[(key, team, grade)] += 1
         if latest.get(audit_id) is not None:
-            final[(team, latest[audit_id])] += 1
-    keys = sorted(set(agreed) | set(final))
-    return tuple(GradeRow(team, grade, scale[grade] if 0 <= grade < len(scale) else str(grade),
-                          agreed[(team, grade)], final[(team, grade)]) for team, grade in keys)
+            final[(key, team, latest[audit_id])] += 1
+    keys = sorted(set(agreed) | set(final), key=lambda k: (k[0] != GRADES, k))
+
+    def label(key: str, grade: int) -> str:
+        return scales[key][grade] if 0 <= grade < len(scales[key]) else str(grade)
+
+    return tuple(GradeRow(team, grade, label(key, grade), agreed[(key, team, grade)], final[(key, team, grade)], key)
+                 for key, team, grade in keys)
 
 
 def _measures(counts: dict[str, Counter[str]], measures: tuple[str, ...]) -> tuple[MeasureRow, ...]:
@@ -305,11 +318,18 @@ def _timeliness(session: Session, period: Period, today: date, cfg: Config,
 
 def _actions(session: Session, period: Period, as_at: date, code_of: dict[uuid.UUID, str]) -> tuple[MeasureRow, ...]:
     """Actions raised and completed in the period (on time: by the due date), and those overdue
-    at `as_at` (open then, past the due date; extensions move the due date)."""
+    at `as_at` (open then, past the due date in force then: an extension counts from the day it
+    was made, so a closed period's figure never changes)."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     in_period = (Action.raised_on >= period.start) & (Action.raised_on <= period.end)
     done_in_period = (Action.completed_on >= period.start) & (Action.completed_on <= period.end)
-    overdue = ((Action.status != "cancelled") & (Action.due_on < as_at)
+    # The due date as it stood at `as_at`, from the change history: an extension made later
+    # (extensions only move the date on) leaves its old date in force until it was made.
+    extended_later = select(ActionChange.id).where(
+        ActionChange.action_id == Action.id, ActionChange.change == "extended", ActionChange.changed_on > as_at)
+    due_then_passed = ((Action.due_on < as_at) & ~extended_later.exists()) | extended_later.where(
+        ActionChange.old_value < as_at.isoformat()).exists()
+    overdue = ((Action.status != "cancelled") & (Action.raised_on <= as_at) & due_then_passed
                & (Action.completed_on.is_(None) | (Action.completed_on > as_at)))
     stmt = select(
         Action.team_id,

@@ -10,12 +10,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from qa_tui.config import AUDIT_KIND_NAMES
 from qa_tui.dates import financial_year_label
 from qa_tui.db import trail
 from qa_tui.files import make_private_dirs, write_export
 from qa_tui.services.reports.figures import (
     ACTION_MEASURES,
     COVERAGE_MEASURES,
+    GRADES,
     SUPERVISION_MEASURES,
     TIMELINESS_MEASURES,
     TREND_MONTHS,
@@ -68,7 +70,12 @@ def report_markdown(report: PeriodReport) -> str:
               "Agreed: the auditors' overall grade; moderated: the moderator's.", ""]
     lines += markdown_table(["Team", "Grade", "Agreed", "Moderated"],
                             [[g.team_code or "(no team)", g.grade_label, g.agreed, g.moderated]
-                             for g in report.grades])
+                             for g in report.grades if g.scale == GRADES])
+    for kind in sorted({g.scale for g in report.grades} - {GRADES}):
+        lines += ["", f"{AUDIT_KIND_NAMES.get(kind, kind)}: rated on its own scale, not graded.", ""]
+        lines += markdown_table(["Team", "Rating", "Agreed", "Moderated"],
+                                [[g.team_code or "(no team)", g.grade_label, g.agreed, g.moderated]
+                                 for g in report.grades if g.scale == kind])
 
     lines += ["## Calibration", "",
               "Domain grades compared between auditor and moderator for moderations in the period. "

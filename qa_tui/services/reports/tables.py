@@ -21,7 +21,7 @@ CSV_SCHEMA: dict[str, tuple[str, ...]] = {
     "dim_period.csv": ("period_id", "frequency", "start_date", "end_date", "financial_year", "as_at", "made_on"),
     "dim_team.csv": ("team_code", "team_name", "service_code", "service_name"),
     "dim_person.csv": ("staff_id", "name", "role", "team_code"),
-    "fact_audit_grades.csv": ("period_id", "team_code", "grade_rank", "grade_label", "basis", "audits"),
+    "fact_audit_grades.csv": ("period_id", "team_code", "grade_rank", "grade_label", "basis", "audits", "scale"),
     "fact_calibration.csv": ("period_id", "scope", "scope_id", "audits", "domain_grades", "agreed",
                              "regraded_up", "regraded_down", "kappa"),
     "fact_calibration_trend.csv": ("period_id", "scope", "scope_id", "audits", "domain_grades", "agreed",
@@ -69,7 +69,7 @@ def report_tables(report: PeriodReport) -> dict[str, list[tuple[Any, ...]]]:
                             report.made_on)],
         "dim_team.csv": [(t.team_code, t.team_name, t.service_code, t.service_name) for t in report.teams],
         "dim_person.csv": [(d.staff_id, d.name, d.role, d.team_code) for d in report.people],
-        "fact_audit_grades.csv": [(pid, g.team_code, g.grade, g.grade_label, basis, n)
+        "fact_audit_grades.csv": [(pid, g.team_code, g.grade, g.grade_label, basis, n, g.scale)
                                   for g in report.grades
                                   for basis, n in (("agreed", g.agreed), ("moderated", g.moderated))],
         "fact_calibration.csv": calibration_rows(report.calibration),

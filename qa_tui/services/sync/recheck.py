@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from qa_tui.db.models import Audit, AuditGrade, AuditParticipant, CaseDraw, Person, Supervision
 from qa_tui.db.acting import Acting, acting_of
 from qa_tui.services.people.permissions import (
+    ANSWER_ESCALATION,
     DRAW,
     EDIT_OBSERVATION,
     EDIT_PEOPLE,
@@ -97,6 +98,8 @@ def refusal(session: Session, who: Acting | None, table: str, fields: dict[str, 
     if table == "follow_up" and "supervision_id" in changed and fields.get("supervision_id"):
         worker = session.scalar(select(Supervision.worker_id).where(Supervision.id == _uuid(fields["supervision_id"])))
         return denied(SUPERVISE, worker_id=worker or _uuid(fields.get("worker_id")))
+    if table == "escalation" and live is not None and changed & {"answered_on", "response"}:
+        return denied(ANSWER_ESCALATION, owner_id=_uuid(live.get("owner_id")))
     if table == "worker_response":
         return not_self(fields.get("worker_id"), "respond to an audit or observation")
     if table == "record_seen":

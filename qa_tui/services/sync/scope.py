@@ -36,7 +36,7 @@ Wanted = dict[str, set[uuid.UUID]]
 # Records that only make sense with their parent: when the parent comes, they come too.
 CHILDREN: dict[str, tuple[tuple[str, str], ...]] = {
     "audit": (("audit_participant", "audit_id"), ("audit_grade", "audit_id"), ("moderation", "audit_id"),
-              ("agency_finding", "audit_id")),
+              ("agency_finding", "audit_id"), ("escalation", "audit_id")),
     "action": (("action_change", "action_id"),),
     "case_draw": (("draw_pool", "draw_id"), ("draw_pick", "draw_id")),
     "case_file": (("cp_plan", "case_id"),),

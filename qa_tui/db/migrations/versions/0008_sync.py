@@ -7,7 +7,7 @@ with plain ALTER TABLE ... ADD COLUMN (no batch copy), so no trigger is touched.
 default privileges from 0002 give `qa_tui_app` its rights on the new table.
 
 Revision ID: 0008_sync
-Revises: 0005_cin
+Revises: 0007_programme
 Create Date: 2026-12-05
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0008_sync'
-down_revision = '0006_identity'
+down_revision = '0007_programme'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,111 @@
+"""Escalations: an audit that grades a child's case Inadequate (overall or in a domain), or finds
+a child who may be at risk now, names an escalation owner before it goes for moderation; the
+owner responds by a deadline, and until then it is its own kind of late work in triage."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qa_tui.config import CHECKLIST_KINDS, Config
+from qa_tui.db.models import Audit, AuditGrade, Escalation, Person
+from qa_tui.errors import NotAllowed, NotFound, ValidationError
+from qa_tui.services.people.permissions import ANSWER_ESCALATION, require
+
+REASON_LABELS = {"inadequate": "graded Inadequate", "risk_now": "a child may be at risk now"}
+
+
+@dataclass(frozen=True)
+class EscalationRow:
+    id: uuid.UUID
+    audit_id: uuid.UUID
+    owner_id: uuid.UUID
+    reason: str
+    note: str
+    raised_on: date
+    respond_by: date
+    answered_on: date | None
+    response: str
+
+
+def is_inadequate(audit: Audit, session: Session) -> bool:
+    """Graded the scale's worst (Inadequate) overall or in any domain, by the auditors; checklist
+    kinds (Met / Not met) never are."""
+    if audit.kind in CHECKLIST_KINDS:
+        return False
+    worst = len(audit.template.scale) - 1
+    if audit.overall_grade == worst:
+        return True
+    return session.scalar(select(AuditGrade.id).where(
+        AuditGrade.audit_id == audit.id, AuditGrade.participant_id.is_(None), AuditGrade.grade == worst).limit(1)) \
+        is not None
+
+
+def escalations_of(session: Session, audit_id: uuid.UUID) -> list[EscalationRow]:
+    return [_row(e) for e in session.scalars(select(Escalation).where(Escalation.audit_id == audit_id)
+                                              .order_by(Escalation.raised_on, Escalation.created_at))]
+
+
+def check_escalated(session: Session, audit: Audit) -> None:
+    """Refuse to send an Inadequate audit for moderation before it names an escalation owner."""
+    if is_inadequate(audit, session) and not any(e.reason == "inadequate" for e in escalations_of(session, audit.id)):
+        raise ValidationError("escalation owner", "the audit grades Inadequate; name who the finding is escalated "
+                                                  "to (an escalation owner) before sending it for moderation")
+
+
+def raise_escalation(session: Session, audit_id: uuid.UUID, *, owner_id: uuid.UUID | None, reason: str,
+                     note: str, today: date, cfg: Config) -> EscalationRow:
+    """Escalate the audit's finding to `owner_id`, who responds within the configured days."""
+    audit = session.get(Audit, audit_id)
+    if audit is None:
+        raise NotFound(f"Audit {audit_id} does not exist.")
+    if reason not in REASON_LABELS:
+        raise ValidationError("reason", f"expected one of {', '.join(REASON_LABELS)}, got {reason!r}")
+    if owner_id is None:
+        raise ValidationError("escalation owner", "name the person the finding is escalated to")
+    owner = session.get(Person, owner_id)
+    if owner is None:
+        raise ValidationError("escalation owner", f"no person with id {owner_id}")
+    if owner_id == audit.auditor_id:
+        raise ValidationError("escalation owner", "escalate to someone other than the auditor")
+    row = Escalation(audit_id=audit.id, owner_id=owner_id, reason=reason, note=note.strip(), raised_on=today,
+                     respond_by=today + timedelta(days=cfg.deadlines.escalation_response_days))
+    session.add(row)
+    session.flush()
+    return _row(row)
+
+
+def answer_escalation(session: Session, escalation_id: uuid.UUID, response: str, by_id: uuid.UUID | None,
+                      today: date) -> EscalationRow:
+    """The owner's response: what was done. Answered escalations leave triage. Only the owner
+    answers (the person acting in `session`, docs/permissions.md; `by_id` too when given)."""
+    row = session.get(Escalation, escalation_id)
+    if row is None:
+        raise NotFound(f"Escalation {escalation_id} does not exist.")
+    if not response.strip():
+        raise ValidationError("response", "say what was done in response")
+    if row.answered_on is not None:
+        raise NotAllowed(f"This escalation was answered on {row.answered_on.isoformat()}.")
+    if by_id is not None and by_id != row.owner_id:
+        raise NotAllowed("Only the escalation's owner answers it.")
+    require(session, ANSWER_ESCALATION, owner_id=row.owner_id)
+    row.answered_on, row.response = today, response.strip()
+    session.flush()
+    return _row(row)
+
+
+def open_escalations(session: Session, *, owner_id: uuid.UUID | None = None) -> list[EscalationRow]:
+    """Escalations not yet answered (one owner's, when given), oldest deadline first."""
+    stmt = select(Escalation).where(Escalation.answered_on.is_(None)).order_by(Escalation.respond_by, Escalation.id)
+    if owner_id is not None:
+        stmt = stmt.where(Escalation.owner_id == owner_id)
+    return [_row(e) for e in session.scalars(stmt)]
+
+
+def _row(e: Escalation) -> EscalationRow:
+    return EscalationRow(e.id, e.audit_id, e.owner_id, e.reason, e.note, e.raised_on, e.respond_by,
+                         e.answered_on, e.response)

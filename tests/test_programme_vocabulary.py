@@ -1,0 +1,166 @@
+"""The open programme vocabulary (issue 17): record audits, observer-side tasks, coverage duties
+over an area, live audits held, moderation on time, closure sampling; the shipped presets, each
+row counted by the engine; and `qa-tui programme show`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from qa_tui.cli import main
+from qa_tui.config import PROGRAMME_TASKS, ConfigError, ProgrammeTask, load_config
+from qa_tui.config.presets import PROGRAMME_PRESETS
+from qa_tui.db.engine import Database
+from qa_tui.db.models import Observation
+from qa_tui.services.programme.compliance import compliance
+from qa_tui.services.programme.facts import load_facts, load_people
+from qa_tui.services.programme.task_rules import lines_for
+from tests.test_programme import CFG, Org, _lines, build, write
+
+TODAY = date(2026, 11, 24)
+
+
+def only(*tasks: ProgrammeTask):  # noqa: ANN202 - a Config
+    return replace(CFG, programme=tasks)
+
+
+def observe(org: Org, worker: str, on: date, observer: str, kind: str = "annual") -> None:
+    org.add(Observation(worker_id=org.people[worker], observed_on=on, kind=kind, observer_id=org.people[observer]))
+
+
+def test_record_audits_and_observer_side_tasks(db: Database) -> None:
+    build(db)
+    with db.session() as s:
+        org = Org.load(s)
+        org.audit("C-1", "HOS1", date(2026, 11, 3), kind="cp_conference_record")
+        org.audit("C-1", "HOS1", date(2026, 11, 4), kind="live")
+        observe(org, "SW1", date(2026, 10, 5), "HOS1")  # own service (S1)
+        observe(org, "SWB", date(2026, 10, 6), "HOS1", kind="cp_conference")  # another service
+    cfg = only(
+        ProgrammeTask(("HOS",), "audit_record", "monthly", kinds=("cp_conference_record",)),
+        ProgrammeTask(("HOS",), "audit_record", "monthly", kinds=("lac_review_record",)),
+        ProgrammeTask(("HOS",), "observe_practice", "quarterly", count=2),
+        ProgrammeTask(("HOS",), "observe_practice", "quarterly", own_service=True, count=2),
+        ProgrammeTask(("HOS",), "observe_practice", "quarterly", kinds=("cp_conference",)),
+    )
+    with db.reader() as s:
+        people = load_people(s)
+        hos = next(p for p in people.values() if p.staff_id == "HOS1")
+        lines = lines_for(hos, cfg, load_facts(s, TODAY, cfg, [hos], people, everyone=False))
+    assert [(line.task, line.done, line.required, line.status) for line in lines if TODAY in line.period] == [
+        ("audit_record", 1, 1, "met"), ("audit_record", 0, 1, "due"),
+        ("observe_practice", 2, 2, "met"), ("observe_practice", 1, 2, "due"), ("observe_practice", 1, 1, "met")]
+
+
+def test_coverage_duties_are_the_managers_over_their_area(db: Database) -> None:
+    build(db)
+    with db.session() as s:
+        org = Org.load(s)
+        org.audit("C-1", "TM1", date(2026, 6, 1))  # SW1 has a case audited this year
+        observe(org, "SW1", date(2026, 6, 1), "TM1")
+        observe(org, "SW2", date(2026, 6, 1), "SW1", kind="peer")  # a peer: not "a team leader or above"
+    cfg = only(ProgrammeTask(("OPS",), "ensure_case_holders_audited", "financial_year"),
+               ProgrammeTask(("OPS",), "ensure_practitioners_observed", "financial_year"))
+    lines = _lines(db, "OPS1", TODAY, cfg)
+    audited = lines[("ensure_case_holders_audited", "FY 2026/27")]
+    assert [(i.subject, i.done) for i in audited.items] == [("Person SW1 (SW1)", 1), ("Person SW2 (SW2)", 0)]
+    observed = lines[("ensure_practitioners_observed", "FY 2026/27")]
+    assert [(i.subject, i.done) for i in observed.items] == [("Person SW1 (SW1)", 1), ("Person SW2 (SW2)", 0)]
+    # SWB is in another service: not OPS1's area. The practitioners' own duty is separate.
+    assert _lines(db, "SW1", TODAY, cfg) == {}
+    late = _lines(db, "OPS1", date(2027, 2, 1), cfg)[("ensure_practitioners_observed", "FY 2026/27")]
+    assert late.status == "late" and [i.subject for i in late.items if i.late] == ["Person SW2 (SW2)"]
+
+
+def test_live_audit_held_and_moderation_by_the_28th(db: Database) -> None:
+    build(db)
+    with db.session() as s:
+        org = Org.load(s)
+        org.audit("C-1", "TM1", date(2026, 11, 2), status="submitted",
+                  submitted_at=datetime(2026, 11, 20, 12, tzinfo=timezone.utc))
+        org.audit("C-2", "TM1", date(2026, 10, 20), status="draft")  # October's, never sent
+        org.audit("C-2", "TM1", date(2026, 11, 10), status="draft")  # not yet due
+    cfg = only(ProgrammeTask(("TM",), "hold_live_audit", "monthly"),
+               ProgrammeTask(("TM",), "send_for_moderation_on_time", "monthly"))
+    lines = _lines(db, "TM1", TODAY, cfg)
+    assert lines[("hold_live_audit", "2026-11")].status == "met"
+    assert _lines(db, "TM2", TODAY, cfg)[("hold_live_audit", "2026-11")].status == "due"
+    nov = lines[("send_for_moderation_on_time", "2026-11")]
+    assert [(i.done, i.late, i.note) for i in nov.items] == [(1, False, "sent"), (0, False, "not sent")]
+    assert nov.status == "due"
+    october = _lines(db, "TM1", date(2026, 10, 30), cfg)[("send_for_moderation_on_time", "2026-10")]
+    assert october.status == "late" and october.items[0].note == "not sent"
+
+
+def test_closures_sampled_per_month(db: Database) -> None:
+    build(db)
+    with db.session() as s:
+        org = Org.load(s)
+        for n in range(5):
+            org.case(f"CL-{n}", "A1", "SW1", closed_on=date(2026, 9, 3 + n))
+        org.audit("CL-0", "OPS1", date(2026, 9, 20), kind="closure")
+    sampled = only(ProgrammeTask(("OPS",), "audit_on_closure", "on_event", sample_count=2, within_days=28))
+    line = next(v for (task, _), v in _lines(db, "OPS1", TODAY, sampled).items() if task == "audit_on_closure")
+    assert [(i.subject, i.required, i.done, i.late) for i in line.items] == [("closures in 2026-09", 2, 1, True)]
+    percent = only(ProgrammeTask(("OPS",), "audit_on_closure", "on_event", sample_percent=20, within_days=28))
+    line = next(v for (task, _), v in _lines(db, "OPS1", TODAY, percent).items() if task == "audit_on_closure")
+    assert (line.required, line.done, line.status) == (1, 1, "met")
+
+
+def test_new_programme_keys_are_checked(tmp_path: Path) -> None:
+    base = 'roles = ["HOS"]\nfrequency = "monthly"\n'
+    for text, key, expected in [
+        (base + 'task = "audit_record"\n', "kinds", "audit kinds"),
+        (base + 'task = "audit_record"\nkinds = ["tea_break"]\n', "kinds", "unknown value 'tea_break'"),
+        (base + 'task = "dip_sample"\nkinds = ["live"]\n', "kinds", "only audit_record and observe_practice"),
+        (base + 'task = "dip_sample"\nown_service = true\n', "own_service", "only observe_practice"),
+        (base + 'task = "dip_sample"\nsample_count = 2\n', "sample_count", "only audit_on_closure"),
+        ('preset = "atlantis-1999"\n', "preset", "portsmouth-2016"),
+    ]:
+        with pytest.raises(ConfigError, match=rf"programme\[0\]\.{key}: .*{expected}"):
+            load_config(write(tmp_path, "[[programme]]\n" + text))
+    cfg = load_config(write(tmp_path, '[[programme]]\npreset = "wirral-2023"\n\n[[programme]]\n' + base
+                            + 'task = "audit_record"\nkinds = ["carer_file"]\n'))
+    assert cfg.programme[:-1] == PROGRAMME_PRESETS["wirral-2023"].tasks
+    assert cfg.programme[-1].kinds == ("carer_file",)
+
+
+@pytest.mark.parametrize("name", sorted(PROGRAMME_PRESETS))
+def test_every_preset_row_is_a_task_the_engine_counts(db: Database, name: str) -> None:
+    preset = PROGRAMME_PRESETS[name]
+    cfg = replace(CFG, programme=preset.tasks)
+    build(db)
+    with db.session() as s:
+        org = Org.load(s)
+        org.person("PI1", "PI", "A1")
+        org.person("IRO1", "IRO", "A1")
+        org.person("ASWP1", "ASWP", "A1", manager="TM1")
+        org.person("SM1", "SM", "A1")
+    with db.reader() as s:
+        people = load_people(s)
+        by_role = {p.role: p for p in sorted(people.values(), key=lambda p: p.staff_id)}
+        facts = load_facts(s, TODAY, cfg, list(by_role.values()), people, everyone=True)
+        counted = {(p.role, line.task, line.frequency) for p in by_role.values() for line in lines_for(p, cfg, facts)}
+        table = compliance(s, TODAY, cfg)
+    assert preset.rows and all(row.task.task in PROGRAMME_TASKS for row in preset.rows)
+    for row in preset.rows:
+        for role in row.task.roles:
+            if role in by_role:
+                assert (role, row.task.task, row.task.frequency) in counted, (row.council_task, role)
+    assert {r.task for r in table.rows} == {t.task for t in preset.tasks if set(t.roles) & set(by_role)}
+
+
+def test_programme_show_prints_role_task_frequency_purpose(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write(tmp_path, '[[programme]]\npreset = "portsmouth-2016"\n')
+    assert main(["--config", str(config), "programme", "show"]) == 0
+    out = capsys.readouterr().out
+    assert "Portsmouth" in out and "| Role | Task | Frequency | Purpose |" in out
+    assert "| Practice improvement team | Review CP plans ended under 3 months or running 18 months+, across the " \
+           "council | quarterly | Monitor practice and feedback |" in out
+    assert "| Head of service | Observe practice × 2 | quarterly |" in out
+    assert main(["--config", str(config), "programme", "show", "--preset", "wirral-2023"]) == 0
+    assert "Hold the team's live audit" in capsys.readouterr().out
+    assert main(["--config", str(config), "programme", "show", "--preset", "nowhere"]) != 0
