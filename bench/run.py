@@ -8,7 +8,8 @@ timings that matter to a team manager, written as a Markdown table and CSV with 
 Each figure is the median of --runs runs. Cold start runs the real `qa-tui` in a pseudo-terminal
 (100x30), from process start until the dashboard shows its numbers, against a bare Textual
 "hello world" measured the same way in the same run. Councils are built once with the demo
-generator and kept under bench/.cache (SQLite files) or as databases named qa_tui_bench_<size>_<schema revision>.
+generator and kept under bench/.cache (SQLite files) or as databases named
+qa_tui_bench_<size>_<schema revision>_<digest of the migrations and the demo generator>.
 """
 
 from __future__ import annotations
@@ -68,12 +69,23 @@ def timed(fn: Callable[[], Any]) -> float:
 # --- building councils ----------------------------------------------------------------------
 
 
-def council_url(database: str, size: str) -> str:
-    """Where a council of this size is kept: one per schema revision, so a council built by another
-    version of qa-tui (a newer schema, or an older generator) is never reused."""
-    from qa_tui.db.migrate import HEAD_REVISION
+def _build_fingerprint() -> str:
+    """The schema revision and a digest of the migrations and the demo generator that build a
+    council: two checkouts that would build different councils never share one."""
+    import hashlib
 
-    schema = HEAD_REVISION.split("_")[0]
+    from qa_tui.db.migrate import HEAD_REVISION, MIGRATIONS_DIR
+
+    digest = hashlib.sha1()
+    for path in sorted([*MIGRATIONS_DIR.rglob("*.py"), *(ROOT / "qa_tui" / "demo").rglob("*.py")]):
+        digest.update(path.read_bytes())
+    return f"{HEAD_REVISION.split('_')[0]}_{digest.hexdigest()[:10]}"
+
+
+def council_url(database: str, size: str) -> str:
+    """Where a council of this size is kept: one per build fingerprint, so a council built by another
+    version of qa-tui (a newer schema, or an older generator) is never reused."""
+    schema = _build_fingerprint()
     if database == "sqlite":
         cache = ROOT / "bench" / ".cache"
         cache.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -95,6 +107,9 @@ def ensure_council(database: str, size: str) -> str:
         with admin.connect() as conn:
             name = url.rsplit("/", 1)[1]
             if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
+                for (stale,) in conn.execute(text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
+                                             {"p": f"qa_tui_bench_{size}_%"}):  # councils of other checkouts
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{stale}" WITH (FORCE)'))
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
     db = Database.open(url, actor="bench")
