@@ -208,7 +208,7 @@ async def test_a_refused_tick_brings_its_note_back_with_the_reason(db: Database)
         await settle(pilot)
         assert app.screen.__class__.__name__ == "TextPrompt"
         assert app.screen.query_one("#prompt-input").value == "Mum felt [heard]"
-        assert "Not ticked: This follow-up was raised on 2027-01-25" in str(
+        assert "Not ticked: This follow-up comes from 2027-01-25" in str(
             app.screen.query_one("#prompt-error", Static).render())
         await pilot.press("escape")
         await settle(pilot)

@@ -28,8 +28,10 @@ class EscalationInput:
 
 class EscalationDialog(ModalScreen[EscalationInput | None]):
     DEFAULT_CSS = DIALOG_CSS.format(cls="EscalationDialog")
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="escalation-cancel"),
-                Binding("ctrl+s", "save", "Save", id="escalation-save")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="escalation-cancel",
+                        tooltip="Close without escalating"),
+                Binding("ctrl+s", "save", "Save", id="escalation-save",
+                        tooltip="Escalate to the chosen person with the note")]
 
     def __init__(self, owners: list[tuple[uuid.UUID, str]], context: str, reason: str = "inadequate") -> None:
         super().__init__()

@@ -56,13 +56,13 @@ class TriageScreen(QAScreen):
     CSS_PATH = "triage.tcss"
     AUTO_FOCUS = "#triage-table"  # keys act on the list; / goes to the search box
     # Area letters stay area keys here: a key that shares one is its capital (K, O, A). The search
-    # box names its key, the status line names space; those and Sort are in help (F1).
+    # box names its key, the status line names space; those, Service and Sort are in help (F1).
     BINDINGS = [
         Binding("slash", "search", "Search", show=False, id="triage-search",
                 tooltip="Search titles, owners and case references (letters in order)"),
         Binding("K", "cycle_kind", "Kind", id="triage-kind", tooltip="Every kind of late work, or one kind"),
         Binding("w", "choose_team", "Team", id="triage-team", tooltip="One team's late work, or every team's"),
-        Binding("v", "choose_service", "Service", id="triage-service",
+        Binding("v", "choose_service", "Service", show=False, id="triage-service",
                 tooltip="Every team of one service (a head of service's view), or every service"),
         Binding("O", "choose_owner", "Owner", id="triage-owner", tooltip="One person's late work, or anyone's"),
         Binding("g", "days_late", "Days late", id="triage-days",

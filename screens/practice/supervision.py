@@ -299,7 +299,7 @@ class AgendaScreen(QAScreen):
         record_id = finding.record_id
         edit = None
         if finding.record_kind == "observation" and record_id is not None:
-            from screens.practice.observations import ObservationFormScreen
+            from screens.practice.observation_form import ObservationFormScreen
 
             edit = lambda: self.app.push_screen(ObservationFormScreen(observation_id=record_id))  # noqa: E731
         self.app.push_screen(FindingScreen(item.source_label, finding, edit))
