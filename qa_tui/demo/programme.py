@@ -64,7 +64,8 @@ def _practice_improvement_tasks(council: Council, session: Session, rng: random.
     month = Month.of(today)
     for back in range(1, 4):  # the last three months: one of each record audited and finalised
         held = month.shift(-back).first + timedelta(days=rng.randint(3, 20))
-        for kind, case_id in (("cp_conference_record", cp_cases[back]), ("lac_review_record", cla_cases[back])):
+        for kind, case_id in (("cp_conference_record", cp_cases[back % len(cp_cases)]),
+                              ("lac_review_record", cla_cases[back % len(cla_cases)])):  # a small council has few
             grade = rng.randint(0, scale - 2)
             audit_id = council.add(Audit, rng, held, kind=kind, template_id=templates[kind], case_id=case_id,
                                    worker_id=iro, auditor_id=lead.id, team_id=lead.team_id, audit_date=held,
