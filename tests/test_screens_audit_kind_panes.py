@@ -15,6 +15,7 @@ from qa_tui.config import parse_config
 from qa_tui.db.engine import Database
 from qa_tui.db.models import AuditEvent, Case, FollowUp
 from qa_tui.services.audits.themes import create_theme
+from qa_tui.services.practice.celebration import mark_good_practice
 from qa_tui.services.practice.followups import tick_discussed
 from qa_tui.services.practice.supervision import record_supervision, supervision_agenda
 from qa_tui.services.practice.support import record_support_plan
@@ -163,3 +164,27 @@ async def test_cases_are_shared_out_among_those_who_may_audit(db: Database, org:
         await pilot.press("down", "space", "ctrl+s")
         await settle(pilot)
         assert column(pilot, "#th-table", 4) == ["Hari Head"]
+
+
+async def test_x_takes_a_row_off_the_good_practice_list_after_asking(db: Database, org: Org, today: date) -> None:
+    from qa_tui.db.models import GoodPractice
+    from tests.test_celebration import marked_sources
+
+    ids = marked_sources(db, org, today)
+    with db.session() as s:
+        mark_good_practice(s, source_kind="feedback", source_id=ids["feedback"], why="Family [felt] heard [/]",
+                           marked_by_id=None, today=today)
+    ctx = make_context(url_of(db), today=today, staff_id="OPS1")
+    async with make_app(ctx).run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("u", "6")
+        await settle(pilot)
+        assert "x" in shown_keys(pilot)
+        assert column(pilot, "#ao-good_practice", 3) == ["Family [felt] heard [/]"]
+        await pilot.press("x", "n")  # asked, and no: nothing changes
+        await settle(pilot)
+        await pilot.press("x", "y")
+        await settle(pilot)
+        assert "Good practice · " in screen_text(pilot.app) and column(pilot, "#ao-good_practice") == []
+    with db.reader() as s:
+        assert s.scalar(select(func.count()).select_from(GoodPractice)) == 0

@@ -17,7 +17,7 @@ from screens.audits.kinds.pane import KindPane
 from screens.audits.kinds.registry import PANES
 from screens.base import QAScreen
 
-PANE_ACTIONS = ("open", "new", "export", "toggle_mine", "quarter")  # whether they apply: the active pane says
+PANE_ACTIONS = ("open", "new", "remove", "export", "toggle_mine", "quarter")  # whether they apply: the active pane says
 
 
 class AuditsOtherScreen(QAScreen):
@@ -31,6 +31,7 @@ class AuditsOtherScreen(QAScreen):
           for i, pane in enumerate(PANES) if i),
         Binding("enter", "open", "Open", id="ao-open", tooltip="Open the highlighted row"),
         Binding("n", "new", "New", id="ao-new", tooltip="Start a new one of this kind"),
+        Binding("x", "remove", "Unmark", id="ao-remove", tooltip="Take the highlighted row off the good practice list"),
         Binding("e", "export", "Export", id="ao-export",
                 tooltip="Write the highlighted theme's report, or the quarter's learning and celebration pack"),
         Binding("v", "toggle_mine", "Mine/all", id="ao-mine", tooltip="Show yours or everyone's"),
@@ -97,6 +98,9 @@ class AuditsOtherScreen(QAScreen):
 
     def action_new(self) -> None:
         self.active.new()
+
+    def action_remove(self) -> None:
+        self.active.remove_current()
 
     def action_export(self) -> None:
         self.active.export()

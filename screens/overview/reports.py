@@ -65,6 +65,11 @@ class ReportsScreen(QAScreen):
         Binding("r", "refresh", "Refresh", id="reports-refresh", tooltip="Read every report again"),
         Binding("w", "behind_rate", "Who is behind", id="reports-behind",
                 tooltip="The people and cases behind the highlighted compliance rate (Enter does the same)"),
+        Binding("1", "tab('tab-owe')", "Tabs 1-5", id="reports-tab-owe", tooltip="What I owe (1); 2 to 5 the other tabs"),
+        *(Binding(str(i), f"tab('{tab}')", show=False, id=f"reports-{tab}", tooltip=f"Show {label}")
+          for i, tab, label in ((2, "tab-compliance", "compliance by team or role"),
+                                (3, "tab-monthly", "the monthly report"), (4, "tab-trends", "twelve months' trends"),
+                                (5, "tab-cp", "the CP plans to review"))),
     ]
 
     def __init__(self) -> None:
@@ -78,26 +83,29 @@ class ReportsScreen(QAScreen):
         self.cp_rows: list[CpReviewRow] = []
         self.last_export: Path | None = None
 
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(id="reports-tabs"):
-            with TabPane("What I owe", id="tab-owe"):
+            with TabPane("1 What I owe", id="tab-owe"):
                 yield Static("", id="owe-summary", classes="summary")
                 yield DataTable(id="owe-table", cursor_type="row", zebra_stripes=True)
-            with TabPane("Compliance", id="tab-compliance"):
+            with TabPane("2 Compliance", id="tab-compliance"):
                 yield Static("", id="compliance-summary", classes="summary")
                 # its task and period columns give way at 100 columns (RecordTable fits its width)
                 yield RecordTable(COMPLIANCE_COLUMNS, lambda line: line[1], lambda line: line[0], id="compliance-table")
-            with TabPane("Monthly report", id="tab-monthly"):
+            with TabPane("3 Monthly report", id="tab-monthly"):
                 yield Static("", id="monthly-summary", classes="summary")
                 with VerticalScroll(id="monthly-body"):
                     yield Static("", id="monthly-grades")
                     yield Static("", id="monthly-moderation")
                     yield Static("", id="monthly-actions")
-            with TabPane("Trends", id="tab-trends"):
+            with TabPane("4 Trends", id="tab-trends"):
                 with VerticalScroll(id="trends-body"):
                     yield Static("Loading the trends…", id="trends-charts")
-            with TabPane("CP reviews", id="tab-cp"):
+            with TabPane("5 CP reviews", id="tab-cp"):
                 yield Static("", id="cp-summary", classes="summary")
                 yield DataTable(id="cp-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
@@ -270,9 +278,9 @@ class ReportsScreen(QAScreen):
         table.clear()
         to_review = sum(not r.reviewed_this_period for r in rows)
         self.query_one("#cp-summary", Static).update(literal_markup(
-            "Children on CP plans ending within 3 months or running 18+ months ($period): "
+            "CP plans that lasted under 3 months or have run 18 months or more ($period): "
             "[b]$to_review[/b] to review of $count", period=rows[0].period_label, to_review=to_review, count=len(rows))
-            if rows else "No children on CP plans ending within 3 months or running 18 months or more.")
+            if rows else "No CP plan lasted under 3 months or has run 18 months or more.")
         for r in sorted(rows, key=lambda r: (r.reviewed_this_period, r.team_code, r.case_reference)):
             table.add_row(*map(literal, (
                 r.case_reference, r.team_code,

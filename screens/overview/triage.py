@@ -117,14 +117,17 @@ class TriageScreen(QAScreen):
 
     def on_screen_resume(self) -> None:
         if self.filters is None:
+            from qa_tui.services.people.directory import list_teams
             from qa_tui.services.programme.triage import load_triage_filter
 
             login, team_id = self.ctx.login, self.ctx.team_id
-            self.call_service(lambda s: load_triage_filter(s, login, team_id), self._filters_loaded)
+            self.call_service(lambda s: (load_triage_filter(s, login, team_id), list_teams(s)), self._filters_loaded)
         else:
             self.reload(changed=True)  # work may have moved on while elsewhere
 
-    def _filters_loaded(self, filters: TriageFilters) -> None:
+    def _filters_loaded(self, loaded: tuple[TriageFilters, list[Any]]) -> None:
+        filters, teams = loaded
+        self.team_names = {t.id: t.name for t in teams}  # the header names the team in scope
         self.filters = filters
         self.query_one("#triage-search-box", Input).value = filters.text
         self.reload()

@@ -11,7 +11,7 @@ from textual.app import SystemCommand
 
 from screens.audits.audit_steps import person_options
 from screens.audits.kinds.pane import KindPane
-from screens.dialogs import ChoiceDialog, TextPrompt
+from screens.dialogs import ChoiceDialog, ConfirmDialog, TextPrompt
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -25,8 +25,8 @@ class GoodPracticePane(KindPane["GoodPracticeItem"]):
     TITLE = "Good practice"
     TAB = "Good practice"
     COLUMNS = ("Marked", "What", "Worker", "Why")
-    HINT = "Enter opens a marked audit · n marks an observation or feedback · e pack · [ ] qtr"
-    ACTIONS = frozenset({"open", "new", "export", "quarter"})
+    HINT = "Enter opens a marked audit · n marks an observation or feedback · x unmarks · e pack"
+    ACTIONS = frozenset({"open", "new", "remove", "export", "quarter"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -140,6 +140,21 @@ class GoodPracticePane(KindPane["GoodPracticeItem"]):
 
         self.call_service(recent_feedback, offer)
 
+    def remove_current(self) -> None:
+        from qa_tui.services.practice.celebration import unmark_good_practice
+
+        row = self.table.current
+        if row is None:
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.call_service(lambda s: unmark_good_practice(s, row.source_kind, row.source_id),
+                                  lambda _: (self.notify("Taken off the good practice list."), self.reload()),
+                                  write=True)
+
+        self.app.push_screen(ConfirmDialog(f"Take {row.what} off the good practice list?"), confirmed)
+
     # --- the pack --------------------------------------------------------------------------
 
     def export(self) -> None:
@@ -174,6 +189,8 @@ class GoodPracticePane(KindPane["GoodPracticeItem"]):
                             self.mark_observation)
         yield SystemCommand("Good practice: mark feedback", "Celebrate feedback from a child or family",
                             self.mark_feedback)
+        yield SystemCommand("Good practice: unmark the highlighted row", "Take it off the good practice list",
+                            self.remove_current)
         quarter = self.quarter
         yield SystemCommand("Export the learning and celebration pack", f"Markdown and HTML for {quarter.label}",
                             lambda: self.export_pack(quarter))

@@ -99,6 +99,10 @@ class KindPane(AuditSteps, Vertical, Generic[R]):
         """n, where ACTIONS has "new"."""
         raise NotImplementedError
 
+    def remove_current(self) -> None:
+        """x, where ACTIONS has "remove": take the highlighted row off the list."""
+        raise NotImplementedError
+
     def export(self) -> None:
         """e, where ACTIONS has "export"."""
         raise NotImplementedError
