@@ -13,7 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from textual import events
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.content import Content
 from textual.notifications import SeverityLevel
@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 
 from qa_tui.config import Config
 from qa_tui.text import pasted, printable
+from qa_tui.widgets.key_order import KeysInOrder
 
 if TYPE_CHECKING:
     from qa_tui.context import AppContext
@@ -90,7 +91,7 @@ def read_escape_then_key_as_two_keys() -> None:
         ANSI_SEQUENCES_KEYS["\x1b" + key] = (_KeyName("escape"), _KeyName(key))  # type: ignore[assignment]
 
 
-class QAApp(App[int]):
+class QAApp(KeysInOrder):
     TITLE = "qa-tui"
     SUB_TITLE = "Quality assurance"
     CSS_PATH = "app.tcss"
@@ -297,6 +298,11 @@ class QAApp(App[int]):
             return None
         if action in ("area", "quit") and isinstance(self.screen, ModalScreen) and self.screen.focused is None:
             return False  # a dialog just opened: keys typed after its key are for it (screens.dialogs)
+        if action == "area" and len(self.screen_stack) > 1:
+            # Only from an area's own screen: on a form or a record opened from it (an observation,
+            # an audit, a history) a letter typed while a list or a tick box has the focus, or in the
+            # instant a form moves the focus, must not leave the form for another area.
+            return False
         return True
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

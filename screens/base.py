@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
@@ -114,9 +115,25 @@ def leave_form(node: ServiceCalls, saves: SaveQueue, then: Callable[[], None]) -
         ("discard", "Leave without them (asked again)")], initial="wait"), chosen)
 
 
+# Tab moves the focus before the next key is handed on. Textual hands each key to the widget that
+# has the focus when the key is read, and an ordinary Tab moves the focus only once that widget has
+# handled it: words typed straight after Tab (after choosing from a list with Enter, say) went to
+# the field that was being left. A priority binding is handled as the key is read.
+FOCUS_KEYS = [
+    Binding("tab", "app.focus_next", "Next field", show=False, priority=True, id="focus-next",
+            tooltip="Move to the next field or list"),
+    Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True, id="focus-previous",
+            tooltip="Move to the previous field or list"),
+]
+
+
 class QAScreen(ServiceCalls, Screen[None]):
     """A main area of the app."""
+
+    BINDINGS = FOCUS_KEYS
 
 
 class QAModal(ServiceCalls, ModalScreen[T]):
     """A dialog that may call services."""
+
+    BINDINGS = FOCUS_KEYS

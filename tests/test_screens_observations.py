@@ -125,16 +125,20 @@ async def test_names_and_themes_are_shown_as_typed_never_as_markup(db: Database)
     ctx.db.dispose()
 
 
+async def open_new_observation(pilot) -> None:  # noqa: ANN001
+    """From the dashboard: the observations area, then a new observation's form."""
+    await settle(pilot)
+    for key in ("o", "n"):
+        await pilot.press(key)
+        await settle(pilot)
+
+
 async def test_observation_typed_with_keys_alone_is_saved_as_you_go(db: Database) -> None:
     ids = seed(db)
     ctx = make_context(url_of(db), today=TODAY, staff_id="TM1")
     async with make_app(ctx).run_test(size=SIZE) as pilot:
         app = pilot.app
-        await settle(pilot)
-        await pilot.press("o")
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
+        await open_new_observation(pilot)
         assert app.screen.__class__.__name__ == "ObservationFormScreen"
         await pilot.press("enter", *"Rob", "enter")  # worker
         await pilot.press("tab", "tab")  # observer: the user by default
@@ -193,11 +197,7 @@ async def test_leaving_an_unsaved_form_asks_first_and_keeps_the_text(db: Databas
     ctx = make_context(url_of(db), today=TODAY, staff_id="TM1")
     async with make_app(ctx).run_test(size=SIZE) as pilot:
         app = pilot.app
-        await settle(pilot)
-        await pilot.press("o")
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
+        await open_new_observation(pilot)
         await pilot.press("tab", "tab", "tab", "tab", *"School", "ctrl+s")  # no worker or kind yet
         await settle(pilot)
         assert "Not saved yet: choose worker and kind" in screen_text(app)
@@ -291,3 +291,47 @@ async def test_a_newly_qualified_workers_asye_windows_show_when_highlighted(db: 
         assert "Noor Newly: ASYE 1 of 3; overdue: months 0–3" in text
         assert "months 3–6 done 1 Oct 2026" in text
     ctx.db.dispose()
+
+
+@pytest.mark.parametrize("list_open", [True, False], ids=["list-open", "all-at-once"])
+async def test_words_typed_straight_after_choosing_from_a_list_land_in_the_fields(db: Database, list_open: bool) -> None:
+    """Enter on the kind, arrows, Enter, then Tab and words, all queued before the first is
+    handled (as fast typing in a terminal sends them): the kind is the one the arrows reached, the
+    words land where Tab took them, the focus stays there, and no letter is read as an area's key."""
+    from textual import events
+
+    ids = seed(db)
+    ctx = make_context(url_of(db), today=TODAY, staff_id="TM1")
+    async with make_app(ctx).run_test(size=SIZE) as pilot:
+        app = pilot.app
+        await open_new_observation(pilot)
+        await pilot.press("enter", *"Rob", "enter", "tab", "tab", "tab")  # on the kind
+        if list_open:
+            await pilot.press("enter")
+            await settle(pilot)
+        keys = [*([] if list_open else ["enter"]), "down", "down", "enter", "tab", *"Home [visit] tomorrow",
+                "tab", "tab", *"voice, dads"]
+        for key in keys:
+            name = {" ": "space", ",": "comma", "[": "left_square_bracket", "]": "right_square_bracket"}.get(key, key)
+            app.post_message(events.Key(name, key if len(key) == 1 else None))
+        await settle(pilot)
+        form = app.screen
+        assert form.__class__.__name__ == "ObservationFormScreen"
+        assert form.query_one("#field-kind").value == "annual"
+        assert form.query_one("#field-setting", Input).value == "Home [visit] tomorrow"
+        assert form.query_one("#field-themes", Input).value == "voice, dads"
+        await until(pilot, lambda: _saved_setting(db, ids["robin"]) == "Home [visit] tomorrow")
+        assert form.focused is form.query_one("#field-themes", Input)
+        await pilot.press(*"!")
+        assert form.query_one("#field-themes", Input).value == "voice, dads!"
+        await pilot.press("shift+tab", "shift+tab", "shift+tab")  # back on the kind, closed
+        assert form.focused is form.query_one("#field-kind")
+        await pilot.press("escape")  # the form's Esc, not swallowed by the list
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "ObservationsScreen"
+    ctx.db.dispose()
+
+
+def _saved_setting(db: Database, worker_id: uuid.UUID) -> str | None:
+    with db.reader() as s:
+        return s.scalar(select(Observation.setting).where(Observation.worker_id == worker_id))

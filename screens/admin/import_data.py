@@ -15,6 +15,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
+from qa_tui.widgets.form_select import FormSelect
 from qa_tui.widgets.literal import literal, literal_markup
 from screens.base import QAScreen
 from screens.dialogs import DIALOG_CSS, ConfirmDialog
@@ -59,8 +60,8 @@ class ImportFileDialog(ModalScreen[ChosenFile | None]):
                 yield Input(str(self.initial.path) if self.initial else "", id="file-path", compact=True,
                             placeholder="the full path, e.g. /home/me/Downloads/annex-a.xlsx")
                 yield Label("Kind")
-                yield Select([(literal(k.label), k.key) for k in IMPORT_KINDS.values()], allow_blank=False, compact=True,
-                             id="file-kind", value=self.initial.kind if self.initial else "annex-a")
+                yield FormSelect([(literal(k.label), k.key) for k in IMPORT_KINDS.values()], allow_blank=False, compact=True,
+                                 id="file-kind", value=self.initial.kind if self.initial else "annex-a")
             yield Static("", classes="error", id="file-error")
             yield Static("Nothing is written yet: the next screen shows what would change.\n"
                          "[b]Enter[/b] or [b]Ctrl+S[/b] preview   [b]Esc[/b] cancel")

@@ -18,6 +18,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static, TabbedContent, TabPane
 
 from qa_tui.text import printable
+from qa_tui.widgets.form_select import FormSelect
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAModal, QAScreen
@@ -83,10 +84,10 @@ class RecordForm(QAModal[Any]):
                         yield Input(printable(field.value), placeholder=field.placeholder, id=f"form-{field.key}",
                                     compact=True)
                     else:
-                        yield Select([(literal(label), value) for label, value in field.options],
-                                     prompt=field.blank or "choose…", allow_blank=bool(field.blank),
-                                     value=Select.NULL if field.value in (None, "") else field.value,
-                                     id=f"form-{field.key}", compact=True)
+                        yield FormSelect([(literal(label), value) for label, value in field.options],
+                                         prompt=field.blank or "choose…", allow_blank=bool(field.blank),
+                                         value=Select.NULL if field.value in (None, "") else field.value,
+                                         id=f"form-{field.key}", compact=True)
             yield Static("", classes="error", id="form-error")
             yield Static("[b]Ctrl+S[/b] save   [b]Tab[/b] next field   [b]Esc[/b] cancel")
         yield Footer()

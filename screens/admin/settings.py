@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.widgets import Footer, Label, Select, Static
 
+from qa_tui.widgets.form_select import FormSelect
 from qa_tui.widgets.literal import literal, literal_markup
 from screens.base import QAModal
 from screens.dialogs import DIALOG_CSS
@@ -62,10 +63,10 @@ class SettingsScreen(QAModal[None]):
                 yield Label("You are")
                 yield Static("", id="settings-identity")
                 yield Label("Default team")
-                yield Select([], prompt="from the config file", id="settings-team", compact=True)
+                yield FormSelect([], prompt="from the config file", id="settings-team", compact=True)
                 yield Label("Theme")
-                yield Select([(literal(name), name) for name in sorted(self.app.available_themes)], allow_blank=False,
-                             value=self.app.theme, id="settings-theme", compact=True)
+                yield FormSelect([(literal(name), name) for name in sorted(self.app.available_themes)], allow_blank=False,
+                                 value=self.app.theme, id="settings-theme", compact=True)
             yield Static("", classes="error", id="settings-error")
             yield Static("", id="settings-where")
             yield Static("[b]Ctrl+S[/b] save   [b]Tab[/b] next field   [b]Esc[/b] cancel")

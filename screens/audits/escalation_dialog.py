@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, Select, Static
 
+from qa_tui.widgets.form_select import FormSelect
 from qa_tui.widgets.literal import literal
 from screens.dialogs import DIALOG_CSS
 
@@ -41,10 +42,10 @@ class EscalationDialog(ModalScreen[EscalationInput | None]):
         with Vertical():
             yield Static(literal(f"Escalate {self.context}"), classes="title")
             yield Label("Why")
-            yield Select([(literal(label), key) for key, label in REASONS], value=self.reason, allow_blank=False,
-                         id="escalation-reason")
+            yield FormSelect([(literal(label), key) for key, label in REASONS], value=self.reason, allow_blank=False,
+                             id="escalation-reason")
             yield Label("Escalation owner (responds by the deadline)")
-            yield Select([(literal(label), pid) for pid, label in self.owners], id="escalation-owner")
+            yield FormSelect([(literal(label), pid) for pid, label in self.owners], id="escalation-owner")
             yield Label("Note for them")
             yield Input(id="escalation-note", placeholder="What they need to know")
             yield Static("", classes="error", id="escalation-error")

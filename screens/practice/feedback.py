@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Header, Input, Label, Select, Static, TextArea
 
 from qa_tui.dates import parse_day
+from qa_tui.widgets.form_select import FormSelect
 from qa_tui.widgets.literal import literal, literal_markup
 from screens.base import QAScreen
 from screens.dialogs import ConfirmDialog, TextPrompt
@@ -175,16 +176,16 @@ class FeedbackFormScreen(QAScreen):
                 yield Label("Case")
                 yield Input(placeholder="case reference (optional)", id="fb-case", compact=True)
                 yield Label("Worker")
-                yield Select([], prompt="the case's worker, or none", id="fb-worker", compact=True)
+                yield FormSelect([], prompt="the case's worker, or none", id="fb-worker", compact=True)
                 yield Label("Who gave it")
-                yield Select([(literal(giver_label(g)), g) for g in GIVER_LABELS], prompt="choose…", id="fb-giver",
-                             compact=True)
+                yield FormSelect([(literal(giver_label(g)), g) for g in GIVER_LABELS], prompt="choose…", id="fb-giver",
+                                 compact=True)
                 yield Label("Channel")
-                yield Select([(literal(label), c) for c, label in CHANNEL_LABELS.items()], prompt="choose…",
-                             id="fb-channel", compact=True)
+                yield FormSelect([(literal(label), c) for c, label in CHANNEL_LABELS.items()], prompt="choose…",
+                                 id="fb-channel", compact=True)
                 yield Label("Rating")
-                yield Select([(literal(label), r) for r, label in RATING_LABELS.items()], prompt="no rating",
-                             id="fb-rating", compact=True)
+                yield FormSelect([(literal(label), r) for r, label in RATING_LABELS.items()], prompt="no rating",
+                                 id="fb-rating", compact=True)
                 yield Label("Themes")
                 yield Input(placeholder="comma separated", id="fb-themes", compact=True)
             said = TextArea(id="fb-said-text", soft_wrap=True, show_line_numbers=False)

@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static, TextArea
 
 from qa_tui.text import printable
+from qa_tui.widgets.form_select import FormSelect
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAModal, QAScreen
@@ -196,8 +197,8 @@ class ResponseDialog(QAModal["ResponseView | None"]):
         with Vertical():
             yield Static(literal(f"Your response: {self.record.finding.heading}"), classes="title")
             yield Label("Do you agree with it?")
-            yield Select([(literal(label), value) for value, label in STANCES], allow_blank=False,
-                         value=earlier.stance if earlier else "agree", id="response-stance")
+            yield FormSelect([(literal(label), value) for value, label in STANCES], allow_blank=False,
+                             value=earlier.stance if earlier else "agree", id="response-stance")
             yield Label("Comment (needed if you disagree)")
             yield Input(printable(earlier.comment) if earlier else "", id="response-comment")
             yield Label("Your reflection (several lines; optional)")

@@ -15,6 +15,7 @@ from textual.widgets import Checkbox, Footer, Header, Input, Label, Select, Stat
 from qa_tui.dates import parse_day
 from qa_tui.journal import Unsaved
 from qa_tui.text import printable
+from qa_tui.widgets.form_select import FormSelect
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.save_queue import REFUSED, SaveQueue
 from screens.base import QAScreen, leave_form
@@ -85,15 +86,15 @@ class ObservationFormScreen(QAScreen):
         with Horizontal(id="form-body"):
             with Grid(id="form-fields"):
                 yield Label("Worker")
-                yield Select([], prompt="choose…", id="field-worker", compact=True)
+                yield FormSelect([], prompt="choose…", id="field-worker", compact=True)
                 yield Label("Observer")
-                yield Select([], prompt="not recorded", id="field-observer", compact=True)
+                yield FormSelect([], prompt="not recorded", id="field-observer", compact=True)
                 yield Label("Date observed")
                 yield Input(f"{self.ctx.today():%d/%m/%Y}", placeholder="DD/MM/YYYY", id="field-observed_on",
                             compact=True)
                 yield Label("Kind")
-                yield Select([(literal(label), kind) for kind, label in KIND_LABELS.items()], prompt="choose…",
-                             id="field-kind", compact=True)
+                yield FormSelect([(literal(label), kind) for kind, label in KIND_LABELS.items()], prompt="choose…",
+                                 id="field-kind", compact=True)
                 yield Label("Setting")
                 yield Input(placeholder="e.g. home visit, core group", id="field-setting", compact=True)
                 yield Label("Feedback")

@@ -17,6 +17,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static, TextArea
 
 from qa_tui.dates import parse_day
+from qa_tui.widgets.form_select import FormSelect
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAModal, QAScreen
@@ -426,10 +427,10 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
                 yield Label("Held on")
                 yield Input(f"{self.ctx.today():%d/%m/%Y}", placeholder="DD/MM/YYYY", id="sup-held_on", compact=True)
                 yield Label("Kind")
-                yield Select([(literal(label), kind) for kind, label in KIND_LABELS.items()], allow_blank=False,
-                             value="casework", id="sup-kind", compact=True)
+                yield FormSelect([(literal(label), kind) for kind, label in KIND_LABELS.items()], allow_blank=False,
+                                 value="casework", id="sup-kind", compact=True)
                 yield Label("Supervisor")
-                yield Select([], prompt="choose…", id="sup-supervisor", compact=True)
+                yield FormSelect([], prompt="choose…", id="sup-supervisor", compact=True)
             yield Label("Notes (several lines; optional)", id="sup-notes-label")
             yield TextArea(id="sup-notes", soft_wrap=True, show_line_numbers=False)
             yield Static("", id="sup-error")

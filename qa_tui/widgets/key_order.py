@@ -1,0 +1,72 @@
+"""Keys are handled one after another, each to the end, before the next is read.
+
+Textual hands a key to the widget that has the focus when the key is read, and acts on most
+bindings only when the key has come back up from that widget to the app; a priority binding acts
+as the key is read. Typed faster than the app keeps up (a busy machine, a slow database, a fast
+typist, keys pasted by tmux), keys overtook each other: Down, Down, Enter opened the first row of a
+list, not the third; words typed after Enter on a list of options went to the list; a letter typed
+after a key that opens a form went to the screen behind it. Here the app reads the next key only
+once the one before has been handled all the way up, which is the order the user typed them in."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from textual import events
+from textual.app import App
+from textual.dom import DOMNode
+from textual.timer import Timer
+
+# A key still on its way after this long (a widget that never answers) no longer holds the next.
+STUCK_AFTER = 2.0
+
+
+class KeysInOrder(App[int]):
+    """Mixed into the app: raw keys wait while the key before them is still being handled."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._keys_waiting: deque[events.Key] = deque()
+        self._key_in_hand = 0  # which key is being handled (0: none), so a late "done" is ignored
+        self._key_serial = 0
+        self._stuck_timer: Timer | None = None
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self._key_in_hand:
+                self._keys_waiting.append(event)
+                return
+            await self._handle_key_in_order(event)
+            return
+        await super().on_event(event)
+
+    async def _handle_key_in_order(self, event: events.Key) -> None:
+        target: DOMNode = self.focused or self.screen
+        self._key_serial += 1
+        serial = self._key_in_hand = self._key_serial
+        await super().on_event(event)
+        # Follow the key up the path it bubbles along: each step waits behind it in the same queue.
+        hops: list[DOMNode] = [target, *target.ancestors]
+        if hops[-1] is not self:
+            hops.append(self)
+
+        def hop(index: int) -> None:
+            if self._key_in_hand != serial:
+                return
+            while index < len(hops) - 1 and not hops[index].call_later(hop, index + 1):
+                index += 1  # gone (a closed dialog): the next one up
+            if index >= len(hops) - 1:
+                self.call_later(self._key_done, serial)
+
+        hop(0)
+        self._stuck_timer = self.set_timer(STUCK_AFTER, lambda: self.call_later(self._key_done, serial))
+
+    async def _key_done(self, serial: int) -> None:
+        if self._key_in_hand != serial:
+            return
+        self._key_in_hand = 0
+        if self._stuck_timer is not None:
+            self._stuck_timer.stop()
+            self._stuck_timer = None
+        if self._keys_waiting:
+            await self._handle_key_in_order(self._keys_waiting.popleft())
