@@ -88,6 +88,24 @@ async def settle(pilot: Pilot) -> None:
         await pilot.pause()
 
 
+async def type_ahead(pilot: Pilot, *keys: str) -> None:
+    """Keys arriving faster than the app handles them (a fast typist, a busy machine, tmux): all
+    queued before the first is handled, then the app left to settle. A one-character key is typed
+    as that character; longer ones are key names ("down", "enter")."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    for key in keys:
+        if len(key) == 1:
+            pilot.app.post_message(events.Key(_character_to_key(key), key))
+        else:
+            pilot.app.post_message(events.Key(key, " " if key == "space" else None))
+    await pilot.pause()
+    while pilot.app.keys_pending:  # each key is handled to the end before the next is read
+        await pilot.pause(0.05)
+    await settle(pilot)
+
+
 def screen_text(app: QAApp) -> str:
     """Everything visible on the current screen, as plain text."""
     from textual.widgets import Static

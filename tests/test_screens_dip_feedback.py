@@ -27,7 +27,7 @@ from qa_tui.services.practice.pickers import (
     feedback_list,
     recent_feedback,
 )
-from tests.pilot import SIZE, make_app, make_context, screen_text, settle, url_of
+from tests.pilot import SIZE, make_app, make_context, screen_text, settle, type_ahead, url_of
 
 TODAY = date(2027, 2, 10)
 FORM_URL = "https://forms.example.gov.uk/feedback"
@@ -327,3 +327,26 @@ def test_the_feedback_list_holds_the_latest_and_the_years_summary(db: Database) 
     assert (mine.summary.since, mine.summary.received, mine.summary.average_rating) == (date(2026, 4, 1), 1, 5)
     assert [t.theme for t in mine.summary.themes] == ["kindness"]
     assert (len(everyone.lines), everyone.summary.received) == (3, 2)
+
+
+async def test_a_dip_sample_typed_ahead_keeps_every_key_in_its_place(db: Database) -> None:
+    """Down and Enter on the list, the ratings, Enter and a comment, all typed faster than the app
+    keeps up: the second case is sampled and the comment's first letter is not lost."""
+    ids = seed(db)
+    ctx = make_context(url_of(db), today=TODAY, staff_id="TM1")
+    async with make_app(ctx).run_test(size=SIZE) as pilot:
+        app = pilot.app
+        await settle(pilot)
+        await pilot.press("k")
+        await settle(pilot)
+        await type_ahead(pilot, "down", "enter", "y")
+        assert "Dip sample of CASE-0004" in screen_text(app)
+        await type_ahead(pilot, "1", "down", "3", "enter", *"No chronology since [June]", "escape", "down", "2")
+        await settle(pilot)
+    ctx.db.dispose()
+    with db.reader() as s:
+        audit = s.scalar(select(Audit).where(Audit.case_id == ids["CASE-0004"]))
+        grades = {g.domain: (g.grade, g.comment) for g in s.scalars(select(AuditGrade).where(AuditGrade.audit_id == audit.id))}
+    (summary, _), (chronology, _), (visits, _) = DIP_SAMPLE_AREAS[:3]
+    assert [grades[summary], grades[chronology], grades[visits][0]] == [  # stored from 0: Met, Not met, Partly met
+        (0, ""), (2, "No chronology since [June]"), 1]

@@ -22,7 +22,7 @@ from qa_tui.services.practice.observations import (
 )
 from qa_tui.services.people.directory import people_for_picking
 from qa_tui.services.practice.pickers import observations_of_worker
-from tests.pilot import SIZE, make_app, make_context, screen_text, settle, url_of
+from tests.pilot import SIZE, make_app, make_context, screen_text, settle, type_ahead, url_of
 
 TODAY = date(2027, 2, 10)  # after 1 January: anyone not yet observed this year is overdue
 
@@ -298,8 +298,6 @@ async def test_words_typed_straight_after_choosing_from_a_list_land_in_the_field
     """Enter on the kind, arrows, Enter, then Tab and words, all queued before the first is
     handled (as fast typing in a terminal sends them): the kind is the one the arrows reached, the
     words land where Tab took them, the focus stays there, and no letter is read as an area's key."""
-    from textual import events
-
     ids = seed(db)
     ctx = make_context(url_of(db), today=TODAY, staff_id="TM1")
     async with make_app(ctx).run_test(size=SIZE) as pilot:
@@ -311,10 +309,7 @@ async def test_words_typed_straight_after_choosing_from_a_list_land_in_the_field
             await settle(pilot)
         keys = [*([] if list_open else ["enter"]), "down", "down", "enter", "tab", *"Home [visit] tomorrow",
                 "tab", "tab", *"voice, dads"]
-        for key in keys:
-            name = {" ": "space", ",": "comma", "[": "left_square_bracket", "]": "right_square_bracket"}.get(key, key)
-            app.post_message(events.Key(name, key if len(key) == 1 else None))
-        await settle(pilot)
+        await type_ahead(pilot, *keys)
         form = app.screen
         assert form.__class__.__name__ == "ObservationFormScreen"
         assert form.query_one("#field-kind").value == "annual"
