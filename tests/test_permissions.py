@@ -21,7 +21,8 @@ from qa_tui.services.people.admin import PersonInput, save_person
 from qa_tui.services.people.owner import bind_to_puller, set_standalone_owner
 from qa_tui.services.practice import observations, supervision
 from qa_tui.services.practice.followups import tick_discussed
-from qa_tui.services.practice.support import add_step, record_support_plan
+from qa_tui.services.practice.my_work import my_work
+from qa_tui.services.practice.support import add_step, record_support_plan, support_plans_visible_to
 from tests.permissions_seed import CFG, Council, act_as, nobody, seed_council
 
 MONTH = Month(2026, 11)
@@ -245,7 +246,12 @@ def test_a_support_plans_steps_on_the_agenda_are_for_the_line_management_only(db
             return [f.summary for f in supervision.supervision_agenda(s, council.sw, today).follow_ups]
 
     assert agenda_summaries(council.tm) and agenda_summaries(council.hos) == agenda_summaries(council.tm)
-    assert agenda_summaries(council.sw) == agenda_summaries(council.tm)  # the worker's own plan
+    assert len(agenda_summaries(council.tm)) == 2
+    assert agenda_summaries(council.sw) == []  # not the worker herself, though it is her plan
+    act_as(db, council.sw)
+    with db.reader() as s:
+        mine = my_work(s, council.sw, today)
+        assert mine.agenda == () and support_plans_visible_to(s, council.sw, today=today) == []
     assert agenda_summaries(council.peer) == []
     assert agenda_summaries(council.other_tm) == []
     act_as(db, council.peer)

@@ -142,11 +142,12 @@ def decide(session: Session, permission: str, cfg: Config | None = None, *, team
         return _refused(who, "record a supervision or tick agenda items for this worker",
                         "only the worker's supervisor or line manager may")
     if permission == SEE_SUPPORT_PLAN:
+        # The line management only: not the worker (whose plan it is), nor a peer.
         if manager_id is not None and (me.id == manager_id or is_line_manager_of(session, me.id, manager_id)):
             return ALLOWED
-        if worker_id is not None and (me.id == worker_id or is_line_manager_of(session, me.id, worker_id)):
+        if worker_id is not None and me.id != worker_id and is_line_manager_of(session, me.id, worker_id):
             return ALLOWED
-        return _refused(who, "see this support plan", "only the worker and their line management may")
+        return _refused(who, "see this support plan", "only the worker's line management may")
     if permission == ANSWER_ESCALATION:
         if owner_id is not None and me.id == owner_id:
             return ALLOWED
