@@ -89,7 +89,7 @@ def _current(session: Session, who: Acting) -> Person | None:
 
 def decide(session: Session, permission: str, cfg: Config | None = None, *, team_id: uuid.UUID | None = None,
            worker_id: uuid.UUID | None = None, observer_id: uuid.UUID | None = None, field: str = "",
-           manager_id: uuid.UUID | None = None, owner_id: uuid.UUID | None = None,
+           manager_id: uuid.UUID | None = None, owner_id: uuid.UUID | None = None, signed_off: bool = False,
            person: Acting | None = None) -> Decision:
     """Whether the person acting in `session` may do `permission` (to the record described by the
     keyword arguments), and why not. The app's own bookkeeping (no person in the session) may.
@@ -128,14 +128,7 @@ def decide(session: Session, permission: str, cfg: Config | None = None, *, team
             return ALLOWED
         return _refused(who, "finalise audits", f"that is for {_role_names(roles)}")
     if permission == EDIT_OBSERVATION:
-        if me.id == observer_id:
-            return ALLOWED
-        if me.id == worker_id:
-            if field == "reflection":
-                return ALLOWED
-            return _refused(who, f"change {field.replace('_', ' ') or 'this observation'} of an observation of "
-                            "their own practice", "the worker adds their reflection only; the observer writes the rest")
-        return _refused(who, "change this observation", "only its observer may (and the worker, their reflection)")
+        return _may_edit_observation(who, me, observer_id, worker_id, field, signed_off)
     if permission == SUPERVISE:
         if worker_id is not None and is_line_manager_of(session, me.id, worker_id):
             return ALLOWED
@@ -158,6 +151,25 @@ def decide(session: Session, permission: str, cfg: Config | None = None, *, team
         return _refused(who, "see or respond to records about someone else's work in My work",
                         "only the worker whose work it is may")
     raise ValueError(f"unknown permission {permission!r}")
+
+
+def _may_edit_observation(who: Acting, me: Person, observer_id: uuid.UUID | None, worker_id: uuid.UUID | None,
+                          field: str, signed_off: bool) -> Decision:
+    """The observer writes it until they sign it off (`field` "signed_off_on": signing it off);
+    the observed worker adds their reflection, before or after; after sign-off nobody changes the
+    observer's text."""
+    what = field.replace("_", " ") or "this observation"
+    if me.id == worker_id and me.id != observer_id:
+        if field == "reflection":
+            return ALLOWED
+        return _refused(who, f"change {what} of an observation of their own practice",
+                        "the worker adds their reflection only; the observer writes the rest")
+    if me.id != observer_id:
+        return _refused(who, "change this observation", "only its observer may (and the worker, their reflection)")
+    if signed_off:
+        return _refused(who, f"change {what} of an observation that was signed off",
+                        "after sign-off nobody changes it; the worker may still add their reflection")
+    return ALLOWED
 
 
 def _may_draw(session: Session, who: Acting, me: Person, cfg: Config, team_id: uuid.UUID | None) -> Decision:
