@@ -83,3 +83,16 @@ def nobody(db: Database) -> Database:
 def person_id(db: Database, staff_id: str) -> uuid.UUID:
     with db.reader() as s:
         return s.scalar(select(Person.id).where(Person.staff_id == staff_id))
+
+
+def act_with_permissions(db: Database, person_id: uuid.UUID, **permissions: list[str]) -> Database:
+    """Act as `person_id` with these [permissions] rows in force where the council keeps them: the
+    config on SQLite, the database's rows on PostgreSQL (stored by the set-up)."""
+    from qa_tui.services.people.role_permissions import store_role_permissions
+
+    if db.is_sqlite:
+        return act_as(db, person_id, cfg=parse_config({"permissions": permissions}))
+    nobody(db)
+    with db.session() as s:
+        store_role_permissions(s, permissions)
+    return act_as(db, person_id)
