@@ -96,3 +96,24 @@ def act_with_permissions(db: Database, person_id: uuid.UUID, **permissions: list
     with db.session() as s:
         store_role_permissions(s, permissions)
     return act_as(db, person_id)
+
+
+def submitted_live_audit(db: Database, council: Council, auditor_id: uuid.UUID, today: date) -> uuid.UUID:
+    """A live audit of Sam's case led by `auditor_id` (acting as them), graded and sent for
+    moderation; the database then acts for nobody again."""
+    from qa_tui.services.audits import record as audits
+
+    live = CFG.template("live")
+    act_as(db, auditor_id)
+    with db.session() as s:
+        audit = audits.start_audit(s, kind="live", template=live, case_id=council.case, worker_id=council.sw,
+                                   auditor_id=auditor_id, team_id=council.team, audit_date=date(2026, 11, 10),
+                                   today=today, cfg=CFG)
+    with db.session() as s:
+        for d in live.domains:
+            audits.set_grade(s, audit.id, d.key, 1)
+        audits.set_overall_grade(s, audit.id, 1)
+    with db.session() as s:
+        audits.submit_for_moderation(s, audit.id, today)
+    nobody(db)
+    return audit.id
