@@ -8,13 +8,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from qa_tui.db.engine import Database
-from qa_tui.db.models import CaseDraw, Moderation, Person, Supervision
+from qa_tui.db.models import Case, CaseDraw, Moderation, Person, Supervision
 from qa_tui.services.people.owner import bind_to_puller
 from qa_tui.services.practice.observations import record_observation
 from qa_tui.services.practice.support import record_support_plan
@@ -225,3 +226,50 @@ async def test_people_and_logins_are_for_an_administrator(db: Database, own_logi
             assert app.screen.__class__.__name__ != "AdminScreen"  # the person's form is open
     finally:
         ctx.db.dispose()
+
+
+# --- importing caseload extracts --------------------------------------------------------------
+
+CASES_CSV = "case_reference,category,worker_staff_id,team_code,opened_on\nNEW-1,CIN,W001,,2026-03-02\n"
+
+
+@pytest.mark.parametrize(("staff_id", "allowed"), [("P001", True), ("W001", False)])
+async def test_importing_a_caseload_extract_is_for_the_practice_improvement_team(db: Database, tmp_path: Path,
+                                                                               staff_id: str, allowed: bool) -> None:
+    """Pip (practice improvement) writes the import; Sam, a social worker, sees the preview but its
+    write key is greyed and does nothing. (On SQLite Sam's file is a laptop she pulled: a
+    standalone file's owner is its administrator.)"""
+    seed_council(db)
+    (tmp_path / "cases.csv").write_text(CASES_CSV, encoding="utf-8")
+    if db.is_sqlite and not allowed:
+        with db.session() as s:
+            s.scalar(select(Person).where(Person.staff_id == staff_id)).login = "sam"
+            bind_to_puller(s, "sam")
+        ctx = make_context(url_of(db), today=TODAY)
+    else:
+        ctx = make_context(url_of(db), today=TODAY, staff_id=staff_id)
+    app = make_app(ctx)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("a", "i")
+            await settle(pilot)
+            app.screen.query_one("#file-path").value = str(tmp_path / "cases.csv")
+            await pilot.pause()
+            app.screen.query_one("#file-kind").value = "cases"
+            await pilot.pause()
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert app.screen.__class__.__name__ == "ImportScreen"
+            assert "Nothing has been written" in screen_text(app), screen_text(app)  # the preview: open to anyone
+            assert (app.screen.check_action("write", ()) is True) == allowed
+            await pilot.press("w")
+            await settle(pilot)
+            if app.screen.__class__.__name__ == "ConfirmDialog":
+                await pilot.press("y")
+                await settle(pilot)
+            assert "Traceback" not in screen_text(app)
+    finally:
+        ctx.db.dispose()
+    with db.reader() as s:
+        assert (s.scalar(select(Case).where(Case.reference == "NEW-1")) is not None) == allowed
