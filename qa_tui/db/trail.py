@@ -70,6 +70,13 @@ def name_actor(session: Session) -> None:
     session.info[_NAMED_KEY] = session.get_transaction()
 
 
+def note_in_trail(session: Session, detail: str) -> None:
+    """On PostgreSQL: the note (`detail`) the database's trail triggers give every row change for
+    the rest of this transaction, as the app gives its own events (a laptop bundle's import)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT set_config('qa_tui.trail_detail', :detail, true)"), {"detail": detail})
+
+
 def leave_untrailed(session: Session) -> None:
     """For bulk writes that keep their own summary in the trail (the demo builder, the retention
     purge): PostgreSQL's trail triggers leave this transaction's row changes alone, but only for

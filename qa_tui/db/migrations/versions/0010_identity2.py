@@ -8,15 +8,18 @@ database; every audited table is trailed by the database
 - PostgreSQL: every table the app trails (every record people edit, role_permission included) now
   has the row trigger 0006_identity gave five of them, so raw SQL changes to any of them write a
   trail event with the server's login and time; the app's role may not insert a row-change event
-  for any table that has such a trigger.
+  for any table that has such a trigger. The trigger keeps the note a bulk write names for its
+  transaction (`qa_tui.trail_detail`: a laptop bundle's import says whose work it was).
 
 Revision ID: 0010_identity2
 Revises: 0009_worker
 Create Date: 2026-12-05
 """
 
+import importlib.util
 import uuid
 from datetime import datetime, timezone
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
@@ -73,6 +76,23 @@ HAS_TRAIL_TRIGGER = ("EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regcla
 OLD_REFUSED_WHEN = f"NEW.table_name IN ({', '.join(repr(t) for t in TRAILED_BEFORE)})"
 
 
+def _trail_row_function(detail: str) -> str:
+    """0006_identity's row trigger function (as it was written there), keeping `detail` as each
+    event's note."""
+    spec = importlib.util.spec_from_file_location("identity_0006", Path(__file__).with_name("0006_identity.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    [function] = [sql for sql in module.POSTGRESQL_UPGRADE if "CREATE FUNCTION qa_tui_trail_row()" in sql]
+    written = "before::json, after::json, '', staff, named"
+    assert written in function
+    return function.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION").replace(
+        written, f"before::json, after::json, {detail}, staff, named")
+
+
+TRAIL_DETAIL = "coalesce(current_setting('qa_tui.trail_detail', true), '')"
+
+
 def upgrade() -> None:
     bind = op.get_bind()
     op.add_column("observation", sa.Column("signed_off_on", sa.Date(), nullable=True))
@@ -99,6 +119,7 @@ def upgrade() -> None:
     op.execute(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON role_permission FROM {APP_ROLE}")
     op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON role_permission TO {ADMIN_ROLE}")
     op.execute(_stamp(HAS_TRAIL_TRIGGER))
+    op.execute(_trail_row_function(TRAIL_DETAIL))
     for name in NEWLY_TRAILED:
         op.execute(f"CREATE TRIGGER {name}_trail AFTER INSERT OR UPDATE OR DELETE ON {name} "
                    "FOR EACH ROW EXECUTE FUNCTION qa_tui_trail_row()")
@@ -109,6 +130,7 @@ def downgrade() -> None:
         for name in NEWLY_TRAILED:
             op.execute(f"DROP TRIGGER IF EXISTS {name}_trail ON {name}")
         op.execute(_stamp(OLD_REFUSED_WHEN))
+        op.execute(_trail_row_function("''"))
     op.drop_table("role_permission")
     with op.batch_alter_table("observation") as batch:
         batch.drop_column("signed_off_on")
