@@ -83,3 +83,37 @@ def nobody(db: Database) -> Database:
 def person_id(db: Database, staff_id: str) -> uuid.UUID:
     with db.reader() as s:
         return s.scalar(select(Person.id).where(Person.staff_id == staff_id))
+
+
+def act_with_permissions(db: Database, person_id: uuid.UUID, **permissions: list[str]) -> Database:
+    """Act as `person_id` with these [permissions] rows in force where the council keeps them: the
+    config on SQLite, the database's rows on PostgreSQL (stored by the set-up)."""
+    from qa_tui.services.people.role_permissions import store_role_permissions
+
+    if db.is_sqlite:
+        return act_as(db, person_id, cfg=parse_config({"permissions": permissions}))
+    nobody(db)
+    with db.session() as s:
+        store_role_permissions(s, permissions)
+    return act_as(db, person_id)
+
+
+def submitted_live_audit(db: Database, council: Council, auditor_id: uuid.UUID, today: date) -> uuid.UUID:
+    """A live audit of Sam's case led by `auditor_id` (acting as them), graded and sent for
+    moderation; the database then acts for nobody again."""
+    from qa_tui.services.audits import record as audits
+
+    live = CFG.template("live")
+    act_as(db, auditor_id)
+    with db.session() as s:
+        audit = audits.start_audit(s, kind="live", template=live, case_id=council.case, worker_id=council.sw,
+                                   auditor_id=auditor_id, team_id=council.team, audit_date=date(2026, 11, 10),
+                                   today=today, cfg=CFG)
+    with db.session() as s:
+        for d in live.domains:
+            audits.set_grade(s, audit.id, d.key, 1)
+        audits.set_overall_grade(s, audit.id, 1)
+    with db.session() as s:
+        audits.submit_for_moderation(s, audit.id, today)
+    nobody(db)
+    return audit.id

@@ -8,7 +8,6 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from qa_tui.config import parse_config
 from qa_tui.dates import Month
 from qa_tui.db.engine import Database
 from qa_tui.db.models import AuditEvent, CaseDraw, Person
@@ -21,8 +20,9 @@ from qa_tui.services.people.admin import PersonInput, save_person
 from qa_tui.services.people.owner import bind_to_puller, set_standalone_owner
 from qa_tui.services.practice import observations, supervision
 from qa_tui.services.practice.followups import tick_discussed
-from qa_tui.services.practice.support import add_step, record_support_plan
-from tests.permissions_seed import CFG, Council, act_as, nobody, seed_council
+from qa_tui.services.practice.my_work import my_work
+from qa_tui.services.practice.support import add_step, record_support_plan, support_plans_visible_to
+from tests.permissions_seed import CFG, Council, act_as, act_with_permissions, nobody, seed_council
 
 MONTH = Month(2026, 11)
 LIVE = CFG.template("live")
@@ -88,7 +88,7 @@ def test_importing_caseload_is_for_the_practice_improvement_team(db: Database, c
     act_as(db, council.pi)
     with db.session() as s:
         assert import_cases(s, CASES_CSV).added_keys == ("NEW-1",)
-    act_as(db, council.tm, cfg=parse_config({"permissions": {"import_caseload": ["TM"]}}))
+    act_with_permissions(db, council.tm, import_caseload=["TM"])
     with db.session() as s:
         import_cases(s, CASES_CSV.replace("NEW-1", "NEW-2"))
 
@@ -169,7 +169,7 @@ def test_finalising_is_for_the_practice_improvement_team_or_a_role_set_in_config
         moderation.moderate(s, audit_id, council.hos, outcome="agreed", today=today)
     with db.session() as s, pytest.raises(NotAllowed, match="may not finalise audits: that is for Practice"):
         moderation.finalise(s, audit_id, today)
-    act_as(db, council.hos, cfg=parse_config({"permissions": {"finalise": ["PI", "HOS"]}}))
+    act_with_permissions(db, council.hos, finalise=["PI", "HOS"])
     with db.session() as s:
         assert moderation.finalise(s, audit_id, today).status == "finalised"
 
@@ -245,7 +245,12 @@ def test_a_support_plans_steps_on_the_agenda_are_for_the_line_management_only(db
             return [f.summary for f in supervision.supervision_agenda(s, council.sw, today).follow_ups]
 
     assert agenda_summaries(council.tm) and agenda_summaries(council.hos) == agenda_summaries(council.tm)
-    assert agenda_summaries(council.sw) == agenda_summaries(council.tm)  # the worker's own plan
+    assert len(agenda_summaries(council.tm)) == 2
+    assert agenda_summaries(council.sw) == []  # not the worker herself, though it is her plan
+    act_as(db, council.sw)
+    with db.reader() as s:
+        mine = my_work(s, council.sw, today)
+        assert mine.agenda == () and support_plans_visible_to(s, council.sw, today=today) == []
     assert agenda_summaries(council.peer) == []
     assert agenda_summaries(council.other_tm) == []
     act_as(db, council.peer)

@@ -11,13 +11,11 @@ from sqlalchemy import select
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Action, Audit, Person
 from qa_tui.services.audits import moderation
-from qa_tui.services.audits import record as audits
 from qa_tui.services.people.owner import bind_to_puller
-from tests.permissions_seed import CFG, Council, act_as, nobody, seed_council
+from tests.permissions_seed import Council, act_as, nobody, seed_council, submitted_live_audit
 from tests.pilot import SIZE, become, make_app, make_context, screen_text, settle, url_of
 
 TODAY = date(2026, 11, 24)
-LIVE = CFG.template("live")
 
 
 def notes(app) -> str:  # noqa: ANN001
@@ -25,22 +23,13 @@ def notes(app) -> str:  # noqa: ANN001
 
 
 def _moderated_with_an_open_action(db: Database, council: Council) -> None:
-    act_as(db, council.tm)
+    audit_id = submitted_live_audit(db, council, council.tm, TODAY)
     with db.session() as s:
-        audit = audits.start_audit(s, kind="live", template=LIVE, case_id=council.case, worker_id=council.sw,
-                                   auditor_id=council.tm, team_id=council.team, audit_date=date(2026, 11, 10),
-                                   today=TODAY, cfg=CFG)
-    with db.session() as s:
-        for d in LIVE.domains:
-            audits.set_grade(s, audit.id, d.key, 1)
-        audits.set_overall_grade(s, audit.id, 1)
-        s.add(Action(audit_id=audit.id, case_id=council.case, owner_id=council.sw, team_id=council.team,
+        s.add(Action(audit_id=audit_id, case_id=council.case, owner_id=council.sw, team_id=council.team,
                      title="Update the chronology [today]", raised_on=TODAY, due_on=date(2026, 12, 8), status="open"))
-    with db.session() as s:
-        audits.submit_for_moderation(s, audit.id, TODAY)
     act_as(db, council.hos)
     with db.session() as s:
-        moderation.moderate(s, audit.id, council.hos, outcome="agreed", today=TODAY)
+        moderation.moderate(s, audit_id, council.hos, outcome="agreed", today=TODAY)
     nobody(db)
 
 

@@ -17,15 +17,13 @@ from sqlalchemy import func, select
 
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Moderation, Observation, Person, SyncState
-from qa_tui.services.audits import record as audits
 from qa_tui.services.people.owner import laptop_owner, owner_bound_by
 from qa_tui.services.sync.bundle import BundleRecord, content_hash
 from qa_tui.services.sync.export import export_changes
 from qa_tui.services.sync.importing import import_bundle
 from qa_tui.services.sync.pull import pull_from_database
-from tests.permissions_seed import CFG, Council, act_as, nobody, seed_council
+from tests.permissions_seed import Council, seed_council, submitted_live_audit
 
-LIVE = CFG.template("live")
 
 
 @pytest.fixture
@@ -40,19 +38,7 @@ def laptop(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
 
 
 def _own_audit_sent_for_moderation(db: Database, council: Council, today: date) -> uuid.UUID:
-    act_as(db, council.hos)  # the head of service leads this one herself
-    with db.session() as s:
-        audit = audits.start_audit(s, kind="live", template=LIVE, case_id=council.case, worker_id=council.sw,
-                                   auditor_id=council.hos, team_id=council.team, audit_date=date(2026, 11, 10),
-                                   today=today, cfg=CFG)
-    with db.session() as s:
-        for d in LIVE.domains:
-            audits.set_grade(s, audit.id, d.key, 1)
-        audits.set_overall_grade(s, audit.id, 1)
-    with db.session() as s:
-        audits.submit_for_moderation(s, audit.id, today)
-    nobody(db)
-    return audit.id
+    return submitted_live_audit(db, council, council.hos, today)  # the head of service leads this one herself
 
 
 def test_a_laptop_bundle_cannot_moderate_its_owners_audit_or_promote_them(db: Database, laptop: Database,

@@ -1,5 +1,6 @@
-"""`qa-tui db upgrade|current|verify|owner`: apply migrations, show the schema revision, check
-the audit trail's hash chain, name a standalone SQLite install's owner."""
+"""`qa-tui db upgrade|current|verify|owner|permissions`: apply migrations, show the schema
+revision, check the audit trail's hash chain, name a standalone SQLite install's owner, show or set
+(an administrator, on PostgreSQL) which roles hold each role-level permission."""
 
 from __future__ import annotations
 
@@ -20,6 +21,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                              "audit trail); a laptop's owner is whoever pulled it")
     owner.add_argument("staff_id", nargs="?", metavar="STAFF_ID", help="the owner's staff ID (omit to show)")
     owner.set_defaults(func=run_owner)
+    permissions = verbs.add_parser("permissions", help="show which roles hold each role-level permission; on "
+                                   "PostgreSQL an administrator stores them from this config's [permissions]")
+    permissions.add_argument("--from-config", action="store_true",
+                             help="store this config's [permissions] in the shared database (administrators)")
+    permissions.set_defaults(func=run_permissions)
 
 
 def run_upgrade(args: argparse.Namespace) -> int:
@@ -101,4 +107,25 @@ def run_owner(args: argparse.Namespace) -> int:
     else:
         print(f"{person.name} ({person.staff_id}), " + (f"bound when {puller} pulled this laptop."
                                                         if how == "pull" else "named at set-up."))
+    return 0
+
+
+def run_permissions(args: argparse.Namespace) -> int:
+    from qa_tui.config import ROLE_NAMES
+    from qa_tui.services.people.role_permissions import role_permission_rows, store_role_permissions
+
+    ctx = open_ctx(args)
+    try:
+        if args.from_config and ctx.db.is_sqlite:
+            print("A SQLite database reads [permissions] from its own config; there is nothing to store.")
+            return 1
+        with ctx.db.session() as session:
+            rows = (store_role_permissions(session, ctx.config.permissions) if args.from_config
+                    else role_permission_rows(session))
+    finally:
+        ctx.db.dispose()
+    source = "this config's [permissions]" if ctx.db.is_sqlite else "the shared database (an administrator's to change)"
+    print(f"Who holds each role-level permission, from {source}:")
+    for row in rows:
+        print(f"  {row.permission}: {', '.join(ROLE_NAMES.get(r, r) for r in row.roles) or 'nobody'}")
     return 0

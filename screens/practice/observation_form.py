@@ -23,6 +23,7 @@ from screens.dialogs import ConfirmDialog
 
 if TYPE_CHECKING:
     from qa_tui.services.people.directory import PersonRef
+    from qa_tui.services.practice.observation_signoff import ObservationAccess
     from qa_tui.services.practice.observations import ObservationView
 
 FIELD_LABELS = {
@@ -59,6 +60,9 @@ class ObservationFormScreen(QAScreen):
         # Not a letter: the form's fields take letters as typing.
         Binding("f2", "history", "History", id="observation-history",
                 tooltip="Who changed this observation, when, old → new"),
+        Binding("f3", "sign_off", "Sign off", id="observation-sign-off",
+                tooltip="Sign the observation off (its observer): your text is final; the worker may still "
+                        "add their reflection"),
     ]
 
     def action_history(self) -> None:
@@ -72,6 +76,7 @@ class ObservationFormScreen(QAScreen):
         self.initial_worker = worker_id
         self.observation_id = observation_id
         self.obs: ObservationView | None = None
+        self.access: ObservationAccess | None = None  # what this person may change; None: a new one, all
         self.people: list[PersonRef] = []
         self.creating = False
         self.problem = ""  # a conflict, beside the status until the next save
@@ -106,40 +111,68 @@ class ObservationFormScreen(QAScreen):
                     area = TextArea(id=f"field-{field}", soft_wrap=True, show_line_numbers=False)
                     area.border_title = literal(FIELD_LABELS[field])
                     yield area
+        yield Static("", id="form-access")
         yield Static("", id="form-error")
         yield Static("", id="form-status")
         yield Footer()
 
     def on_mount(self) -> None:
+        from qa_tui.services.practice.observation_signoff import observation_access
         from qa_tui.services.practice.observations import PRACTITIONER_ROLES, get_observation
         from qa_tui.services.people.directory import people_for_picking
 
         today, obs_id = self.ctx.today(), self.observation_id
 
-        def load(s: Any) -> tuple[list[PersonRef], list[PersonRef], ObservationView | None]:
+        def load(s: Any) -> tuple[list[PersonRef], list[PersonRef], ObservationView | None, ObservationAccess | None]:
             obs = get_observation(s, obs_id) if obs_id else None
             named = [i for i in (obs.worker_id, obs.observer_id) if i] if obs else []
             return (people_for_picking(s, today, PRACTITIONER_ROLES, include=named[:1]),
-                    people_for_picking(s, today, include=named), obs)
+                    people_for_picking(s, today, include=named), obs,
+                    observation_access(s, obs_id) if obs_id else None)
 
         self.call_service(load, self._loaded)
         self._status("Choose the worker, the date and the kind: the observation is saved from then on.")
 
-    def _loaded(self, loaded: tuple[list[PersonRef], list[PersonRef], ObservationView | None]) -> None:
-        workers, self.people, obs = loaded
+    def _loaded(self, loaded: tuple[list[PersonRef], list[PersonRef], ObservationView | None,
+                                    ObservationAccess | None]) -> None:
+        workers, self.people, obs, access = loaded
         worker_select = self.query_one("#field-worker", Select)
         worker_select.set_options([(literal(f"{p.name} ({p.role})"), p.id) for p in workers])
         observer_select = self.query_one("#field-observer", Select)
         observer_select.set_options([(literal(f"{p.name} ({p.role})"), p.id) for p in self.people])
         if obs is not None:
             self.show_observation(obs)
-            self.query_one("#field-setting", Input).focus()
+            self._show_access(access, focus=True)
             return
         if any(p.id == self.initial_worker for p in workers):
             worker_select.value = self.initial_worker
         if any(p.id == self.ctx.person_id for p in self.people):
             observer_select.value = self.ctx.person_id
         (self.query_one("#field-kind", Select) if self.initial_worker else worker_select).focus()
+
+    def _show_access(self, access: ObservationAccess | None, *, focus: bool = False) -> None:
+        """Fields this person may not change are read-only, with why; with `focus` (on opening),
+        the first they may change takes the focus (never later: the user may be typing)."""
+        self.access = access
+        editable = access.editable if access is not None else set(SAVED_FIELDS)
+        for field in SAVED_FIELDS:
+            widget = self.query_one(f"#field-{field}")
+            if isinstance(widget, TextArea):
+                widget.read_only = field not in editable
+            else:
+                widget.disabled = field not in editable
+        self.query_one("#form-access", Static).update(literal(access.note if access is not None else ""))
+        first = next((f for f in ("setting", *TEXT_AREAS) if f in editable), None)
+        if focus and first is not None:
+            self.query_one(f"#field-{first}").focus()
+        self.refresh_bindings()
+
+    def _refresh_access(self) -> None:
+        from qa_tui.services.practice.observation_signoff import observation_access
+
+        if self.obs is not None:
+            obs_id = self.obs.id
+            self.call_service(lambda s: observation_access(s, obs_id), self._show_access)
 
     def show_observation(self, obs: ObservationView) -> None:
         """Show `obs` as loaded, except in a field the user changed since it was last saved (or
@@ -285,6 +318,7 @@ class ObservationFormScreen(QAScreen):
         self.obs = obs
         self._after_save(obs)
         self.notify("Observation saved; a reflective review is on the worker's next supervision agenda.")
+        self._refresh_access()
         self.sync()
 
     def _after_save(self, obs: ObservationView) -> None:
@@ -348,6 +382,35 @@ class ObservationFormScreen(QAScreen):
         if self.saves.failed:
             self.saves.retry()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "sign_off" and (self.access is None or not self.access.may_sign_off):
+            return None  # greyed: not its observer, not saved yet, or signed off already
+        return True
+
+    def action_sign_off(self) -> None:
+        if self.obs is None or self.access is None or not self.access.may_sign_off:
+            return
+        from qa_tui.services.practice.observation_signoff import sign_off_observation
+
+        obs_id, today = self.obs.id, self.ctx.today()
+
+        def answer(sign: bool | None) -> None:
+            if not sign:
+                return
+            self.saves.flush()  # what was typed is saved first, then signed off
+            self.saves.add(lambda s: sign_off_observation(s, obs_id, today=today, expected_version=self._version()),
+                           self._signed_off)
+
+        self.app.push_screen(ConfirmDialog(
+            "Sign off this observation?",
+            "Your text becomes final: nobody changes it after sign-off. The worker may still add their reflection."),
+            answer)
+
+    def _signed_off(self, obs: ObservationView) -> None:
+        self._after_save(obs)
+        self.notify(f"Signed off on {short_date(obs.signed_off_on)}: the observation is final.")
+        self._refresh_access()
+
     def action_reload(self) -> None:
         if self.obs is None:
             return
@@ -386,3 +449,6 @@ class ObservationFormScreen(QAScreen):
         yield SystemCommand("Observation: done", "Save and go back to coverage", self.action_done)
         yield SystemCommand("Observation: history", "Who changed this observation, when, old → new",
                             self.action_history)
+        if self.check_action("sign_off", ()):
+            yield SystemCommand("Observation: sign off", "Make your text final; the worker may still add their "
+                                "reflection", self.action_sign_off)

@@ -33,7 +33,16 @@ from qa_tui.db.models.audits import (
     Theme,
     ThemeCase,
 )
-from qa_tui.db.models.people import CASE_CATEGORIES, CASE_CATEGORY_NAMES, Case, CpPlan, Person, Service, Team
+from qa_tui.db.models.people import (
+    CASE_CATEGORIES,
+    CASE_CATEGORY_NAMES,
+    Case,
+    CpPlan,
+    Person,
+    RolePermission,
+    Service,
+    Team,
+)
 from qa_tui.db.models.practice import (
     FEEDBACK_CHANNELS,
     FEEDBACK_GIVERS,
@@ -78,7 +87,7 @@ __all__ = [
     "OBSERVATION_KINDS", "RESPONSE_SOURCES", "RESPONSE_STANCES", "SUPERVISION_KINDS", "SUPPORT_PLAN_STATUSES", "SYNC_RESOLUTIONS", "THEME_KINDS",
     "THEME_STATUSES", "Action", "ActionChange", "AgencyFinding", "Audit", "AuditEvent", "AuditGrade",
     "AuditParticipant", "AuditTemplate", "Case", "CaseDraw", "CpPlan", "Draft", "ESCALATION_REASONS", "Escalation", "DrawPick", "DrawPool", "Feedback",
-    "FollowUp", "GoodPractice", "Moderation", "Observation", "Person", "RecordSeen", "Service", "Supervision", "SupportPlan",
+    "FollowUp", "GoodPractice", "Moderation", "Observation", "Person", "RecordSeen", "RolePermission", "Service", "Supervision", "SupportPlan",
     "SupportStep", "SyncConflict", "SyncImport", "SyncState", "SyncTombstone", "Team", "Theme", "ThemeCase",
     "WorkerResponse",
 ]

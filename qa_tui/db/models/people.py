@@ -64,6 +64,19 @@ class Person(Record, Base):
     manager: Mapped[Person | None] = relationship(remote_side="Person.id", foreign_keys=[manager_id])
 
 
+class RolePermission(Record, Base):
+    """On PostgreSQL, which roles hold a role-level permission (docs/permissions.md): one row per
+    permission and role, changed only by an administrator (the database grants it to no one else),
+    so nobody widens their own permissions from their own config. SQLite reads [permissions]."""
+
+    __tablename__ = "role_permission"
+
+    permission: Mapped[str] = mapped_column(String(40))
+    role: Mapped[str] = mapped_column(String(8))
+
+    __table_args__ = (UniqueConstraint("permission", "role"),)
+
+
 # --- caseload -----------------------------------------------------------------------------
 
 

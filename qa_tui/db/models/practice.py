@@ -37,6 +37,9 @@ class Observation(Record, Base):
     reflection: Mapped[str] = mapped_column(Text, default="")
     feedback_shared: Mapped[bool] = mapped_column(default=False)
     themes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # The day the observer signed it off: from then on nobody changes the observer's text; the
+    # worker may still add their reflection.
+    signed_off_on: Mapped[date | None] = mapped_column(default=None)
 
 
 class Supervision(Record, Base):

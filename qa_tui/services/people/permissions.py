@@ -13,7 +13,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from qa_tui.config import ROLE_NAMES, Config
-from qa_tui.db.models import Person, SyncState
+from qa_tui.config.model import DEFAULT_PERMISSIONS
+from qa_tui.db.models import Person, RolePermission, SyncState
 from qa_tui.errors import NotAllowed
 from qa_tui.db.acting import CONFIG_KEY, Acting, acting_of
 
@@ -82,6 +83,20 @@ def is_administrator(session: Session, who: Acting) -> bool:
     return who.person_id is not None and bound_by == "set-up"
 
 
+def roles_for(session: Session, permission: str, cfg: Config | None = None) -> tuple[str, ...]:
+    """The roles holding a role-level permission (PERMISSION_ROLES). On PostgreSQL the database's
+    `role_permission` rows, which only an administrator may change (an empty table: the built-in
+    defaults), never the person's own config, where anyone could widen their own permissions. On
+    SQLite the config's [permissions] (`cfg`, else the session's)."""
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(select(RolePermission.permission, RolePermission.role)
+                               .order_by(RolePermission.role)).all()
+        if not rows:
+            return DEFAULT_PERMISSIONS[permission]
+        return tuple(role for held, role in rows if held == permission)
+    return (cfg or session.info.get(CONFIG_KEY) or Config()).roles_for(permission)
+
+
 def _current(session: Session, who: Acting) -> Person | None:
     """The acting person's record as stored now (their role and team may have changed)."""
     return session.get(Person, who.person_id) if who.person_id is not None else None
@@ -89,12 +104,12 @@ def _current(session: Session, who: Acting) -> Person | None:
 
 def decide(session: Session, permission: str, cfg: Config | None = None, *, team_id: uuid.UUID | None = None,
            worker_id: uuid.UUID | None = None, observer_id: uuid.UUID | None = None, field: str = "",
-           manager_id: uuid.UUID | None = None, owner_id: uuid.UUID | None = None,
+           manager_id: uuid.UUID | None = None, owner_id: uuid.UUID | None = None, signed_off: bool = False,
            person: Acting | None = None) -> Decision:
     """Whether the person acting in `session` may do `permission` (to the record described by the
     keyword arguments), and why not. The app's own bookkeeping (no person in the session) may.
-    `cfg`: the council's [permissions]; the defaults without one."""
-    cfg = cfg or session.info.get(CONFIG_KEY) or Config()
+    `cfg`: on SQLite the council's [permissions] (the session's without one); on PostgreSQL the
+    database's rows are read instead (roles_for)."""
     who = person or acting_of(session)  # `person`: someone else's work re-checked (a laptop's bundle)
     if who is None:
         return ALLOWED
@@ -110,43 +125,37 @@ def decide(session: Session, permission: str, cfg: Config | None = None, *, team
         return _refused(who, "change people, teams, roles or logins", "only an administrator may "
                         f"(on the shared database, a member of {ADMIN_ROLE}; on a laptop, nobody: pull again)")
     if permission == IMPORT_CASELOAD:
-        roles = cfg.roles_for(IMPORT_CASELOAD)
+        roles = roles_for(session, IMPORT_CASELOAD, cfg)
         if me.role in roles or is_administrator(session, who):
             return ALLOWED
         return _refused(who, "import caseload extracts", f"that needs the role {_role_names(roles)} or an administrator")
     if permission == DRAW:
         return _may_draw(session, who, me, cfg, team_id)
     if permission == MODERATE:
-        roles = cfg.roles_for(MODERATE)
+        roles = roles_for(session, MODERATE, cfg)
         if me.role in roles:
             return ALLOWED
         return _refused(who, "moderate audits", f"their role ({ROLE_NAMES.get(me.role, me.role)}) is not a "
                         f"moderator role ({_role_names(roles)})")
     if permission == FINALISE:
-        roles = cfg.roles_for(FINALISE)
+        roles = roles_for(session, FINALISE, cfg)
         if me.role in roles:
             return ALLOWED
         return _refused(who, "finalise audits", f"that is for {_role_names(roles)}")
     if permission == EDIT_OBSERVATION:
-        if me.id == observer_id:
-            return ALLOWED
-        if me.id == worker_id:
-            if field == "reflection":
-                return ALLOWED
-            return _refused(who, f"change {field.replace('_', ' ') or 'this observation'} of an observation of "
-                            "their own practice", "the worker adds their reflection only; the observer writes the rest")
-        return _refused(who, "change this observation", "only its observer may (and the worker, their reflection)")
+        return _may_edit_observation(who, me, observer_id, worker_id, field, signed_off)
     if permission == SUPERVISE:
         if worker_id is not None and is_line_manager_of(session, me.id, worker_id):
             return ALLOWED
         return _refused(who, "record a supervision or tick agenda items for this worker",
                         "only the worker's supervisor or line manager may")
     if permission == SEE_SUPPORT_PLAN:
+        # The line management only: not the worker (whose plan it is), nor a peer.
         if manager_id is not None and (me.id == manager_id or is_line_manager_of(session, me.id, manager_id)):
             return ALLOWED
-        if worker_id is not None and (me.id == worker_id or is_line_manager_of(session, me.id, worker_id)):
+        if worker_id is not None and me.id != worker_id and is_line_manager_of(session, me.id, worker_id):
             return ALLOWED
-        return _refused(who, "see this support plan", "only the worker and their line management may")
+        return _refused(who, "see this support plan", "only the worker's line management may")
     if permission == ANSWER_ESCALATION:
         if owner_id is not None and me.id == owner_id:
             return ALLOWED
@@ -159,8 +168,27 @@ def decide(session: Session, permission: str, cfg: Config | None = None, *, team
     raise ValueError(f"unknown permission {permission!r}")
 
 
-def _may_draw(session: Session, who: Acting, me: Person, cfg: Config, team_id: uuid.UUID | None) -> Decision:
-    roles, senior = cfg.roles_for(DRAW), cfg.roles_for("draw_senior")
+def _may_edit_observation(who: Acting, me: Person, observer_id: uuid.UUID | None, worker_id: uuid.UUID | None,
+                          field: str, signed_off: bool) -> Decision:
+    """The observer writes it until they sign it off (`field` "signed_off_on": signing it off);
+    the observed worker adds their reflection, before or after; after sign-off nobody changes the
+    observer's text."""
+    what = field.replace("_", " ") or "this observation"
+    if me.id == worker_id and me.id != observer_id:
+        if field == "reflection":
+            return ALLOWED
+        return _refused(who, f"change {what} of an observation of their own practice",
+                        "the worker adds their reflection only; the observer writes the rest")
+    if me.id != observer_id:
+        return _refused(who, "change this observation", "only its observer may (and the worker, their reflection)")
+    if signed_off:
+        return _refused(who, f"change {what} of an observation that was signed off",
+                        "after sign-off nobody changes it; the worker may still add their reflection")
+    return ALLOWED
+
+
+def _may_draw(session: Session, who: Acting, me: Person, cfg: Config | None, team_id: uuid.UUID | None) -> Decision:
+    roles, senior = roles_for(session, DRAW, cfg), roles_for(session, "draw_senior", cfg)
     if me.role in roles and team_id is not None and me.team_id == team_id:
         return ALLOWED
     if me.role in senior and team_id is not None:
@@ -188,9 +216,8 @@ def require_self(session: Session, person_id: uuid.UUID | None, doing: str) -> N
 
 
 def moderator_roles_in(session: Session) -> tuple[str, ...]:
-    """The roles that may moderate under the config in force for `session`."""
-    cfg = session.info.get(CONFIG_KEY) or Config()
-    return cfg.roles_for(MODERATE)
+    """The roles that may moderate for `session` (roles_for)."""
+    return roles_for(session, MODERATE)
 
 
 # The permissions a person holds by their role alone (before looking at a record), for the screens
@@ -205,14 +232,13 @@ def role_permissions(session: Session, cfg: Config | None = None) -> frozenset[s
 
 def permissions_of(session: Session, who: Acting | None, cfg: Config | None = None) -> frozenset[str]:
     """Which of ROLE_LEVEL `who` may do on some record (None: the app's own set-up, everything)."""
-    cfg = cfg or session.info.get(CONFIG_KEY) or Config()
     if who is None:
         return frozenset(ROLE_LEVEL)
     me = _current(session, who)
     if me is None:
         return frozenset()
-    held = {p for p in (IMPORT_CASELOAD, MODERATE, FINALISE) if me.role in cfg.roles_for(p)}
-    if me.role in cfg.roles_for(DRAW) or me.role in cfg.roles_for("draw_senior"):
+    held = {p for p in (IMPORT_CASELOAD, MODERATE, FINALISE) if me.role in roles_for(session, p, cfg)}
+    if me.role in roles_for(session, DRAW, cfg) or me.role in roles_for(session, "draw_senior", cfg):
         held.add(DRAW)
     if is_administrator(session, who):
         held |= {EDIT_PEOPLE, IMPORT_CASELOAD}

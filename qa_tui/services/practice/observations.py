@@ -60,6 +60,7 @@ class ObservationView:
     reflection: str
     feedback_shared: bool
     themes: tuple[str, ...]
+    signed_off_on: date | None = None  # signed off by the observer: their text is final
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ def update_observation_field(session: Session, obs_id: uuid.UUID, field: str, va
         raise ValidationError(field, f"not an observation field; expected one of {', '.join(EDITABLE_FIELDS)}")
     observation = _load(session, obs_id)
     require(session, EDIT_OBSERVATION, observer_id=observation.observer_id, worker_id=observation.worker_id,
-            field=field)
+            field=field, signed_off=observation.signed_off_on is not None)
     if expected_version is not None and observation.version != expected_version:
         raise ChangedElsewhere("This observation")
     if field in TEXT_FIELDS:
@@ -322,7 +323,7 @@ def _view(o: Observation) -> ObservationView:
         id=o.id, version=o.version, observer_id=o.observer_id, worker_id=o.worker_id,
         observed_on=o.observed_on, kind=o.kind, setting=o.setting, went_well=o.went_well,
         to_develop=o.to_develop, reflection=o.reflection, feedback_shared=o.feedback_shared,
-        themes=tuple(o.themes or ()),
+        themes=tuple(o.themes or ()), signed_off_on=o.signed_off_on,
     )
 
 

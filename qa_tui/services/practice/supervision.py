@@ -196,7 +196,7 @@ def supervision_agenda(session: Session, worker_id: uuid.UUID, today: date) -> A
         .order_by(Action.due_on, Action.id)).all()
     follow_ups = undiscussed_follow_ups(session, worker_id)
     if not decide(session, SEE_SUPPORT_PLAN, worker_id=worker_id).allowed:
-        # A support plan's steps are for the worker and their line management only.
+        # A support plan's steps are for the line management only (not the worker herself).
         private = set(session.scalars(select(SupportStep.id).where(
             SupportStep.id.in_([f.source_id for f in follow_ups if f.source_id is not None]))))
         follow_ups = [f for f in follow_ups if f.source_id not in private]

@@ -1,6 +1,6 @@
 """Individual support plans: a manager's action plan of dated steps for a worker who needs support
-to improve, seen only by that manager, the managers above them and the worker, with every open
-step put on the worker's supervision agenda until it is done."""
+to improve, seen only by that manager and the managers above them (not the worker, nor a peer),
+with every open step put on the worker's supervision agenda until it is done."""
 
 from __future__ import annotations
 
@@ -68,16 +68,11 @@ class StepReviews:
 
 
 def can_see_plan(session: Session, viewer_id: uuid.UUID | None, plan: SupportPlan) -> bool:
-    """The manager who keeps the plan, the managers above them, and the worker it is for."""
-    if viewer_id is None:
+    """The manager who keeps the plan and the managers above them: the line management only (not
+    the worker it is for, nor a peer; docs/permissions.md)."""
+    if viewer_id is None or viewer_id == plan.worker_id:
         return False
-    return viewer_id in (plan.manager_id, plan.worker_id) or viewer_id in managers_above(session, plan.manager_id)
-
-
-def can_change_plan(session: Session, viewer_id: uuid.UUID | None, plan: SupportPlan) -> bool:
-    """The manager who keeps the plan and the managers above them (not the worker)."""
-    return viewer_id is not None and (viewer_id == plan.manager_id
-                                      or viewer_id in managers_above(session, plan.manager_id))
+    return viewer_id == plan.manager_id or viewer_id in managers_above(session, plan.manager_id)
 
 
 def support_plans_visible_to(session: Session, viewer_id: uuid.UUID | None, worker_id: uuid.UUID | None = None, *,
@@ -87,7 +82,8 @@ def support_plans_visible_to(session: Session, viewer_id: uuid.UUID | None, work
     if viewer_id is None:
         return []
     below = _everyone_below(session, viewer_id)
-    stmt = select(SupportPlan).where(or_(SupportPlan.worker_id == viewer_id, SupportPlan.manager_id == viewer_id,
+    stmt = select(SupportPlan).where(SupportPlan.worker_id != viewer_id,
+                                     or_(SupportPlan.manager_id == viewer_id,
                                          SupportPlan.manager_id.in_(below) if below else False))
     if worker_id is not None:
         stmt = stmt.where(SupportPlan.worker_id == worker_id)
@@ -260,9 +256,7 @@ def _visible(session: Session, plan_id: uuid.UUID, viewer_id: uuid.UUID | None) 
 
 
 def _changeable(session: Session, plan_id: uuid.UUID, by_id: uuid.UUID | None) -> SupportPlan:
-    plan = _visible(session, plan_id, by_id)
-    if not can_change_plan(session, by_id, plan):
-        raise NotAllowed("Only the manager who keeps this plan, or a manager above them, can change it.")
+    plan = _visible(session, plan_id, by_id)  # who sees it (the line management) may change it
     if plan.status != "open":
         raise NotAllowed(f"This plan was closed on {plan.closed_on:%-d %b %Y}.")
     return plan

@@ -89,7 +89,8 @@ def refusal(session: Session, who: Acting | None, table: str, fields: dict[str, 
             return not_self(fields.get("observer_id"), "record an observation")
         for field in sorted(changed):
             if problem := denied(EDIT_OBSERVATION, observer_id=_uuid(live.get("observer_id")),
-                                 worker_id=_uuid(live.get("worker_id")), field=field):
+                                 worker_id=_uuid(live.get("worker_id")), field=field,
+                                 signed_off=live.get("signed_off_on") is not None):
                 return problem
         return ""
     if table == "supervision":

@@ -111,6 +111,7 @@ class BulkWriter:
         self.importer = trail.actor_of(session)  # the login writing: every trail event's actor
         self.actor = actor or self.importer  # who the rows are by (on import, the laptop's author)
         trail.name_actor(session)
+        trail.note_in_trail(session, detail)
         self.now, self.detail, self.total, self.progress = now, detail, total, progress
         self.done = 0
         self.present: dict[str, set[uuid.UUID]] = defaultdict(set)  # records added in this run

@@ -27,7 +27,7 @@ class SupportPane(KindPane["SupportPlanView"]):
     TITLE = "Support plans"
     TAB = "Support"
     COLUMNS = ("Worker", "Aim", "Kept by", "Started", "Steps done", "Next due", "Status")
-    HINT = "Plans you keep, your own, and those kept below you · Enter opens · n records a plan"
+    HINT = "Plans you keep and those kept below you (never the worker's own) · Enter opens · n records a plan"
 
     def loader(self) -> Callable[[Session], Sequence[SupportPlanView]]:
         from qa_tui.services.practice.support import support_plans_visible_to
