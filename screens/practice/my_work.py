@@ -15,6 +15,7 @@ from qa_tui.text import printable
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAModal, QAScreen
+from screens.dialogs import DIALOG_CSS
 
 if TYPE_CHECKING:
     from qa_tui.services.practice.my_work import MyRecord, MyWork
@@ -178,13 +179,9 @@ class ResponseDialog(QAModal["ResponseView | None"]):
         Binding("escape", "cancel", "Cancel", id="response-cancel", tooltip="Close without saving"),
         Binding("ctrl+s", "save", "Save", id="response-save", tooltip="Save your response"),
     ]
-    DEFAULT_CSS = """
-    ResponseDialog { align: center middle; }
-    ResponseDialog > Vertical { width: 84; height: auto; border: thick $accent; padding: 0 2; background: $surface; }
-    ResponseDialog .title { text-style: bold; }
-    ResponseDialog Label { color: $text-muted; margin-top: 1; }
+    DEFAULT_CSS = DIALOG_CSS.format(cls="ResponseDialog") + """
+    ResponseDialog Label { color: $text-muted; }
     ResponseDialog #response-reflection { height: 6; }
-    ResponseDialog #response-error { color: $error; height: auto; }
     """
 
     def __init__(self, record: MyRecord) -> None:
@@ -203,7 +200,7 @@ class ResponseDialog(QAModal["ResponseView | None"]):
             yield Label("Your reflection (several lines; optional)")
             yield TextArea(printable(earlier.reflection) if earlier else "", id="response-reflection", soft_wrap=True,
                            show_line_numbers=False)
-            yield Static("", id="response-error")
+            yield Static("", classes="error", id="response-error")
             yield Static("[b]Ctrl+S[/b] save   [b]Tab[/b] next field   [b]Esc[/b] cancel")
         yield Footer()
 

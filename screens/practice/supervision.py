@@ -20,7 +20,7 @@ from qa_tui.dates import parse_day
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAModal, QAScreen
-from screens.dialogs import ChoiceDialog, TextPrompt
+from screens.dialogs import DIALOG_CSS, ChoiceDialog, TextPrompt
 from screens.lists import TOGGLE_TEAMS, ListScreen
 
 if TYPE_CHECKING:
@@ -400,17 +400,15 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
         Binding("escape", "cancel", "Cancel", id="supervision-cancel", tooltip="Close without recording"),
         Binding("ctrl+s", "save", "Save", id="supervision-save", tooltip="Record the supervision"),
     ]
-    DEFAULT_CSS = """
-    SupervisionDialog { align: center middle; }
-    SupervisionDialog > Vertical { width: 84; height: auto; border: thick $accent; padding: 1 2; background: $surface; }
-    SupervisionDialog .title { text-style: bold; margin-bottom: 1; }
+    DEFAULT_CSS = DIALOG_CSS.format(cls="SupervisionDialog") + """
     SupervisionDialog Grid { grid-size: 2; grid-columns: 12 1fr; grid-rows: 1; grid-gutter: 1 0; height: auto; }
     SupervisionDialog Grid > Label { color: $text-muted; }
+    SupervisionDialog Grid > Input, SupervisionDialog Grid > Select { margin-bottom: 0; }
     SupervisionDialog Grid > *:focus-within, SupervisionDialog Grid > Input:focus { background: $boost; }
     SupervisionDialog #sup-notes-label { color: $text-muted; margin-top: 1; }
     SupervisionDialog #sup-notes { height: 6; border: round $secondary; }
     SupervisionDialog #sup-notes:focus { border: round $accent; }
-    SupervisionDialog #sup-error { color: $error; height: auto; margin-top: 1; }
+    SupervisionDialog #sup-error { margin-top: 1; }
     """
 
     def __init__(self, worker_id: uuid.UUID, worker_name: str) -> None:
@@ -432,7 +430,7 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
                 yield Select([], prompt="choose…", id="sup-supervisor", compact=True)
             yield Label("Notes (several lines; optional)", id="sup-notes-label")
             yield TextArea(id="sup-notes", soft_wrap=True, show_line_numbers=False)
-            yield Static("", id="sup-error")
+            yield Static("", classes="error", id="sup-error")
             yield Static("[b]Ctrl+S[/b] save   [b]Tab[/b] next field   [b]Esc[/b] cancel")
         yield Footer()
 
