@@ -1,0 +1,98 @@
+"""Nothing typed in the smaller forms is lost: a dip-sample comment typed while the database is
+out of reach is journalled as it is typed and offered back at the next start, naming the case and
+the area, and restored with its rating. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from qa_tui.config import DIP_SAMPLE_AREAS, parse_config
+from qa_tui.db.engine import Database
+from qa_tui.db.models import Audit, AuditGrade
+from qa_tui.errors import ValidationError
+from qa_tui.journal import journal_folder
+from qa_tui.services.practice import dip_sample
+from qa_tui.services.practice.dip_sample import start_dip_sample
+from qa_tui.services.unsaved import restore_change
+from screens.overview.unsaved import UnsavedDialog
+from tests.pilot import SIZE, make_app, make_context, screen_text, url_of
+from tests.test_journal import dead_pid, stored
+from tests.test_screens_dip_feedback import TODAY, seed
+from tests.test_typing_safe import settle
+
+FIRST_AREA, FIRST_LABEL = DIP_SAMPLE_AREAS[0]
+
+
+def unreachable(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    raise OperationalError("UPDATE audit_grade", {}, ConnectionRefusedError("server closed the connection"))
+
+
+def area_grades(db: Database) -> dict[str, tuple[int | None, str]]:
+    with db.reader() as s:
+        audit = s.scalar(select(Audit).where(Audit.kind == "dip_sample"))
+        return {g.domain: (g.grade, g.comment) for g in s.scalars(select(AuditGrade).where(
+            AuditGrade.audit_id == audit.id))}
+
+
+async def test_a_dip_sample_comment_typed_in_an_outage_is_journalled_and_offered_back(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    seed(db)
+    ctx = make_context(url_of(db), today=TODAY, staff_id="TM1")
+    folder = journal_folder(ctx.config.database_url)
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("k")
+        await settle(pilot)
+        await pilot.press("enter", "y")  # start a dip sample of CASE-0001
+        await settle(pilot)
+        await pilot.press("2")  # the first area partly met: stored
+        await settle(pilot)
+        real_rate_area = dip_sample.rate_area
+        monkeypatch.setattr(dip_sample, "rate_area", unreachable)
+        await pilot.press("enter", *"Gaps in [b]visits[/b]")  # still typing: no save sent yet
+        journal = app.unsaved_journal
+        journal.flush()
+        assert stored(journal) == ["Gaps in [b]visits[/b]"], "on disk before any save is sent"
+        app.screen.saves.flush()  # the pause: the save is sent and fails; the comment stays journalled
+        await settle(pilot)
+        assert "Not saved: 1 change waiting" in screen_text(app), screen_text(app)
+        journal.flush()
+        assert stored(journal) == ["Gaps in [b]visits[/b]"]
+        journal_path = journal.path
+    monkeypatch.setattr(dip_sample, "rate_area", real_rate_area)  # the database is back
+    assert area_grades(db)[FIRST_AREA] == (1, "")
+    body = json.loads(journal_path.read_text())  # the session ends as if killed
+    body["pid"] = dead_pid()
+    journal_path.write_text(json.dumps(body))
+
+    again = make_app(make_context(url_of(db), today=TODAY, staff_id="TM1"))
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(again.screen, UnsavedDialog)
+        shown = "\n".join(str(w.render()) for w in again.screen.query(".entry"))
+        assert f"Dip sample of CASE-0001 · comment on {FIRST_LABEL}" in shown and "Gaps in [b]visits[/b]" in shown
+        await pilot.press("r")
+        await settle(pilot)
+        again.unsaved_journal.flush()
+    assert area_grades(db)[FIRST_AREA] == (1, "Gaps in [b]visits[/b]")
+    assert not list(folder.glob("*.json")), "restored: no journal left"
+
+
+def test_a_comment_put_back_takes_the_rating_it_was_typed_under_or_the_stored_one(db: Database) -> None:
+    ids = seed(db)
+    with db.session() as s:
+        audit_id = start_dip_sample(s, case_id=ids["CASE-0001"], manager_id=ids["tm"], today=TODAY,
+                                    cfg=parse_config({})).id
+    second = DIP_SAMPLE_AREAS[1][0]
+    with db.session() as s:
+        with pytest.raises(ValidationError, match="not rated yet"):  # nothing to store it with
+            restore_change(s, "dip-comment", str(audit_id), f"{FIRST_AREA}:", "No rating", today=TODAY)
+        restore_change(s, "dip-comment", str(audit_id), f"{FIRST_AREA}:2", "Typed under Not met", today=TODAY)
+        restore_change(s, "dip-comment", str(audit_id), f"{FIRST_AREA}:", "Later, same rating", today=TODAY)
+        restore_change(s, "dip-comment", str(audit_id), f"{second}:0", "Met", today=TODAY)
+    assert area_grades(db) == {FIRST_AREA: (2, "Later, same rating"), second: (0, "Met")}
