@@ -33,6 +33,20 @@ DIALOG_CSS = """
 """
 
 
+def leave_typed(node: Any, typed: bool, leave: Callable[[], None], what: str = "what you typed") -> None:
+    """Esc on a form: leave at once when nothing was typed; otherwise ask first, and stay with
+    everything typed in place unless the answer is yes."""
+    if not typed:
+        leave()
+        return
+
+    def answer(discard: bool | None) -> None:
+        if discard:
+            leave()
+
+    node.app.push_screen(ConfirmDialog(f"Throw away {what}?", "It has not been saved."), answer)
+
+
 class KeysBeforeFocus:
     """For a dialog that opens on a key: what is typed before its first field has focus (keys
     already on their way when it opened) goes into that field, not nowhere."""
@@ -78,13 +92,16 @@ class TextPrompt(KeysBeforeFocus, ModalScreen[str | None]):
 
     def __init__(self, title: str, label: str, *, initial: str = "", required: bool = True,
                  placeholder: str = "", check: Callable[[str], str | None] | None = None,
-                 problem: str = "") -> None:
+                 problem: str = "", precious: str = "", earlier: bool = False) -> None:
         """`check(value)` returns a problem to show beside the field (the dialog stays open with
         what was typed), or None to accept it. `problem`: why the value was refused last time,
-        shown beside it from the start."""
+        shown beside it from the start. `precious` names what Esc would throw away ("the note
+        you typed"): Esc then asks first when something is typed, or always with `earlier`
+        (answers given in the dialogs before this one)."""
         super().__init__()
         self.title_text, self.label, self.initial = title, label, initial
         self.required, self.placeholder, self.check, self.problem = required, placeholder, check, problem
+        self.precious, self.earlier = precious, earlier
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -107,7 +124,10 @@ class TextPrompt(KeysBeforeFocus, ModalScreen[str | None]):
         self.dismiss(value)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        value = self.query_one("#prompt-input", Input).value.strip()
+        typed = bool(value) and value != printable(self.initial).strip()
+        leave_typed(self, bool(self.precious) and (typed or self.earlier), lambda: self.dismiss(None),
+                    self.precious)
 
 
 class ChoiceDialog(ModalScreen[T | None], Generic[T]):

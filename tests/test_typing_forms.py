@@ -1,6 +1,8 @@
 """Nothing typed in the smaller forms is lost: a dip-sample comment typed while the database is
 out of reach is journalled as it is typed and offered back at the next start, naming the case and
-the area, and restored with its rating. On SQLite and PostgreSQL."""
+the area, and restored with its rating; Esc on a record form asks before throwing typing away.
+On SQLite and PostgreSQL. (Supervision records and ticks, and the support-plan wizard, are tested
+beside their screens.)"""
 
 from __future__ import annotations
 
@@ -96,3 +98,34 @@ def test_a_comment_put_back_takes_the_rating_it_was_typed_under_or_the_stored_on
         restore_change(s, "dip-comment", str(audit_id), f"{FIRST_AREA}:", "Later, same rating", today=TODAY)
         restore_change(s, "dip-comment", str(audit_id), f"{second}:0", "Met", today=TODAY)
     assert area_grades(db) == {FIRST_AREA: (2, "Later, same rating"), second: (0, "Met")}
+
+
+async def test_a_record_form_asks_before_esc_throws_away_what_was_typed_and_not_when_nothing_was(
+        db: Database) -> None:
+    """The form people, teams and cases share: here a new case (a team manager may add one)."""
+    from tests.test_screens_admin import TODAY as ADMIN_DAY
+    from tests.test_screens_admin import seeded
+
+    seeded.__wrapped__(db)
+    async with make_app(make_context(url_of(db), today=ADMIN_DAY, staff_id="TM1")).run_test(size=SIZE) as pilot:
+        app = pilot.app
+        await settle(pilot)
+        await pilot.press("a", "3", "n")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "RecordForm"
+        await pilot.press("escape")  # nothing typed: closes at once
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "AdminScreen"
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"C-4410")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "ConfirmDialog"
+        await pilot.press("n")  # back to the form, what was typed still there
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "RecordForm"
+        assert app.screen.query_one("#form-reference").value == "C-4410"
+        await pilot.press("escape", "y")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "AdminScreen"

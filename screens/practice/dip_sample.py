@@ -394,7 +394,8 @@ class DipSampleFormScreen(QAScreen):
 
         self.app.push_screen(TextPrompt(f"Close the loop with {self.case.worker_name or 'the worker'}",
                                         "What you found, and what the worker should take from it",
-                                        placeholder="e.g. Chronology up to date; record visits within 24 hours"),
+                                        placeholder="e.g. Chronology up to date; record visits within 24 hours",
+                                        precious="what you typed"),
                              shared)
 
     def action_finalise(self) -> None:

@@ -15,7 +15,7 @@ from qa_tui.text import printable
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAModal, QAScreen
-from screens.dialogs import DIALOG_CSS
+from screens.dialogs import DIALOG_CSS, leave_typed
 
 if TYPE_CHECKING:
     from qa_tui.services.practice.my_work import MyRecord, MyWork
@@ -176,7 +176,8 @@ class ResponseDialog(QAModal["ResponseView | None"]):
     """Your response: agree or disagree, a comment (needed to disagree), and your reflection."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="response-cancel", tooltip="Close without saving"),
+        Binding("escape", "cancel", "Cancel", id="response-cancel",
+                tooltip="Close without saving (asks first when something is typed)"),
         Binding("ctrl+s", "save", "Save", id="response-save", tooltip="Save your response"),
     ]
     DEFAULT_CSS = DIALOG_CSS.format(cls="ResponseDialog") + """
@@ -237,4 +238,8 @@ class ResponseDialog(QAModal["ResponseView | None"]):
         return False
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        earlier = self.record.finding.response
+        typed = (self.query_one("#response-comment", Input).value != (printable(earlier.comment) if earlier else "")
+                 or self.query_one("#response-reflection", TextArea).text
+                 != (printable(earlier.reflection) if earlier else ""))
+        leave_typed(self, typed, lambda: self.dismiss(None), "your response")

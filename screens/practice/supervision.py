@@ -20,7 +20,7 @@ from qa_tui.dates import parse_day
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAModal, QAScreen
-from screens.dialogs import DIALOG_CSS, ChoiceDialog, TextPrompt
+from screens.dialogs import DIALOG_CSS, ChoiceDialog, TextPrompt, leave_typed
 from screens.lists import TOGGLE_TEAMS, ListScreen
 
 if TYPE_CHECKING:
@@ -267,7 +267,8 @@ class AgendaScreen(QAScreen):
         def ask(note: str = "", problem: str = "") -> None:
             self.app.push_screen(TextPrompt(f"Discussed: {item.source_label}", "Note (optional)", required=False,
                                             placeholder="e.g. agreed to share the chronology with the IRO",
-                                            initial=note, problem=problem), with_note)
+                                            initial=note, problem=problem, precious="the note you typed",
+                                            earlier=bool(note.strip())), with_note)
 
         def with_note(note: str | None) -> None:
             if note is None:
@@ -397,7 +398,8 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
     """Record a supervision: when, which kind, who supervised (the user by default), notes."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="supervision-cancel", tooltip="Close without recording"),
+        Binding("escape", "cancel", "Cancel", id="supervision-cancel",
+                tooltip="Close without recording (asks first when something is typed)"),
         Binding("ctrl+s", "save", "Save", id="supervision-save", tooltip="Record the supervision"),
     ]
     DEFAULT_CSS = DIALOG_CSS.format(cls="SupervisionDialog") + """
@@ -483,4 +485,6 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
         return False
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        typed = (self.query_one("#sup-notes", TextArea).text.strip() != ""
+                 or self.query_one("#sup-held_on", Input).value != f"{self.ctx.today():%d/%m/%Y}")
+        leave_typed(self, typed, lambda: self.dismiss(None), "this supervision record")
