@@ -7,12 +7,14 @@ beside their screens.)"""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from qa_tui.config import DIP_SAMPLE_AREAS, parse_config
+from qa_tui.context import AppContext
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Audit, AuditGrade
 from qa_tui.errors import ValidationError
@@ -31,6 +33,23 @@ FIRST_AREA, FIRST_LABEL = DIP_SAMPLE_AREAS[0]
 
 def unreachable(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
     raise OperationalError("UPDATE audit_grade", {}, ConnectionRefusedError("server closed the connection"))
+
+
+async def restored_at_the_next_start(journal_path: Path, ctx: AppContext) -> str:
+    """End the session as if killed (its journal names a process now gone), start again, and
+    restore what is offered back; returns what the offer showed."""
+    body = json.loads(journal_path.read_text())
+    body["pid"] = dead_pid()
+    journal_path.write_text(json.dumps(body))
+    again = make_app(ctx)
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(again.screen, UnsavedDialog)
+        shown = "\n".join(str(w.render()) for w in again.screen.query(".entry"))
+        await pilot.press("r")
+        await settle(pilot)
+        again.unsaved_journal.flush()
+    return shown
 
 
 def area_grades(db: Database) -> dict[str, tuple[int | None, str]]:
@@ -68,19 +87,8 @@ async def test_a_dip_sample_comment_typed_in_an_outage_is_journalled_and_offered
         journal_path = journal.path
     monkeypatch.setattr(dip_sample, "rate_area", real_rate_area)  # the database is back
     assert area_grades(db)[FIRST_AREA] == (1, "")
-    body = json.loads(journal_path.read_text())  # the session ends as if killed
-    body["pid"] = dead_pid()
-    journal_path.write_text(json.dumps(body))
-
-    again = make_app(make_context(url_of(db), today=TODAY, staff_id="TM1"))
-    async with again.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        assert isinstance(again.screen, UnsavedDialog)
-        shown = "\n".join(str(w.render()) for w in again.screen.query(".entry"))
-        assert f"Dip sample of CASE-0001 · comment on {FIRST_LABEL}" in shown and "Gaps in [b]visits[/b]" in shown
-        await pilot.press("r")
-        await settle(pilot)
-        again.unsaved_journal.flush()
+    shown = await restored_at_the_next_start(journal_path, make_context(url_of(db), today=TODAY, staff_id="TM1"))
+    assert f"Dip sample of CASE-0001 · comment on {FIRST_LABEL}" in shown and "Gaps in [b]visits[/b]" in shown
     assert area_grades(db)[FIRST_AREA] == (1, "Gaps in [b]visits[/b]")
     assert not list(folder.glob("*.json")), "restored: no journal left"
 
@@ -129,3 +137,36 @@ async def test_a_record_form_asks_before_esc_throws_away_what_was_typed_and_not_
         await pilot.press("escape", "y")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "AdminScreen"
+
+
+async def test_a_tick_note_being_typed_is_journalled_and_offered_back_naming_the_supervision(
+        db: Database) -> None:
+    from qa_tui.db.models import FollowUp
+    from qa_tui.services.practice.supervision import record_supervision
+    from screens.practice.supervision import AgendaScreen
+    from tests.test_screens_supervision import TODAY as SUPERVISION_DAY
+    from tests.test_screens_supervision import seed as seed_supervision
+
+    ids = seed_supervision(db)
+    with db.session() as s:
+        held = record_supervision(s, worker_id=ids["robin"], supervisor_id=ids["tm"], held_on=SUPERVISION_DAY,
+                                  kind="casework", notes="", today=SUPERVISION_DAY)
+    ctx = make_context(url_of(db), today=SUPERVISION_DAY, staff_id="TM1")
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(AgendaScreen(ids["robin"], holding=held))
+        await settle(pilot)
+        await pilot.press("enter", *"Goals [set]")  # the observation review, mid-note when the app dies
+        journal = app.unsaved_journal
+        journal.flush()
+        assert stored(journal) == ["Goals [set]"]
+        journal_path = journal.path
+    shown = await restored_at_the_next_start(journal_path, make_context(url_of(db), today=SUPERVISION_DAY,
+                                                                        staff_id="TM1"))
+    assert "Supervision of Robin Ash on 10 Feb 2027 · note on Practice observation" in shown, shown
+    with db.reader() as s:
+        item = s.scalar(select(FollowUp).where(FollowUp.worker_id == ids["robin"],
+                                               FollowUp.source_kind == "observation"))
+        assert (item.supervision_id, item.discussed_note) == (held.id, "Goals [set]")
+    assert not list(journal_folder(ctx.config.database_url).glob("*.json"))

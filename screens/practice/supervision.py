@@ -262,33 +262,9 @@ class AgendaScreen(QAScreen):
 
             update_action_in_supervision(self, item, supervision_id, self.action_refresh)
             return
-        from qa_tui.services.practice.followups import tick_discussed
+        from screens.practice.agenda_actions import tick_follow_up
 
-        def ask(note: str = "", problem: str = "") -> None:
-            self.app.push_screen(TextPrompt(f"Discussed: {item.source_label}", "Note (optional)", required=False,
-                                            placeholder="e.g. agreed to share the chronology with the IRO",
-                                            initial=note, problem=problem, precious="the note you typed",
-                                            earlier=bool(note.strip())), with_note)
-
-        def with_note(note: str | None) -> None:
-            if note is None:
-                return
-
-            def refused(error: BaseException) -> bool:
-                from qa_tui.errors import ChangedElsewhere
-                from qa_tui.widgets.save_queue import REFUSED
-
-                if not isinstance(error, (*REFUSED, ChangedElsewhere)):
-                    return False  # the database out of reach: the app's Retry sends the same note
-                ask(note, f"Not ticked: {error}")  # the note comes back with the reason beside it
-                return True
-
-            self.call_service(
-                lambda s: tick_discussed(s, item.id, supervision_id, note, expected_version=item.version),
-                lambda _: (self.notify(f"Ticked: {item.summary}", markup=False), self.action_refresh()),
-                write=True, on_error=refused)
-
-        ask()
+        tick_follow_up(self, item, self.holding, self.agenda.worker.name, self.action_refresh)
 
     def action_open_finding(self) -> None:
         item, agenda = self.table.current, self.agenda
