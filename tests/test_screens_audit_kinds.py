@@ -320,7 +320,7 @@ async def test_support_plan_recorded_and_put_on_the_agenda(db: Database, org: Or
         assert "Weekly" not in agenda and "Individual support plan" in agenda
 
 
-async def test_support_plan_with_a_due_date_that_cannot_be_read_keeps_the_aim_and_step(
+async def test_support_plan_with_a_due_date_that_cannot_be_read_or_is_refused_keeps_the_aim_and_step(
         db: Database, org: Org, today: date) -> None:
     ctx = make_context(url_of(db), today=today, staff_id="TM1")
     async with make_app(ctx).run_test(size=SIZE) as pilot:
@@ -336,7 +336,19 @@ async def test_support_plan_with_a_due_date_that_cannot_be_read_keeps_the_aim_an
         assert "not a real date" in str(pilot.app.screen.query_one("#prompt-error").render())
         assert pilot.app.screen.query_one("#prompt-input").value == "31/02/2099"
         await pilot.press("ctrl+a", "ctrl+k")
+        await type_and_enter(pilot, "01/01/2000")  # a real day, but before the plan starts: refused, asked again
+        await settle(pilot)
+        assert screen_name(pilot) == "TextPrompt"
+        assert "before the plan started" in str(pilot.app.screen.query_one("#prompt-error").render())
+        assert pilot.app.screen.query_one("#prompt-input").value == "01/01/2000"
+        await pilot.press("escape")  # the aim and the step are at stake: asked first, n keeps them
+        await settle(pilot)
+        assert screen_name(pilot) == "ConfirmDialog"
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("ctrl+a", "ctrl+k")
         await type_and_enter(pilot, "01/03/2099")
+        await settle(pilot)
         assert screen_name(pilot) == "SupportPlanScreen"
     with db.reader() as s:
         plan = s.scalar(select(SupportPlan))

@@ -185,7 +185,7 @@ def test_recent_supervisions_newest_first_and_exports_are_private_and_recorded(d
         export_agenda_markdown(s, ids["robin"], TODAY, tmp_path)
 
 
-async def test_a_refused_tick_brings_its_note_back_with_the_reason(db: Database) -> None:
+async def test_a_refused_supervision_or_tick_keeps_its_notes_with_the_reason_and_esc_asks(db: Database) -> None:
     ids = seed(db)
     ctx = make_context(url_of(db), today=TODAY, staff_id="TM1")
     async with make_app(ctx).run_test(size=SIZE) as pilot:
@@ -198,7 +198,18 @@ async def test_a_refused_tick_brings_its_note_back_with_the_reason(db: Database)
         await settle(pilot)
         await pilot.press("enter")  # a new supervision, held before the feedback came in
         await settle(pilot)
-        await pilot.press("home", "ctrl+k", *"21/01/2027", "ctrl+s")
+        await pilot.press("home", "ctrl+k", *"31/02/2027")
+        app.screen.query_one("#sup-notes").focus()
+        await pilot.press(*"Talked about [risk]", "escape")  # the notes are typed: asked first, n keeps them
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "ConfirmDialog"
+        await pilot.press("n", "ctrl+s")  # refused for its date: named, the notes kept
+        await settle(pilot)
+        dialog = app.screen
+        assert str(dialog.query_one("#sup-error").render()).startswith("Held on: ")
+        assert dialog.query_one("#sup-notes").text == "Talked about [risk]"
+        dialog.query_one("#sup-held_on").value = "21/01/2027"
+        await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "AgendaScreen"
         await move_to_row(pilot, "#agenda-table", "Family feedback")
@@ -210,9 +221,18 @@ async def test_a_refused_tick_brings_its_note_back_with_the_reason(db: Database)
         assert app.screen.query_one("#prompt-input").value == "Mum felt [heard]"
         assert "Not ticked: This follow-up comes from 2027-01-25" in str(
             app.screen.query_one("#prompt-error", Static).render())
-        await pilot.press("escape")
+        await pilot.press("escape")  # the note typed with it is not thrown away without asking
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "ConfirmDialog"
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen.query_one("#prompt-input").value == "Mum felt [heard]"
+        await pilot.press("escape", "y")
         await settle(pilot)
     with db.reader() as s:
+        held = s.scalar(select(Supervision).where(Supervision.worker_id == ids["robin"],
+                                                  Supervision.held_on == date(2027, 1, 21)))
+        assert held.notes == "Talked about [risk]"
         feedback = s.scalar(select(FollowUp).where(FollowUp.worker_id == ids["robin"],
                                                    FollowUp.source_kind == "feedback"))
         assert feedback.supervision_id is None

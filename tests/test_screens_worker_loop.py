@@ -178,7 +178,10 @@ async def test_worker_lands_on_their_own_work_sees_both_and_responds(db: Databas
         await settle(pilot)
         assert "Comment: say what you disagree with." in screen_text(app)
         await pilot.press(*"I explained it (twice) [see notes]", "tab", *"Next time", "enter",
-                          *"I will write it down", "ctrl+s")
+                          *"I will write it down", "escape")  # typed: Esc asks, n keeps it all
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "ConfirmDialog"
+        await pilot.press("n", "ctrl+s")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "MyWorkScreen"
         assert table_rows(app, "#my-table")[1][2] == "you disagreed"

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 OVERALL = "__overall__"  # the audit editor's key for the overall grade (qa_tui.widgets.grades)
-KINDS = ("audit-text", "audit-grade", "observation")
+KINDS = ("audit-text", "audit-grade", "observation", "dip-comment", "tick-note")
 
 
 def restore_change(session: Session, kind: str, record_id: str, field: str, value: Any, *, today: date) -> None:
@@ -41,5 +41,18 @@ def restore_change(session: Session, kind: str, record_id: str, field: str, valu
         if field == "observed_on" and isinstance(value, str):
             value = date.fromisoformat(value)
         update_observation_field(session, record, field, value, today=today)
+    elif kind == "dip-comment":  # field: "<area>:<rating typed under>" (no rating: the stored one)
+        from qa_tui.services.practice.dip_sample import restore_comment
+
+        area, _, rating = field.partition(":")
+        restore_comment(session, record, area, value, int(rating) if rating.isdigit() else None)
+    elif kind == "tick-note":  # record: the follow-up; field: the supervision it was discussed in
+        from qa_tui.services.practice.followups import tick_discussed
+
+        try:
+            supervision = uuid.UUID(field)
+        except ValueError:
+            raise ValidationError("field", f"not a supervision id: {field!r}") from None
+        tick_discussed(session, record, supervision, value)
     else:
         raise ValidationError("kind", f"expected one of {', '.join(KINDS)}, got {kind!r}")

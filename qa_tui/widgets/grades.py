@@ -64,7 +64,7 @@ class GradeList(Widget, can_focus=True):
     """Rows of domain → grade. Up/Down move. With `grade_keys`, a digit grades the row under the
     cursor (1 is the first, best, point of the scale; 0 or Delete clears it), the row shows the
     new grade at once, the cursor moves on (`advance`) and `Graded` is posted. `read_only` turns
-    the grade keys off (shown greyed in the footer)."""
+    the grade keys off (shown greyed in the footer); `hold` keeps them while rows are loading."""
 
     DEFAULT_CSS = """
     GradeList { height: auto; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
@@ -109,6 +109,26 @@ class GradeList(Widget, can_focus=True):
         self.grade_keys = grade_keys
         self.advance = advance
         self.read_only = False
+        self.holding = False  # the rows are on their way: keys are kept, in order, until `release`
+        self._held: list[tuple[str, int | None]] = []
+
+    def hold(self) -> int:
+        """Keep the grade and move keys pressed from now on (the rows are being loaded); forget
+        any kept before, and say how many that was."""
+        dropped, self._held, self.holding = len(self._held), [], True
+        return dropped
+
+    def release(self, apply: bool) -> int:
+        """Stop keeping keys; with `apply`, act on those kept, in the order they were pressed,
+        on the rows now shown. Returns how many grade keys were kept."""
+        held, self._held, self.holding = self._held, [], False
+        if apply:
+            for action, value in held:
+                if action == "move":
+                    self.action_move(value or 0)
+                else:
+                    self.action_grade(value)
+        return sum(1 for action, _ in held if action == "grade")
 
     def set_rows(self, rows: list[GradeRow], scale: tuple[str, ...]) -> None:
         self.rows, self.scale = rows, scale
@@ -134,18 +154,25 @@ class GradeList(Widget, can_focus=True):
         if not self.grade_keys:
             return False  # the keys are left to the screen
         grade = parameters[0] if parameters else None
+        if self.holding:
+            return True  # the scale is not known yet: kept, and checked once the rows are shown
         if isinstance(grade, int) and grade >= len(self.scale):
             return False  # beyond this scale
         return None if self.read_only or not self.rows else True
 
     def action_move(self, step: int) -> None:
-        if self.rows:
+        if self.holding:
+            self._held.append(("move", step))
+        elif self.rows:
             self.cursor = (self.cursor + step) % len(self.rows)
             self.post_message(self.Moved(self.rows[self.cursor]))
 
     def action_grade(self, grade: int | None) -> None:
+        if self.holding:
+            self._held.append(("grade", grade))
+            return
         row = self.current
-        if row is None:
+        if row is None or (isinstance(grade, int) and grade >= len(self.scale)):
             return
         graded = replace(row, grade=grade)
         self.rows[self.cursor] = graded

@@ -22,7 +22,7 @@ from qa_tui.widgets.form_select import FormSelect
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAModal, QAScreen
-from screens.dialogs import DIALOG_CSS, ConfirmDialog
+from screens.dialogs import DIALOG_CSS, ConfirmDialog, leave_typed
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -67,12 +67,12 @@ class RecordForm(QAModal[Any]):
     RecordForm #form-error { margin-top: 1; }
     """
     BINDINGS = [Binding("ctrl+s", "save", "Save", id="form-save", tooltip="Save the record"),
-                Binding("escape", "cancel", "Cancel", id="form-cancel", tooltip="Close without saving")]
+                Binding("escape", "cancel", "Cancel", id="form-cancel", tooltip="Close without saving (asks if typed in)")]
 
     def __init__(self, title: str, fields: list[FormField], save: Callable[[Session, dict[str, Any]], Any]) -> None:
         super().__init__()
         self.title_text, self.fields, self.save = title, fields, save
-        self.saving = False
+        self.saving, self.opened_with = False, dict[str, Any]()
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -93,6 +93,7 @@ class RecordForm(QAModal[Any]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.opened_with = self.values()  # Esc asks once anything differs from this
         self.query_one(f"#form-{self.fields[0].key}").focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -138,7 +139,7 @@ class RecordForm(QAModal[Any]):
         return True
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        leave_typed(self, self.values() != self.opened_with, lambda: self.dismiss(None), "the changes you typed")
 
 
 def with_current(choices: tuple[Choice, ...], current: uuid.UUID | None, label: str) -> tuple[tuple[str, Any], ...]:

@@ -1,6 +1,7 @@
-"""Someone else saved the audit while this user's changes were waiting: both versions side by side,
-field by field, and the user chooses theirs, the other person's, or both together to edit. Nothing
-is thrown away without a choice; Esc asks first and keeps the user's changes waiting."""
+"""Someone else saved a record (an audit, an observation) while this user's changes were waiting:
+both versions side by side, field by field, and the user chooses theirs, the other person's, or
+both together to edit. Nothing is thrown away without a choice; Esc asks first and keeps the
+user's changes waiting. The dialog serves every form; the rest here applies it to the audit."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ TEXT_LABELS = {"strengths": "Strengths", "to_improve": "What to improve",
 
 
 class ConflictDialog(QAModal[str | None]):
-    """Rows of (field, yours, theirs). Dismissed with "mine", "theirs", "merge" or None (later)."""
+    """Rows of (field, yours, theirs) for `record` ("this audit"). Dismissed with "mine",
+    "theirs", "merge" or None (later); `again` says how to see both versions again."""
 
     DEFAULT_CSS = DIALOG_CSS.format(cls="ConflictDialog") + """
     ConflictDialog > Vertical { width: 96; max-height: 28; }
@@ -43,13 +45,15 @@ class ConflictDialog(QAModal[str | None]):
         Binding("escape", "later", "Later", id="conflict-later", tooltip="Decide later (asked first)"),
     ]
 
-    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+    def __init__(self, rows: list[tuple[str, str, str]], *, record: str = "this audit",
+                 again: str = "press R on the audit") -> None:
         super().__init__()
-        self.rows = rows
+        self.rows, self.record, self.again = rows, record, again
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("Someone else saved this audit while your changes were waiting", classes="title")
+            yield Static(literal(f"Someone else saved {self.record} while your changes were waiting"),
+                         classes="title")
             with VerticalScroll():
                 for label, mine, theirs in self.rows:
                     yield Static(literal(label), classes="field")
@@ -71,7 +75,7 @@ class ConflictDialog(QAModal[str | None]):
                 self.dismiss(None)
 
         self.app.push_screen(ConfirmDialog("Decide later?", "Your changes stay on screen, not saved, until you "
-                                           "choose: press R on the audit to see both versions again."), answer)
+                                           f"choose: {self.again} to see both versions again."), answer)
 
 
 def resolve_conflict(editor: AuditEditor) -> None:

@@ -161,12 +161,19 @@ class AuditEditor(AuditEditorActions, ServiceCalls, Widget):
 
     def begin_loading(self) -> None:
         """Another audit (or this one again) is on its way: send what was typed, and take no
-        grades or text until it is shown (they would be lost if the load failed)."""
+        text until it is shown (it would be lost if the load failed). Grade keys pressed
+        meanwhile are kept and applied, in order, once it is shown."""
         self.save_typing()
         self._loading = True
         self.grades.read_only = True
+        if self.grades.hold():
+            self.notify("Grade keys pressed for the case before were not applied: it was left before it loaded.",
+                        severity="warning", timeout=8)
         for field, _, _ in TEXT_FIELDS:
             self.area(field).read_only = True
+        focused = self.screen.focused
+        if focused is None or self not in focused.ancestors:
+            self.screen.set_focus(self.grades)  # grade keys pressed while it loads are kept there
         self.refresh_bindings()
 
     def show(self, audit: AuditDTO) -> None:
@@ -189,6 +196,12 @@ class AuditEditor(AuditEditorActions, ServiceCalls, Widget):
             grade_list.cursor = 0
         grade_list.set_rows(rows, audit.template.scale)
         grade_list.read_only = audit.status != "draft"
+        kept = grade_list.release(apply=audit.status == "draft")
+        if kept and audit.status != "draft":
+            keys = "the grade key pressed while it loaded was" if kept == 1 else \
+                f"the {kept} grade keys pressed while it loaded were"
+            self.notify(f"Not graded: this audit is {audit.status}, so {keys} not applied.",
+                        severity="warning", timeout=10)
         for field, _, _ in TEXT_FIELDS:
             area = self.area(field)
             area.display = not (field == "lived_experience" and audit.case_id is None)

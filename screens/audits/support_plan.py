@@ -28,25 +28,44 @@ if TYPE_CHECKING:
 CHANGES = ("add_step", "step_done", "review_steps", "close_plan")  # need an open plan
 
 
-def ask_due_date(node: DOMNode, today: date, title: str, label: str, then: Callable[[date], None]) -> None:
-    """Ask for a step's due date (offering the usual one) and pass it on once it reads as a day."""
+def ask_due_date(node: DOMNode, today: date, title: str, label: str, then: Callable[[date], None], *,
+                 precious: str, typed: date | None = None, problem: str = "") -> None:
+    """Ask for a step's due date (offering the usual one, or the one `typed` and refused for
+    `problem`) and pass it on once it reads as a day. Esc asks before throwing away `precious`,
+    the answers given before it."""
     from qa_tui.services.practice.support import default_step_due
 
-    def problem(text: str) -> str | None:
+    def unreadable(text: str) -> str | None:
         try:
             parse_day(text)
         except ValueError as exc:
             return str(exc)
         return None
 
-    def typed(text: str | None) -> None:
+    def chosen(text: str | None) -> None:
         if text is not None:
             then(parse_day(text))
 
     # A date that cannot be read is named beside the field and the dialog stays open, so the aim
     # and the step typed before it are not lost.
-    node.app.push_screen(TextPrompt(title, label, initial=f"{default_step_due(today):%d/%m/%Y}", check=problem),
-                         typed)
+    shown = typed or default_step_due(today)
+    node.app.push_screen(TextPrompt(title, label, initial=f"{shown:%d/%m/%Y}", check=unreadable, problem=problem,
+                                    precious=precious, earlier=True), chosen)
+
+
+def refused_date(node: DOMNode, today: date, title: str, label: str, then: Callable[[date], None],
+                 precious: str, due: date) -> Callable[[BaseException], bool]:
+    """When the service refuses the due date (before the plan started), ask for it again with
+    why beside it: what was typed before it is kept."""
+    from qa_tui.errors import ValidationError
+
+    def refused(error: BaseException) -> bool:
+        if not isinstance(error, ValidationError):
+            return False
+        ask_due_date(node, today, title, label, then, precious=precious, typed=due, problem=f"Not saved: {error.problem}")
+        return True
+
+    return refused
 
 
 class SupportPlanScreen(QAScreen):
@@ -118,27 +137,33 @@ class SupportPlanScreen(QAScreen):
         self.table.focus()
         self.refresh_bindings()
 
-    def _write(self, job: Callable[[Session], SupportPlanView], done: str) -> None:
+    def _write(self, job: Callable[[Session], SupportPlanView], done: str, *,
+               on_error: Callable[[BaseException], bool] | None = None) -> None:
         def written(plan: SupportPlanView) -> None:
             self.show(plan)
             self.notify(done)
 
-        self.call_service(job, written, write=True)
+        self.call_service(job, written, write=True, on_error=on_error)
 
     def action_add_step(self) -> None:
         from qa_tui.services.practice.support import add_step
 
         ctx, plan_id = self.ctx, self.plan_id
 
+        precious = "the step you typed"
+
         def got_due(due: date, step: str) -> None:
             self._write(lambda s: add_step(s, plan_id, step=step, due_on=due, by_id=ctx.person_id, today=ctx.today()),
-                        "Step added and put on the supervision agenda.")
+                        "Step added and put on the supervision agenda.",
+                        on_error=refused_date(self, ctx.today(), "New step", "Due (DD/MM/YYYY)",
+                                              lambda again: got_due(again, step), precious, due))
 
         def got_step(text: str | None) -> None:
             if text:
-                ask_due_date(self, ctx.today(), "New step", "Due (DD/MM/YYYY)", lambda due: got_due(due, text))
+                ask_due_date(self, ctx.today(), "New step", "Due (DD/MM/YYYY)", lambda due: got_due(due, text),
+                             precious=precious)
 
-        self.app.push_screen(TextPrompt("New step", "What the worker will do"), got_step)
+        self.app.push_screen(TextPrompt("New step", "What the worker will do", precious=precious), got_step)
 
     def action_step_done(self) -> None:
         step = self.table.current
@@ -176,7 +201,7 @@ class SupportPlanScreen(QAScreen):
                 self._write(lambda s: close_plan(s, plan.id, outcome=outcome, by_id=ctx.person_id, today=ctx.today(),
                                                  expected_version=plan.version), "Plan closed.")
 
-        self.app.push_screen(TextPrompt("Close the support plan", "How it ended"), typed)
+        self.app.push_screen(TextPrompt("Close the support plan", "How it ended", precious="what you typed"), typed)
 
     def action_back(self) -> None:
         self.dismiss()

@@ -1,5 +1,6 @@
-"""Updating one of the worker's actions in their supervision: progress noted, extended with a
-reason, or done with evidence. Each is kept in the action's history and the supervision record."""
+"""Working through the agenda in a supervision: a follow-up ticked as discussed with its note, and
+one of the worker's actions updated: progress noted, extended with a reason, or done with
+evidence. Each is kept in the item's history and the supervision record."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from qa_tui.dates import parse_day
 from screens.dialogs import ChoiceDialog, TextPrompt
 
 if TYPE_CHECKING:
-    from qa_tui.services.practice.supervision import AgendaAction
+    from qa_tui.services.practice.followups import FollowUpView
+    from qa_tui.services.practice.supervision import AgendaAction, SupervisionView
     from screens.base import QAScreen
 
 CHOICES = [("progress", "Record progress (it stays open)"), ("extend", "Extend the due date, with a reason"),
@@ -91,3 +93,51 @@ def update_action_in_supervision(screen: QAScreen, item: AgendaAction, supervisi
                                               placeholder="e.g. chronology on the file, dated 24/11"), done)
 
     screen.app.push_screen(ChoiceDialog(f"Action: {item.title}", CHOICES), chosen)
+
+
+def tick_follow_up(screen: QAScreen, item: FollowUpView, holding: SupervisionView, worker_name: str,
+                   then: Callable[[], None]) -> None:
+    """Tick a follow-up as discussed in the supervision being held, with an optional note. The
+    note is journalled as it is typed (offered back after a crash, naming the supervision and
+    the item); one the rules refuse comes back with why beside it; Esc asks before dropping it."""
+    from qa_tui.journal import Unsaved
+    from qa_tui.services.practice.followups import tick_discussed
+
+    supervision_id, journal = holding.id, screen.journal
+    key, held = f"tick:{item.id}", f"{holding.held_on:%-d %b %Y}"
+    label = f"Supervision of {worker_name} on {held} · note on {item.source_label}: {item.summary}"
+
+    def unsaved(note: str) -> Unsaved:
+        return Unsaved(key, "tick-note", str(item.id), str(supervision_id), label, note)
+
+    def ask(note: str = "", problem: str = "") -> None:
+        prompt = TextPrompt(f"Discussed: {item.source_label}", "Note (optional)", required=False,
+                            placeholder="e.g. agreed to share the chronology with the IRO", initial=note,
+                            problem=problem, precious="the note you typed", earlier=bool(note.strip()),
+                            journal=journal, unsaved=unsaved)
+        screen.app.push_screen(prompt, with_note)
+
+    def ticked(_: object) -> None:
+        if journal is not None:
+            journal.drop(key, any_value=True)
+        screen.notify(f"Ticked: {item.summary}", markup=False)
+        then()
+
+    def with_note(note: str | None) -> None:
+        if note is None:
+            return
+
+        def refused(error: BaseException) -> bool:
+            from qa_tui.errors import ChangedElsewhere
+            from qa_tui.widgets.save_queue import REFUSED
+
+            if not isinstance(error, (*REFUSED, ChangedElsewhere)):
+                return False  # the database out of reach: the app's Retry sends the same note
+            ask(note, f"Not ticked: {error}")  # the note comes back with the reason beside it
+            return True
+
+        screen.call_service(
+            lambda s: tick_discussed(s, item.id, supervision_id, note, expected_version=item.version),
+            ticked, write=True, on_error=refused)
+
+    ask()

@@ -13,6 +13,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Footer, Static, TextArea
 
+from qa_tui.journal import Unsaved
 from qa_tui.text import printable
 from qa_tui.widgets.grades import GradeList, GradeRow
 from qa_tui.widgets.literal import literal, literal_markup
@@ -199,7 +200,8 @@ class DipSampleFormScreen(QAScreen):
         self.comments: dict[str, str] = {}
         self.pending_ratings: dict[str, int] = {}
         self.comment_key: str | None = None
-        self.saves = SaveQueue(self, self._save_failed)
+        self.problem = ""  # why the last save was not done, beside the status until the next one is
+        self.saves = SaveQueue(self, self._save_failed, on_change=self._show_saves)
 
     def compose(self) -> ComposeResult:
         yield Static("Loading…", id="dip-bar")
@@ -226,7 +228,10 @@ class DipSampleFormScreen(QAScreen):
         self.call_service(lambda s: dip_sample(s, audit_id), self.show_loaded)
 
     def show_loaded(self, view: DipSampleView) -> None:
-        self.comments = {a.key: printable(a.comment) for a in view.areas}  # shown (and saved) as typed
+        self.problem = ""
+        # Shown (and saved) as typed; a comment typed since it was last stored stays, to be saved.
+        typed = {k: text for k, text in self.comments.items() if self.view is None or text != self._stored_comment(k)}
+        self.comments = {a.key: printable(a.comment) for a in view.areas} | typed
         self.pending_ratings.clear()
         self.show(view)
         self.load_comment()
@@ -253,10 +258,23 @@ class DipSampleFormScreen(QAScreen):
         else:
             shared.update("[dim]Not shared yet. Press c to put what you found on the worker's "
                           "supervision agenda.[/dim]")
+        self._show_saves()
+
+    def _show_saves(self) -> None:
+        """"saved" only once nothing waits: the queue says how many changes are still on their way."""
+        view = self.view
+        if view is None or not self.is_mounted:
+            return
+        if view.status != "draft":
+            self._status("Finalised: this dip sample can no longer be changed.")
+            return
         rated = sum(self.pending_ratings.get(a.key, a.rating) is not None for a in view.areas)
-        # "saved" only once nothing waits: the queue says how many changes are still on their way.
-        self._status(self.saves.status(f"{rated} of {len(view.areas)} areas rated · saved") if draft else
-                     "Finalised: this dip sample can no longer be changed.")
+        line = self.saves.status("" if self.problem else f"{rated} of {len(view.areas)} areas rated · saved")
+        self._status(" · ".join(part for part in (line, self.problem) if part))
+
+    def _saved(self, view: DipSampleView) -> None:
+        self.problem = ""
+        self.show(view)
 
     # --- ratings and comments --------------------------------------------------------------
 
@@ -287,6 +305,10 @@ class DipSampleFormScreen(QAScreen):
         if self.comments.get(key) == text:
             return
         self.comments[key] = text
+        if text != self._stored_comment(key):
+            self.saves.typed(self._unsaved(key))  # on disk before any pause, rated or not
+        else:
+            self.saves.untyped(f"comment-{key}", f"dip:{self.audit_id}:{key}")
         if self._rating_of(key) is None:
             self._status("Comment kept: rate this area (1-3) to save it with the rating.")
         else:
@@ -304,6 +326,17 @@ class DipSampleFormScreen(QAScreen):
         self.show(view)
         self._save_area(row.key)
 
+    def _stored_comment(self, key: str) -> str:
+        return next((printable(a.comment) for a in self.view.areas if a.key == key), "") if self.view else ""
+
+    def _unsaved(self, key: str) -> Unsaved:
+        """The journal's note of an area's comment, with the rating it goes with (if any yet)."""
+        rating = self._rating_of(key)
+        label = next((a.label for a in self.view.areas if a.key == key), key) if self.view else key
+        return Unsaved(f"dip:{self.audit_id}:{key}", "dip-comment", str(self.audit_id),
+                       f"{key}:{'' if rating is None else rating}",
+                       f"Dip sample of {self.case.reference} · comment on {label}", self.comments.get(key, ""))
+
     def _rating_of(self, key: str) -> int | None:
         if key in self.pending_ratings:
             return self.pending_ratings[key]
@@ -317,7 +350,7 @@ class DipSampleFormScreen(QAScreen):
             self._status("Comment kept: rate this area (1-3) to save it with the rating.")
             return
         self.saves.add(rating_save(self.audit_id, key, rating, self.comments.get(key, ""),
-                                   version=lambda: self._area_version(key)), self.show)
+                                   version=lambda: self._area_version(key)), self._saved, unsaved=self._unsaved(key))
 
     def _area_version(self, key: str) -> int | None:
         """The area's version as the last save returned it (read by the next save, when it runs)."""
@@ -361,7 +394,8 @@ class DipSampleFormScreen(QAScreen):
 
         self.app.push_screen(TextPrompt(f"Close the loop with {self.case.worker_name or 'the worker'}",
                                         "What you found, and what the worker should take from it",
-                                        placeholder="e.g. Chronology up to date; record visits within 24 hours"),
+                                        placeholder="e.g. Chronology up to date; record visits within 24 hours",
+                                        precious="what you typed"),
                              shared)
 
     def action_finalise(self) -> None:
@@ -400,10 +434,12 @@ class DipSampleFormScreen(QAScreen):
                 areas.cursor = index
                 self.load_comment()
                 areas.focus()
-            self._status(f"Not done: {error.problem}.")
+            self.problem = f"Not done: {error.problem}."
+            self._show_saves()
             return True
         if isinstance(error, ChangedElsewhere):
-            self._status(f"{error} Press R to reload.")
+            self.problem = f"{error} Press R to reload: the comments you typed are kept."
+            self._show_saves()
             return True
         return False
 

@@ -20,7 +20,7 @@ from qa_tui.dates import parse_day
 from qa_tui.widgets.form_select import FormSelect
 from qa_tui.widgets.literal import literal, literal_markup
 from screens.base import QAScreen
-from screens.dialogs import ConfirmDialog, TextPrompt
+from screens.dialogs import TextPrompt, leave_typed
 from screens.lists import TOGGLE_TEAMS, ListScreen
 
 if TYPE_CHECKING:
@@ -268,15 +268,7 @@ class FeedbackFormScreen(QAScreen):
     def action_cancel(self) -> None:
         typed = (self.query_one("#fb-case", Input).value.strip() or self.query_one("#fb-themes", Input).value.strip()
                  or self.query_one("#fb-said-text", TextArea).text.strip())
-        if not typed:
-            self.app.pop_screen()
-            return
-
-        def answer(discard: bool | None) -> None:
-            if discard:
-                self.app.pop_screen()
-
-        self.app.push_screen(ConfirmDialog("Discard this feedback?", "What you typed has not been saved."), answer)
+        leave_typed(self, bool(typed), self.app.pop_screen, "this feedback")
 
 
 class QRCodeDialog(ModalScreen[None]):

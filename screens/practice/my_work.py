@@ -16,6 +16,7 @@ from qa_tui.widgets.form_select import FormSelect
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAModal, QAScreen
+from screens.dialogs import DIALOG_CSS, leave_typed
 
 if TYPE_CHECKING:
     from qa_tui.services.practice.my_work import MyRecord, MyWork
@@ -176,16 +177,13 @@ class ResponseDialog(QAModal["ResponseView | None"]):
     """Your response: agree or disagree, a comment (needed to disagree), and your reflection."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="response-cancel", tooltip="Close without saving"),
+        Binding("escape", "cancel", "Cancel", id="response-cancel",
+                tooltip="Close without saving (asks first when something is typed)"),
         Binding("ctrl+s", "save", "Save", id="response-save", tooltip="Save your response"),
     ]
-    DEFAULT_CSS = """
-    ResponseDialog { align: center middle; }
-    ResponseDialog > Vertical { width: 84; height: auto; border: thick $accent; padding: 0 2; background: $surface; }
-    ResponseDialog .title { text-style: bold; }
-    ResponseDialog Label { color: $text-muted; margin-top: 1; }
+    DEFAULT_CSS = DIALOG_CSS.format(cls="ResponseDialog") + """
+    ResponseDialog Label { color: $text-muted; }
     ResponseDialog #response-reflection { height: 6; }
-    ResponseDialog #response-error { color: $error; height: auto; }
     """
 
     def __init__(self, record: MyRecord) -> None:
@@ -204,7 +202,7 @@ class ResponseDialog(QAModal["ResponseView | None"]):
             yield Label("Your reflection (several lines; optional)")
             yield TextArea(printable(earlier.reflection) if earlier else "", id="response-reflection", soft_wrap=True,
                            show_line_numbers=False)
-            yield Static("", id="response-error")
+            yield Static("", classes="error", id="response-error")
             yield Static("[b]Ctrl+S[/b] save   [b]Tab[/b] next field   [b]Esc[/b] cancel")
         yield Footer()
 
@@ -241,4 +239,8 @@ class ResponseDialog(QAModal["ResponseView | None"]):
         return False
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        earlier = self.record.finding.response
+        typed = (self.query_one("#response-comment", Input).value != (printable(earlier.comment) if earlier else "")
+                 or self.query_one("#response-reflection", TextArea).text
+                 != (printable(earlier.reflection) if earlier else ""))
+        leave_typed(self, typed, lambda: self.dismiss(None), "your response")

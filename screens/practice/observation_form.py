@@ -33,6 +33,7 @@ FIELD_LABELS = {
 }
 TEXT_AREAS = ("went_well", "to_develop", "reflection")
 SAVED_FIELDS = ("observed_on", "kind", "setting", "feedback_shared", "themes", *TEXT_AREAS)
+MERGED_WITH = {"setting": " / "}  # both versions in one line; the text areas take a blank line between
 
 
 def as_shown(obs: ObservationView) -> ObservationView:
@@ -46,6 +47,15 @@ def short_date(day: date | None) -> str:
     return f"{day:%-d %b %Y}" if day else "—"
 
 
+def shown(value: Any) -> str:
+    """A field's value in words, for the two versions side by side."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return short_date(value)
+    return ", ".join(value) if isinstance(value, tuple) else "" if value is None else str(value)
+
+
 class ObservationFormScreen(QAScreen):
     """One observation on one page. Nothing is written until the worker, date and kind are set;
     from then on every field is saved shortly after it changes."""
@@ -56,7 +66,7 @@ class ObservationFormScreen(QAScreen):
                 tooltip="Save what is pending and go back to the coverage list"),
         Binding("ctrl+s", "save_now", "Save now", id="observation-save", tooltip="Send every changed field now"),
         Binding("R", "reload", "Reload", show=False, id="observation-reload",
-                tooltip="Read the observation again, as it is stored"),
+                tooltip="Read the observation again (after a conflict: both versions side by side)"),
         # Not a letter: the form's fields take letters as typing.
         Binding("f2", "history", "History", id="observation-history",
                 tooltip="Who changed this observation, when, old → new"),
@@ -80,6 +90,7 @@ class ObservationFormScreen(QAScreen):
         self.people: list[PersonRef] = []
         self.creating = False
         self.problem = ""  # a conflict, beside the status until the next save
+        self.conflict = False  # someone else saved while changes were waiting: R compares them
         self.refused: dict[str, tuple[object, str]] = {}  # field → the value the rules refused, and why
         self.saves = SaveQueue(self, self._save_failed, on_change=self._show_saves)
 
@@ -174,10 +185,14 @@ class ObservationFormScreen(QAScreen):
             obs_id = self.obs.id
             self.call_service(lambda s: observation_access(s, obs_id), self._show_access)
 
-    def show_observation(self, obs: ObservationView) -> None:
+    def show_observation(self, obs: ObservationView, *, keep_typed: bool = True) -> None:
         """Show `obs` as loaded, except in a field the user changed since it was last saved (or
-        whose save is on its way): what was typed there stays, to be saved over it."""
+        whose save is on its way): what was typed there stays, to be saved over it. Without
+        `keep_typed` (the user took the other person's version) every field shows `obs`."""
         before, touched = self.obs, set(self.saves.pending)
+        self.conflict = False
+        if not keep_typed:
+            touched, before = set(), None
         if before is not None:
             values, problems = self.form_values()
             touched |= {f for f in SAVED_FIELDS if f in problems or values.get(f) != getattr(before, f)}
@@ -354,8 +369,10 @@ class ObservationFormScreen(QAScreen):
             self._show_saves()
             return True
         if isinstance(error, ChangedElsewhere):
-            self.problem = f"{error} Press R to reload: what you typed is kept and saved over it."
+            self.conflict = True
+            self.problem = f"{error} Your changes are kept, not saved: R to compare both versions and choose."
             self._show_saves()
+            self.compare_versions()
             return True
         refused = self.saves.last_refused
         if isinstance(error, REFUSED) and refused is not None and refused.key in SAVED_FIELDS:
@@ -375,7 +392,7 @@ class ObservationFormScreen(QAScreen):
     def _status(self, text: str) -> None:
         self.query_one("#form-status", Static).update(literal(text))
 
-    # --- leaving ---------------------------------------------------------------------------
+    # --- saving now, reloading--------------------------------------------------------------
 
     def action_save_now(self) -> None:
         self.saves.flush()
@@ -414,10 +431,73 @@ class ObservationFormScreen(QAScreen):
     def action_reload(self) -> None:
         if self.obs is None:
             return
+        if self.conflict and self.saves.failed:
+            self.compare_versions()  # both versions side by side again, not a reload over the waiting changes
+            return
         from qa_tui.services.practice.observations import get_observation
 
         obs_id = self.obs.id
         self.call_service(lambda s: get_observation(s, obs_id), self.show_observation)
+
+    # --- someone else saved meanwhile ------------------------------------------------------
+
+    def compare_versions(self) -> None:
+        """Read what is stored now and put each field both changed beside what is waiting; the
+        fields only one of them changed need no choice (theirs shown, the user's sent over it)."""
+        if self.obs is None:
+            return
+        from qa_tui.services.practice.observations import get_observation
+
+        obs_id = self.obs.id
+        self.call_service(lambda s: get_observation(s, obs_id), self._ask_which)
+
+    def _ask_which(self, stored: ObservationView) -> None:
+        from screens.audits.conflict import ConflictDialog
+
+        base, theirs = self.obs, as_shown(stored)
+        if base is None:
+            return
+        values, problems = self.form_values()
+        rows: list[tuple[str, str, str]] = []
+        merged: dict[str, str] = {}
+        for field in SAVED_FIELDS:
+            if field in problems or field not in values:
+                continue
+            mine, started, now = values[field], getattr(base, field), getattr(theirs, field)
+            if mine == started or now == started or mine == now:
+                continue  # only one of them changed it, or both to the same
+            rows.append((FIELD_LABELS[field], shown(mine), shown(now)))
+            if field in TEXT_AREAS or field in MERGED_WITH:
+                merged[field] = f"{mine}{MERGED_WITH.get(field, chr(10) * 2)}{now}" if now else mine
+        if not rows:
+            self.show_observation(stored)
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == "theirs":
+                self.saves.discard()
+                self.show_observation(stored, keep_typed=False)
+            elif choice == "mine":
+                self.show_observation(stored)  # what was typed is laid over it and sent from its version
+            elif choice == "merge":
+                self.saves.discard()  # sent again, merged, from the version just read
+                for field, text in merged.items():
+                    self._put(field, text)
+                self.show_observation(stored)
+
+        self.app.push_screen(ConflictDialog(rows, record="this observation", again="press R on the form"), chosen)
+
+    def _put(self, field: str, text: str) -> None:
+        """Put `text` in a text field as if typed, the cursor after it so typing goes on there."""
+        widget = self.query_one(f"#field-{field}")
+        if isinstance(widget, TextArea):
+            widget.load_text(text)
+            widget.move_cursor(widget.document.end)
+        elif isinstance(widget, Input):
+            widget.value = text
+            widget.cursor_position = len(text)
+
+    # --- leaving ---------------------------------------------------------------------------
 
     def action_done(self) -> None:
         self.saves.flush()

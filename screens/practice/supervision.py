@@ -21,7 +21,7 @@ from qa_tui.widgets.form_select import FormSelect
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAModal, QAScreen
-from screens.dialogs import ChoiceDialog, TextPrompt
+from screens.dialogs import DIALOG_CSS, ChoiceDialog, TextPrompt, leave_typed
 from screens.lists import TOGGLE_TEAMS, ListScreen
 
 if TYPE_CHECKING:
@@ -263,32 +263,9 @@ class AgendaScreen(QAScreen):
 
             update_action_in_supervision(self, item, supervision_id, self.action_refresh)
             return
-        from qa_tui.services.practice.followups import tick_discussed
+        from screens.practice.agenda_actions import tick_follow_up
 
-        def ask(note: str = "", problem: str = "") -> None:
-            self.app.push_screen(TextPrompt(f"Discussed: {item.source_label}", "Note (optional)", required=False,
-                                            placeholder="e.g. agreed to share the chronology with the IRO",
-                                            initial=note, problem=problem), with_note)
-
-        def with_note(note: str | None) -> None:
-            if note is None:
-                return
-
-            def refused(error: BaseException) -> bool:
-                from qa_tui.errors import ChangedElsewhere
-                from qa_tui.widgets.save_queue import REFUSED
-
-                if not isinstance(error, (*REFUSED, ChangedElsewhere)):
-                    return False  # the database out of reach: the app's Retry sends the same note
-                ask(note, f"Not ticked: {error}")  # the note comes back with the reason beside it
-                return True
-
-            self.call_service(
-                lambda s: tick_discussed(s, item.id, supervision_id, note, expected_version=item.version),
-                lambda _: (self.notify(f"Ticked: {item.summary}", markup=False), self.action_refresh()),
-                write=True, on_error=refused)
-
-        ask()
+        tick_follow_up(self, item, self.holding, self.agenda.worker.name, self.action_refresh)
 
     def action_open_finding(self) -> None:
         item, agenda = self.table.current, self.agenda
@@ -398,20 +375,19 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
     """Record a supervision: when, which kind, who supervised (the user by default), notes."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="supervision-cancel", tooltip="Close without recording"),
+        Binding("escape", "cancel", "Cancel", id="supervision-cancel",
+                tooltip="Close without recording (asks first when something is typed)"),
         Binding("ctrl+s", "save", "Save", id="supervision-save", tooltip="Record the supervision"),
     ]
-    DEFAULT_CSS = """
-    SupervisionDialog { align: center middle; }
-    SupervisionDialog > Vertical { width: 84; height: auto; border: thick $accent; padding: 1 2; background: $surface; }
-    SupervisionDialog .title { text-style: bold; margin-bottom: 1; }
+    DEFAULT_CSS = DIALOG_CSS.format(cls="SupervisionDialog") + """
     SupervisionDialog Grid { grid-size: 2; grid-columns: 12 1fr; grid-rows: 1; grid-gutter: 1 0; height: auto; }
     SupervisionDialog Grid > Label { color: $text-muted; }
+    SupervisionDialog Grid > Input, SupervisionDialog Grid > Select { margin-bottom: 0; }
     SupervisionDialog Grid > *:focus-within, SupervisionDialog Grid > Input:focus { background: $boost; }
     SupervisionDialog #sup-notes-label { color: $text-muted; margin-top: 1; }
     SupervisionDialog #sup-notes { height: 6; border: round $secondary; }
     SupervisionDialog #sup-notes:focus { border: round $accent; }
-    SupervisionDialog #sup-error { color: $error; height: auto; margin-top: 1; }
+    SupervisionDialog #sup-error { margin-top: 1; }
     """
 
     def __init__(self, worker_id: uuid.UUID, worker_name: str) -> None:
@@ -433,7 +409,7 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
                 yield FormSelect([], prompt="choose…", id="sup-supervisor", compact=True)
             yield Label("Notes (several lines; optional)", id="sup-notes-label")
             yield TextArea(id="sup-notes", soft_wrap=True, show_line_numbers=False)
-            yield Static("", id="sup-error")
+            yield Static("", classes="error", id="sup-error")
             yield Static("[b]Ctrl+S[/b] save   [b]Tab[/b] next field   [b]Esc[/b] cancel")
         yield Footer()
 
@@ -486,4 +462,6 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
         return False
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        typed = (self.query_one("#sup-notes", TextArea).text.strip() != ""
+                 or self.query_one("#sup-held_on", Input).value != f"{self.ctx.today():%d/%m/%Y}")
+        leave_typed(self, typed, lambda: self.dismiss(None), "this supervision record")

@@ -155,6 +155,19 @@ def rating_save(audit_id: uuid.UUID, area: str, rating: int, comment: str, *,
     return save
 
 
+def restore_comment(session: Session, audit_id: uuid.UUID, area: str, comment: str,
+                    rating: int | None = None) -> DipSampleView:
+    """Put back a comment a session never stored (kept in the journal of unsaved edits), with the
+    rating it was typed under or, without one, the area's stored rating."""
+    if rating is None:
+        grade = _area_grades(session, _load_draft(session, audit_id)).get(area)
+        if grade is None or grade.grade is None:
+            raise ValidationError(f"areas.{area}", "the area is not rated yet: rate it in the dip sample, "
+                                                   "then the comment can be stored with it")
+        rating = grade.grade
+    return rate_area(session, audit_id, area, rating, comment)
+
+
 def close_loop_with_worker(session: Session, audit_id: uuid.UUID, summary: str, today: date) -> DipSampleView:
     """Share the findings with the worker: a follow-up for their next supervision."""
     audit = _load_draft(session, audit_id)

@@ -12,7 +12,7 @@ from textual.app import SystemCommand
 
 from screens.audits.audit_steps import person_options
 from screens.audits.kinds.pane import KindPane
-from screens.audits.support_plan import SupportPlanScreen, ask_due_date
+from screens.audits.support_plan import SupportPlanScreen, ask_due_date, refused_date
 from screens.dialogs import ChoiceDialog, TextPrompt
 
 if TYPE_CHECKING:
@@ -55,27 +55,31 @@ class SupportPane(KindPane["SupportPlanView"]):
         ctx = self.ctx
         answers: dict[str, Any] = {}
 
+        precious, title, label = "the aim and the step you typed", "Support plan", "First step due (DD/MM/YYYY)"
+
         def record(due: date) -> None:
             self.call_service(
                 lambda s: record_support_plan(s, worker_id=answers["worker"], manager_id=me, aim=answers["aim"],
                                               steps=[(answers["step"], due)], today=ctx.today()),
-                lambda plan: self.app.push_screen(SupportPlanScreen(plan.id)), write=True)
+                lambda plan: self.app.push_screen(SupportPlanScreen(plan.id)), write=True,
+                on_error=refused_date(self, ctx.today(), title, label, record, precious, due))
 
         def got_step(step: str | None) -> None:
             if step:
                 answers["step"] = step
-                ask_due_date(self, ctx.today(), "Support plan", "First step due (DD/MM/YYYY)", record)
+                ask_due_date(self, ctx.today(), title, label, record, precious=precious)
 
         def got_aim(aim: str | None) -> None:
             if aim:
                 answers["aim"] = aim
-                self.app.push_screen(TextPrompt("Support plan", "First step",
-                                                placeholder="e.g. Agree a weekly writing slot"), got_step)
+                self.app.push_screen(TextPrompt(title, "First step", placeholder="e.g. Agree a weekly writing slot",
+                                                precious=precious, earlier=True), got_step)
 
         def worker_chosen(worker_id: uuid.UUID | None) -> None:
             if worker_id is not None:
                 answers["worker"] = worker_id
-                self.app.push_screen(TextPrompt("Support plan", "What they need support to improve"), got_aim)
+                self.app.push_screen(TextPrompt(title, "What they need support to improve",
+                                                precious="the aim you typed"), got_aim)
 
         def offer(people: list[PersonRef]) -> None:
             if not people:
