@@ -293,6 +293,8 @@ def run_impact(args: argparse.Namespace) -> int:
               f"{r.worse} worse")
         for reference, before, after in r.pairs:
             print(f"  {reference}: {scale[before]} → {scale[after]}")
+            for outcome in (said for ref, said in r.changes if ref == reference):
+                print(f"    what changed for the child: {outcome}")
     print(f"Re-audits due now and not yet held: {len(due)}")
     return 0
 

@@ -223,6 +223,8 @@ class AuditEditor(AuditEditorActions, ServiceCalls, Widget):
         for action in self.audit.actions if self.audit else ():  # each on its own lines, never wrapped
             lines.append(literal_clipped(f"• {action.title}", width))
             lines.append(literal_clipped(f"  {action.owner_name or '?'} · by {action.due_on:%-d %b}", width, "dim"))
+            if action.done_line:
+                lines.append(literal_clipped(f"  {action.done_line}", width, "dim"))
         body = Text("\n").join(lines) if lines else Text("No actions yet: press a", style="dim")
         self.query_one("#af-notes", Static).update(literal(body))
 

@@ -127,6 +127,9 @@ class Action(Record, Base):
     due_on: Mapped[date]
     status: Mapped[str] = mapped_column(String(12), default="open")
     evidence: Mapped[str] = mapped_column(Text, default="")
+    # What changed for the child, said when the action was done. Filled by the database when not
+    # given, so an insert made before 0011_impact (which lacks the column) still works.
+    child_outcome: Mapped[str] = mapped_column(Text, server_default="")
     completed_on: Mapped[date | None]
     source_kind: Mapped[str] = mapped_column(String(20), default="audit")
     audit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("audit.id"), index=True)

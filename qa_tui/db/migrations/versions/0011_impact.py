@@ -1,0 +1,27 @@
+"""impact: what changed for the child, kept with a done action
+
+Completing an action records what changed for the child in its own column, so the impact report
+reads it beside the grades rather than searching the evidence text. A plain ALTER TABLE with an
+empty default: no SQLite table is rebuilt and no trigger is touched; existing actions keep "".
+
+Revision ID: 0011_impact
+Revises: 0009_worker
+Create Date: 2026-12-05
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0011_impact'
+down_revision = '0009_worker'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column('action', sa.Column('child_outcome', sa.Text(), nullable=False, server_default=''))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('action') as batch_op:
+        batch_op.drop_column('child_outcome')
