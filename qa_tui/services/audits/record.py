@@ -29,7 +29,7 @@ from qa_tui.db.models import (
 )
 from qa_tui.errors import ChangedElsewhere, NotAllowed, NotFound, ValidationError
 from qa_tui.services.audits.actions import ActionRow, actions_for_audit
-from qa_tui.services.audits.escalations import check_escalated
+from qa_tui.services.audits.escalations import check_escalated, check_owner_before_saving
 from qa_tui.services.practice.followups import raise_follow_up
 from qa_tui.services.audits.templates import ensure_template
 from qa_tui.services.people.permissions import DRAW, require, require_self
@@ -235,6 +235,8 @@ def set_grade(session: Session, audit_id: uuid.UUID, domain: str, grade: int | N
     check_grade(audit.template, grade, f"grade for {label}")
     if participant_id is not None:
         _ensure_participant(session, audit, participant_id)
+    else:
+        check_owner_before_saving(session, audit, grade, f"grade for {label}")
     participant_match = (AuditGrade.participant_id.is_(None) if participant_id is None
                          else AuditGrade.participant_id == participant_id)
     row = session.scalar(select(AuditGrade).where(
@@ -262,6 +264,7 @@ def set_overall_grade(session: Session, audit_id: uuid.UUID, grade: int | None, 
                       expected_version: int | None = None) -> AuditState:
     audit = _editable(session, audit_id, expected_version)
     check_grade(audit.template, grade, "overall grade")
+    check_owner_before_saving(session, audit, grade, "overall grade")
     audit.overall_grade = grade
     return save_audit(session, audit)
 
