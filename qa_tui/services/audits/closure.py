@@ -93,22 +93,22 @@ def _utc_start(day: date) -> datetime:
 
 
 @dataclass
-class _Event:
+class CaseEvent:
     kind: str
     on: date
     team_id: uuid.UUID | None
     to_team_id: uuid.UUID | None = None
 
 
-def _events(session: Session, since: date, today: date) -> dict[tuple[uuid.UUID, str], _Event]:
+def case_events(session: Session, since: date, today: date) -> dict[tuple[uuid.UUID, str], CaseEvent]:
     """The latest closure and the latest move of team per case in the period. Closures: cases
     whose closed_on falls in the period, and cases closed in the period with an earlier date (an
     import that learnt of it late). Moves: trail updates changing one team to another."""
-    found: dict[tuple[uuid.UUID, str], _Event] = {}
+    found: dict[tuple[uuid.UUID, str], CaseEvent] = {}
     closed = session.execute(select(Case.id, Case.closed_on, Case.team_id).where(
         Case.closed_on >= since, Case.closed_on <= today))
     for case_id, closed_on, team_id in closed:
-        found[(case_id, "closed")] = _Event("closed", closed_on, team_id)
+        found[(case_id, "closed")] = CaseEvent("closed", closed_on, team_id)
     changes = session.execute(
         select(AuditEvent.record_id, AuditEvent.at, AuditEvent.old, AuditEvent.new)
         .where(AuditEvent.table_name == Case.__tablename__, AuditEvent.action == "update",
@@ -116,7 +116,7 @@ def _events(session: Session, since: date, today: date) -> dict[tuple[uuid.UUID,
                or_(AuditEvent.new["closed_on"].as_string().is_not(None),
                    AuditEvent.new["team_id"].as_string().is_not(None)))
         .order_by(AuditEvent.at))
-    moved: dict[uuid.UUID, _Event] = {}
+    moved: dict[uuid.UUID, CaseEvent] = {}
     reclosed: set[uuid.UUID] = set()
     for record_id, at, old, new in changes:
         case_id = uuid.UUID(record_id)
@@ -124,13 +124,13 @@ def _events(session: Session, since: date, today: date) -> dict[tuple[uuid.UUID,
         if new.get("closed_on") and not old.get("closed_on"):
             reclosed.add(case_id)
         if old.get("team_id") and new.get("team_id") and old["team_id"] != new["team_id"]:
-            moved[case_id] = _Event("transferred", local_date(at) or today, uuid.UUID(old["team_id"]),
+            moved[case_id] = CaseEvent("transferred", local_date(at) or today, uuid.UUID(old["team_id"]),
                                     uuid.UUID(new["team_id"]))
     missing = reclosed - {case_id for case_id, _ in found}
     if missing:
         for case_id, closed_on, team_id in session.execute(select(Case.id, Case.closed_on, Case.team_id).where(
                 Case.id.in_(missing), Case.closed_on.is_not(None))):
-            found[(case_id, "closed")] = _Event("closed", closed_on, team_id)
+            found[(case_id, "closed")] = CaseEvent("closed", closed_on, team_id)
     for case_id, event in moved.items():
         found[(case_id, "transferred")] = event
     return found
@@ -143,7 +143,7 @@ def closure_transfer_queue(session: Session, today: date, since: date, *, cfg: C
     audited first, soonest due first."""
     if since > today:
         raise ValidationError("since", f"{since.isoformat()} is after {today.isoformat()}")
-    events = _events(session, since, today)
+    events = case_events(session, since, today)
     if not events:
         return []
     days = within_days(cfg)

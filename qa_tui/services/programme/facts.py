@@ -70,6 +70,17 @@ class CaseRow:
 
 
 @dataclass(frozen=True)
+class Transfer:
+    """A case moved from one team to another (read from the audit trail), owed an audit on transfer."""
+
+    case_id: uuid.UUID
+    reference: str
+    worker_id: uuid.UUID | None
+    from_team_id: uuid.UUID
+    on: date
+
+
+@dataclass(frozen=True)
 class HeldAudit:
     """An audit the person held, drafts included, with when it was sent and finalised."""
 
@@ -116,6 +127,7 @@ class Facts:
     held: dict[uuid.UUID, list[HeldAudit]] = field(default_factory=lambda: defaultdict(list))  # by auditor
     observations_made: dict[uuid.UUID, list[ObservationMade]] = field(default_factory=lambda: defaultdict(list))
     by_team: dict[uuid.UUID | None, list[AuditRow]] = field(default_factory=lambda: defaultdict(list))
+    transfers: list[Transfer] = field(default_factory=list)  # moves of team since `since`, oldest first
 
     def service_of(self, team_id: uuid.UUID | None) -> uuid.UUID | None:
         return self.team_service.get(team_id) if team_id is not None else None
@@ -188,6 +200,8 @@ def load_facts(session: Session, today: date, cfg: Config, judged: list[PersonRo
         for case in (CaseRow(*r) for r in session.execute(stmt)):
             facts.cases_of_team[case.team_id].append(case)
             facts.cases_of_worker[case.worker_id].append(case)
+        if "audit_on_closure" in kinds:
+            facts.transfers = load_transfers(session, facts.since, today)
         if "review_cp_long_or_ending" in kinds:
             facts.cp_plans = load_cp_plans(session, None if everyone else [
                 c.id for cases in facts.cases_of_team.values() for c in cases])
@@ -200,7 +214,7 @@ def load_facts(session: Session, today: date, cfg: Config, judged: list[PersonRo
         audits = {r[0]: AuditRow(*r) for r in session.execute(audit_stmt.where(
             or_(Audit.auditor_id.in_(ids), Audit.worker_id.in_(ids))))}
         case_ids = sorted({c.id for p in judged for t in tasks_for(p.role, cfg)
-                           for c in cases_in_scope(p, facts, t.scope)})
+                           for c in cases_in_scope(p, facts, t.scope)} | {t.case_id for t in facts.transfers})
         for chunk in (case_ids[i:i + 500] for i in range(0, len(case_ids), 500)):
             audits.update((r[0], AuditRow(*r)) for r in session.execute(
                 audit_stmt.where(Audit.case_id.in_(chunk))))
@@ -253,6 +267,32 @@ def people_in_scope(person: PersonRow, facts: Facts, scope: str, roles: tuple[st
     teams = facts.area_teams(person)
     return sorted((p for p in facts.people.values() if p.id != person.id and p.role in roles and p.active_on(day)
                    and (scope == "council" or p.team_id in teams)), key=lambda p: (p.name, p.staff_id))
+
+
+def load_transfers(session: Session, since: date, today: date) -> list[Transfer]:
+    """Every move of team from `since` to `today`, the latest per case (as the closure queue reads them)."""
+    from qa_tui.services.audits.closure import case_events
+
+    moves = {case_id: e for (case_id, kind), e in case_events(session, since, today).items()
+             if kind == "transferred" and e.team_id is not None}
+    if not moves:
+        return []
+    cases = {c_id: (ref, worker) for c_id, ref, worker in session.execute(
+        select(Case.id, Case.reference, Case.worker_id).where(Case.id.in_(list(moves))))}
+    found = [Transfer(c_id, cases[c_id][0], cases[c_id][1], e.team_id, e.on)  # type: ignore[arg-type]
+             for c_id, e in moves.items() if c_id in cases]
+    return sorted(found, key=lambda t: (t.on, t.reference))
+
+
+def transfers_in_scope(person: PersonRow, facts: Facts, scope: str = "area") -> list[Transfer]:
+    """The moves an audit-on-transfer task covers: every one council-wide; a case-holder's own
+    cases; otherwise those out of a team in the person's area."""
+    if scope == "council":
+        return list(facts.transfers)
+    if person.role in CASE_HOLDING_ROLES:
+        return [t for t in facts.transfers if t.worker_id == person.id]
+    area = facts.area_teams(person)
+    return [t for t in facts.transfers if t.from_team_id in area]
 
 
 def cases_in_scope(person: PersonRow, facts: Facts, scope: str = "area") -> list[CaseRow]:
