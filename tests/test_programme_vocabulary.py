@@ -4,6 +4,7 @@ row counted by the engine; and `qa-tui programme show`."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -218,3 +219,31 @@ def test_the_demo_council_moves_cases_between_teams_and_its_leaders_owe_audits_o
     moves = [i for i in queue if i.event == "transferred"]
     assert moves and all(i.to_team_code and i.team_code != i.to_team_code for i in moves)
     assert any(item.note.startswith("moved team") for line in owed for item in line.items)
+
+
+def test_one_row_gives_a_role_its_own_count_and_frequency(db: Database, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    row = ('[[programme]]\nroles = ["SW", "NQSW"]\ntask = "have_case_audited"\nfrequency = "monthly"\n'
+           'purpose = "Practice seen"\n')
+    for extra, key, expected in [
+        ('per_role.TM = { frequency = "weekly" }\n', "per_role.TM", "the row's roles"),
+        ('per_role.NQSW = { frequency = "hourly" }\n', "per_role.NQSW.frequency", "expected one of"),
+        ('per_role.NQSW = { frequency = "on_event" }\n', "per_role.NQSW.frequency", "kind of frequency"),
+        ('per_role.NQSW = { count = 0 }\n', "per_role.NQSW.count", "from 1 to 100"),
+        ('per_role.NQSW = { colour = "red" }\n', "per_role.NQSW.colour", "unknown key"),
+    ]:
+        with pytest.raises(ConfigError, match=rf"programme\[0\]\.{re.escape(key)}: .*{expected}"):
+            load_config(write(tmp_path, row + extra))
+    path = write(tmp_path, row + 'per_role.NQSW = { frequency = "fortnightly", count = 2 }\n')
+    cfg = replace(CFG, programme=load_config(path).programme)
+    build(db)
+    nqsw = _lines(db, "SW2", TODAY, cfg)  # SW2 is the NQSW
+    sw = _lines(db, "SW1", TODAY, cfg)
+    assert {(task, line.frequency, line.required) for (task, _), line in nqsw.items()} >= {
+        ("have_case_audited", "fortnightly", 2)}
+    assert all(line.frequency == "monthly" and line.required == 1 for (task, _), line in sw.items()
+               if task == "have_case_audited")
+    assert main(["--config", str(path), "programme", "show"]) == 0
+    out = capsys.readouterr().out
+    assert "| Social worker, Newly qualified social worker (ASYE) | Have a case audited | monthly; NQSW: × 2 fortnightly |" \
+        in out

@@ -151,7 +151,7 @@ class Facts:
 
 
 def tasks_for(role: str, cfg: Config) -> list[ProgrammeTask]:
-    return [task for task in cfg.programme if role in task.roles]
+    return [task.for_role(role) for task in cfg.programme if role in task.roles]
 
 
 def event_window_start(today: date) -> date:
@@ -179,7 +179,7 @@ def load_people(session: Session) -> dict[uuid.UUID, PersonRow]:
 def load_facts(session: Session, today: date, cfg: Config, judged: list[PersonRow],
                people: dict[uuid.UUID, PersonRow], *, everyone: bool) -> Facts:
     """Load the facts for `judged`. With `everyone` the queries are not narrowed to them."""
-    tasks = {id(t): t for p in judged for t in tasks_for(p.role, cfg)}.values()
+    tasks = {t: t for p in judged for t in tasks_for(p.role, cfg)}.values()
     facts = Facts(today=today, since=_earliest_needed(tasks, today), people=people,
                   team_service=dict(session.execute(select(Team.id, Team.service_id)).all()))
     for p in people.values():
