@@ -7,13 +7,13 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
 from qa_tui.config import Config
-from qa_tui.dates import LONDON, add_months
+from qa_tui.dates import add_months, start_of_day
 from qa_tui.db.models import Audit, AuditEvent, Case, Person, Team
 from qa_tui.errors import NotAllowed, NotFound, ValidationError
 from qa_tui.services.audits.record import AuditDTO, get_audit, local_date, start_audit
@@ -88,10 +88,6 @@ def services_led_by(session: Session, person_id: uuid.UUID) -> set[uuid.UUID]:
     return set(session.scalars(select(Team.service_id).where(Team.id.in_(teams), Team.service_id.is_not(None))))
 
 
-def _utc_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=LONDON).astimezone(UTC)
-
-
 @dataclass
 class CaseEvent:
     kind: str
@@ -112,7 +108,7 @@ def case_events(session: Session, since: date, today: date) -> dict[tuple[uuid.U
     changes = session.execute(
         select(AuditEvent.record_id, AuditEvent.at, AuditEvent.old, AuditEvent.new)
         .where(AuditEvent.table_name == Case.__tablename__, AuditEvent.action == "update",
-               AuditEvent.at >= _utc_start(since), AuditEvent.at < _utc_start(today + timedelta(days=1)),
+               AuditEvent.at >= start_of_day(since), AuditEvent.at < start_of_day(today + timedelta(days=1)),
                or_(AuditEvent.new["closed_on"].as_string().is_not(None),
                    AuditEvent.new["team_id"].as_string().is_not(None)))
         .order_by(AuditEvent.at))

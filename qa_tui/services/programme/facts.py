@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from qa_tui.config import CASE_HOLDING_ROLES, CHECKLIST_KINDS, Config, ProgrammeTask
-from qa_tui.dates import add_months
+from qa_tui.dates import add_months, start_of_day
 from qa_tui.db.models import Audit, Case, Observation, Person, Supervision, Team
 from qa_tui.services.people.directory import PersonRef
 from qa_tui.services.practice.observations import Observed, load_observed
@@ -205,9 +205,11 @@ def load_facts(session: Session, today: date, cfg: Config, judged: list[PersonRo
         if "review_cp_long_or_ending" in kinds:
             facts.cp_plans = load_cp_plans(session, None if everyone else [
                 c.id for cases in facts.cases_of_team.values() for c in cases])
+    # Past draft as it stood on `today` (a report for a closed period passes its last day): sent by then.
+    sent_by_then = or_(Audit.submitted_at.is_(None), Audit.submitted_at < start_of_day(today + timedelta(days=1)))
     audit_stmt = select(Audit.id, Audit.kind, Audit.audit_date, Audit.auditor_id, Audit.worker_id,
                         Audit.team_id, Audit.case_id).where(
-        Audit.status != "draft", Audit.audit_date >= facts.since, Audit.audit_date <= today)
+        Audit.status != "draft", sent_by_then, Audit.audit_date >= facts.since, Audit.audit_date <= today)
     if everyone:
         audits = {r[0]: AuditRow(*r) for r in session.execute(audit_stmt)}
     else:
