@@ -148,7 +148,7 @@ class AuditEditor(AuditEditorActions, ServiceCalls, Widget):
 
     def _unsaved(self, audit: AuditDTO, field: str, value: object) -> Unsaved:
         """The journal's note of a change to `field` ("strengths", "grade:<domain>", …)."""
-        what = f"Audit of {audit.case_reference}" if audit.case_reference else "Supervision-file audit"
+        what = f"Audit of {audit.subject}" if audit.subject else "Supervision-file audit"
         if audit.worker is not None and not audit.case_reference:
             what += f" of {audit.worker.name}"
         if field.startswith("grade:"):

@@ -87,7 +87,7 @@ class AuditEditorActions:
         due = default_action_due(audit.audit_date, ctx.today(), ctx.config)
         owners = [(p.id, f"{p.name} ({p.role})") for p in people]
         self.app.push_screen(ActionDialog(owners, audit.worker.id if audit.worker else None, due,
-                                          f"for {audit.case_reference or 'this supervision file'}"), saved)
+                                          f"for {audit.subject or 'this supervision file'}"), saved)
 
     def _action_added(self, action: ActionRow) -> None:
         self.notify("Action added.")
@@ -136,7 +136,7 @@ class AuditEditorActions:
                     self._send_held()
 
             self.app.push_screen(EscalationDialog([(p.id, f"{p.name} ({p.role})") for p in people],
-                                                  f"the audit of {audit.case_reference or 'this record'}"), chosen)
+                                                  f"the audit of {audit.subject or 'this record'}"), chosen)
 
         self.call_service(lambda s: people_for_picking(s, ctx.today()), ask)
 
@@ -202,7 +202,7 @@ class AuditEditorActions:
         from qa_tui.services.audits.record import submit_for_moderation
 
         today = self.ctx.today()
-        what = f"the audit of {audit.case_reference}" if audit.case_reference else "this audit"
+        what = f"the audit of {audit.subject}" if audit.subject else "this audit"
 
         def confirmed(yes: bool | None) -> None:
             if yes:

@@ -135,6 +135,12 @@ class AuditDTO:
     not_finalised_in_time: bool
     actions: tuple[ActionRow, ...]
     moderations: tuple[ModerationRecord, ...]  # oldest first
+    record_reference: str = ""  # a record that is not a child's case (a carer's file): its reference
+
+    @property
+    def subject(self) -> str:
+        """What was audited, for a title: the case reference, the carer file's reference, or ""."""
+        return self.case_reference or (f"carer file {self.record_reference}" if self.record_reference else "")
 
     @property
     def moderated_overall(self) -> int | None:
@@ -173,7 +179,7 @@ class AuditDates(Protocol):
 def start_audit(session: Session, *, kind: str, template: Template, case_id: uuid.UUID | None,
                 worker_id: uuid.UUID | None, auditor_id: uuid.UUID, team_id: uuid.UUID | None, audit_date: date,
                 draw_pick_id: uuid.UUID | None = None, participants: Sequence[uuid.UUID] = (),
-                today: date, cfg: Config) -> AuditDTO:
+                record_reference: str | None = None, today: date, cfg: Config) -> AuditDTO:
     """A new draft audit with the auditor and `participants` taking part. For a drawn pick that
     already has an audit, that audit is returned to be resumed instead. A supervision-file audit
     is of a worker and has no case; a carer file audit may have no case; every other kind is of a
@@ -210,7 +216,7 @@ def start_audit(session: Session, *, kind: str, template: Template, case_id: uui
         with session.begin_nested():
             audit = Audit(kind=kind, template_id=stored.id, case_id=case_id, worker_id=worker_id,
                           auditor_id=auditor_id, team_id=team_id, audit_date=audit_date, status="draft",
-                          draw_pick_id=draw_pick_id)
+                          draw_pick_id=draw_pick_id, record_reference=record_reference)
             session.add(audit)
             session.flush()
             for person_id in dict.fromkeys([auditor_id, *participants]):
@@ -346,7 +352,7 @@ def get_audit(session: Session, audit_id: uuid.UUID, *, today: date, cfg: Config
         past_moderation_deadline=is_past_moderation_deadline(audit, today, cfg),
         not_finalised_in_time=is_not_finalised_in_time(audit, today, cfg),
         actions=tuple(actions_for_audit(session, [audit.id], today).get(audit.id, [])),
-        moderations=tuple(moderations),
+        moderations=tuple(moderations), record_reference=audit.record_reference or "",
     )
 
 
