@@ -133,7 +133,7 @@ class AuditEditorActions:
             def escalated(e: Any) -> None:
                 self.notify(f"Escalated; response due by {e.respond_by:%-d %B}.")
                 if e.reason == "inadequate":
-                    self._send_held()
+                    self._send_held(audit.id)
 
             self.app.push_screen(EscalationDialog([(p.id, f"{p.name} ({p.role})") for p in people],
                                                   f"the audit of {audit.subject or 'this record'}"), chosen)
@@ -156,9 +156,14 @@ class AuditEditorActions:
         self._show_held()
         return True
 
+    def _held_keys(self, audit_id: uuid.UUID | None) -> list[str]:
+        """The held grades of one audit (a meeting moves between several)."""
+        return [key for key in self._awaiting_owner if audit_id is not None and key.startswith(f"{audit_id}:")]
+
     def held_problem(self) -> str:
-        """What the status line says while a grade waits for an escalation owner ("" when none does)."""
-        if not self._awaiting_owner:
+        """What the status line says while a grade of the audit on screen waits for an escalation
+        owner ("" when none does)."""
+        if not self._held_keys(self.audit.id if self.audit else None):
             return ""
         return f"Not saved: {self._held_reason}."
 
@@ -166,12 +171,13 @@ class AuditEditorActions:
         if self.audit is not None:
             self.grades.set_rows(self._grade_rows(self.audit), self.audit.template.scale)
 
-    def _send_held(self) -> None:
-        held, self._awaiting_owner = list(self._awaiting_owner.values()), {}
+    def _send_held(self, audit_id: uuid.UUID) -> None:
+        """The audit now names an escalation owner: send its held grades again, in order."""
+        held = [self._awaiting_owner.pop(key) for key in self._held_keys(audit_id)]
         for w in held:
             self.saves.add(w.job, w.then, key=w.key, value=w.value, unsaved=w.unsaved)
         if held:
-            self._problem = ""
+            self._problem = self.held_problem()
             self._show_held()
             self._show_status()
 
