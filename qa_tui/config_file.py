@@ -120,14 +120,16 @@ PROGRAMME_COMMENT = """\
 # Extra keys: kinds (audit_record: audit kinds, required; observe_practice: observation kinds),
 # own_service (observe_practice: only people in one's own area), scope = "council" (coverage and
 # CP review duties over the whole council), sample_count or sample_percent (audit_on_closure:
-# that many closures a month rather than every one).
+# that many closures and transfers a month rather than every one), per_role (a role of the row
+# with its own frequency and count: per_role.NQSW = { frequency = "fortnightly", count = 2 }).
 # Tasks:
 """ + "".join(f"#   {k:<28} {v}\n" for k, v in PROGRAMME_TASKS.items()) + """\
 # Frequencies: """ + ", ".join(PROGRAMME_FREQUENCIES) + """.
 # Months, quarters and half-years are counted from 1 April (Q1 = April to June); weeks start on
 # Monday. Tasks about people or children (supervise_each_practitioner, have_case_audited,
 # be_observed, review_cp_long_or_ending) owe `count` for each one concerned. audit_on_closure is
-# the one on_event task: each case closed in the area is audited within `within_days` of closing."""
+# the one on_event task: each case closed in (or moved out of) the area is audited within
+# `within_days` of the closure or move."""
 
 PROGRAMME_NOTES = {
     "supervise_each_practitioner": "# Team managers: every line report (people whose manager they are) supervised.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -13,6 +13,11 @@ LONDON = ZoneInfo("Europe/London")
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def start_of_day(day: date) -> datetime:
+    """The moment `day` begins in the UK, in UTC: what a timestamp is compared with to say "by then"."""
+    return datetime.combine(day, time.min, tzinfo=LONDON).astimezone(timezone.utc)
 
 
 def today_local() -> date:

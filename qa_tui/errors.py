@@ -16,6 +16,11 @@ class ValidationError(QAError):
         super().__init__(f"{field}: {problem}")
 
 
+class NeedsEscalationOwner(ValidationError):
+    """An Inadequate grade (or a child at risk now) refused until the audit names who it is
+    escalated to; `field` names the grade. Nothing was written."""
+
+
 class NotFound(QAError):
     """A record named by the user does not exist."""
 

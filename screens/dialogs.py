@@ -240,3 +240,57 @@ class ActionDialog(KeysBeforeFocus, ModalScreen[ActionInput | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class DoneInput:
+    evidence: str
+    child_outcome: str  # what changed for the child
+
+
+class DoneDialog(KeysBeforeFocus, ModalScreen[DoneInput | None]):
+    """Marking actions done: the evidence that they were, and what changed for the child (kept
+    apart, for the impact report). Enter moves to the next field, then saves."""
+
+    FIRST_FIELD = "#done-evidence"
+    DEFAULT_CSS = DIALOG_CSS.format(cls="DoneDialog")
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="done-cancel", tooltip="Close without marking anything done"),
+                Binding("ctrl+s", "save", "Save", id="done-save",
+                        tooltip="Mark done with this evidence and what changed for the child")]
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self.title_text = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(literal(self.title_text), classes="title")
+            yield Label("Evidence that it was done")
+            yield Input(id="done-evidence", placeholder="e.g. plan updated 12/11 and shared with the family")
+            yield Label("What changed for the child")
+            yield Input(id="done-outcome", placeholder="e.g. now sees their sister weekly; or 'nothing yet' and why")
+            yield Static("", classes="error", id="done-error")
+            yield Static("[b]Enter[/b] on the last field or [b]Ctrl+S[/b] save   [b]Esc[/b] cancel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#done-evidence", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "done-outcome":
+            self.action_save()
+        else:
+            self.focus_next()
+
+    def action_save(self) -> None:
+        for field, label in (("#done-evidence", "Evidence that it was done"),
+                             ("#done-outcome", "What changed for the child")):
+            if not self.query_one(field, Input).value.strip():
+                self.query_one("#done-error", Static).update(f"{label} cannot be empty.")
+                self.query_one(field, Input).focus()
+                return
+        self.dismiss(DoneInput(self.query_one("#done-evidence", Input).value.strip(),
+                               self.query_one("#done-outcome", Input).value.strip()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

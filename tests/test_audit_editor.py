@@ -126,11 +126,11 @@ async def test_refused_submission_in_the_meeting_is_shown_and_nothing_is_lost(de
         assert "Not done" in line and "no agreed grade yet" in line, line
         assert editor.area("strengths").text == "kept as typed"
         assert editor.audit.status == "draft"
-        await pilot.press("4")  # the queue carries on after the refusal
+        await pilot.press("3")  # the queue carries on after the refusal
         await settle(pilot)
         assert status(editor).startswith("Saved"), status(editor)
         audit_id = editor.audit.id
-    assert agreed_grades(demo_db, audit_id) == {"recording": 1, "practice": 2, "impact": 3}
+    assert agreed_grades(demo_db, audit_id) == {"recording": 1, "practice": 2, "impact": 2}
     with demo_db.reader() as s:
         audit = s.get(Audit, audit_id)
         assert (audit.status, audit.strengths) == ("draft", "kept as typed")

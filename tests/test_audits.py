@@ -199,7 +199,7 @@ def test_grades_are_checked_against_the_template(db: Database, today: date) -> N
             audits.set_overall_grade(s, dto.id, 9)
         with pytest.raises(ValidationError, match="field"):
             audits.set_text(s, dto.id, "child_name", "never stored")
-        audits.set_grade(s, dto.id, "impact", 3)
+        audits.set_grade(s, dto.id, "impact", 2)
         audits.set_grade(s, dto.id, "impact", None)
     with db.reader() as s:
         assert next(g for g in audits.get_audit(s, dto.id, today=today, cfg=CFG).grades

@@ -85,7 +85,7 @@ async def test_live_audit_by_keys_records_exactly_what_was_typed(demo_db: Databa
         await pilot.press("n")  # next case: grade only one domain, leave it in draft
         await settle(pilot)
         assert "Case 2 of" in screen_text(app)
-        await pilot.press("4")
+        await pilot.press("3")
         await settle(pilot)
 
         await pilot.press("e")
@@ -117,4 +117,4 @@ async def test_live_audit_by_keys_records_exactly_what_was_typed(demo_db: Databa
         assert auditor.staff_id == DEMO_USER_STAFF_ID
         drafts = s.scalars(select(Audit).where(Audit.status == "draft", Audit.audit_date == MEETING_DAY)).all()
         assert len(drafts) == 1
-        assert s.scalar(select(AuditGrade.grade).where(AuditGrade.audit_id == drafts[0].id)) == 3
+        assert s.scalar(select(AuditGrade.grade).where(AuditGrade.audit_id == drafts[0].id)) == 2

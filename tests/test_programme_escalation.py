@@ -93,7 +93,7 @@ async def test_the_triage_screen_scopes_to_a_service_by_key(db: Database) -> Non
 def test_an_inadequate_audit_needs_a_named_escalation_owner_and_is_triaged_until_answered(db: Database) -> None:
     import pytest
 
-    from qa_tui.errors import NotAllowed, ValidationError
+    from qa_tui.errors import NeedsEscalationOwner, NotAllowed, ValidationError
     from qa_tui.services.audits import record as audits
     from qa_tui.services.audits.escalations import answer_escalation, open_escalations, raise_escalation
     from tests.test_audits import grade_everything, seed_org, start
@@ -101,15 +101,22 @@ def test_an_inadequate_audit_needs_a_named_escalation_owner_and_is_triaged_until
     org = seed_org(db)
     audit = start(db, org, TODAY)
     grade_everything(db, audit.id, overall=1)
-    with db.session() as s:  # one domain Inadequate (the worst grade)
-        audits.set_grade(s, audit.id, audit.grades[0].domain, 3)
-    with db.session() as s, pytest.raises(ValidationError, match="escalation owner"):
-        audits.submit_for_moderation(s, audit.id, TODAY)
+    domain = audit.grades[0].domain
+    with db.session() as s:  # one domain Inadequate (the worst grade): not even saved without an owner
+        with pytest.raises(NeedsEscalationOwner, match="escalation owner") as refused:
+            audits.set_grade(s, audit.id, domain, 3)
+        assert refused.value.field.startswith("grade for ")
+        with pytest.raises(NeedsEscalationOwner, match="overall grade: Inadequate needs a named escalation owner"):
+            audits.set_overall_grade(s, audit.id, 3)
+    with db.reader() as s:
+        dto = audits.get_audit(s, audit.id, today=TODAY, cfg=CFG)
+        assert dto.overall_grade == 1 and dto.grades[0].agreed != 3  # nothing written
     with db.session() as s:
         with pytest.raises(ValidationError, match="escalation owner"):
             raise_escalation(s, audit.id, owner_id=None, reason="inadequate", note="", today=TODAY, cfg=CFG)
         esc = raise_escalation(s, audit.id, owner_id=org.participant_id, reason="inadequate",
                                note="Child seen at home; [plan] needs review", today=TODAY, cfg=CFG)
+        audits.set_grade(s, audit.id, domain, 3)  # the owner named: saved
         audits.submit_for_moderation(s, audit.id, TODAY)
     assert esc.respond_by == date(2026, 11, 26)  # two days by default
     rows = [r for r in all_rows(db, TriageFilters(kinds=("escalation",)))]
@@ -166,7 +173,7 @@ def test_only_the_escalation_owner_acting_as_themselves_answers_it(db: Database)
 async def test_escalating_from_the_audit_form_by_keys_lets_an_inadequate_audit_go_to_moderation(db: Database) -> None:
     from sqlalchemy import select
 
-    from qa_tui.db.models import Audit, Escalation, Person
+    from qa_tui.db.models import Audit, AuditGrade, Escalation, Person
     from qa_tui.demo import DEMO_USER_STAFF_ID, build_demo
     from qa_tui.services.audits.kinds import start_supervision_file_audit
     from screens.audits.audit_form import AuditFormScreen
@@ -183,21 +190,34 @@ async def test_escalating_from_the_audit_form_by_keys_lets_an_inadequate_audit_g
         await settle(pilot)
         app.push_screen(AuditFormScreen(audit_id))
         await settle(pilot)
-        for key in ("4", "2", "2", "2", "2", "2"):  # one domain Inadequate, then the overall grade
-            await pilot.press(key)
-            await settle(pilot)
+        await pilot.press("w", *"Gaps of [9] weeks", "escape")
+        await pilot.press("4", "2", "2", "2", "2", "2")  # one domain Inadequate, then the rest, in one burst
+        await settle(pilot)
+        editor = app.screen.query_one("AuditEditor")
+        first = editor.grades.rows[0]
+        assert first.grade == 3 and "needs an escalation owner" in first.note  # beside the field, kept
+        assert "Inadequate needs a named escalation owner" in screen_text(app)
+        with db.reader() as s:  # the Inadequate is not saved; everything after it is
+            grades = dict(s.execute(select(AuditGrade.domain, AuditGrade.grade).where(
+                AuditGrade.audit_id == audit_id, AuditGrade.participant_id.is_(None))).all())
+            assert grades.get(first.key) is None and len(grades) >= 4
+            assert s.get(Audit, audit_id).strengths == "Gaps of [9] weeks"
         await pilot.press("u", "y")
         await settle(pilot)
-        assert "escalation owner" in screen_text(app) + " ".join(str(n.message) for n in app._notifications)
+        with db.reader() as s:
+            assert s.get(Audit, audit_id).status == "draft"  # refused: no owner named yet
         await pilot.press("exclamation_mark")
         await settle(pilot)
         await pilot.press("enter", "down", "enter")  # the owner list: the first person
         await settle(pilot)
         await pilot.press("tab", *"Seen today [urgent]", "enter")
         await settle(pilot)
+        assert "needs an escalation owner" not in editor.grades.rows[0].note
         await pilot.press("u", "y")
         await settle(pilot)
     with db.reader() as s:
+        assert s.scalar(select(AuditGrade.grade).where(AuditGrade.audit_id == audit_id, AuditGrade.domain == first.key,
+                                                       AuditGrade.participant_id.is_(None))) == 3
         escalation = s.scalar(select(Escalation).where(Escalation.audit_id == audit_id))
         assert escalation is not None and escalation.note == "Seen today [urgent]"
         assert escalation.reason == "inadequate" and escalation.respond_by == date(2026, 11, 26)

@@ -17,6 +17,7 @@ from qa_tui.services.programme.periods import parse_financial_quarter
 from tests.test_programme import CFG, Org, build
 
 TODAY = date(2026, 11, 24)
+LATER = date(2027, 1, 10)
 
 
 def moderate(org: Org, audit_id, on: date, grade: int) -> None:  # noqa: ANN001
@@ -62,3 +63,36 @@ def test_impact_report_per_team_and_quarter(db: Database, tmp_path: Path, capsys
     assert main(["--db", url, "--today", TODAY.isoformat(), "report", "impact", "--quarter", "2026-Q3"]) == 0
     out = capsys.readouterr().out
     assert "A1" in out and "C-1: Requires improvement to be good → Good" in out
+
+
+def test_what_changed_for_the_child_is_kept_apart_and_read_by_the_impact_report(
+        db: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    from sqlalchemy import select
+
+    from qa_tui.db.models import Action, Audit, Case
+    from qa_tui.services.audits.actions import add_action, complete_action
+
+    seed(db)
+    with db.session() as s:
+        org = Org.load(s)
+        first = s.scalar(select(Audit.id).join(Case, Case.id == Audit.case_id)
+                         .where(Case.reference == "C-1").order_by(Audit.audit_date))
+        action = add_action(s, title="Contact plan with sibling", owner_id=org.people["TM1"],
+                            raised_by_id=org.people["TM1"], audit_id=first, due_on=date(2026, 6, 1),
+                            today=date(2026, 5, 12), cfg=CFG)
+        done = complete_action(s, action.id, "Plan on file 20/05", org.people["TM1"], date(2026, 5, 20),
+                               child_outcome="Sees her sister every week")
+        late = add_action(s, title="Said after the quarter", owner_id=org.people["TM1"],
+                          raised_by_id=org.people["TM1"], audit_id=first, due_on=date(2026, 12, 1),
+                          today=date(2026, 5, 12), cfg=CFG)
+        complete_action(s, late.id, "Done", org.people["TM1"], LATER, child_outcome="Said after the quarter")
+    assert done.child_outcome == "Sees her sister every week" and done.evidence == "Plan on file 20/05"
+    assert done.done_line == "done 20 May; for the child: Sees her sister every week"
+    with db.reader() as s:
+        assert s.get(Action, action.id).evidence == "Plan on file 20/05"  # not folded into the evidence
+        rows = impact_report(s, parse_financial_quarter("2026-Q3"), LATER, CFG)
+    assert rows[0].changes == (("C-1", "Sees her sister every week"),)  # January's is after Q3 ended
+    url = str(db.engine.url.render_as_string(hide_password=False))
+    assert main(["--db", url, "--today", LATER.isoformat(), "report", "impact", "--quarter", "2026-Q3"]) == 0
+    out = capsys.readouterr().out
+    assert "what changed for the child: Sees her sister every week" in out and "after the quarter" not in out

@@ -4,17 +4,19 @@ row counted by the engine; and `qa-tui programme show`."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from qa_tui.cli import main
 from qa_tui.config import PROGRAMME_TASKS, ConfigError, ProgrammeTask, load_config
 from qa_tui.config.presets import PROGRAMME_PRESETS
 from qa_tui.db.engine import Database
-from qa_tui.db.models import Observation
+from qa_tui.db.models import Observation, Person
 from qa_tui.services.programme.compliance import compliance
 from qa_tui.services.programme.facts import load_facts, load_people
 from qa_tui.services.programme.task_rules import lines_for
@@ -104,10 +106,47 @@ def test_closures_sampled_per_month(db: Database) -> None:
         org.audit("CL-0", "OPS1", date(2026, 9, 20), kind="closure")
     sampled = only(ProgrammeTask(("OPS",), "audit_on_closure", "on_event", sample_count=2, within_days=28))
     line = next(v for (task, _), v in _lines(db, "OPS1", TODAY, sampled).items() if task == "audit_on_closure")
-    assert [(i.subject, i.required, i.done, i.late) for i in line.items] == [("closures in 2026-09", 2, 1, True)]
+    assert [(i.subject, i.required, i.done, i.late) for i in line.items] == [("closures and transfers in 2026-09", 2, 1, True)]
     percent = only(ProgrammeTask(("OPS",), "audit_on_closure", "on_event", sample_percent=20, within_days=28))
     line = next(v for (task, _), v in _lines(db, "OPS1", TODAY, percent).items() if task == "audit_on_closure")
     assert (line.required, line.done, line.status) == (1, 1, "met")
+
+
+def moved(org: Org, case: str, from_team: str, to_team: str, on: date) -> None:
+    """A move of team as the trail records it (a hand edit or an import), on `on`."""
+    from qa_tui.db.models import AuditEvent
+
+    org.add(AuditEvent(at=datetime(on.year, on.month, on.day, 12, tzinfo=timezone.utc), actor="tester",
+                       action="update", table_name="case_file", record_id=str(org.cases[case]),
+                       old={"team_id": str(org.teams[from_team])}, new={"team_id": str(org.teams[to_team])}))
+
+
+def test_transfers_are_counted_with_closures_sampled_and_their_window_configurable(db: Database) -> None:
+    build(db)
+    with db.session() as s:
+        org = Org.load(s)
+        org.case("CL-0", "A1", "SW1", closed_on=date(2026, 9, 3))
+        org.case("MV-0", "B1", "SWB")  # moved out of A1 into B1: A1's leader audits it
+        moved(org, "MV-0", "A1", "B1", date(2026, 9, 10))
+        org.case("MV-1", "A1", "SW1")  # moved into A1: the leader of the team it left audits it
+        moved(org, "MV-1", "B1", "A1", date(2026, 9, 12))
+        org.audit("MV-0", "OPS1", date(2026, 10, 5), kind="closure")  # 25 days after the move
+    every = only(ProgrammeTask(("OPS",), "audit_on_closure", "on_event", within_days=28))
+    line = next(v for (task, _), v in _lines(db, "OPS1", TODAY, every).items() if task == "audit_on_closure")
+    assert line.task_label == "Audit case files on closure or transfer"
+    assert [(i.subject, i.done, i.late, i.note) for i in line.items] == [
+        ("CL-0", 0, True, "closed 2026-09-03"), ("MV-0", 1, False, "moved team 2026-09-10")]
+    tight = only(ProgrammeTask(("OPS",), "audit_on_closure", "on_event", within_days=14))
+    line = next(v for (task, _), v in _lines(db, "OPS1", TODAY, tight).items() if task == "audit_on_closure")
+    assert [(i.subject, i.due_by) for i in line.items] == [("CL-0", date(2026, 9, 17)), ("MV-0", date(2026, 9, 24))]
+    assert line.done == 1  # held after its due date, the audit still counts
+    sampled = only(ProgrammeTask(("OPS",), "audit_on_closure", "on_event", sample_count=1, within_days=28))
+    line = next(v for (task, _), v in _lines(db, "OPS1", TODAY, sampled).items() if task == "audit_on_closure")
+    assert [(i.subject, i.required, i.done, i.late, i.note) for i in line.items] == [
+        ("closures and transfers in 2026-09", 1, 1, False, "1 of 2 closures and transfers sampled")]
+    theirs = next(v for (task, _), v in _lines(db, "TMB", TODAY, only(
+        ProgrammeTask(("TM",), "audit_on_closure", "on_event"))).items() if task == "audit_on_closure")
+    assert [i.subject for i in theirs.items] == ["MV-1"]
 
 
 def test_new_programme_keys_are_checked(tmp_path: Path) -> None:
@@ -164,3 +203,47 @@ def test_programme_show_prints_role_task_frequency_purpose(tmp_path: Path, capsy
     assert main(["--config", str(config), "programme", "show", "--preset", "wirral-2023"]) == 0
     assert "Hold the team's live audit" in capsys.readouterr().out
     assert main(["--config", str(config), "programme", "show", "--preset", "nowhere"]) != 0
+
+
+def test_the_demo_council_moves_cases_between_teams_and_its_leaders_owe_audits_on_transfer(db: Database) -> None:
+    from qa_tui.demo import build_demo
+    from qa_tui.services.audits.closure import closure_queue
+    from qa_tui.services.programme.obligations import obligations_by_staff_id
+
+    build_demo(db, today=TODAY, cases=400)
+    with db.reader() as s:
+        queue = closure_queue(s, TODAY, cfg=CFG)
+        leaders = s.scalars(select(Person.staff_id).where(Person.role == "OPS").order_by(Person.staff_id)).all()
+        owed = [line for staff_id in leaders for line in obligations_by_staff_id(s, staff_id, TODAY, CFG).lines
+                if line.task == "audit_on_closure"]
+    moves = [i for i in queue if i.event == "transferred"]
+    assert moves and all(i.to_team_code and i.team_code != i.to_team_code for i in moves)
+    assert any(item.note.startswith("moved team") for line in owed for item in line.items)
+
+
+def test_one_row_gives_a_role_its_own_count_and_frequency(db: Database, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    row = ('[[programme]]\nroles = ["SW", "NQSW"]\ntask = "have_case_audited"\nfrequency = "monthly"\n'
+           'purpose = "Practice seen"\n')
+    for extra, key, expected in [
+        ('per_role.TM = { frequency = "weekly" }\n', "per_role.TM", "the row's roles"),
+        ('per_role.NQSW = { frequency = "hourly" }\n', "per_role.NQSW.frequency", "expected one of"),
+        ('per_role.NQSW = { frequency = "on_event" }\n', "per_role.NQSW.frequency", "kind of frequency"),
+        ('per_role.NQSW = { count = 0 }\n', "per_role.NQSW.count", "from 1 to 100"),
+        ('per_role.NQSW = { colour = "red" }\n', "per_role.NQSW.colour", "unknown key"),
+    ]:
+        with pytest.raises(ConfigError, match=rf"programme\[0\]\.{re.escape(key)}: .*{expected}"):
+            load_config(write(tmp_path, row + extra))
+    path = write(tmp_path, row + 'per_role.NQSW = { frequency = "fortnightly", count = 2 }\n')
+    cfg = replace(CFG, programme=load_config(path).programme)
+    build(db)
+    nqsw = _lines(db, "SW2", TODAY, cfg)  # SW2 is the NQSW
+    sw = _lines(db, "SW1", TODAY, cfg)
+    assert {(task, line.frequency, line.required) for (task, _), line in nqsw.items()} >= {
+        ("have_case_audited", "fortnightly", 2)}
+    assert all(line.frequency == "monthly" and line.required == 1 for (task, _), line in sw.items()
+               if task == "have_case_audited")
+    assert main(["--config", str(path), "programme", "show"]) == 0
+    out = capsys.readouterr().out
+    assert "| Social worker, Newly qualified social worker (ASYE) | Have a case audited | monthly; NQSW: × 2 fortnightly |" \
+        in out

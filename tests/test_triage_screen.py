@@ -1,5 +1,5 @@
 """Triage by keys: the user's team's late work, filtered by kind with one key, several actions
-marked done with evidence at once, one extended with a reason; the filter is remembered."""
+marked done with evidence and what changed for the child at once, one extended with a reason; the filter is remembered."""
 
 from __future__ import annotations
 
@@ -43,7 +43,13 @@ async def test_triage_by_keys_completes_and_extends_actions_and_remembers_the_fi
         await settle(pilot)
         await pilot.press("c")
         await settle(pilot)
-        await pilot.press(*"Checked in supervision", "enter")
+        await pilot.press(*"Checked in supervision", "enter")  # Enter moves on to what changed for the child
+        await settle(pilot)
+        assert not any("Marked" in str(n.message) for n in app._notifications)
+        await pilot.press("enter")  # left empty: refused beside the field, the evidence kept
+        await settle(pilot)
+        assert "What changed for the child cannot be empty" in screen_text(app)
+        await pilot.press(*"Back at school full time", "enter")
         await settle(pilot)
         assert "Marked 2 done" in " ".join(str(n.message) for n in app._notifications)
 
@@ -60,6 +66,7 @@ async def test_triage_by_keys_completes_and_extends_actions_and_remembers_the_fi
         for action_id in done_ids:
             action = s.get(Action, action_id)
             assert action.status == "done" and action.evidence == "Checked in supervision"
+            assert action.child_outcome == "Back at school full time"
             assert action.completed_on == TODAY
         extended = s.get(Action, extend_id)
         assert extended.due_on == date(2026, 12, 31) and extended.status == "open"
@@ -92,7 +99,7 @@ async def test_acting_on_an_action_someone_changed_since_it_was_listed_is_refuse
             extend_action(s, listed.record_id, date(2027, 1, 15), "Court date moved", None, TODAY)
         await pilot.press("c")
         await settle(pilot)
-        await pilot.press(*"Done in supervision", "enter")
+        await pilot.press(*"Done in supervision", "enter", *"Nothing yet", "enter")
         await settle(pilot)
         messages = " ".join(str(n.message) for n in app._notifications)
         assert "changed by someone else" in messages, messages

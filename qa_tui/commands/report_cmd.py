@@ -5,18 +5,23 @@ programme, programme compliance per team or role, and CP plan reviews."""
 from __future__ import annotations
 
 import argparse
+import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from qa_tui.commands.common import open_ctx
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from qa_tui.context import AppContext
     from qa_tui.services.programme.compliance import Compliance
     from qa_tui.services.programme.obligations import Obligations
     from qa_tui.services.programme.periods import Period
 
 ITEMS_SHOWN = 10
+T = TypeVar("T")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -74,6 +79,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                                              "or has run 18 months or more")
     cp.add_argument("--team", metavar="TEAM", help="only this team code")
     cp.set_defaults(func=run_cp_reviews)
+
+
+def _read(args: argparse.Namespace, compute: Callable[[Session, AppContext], T]) -> tuple[T, AppContext]:
+    """What a report prints from: `compute` run in one read-only session, the database closed after."""
+    ctx = open_ctx(args)
+    try:
+        with ctx.db.reader() as session:
+            return compute(session, ctx), ctx
+    finally:
+        ctx.db.dispose()
 
 
 def run_monthly(args: argparse.Namespace) -> int:
@@ -192,18 +207,15 @@ def run_owe(args: argparse.Namespace) -> int:
     from qa_tui.errors import NotFound
     from qa_tui.services.programme.obligations import obligations, obligations_by_staff_id
 
-    ctx = open_ctx(args)
-    try:
-        with ctx.db.reader() as session:
-            if args.person:
-                owed = obligations_by_staff_id(session, args.person, ctx.today(), ctx.config)
-            elif ctx.person_id is not None:
-                owed = obligations(session, ctx.person_id, ctx.today(), ctx.config)
-            else:
-                raise NotFound(f"No person record for login {ctx.login!r}; give --person STAFF_ID "
-                               "or set [user] staff_id in the config file.")
-    finally:
-        ctx.db.dispose()
+    def owed_by(session: Session, ctx: AppContext) -> Obligations:
+        if args.person:
+            return obligations_by_staff_id(session, args.person, ctx.today(), ctx.config)
+        if ctx.person_id is not None:
+            return obligations(session, ctx.person_id, ctx.today(), ctx.config)
+        raise NotFound(f"No person record for login {ctx.login!r}; give --person STAFF_ID "
+                       "or set [user] staff_id in the config file.")
+
+    owed, _ = _read(args, owed_by)
     _print_obligations(owed)
     return 0
 
@@ -238,16 +250,14 @@ def run_compliance(args: argparse.Namespace) -> int:
     from qa_tui.services.people.directory import service_by_code
     from qa_tui.services.programme.compliance import compliance
 
-    ctx = open_ctx(args)
-    try:
-        with ctx.db.reader() as session:
-            service = service_by_code(session, args.service) if args.service else None
-            if args.service and service is None:
-                raise NotFound(f"--service: no service with code {args.service!r}")
-            result = compliance(session, ctx.today(), ctx.config, group_by=args.by,
-                                service_id=service.id if service else None)
-    finally:
-        ctx.db.dispose()
+    def compliance_of(session: Session, ctx: AppContext) -> Compliance:
+        service = service_by_code(session, args.service) if args.service else None
+        if args.service and service is None:
+            raise NotFound(f"--service: no service with code {args.service!r}")
+        return compliance(session, ctx.today(), ctx.config, group_by=args.by,
+                          service_id=service.id if service else None)
+
+    result, _ = _read(args, compliance_of)
     _print_compliance(result)
     return 0
 
@@ -272,13 +282,8 @@ def run_impact(args: argparse.Namespace) -> int:
     from qa_tui.services.programme.periods import parse_financial_quarter
 
     period = parse_financial_quarter(args.quarter)
-    ctx = open_ctx(args)
-    try:
-        with ctx.db.reader() as session:
-            rows = impact_report(session, period, ctx.today(), ctx.config)
-            due = reaudits_due(session, ctx.today(), ctx.config)
-    finally:
-        ctx.db.dispose()
+    (rows, due), ctx = _read(args, lambda session, ctx: (impact_report(session, period, ctx.today(), ctx.config),
+                                                         reaudits_due(session, ctx.today(), ctx.config)))
     scale = ctx.config.grading_scale
     print(f"Re-audits for impact, {period.label} ({period.start.isoformat()} to {period.end.isoformat()})")
     if not rows:
@@ -288,6 +293,8 @@ def run_impact(args: argparse.Namespace) -> int:
               f"{r.worse} worse")
         for reference, before, after in r.pairs:
             print(f"  {reference}: {scale[before]} → {scale[after]}")
+            for outcome in (said for ref, said in r.changes if ref == reference):
+                print(f"    what changed for the child: {outcome}")
     print(f"Re-audits due now and not yet held: {len(due)}")
     return 0
 
@@ -295,12 +302,8 @@ def run_impact(args: argparse.Namespace) -> int:
 def run_asye(args: argparse.Namespace) -> int:
     from qa_tui.services.practice.asye import asye_progress
 
-    ctx = open_ctx(args)
-    try:
-        with ctx.db.reader() as session:
-            rows = asye_progress(session, ctx.today(), ctx.config, team_id=_team_id(session, args.team))
-    finally:
-        ctx.db.dispose()
+    rows, _ = _read(args, lambda session, ctx: asye_progress(session, ctx.today(), ctx.config,
+                                                             team_id=_team_id(session, args.team)))
     if not rows:
         print("No newly qualified workers (NQSW).")
         return 0
@@ -312,7 +315,7 @@ def run_asye(args: argparse.Namespace) -> int:
     return 0
 
 
-def _team_id(session, code: str | None):  # noqa: ANN001, ANN202 - a Session; a team id or None
+def _team_id(session: Session, code: str | None) -> uuid.UUID | None:
     from qa_tui.errors import NotFound
     from qa_tui.services.people.directory import team_by_code
 
@@ -327,12 +330,8 @@ def _team_id(session, code: str | None):  # noqa: ANN001, ANN202 - a Session; a 
 def run_cp_reviews(args: argparse.Namespace) -> int:
     from qa_tui.services.programme.cp_reviews import cp_review_list
 
-    ctx = open_ctx(args)
-    try:
-        with ctx.db.reader() as session:
-            rows = cp_review_list(session, ctx.today(), ctx.config, team_id=_team_id(session, args.team))
-    finally:
-        ctx.db.dispose()
+    rows, _ = _read(args, lambda session, ctx: cp_review_list(session, ctx.today(), ctx.config,
+                                                              team_id=_team_id(session, args.team)))
     if not rows:
         print("No CP plans that ended having lasted under 3 months or have run 18 months or more.")
         return 0

@@ -24,6 +24,7 @@ from qa_tui.config.model import (
     DrawRules,
     SERVE_MODES,
     ProgrammeTask,
+    RoleVariant,
     ServeSettings,
     CinCensusImport,
     Template,
@@ -331,6 +332,31 @@ def _parse_templates(top: TableReader, path: Path | None, scale: tuple[str, ...]
     return tuple(defaults.values())
 
 
+def _per_role(t: TableReader, raw: dict, roles: tuple[str, ...], task: str, path: Path | None,
+              where: str) -> tuple[RoleVariant, ...]:
+    """`per_role`: a table of role = { frequency, count } for the roles of the row that owe the
+    task at their own frequency or count (`per_role.NQSW = { frequency = "fortnightly" }`)."""
+    if "per_role" not in raw:
+        return ()
+    table = t.table("per_role")
+    variants = []
+    for role in table.raw:
+        if role not in roles:
+            raise ConfigError(path, f"{where}.per_role.{role}", f"expected one of the row's roles ({', '.join(roles)})")
+        one = table.table(role)
+        frequency = one.get("frequency", str, raw["frequency"], "a frequency")
+        if frequency not in PROGRAMME_FREQUENCIES:
+            raise ConfigError(path, f"{where}.per_role.{role}.frequency",
+                              f"expected one of {', '.join(PROGRAMME_FREQUENCIES)}, got {frequency!r}")
+        if (task in EVENT_TASKS) != (frequency == "on_event"):
+            raise ConfigError(path, f"{where}.per_role.{role}.frequency",
+                              "expected the row's kind of frequency (on_event only for tasks on an event)")
+        count = one.int_between("count", raw.get("count", 1), 1, 100)
+        one.check_unknown()
+        variants.append(RoleVariant(role, frequency, count))
+    return tuple(variants)
+
+
 def _task_kinds(t: TableReader, raw: dict, task: str, path: Path | None, where: str) -> tuple[str, ...]:
     """`kinds`: the audit kinds an audit_record task counts (required), or the observation kinds
     an observe_practice task counts (any when not given)."""
@@ -405,8 +431,9 @@ def _parse_programme(top: TableReader, path: Path | None) -> tuple[ProgrammeTask
                 raise ConfigError(path, f"{where}.{key}", "only audit_on_closure takes a sample")
         if sample_count and sample_percent:
             raise ConfigError(path, f"{where}.sample_percent", "give sample_count or sample_percent, not both")
+        per_role = _per_role(t, raw, roles, task, path, where)
         t.check_unknown()
         tasks.append(ProgrammeTask(roles, task, frequency, count, purpose, within_days, scope, kinds,
-                                   own_service, sample_count, sample_percent))
+                                   own_service, sample_count, sample_percent, per_role))
     return tuple(tasks)
 

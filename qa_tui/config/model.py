@@ -3,7 +3,7 @@ rules, the QA programme), with every default in one place."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from qa_tui.config.vocabulary import (
@@ -59,9 +59,19 @@ class DrawRules:
 
 
 @dataclass(frozen=True)
+class RoleVariant:
+    """One role's own frequency and count within a programme row (NQSWs fortnightly, others monthly)."""
+
+    role: str
+    frequency: str
+    count: int
+
+
+@dataclass(frozen=True)
 class ProgrammeTask:
     """One row of the QA programme: people in `roles` owe `count` of `task` each `frequency`
-    (for per-practitioner, per-case and per-event tasks: `count` for each of them)."""
+    (for per-practitioner, per-case and per-event tasks: `count` for each of them); a role in
+    `per_role` owes its own count at its own frequency instead."""
 
     roles: tuple[str, ...]
     task: str
@@ -74,6 +84,14 @@ class ProgrammeTask:
     own_service: bool = False  # observe_practice: only practitioners in the person's own area count
     sample_count: int = 0  # audit_on_closure: audit N closures a month (0: every closure) ...
     sample_percent: int = 0  # ... or this percentage of them, rounded up
+    per_role: tuple[RoleVariant, ...] = ()
+
+    def for_role(self, role: str) -> ProgrammeTask:
+        """The row as someone in `role` owes it: its own frequency and count where it has them."""
+        variant = next((v for v in self.per_role if v.role == role), None)
+        if variant is None:
+            return self
+        return replace(self, roles=(role,), frequency=variant.frequency, count=variant.count, per_role=())
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ PROGRAMME_TASKS = {
     "audit_supervision_file": "Audit supervision files",
     "audit_record": "Audit records",
     "audit_cross_service": "Audit a case file from another service",
-    "audit_on_closure": "Audit case files on closure",
+    "audit_on_closure": "Audit case files on closure or transfer",
     "supervise_each_practitioner": "Supervise each practitioner",
     "have_case_audited": "Have a case audited",
     "be_observed": "Have practice observed",

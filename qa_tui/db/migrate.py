@@ -25,6 +25,7 @@ KNOWN_REVISIONS = (
     "0008_sync",
     "0009_worker",
     "0010_identity2",
+    "0011_impact",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")

@@ -19,7 +19,7 @@ HOSTILE_COLUMNS: dict[str, tuple[str, ...]] = {
     "audit": ("strengths", "to_improve", "lived_experience"),
     "audit_grade": ("comment",),
     "moderation": ("comment",),
-    "action": ("title", "evidence"),
+    "action": ("title", "evidence", "child_outcome"),
     "action_change": ("reason",),
     "draw_pool": ("empty_reason",),
     "draw_pick": ("reason",),
@@ -42,7 +42,7 @@ PLAIN_COLUMNS: dict[str, tuple[str, ...]] = {
     "person": ("staff_id", "role", "login"),
     "case_file": ("reference", "category"),
     "audit_template": ("key", "name", "kind", "scale", "domains"),  # from the config file
-    "audit": ("kind", "status"),
+    "audit": ("kind", "status", "record_reference"),  # a carer file's case-system reference
     "audit_grade": ("domain",),
     "moderation": ("outcome", "grades"),
     "action": ("status", "source_kind"),

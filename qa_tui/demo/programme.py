@@ -1,7 +1,8 @@
 """The demo council's programme records: every Inadequate audit escalated to the auditor's
 line manager (older ones answered), and the practice improvement team's own tasks from the
 Portsmouth table: CP conference and LAC review records audited monthly, conferences and reviews
-observed each quarter."""
+observed each quarter; and cases moved between the teams of a service in the last three
+months, as the trail records a move, owing an audit on transfer."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from qa_tui.dates import Month
-from qa_tui.db.models import Audit, AuditGrade, Case, Escalation, Observation, Person
+from qa_tui.db import trail
+from qa_tui.db.models import Audit, AuditGrade, Case, Escalation, Observation, Person, Team
 from qa_tui.demo.state import Council, at
 from qa_tui.services.audits.templates import ensure_template
 
 ANSWERED_AFTER_DAYS = 10  # escalations older than this were answered
+TRANSFERS_PER_SERVICE_MONTH = 2
 
 
 def add_programme_records(council: Council, session: Session) -> None:
@@ -25,6 +28,32 @@ def add_programme_records(council: Council, session: Session) -> None:
     if inspect(session.connection()).has_table(Escalation.__tablename__):  # an older schema (a migration test)
         _escalations(council, session, rng, today)
     _practice_improvement_tasks(council, session, rng, today)
+    _transfers(session, random.Random(f"{council.seed}/transfers"), today)
+
+
+def _transfers(session: Session, rng: random.Random, today: date) -> None:
+    """A few open cases a month, per service, moved into their team from another of the service's
+    teams: the trail's record of the move is what the closure queue and the programme read."""
+    teams = session.execute(select(Team.id, Team.service_id).where(Team.service_id.is_not(None))
+                            .order_by(Team.code)).all()
+    by_service: dict[object, list] = {}
+    for team_id, service_id in teams:
+        by_service.setdefault(service_id, []).append(team_id)
+    month = Month.of(today)
+    for service_teams in by_service.values():
+        if len(service_teams) < 2:
+            continue
+        cases = session.execute(select(Case.id, Case.team_id).where(
+            Case.team_id.in_(service_teams), Case.closed_on.is_(None)).order_by(Case.reference)).all()
+        picks = rng.sample(cases, min(len(cases), 3 * TRANSFERS_PER_SERVICE_MONTH))
+        for n, (case_id, team_id) in enumerate(picks):
+            first = month.shift(-(n // TRANSFERS_PER_SERVICE_MONTH)).first
+            day = min(first + timedelta(days=rng.randint(0, 27)), today)
+            came_from = rng.choice([t for t in service_teams if t != team_id])
+            event = trail.record_event(session, "update", Case.__tablename__, case_id,
+                                       old={"team_id": str(came_from)}, new={"team_id": str(team_id)},
+                                       detail="moved team")
+            event.at = at(day, 11)
 
 
 def _escalations(council: Council, session: Session, rng: random.Random, today: date) -> None:

@@ -23,9 +23,10 @@ from qa_tui.text import printable
 from qa_tui.widgets.grades import OVERALL, GradeList, GradeRow
 from qa_tui.widgets.literal import literal, literal_clipped
 from qa_tui.widgets.moderation_view import moderation_lines
-from qa_tui.widgets.save_queue import REFUSED, SaveQueue
+from qa_tui.errors import NeedsEscalationOwner
+from qa_tui.widgets.save_queue import REFUSED, SaveQueue, Write
 from screens.base import ServiceCalls, leave_form
-from screens.audits.editor_actions import AuditEditorActions
+from screens.audits.editor_actions import NEEDS_OWNER, AuditEditorActions
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -109,6 +110,8 @@ class AuditEditor(AuditEditorActions, ServiceCalls, Widget):
         self._problem = ""
         self._loading = True
         self._owners: tuple[uuid.UUID | None, list[PersonRef]] | None = None  # (team, people) for `a`
+        self._awaiting_owner: dict[str, Write] = {}  # Inadequate grades held until an escalation owner is named
+        self._held_reason = ""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="af-body"):
@@ -145,7 +148,7 @@ class AuditEditor(AuditEditorActions, ServiceCalls, Widget):
 
     def _unsaved(self, audit: AuditDTO, field: str, value: object) -> Unsaved:
         """The journal's note of a change to `field` ("strengths", "grade:<domain>", …)."""
-        what = f"Audit of {audit.case_reference}" if audit.case_reference else "Supervision-file audit"
+        what = f"Audit of {audit.subject}" if audit.subject else "Supervision-file audit"
         if audit.worker is not None and not audit.case_reference:
             what += f" of {audit.worker.name}"
         if field.startswith("grade:"):
@@ -180,7 +183,7 @@ class AuditEditor(AuditEditorActions, ServiceCalls, Widget):
         """Show `audit` as loaded, with every change still waiting to be saved laid over it."""
         new_record = self.audit is None or self.audit.id != audit.id
         self._versions[audit.id] = max(self._versions.get(audit.id, 0), audit.version)
-        pending = self.saves.pending
+        pending = {**{key: w.value for key, w in self._awaiting_owner.items()}, **self.saves.pending}
         grades = tuple(replace(g, agreed=pending.get(self._key(audit.id, f"grade:{g.domain}"), g.agreed))
                        for g in audit.grades)
         overall = pending.get(self._key(audit.id, f"grade:{OVERALL}"), audit.overall_grade)
@@ -190,11 +193,9 @@ class AuditEditor(AuditEditorActions, ServiceCalls, Widget):
         self.audit = audit = replace(audit, grades=grades, overall_grade=overall, **texts)
 
         grade_list = self.grades
-        rows = [GradeRow(g.domain, g.label, g.agreed, self.grade_note(g) if self.grade_note else "") for g in grades]
-        rows.append(GradeRow(OVERALL, "Overall", overall))
         if new_record:
             grade_list.cursor = 0
-        grade_list.set_rows(rows, audit.template.scale)
+        grade_list.set_rows(self._grade_rows(audit), audit.template.scale)
         grade_list.read_only = audit.status != "draft"
         kept = grade_list.release(apply=audit.status == "draft")
         if kept and audit.status != "draft":
@@ -208,7 +209,7 @@ class AuditEditor(AuditEditorActions, ServiceCalls, Widget):
             if area.text != texts[field] and not self.saves.is_pending(self._key(audit.id, field)):
                 area.load_text(texts[field])
             area.read_only = audit.status != "draft"
-        self._problem = ""
+        self._problem = self.held_problem()
         self._loading = False
         if self._owners is None or self._owners[0] != audit.team_id:
             self._load_owners(audit)
@@ -220,6 +221,15 @@ class AuditEditor(AuditEditorActions, ServiceCalls, Widget):
             self.screen.set_focus(grade_list)
         if self.saves.failed:
             self.saves.retry()  # from the version just loaded: what was waiting is not lost
+
+    def _grade_rows(self, audit: AuditDTO) -> list[GradeRow]:
+        """The agreed grades as on screen; a grade held for an escalation owner says so beside it."""
+        def note(key: str, usual: str) -> str:
+            return NEEDS_OWNER if self._key(audit.id, f"grade:{key}") in self._awaiting_owner else usual
+
+        rows = [GradeRow(g.domain, g.label, g.agreed, note(g.domain, self.grade_note(g) if self.grade_note else ""))
+                for g in audit.grades]
+        return [*rows, GradeRow(OVERALL, "Overall", audit.overall_grade, note(OVERALL, ""))]
 
     def set_notes(self, lines: Sequence[Text]) -> None:
         """What the screen adds above the actions (about the kind of audit, findings, …)."""
@@ -236,6 +246,8 @@ class AuditEditor(AuditEditorActions, ServiceCalls, Widget):
         for action in self.audit.actions if self.audit else ():  # each on its own lines, never wrapped
             lines.append(literal_clipped(f"• {action.title}", width))
             lines.append(literal_clipped(f"  {action.owner_name or '?'} · by {action.due_on:%-d %b}", width, "dim"))
+            if action.done_line:
+                lines.append(literal_clipped(f"  {action.done_line}", width, "dim"))
         body = Text("\n").join(lines) if lines else Text("No actions yet: press a", style="dim")
         self.query_one("#af-notes", Static).update(literal(body))
 
@@ -291,10 +303,12 @@ class AuditEditor(AuditEditorActions, ServiceCalls, Widget):
                 self._versions[state.id] = state.version
             if self.audit is not None and self.audit.id == getattr(state, "id", None):
                 self.audit = replace(self.audit, version=state.version, status=state.status)
-            self._problem = ""
+            self._problem = self.held_problem()
             if then is not None:
                 then(state)
 
+        if field and self._awaiting_owner.pop(self._key(audit_id, field), None) is not None:
+            self._show_held()  # a newer value replaces the held one
         self.saves.add(lambda s: job(s, self._versions[audit_id]), stored,
                        key=self._key(audit_id, field) if field else None, value=value,
                        unsaved=self._unsaved(audit, field, value) if field else None)
@@ -307,6 +321,8 @@ class AuditEditor(AuditEditorActions, ServiceCalls, Widget):
 
             self._problem = "changed by someone else: your changes are kept (R to choose)"
             resolve_conflict(self)
+        elif isinstance(error, NeedsEscalationOwner) and self._hold_for_owner(error):
+            pass  # held beside its grade until `!` names the owner
         elif isinstance(error, REFUSED):  # the write was dropped; the fields keep what was typed
             refused = self.saves.last_refused
             self._problem = (f"Not saved: {str(error).rstrip('.')}. What you typed is kept on screen."
@@ -318,9 +334,10 @@ class AuditEditor(AuditEditorActions, ServiceCalls, Widget):
         return True
 
     def leave(self, then: Callable[[], None]) -> None:
-        """Leave once everything is saved; after a failed save, only as the user chooses."""
+        """Leave once everything is saved; after a failed save, or with a grade held for an
+        escalation owner, only as the user chooses."""
         self.save_typing()
-        leave_form(self, self.saves, then)
+        self.leave_held(lambda: leave_form(self, self.saves, then))
 
     def action_reload(self) -> None:
         if self.saves.failed and "someone else" in self._problem:

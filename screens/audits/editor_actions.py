@@ -10,9 +10,13 @@ from typing import TYPE_CHECKING, Any
 from screens.dialogs import ActionDialog, ActionInput, ConfirmDialog, TextPrompt
 
 if TYPE_CHECKING:
+    from qa_tui.errors import NeedsEscalationOwner
     from qa_tui.services.audits.actions import ActionRow
     from qa_tui.services.audits.record import AuditDTO
     from qa_tui.services.people.directory import PersonRef
+    from qa_tui.widgets.save_queue import SaveQueue, Write
+
+NEEDS_OWNER = "not saved: needs an escalation owner (press !)"
 
 
 class AuditEditorActions:
@@ -22,6 +26,13 @@ class AuditEditorActions:
     if TYPE_CHECKING:  # provided by AuditEditor
         audit: AuditDTO | None
         _owners: tuple[uuid.UUID | None, list[PersonRef]] | None
+        _awaiting_owner: dict[str, Write]
+        _held_reason: str
+        _problem: str
+        saves: SaveQueue
+        grades: Any
+        _grade_rows: Any
+        _show_status: Any
         ctx: Any
         app: Any
         call_service: Any
@@ -76,7 +87,7 @@ class AuditEditorActions:
         due = default_action_due(audit.audit_date, ctx.today(), ctx.config)
         owners = [(p.id, f"{p.name} ({p.role})") for p in people]
         self.app.push_screen(ActionDialog(owners, audit.worker.id if audit.worker else None, due,
-                                          f"for {audit.case_reference or 'this supervision file'}"), saved)
+                                          f"for {audit.subject or 'this supervision file'}"), saved)
 
     def _action_added(self, action: ActionRow) -> None:
         self.notify("Action added.")
@@ -117,13 +128,77 @@ class AuditEditorActions:
                 if form is not None:
                     self.call_service(lambda s: raise_escalation(
                         s, audit.id, owner_id=form.owner_id, reason=form.reason, note=form.note, today=ctx.today(),
-                        cfg=ctx.config), lambda e: self.notify(f"Escalated; response due by {e.respond_by:%-d %B}."),
-                        write=True)
+                        cfg=ctx.config), escalated, write=True)
+
+            def escalated(e: Any) -> None:
+                self.notify(f"Escalated; response due by {e.respond_by:%-d %B}.")
+                if e.reason == "inadequate":
+                    self._send_held(audit.id)
 
             self.app.push_screen(EscalationDialog([(p.id, f"{p.name} ({p.role})") for p in people],
-                                                  f"the audit of {audit.case_reference or 'this record'}"), chosen)
+                                                  f"the audit of {audit.subject or 'this record'}"), chosen)
 
         self.call_service(lambda s: people_for_picking(s, ctx.today()), ask)
+
+    # --- Inadequate grades held until an escalation owner is named --------------------------------
+
+    def _hold_for_owner(self, error: NeedsEscalationOwner) -> bool:
+        """Keep a refused Inadequate grade on screen and in the journal, with why beside it; it is
+        sent again once `!` names an escalation owner."""
+        refused = self.saves.last_refused
+        if refused is None or refused.key is None:
+            return False
+        self._awaiting_owner[refused.key] = refused
+        if refused.unsaved is not None:
+            self.saves.typed(refused.unsaved)  # a crash before the owner is named keeps it too
+        self._held_reason = f"{error.field}: {error.problem}"
+        self._problem = self.held_problem()
+        self._show_held()
+        return True
+
+    def _held_keys(self, audit_id: uuid.UUID | None) -> list[str]:
+        """The held grades of one audit (a meeting moves between several)."""
+        return [key for key in self._awaiting_owner if audit_id is not None and key.startswith(f"{audit_id}:")]
+
+    def held_problem(self) -> str:
+        """What the status line says while a grade of the audit on screen waits for an escalation
+        owner ("" when none does)."""
+        if not self._held_keys(self.audit.id if self.audit else None):
+            return ""
+        return f"Not saved: {self._held_reason}."
+
+    def _show_held(self) -> None:
+        if self.audit is not None:
+            self.grades.set_rows(self._grade_rows(self.audit), self.audit.template.scale)
+
+    def _send_held(self, audit_id: uuid.UUID) -> None:
+        """The audit now names an escalation owner: send its held grades again, in order."""
+        held = [self._awaiting_owner.pop(key) for key in self._held_keys(audit_id)]
+        for w in held:
+            self.saves.add(w.job, w.then, key=w.key, value=w.value, unsaved=w.unsaved)
+        if held:
+            self._problem = self.held_problem()
+            self._show_held()
+            self._show_status()
+
+    def leave_held(self, then: Callable[[], None]) -> None:
+        """Leave at once unless a grade waits for an escalation owner: then only on a yes."""
+        if not self._awaiting_owner:
+            then()
+            return
+
+        def chosen(yes: bool | None) -> None:
+            if yes:
+                journal = self.saves.journal
+                for w in self._awaiting_owner.values():
+                    if journal is not None and w.unsaved is not None:
+                        journal.drop(w.unsaved.key, any_value=True)
+                self._awaiting_owner = {}
+                then()
+
+        self.app.push_screen(ConfirmDialog("Leave without the Inadequate grade?",
+                                           "It is not saved until an escalation owner is named (press n, then !). "
+                                           "Leaving throws it away."), chosen)
 
     def action_submit(self) -> None:
         audit = self.audit
@@ -133,7 +208,7 @@ class AuditEditorActions:
         from qa_tui.services.audits.record import submit_for_moderation
 
         today = self.ctx.today()
-        what = f"the audit of {audit.case_reference}" if audit.case_reference else "this audit"
+        what = f"the audit of {audit.subject}" if audit.subject else "this audit"
 
         def confirmed(yes: bool | None) -> None:
             if yes:

@@ -145,7 +145,8 @@ def audit_reading(audit: AuditDTO) -> Text:
         text.append_text(literal(f"{body or '—'}\n\n"))
     text.append("Actions\n", style="bold")
     text.append_text(literal("\n".join(f"  • {a.title} — {a.owner_name}, due {a.due_on:%-d %b}"
-                                        for a in audit.actions) or "  none"))
+                                        + (f"; {a.done_line}" if a.done_line else "") for a in audit.actions)
+                             or "  none"))
     text.append("\n\nModeration history\n", style="bold")
     text.append_text(literal("\n".join(f"  • {m.moderated_on:%-d %b}: {m.outcome} by {m.moderator.name}"
                                         + (f" — {m.comment}" if m.comment else "") for m in audit.moderations)

@@ -1,6 +1,7 @@
 """Audits beyond the monthly cycle: themed and multi-agency audits with their case lists, the
 closure and transfer queue, supervision-file and cross-service audits, good practice and the
-quarterly celebration pack, and individual support plans. One tab per kind (keys 1 to 7); the
+quarterly celebration pack, individual support plans and audits of records other than a case
+file (CP conference and LAC review records, carers' files). One tab per kind (keys 1 to 8); the
 kind's pane owns its list and what the keys do there. Every audit opens in the one audit form."""
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ class AuditsOtherScreen(QAScreen):
 
     CSS_PATH = "other_audits.tcss"
     BINDINGS = [
-        Binding("1", "view(0)", "Views 1-7", id="ao-views",
-                tooltip="1 to 7 show each kind: " + ", ".join(pane.TAB.lower() for pane in PANES)),
+        Binding("1", "view(0)", f"Views 1-{len(PANES)}", id="ao-views",
+                tooltip=f"1 to {len(PANES)} show each kind: " + ", ".join(pane.TAB.lower() for pane in PANES)),
         *(Binding(str(i + 1), f"view({i})", show=False, id=f"ao-view-{i + 1}", tooltip=f"Show the {pane.TITLE.lower()}")
           for i, pane in enumerate(PANES) if i),
         Binding("enter", "open", "Open", id="ao-open", tooltip="Open the highlighted row"),

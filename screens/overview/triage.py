@@ -15,7 +15,7 @@ from qa_tui.dates import parse_day
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAScreen
-from screens.dialogs import ChoiceDialog, TextPrompt
+from screens.dialogs import ChoiceDialog, DoneDialog, DoneInput, TextPrompt
 
 if TYPE_CHECKING:
     from qa_tui.services.programme.triage import TriageCursor, TriageFilters, TriagePage, TriageRow
@@ -355,16 +355,13 @@ class TriageScreen(QAScreen):
 
         ctx, seen = self.ctx, self._seen_versions(ids)
 
-        def with_evidence(evidence: str | None) -> None:
-            if evidence:
-                self.call_service(lambda s: complete_actions(s, ids, evidence, ctx.person_id, ctx.today(),
-                                                             expected_versions=seen),
+        def with_evidence(form: DoneInput | None) -> None:
+            if form is not None:
+                self.call_service(lambda s: complete_actions(s, ids, form.evidence, ctx.person_id, ctx.today(),
+                                                             expected_versions=seen, child_outcome=form.child_outcome),
                                   lambda done: (self.notify(f"Marked {len(done)} done."), self.reload(changed=True)), write=True)
 
-        self.app.push_screen(TextPrompt(f"Mark {len(ids)} action(s) done",
-                                        "Evidence that it was done, and what changed for the child",
-                                        placeholder="e.g. plan updated 12/11; the child now sees their sister weekly"),
-                             with_evidence)
+        self.app.push_screen(DoneDialog(f"Mark {len(ids)} action(s) done"), with_evidence)
 
     def action_extend(self) -> None:
         ids = self._targets()

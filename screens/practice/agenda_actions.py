@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from qa_tui.dates import parse_day
-from screens.dialogs import ChoiceDialog, TextPrompt
+from screens.dialogs import ChoiceDialog, DoneDialog, DoneInput, TextPrompt
 
 if TYPE_CHECKING:
     from qa_tui.services.practice.followups import FollowUpView
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from screens.base import QAScreen
 
 CHOICES = [("progress", "Record progress (it stays open)"), ("extend", "Extend the due date, with a reason"),
-           ("done", "Mark done, with the evidence")]
+           ("done", "Mark done, with the evidence and what changed for the child")]
 
 
 def update_action_in_supervision(screen: QAScreen, item: AgendaAction, supervision_id: uuid.UUID,
@@ -41,11 +41,12 @@ def update_action_in_supervision(screen: QAScreen, item: AgendaAction, supervisi
                 s, action_id=item.id, supervision_id=supervision_id, note=note, by_id=by_id, today=today,
                 expected_version=item.version), saved(f"Progress noted: {item.title}"), write=True)
 
-    def done(evidence: str | None) -> None:
-        if evidence:
+    def done(form: DoneInput | None) -> None:
+        if form is not None:
             screen.call_service(lambda s: complete_action_in_supervision(
-                s, action_id=item.id, supervision_id=supervision_id, evidence=evidence, by_id=by_id, today=today,
-                expected_version=item.version), saved(f"Done: {item.title}"), write=True)
+                s, action_id=item.id, supervision_id=supervision_id, evidence=form.evidence, by_id=by_id, today=today,
+                expected_version=item.version, child_outcome=form.child_outcome), saved(f"Done: {item.title}"),
+                write=True)
 
     def ask_date(initial: str, problem: str = "", reason: str = "") -> None:
         """The new due date, then the reason (kept when the date is refused and asked again)."""
@@ -89,8 +90,7 @@ def update_action_in_supervision(screen: QAScreen, item: AgendaAction, supervisi
         elif what == "extend":
             ask_date(f"{item.due_on:%d/%m/%Y}")
         elif what == "done":
-            screen.app.push_screen(TextPrompt(f"Done: {item.title}", "Evidence that it was done",
-                                              placeholder="e.g. chronology on the file, dated 24/11"), done)
+            screen.app.push_screen(DoneDialog(f"Done: {item.title}"), done)
 
     screen.app.push_screen(ChoiceDialog(f"Action: {item.title}", CHOICES), chosen)
 

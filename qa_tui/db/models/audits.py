@@ -51,6 +51,8 @@ class Audit(Record, Base):
     audit_date: Mapped[date]
     status: Mapped[str] = mapped_column(String(12), default="draft")
     draw_pick_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("draw_pick.id"))
+    # The case system's reference of a record that is not a child's case (a carer's file); never a name.
+    record_reference: Mapped[str | None] = mapped_column(String(40))
     overall_grade: Mapped[int | None]  # index into the template's scale, 0 = best
     strengths: Mapped[str] = mapped_column(Text, default="")
     to_improve: Mapped[str] = mapped_column(Text, default="")
@@ -127,6 +129,9 @@ class Action(Record, Base):
     due_on: Mapped[date]
     status: Mapped[str] = mapped_column(String(12), default="open")
     evidence: Mapped[str] = mapped_column(Text, default="")
+    # What changed for the child, said when the action was done. Filled by the database when not
+    # given, so an insert made before 0011_impact (which lacks the column) still works.
+    child_outcome: Mapped[str] = mapped_column(Text, server_default="")
     completed_on: Mapped[date | None]
     source_kind: Mapped[str] = mapped_column(String(20), default="audit")
     audit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("audit.id"), index=True)

@@ -58,11 +58,19 @@ class ActionRow:
     source_kind: str
     audit_id: uuid.UUID | None
     case_reference: str
+    child_outcome: str = ""  # what changed for the child, said when it was done
 
     @property
     def source(self) -> str:
         label = SOURCE_LABELS.get(self.source_kind, self.source_kind)
         return f"{label}, case {self.case_reference}" if self.case_reference else label
+
+    @property
+    def done_line(self) -> str:
+        """When it was done and what changed for the child; "" while it is not done."""
+        if self.status != "done" or self.completed_on is None:
+            return ""
+        return f"done {self.completed_on:%-d %b}; for the child: {self.child_outcome or 'not recorded'}"
 
     @property
     def cursor(self) -> ActionCursor:
@@ -127,9 +135,10 @@ def add_action(session: Session, *, title: str, owner_id: uuid.UUID | None, due_
 
 def complete_action(session: Session, action_id: uuid.UUID, evidence: str, by_id: uuid.UUID | None,
                     today: date, *, expected_version: int | None = None,
-                    supervision_id: uuid.UUID | None = None) -> ActionRow:
+                    supervision_id: uuid.UUID | None = None, child_outcome: str = "") -> ActionRow:
     return complete_actions(session, [action_id], evidence, by_id, today,
-                            expected_versions=_one(action_id, expected_version), supervision_id=supervision_id)[0]
+                            expected_versions=_one(action_id, expected_version), supervision_id=supervision_id,
+                            child_outcome=child_outcome)[0]
 
 
 def extend_action(session: Session, action_id: uuid.UUID, new_due: date, reason: str,
@@ -166,13 +175,15 @@ def _one(action_id: uuid.UUID, version: int | None) -> dict[uuid.UUID, int] | No
 def complete_actions(session: Session, action_ids: Sequence[uuid.UUID], evidence: str,
                      by_id: uuid.UUID | None, today: date, *,
                      expected_versions: Mapping[uuid.UUID, int] | None = None,
-                     supervision_id: uuid.UUID | None = None) -> list[ActionRow]:
-    """Mark open actions done with the evidence that they were; all of them or none."""
+                     supervision_id: uuid.UUID | None = None, child_outcome: str = "") -> list[ActionRow]:
+    """Mark open actions done with the evidence that they were, and what changed for the child
+    (kept on its own, for the impact report); all of them or none."""
     if not evidence.strip():
         raise ValidationError("evidence", "say what shows the action was done")
 
     def complete(action: Action) -> ActionChange:
         action.status, action.evidence, action.completed_on = "done", evidence.strip(), today
+        action.child_outcome = child_outcome.strip()
         return ActionChange(change="done", old_value="open", new_value="done", reason=evidence.strip())
 
     return _change_each(session, action_ids, by_id, today, complete, expected_versions, supervision_id=supervision_id)
@@ -323,7 +334,7 @@ def _row_query() -> Select:
     return (
         select(Action.id, Action.version, Action.title, Action.owner_id, Person.name, Action.team_id,
                Team.name, Action.raised_on, Action.due_on, Action.status, Action.completed_on,
-               Action.evidence, Action.source_kind, Action.audit_id, Case.reference)
+               Action.evidence, Action.source_kind, Action.audit_id, Case.reference, Action.child_outcome)
         .outerjoin(Person, Person.id == Action.owner_id)
         .outerjoin(Team, Team.id == Action.team_id)
         .outerjoin(Case, Case.id == Action.case_id)
@@ -332,10 +343,11 @@ def _row_query() -> Select:
 
 def _row(r: tuple, today: date) -> ActionRow:
     (id_, version, title, owner_id, owner_name, team_id, team_name, raised_on, due_on, status,
-     completed_on, evidence, source_kind, audit_id, case_reference) = r
+     completed_on, evidence, source_kind, audit_id, case_reference, child_outcome) = r
     overdue = (today - due_on).days if status == "open" and due_on < today else 0
     return ActionRow(id_, version, title, owner_id, owner_name or "", team_id, team_name or "", raised_on,
-                     due_on, status, completed_on, evidence, overdue, source_kind, audit_id, case_reference or "")
+                     due_on, status, completed_on, evidence, overdue, source_kind, audit_id, case_reference or "",
+                     child_outcome or "")
 
 
 def _rows_by_id(session: Session, ids: list[uuid.UUID], today: date) -> list[ActionRow]:

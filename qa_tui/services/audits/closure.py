@@ -7,13 +7,13 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
 from qa_tui.config import Config
-from qa_tui.dates import LONDON, add_months
+from qa_tui.dates import add_months, start_of_day
 from qa_tui.db.models import Audit, AuditEvent, Case, Person, Team
 from qa_tui.errors import NotAllowed, NotFound, ValidationError
 from qa_tui.services.audits.record import AuditDTO, get_audit, local_date, start_audit
@@ -88,35 +88,31 @@ def services_led_by(session: Session, person_id: uuid.UUID) -> set[uuid.UUID]:
     return set(session.scalars(select(Team.service_id).where(Team.id.in_(teams), Team.service_id.is_not(None))))
 
 
-def _utc_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=LONDON).astimezone(UTC)
-
-
 @dataclass
-class _Event:
+class CaseEvent:
     kind: str
     on: date
     team_id: uuid.UUID | None
     to_team_id: uuid.UUID | None = None
 
 
-def _events(session: Session, since: date, today: date) -> dict[tuple[uuid.UUID, str], _Event]:
+def case_events(session: Session, since: date, today: date) -> dict[tuple[uuid.UUID, str], CaseEvent]:
     """The latest closure and the latest move of team per case in the period. Closures: cases
     whose closed_on falls in the period, and cases closed in the period with an earlier date (an
     import that learnt of it late). Moves: trail updates changing one team to another."""
-    found: dict[tuple[uuid.UUID, str], _Event] = {}
+    found: dict[tuple[uuid.UUID, str], CaseEvent] = {}
     closed = session.execute(select(Case.id, Case.closed_on, Case.team_id).where(
         Case.closed_on >= since, Case.closed_on <= today))
     for case_id, closed_on, team_id in closed:
-        found[(case_id, "closed")] = _Event("closed", closed_on, team_id)
+        found[(case_id, "closed")] = CaseEvent("closed", closed_on, team_id)
     changes = session.execute(
         select(AuditEvent.record_id, AuditEvent.at, AuditEvent.old, AuditEvent.new)
         .where(AuditEvent.table_name == Case.__tablename__, AuditEvent.action == "update",
-               AuditEvent.at >= _utc_start(since), AuditEvent.at < _utc_start(today + timedelta(days=1)),
+               AuditEvent.at >= start_of_day(since), AuditEvent.at < start_of_day(today + timedelta(days=1)),
                or_(AuditEvent.new["closed_on"].as_string().is_not(None),
                    AuditEvent.new["team_id"].as_string().is_not(None)))
         .order_by(AuditEvent.at))
-    moved: dict[uuid.UUID, _Event] = {}
+    moved: dict[uuid.UUID, CaseEvent] = {}
     reclosed: set[uuid.UUID] = set()
     for record_id, at, old, new in changes:
         case_id = uuid.UUID(record_id)
@@ -124,13 +120,13 @@ def _events(session: Session, since: date, today: date) -> dict[tuple[uuid.UUID,
         if new.get("closed_on") and not old.get("closed_on"):
             reclosed.add(case_id)
         if old.get("team_id") and new.get("team_id") and old["team_id"] != new["team_id"]:
-            moved[case_id] = _Event("transferred", local_date(at) or today, uuid.UUID(old["team_id"]),
+            moved[case_id] = CaseEvent("transferred", local_date(at) or today, uuid.UUID(old["team_id"]),
                                     uuid.UUID(new["team_id"]))
     missing = reclosed - {case_id for case_id, _ in found}
     if missing:
         for case_id, closed_on, team_id in session.execute(select(Case.id, Case.closed_on, Case.team_id).where(
                 Case.id.in_(missing), Case.closed_on.is_not(None))):
-            found[(case_id, "closed")] = _Event("closed", closed_on, team_id)
+            found[(case_id, "closed")] = CaseEvent("closed", closed_on, team_id)
     for case_id, event in moved.items():
         found[(case_id, "transferred")] = event
     return found
@@ -143,7 +139,7 @@ def closure_transfer_queue(session: Session, today: date, since: date, *, cfg: C
     audited first, soonest due first."""
     if since > today:
         raise ValidationError("since", f"{since.isoformat()} is after {today.isoformat()}")
-    events = _events(session, since, today)
+    events = case_events(session, since, today)
     if not events:
         return []
     days = within_days(cfg)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from qa_tui.config import CHECKLIST_KINDS, Config
 from qa_tui.db.models import Audit, AuditGrade, Escalation, Person
-from qa_tui.errors import NotAllowed, NotFound, ValidationError
+from qa_tui.errors import NeedsEscalationOwner, NotAllowed, NotFound, ValidationError
 from qa_tui.services.people.permissions import ANSWER_ESCALATION, require
 
 REASON_LABELS = {"inadequate": "graded Inadequate", "risk_now": "a child may be at risk now"}
@@ -48,6 +48,17 @@ def is_inadequate(audit: Audit, session: Session) -> bool:
 def escalations_of(session: Session, audit_id: uuid.UUID) -> list[EscalationRow]:
     return [_row(e) for e in session.scalars(select(Escalation).where(Escalation.audit_id == audit_id)
                                               .order_by(Escalation.raised_on, Escalation.created_at))]
+
+
+def check_owner_before_saving(session: Session, audit: Audit, grade: int | None, field: str) -> None:
+    """Refuse to save an agreed grade of Inadequate (overall or a domain's) until the audit names
+    an escalation owner: the save is refused as a whole and nothing is written. A child at risk
+    now needs no check here: it is recorded only as an escalation, which names its owner."""
+    if audit.kind in CHECKLIST_KINDS or grade != len(audit.template.scale) - 1:
+        return
+    if not any(e.reason == "inadequate" for e in escalations_of(session, audit.id)):
+        raise NeedsEscalationOwner(field, "Inadequate needs a named escalation owner; press ! to name who it "
+                                          "is escalated to, and the grade is saved then")
 
 
 def check_escalated(session: Session, audit: Audit) -> None:

@@ -55,7 +55,7 @@ def auditors_for_picking(session: Session, today: date) -> list[PersonRef]:
 class AuditListRow:
     audit_id: uuid.UUID
     kind: str
-    subject: str  # the case reference, or the worker whose supervision file it is
+    subject: str  # the case reference, a carer file's reference, or the worker whose supervision file it is
     worker_name: str
     auditor_name: str
     team_code: str
@@ -63,22 +63,24 @@ class AuditListRow:
     status: str
 
 
-def audits_of_kind(session: Session, kind: str, *, auditor_id: uuid.UUID | None = None,
+def audits_of_kind(session: Session, kind: str | tuple[str, ...], *, auditor_id: uuid.UUID | None = None,
                    limit: int = LISTED) -> list[AuditListRow]:
-    """The latest audits of one kind (by one auditor, when given), newest first."""
-    if kind not in AUDIT_KINDS:
-        raise ValidationError("kind", f"expected one of {', '.join(AUDIT_KINDS)}, got {kind!r}")
+    """The latest audits of one kind, or of any of several (by one auditor, when given), newest first."""
+    kinds = (kind,) if isinstance(kind, str) else kind
+    for one in kinds:
+        if one not in AUDIT_KINDS:
+            raise ValidationError("kind", f"expected one of {', '.join(AUDIT_KINDS)}, got {one!r}")
     worker, auditor = aliased(Person), aliased(Person)
-    stmt = (select(Audit.id, Audit.kind, Case.reference, worker.name, auditor.name, Team.code, Audit.audit_date,
-                   Audit.status)
+    stmt = (select(Audit.id, Audit.kind, Case.reference, Audit.record_reference, worker.name, auditor.name, Team.code,
+                   Audit.audit_date, Audit.status)
             .outerjoin(Case, Case.id == Audit.case_id).outerjoin(worker, worker.id == Audit.worker_id)
             .outerjoin(auditor, auditor.id == Audit.auditor_id).outerjoin(Team, Team.id == Audit.team_id)
-            .where(Audit.kind == kind)
+            .where(Audit.kind.in_(kinds))
             .order_by(Audit.audit_date.desc(), Audit.created_at.desc(), Audit.id).limit(limit))
     if auditor_id is not None:
         stmt = stmt.where(Audit.auditor_id == auditor_id)
-    return [AuditListRow(a_id, k, ref or wname or "", wname or "", aname or "", code or "", day, status)
-            for a_id, k, ref, wname, aname, code, day, status in session.execute(stmt)]
+    return [AuditListRow(a_id, k, ref or record or wname or "", wname or "", aname or "", code or "", day, status)
+            for a_id, k, ref, record, wname, aname, code, day, status in session.execute(stmt)]
 
 
 # --- supervision-file audits ----------------------------------------------------------------
@@ -230,7 +232,7 @@ def _home_services(session: Session, person_id: uuid.UUID) -> set[uuid.UUID]:
 class AuditFormContext:
     audit: AuditDTO
     kind_name: str
-    subject: str  # "Case CASE-0042 (CP)" or "Supervision file of Robin Ash (SW1)"
+    subject: str  # "Case CASE-0042 (CP)", "Foster carer or adopter file FC-7" or "Supervision file of Robin Ash (SW1)"
     notes: tuple[str, ...]  # lines beside the grades: the theme, the closure, supervision regularity
     theme: ThemeView | None
     regularity: SupervisionRegularity | None
@@ -264,6 +266,7 @@ def form_context(session: Session, audit_id: uuid.UUID, *, today: date, cfg: Con
     else:
         subject_worker = "no allocated worker"
     subject = (f"Case {audit.case_reference} ({audit.case_category}) · {subject_worker}" if audit.case_id
+               else f"Foster carer or adopter file {audit.record_reference}" if audit.record_reference
                else f"Supervision file of {subject_worker}")
     return AuditFormContext(audit, AUDIT_KIND_NAMES[audit.kind], subject, tuple(notes), theme, regularity,
                             tuple(agency_findings(session, audit_id)), good_practice_for(session, "audit", audit_id))

@@ -29,7 +29,7 @@ from qa_tui.db.models import (
 )
 from qa_tui.errors import ChangedElsewhere, NotAllowed, NotFound, ValidationError
 from qa_tui.services.audits.actions import ActionRow, actions_for_audit
-from qa_tui.services.audits.escalations import check_escalated
+from qa_tui.services.audits.escalations import check_escalated, check_owner_before_saving
 from qa_tui.services.practice.followups import raise_follow_up
 from qa_tui.services.audits.templates import ensure_template
 from qa_tui.services.people.permissions import DRAW, require, require_self
@@ -135,6 +135,12 @@ class AuditDTO:
     not_finalised_in_time: bool
     actions: tuple[ActionRow, ...]
     moderations: tuple[ModerationRecord, ...]  # oldest first
+    record_reference: str = ""  # a record that is not a child's case (a carer's file): its reference
+
+    @property
+    def subject(self) -> str:
+        """What was audited, for a title: the case reference, the carer file's reference, or ""."""
+        return self.case_reference or (f"carer file {self.record_reference}" if self.record_reference else "")
 
     @property
     def moderated_overall(self) -> int | None:
@@ -173,7 +179,7 @@ class AuditDates(Protocol):
 def start_audit(session: Session, *, kind: str, template: Template, case_id: uuid.UUID | None,
                 worker_id: uuid.UUID | None, auditor_id: uuid.UUID, team_id: uuid.UUID | None, audit_date: date,
                 draw_pick_id: uuid.UUID | None = None, participants: Sequence[uuid.UUID] = (),
-                today: date, cfg: Config) -> AuditDTO:
+                record_reference: str | None = None, today: date, cfg: Config) -> AuditDTO:
     """A new draft audit with the auditor and `participants` taking part. For a drawn pick that
     already has an audit, that audit is returned to be resumed instead. A supervision-file audit
     is of a worker and has no case; a carer file audit may have no case; every other kind is of a
@@ -210,7 +216,7 @@ def start_audit(session: Session, *, kind: str, template: Template, case_id: uui
         with session.begin_nested():
             audit = Audit(kind=kind, template_id=stored.id, case_id=case_id, worker_id=worker_id,
                           auditor_id=auditor_id, team_id=team_id, audit_date=audit_date, status="draft",
-                          draw_pick_id=draw_pick_id)
+                          draw_pick_id=draw_pick_id, record_reference=record_reference)
             session.add(audit)
             session.flush()
             for person_id in dict.fromkeys([auditor_id, *participants]):
@@ -235,6 +241,8 @@ def set_grade(session: Session, audit_id: uuid.UUID, domain: str, grade: int | N
     check_grade(audit.template, grade, f"grade for {label}")
     if participant_id is not None:
         _ensure_participant(session, audit, participant_id)
+    else:
+        check_owner_before_saving(session, audit, grade, f"grade for {label}")
     participant_match = (AuditGrade.participant_id.is_(None) if participant_id is None
                          else AuditGrade.participant_id == participant_id)
     row = session.scalar(select(AuditGrade).where(
@@ -262,6 +270,7 @@ def set_overall_grade(session: Session, audit_id: uuid.UUID, grade: int | None, 
                       expected_version: int | None = None) -> AuditState:
     audit = _editable(session, audit_id, expected_version)
     check_grade(audit.template, grade, "overall grade")
+    check_owner_before_saving(session, audit, grade, "overall grade")
     audit.overall_grade = grade
     return save_audit(session, audit)
 
@@ -343,7 +352,7 @@ def get_audit(session: Session, audit_id: uuid.UUID, *, today: date, cfg: Config
         past_moderation_deadline=is_past_moderation_deadline(audit, today, cfg),
         not_finalised_in_time=is_not_finalised_in_time(audit, today, cfg),
         actions=tuple(actions_for_audit(session, [audit.id], today).get(audit.id, [])),
-        moderations=tuple(moderations),
+        moderations=tuple(moderations), record_reference=audit.record_reference or "",
     )
 
 

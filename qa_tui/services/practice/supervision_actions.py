@@ -58,11 +58,11 @@ def extend_action_in_supervision(session: Session, *, action_id: uuid.UUID, supe
 
 def complete_action_in_supervision(session: Session, *, action_id: uuid.UUID, supervision_id: uuid.UUID,
                                    evidence: str, by_id: uuid.UUID | None, today: date,
-                                   expected_version: int | None = None) -> ActionRow:
-    """The action done, with the evidence seen in the worker's supervision."""
+                                   expected_version: int | None = None, child_outcome: str = "") -> ActionRow:
+    """The action done, with the evidence seen in the worker's supervision and what changed for the child."""
     _check(session, action_id, supervision_id, by_id)
     return complete_action(session, action_id, evidence, by_id, today, expected_version=expected_version,
-                           supervision_id=supervision_id)
+                           supervision_id=supervision_id, child_outcome=child_outcome)
 
 
 def actions_discussed(session: Session, supervision_id: uuid.UUID) -> list[ActionDiscussed]:

@@ -102,7 +102,8 @@ def _grouped(judged: list[PersonRow], lines: dict[uuid.UUID, list[ObligationLine
             elif line.status == "late":
                 tally.late.add(p.id)
 
-    task_order = {(t.task, t.frequency): i for i, t in enumerate(cfg.programme)}
+    task_order = {(t.task, frequency): i for i, t in enumerate(cfg.programme)
+                  for frequency in (t.frequency, *(v.frequency for v in t.per_role))}
     rows, totals = [], []
     for group in sorted(tallies):
         ordered = sorted(tallies[group].items(), key=lambda kv: task_order.get(kv[0], 0))

@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from qa_tui.config import CASE_HOLDING_ROLES, CHECKLIST_KINDS, Config, ProgrammeTask
-from qa_tui.dates import add_months
+from qa_tui.dates import add_months, start_of_day
 from qa_tui.db.models import Audit, Case, Observation, Person, Supervision, Team
 from qa_tui.services.people.directory import PersonRef
 from qa_tui.services.practice.observations import Observed, load_observed
@@ -70,6 +70,17 @@ class CaseRow:
 
 
 @dataclass(frozen=True)
+class Transfer:
+    """A case moved from one team to another (read from the audit trail), owed an audit on transfer."""
+
+    case_id: uuid.UUID
+    reference: str
+    worker_id: uuid.UUID | None
+    from_team_id: uuid.UUID
+    on: date
+
+
+@dataclass(frozen=True)
 class HeldAudit:
     """An audit the person held, drafts included, with when it was sent and finalised."""
 
@@ -116,6 +127,7 @@ class Facts:
     held: dict[uuid.UUID, list[HeldAudit]] = field(default_factory=lambda: defaultdict(list))  # by auditor
     observations_made: dict[uuid.UUID, list[ObservationMade]] = field(default_factory=lambda: defaultdict(list))
     by_team: dict[uuid.UUID | None, list[AuditRow]] = field(default_factory=lambda: defaultdict(list))
+    transfers: list[Transfer] = field(default_factory=list)  # moves of team since `since`, oldest first
 
     def service_of(self, team_id: uuid.UUID | None) -> uuid.UUID | None:
         return self.team_service.get(team_id) if team_id is not None else None
@@ -139,7 +151,7 @@ class Facts:
 
 
 def tasks_for(role: str, cfg: Config) -> list[ProgrammeTask]:
-    return [task for task in cfg.programme if role in task.roles]
+    return [task.for_role(role) for task in cfg.programme if role in task.roles]
 
 
 def event_window_start(today: date) -> date:
@@ -167,7 +179,7 @@ def load_people(session: Session) -> dict[uuid.UUID, PersonRow]:
 def load_facts(session: Session, today: date, cfg: Config, judged: list[PersonRow],
                people: dict[uuid.UUID, PersonRow], *, everyone: bool) -> Facts:
     """Load the facts for `judged`. With `everyone` the queries are not narrowed to them."""
-    tasks = {id(t): t for p in judged for t in tasks_for(p.role, cfg)}.values()
+    tasks = {t: t for p in judged for t in tasks_for(p.role, cfg)}.values()
     facts = Facts(today=today, since=_earliest_needed(tasks, today), people=people,
                   team_service=dict(session.execute(select(Team.id, Team.service_id)).all()))
     for p in people.values():
@@ -188,19 +200,23 @@ def load_facts(session: Session, today: date, cfg: Config, judged: list[PersonRo
         for case in (CaseRow(*r) for r in session.execute(stmt)):
             facts.cases_of_team[case.team_id].append(case)
             facts.cases_of_worker[case.worker_id].append(case)
+        if "audit_on_closure" in kinds:
+            facts.transfers = load_transfers(session, facts.since, today)
         if "review_cp_long_or_ending" in kinds:
             facts.cp_plans = load_cp_plans(session, None if everyone else [
                 c.id for cases in facts.cases_of_team.values() for c in cases])
+    # Past draft as it stood on `today` (a report for a closed period passes its last day): sent by then.
+    sent_by_then = or_(Audit.submitted_at.is_(None), Audit.submitted_at < start_of_day(today + timedelta(days=1)))
     audit_stmt = select(Audit.id, Audit.kind, Audit.audit_date, Audit.auditor_id, Audit.worker_id,
                         Audit.team_id, Audit.case_id).where(
-        Audit.status != "draft", Audit.audit_date >= facts.since, Audit.audit_date <= today)
+        Audit.status != "draft", sent_by_then, Audit.audit_date >= facts.since, Audit.audit_date <= today)
     if everyone:
         audits = {r[0]: AuditRow(*r) for r in session.execute(audit_stmt)}
     else:
         audits = {r[0]: AuditRow(*r) for r in session.execute(audit_stmt.where(
             or_(Audit.auditor_id.in_(ids), Audit.worker_id.in_(ids))))}
         case_ids = sorted({c.id for p in judged for t in tasks_for(p.role, cfg)
-                           for c in cases_in_scope(p, facts, t.scope)})
+                           for c in cases_in_scope(p, facts, t.scope)} | {t.case_id for t in facts.transfers})
         for chunk in (case_ids[i:i + 500] for i in range(0, len(case_ids), 500)):
             audits.update((r[0], AuditRow(*r)) for r in session.execute(
                 audit_stmt.where(Audit.case_id.in_(chunk))))
@@ -253,6 +269,32 @@ def people_in_scope(person: PersonRow, facts: Facts, scope: str, roles: tuple[st
     teams = facts.area_teams(person)
     return sorted((p for p in facts.people.values() if p.id != person.id and p.role in roles and p.active_on(day)
                    and (scope == "council" or p.team_id in teams)), key=lambda p: (p.name, p.staff_id))
+
+
+def load_transfers(session: Session, since: date, today: date) -> list[Transfer]:
+    """Every move of team from `since` to `today`, the latest per case (as the closure queue reads them)."""
+    from qa_tui.services.audits.closure import case_events
+
+    moves = {case_id: e for (case_id, kind), e in case_events(session, since, today).items()
+             if kind == "transferred" and e.team_id is not None}
+    if not moves:
+        return []
+    cases = {c_id: (ref, worker) for c_id, ref, worker in session.execute(
+        select(Case.id, Case.reference, Case.worker_id).where(Case.id.in_(list(moves))))}
+    found = [Transfer(c_id, cases[c_id][0], cases[c_id][1], e.team_id, e.on)  # type: ignore[arg-type]
+             for c_id, e in moves.items() if c_id in cases]
+    return sorted(found, key=lambda t: (t.on, t.reference))
+
+
+def transfers_in_scope(person: PersonRow, facts: Facts, scope: str = "area") -> list[Transfer]:
+    """The moves an audit-on-transfer task covers: every one council-wide; a case-holder's own
+    cases; otherwise those out of a team in the person's area."""
+    if scope == "council":
+        return list(facts.transfers)
+    if person.role in CASE_HOLDING_ROLES:
+        return [t for t in facts.transfers if t.worker_id == person.id]
+    area = facts.area_teams(person)
+    return [t for t in facts.transfers if t.from_team_id in area]
 
 
 def cases_in_scope(person: PersonRow, facts: Facts, scope: str = "area") -> list[CaseRow]:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from qa_tui.config import CHECKLIST_KINDS, Config
 from qa_tui.dates import add_months
-from qa_tui.db.models import Audit, Case, Moderation, Team
+from qa_tui.db.models import Action, Audit, Case, Moderation, Team
 from qa_tui.services.programme.periods import Period
 
 
@@ -39,6 +39,7 @@ class ImpactRow:
     same: int
     worse: int
     pairs: tuple[tuple[str, int, int], ...]  # (case reference, grade before, grade after)
+    changes: tuple[tuple[str, str], ...] = ()  # (case reference, what changed for the child), from done actions
 
 
 def needs_reaudit(grade: int | None, scale_size: int) -> bool:
@@ -91,9 +92,19 @@ def reaudits_due(session: Session, today: date, cfg: Config) -> list[Reaudit]:
 
 def impact_report(session: Session, period: Period, today: date, cfg: Config) -> list[ImpactRow]:
     """Per team, the re-audits held in `period` (grade 0 = best): how many improved, stayed the
-    same or got worse, and each case's grade before and after."""
-    held = [r for r in reaudits(session, min(period.end, today), cfg)
+    same or got worse, each case's grade before and after, and what changed for the child as
+    said when the first audit's actions were done (by the end of the period)."""
+    as_at = min(period.end, today)
+    held = [r for r in reaudits(session, as_at, cfg)
             if r.done_on is not None and r.done_on in period and r.grade_after is not None]
+    changed: dict[uuid.UUID, list[str]] = defaultdict(list)
+    if held:
+        for audit_id, outcome in session.execute(
+                select(Action.audit_id, Action.child_outcome)
+                .where(Action.audit_id.in_({r.source_audit_id for r in held}), Action.status == "done",
+                       Action.completed_on <= as_at, Action.child_outcome != "")
+                .order_by(Action.completed_on, Action.id)):
+            changed[audit_id].append(outcome)
     by_team: dict[str, list[Reaudit]] = defaultdict(list)
     for r in held:
         by_team[r.team_code].append(r)
@@ -102,5 +113,7 @@ def impact_report(session: Session, period: Period, today: date, cfg: Config) ->
         moves = Counter("improved" if r.grade_after < r.grade_before else "worse" if r.grade_after > r.grade_before
                         else "same" for r in by_team[team] if r.grade_after is not None)
         rows.append(ImpactRow(team, len(by_team[team]), moves["improved"], moves["same"], moves["worse"],
-                              tuple((r.case_reference, r.grade_before, r.grade_after or 0) for r in by_team[team])))
+                              tuple((r.case_reference, r.grade_before, r.grade_after or 0) for r in by_team[team]),
+                              tuple((r.case_reference, outcome) for r in by_team[team]
+                                    for outcome in changed[r.source_audit_id])))
     return rows

@@ -3,7 +3,7 @@ programme row, with the options that narrow each task spelled out."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from qa_tui.config import AUDIT_KIND_NAMES, PROGRAMME_TASKS, ROLE_NAMES, Config, ProgrammeTask
 from qa_tui.config.presets import PROGRAMME_PRESETS
@@ -12,7 +12,7 @@ from qa_tui.services.practice.observations import KIND_LABELS as OBSERVATION_KIN
 FREQUENCY_WORDS = {
     "weekly": "weekly", "fortnightly": "fortnightly", "monthly": "monthly", "bimonthly": "every two months",
     "quarterly": "quarterly", "six_monthly": "six-monthly", "financial_year": "each financial year",
-    "on_event": "on closure",
+    "on_event": "on closure or transfer",
 }
 
 
@@ -42,6 +42,15 @@ def describe_task(task: ProgrammeTask) -> str:
 
 
 def describe_frequency(task: ProgrammeTask) -> str:
+    """How often, with each role's own count and frequency where the row gives one ("NQSW: × 2 fortnightly")."""
+    words = _frequency_words(task)
+    for v in task.per_role:
+        own = f"× {v.count} " if v.count != task.count else ""
+        words += f"; {v.role}: {own}{_frequency_words(replace(task, frequency=v.frequency))}"
+    return words
+
+
+def _frequency_words(task: ProgrammeTask) -> str:
     words = FREQUENCY_WORDS.get(task.frequency, task.frequency)
     if task.frequency != "on_event":
         return words

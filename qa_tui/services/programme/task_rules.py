@@ -23,7 +23,6 @@ from qa_tui.services.programme.cp_reviews import cp_review_reason
 from qa_tui.dates import Month
 from qa_tui.services.programme.facts import (
     AuditRow,
-    CaseRow,
     Facts,
     PersonRow,
     cases_in_scope,
@@ -31,6 +30,7 @@ from qa_tui.services.programme.facts import (
     people_in_scope,
     plans_of,
     tasks_for,
+    transfers_in_scope,
 )
 from qa_tui.services.programme.periods import Period, period_containing, previous_period
 
@@ -189,37 +189,40 @@ def _period_line(person: PersonRow, task: ProgrammeTask, period: Period, facts: 
 
 
 def _event_line(person: PersonRow, task: ProgrammeTask, facts: Facts) -> ObligationLine:
-    """Cases in the person's area closed in the last twelve months, each owed a closure audit
-    within `within_days` of closing; with a sample (`sample_count` or `sample_percent`), each
-    month's closures owe that many audits between them instead."""
+    """Cases in the person's area that closed or moved team in the last twelve months, each owed
+    an audit on closure or transfer within `within_days` of it; with a sample (`sample_count` or
+    `sample_percent`), each month's closures and transfers owe that many audits between them."""
     start = event_window_start(facts.today)
-    period = Period("on_event", start, facts.today, f"closures since {start.isoformat()}")
-    closures = []
-    for case in sorted(cases_in_scope(person, facts), key=lambda c: (c.closed_on or date.min, c.reference)):
-        if case.closed_on is None or case.closed_on not in period:
-            continue
-        audited = sum(1 for a in facts.of_case.get(case.id, []) if a.kind == "closure"
-                      and a.audit_date >= case.closed_on - timedelta(days=task.within_days))
-        closures.append((case, audited))
+    period = Period("on_event", start, facts.today, f"closures and transfers since {start.isoformat()}")
+    # (subject, case, reference, what, day): a case that closed and moved owes an audit for each.
+    events = [(case.id, case.id, case.reference, "closed", case.closed_on)
+              for case in cases_in_scope(person, facts, task.scope)
+              if case.closed_on is not None and case.closed_on in period]
+    events += [(uuid.uuid5(t.case_id, "transferred"), t.case_id, t.reference, "moved team", t.on)
+               for t in transfers_in_scope(person, facts, task.scope) if t.on in period]
+    events.sort(key=lambda e: (e[4], e[2], e[3]))
+    audited = {subject: sum(1 for a in facts.of_case.get(case_id, [])
+                            if a.kind == "closure" and a.audit_date >= on - timedelta(days=task.within_days))
+               for subject, case_id, _, _, on in events}
     items = []
     if task.sample_count or task.sample_percent:
-        by_month: dict[Month, list[tuple[CaseRow, int]]] = {}
-        for case, audited in closures:
-            by_month.setdefault(Month.of(case.closed_on or start), []).append((case, audited))
-        for month, cases in sorted(by_month.items()):
-            needed = (min(task.sample_count, len(cases)) if task.sample_count
-                      else math.ceil(len(cases) * task.sample_percent / 100))
-            done = min(sum(1 for _, audited in cases if audited), needed)
+        by_month: dict[Month, list[uuid.UUID]] = {}
+        for subject, _, _, _, on in events:
+            by_month.setdefault(Month.of(on), []).append(subject)
+        for month, subjects in sorted(by_month.items()):
+            needed = (min(task.sample_count, len(subjects)) if task.sample_count
+                      else math.ceil(len(subjects) * task.sample_percent / 100))
+            done = min(sum(1 for subject in subjects if audited[subject]), needed)
             due_by = month.last + timedelta(days=task.within_days)
-            items.append(ObligationItem(uuid.uuid5(person.id, str(month)), f"closures in {month}", needed, done,
-                                        due_by, done < needed and due_by < facts.today,
-                                        f"{needed} of {len(cases)} closures sampled"))
+            items.append(ObligationItem(uuid.uuid5(person.id, str(month)), f"closures and transfers in {month}",
+                                        needed, done, due_by, done < needed and due_by < facts.today,
+                                        f"{needed} of {len(subjects)} closures and transfers sampled"))
     else:
-        for case, audited in closures:
-            due_by = (case.closed_on or start) + timedelta(days=task.within_days)
-            items.append(ObligationItem(case.id, case.reference, task.count, min(audited, task.count), due_by,
-                                        audited < task.count and due_by < facts.today,
-                                        f"closed {(case.closed_on or start).isoformat()}"))
+        for subject, _, reference, what, on in events:
+            due_by = on + timedelta(days=task.within_days)
+            items.append(ObligationItem(subject, reference, task.count, min(audited[subject], task.count), due_by,
+                                        audited[subject] < task.count and due_by < facts.today,
+                                        f"{what} {on.isoformat()}"))
     required, done = sum(i.required for i in items), sum(i.done for i in items)
     status = "late" if any(i.late for i in items) else "met" if done >= required else "due"
     due_by = min((i.due_by for i in items if i.done < i.required), default=facts.today)

@@ -8,7 +8,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,7 +29,7 @@ from qa_tui.db.models import (
     Team,
 )
 from qa_tui.services.audits.moderation import Calibration, calibration
-from qa_tui.services.audits.record import is_not_finalised_in_time, is_past_moderation_deadline
+from qa_tui.services.audits.record import is_not_finalised_in_time, is_past_moderation_deadline, local_date
 from qa_tui.services.practice.feedback import FeedbackSummary, feedback_summary
 from qa_tui.services.practice.observations import ThemeCount, observation_coverage, observation_themes
 from qa_tui.services.practice.supervision import supervision_status
@@ -148,7 +148,10 @@ def monthly_report(session: Session, month: Month, today: date, cfg: Config) -> 
 
 def period_report(session: Session, period: Period, today: date, cfg: Config) -> PeriodReport:
     """Every figure for `period`. Counts of things done (audits held, actions raised) cover the
-    period; states (coverage, overdue, compliance) are taken at its end, or today while it runs."""
+    period; states (coverage, overdue, compliance) are taken at its end, or today while it runs.
+    A closed period is read as it stood at its end from the dates each change was made (sent,
+    moderated, finalised, done, extended, cancelled), so running it again later gives the same
+    figures; `made_on` says when it was made."""
     as_at = min(period.end, today)
     teams = team_dims(session)
     code_of = {team_id: dim.team_code for team_id, dim in teams.items()}
@@ -165,11 +168,11 @@ def period_report(session: Session, period: Period, today: date, cfg: Config) ->
         teams=tuple(sorted(teams.values(), key=lambda t: t.team_code)),
         people=_people(session, as_at, code_of, auditors),
         grading_scale=cfg.grading_scale,
-        grades=_grades(session, period, code_of, cfg.grading_scale),
+        grades=_grades(session, period, as_at, code_of, cfg.grading_scale),
         calibration=tuple(calibration_rows),
         calibration_by_domain=calibration(session, period.start, period.end),
         calibration_trend=tuple(trend),
-        moderation=_timeliness(session, period, today, cfg, code_of),
+        moderation=_timeliness(session, period, as_at, cfg, code_of),
         actions=_actions(session, period, as_at, code_of),
         observations=observation_measures(session, period, as_at, cfg, code_of),
         supervision=_supervision(session, period, as_at, cfg, code_of),
@@ -254,11 +257,13 @@ def _calibration(session: Session, since: date, until: date, period_id: str,
     return rows, {m.auditor_id for m in moderations if m.auditor_id is not None}
 
 
-def _grades(session: Session, period: Period, code_of: dict[uuid.UUID, str],
+def _grades(session: Session, period: Period, as_at: date, code_of: dict[uuid.UUID, str],
             scale: tuple[str, ...]) -> tuple[GradeRow, ...]:
-    """Completed (moderated or finalised) audits held in the period, other than dip samples, by
-    team and overall grade: the auditors' agreed grade and the latest moderated grade."""
-    audits = session.execute(select(Audit.id, Audit.team_id, Audit.overall_grade, Audit.kind, AuditTemplate.scale)
+    """Audits held in the period, other than dip samples, completed (moderated or finalised) by
+    `as_at`, by team and overall grade: the auditors' agreed grade and the latest moderated grade
+    by then. A moderation or finalising after `as_at` leaves a closed period's figures alone."""
+    audits = session.execute(select(Audit.id, Audit.team_id, Audit.overall_grade, Audit.kind, AuditTemplate.scale,
+                                    Audit.finalised_at)
                              .join(AuditTemplate, AuditTemplate.id == Audit.template_id).where(
         Audit.status.in_(("moderated", "finalised")), Audit.kind != "dip_sample",
         Audit.audit_date >= period.start, Audit.audit_date <= period.end)).all()
@@ -267,12 +272,16 @@ def _grades(session: Session, period: Period, code_of: dict[uuid.UUID, str],
     for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
         latest.update(session.execute(
             select(Moderation.audit_id, Moderation.overall_grade)
-            .where(Moderation.audit_id.in_(chunk), Moderation.outcome.in_(("agreed", "regraded")))
+            .where(Moderation.audit_id.in_(chunk), Moderation.outcome.in_(("agreed", "regraded")),
+                   Moderation.moderated_on <= as_at)
             .order_by(Moderation.moderated_on, Moderation.created_at)).all())
     agreed: Counter[tuple[str, str, int]] = Counter()
     final: Counter[tuple[str, str, int]] = Counter()
     scales = {GRADES: scale}
-    for audit_id, team_id, grade, kind, own_scale in audits:
+    for audit_id, team_id, grade, kind, own_scale, finalised_at in audits:
+        finalised = local_date(finalised_at)
+        if audit_id not in latest and (finalised is None or finalised > as_at):
+            continue  # not yet completed at `as_at`
         key = kind if kind in CHECKLIST_KINDS else GRADES  # each kind keeps its own scale
         scales.setdefault(key, tuple(own_scale or ()))
         team = code_of.get(team_id, NO_TEAM)
@@ -293,27 +302,38 @@ def _measures(counts: dict[str, Counter[str]], measures: tuple[str, ...]) -> tup
     return tuple(MeasureRow(team, measure, counts[team][measure]) for team in sorted(counts) for measure in measures)
 
 
-def _timeliness(session: Session, period: Period, today: date, cfg: Config,
+def _timeliness(session: Session, period: Period, as_at: date, cfg: Config,
                 code_of: dict[uuid.UUID, str]) -> tuple[MeasureRow, ...]:
     """Audits held in the period (other than dip samples, which are not moderated): sent for
-    moderation by the deadline or not, and finalised in time or not, as of today."""
+    moderation by the deadline or not, and finalised in time or not, as they stood at `as_at`
+    (sent or finalised after it: not yet, then)."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for a in session.execute(select(Audit.team_id, Audit.audit_date, Audit.submitted_at, Audit.moderated_at,
-                                    Audit.finalised_at, Audit.status).where(
+    for row in session.execute(select(Audit.team_id, Audit.audit_date, Audit.submitted_at, Audit.finalised_at).where(
             Audit.kind != "dip_sample", Audit.audit_date >= period.start, Audit.audit_date <= period.end)):
-        c = counts[code_of.get(a.team_id, NO_TEAM)]
+        a = _AuditThen(row.audit_date, *(moment if (local_date(moment) or date.max) <= as_at else None
+                                         for moment in (row.submitted_at, row.finalised_at)))
+        c = counts[code_of.get(row.team_id, NO_TEAM)]
         c["held"] += 1
-        late = is_past_moderation_deadline(a, today, cfg)
-        if a.status != "draft":
+        late = is_past_moderation_deadline(a, as_at, cfg)
+        if a.submitted_at is not None:
             c["sent_late" if late else "sent_on_time"] += 1
         else:
             c["not_sent_overdue" if late else "not_sent_yet"] += 1
-        finalised_late = is_not_finalised_in_time(a, today, cfg)
-        if a.status == "finalised":
+        finalised_late = is_not_finalised_in_time(a, as_at, cfg)
+        if a.finalised_at is not None:
             c["finalised_late" if finalised_late else "finalised_on_time"] += 1
         elif finalised_late:
             c["not_finalised_overdue"] += 1
     return _measures(counts, TIMELINESS_MEASURES)
+
+
+@dataclass(frozen=True)
+class _AuditThen:
+    """An audit's dates as they stood on a day: sent and finalised only if by then."""
+
+    audit_date: date
+    submitted_at: datetime | None
+    finalised_at: datetime | None
 
 
 def _actions(session: Session, period: Period, as_at: date, code_of: dict[uuid.UUID, str]) -> tuple[MeasureRow, ...]:
@@ -329,7 +349,10 @@ def _actions(session: Session, period: Period, as_at: date, code_of: dict[uuid.U
         ActionChange.action_id == Action.id, ActionChange.change == "extended", ActionChange.changed_on > as_at)
     due_then_passed = ((Action.due_on < as_at) & ~extended_later.exists()) | extended_later.where(
         ActionChange.old_value < as_at.isoformat()).exists()
-    overdue = ((Action.status != "cancelled") & (Action.raised_on <= as_at) & due_then_passed
+    cancelled_later = select(ActionChange.id).where(
+        ActionChange.action_id == Action.id, ActionChange.change == "cancelled", ActionChange.changed_on > as_at)
+    overdue = (((Action.status != "cancelled") | cancelled_later.exists()) & (Action.raised_on <= as_at)
+               & due_then_passed
                & (Action.completed_on.is_(None) | (Action.completed_on > as_at)))
     stmt = select(
         Action.team_id,
@@ -415,9 +438,9 @@ def calibration_for(session: Session, since: date, until: date, period_id: str,
     return _calibration(session, since, until, period_id, code_of)[0]
 
 
-def completed_grades(session: Session, period: Period, code_of: dict[uuid.UUID, str],
+def completed_grades(session: Session, period: Period, as_at: date, code_of: dict[uuid.UUID, str],
                      scale: tuple[str, ...]) -> tuple[GradeRow, ...]:
-    return _grades(session, period, code_of, scale)
+    return _grades(session, period, as_at, code_of, scale)
 
 
 def action_measures(session: Session, period: Period, as_at: date,

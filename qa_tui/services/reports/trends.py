@@ -60,7 +60,7 @@ def trends(session: Session, last: Month, today: date, scale: tuple[str, ...], *
     for i, month in enumerate(shown):
         period = month_period(month)
         counts = [0] * len(scale)
-        for row in completed_grades(session, period, code_of, scale):
+        for row in completed_grades(session, period, min(period.end, today), code_of, scale):
             counts[row.grade] += row.moderated
         grades.append(tuple(counts))
         for row in calibration_for(session, month.first, month.last, str(month), code_of):

@@ -1,8 +1,8 @@
-"""The panes of the other-audits screen, in the order of their tabs (keys 1 to 7)."""
+"""The panes of the other-audits screen, in the order of their tabs (keys 1 to 8)."""
 
 from __future__ import annotations
 
-from screens.audits.kinds.audit_lists import CrossServicePane, SupervisionFilePane
+from screens.audits.kinds.audit_lists import CrossServicePane, RecordAuditsPane, SupervisionFilePane
 from screens.audits.kinds.closure import ClosurePane
 from screens.audits.kinds.good_practice import GoodPracticePane
 from screens.audits.kinds.pane import KindPane
@@ -10,4 +10,4 @@ from screens.audits.kinds.support import SupportPane
 from screens.audits.kinds.themes import MultiAgencyPane, ThemesPane
 
 PANES: tuple[type[KindPane], ...] = (ThemesPane, MultiAgencyPane, ClosurePane, SupervisionFilePane, CrossServicePane,
-                                     GoodPracticePane, SupportPane)
+                                     GoodPracticePane, SupportPane, RecordAuditsPane)
