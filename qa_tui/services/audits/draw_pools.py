@@ -93,7 +93,7 @@ def case_holders(session: Session, in_teams: ColumnElement[bool], today: date,
     return holders
 
 
-def _reaudits_due(today: date, rules: DrawRules) -> Select[Any]:
+def reaudits_due_query(today: date, rules: DrawRules) -> Select[Any]:
     """IDs of cases due a re-audit for impact by `today` (as programme.impact.reaudits_due): a
     graded audit whose latest moderation (agreed or regraded) gave Requires improvement or worse
     at least `impact_reaudit_months` ago, with no graded audit of the case held since."""
@@ -151,7 +151,7 @@ def held_cases(month: Month, today: date, rules: DrawRules, workers: list[Column
             audit_conditions.append(or_(Audit.draw_pick_id.is_(None), Audit.draw_pick_id.not_in(own_picks)))
         recently = Case.id.in_(select(Audit.case_id).where(*audit_conditions))
         if rules.impact_reaudit_months > 0:
-            audited = case((Case.id.in_(_reaudits_due(today, rules)), 0), (recently, 1), else_=0)
+            audited = case((Case.id.in_(reaudits_due_query(today, rules)), 0), (recently, 1), else_=0)
         else:
             audited = case((recently, 1), else_=0)
     drawn: Any = literal(0)
