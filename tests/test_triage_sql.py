@@ -14,7 +14,8 @@ from qa_tui.config import parse_config
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Person, Team
 from qa_tui.demo import build_demo
-from qa_tui.services.practice.observations import observation_coverage, observations_owed
+from qa_tui.services.practice.observations import observation_coverage
+from qa_tui.services.practice.observations_owed import observations_owed
 from qa_tui.services.practice.supervision import last_day_overdue_after, overdue_supervision, supervision_status
 
 BUILT_ON = date(2026, 11, 24)

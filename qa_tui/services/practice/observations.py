@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -444,30 +444,10 @@ def observation_coverage(session: Session, today: date, cfg: Config, team_id: uu
     stmt = select(*PERSON_FIELDS).where(Person.role.in_(roles), active_on(today)).order_by(Person.name, Person.staff_id)
     if team_id is not None:
         stmt = stmt.where(Person.team_id == team_id)
-    return _coverage_rows(session, session.execute(stmt).all(), today, cfg)
+    return coverage_rows(session, session.execute(stmt).all(), today, cfg)
 
 
-def observations_owed(session: Session, today: date, cfg: Config, team_id: uuid.UUID | None = None,
-                      roles: tuple[str, ...] = PRACTITIONER_ROLES) -> list[CoverageRow]:
-    """The rows of observation_coverage not covered, with the people the yearly rule covers (an
-    observation by a team leader or above since 1 April) left out in SQL; the rest are judged
-    by coverage_verdict as there."""
-    observer = aliased(Person)
-    observed_this_year = (select(Observation.id).join(observer, observer.id == Observation.observer_id)
-                          .where(Observation.worker_id == Person.id, observer.role.in_(OBSERVER_ROLES),
-                                 Observation.observed_on >= financial_year_start(today),
-                                 Observation.observed_on <= today)
-                          .correlate(Person).exists())
-    yearly_rule = or_(Person.role != "NQSW", and_(Person.asye_start.is_(None), Person.active_from.is_(None)))
-    stmt = select(*PERSON_FIELDS).where(Person.role.in_(roles), active_on(today),
-                                        ~and_(yearly_rule, observed_this_year))
-    if team_id is not None:
-        stmt = stmt.where(Person.team_id == team_id)
-    return [row for row in _coverage_rows(session, session.execute(stmt).all(), today, cfg)
-            if row.status != "covered"]
-
-
-def _coverage_rows(session: Session, people: Sequence[Any], today: date, cfg: Config) -> list[CoverageRow]:
+def coverage_rows(session: Session, people: Sequence[Any], today: date, cfg: Config) -> list[CoverageRow]:
     """observation_coverage's rows for `people` (PERSON_FIELDS), ordered by team then name."""
     if not people:
         return []

@@ -26,7 +26,8 @@ from qa_tui.services.audits.record import (
 )
 from qa_tui.services.practice.dip_sample import dip_samples_due
 from qa_tui.services.audits.drafts import load_draft, save_draft
-from qa_tui.services.practice.observations import OVERDUE_WHEN_MONTHS_LEFT, observations_owed
+from qa_tui.services.practice.observations import OVERDUE_WHEN_MONTHS_LEFT
+from qa_tui.services.practice.observations_owed import observations_owed
 from qa_tui.services.practice.supervision import overdue_supervision
 from qa_tui.services.audits.escalations import REASON_LABELS
 from qa_tui.services.programme.escalation import escalated_to
