@@ -24,6 +24,7 @@ KNOWN_REVISIONS = (
     "0007_programme",
     "0008_sync",
     "0009_worker",
+    "0012_perf",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")

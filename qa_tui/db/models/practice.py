@@ -38,6 +38,8 @@ class Observation(Record, Base):
     feedback_shared: Mapped[bool] = mapped_column(default=False)
     themes: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
+    __table_args__ = (Index("ix_observation_worker_observed", "worker_id", "observed_on"),)
+
 
 class Supervision(Record, Base):
     __tablename__ = "supervision"
