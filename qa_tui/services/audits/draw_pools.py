@@ -97,22 +97,21 @@ def reaudits_due_query(today: date, rules: DrawRules) -> Select[Any]:
     """IDs of cases due a re-audit for impact by `today` (as programme.impact.reaudits_due): a
     graded audit whose latest moderation (agreed or regraded) gave Requires improvement or worse
     at least `impact_reaudit_months` ago, with no graded audit of the case held since."""
-    latest = (select(Moderation.audit_id, Moderation.moderated_on, Moderation.overall_grade,
-                     func.row_number().over(partition_by=Moderation.audit_id,
-                                            order_by=(Moderation.moderated_on.desc(),
-                                                      Moderation.created_at.desc())).label("newest"))
-              .where(Moderation.outcome.in_(("agreed", "regraded")), Moderation.moderated_on <= today)
-              .subquery())
+    counted = (Moderation.outcome.in_(("agreed", "regraded")), Moderation.moderated_on <= today)
+    newer = aliased(Moderation)
+    superseded = select(newer.id).where(
+        newer.audit_id == Moderation.audit_id, newer.outcome.in_(("agreed", "regraded")), newer.moderated_on <= today,
+        or_(newer.moderated_on > Moderation.moderated_on,
+            and_(newer.moderated_on == Moderation.moderated_on, newer.created_at > Moderation.created_at))).exists()
     later = aliased(Audit)
-    held_since = (select(later.id).where(
+    held_since = select(later.id).where(
         later.case_id == Audit.case_id, later.id != Audit.id, later.kind.not_in(CHECKLIST_KINDS),
-        later.status != "draft", later.audit_date >= latest.c.moderated_on, later.audit_date <= today)
-        .exists())
-    return (select(Audit.case_id).join(latest, latest.c.audit_id == Audit.id)
-            .where(latest.c.newest == 1, latest.c.overall_grade >= rules.impact_reaudit_grade_from,
-                   latest.c.moderated_on <= reaudit_moderated_by(today, rules.impact_reaudit_months),
+        later.status != "draft", later.audit_date >= Moderation.moderated_on, later.audit_date <= today).exists()
+    return (select(Audit.case_id).join(Moderation, Moderation.audit_id == Audit.id)
+            .where(*counted, Moderation.overall_grade >= rules.impact_reaudit_grade_from,
+                   Moderation.moderated_on <= reaudit_moderated_by(today, rules.impact_reaudit_months),
                    Audit.case_id.is_not(None), Audit.kind.not_in(CHECKLIST_KINDS), Audit.status != "draft",
-                   Audit.audit_date <= today, ~held_since))
+                   Audit.audit_date <= today, ~superseded, ~held_since))
 
 
 def eligibility_query(month: Month, today: date, rules: DrawRules, workers: list[ColumnElement[bool]], *,
