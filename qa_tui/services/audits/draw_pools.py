@@ -122,7 +122,9 @@ def eligibility_query(month: Month, today: date, rules: DrawRules, workers: list
     nothing eligible gets one row carrying the counts. `ignoring_draw` leaves out that draw's
     own picks and the audits raised from them (used when re-checking a draw against today's
     data)."""
-    flags = held_cases(month, today, rules, workers, ignoring_draw=ignoring_draw).subquery()
+    # Materialised, so each case's flags are worked out once, not again for each window over them.
+    flags = held_cases(month, today, rules, workers, ignoring_draw=ignoring_draw).cte("held").prefix_with(
+        "MATERIALIZED", dialect="postgresql")
     ok = case((and_(flags.c.audited == 0, flags.c.drawn == 0), 1), else_=0)
     per_worker = {"partition_by": flags.c.worker_id}  # a UUID sorts faster than text under a collation
     counted = select(
@@ -144,13 +146,16 @@ def held_cases(month: Month, today: date, rules: DrawRules, workers: list[Column
     audited: Any = literal(0)
     since = audited_since(month, rules)
     if since is not None:
-        audit_conditions = [Audit.case_id.is_not(None), Audit.audit_date >= since]
+        # Per case (correlated), so a one-team draw reads only its own cases' audits; the
+        # re-audit test runs only for a case audited recently.
+        audit_conditions = [Audit.case_id == Case.id, Audit.audit_date >= since]
         if ignoring_draw is not None:
             own_picks = select(DrawPick.id).where(DrawPick.draw_id == ignoring_draw)
             audit_conditions.append(or_(Audit.draw_pick_id.is_(None), Audit.draw_pick_id.not_in(own_picks)))
-        recently = Case.id.in_(select(Audit.case_id).where(*audit_conditions))
+        recently = select(Audit.id).where(*audit_conditions).exists()
         if rules.impact_reaudit_months > 0:
-            audited = case((Case.id.in_(reaudits_due_query(today, rules)), 0), (recently, 1), else_=0)
+            due = reaudits_due_query(today, rules).where(Audit.case_id == Case.id).exists()
+            audited = case((~recently, 0), (due, 0), else_=1)
         else:
             audited = case((recently, 1), else_=0)
     drawn: Any = literal(0)
