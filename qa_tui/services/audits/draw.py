@@ -177,7 +177,8 @@ def _record_draws(session: Session, teams: list[tuple[Team, list[CaseHolder]]], 
     safe: a case sits in one worker's pool and a worker in one team."""
     if not teams:
         return []
-    query = eligibility_query(month, today, rules, [*in_teams, *holder_conditions(today, rules)])
+    query = eligibility_query(month, today, rules, [*in_teams, *holder_conditions(today, rules)],
+                              dialect=session.get_bind().dialect.name)
     by_worker = eligible_pools(session, query, [w for _, workers in teams for w in workers], rules)
     planned = []
     for team, workers in teams:
