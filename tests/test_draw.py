@@ -198,7 +198,8 @@ def test_boundaries_closed_today_and_audit_window_start(db: Database, today: dat
         summary = draw_cases_for_team(s, team_id, MONTH, today, RULES)
         assert summary.pools[0].eligible == ("CLOSES-TOMORROW", "DAY-BEFORE", "NEVER")
         assert summary.rules == {"roles": ["SW", "NQSW", "ASWP"], "require_open": True, "require_allocated": True,
-                                 "exclude_audited_within_months": 12, "exclude_drawn_this_month": True}
+                                 "exclude_audited_within_months": 12, "exclude_drawn_this_month": True,
+                                 "impact_reaudit_months": 3, "impact_reaudit_grade_from": 2}
         s.rollback()  # a team has one draw a month: try the other rules instead of this one
         no_exclusions = draw_cases_for_team(s, team_id, MONTH, today,
                                   replace(RULES, exclude_audited_within_months=0, exclude_drawn_this_month=False))

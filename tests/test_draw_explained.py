@@ -48,6 +48,7 @@ def test_the_draw_is_explained_with_rules_pools_and_each_redraw_in_full(db: Data
     assert explained.drawn_by == "Terry Manager (M001)"
     assert explained.rules[0].startswith("Workers taking part: active case-holders (")
     assert "Left out: cases audited in the last 12 months." in explained.rules
+    assert any(r.startswith("Offered all the same: cases due a re-audit for impact, 3 months") for r in explained.rules)
     assert "Left out: cases already drawn this month." in explained.rules
     worker = next(w for w in explained.workers if w.worker_id == org.worker_id)
     assert worker.pool == ("CASE-0001", "CASE-0002", "CASE-0003", "CASE-0004", "CASE-0005", "CASE-0006")

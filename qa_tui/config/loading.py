@@ -165,6 +165,8 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
         exclude_audited_within_months=draw_t.int_between(
             "exclude_audited_within_months", deadlines.reaudit_months, 0, 60),
         exclude_drawn_this_month=draw_t.get("exclude_drawn_this_month", bool, True, "true or false"),
+        impact_reaudit_months=deadlines.impact_reaudit_months,
+        impact_reaudit_grade_from=len(scale) - 2,
     )
     draw_t.check_unknown()
 

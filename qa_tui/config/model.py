@@ -56,6 +56,11 @@ class DrawRules:
     require_allocated: bool = True
     exclude_audited_within_months: int = 12
     exclude_drawn_this_month: bool = True
+    # A case moderated at grade index `impact_reaudit_grade_from` or worse (0 = best) is offered
+    # again this many months after the moderation, despite the exclusion above, until re-audited.
+    # 0 switches it off, as in draws recorded before the rule.
+    impact_reaudit_months: int = 3
+    impact_reaudit_grade_from: int = 2
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ KNOWN_REVISIONS = (
     "0009_worker",
     "0010_identity2",
     "0011_impact",
+    "0012_perf",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")

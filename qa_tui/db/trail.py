@@ -91,12 +91,14 @@ def trailed_by_database(session: Session, table_name: str) -> bool:
 
 def plain(value: Any) -> Any:
     """A JSON-safe form of a column value."""
+    if value is None or isinstance(value, (str, int, float)):  # bool is an int
+        return value
     if isinstance(value, (uuid.UUID, Decimal)):
         return str(value)
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
+        return [v if isinstance(v, str) else plain(v) for v in value]  # a draw's pool: thousands of references
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
     return value

@@ -69,6 +69,7 @@ class Audit(Record, Base):
     __table_args__ = (
         CheckConstraint("status IN ('draft','submitted','moderated','finalised')", name="status"),
         Index("ix_audit_status_date", "status", "audit_date"),
+        Index("ix_audit_date_case", "audit_date", "case_id"),  # the draw: cases audited since a date
     )
 
 
@@ -108,6 +109,7 @@ class Moderation(Record, Base):
 
     __table_args__ = (
         CheckConstraint("outcome IN ('agreed','regraded','returned')", name="outcome"),
+        Index("ix_moderation_audit_latest", "audit_id", "moderated_on", "created_at"),  # an audit's latest moderation
     )
 
 

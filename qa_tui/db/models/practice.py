@@ -41,6 +41,8 @@ class Observation(Record, Base):
     # worker may still add their reflection.
     signed_off_on: Mapped[date | None] = mapped_column(default=None)
 
+    __table_args__ = (Index("ix_observation_worker_observed", "worker_id", "observed_on"),)
+
 
 class Supervision(Record, Base):
     __tablename__ = "supervision"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from qa_tui.services.audits.draw_pools import (
     check_rules,
     eligibility_query,
     eligible_pools,
+    holder_conditions,
     rules_as_dict,
 )
 from qa_tui.services.people.permissions import DRAW, require
@@ -129,8 +130,9 @@ def draw_cases_for_team(session: Session, team_id: uuid.UUID, month: Month, toda
     if earlier is not None:
         raise second_draw_refused(team, earlier)
     seed = check_seed(seed) if seed is not None else new_seed()
-    workers = case_holders(session, Person.team_id == team.id, today, rules).get(team.id, [])
-    [summary] = _record_draws(session, [(team, workers)], month, today, rules, seed, drawn_by)
+    in_team = Person.team_id == team.id
+    workers = case_holders(session, in_team, today, rules).get(team.id, [])
+    [summary] = _record_draws(session, [(team, workers)], [in_team], month, today, rules, seed, drawn_by)
     return summary
 
 
@@ -140,8 +142,8 @@ def draw_all_teams(session: Session, month: Month, today: date, rules: DrawRules
     so one published seed serves the whole council)."""
     check_rules(rules)
     seed = check_seed(seed) if seed is not None else new_seed()
-    active = select(Team.id).where(Team.active.is_(True))
-    holders = case_holders(session, Person.team_id.in_(active), today, rules)
+    in_active_teams = Person.team_id.in_(select(Team.id).where(Team.active.is_(True)))
+    holders = case_holders(session, in_active_teams, today, rules)
     teams = session.scalars(select(Team).where(Team.active.is_(True)).order_by(Team.code)).all()
     done = set(session.scalars(select(CaseDraw.team_id).where(CaseDraw.month == str(month), CaseDraw.is_current)))
     drawn = [(team, holders[team.id]) for team in teams if holders.get(team.id) and team.id not in done]
@@ -149,8 +151,9 @@ def draw_all_teams(session: Session, month: Month, today: date, rules: DrawRules
         require(session, DRAW, team_id=team.id)
     without = tuple(team.code for team in teams if not holders.get(team.id))
     already = tuple(team.code for team in teams if team.id in done)
-    return AllTeamsDraw(seed, tuple(_record_draws(session, drawn, month, today, rules, seed, drawn_by)), without,
-                        already)
+    in_drawn_teams = Person.team_id.in_([team.id for team, _ in drawn])
+    return AllTeamsDraw(seed, tuple(_record_draws(session, drawn, [in_drawn_teams], month, today, rules, seed,
+                                                  drawn_by)), without, already)
 
 
 def current_draw(session: Session, team_id: uuid.UUID, month: Month) -> CaseDraw | None:
@@ -167,14 +170,19 @@ def second_draw_refused(team: Team, earlier: CaseDraw) -> NotAllowed:
                       "--worker STAFF_ID --reason \"why\"")
 
 
-def _record_draws(session: Session, teams: list[tuple[Team, list[CaseHolder]]], month: Month, today: date,
-                  rules: DrawRules, seed: str, drawn_by: str) -> list[DrawSummary]:
-    """Work out every team's pools and picks, then write them all at once. Computing all before
-    writing is safe: a case sits in one worker's pool and a worker in one team."""
-    query = eligibility_query(month, today, rules)
+def _record_draws(session: Session, teams: list[tuple[Team, list[CaseHolder]]], in_teams: list[ColumnElement[bool]],
+                  month: Month, today: date, rules: DrawRules, seed: str, drawn_by: str) -> list[DrawSummary]:
+    """Work out every team's pools (one statement for all of them: `in_teams` matches the
+    teams' people) and picks, then write them all at once. Computing all before writing is
+    safe: a case sits in one worker's pool and a worker in one team."""
+    if not teams:
+        return []
+    query = eligibility_query(month, today, rules, [*in_teams, *holder_conditions(today, rules)],
+                              dialect=session.get_bind().dialect.name)
+    by_worker = eligible_pools(session, query, [w for _, workers in teams for w in workers], rules)
     planned = []
     for team, workers in teams:
-        pools = eligible_pools(session, query, workers, rules)
+        pools = [by_worker[w.staff_id] for w in workers]
         planned.append((team, pools, [derive_pick(seed, pool.worker.staff_id, pool.eligible) for pool in pools]))
     case_ids = _case_ids(session, [ref for *_, picks in planned for ref in picks if ref is not None])
     rules_record = rules_as_dict(rules)

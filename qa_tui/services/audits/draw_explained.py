@@ -66,6 +66,10 @@ def rule_sentences(rules: dict[str, Any]) -> tuple[str, ...]:
     months = int(rules.get("exclude_audited_within_months", 0) or 0)
     if months > 0:
         sentences.append(f"Left out: cases audited in the last {months} month{'s' if months != 1 else ''}.")
+    reaudit = int(rules.get("impact_reaudit_months", 0) or 0)
+    if months > 0 and reaudit > 0:
+        sentences.append(f"Offered all the same: cases due a re-audit for impact, {reaudit} month"
+                         f"{'s' if reaudit != 1 else ''} after a moderation of Requires improvement or worse.")
     if rules.get("exclude_drawn_this_month", False):
         sentences.append("Left out: cases already drawn this month.")
     sentences.append("One case per worker at random from the seed and the worker's staff ID, "

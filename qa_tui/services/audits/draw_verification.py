@@ -125,8 +125,9 @@ def _compare_pools_with_today(session: Session, draw: CaseDraw, pools: list[Draw
     staying = [w for w in workers_today if w.id in recorded_ids]
     joined = tuple(w.staff_id for w in workers_today if w.id not in recorded_ids)
     left = tuple(p.worker_key for p in pools if p.worker_id not in {w.id for w in staying})
-    now = {p.worker.id: p.eligible for p in
-           eligible_pools(session, eligibility_query(month, today, rules, ignoring_draw=draw.id), staying, rules)}
+    query = eligibility_query(month, today, rules, [Person.id.in_([w.id for w in staying])],
+                              dialect=session.get_bind().dialect.name, ignoring_draw=draw.id)
+    now = {p.worker.id: p.eligible for p in eligible_pools(session, query, staying, rules).values()}
     checks = []
     for pool in pools:
         recorded = tuple(pool.eligible)

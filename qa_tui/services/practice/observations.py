@@ -445,7 +445,11 @@ def observation_coverage(session: Session, today: date, cfg: Config, team_id: uu
     stmt = select(*PERSON_FIELDS).where(Person.role.in_(roles), active_on(today)).order_by(Person.name, Person.staff_id)
     if team_id is not None:
         stmt = stmt.where(Person.team_id == team_id)
-    people = session.execute(stmt).all()
+    return coverage_rows(session, session.execute(stmt).all(), today, cfg)
+
+
+def coverage_rows(session: Session, people: Sequence[Any], today: date, cfg: Config) -> list[CoverageRow]:
+    """observation_coverage's rows for `people` (PERSON_FIELDS), ordered by team then name."""
     if not people:
         return []
     observed = load_observed(session, [p.id for p in people], today)

@@ -4,10 +4,12 @@ actions for a worker's next supervision, what was discussed, and Markdown export
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from qa_tui.config import ROLES, Config
@@ -154,7 +156,47 @@ def supervision_status(session: Session, today: date, cfg: Config, team_id: uuid
         stmt = stmt.where(Person.team_id == team_id)
     if supervisor_id is not None:
         stmt = stmt.where(Person.manager_id == supervisor_id)
-    people = session.execute(stmt).all()
+    return _status_rows(session, session.execute(stmt).all(), today, cfg)
+
+
+def overdue_supervision(session: Session, today: date, cfg: Config, team_id: uuid.UUID | None = None,
+                        supervisor_id: uuid.UUID | None = None,
+                        roles: tuple[str, ...] = ROLES) -> list[SupervisionStatusRow]:
+    """The overdue rows of supervision_status, found in SQL: the next supervision grows with the
+    last one (or the start date), so per cadence a worker is overdue exactly when that date is on
+    or before the last day whose next supervision falls before `today`."""
+    held = (select(func.max(Supervision.held_on)).where(Supervision.worker_id == Person.id,
+                                                         Supervision.held_on <= today)
+            .correlate(Person).scalar_subquery())
+    stmt = select(*PERSON_FIELDS, Person.last_supervised_on, held.label("held")).where(
+        Person.role.in_(roles), active_on(today))
+    if team_id is not None:
+        stmt = stmt.where(Person.team_id == team_id)
+    if supervisor_id is not None:
+        stmt = stmt.where(Person.manager_id == supervisor_id)
+    people = stmt.subquery()
+    by_role = {role: last_day_overdue_after(today, cfg.cadence_for(role)) for role in roles}
+    cutoff = case(by_role, value=people.c.role)
+    supervised = people.c.last_supervised_on <= today
+    never = and_(people.c.held.is_(None), or_(people.c.last_supervised_on.is_(None), ~supervised))
+    overdue = or_(
+        and_(never, or_(people.c.active_from.is_(None), people.c.active_from <= cutoff)),
+        and_(~never, or_(people.c.held.is_(None), people.c.held <= cutoff),
+             or_(people.c.last_supervised_on.is_(None), ~supervised, people.c.last_supervised_on <= cutoff)))
+    found = session.execute(select(*[c for c in people.c if c.key != "held"]).where(overdue)).all()
+    return [row for row in _status_rows(session, found, today, cfg) if row.overdue]
+
+
+def last_day_overdue_after(today: date, cadence: str) -> date:
+    """The last day L whose next supervision (next_supervision_due(L, cadence)) is before `today`."""
+    day = today - timedelta(days=1)
+    while next_supervision_due(day, cadence) >= today:
+        day -= timedelta(days=1)
+    return day
+
+
+def _status_rows(session: Session, people: Sequence[Any], today: date, cfg: Config) -> list[SupervisionStatusRow]:
+    """supervision_status's rows for `people` (PERSON_FIELDS and last_supervised_on)."""
     if not people:
         return []
     last_held = dict(session.execute(

@@ -26,8 +26,9 @@ from qa_tui.services.audits.record import (
 )
 from qa_tui.services.practice.dip_sample import dip_samples_due
 from qa_tui.services.audits.drafts import load_draft, save_draft
-from qa_tui.services.practice.observations import OVERDUE_WHEN_MONTHS_LEFT, observation_coverage
-from qa_tui.services.practice.supervision import supervision_status
+from qa_tui.services.practice.observations import OVERDUE_WHEN_MONTHS_LEFT
+from qa_tui.services.practice.observations_owed import observations_owed
+from qa_tui.services.practice.supervision import overdue_supervision
 from qa_tui.services.audits.escalations import REASON_LABELS
 from qa_tui.services.programme.escalation import escalated_to
 from qa_tui.text import without_controls
@@ -366,17 +367,16 @@ def other_rows(session: Session, today: date, cfg: Config, *, team_id: uuid.UUID
         _audit_rows(session, today, cfg, filters, add)
     if _wants(filters, "escalation"):
         _escalation_rows(session, today, filters, add)
-    overdue_supervision = [s for s in supervision_status(
-        session, today, cfg, team_id=filters.team_id, supervisor_id=filters.owner_id) if s.overdue
-    ] if _wants(filters, "supervision") else []
-    owed_observation = [c for c in observation_coverage(session, today, cfg, team_id=filters.team_id)
-                        if c.status != "covered"] if _wants(filters, "observation") else []
+    overdue = overdue_supervision(session, today, cfg, team_id=filters.team_id, supervisor_id=filters.owner_id
+                                  ) if _wants(filters, "supervision") else []
+    owed_observation = observations_owed(session, today, cfg, team_id=filters.team_id
+                                         ) if _wants(filters, "observation") else []
     dip_owed = [d for d in dip_samples_due(session, today, team_id=filters.team_id)
                 if not d.done] if _wants(filters, "dip_sample") else []
-    people = _people(session, {s.worker_id for s in overdue_supervision} | {c.worker_id for c in owed_observation}
+    people = _people(session, {s.worker_id for s in overdue} | {c.worker_id for c in owed_observation}
                      | {d.manager_id for d in dip_owed})
 
-    for s in overdue_supervision:
+    for s in overdue:
         worker = people[s.worker_id]
         add("supervision", s.worker_id, f"Supervision overdue for {s.worker_name}", s.worker_name,
             worker.manager_id, worker.team_id, s.due_on, True, s.reason)
