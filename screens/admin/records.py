@@ -143,8 +143,7 @@ class RecordForm(QAModal[Any]):
 
 
 def with_current(choices: tuple[Choice, ...], current: uuid.UUID | None, label: str) -> tuple[tuple[str, Any], ...]:
-    """The options, plus the record's present value when it is no longer offered (someone who
-    left, a team made inactive), so opening a form never changes it silently."""
+    """The options, plus the record's present value if no longer offered: opening never changes it."""
     options = tuple((c.label, c.id) for c in choices)
     if current is not None and all(c.id != current for c in choices):
         options += ((f"{label} (no longer active)", current),)
