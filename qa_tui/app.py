@@ -26,7 +26,7 @@ from qa_tui.text import pasted, printable
 if TYPE_CHECKING:
     from qa_tui.context import AppContext
     from qa_tui.journal import Journal
-    from qa_tui.services.programme.dashboard import Dashboard
+    from qa_tui.services.programme.dashboard_figures import Dashboard
     from screens.open_database import OpenChoice
 
 
@@ -110,6 +110,7 @@ class QAApp(App[int]):
         self.config = config
         self.today_override = today
         self._ctx = ctx
+        self.first_figures: Dashboard | None = None  # read through the driver before the ORM loads
         self.first_dashboard: Dashboard | None = None  # read while opening, shown once
         self._create_database = False  # the user agreed to a new database where none was
         self._password: str | None = None  # typed for this session's PostgreSQL login; never stored
@@ -145,8 +146,16 @@ class QAApp(App[int]):
         self.run_worker(self._open_context, thread=True, exit_on_error=False, group="open", exclusive=True)
 
     def _open_context(self) -> AppContext:
-        """Open the database and, in the same worker, read the first dashboard: one trip
-        to the database before the user sees numbers, not two."""
+        """Read the dashboard's first figures through the driver and show them, then load the ORM,
+        open the database (migrating when behind) and read the whole dashboard, in this order in
+        one worker so the first figures do not wait for the imports."""
+        from qa_tui.dates import today_local
+        from qa_tui.services.programme.dashboard_figures import lands_on_my_work, read_first_figures
+
+        first = read_first_figures(self.config, self.today_override or today_local())
+        if first is not None and not lands_on_my_work(first.role):
+            self.call_from_thread(self._show_first_figures, first.dashboard)
+
         from qa_tui.context import open_context
         from qa_tui.services.programme.dashboard import build_dashboard
 
@@ -155,6 +164,12 @@ class QAApp(App[int]):
         with ctx.db.reader() as session:
             self.first_dashboard = build_dashboard(session, today=ctx.today(), config=ctx.config, team_id=ctx.team_id)
         return ctx
+
+    def _show_first_figures(self, figures: Dashboard) -> None:
+        """The dashboard with its first figures, while the rest loads (its other keys wait)."""
+        if not self.ready and self.current_mode == self.DEFAULT_MODE:
+            self.first_figures = figures
+            self.switch_mode("dashboard")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "open":
@@ -169,7 +184,12 @@ class QAApp(App[int]):
     def _opened(self) -> None:
         """The landing area (a practitioner's own work, else the dashboard), and on a standalone
         install's first run the question whose it is."""
-        self.switch_mode(self.landing_mode())
+        mode = self.landing_mode()
+        if mode == self.current_mode:  # shown with its first figures: now it has the rest
+            self.refresh_bindings()
+            for screen in self.screen_stack:
+                getattr(screen, "database_opened", lambda: None)()
+        self.switch_mode(mode)
         if self.ctx.owner_needed:
             from screens.admin.owner import OwnerScreen
 
@@ -205,7 +225,7 @@ class QAApp(App[int]):
 
     def landing_mode(self) -> str:
         """A practitioner opens the app on their own work; everyone else on the dashboard."""
-        from qa_tui.services.practice.worker_rules import lands_on_my_work
+        from qa_tui.services.programme.dashboard_figures import lands_on_my_work
 
         return "mywork" if lands_on_my_work(self.ctx.person_role) else "dashboard"
 
