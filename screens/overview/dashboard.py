@@ -69,6 +69,7 @@ class DashboardScreen(QAScreen):
         if not self.qa_app.ready:  # the first figures, read before the database was opened
             if self.qa_app.first_figures is not None:
                 self.show(self.qa_app.first_figures)
+            self.call_after_refresh(self.qa_app.first_figures_drawn.set)
             return
         self.database_opened()
 
