@@ -3,7 +3,7 @@ login and their own connection, opened as the app opens it (`open_context`, acti
 as `qa-tui serve` does), saving their own audit, observation and action through the services as
 fast as they can, while a few managers run whole-council triage and the monthly report.
 
-    python -m bench.concurrency                        # 50 people and 5 readers for 60 s, 10k council
+    python -m bench.concurrency                        # 50 people and 5 readers for 60 s, 100k council
     python -m bench.concurrency --people 3 --readers 1 --seconds 2 --size 1k   # the smoke run
 
 Reports saves per second, p50/p95/p99 save latency, every error, and a lost-update check: after
@@ -271,7 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--people", type=int, default=50, help="people saving their own records")
     parser.add_argument("--readers", type=int, default=5, help="managers running triage and reports")
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--size", default="10k", choices=list(SIZES), help="the council (built once, as bench.run's)")
+    parser.add_argument("--size", default="100k", choices=list(SIZES),
+                        help="the council (built once, as bench.run's; 10k has only 40 team managers)")
     parser.add_argument("--db", default="", help="a PostgreSQL council to use instead (it is written to)")
     parser.add_argument("--out", default="", help="also write the table to this file")
     args = parser.parse_args(argv)
