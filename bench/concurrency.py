@@ -1,9 +1,11 @@
 """Many people at once on PostgreSQL: each simulated person is a thread with their own database
 login and their own connection, opened as the app opens it (`open_context`, acting as their login
 as `qa-tui serve` does), saving their own audit, observation and action through the services as
-fast as they can, while a few managers run whole-council triage and the monthly report.
+fast as they can (or `--think` seconds apart), while a few managers, each in a process of their
+own, run whole-council triage and the monthly report.
 
     python -m bench.concurrency                        # 50 people and 5 readers for 60 s, 100k council
+    python -m bench.concurrency --think 2                # each person saving every 2 s, as autosave would
     python -m bench.concurrency --people 3 --readers 1 --seconds 2 --size 1k   # the smoke run
 
 Reports saves per second, p50/p95/p99 save latency, every error, and a lost-update check: after
@@ -14,6 +16,7 @@ saved is in the action's history.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import statistics
 import sys
 import threading
@@ -32,6 +35,7 @@ ROLE_PREFIX = "qa_bench_"
 APP_ROLE = "qa_tui_app"  # the group every person's login is in (migration 0002_security)
 WRITER_ROLES = ("TM",)  # team managers audit, observe and own actions
 READER_ROLES = ("HOS", "DD", "AD", "TM")  # who runs whole-council triage and reports
+CASE_HOLDERS = ("SW", "ASWP")  # whose cases the managers audit
 
 
 @dataclass
@@ -62,24 +66,28 @@ def login_for(staff_id: str) -> str:
 
 def choose_people(url: str, writers: int, readers: int) -> tuple[list[Person], list[Person]]:
     from sqlalchemy import select
+    from sqlalchemy.orm import aliased
 
     from qa_tui.db.engine import Database
-    from qa_tui.db.models import Person as PersonRow
+    from qa_tui.db.models import Case, Person as PersonRow
 
+    holder = aliased(PersonRow)
+    teams_with_cases = (select(holder.team_id).join(Case, Case.worker_id == holder.id)
+                        .where(holder.role.in_(CASE_HOLDERS)))
     db = Database.open(url, actor="bench")
     with db.reader() as s:
-        def pick(roles: tuple[str, ...], count: int, skip: set[uuid.UUID]) -> list[Person]:
+        def pick(roles: tuple[str, ...], count: int, skip: set[uuid.UUID], *where: Any) -> list[Person]:
             rows = s.execute(select(PersonRow.id, PersonRow.staff_id, PersonRow.team_id)
                              .where(PersonRow.role.in_(roles), PersonRow.team_id.is_not(None),
-                                    PersonRow.active_to.is_(None), PersonRow.id.not_in(skip or {uuid.uuid4()}))
+                                    PersonRow.active_to.is_(None), PersonRow.id.not_in(skip or {uuid.uuid4()}), *where)
                              .order_by(PersonRow.staff_id).limit(count)).all()
             return [Person(*row) for row in rows]
 
-        chosen = pick(WRITER_ROLES, writers, set())
+        chosen = pick(WRITER_ROLES, writers, set(), PersonRow.team_id.in_(teams_with_cases))
         watchers = pick(READER_ROLES, readers, {p.person_id for p in chosen})
     db.dispose()
     if len(chosen) < writers:
-        raise SystemExit(f"the council has only {len(chosen)} team managers: choose a larger --size")
+        raise SystemExit(f"the council has only {len(chosen)} team managers with cases: choose a larger --size")
     return chosen, watchers
 
 
@@ -126,7 +134,7 @@ def give_records(person: Person) -> None:
     with ctx.db.session() as s:
         case_id, worker_id = s.execute(
             select(Case.id, Case.worker_id).join(PersonRow, PersonRow.id == Case.worker_id)
-            .where(PersonRow.team_id == person.team_id, PersonRow.role.in_(("SW", "ASWP")))
+            .where(PersonRow.team_id == person.team_id, PersonRow.role.in_(CASE_HOLDERS))
             .order_by(Case.reference).limit(1)).one()
         audit = start_audit(s, kind="live", template=cfg.template("live"), case_id=case_id, worker_id=worker_id,
                             auditor_id=person.person_id, team_id=person.team_id, audit_date=TODAY,
@@ -138,8 +146,9 @@ def give_records(person: Person) -> None:
     person.audit_id, person.observation_id, person.action_id = audit.id, observation.id, action.id
 
 
-def edit_loop(person: Person, until: float, tally: Tally) -> None:
-    """Save the three records in turn, each save its own transaction, as the app's autosave does."""
+def edit_loop(person: Person, until: float, tally: Tally, think: float = 0.0) -> None:
+    """Save the three records in turn, each save its own transaction, as the app's autosave does,
+    `think` seconds apart (0: as fast as they can, a stress test)."""
     from qa_tui.services.audits.actions import record_progress
     from qa_tui.services.audits.record import set_text
     from qa_tui.services.practice.observations import update_observation_field
@@ -171,6 +180,8 @@ def edit_loop(person: Person, until: float, tally: Tally) -> None:
                 tally.notes.setdefault(record_id, []).append(value)
             else:
                 tally.last_text[(kind, record_id)] = value
+        if think:
+            time.sleep(think)
 
 
 def read_loop(person: Person, until: float, tally: Tally) -> None:
@@ -196,6 +207,16 @@ def read_loop(person: Person, until: float, tally: Tally) -> None:
             continue
         with tally.lock:
             tally.reads_ms.append((time.perf_counter() - start) * 1000)
+
+
+def reader_process(url: str, person: Person, seconds: float, results: Any) -> None:
+    """A manager's app in a process of its own, as each person's app is: whole-council triage and
+    the report are CPU-heavy Python that would otherwise hold the writers' interpreter lock."""
+    open_as(url, person)
+    tally = Tally()
+    read_loop(person, time.perf_counter() + seconds, tally)
+    person.ctx.db.dispose()
+    results.put((tally.reads_ms, tally.errors))
 
 
 def lost_updates(url: str, tally: Tally) -> list[str]:
@@ -226,28 +247,42 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def run(url: str, *, people: int, readers: int, seconds: float) -> dict[str, Any]:
+def run(url: str, *, people: int, readers: int, seconds: float, think: float = 0.0) -> dict[str, Any]:
     writers, watchers = choose_people(url, people, readers)
     give_logins(url, writers + watchers)
     for person in writers + watchers:
         open_as(url, person)
     for person in writers:
         give_records(person)
+    for person in watchers:  # opened again in their own processes
+        person.ctx.db.dispose()
+        person.ctx = None
     tally = Tally()
+    spawn = multiprocessing.get_context("spawn")
+    results = spawn.Queue()
+    readers_at_work = [spawn.Process(target=reader_process, args=(url, p, seconds, results)) for p in watchers]
+    for process in readers_at_work:
+        process.start()
     until = time.perf_counter() + seconds
-    threads = [threading.Thread(target=edit_loop, args=(p, until, tally)) for p in writers]
-    threads += [threading.Thread(target=read_loop, args=(p, until, tally)) for p in watchers]
+    threads = [threading.Thread(target=edit_loop, args=(p, until, tally, think)) for p in writers]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    for _ in readers_at_work:
+        reads, errors = results.get()
+        tally.reads_ms += reads
+        tally.errors += errors
+    for process in readers_at_work:
+        process.join()
     elapsed = time.perf_counter() - started
-    for person in writers + watchers:
+    for person in writers:
         person.ctx.db.dispose()
     lost = lost_updates(url, tally)
     saves = tally.latencies_ms
-    return {"people": len(writers), "readers": len(watchers), "seconds": elapsed, "saves": len(saves),
+    return {"people": len(writers), "readers": len(watchers), "think time (s)": think, "seconds": elapsed,
+            "saves": len(saves),
             "saves per second": len(saves) / elapsed if elapsed else 0.0,
             "p50 save (ms)": percentile(saves, 50), "p95 save (ms)": percentile(saves, 95),
             "p99 save (ms)": percentile(saves, 99), "mean save (ms)": statistics.fmean(saves) if saves else 0.0,
@@ -271,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--people", type=int, default=50, help="people saving their own records")
     parser.add_argument("--readers", type=int, default=5, help="managers running triage and reports")
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="seconds each person waits between saves (0: as fast as they can)")
     parser.add_argument("--size", default="100k", choices=list(SIZES),
                         help="the council (built once, as bench.run's; 10k has only 40 team managers)")
     parser.add_argument("--db", default="", help="a PostgreSQL council to use instead (it is written to)")
@@ -279,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     url = args.db or ensure_council("postgresql", args.size)
     if not url.startswith("postgresql"):
         parser.error("the concurrency benchmark runs on PostgreSQL")
-    result = run(url, people=args.people, readers=args.readers, seconds=args.seconds)
+    result = run(url, people=args.people, readers=args.readers, seconds=args.seconds, think=args.think)
     table = report(result)
     print(table)
     if args.out:
