@@ -7,6 +7,7 @@ runs in a thread worker, and a failure shows one clear message with Retry and Qu
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -27,8 +28,11 @@ from qa_tui.widgets.key_order import KeysInOrder
 if TYPE_CHECKING:
     from qa_tui.context import AppContext
     from qa_tui.journal import Journal
-    from qa_tui.services.programme.dashboard import Dashboard
+    from qa_tui.services.programme.dashboard_figures import Dashboard
     from screens.open_database import OpenChoice
+
+
+FIRST_FIGURES_DRAW_SECONDS = 1.0  # at most this long does opening wait for the first figures to be drawn
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,8 @@ def read_escape_then_key_as_two_keys() -> None:
 class QAApp(KeysInOrder):
     TITLE = "qa-tui"
     SUB_TITLE = "Quality assurance"
-    CSS_PATH = "app.tcss"
+    # The dashboard's rules are read with the app's: the first figures then cost no extra parse of every rule.
+    CSS_PATH = ["app.tcss", "../screens/overview/dashboard.tcss"]
     ENABLE_COMMAND_PALETTE = True
     MODES = {a.mode: a.make_screen for a in AREAS}
     areas = AREAS  # for the screens that list them (they do not import the app)
@@ -111,6 +116,8 @@ class QAApp(KeysInOrder):
         self.config = config
         self.today_override = today
         self._ctx = ctx
+        self.first_figures: Dashboard | None = None  # read through the driver before the ORM loads
+        self.first_figures_drawn = threading.Event()  # opening goes on once they are on screen
         self.first_dashboard: Dashboard | None = None  # read while opening, shown once
         self._create_database = False  # the user agreed to a new database where none was
         self._password: str | None = None  # typed for this session's PostgreSQL login; never stored
@@ -137,7 +144,7 @@ class QAApp(KeysInOrder):
         apply_saved_appearance(self, self.config)
         self.apply_user_keys()
         if self._ctx is None:
-            self.open_database()
+            self.call_after_refresh(self.open_database)  # the first frame first
         else:
             self.sub_title = self._identity_line()
             self.call_after_refresh(self._opened)
@@ -146,8 +153,21 @@ class QAApp(KeysInOrder):
         self.run_worker(self._open_context, thread=True, exit_on_error=False, group="open", exclusive=True)
 
     def _open_context(self) -> AppContext:
-        """Open the database and, in the same worker, read the first dashboard: one trip
-        to the database before the user sees numbers, not two."""
+        """Read the dashboard's first figures through the driver and show them, then load the ORM,
+        open the database (migrating when behind) and read the whole dashboard, in this order in
+        one worker so the first figures do not wait for the imports."""
+        from qa_tui.dates import today_local
+        from qa_tui.services.programme.dashboard_figures import lands_on_my_work, read_first_figures
+
+        # Only at the first try: after a question (a password, create a file) the full path alone
+        # connects, so a server never sees two logins for one try.
+        first = None if self._password is not None or self._create_database else read_first_figures(
+            self.config, self.today_override or today_local())
+        if first is not None and not lands_on_my_work(first.role):
+            drawn = threading.Event()
+            self.call_from_thread(self._show_first_figures, first.dashboard, drawn)
+            drawn.wait(timeout=FIRST_FIGURES_DRAW_SECONDS)  # the imports below would slow the drawing
+
         from qa_tui.context import open_context
         from qa_tui.services.programme.dashboard import build_dashboard
 
@@ -156,6 +176,17 @@ class QAApp(KeysInOrder):
         with ctx.db.reader() as session:
             self.first_dashboard = build_dashboard(session, today=ctx.today(), config=ctx.config, team_id=ctx.team_id)
         return ctx
+
+    def _show_first_figures(self, figures: Dashboard, drawn: threading.Event) -> None:
+        """The dashboard with its first figures, while the rest loads (its other keys wait); not
+        over a screen the user has opened meanwhile (help)."""
+        from screens.startup import StartupScreen
+
+        if not self.ready and self.current_mode == self.DEFAULT_MODE and isinstance(self.screen, StartupScreen):
+            self.first_figures, self.first_figures_drawn = figures, drawn  # the dashboard sets it once drawn
+            self.switch_mode("dashboard")
+        else:
+            drawn.set()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "open":
@@ -170,7 +201,12 @@ class QAApp(KeysInOrder):
     def _opened(self) -> None:
         """The landing area (a practitioner's own work, else the dashboard), and on a standalone
         install's first run the question whose it is."""
-        self.switch_mode(self.landing_mode())
+        mode = self.landing_mode()
+        if mode == self.current_mode:  # shown with its first figures: now it has the rest
+            self.refresh_bindings()
+            for screen in self.screen_stack:
+                getattr(screen, "database_opened", lambda: None)()
+        self.switch_mode(mode)
         if self.ctx.owner_needed:
             from screens.admin.owner import OwnerScreen
 
@@ -206,7 +242,7 @@ class QAApp(KeysInOrder):
 
     def landing_mode(self) -> str:
         """A practitioner opens the app on their own work; everyone else on the dashboard."""
-        from qa_tui.services.practice.worker_rules import lands_on_my_work
+        from qa_tui.services.programme.dashboard_figures import lands_on_my_work
 
         return "mywork" if lands_on_my_work(self.ctx.person_role) else "dashboard"
 

@@ -94,6 +94,14 @@ def moderation_deadline(audit_day: date, moderation_day: int) -> date:
     return date(audit_day.year, audit_day.month, moderation_day)
 
 
+def moderation_deadline_after(audit_day: date, moderation_day: int) -> date:
+    """Day `moderation_day` of the audit's month; an audit held after that day is due on that day
+    of the next month, so no audit is late the moment it is held."""
+    if audit_day.day <= moderation_day:
+        return moderation_deadline(audit_day, moderation_day)
+    return moderation_deadline(Month.of(audit_day).shift(1).first, moderation_day)
+
+
 def weeks_after(day: date, weeks: int) -> date:
     return day + timedelta(weeks=weeks)
 

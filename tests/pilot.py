@@ -82,9 +82,18 @@ def make_app(ctx: AppContext) -> QAApp:
 
 
 async def settle(pilot: Pilot) -> None:
-    """Wait until every worker has finished and the screen has caught up."""
+    """Wait until every worker has finished and the screen has caught up. A worker that fails is
+    the app's to report (its workers do not exit on error): the wait goes on, and the test looks
+    at what the app shows."""
+    from textual.worker import WorkerFailed
+
     for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
+        for _attempt in range(10):
+            try:
+                await pilot.app.workers.wait_for_complete()
+                break
+            except WorkerFailed:
+                await pilot.pause()
         await pilot.pause()
 
 

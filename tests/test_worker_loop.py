@@ -35,7 +35,8 @@ from qa_tui.services.practice.supervision_actions import (
     extend_action_in_supervision,
     note_action_progress,
 )
-from qa_tui.services.practice.worker_rules import lands_on_my_work, may_respond, may_see
+from qa_tui.services.practice.worker_rules import may_respond, may_see
+from qa_tui.services.programme.dashboard_figures import lands_on_my_work
 
 CFG = parse_config({})
 TODAY = date(2026, 11, 24)

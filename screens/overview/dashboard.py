@@ -66,6 +66,16 @@ class DashboardScreen(QAScreen):
         self.query_one("#dash-areas", Static).update(literal(Text("\n").join(lines)))
 
     def on_screen_resume(self) -> None:
+        if not self.qa_app.ready:  # the first figures, read before the database was opened
+            if self.qa_app.first_figures is not None:
+                self.show(self.qa_app.first_figures)
+            self.call_after_refresh(self.qa_app.first_figures_drawn.set)
+            return
+        self.database_opened()
+
+    def database_opened(self) -> None:
+        """The whole dashboard (read while opening, else now), returned audits, unsaved edits."""
+        self.refresh_bindings()
         first = self.qa_app.first_dashboard
         if first is not None:
             self.qa_app.first_dashboard = None
@@ -127,11 +137,13 @@ class DashboardScreen(QAScreen):
                 **{status: f"{s[status]:>4}" for status in ("draft", "submitted", "moderated", "finalised")})))
         oldest = f"oldest submitted {d.moderation_oldest:%-d %b %Y}" if d.moderation_oldest else "nothing waiting"
         late = literal_markup("[b $error]$late[/]", late=d.moderation_late) if d.moderation_late else Content("0")
+        pending = "…"  # the first figures leave these to the whole dashboard, read a moment later
         self.query_one("#panel-moderation", Static).update(literal(literal_markup(
             "Waiting for moderation  [b]$waiting[/b]\n$oldest\n\nNot sent by the deadline  ",
-            waiting=d.moderation_waiting, oldest=oldest) + late + literal_markup(
+            waiting=d.moderation_waiting, oldest=oldest) + (late if d.complete else Content(pending)) + literal_markup(
             "\nLate audits escalated to you  [b]$up[/b]\nEscalations to answer  [b]$answer[/b]",
-            up=d.escalated_to_me, answer=d.escalations_to_answer)))
+            up=d.escalated_to_me if d.complete else pending,
+            answer=d.escalations_to_answer if d.complete else pending)))
         lines = [literal_markup("[b $error]$overdue[/] open actions past their due date\n", overdue=d.overdue_actions)
                  if d.overdue_actions else Content("No overdue actions\n")]
         lines += [literal_markup("$line", line=f"{a.days_overdue:>4}d {a.owner[:15]:<15} {a.title[:22]}")
@@ -140,9 +152,12 @@ class DashboardScreen(QAScreen):
         sup = [literal_markup("Overdue [b $error]$overdue[/] · due within 7 days [b]$soon[/b]\n",
                               overdue=d.supervisions_overdue, soon=d.supervisions_due_soon)]
         sup += [literal_markup("$line", line=f"{line.days_overdue:>4}d {line.worker}") for line in d.supervision_lines]
-        self.query_one("#panel-supervision", Static).update(literal(Content("\n").join(sup)))
+        self.query_one("#panel-supervision", Static).update(literal(Content("\n").join(sup)) if d.complete
+                                                             else pending)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self.qa_app.ready:
+            return None  # the first figures are on screen; refreshing waits for the database
         if action == "rework":
             return bool(self.returned)
         return True

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from qa_tui.config import AUDIT_KINDS, Config, Domain, Template
-from qa_tui.dates import LONDON, Month, moderation_deadline, weeks_after
+from qa_tui.dates import LONDON, moderation_deadline_after, weeks_after
 from qa_tui.db.base import utcnow
 from qa_tui.db.models import (
     Audit,
@@ -360,12 +360,8 @@ def get_audit(session: Session, audit_id: uuid.UUID, *, today: date, cfg: Config
 
 
 def moderation_deadline_for(audit_date: date, cfg: Config) -> date:
-    """Day `moderation_day` of the audit's month; an audit held after that day is due on that day
-    of the next month, so no audit is late the moment it is held."""
-    day = cfg.deadlines.moderation_day
-    if audit_date.day <= day:
-        return moderation_deadline(audit_date, day)
-    return moderation_deadline(Month.of(audit_date).shift(1).first, day)
+    """The moderation deadline of an audit held on `audit_date` (`qa_tui.dates.moderation_deadline_after`)."""
+    return moderation_deadline_after(audit_date, cfg.deadlines.moderation_day)
 
 
 def finalise_by(audit_date: date, cfg: Config) -> date:

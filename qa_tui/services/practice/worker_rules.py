@@ -10,18 +10,12 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qa_tui.config import CASE_HOLDING_ROLES
 from qa_tui.db.models import Audit, Feedback, FollowUp, Observation
 from qa_tui.services.people.permissions import OWN_WORK, decide
 
 # The records a worker's view shows; "audit" covers dip samples (an audit of kind dip_sample).
 WORKER_RECORD_KINDS = ("audit", "observation", "feedback")
 DIP_KIND = "dip_sample"
-
-
-def lands_on_my_work(role: str) -> bool:
-    """A case-holding practitioner opens the app on their own work, not the managers' dashboard."""
-    return role in CASE_HOLDING_ROLES
 
 
 def may_see(session: Session, person_id: uuid.UUID | None, kind: str, record_id: uuid.UUID) -> bool:

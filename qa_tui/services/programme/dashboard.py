@@ -4,7 +4,6 @@ actions and supervisions due. Aggregates only, so it stays quick on a large coun
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
@@ -14,42 +13,7 @@ from qa_tui.config import Config
 from qa_tui.dates import Month
 from qa_tui.db.models import Action, Audit, CaseDraw, Person, Team
 from qa_tui.services.audits.record import is_past_moderation_deadline, moderation_deadline_for
-
-
-@dataclass(frozen=True)
-class OverdueActionLine:
-    title: str
-    owner: str
-    due_on: date
-    days_overdue: int
-
-
-@dataclass(frozen=True)
-class SupervisionLine:
-    worker: str
-    due_on: date | None
-    days_overdue: int
-
-
-@dataclass(frozen=True)
-class Dashboard:
-    today: date
-    team_name: str
-    month: str
-    moderation_deadline: date
-    drawn_this_month: bool
-    case_holders: int
-    audits_by_status: dict[str, int]
-    moderation_waiting: int
-    moderation_late: int  # live audits still in draft after their moderation deadline
-    moderation_oldest: date | None
-    overdue_actions: int
-    overdue_action_lines: tuple[OverdueActionLine, ...]
-    supervisions_overdue: int
-    supervisions_due_soon: int
-    supervision_lines: tuple[SupervisionLine, ...]
-    escalated_to_me: int = 0  # others' late audits that have reached the person (escalation.py)
-    escalations_to_answer: int = 0  # Inadequate / at-risk escalations the person owns, not yet answered
+from qa_tui.services.programme.dashboard_figures import Dashboard, OverdueActionLine, SupervisionLine
 
 
 def build_dashboard(session: Session, *, today: date, config: Config,

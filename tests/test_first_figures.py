@@ -1,0 +1,143 @@
+"""The first frame and the first figures: the dashboard's numbers read through the driver, before
+SQLAlchemy's ORM and the models load, agree with the full dashboard's; the app shows them while the
+database is still opening, answers keys meanwhile, and fills in the rest once it has opened."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from dataclasses import fields, replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from qa_tui.app import QAApp
+from qa_tui.config import load_config
+from qa_tui.db.engine import Database
+from qa_tui.demo import DEMO_USER_STAFF_ID, build_demo
+from qa_tui.services.programme.dashboard import build_dashboard
+from qa_tui.services.programme.dashboard_figures import Dashboard, read_first_figures
+from tests.pilot import SIZE, become, screen_text, settle, url_of
+from tests.test_app_shell import seed_team
+
+TODAY = date(2026, 11, 24)
+# What the first figures leave to the full dashboard (shown as "…" until it arrives).
+LATER = {"moderation_late", "supervisions_overdue", "supervisions_due_soon", "supervision_lines",
+         "escalated_to_me", "escalations_to_answer", "complete"}
+
+
+def shared(d: Dashboard) -> dict[str, object]:
+    return {f.name: getattr(d, f.name) for f in fields(d) if f.name not in LATER}
+
+
+@pytest.mark.parametrize("team_code", ["", "AST2"])
+def test_first_figures_agree_with_the_full_dashboard(db: Database, team_code: str) -> None:
+    build_demo(db, today=TODAY, cases=400)
+    url = url_of(db)
+    become(url, DEMO_USER_STAFF_ID)
+    config = replace(load_config(db_override=url), user_team=team_code)
+    first = read_first_figures(config, TODAY)
+    assert first is not None and not first.dashboard.complete
+    assert first.role == "TM"
+    with db.reader() as s:
+        from qa_tui.services.people.directory import team_by_code
+        from qa_tui.services.people.owner import acting_person
+
+        login = s.execute(__import__("sqlalchemy").text("SELECT current_user")).scalar() if not db.is_sqlite else ""
+        team = team_by_code(s, team_code) if team_code else None
+        team_id = team.id if team else acting_person(s, login).team_id
+        full = build_dashboard(s, today=TODAY, config=config, team_id=team_id)
+    assert shared(first.dashboard) == shared(full)
+    assert first.dashboard.overdue_actions > 0 and first.dashboard.overdue_action_lines  # the demo has late work
+    assert first.dashboard.team_name == ("Assessment Team 2" if team_code else full.team_name)
+
+
+def test_first_figures_for_nobody_are_the_whole_councils(db: Database) -> None:
+    """A database whose user is linked to no one (no owner named yet): every team's figures."""
+    build_demo(db, today=TODAY, cases=200)
+    url = url_of(db)
+    if db.is_sqlite:
+        with db.session() as s:
+            s.execute(__import__("sqlalchemy").text("DELETE FROM sync_state WHERE key LIKE 'owner%'"))
+    first = read_first_figures(load_config(db_override=url), TODAY)
+    assert first is not None and first.role == ""
+    with db.reader() as s:
+        full = build_dashboard(s, today=TODAY, config=load_config(db_override=url), team_id=None)
+    assert full.team_name == "All teams" and shared(first.dashboard) == shared(full)
+
+
+def test_no_first_figures_where_the_quick_path_cannot_read(tmp_path: Path) -> None:
+    """A missing file is not created (the full path asks first); an encrypted file, a database
+    not migrated, and an unreachable server leave the figures to the full path."""
+    missing = tmp_path / "nowhere" / "qa.sqlite3"
+    assert read_first_figures(load_config(db_override=f"sqlite:///{missing}"), TODAY) is None
+    assert not missing.exists() and not missing.parent.exists()
+    empty = tmp_path / "empty.sqlite3"
+    empty.touch()
+    assert read_first_figures(load_config(db_override=f"sqlite:///{empty}"), TODAY) is None
+    assert empty.stat().st_size == 0
+    assert read_first_figures(load_config(db_override=f"sqlite+pysqlcipher:///{empty}"), TODAY) is None
+    assert read_first_figures(load_config(db_override="postgresql+psycopg://nobody@127.0.0.1:1/none"), TODAY) is None
+
+
+def test_the_first_figures_load_no_sqlalchemy() -> None:
+    code = ("import sys\nfrom datetime import date\nfrom qa_tui.config import load_config\n"
+            "from qa_tui.services.programme.dashboard_figures import read_first_figures\n"
+            "read_first_figures(load_config(db_override='sqlite:////nonexistent/qa.sqlite3'), date(2026, 11, 24))\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'alembic', 'textual'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def supervision_panel(app: QAApp) -> str:
+    return str(app.screen.query_one("#panel-supervision").render())
+
+
+async def wait_until(pilot, condition) -> None:  # noqa: ANN001
+    """Let the app run until `condition()` holds (a bounded number of turns, not a clock)."""
+    for _ in range(400):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("the app never got there")
+
+
+async def test_the_dashboard_shows_first_figures_and_answers_keys_while_the_database_opens(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    import qa_tui.context
+
+    seed_team(db)
+    url = url_of(db)
+    become(url, "TM1")
+    opening = threading.Event()
+    real_open = qa_tui.context.open_context
+
+    def held_open(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - the ORM path, held until the test lets it go
+        opening.wait(timeout=60)
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(qa_tui.context, "open_context", held_open)
+    app = QAApp(load_config(db_override=url), today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "DashboardScreen"
+                         and "Update the chronology" in screen_text(app))
+        assert not app.ready
+        text = screen_text(app)
+        assert "Assessment Team 1" in text and "32d" in text and "Waiting for moderation" in text
+        assert supervision_panel(app) == "…"  # supervisions come with the full dashboard
+        await pilot.press("t")  # an area key waits for the database: nothing happens, nothing breaks
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: "Areas" in screen_text(app))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "DashboardScreen")
+        opening.set()
+        await settle(pilot)
+        assert app.ready and app.screen.__class__.__name__ == "DashboardScreen"
+        text = screen_text(app)
+        assert "Robin Ash" in supervision_panel(app) and "Update the chronology" in text  # the whole dashboard
+        await pilot.press("t")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "TriageScreen"
+    app.ctx.db.dispose()
