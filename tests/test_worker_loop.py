@@ -206,6 +206,8 @@ def test_the_worker_sees_only_their_own_shared_work_and_responds(db: Database) -
         s.flush()
         assert not may_see(s, ids["sw"], "audit", draft.id) and may_respond(s, ids["sw"], "audit", submitted.id)
         respond(s, person_id=ids["sw"], source_kind="audit", source_id=submitted.id, stance="agree", today=TODAY)
+        # Responding from the list, without opening it first, is seeing it.
+        assert s.scalars(select(RecordSeen.seen_on).where(RecordSeen.source_id == submitted.id)).all() == [TODAY]
         work = my_work(s, ids["sw"], TODAY)
         assert [(r.kind, r.id) for r in work.records] == [
             ("dip_sample", dip.id), ("observation", shared.id), ("audit", submitted.id)]

@@ -11,13 +11,13 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qa_tui.db.models import Audit, Feedback, Observation, Person, RecordSeen
+from qa_tui.db.models import Audit, Feedback, Observation, Person
 from qa_tui.errors import NotAllowed, NotFound
 from qa_tui.services.people.permissions import OWN_WORK, require
 from qa_tui.services.practice.agenda_items import Finding, record_findings
 from qa_tui.services.practice.followups import FollowUpView
 from qa_tui.services.practice.supervision import AgendaAction, supervision_agenda
-from qa_tui.services.practice.worker_rules import DIP_KIND, may_respond, may_see
+from qa_tui.services.practice.worker_rules import DIP_KIND, mark_seen, may_respond, may_see
 
 KIND_LABELS = {"audit": "Case audit", "dip_sample": "Dip sample", "observation": "Observation",
                "feedback": "Feedback"}
@@ -86,11 +86,8 @@ def open_my_record(session: Session, person_id: uuid.UUID | None, kind: str, rec
     rule_kind = _rule_kind(kind)
     if not may_see(session, person_id, rule_kind, record_id):
         raise NotFound("There is no record of yours like that, or it has not been shared with you.")
-    seen = session.scalar(select(RecordSeen.id).where(
-        RecordSeen.source_kind == rule_kind, RecordSeen.source_id == record_id, RecordSeen.person_id == person_id))
-    if seen is None:
-        session.add(RecordSeen(source_kind=rule_kind, source_id=record_id, person_id=person_id, seen_on=today))
-        session.flush()
+    assert person_id is not None  # may_see is False for nobody
+    mark_seen(session, person_id, rule_kind, record_id, today)
     finding = record_findings(session, [(kind, record_id)])[(kind, record_id)]
     return MyRecord(kind, record_id, finding.event_on, finding, may_respond(session, person_id, rule_kind, record_id))
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from qa_tui.db.models import RESPONSE_STANCES, WorkerResponse
 from qa_tui.errors import ChangedElsewhere, NotAllowed, ValidationError
 from qa_tui.services.people.permissions import OWN_WORK, require
-from qa_tui.services.practice.worker_rules import may_respond
+from qa_tui.services.practice.worker_rules import mark_seen, may_respond
 
 STANCE_LABELS = {"agree": "agrees", "disagree": "disagrees"}
 ResponseKey = tuple[str, uuid.UUID]  # (source kind, record id)
@@ -65,6 +65,7 @@ def respond(session: Session, *, person_id: uuid.UUID | None, source_kind: str, 
     elif expected_version is not None and row.version != expected_version:
         raise ChangedElsewhere("Your response")
     row.stance, row.comment, row.reflection, row.responded_on = stance, comment.strip(), reflection.strip(), today
+    mark_seen(session, person_id, source_kind, source_id, today)  # responding to it is seeing it
     try:
         session.flush()
     except StaleDataError:

@@ -6,11 +6,12 @@ permission `own_work` (qa_tui.services.people.permissions); what has been shared
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qa_tui.db.models import Audit, Feedback, FollowUp, Observation
+from qa_tui.db.models import Audit, Feedback, FollowUp, Observation, RecordSeen
 from qa_tui.services.people.permissions import OWN_WORK, decide
 
 # The records a worker's view shows; "audit" covers dip samples (an audit of kind dip_sample).
@@ -47,3 +48,13 @@ def may_respond(session: Session, person_id: uuid.UUID | None, kind: str, record
     """Whether `person_id` may add their response to this record: an audit (dip samples included)
     or an observation of their own work that they may see."""
     return kind in ("audit", "observation") and may_see(session, person_id, kind, record_id)
+
+
+def mark_seen(session: Session, person_id: uuid.UUID, kind: str, record_id: uuid.UUID, today: date) -> None:
+    """Record the day the worker first saw this record (opened it, or responded to it): the
+    manager sees it on the agenda. Kept beside the record, so the record's version does not change."""
+    seen = session.scalar(select(RecordSeen.id).where(
+        RecordSeen.source_kind == kind, RecordSeen.source_id == record_id, RecordSeen.person_id == person_id))
+    if seen is None:
+        session.add(RecordSeen(source_kind=kind, source_id=record_id, person_id=person_id, seen_on=today))
+        session.flush()
