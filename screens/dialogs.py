@@ -286,7 +286,7 @@ class DoneDialog(KeysBeforeFocus, ModalScreen[DoneInput | None]):
         for field, label in (("#done-evidence", "Evidence that it was done"),
                              ("#done-outcome", "What changed for the child")):
             if not self.query_one(field, Input).value.strip():
-                self.query_one("#done-error", Static).update(f"{label} cannot be empty.")
+                self.query_one("#done-error", Static).update(literal(f"{label} cannot be empty."))
                 self.query_one(field, Input).focus()
                 return
         self.dismiss(DoneInput(self.query_one("#done-evidence", Input).value.strip(),

@@ -66,7 +66,8 @@ def app_keys(screen: Screen[object], areas: Sequence[Area]) -> tuple[list[KeyLin
         key = mine.get(binding_id)
         if key is None:  # this screen uses the key: say what for
             other = taken.get(area.key)
-            where = f" (here {area.key} is {_what(other).lower()}: Esc first)" if other is not None else ""
+            where = (f" (here {area.key} is {_what(other).lower()}: Esc first)" if other is not None
+                     else f": {area.help} (from an area's own screen: Esc first)")
             area_lines.append(KeyLine(area.key, f"{area.title}{where}", binding_id))
         else:
             area_lines.append(KeyLine(app.get_key_display(Binding(key, "")), f"{area.title}: {area.help}", binding_id))

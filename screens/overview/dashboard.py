@@ -140,7 +140,7 @@ class DashboardScreen(QAScreen):
         pending = "…"  # the first figures leave these to the whole dashboard, read a moment later
         self.query_one("#panel-moderation", Static).update(literal(literal_markup(
             "Waiting for moderation  [b]$waiting[/b]\n$oldest\n\nNot sent by the deadline  ",
-            waiting=d.moderation_waiting, oldest=oldest) + (late if d.complete else Content(pending)) + literal_markup(
+            waiting=d.moderation_waiting, oldest=oldest) + (late if d.complete else Content("…")) + literal_markup(
             "\nLate audits escalated to you  [b]$up[/b]\nEscalations to answer  [b]$answer[/b]",
             up=d.escalated_to_me if d.complete else pending,
             answer=d.escalations_to_answer if d.complete else pending)))
@@ -153,7 +153,7 @@ class DashboardScreen(QAScreen):
                               overdue=d.supervisions_overdue, soon=d.supervisions_due_soon)]
         sup += [literal_markup("$line", line=f"{line.days_overdue:>4}d {line.worker}") for line in d.supervision_lines]
         self.query_one("#panel-supervision", Static).update(literal(Content("\n").join(sup)) if d.complete
-                                                             else pending)
+                                                             else literal(pending))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if not self.qa_app.ready:
