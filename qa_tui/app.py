@@ -210,7 +210,19 @@ class QAApp(KeysInOrder):
         if self.ctx.owner_needed:
             from screens.admin.owner import OwnerScreen
 
+            self.drop_held_keys()  # typed for a dashboard, not for the question whose install it is
             self.push_screen(OwnerScreen(), self._owner_answered)
+        else:
+            self.call_after_refresh(self.release_held_keys)  # what was typed while it opened
+
+    def keys_on_hold(self, event: events.Key) -> bool:
+        """While the app opens (the first figures or the opening screen alone on screen), an
+        area's key waits for it, with what is typed after it; a question about opening (a
+        password, another database) and help take keys at once."""
+        if self.ready or len(self.screen_stack) != 1:
+            return False
+        bound = self.screen.active_bindings.get(event.key)
+        return bound is not None and bound.binding.action.startswith("area(")
 
     def _owner_answered(self, named: bool | None) -> None:
         self.sub_title = self._identity_line()
@@ -222,6 +234,7 @@ class QAApp(KeysInOrder):
         password, quit); anything else is reported with Retry."""
         from screens.open_database import problem_screen
 
+        self.drop_held_keys()  # typed for a dashboard that did not come
         screen = problem_screen(error)
         if screen is None:
             self.report_error(error, retry=self.open_database)

@@ -104,8 +104,8 @@ async def wait_until(pilot, condition) -> None:  # noqa: ANN001
     raise AssertionError("the app never got there")
 
 
-async def test_the_dashboard_shows_first_figures_and_answers_keys_while_the_database_opens(
-        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+def app_opening_slowly(db: Database, monkeypatch: pytest.MonkeyPatch) -> tuple[QAApp, threading.Event]:
+    """The app on a team, its database (the ORM path) opening only once the event is set."""
     import qa_tui.context
 
     seed_team(db)
@@ -114,30 +114,53 @@ async def test_the_dashboard_shows_first_figures_and_answers_keys_while_the_data
     opening = threading.Event()
     real_open = qa_tui.context.open_context
 
-    def held_open(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - the ORM path, held until the test lets it go
+    def held_open(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - held until the test lets it go
         opening.wait(timeout=60)
         return real_open(*args, **kwargs)
 
     monkeypatch.setattr(qa_tui.context, "open_context", held_open)
-    app = QAApp(load_config(db_override=url), today=TODAY)
+    return QAApp(load_config(db_override=url), today=TODAY), opening
+
+
+async def first_figures_shown(pilot) -> None:  # noqa: ANN001
+    app = pilot.app
+    await wait_until(pilot, lambda: app.screen.__class__.__name__ == "DashboardScreen"
+                     and "Update the chronology" in screen_text(app))
+    assert not app.ready
+
+
+async def test_the_dashboard_shows_first_figures_and_answers_keys_while_the_database_opens(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    app, opening = app_opening_slowly(db, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "DashboardScreen"
-                         and "Update the chronology" in screen_text(app))
-        assert not app.ready
+        await first_figures_shown(pilot)
         text = screen_text(app)
         assert "Assessment Team 1" in text and "32d" in text and "Waiting for moderation" in text
         assert supervision_panel(app) == "…"  # supervisions come with the full dashboard
-        await pilot.press("t")  # an area key waits for the database: nothing happens, nothing breaks
-        await pilot.press("question_mark")
+        await pilot.press("question_mark")  # help needs no database: it opens at once
         await wait_until(pilot, lambda: "Areas" in screen_text(app))
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen.__class__.__name__ == "DashboardScreen")
+        await pilot.press("t", "j")  # an area's key waits for the database, and what follows it
+        for _ in range(10):
+            await pilot.pause(0.02)
+        assert not app.ready and app.screen.__class__.__name__ == "DashboardScreen"
         opening.set()
         await settle(pilot)
-        assert app.ready and app.screen.__class__.__name__ == "DashboardScreen"
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "TriageScreen")
+        assert app.ready  # the key typed while it opened, not dropped
+
+
+async def test_the_whole_dashboard_follows_the_first_figures(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    app, opening = app_opening_slowly(db, monkeypatch)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_figures_shown(pilot)
+        opening.set()
+        await settle(pilot)
+        await wait_until(pilot, lambda: app.ready)
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "DashboardScreen"
         text = screen_text(app)
         assert "Robin Ash" in supervision_panel(app) and "Update the chronology" in text  # the whole dashboard
-        await pilot.press("t")
-        await settle(pilot)
-        assert app.screen.__class__.__name__ == "TriageScreen"
     app.ctx.db.dispose()

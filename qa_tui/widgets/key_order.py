@@ -6,7 +6,12 @@ as the key is read. Typed faster than the app keeps up (a busy machine, a slow d
 typist, keys pasted by tmux), keys overtook each other: Down, Down, Enter opened the first row of a
 list, not the third; words typed after Enter on a list of options went to the list; a letter typed
 after a key that opens a form went to the screen behind it. Here the app reads the next key only
-once the one before has been handled all the way up, which is the order the user typed them in."""
+once the one before has been handled all the way up, which is the order the user typed them in.
+
+A key that needs the database, typed while the app is still opening (the first figures are on
+screen, the database is not open yet), is held with every key typed after it, not dropped, and
+they act in order once it is open: `l` pressed as the dashboard appears opens the live audit a
+moment later. Keys that need no database (help) act at once until then."""
 
 from __future__ import annotations
 
@@ -19,6 +24,8 @@ from textual.timer import Timer
 
 # A key still on its way after this long (a widget that never answers) no longer holds the next.
 STUCK_AFTER = 2.0
+# Keys that leave the app act at once, even while the others are held.
+NEVER_HELD = frozenset({"ctrl+c", "ctrl+q"})
 
 
 class KeysInOrder(App[int]):
@@ -30,14 +37,37 @@ class KeysInOrder(App[int]):
         self._key_in_hand = 0  # which key is being handled (0: none), so a late "done" is ignored
         self._key_serial = 0
         self._stuck_timer: Timer | None = None
+        self._keys_held: list[events.Key] = []
 
     @property
     def keys_pending(self) -> int:
         """Keys read but not yet handled to the end (tests wait for none)."""
         return len(self._keys_waiting) + bool(self._key_in_hand)
 
+    def keys_on_hold(self, event: events.Key) -> bool:
+        """Whether this key (and every key after it) waits for the app to be ready (the app says)."""
+        return False
+
+    def release_held_keys(self) -> None:
+        """The app is ready: the keys typed meanwhile act, in the order they were typed."""
+        held, self._keys_held = self._keys_held, []
+        if held:
+            self.post_message(_Release(held))
+
+    def drop_held_keys(self) -> None:
+        """Opening failed: keys typed for a screen that never came are not sent to the problem's."""
+        self._keys_held = []
+
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, _Release):
+            self._keys_waiting.extend(event.keys)
+            if not self._key_in_hand and self._keys_waiting:
+                await self._handle_key_in_order(self._keys_waiting.popleft())
+            return
         if isinstance(event, events.Key) and not event.is_forwarded:
+            if event.key not in NEVER_HELD and (self._keys_held or self.keys_on_hold(event)):
+                self._keys_held.append(event)
+                return
             if self._key_in_hand:
                 self._keys_waiting.append(event)
                 return
@@ -77,3 +107,11 @@ class KeysInOrder(App[int]):
             self._stuck_timer = None
         if self._keys_waiting:
             await self._handle_key_in_order(self._keys_waiting.popleft())
+
+
+class _Release(events.Event, bubble=False):
+    """Held keys, to be handled in order from the app's own queue."""
+
+    def __init__(self, keys: list[events.Key]) -> None:
+        super().__init__()
+        self.keys = keys
