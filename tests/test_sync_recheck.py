@@ -100,3 +100,37 @@ def test_a_bundle_naming_an_owner_the_shared_database_does_not_know_writes_nothi
     with db.reader() as s:
         assert s.scalar(select(func.count()).select_from(Observation)) == 0
         assert s.scalar(select(func.count()).select_from(Person)) == 7  # the council as seeded
+
+
+def test_an_audit_marked_moderated_or_finalised_on_a_laptop_is_refused_with_its_moderation(
+        db: Database, laptop: Database, today: date) -> None:
+    """A team manager's laptop (its own config may widen who moderates) marks an audit she did not
+    lead as moderated, with its moderation record: on the shared database the moderation is refused,
+    and so is the audit's new status; it never reads as moderated without a moderation. Finalising
+    is for those who finalise, and a finalised audit is not changed from a laptop."""
+    from qa_tui.db.models import Audit
+
+    council = seed_council(db)
+    with db.session() as s:
+        s.get(Person, council.tm).login = "terry"
+    audit_id = submitted_live_audit(db, council, council.hos, today)  # led by the head of service
+    other_id = submitted_live_audit(db, council, council.hos, today)
+    shared_as_terry = Database(db.engine, "terry", db.factory)
+    with laptop.session() as local, shared_as_terry.session() as shared:
+        pull_from_database(local, shared, source="postgresql://terry@db/qa")
+    with laptop.session() as s:  # what a laptop whose config let a team manager moderate would write
+        s.get(Audit, audit_id).status = "moderated"
+        s.add(Moderation(audit_id=audit_id, moderator_id=council.tm, outcome="agreed", overall_grade=2,
+                         comment="Agreed [/] \"fine\"", moderated_on=today))
+        s.get(Audit, other_id).status = "finalised"
+    with laptop.session() as s:
+        bundle = export_changes(s, exported_by="terry-laptop")
+    with db.session() as s:
+        receipt = import_bundle(s, bundle)
+    refused = {(r.table, r.id): r.reason for r in receipt.refused}
+    assert "not a moderator role" in refused[("audit", str(audit_id))], refused
+    assert "may not finalise" in refused[("audit", str(other_id))], refused
+    assert any(table == "moderation" for table, _ in refused)
+    with db.reader() as s:
+        assert s.get(Audit, audit_id).status == "submitted" and s.get(Audit, other_id).status == "submitted"
+        assert s.scalar(select(func.count()).select_from(Moderation)) == 0

@@ -156,7 +156,7 @@ class _ImportRun:
                 if content_hash(live_fields[inc.id]) == inc.record.hash:
                     self._note(inc, "unchanged", live["version"])
                     continue
-            why = refusal(self.session, self.who, spec.name, inc.record.fields, live_fields.get(inc.id))
+            why = refusal(self.session, self.who, spec.name, inc.record.fields, live_fields.get(inc.id), inc.id)
             if why:
                 self._refuse(inc, printable(why), stored=live is not None)
                 continue

@@ -47,7 +47,7 @@ def _uuid(value: Any) -> uuid.UUID | None:
 
 
 def refusal(session: Session, who: Acting | None, table: str, fields: dict[str, Any],
-            live: dict[str, Any] | None) -> str:
+            live: dict[str, Any] | None, record_id: Any = None) -> str:
     """Why the bound person may not make this change (a record as the laptop sent it, and the
     shared database's version of it, None for a new one), or "" when they may."""
     if who is None:
@@ -73,9 +73,8 @@ def refusal(session: Session, who: Acting | None, table: str, fields: dict[str, 
         return (not_self(fields.get("moderator_id"), "moderate") or denied(MODERATE)
                 or _took_part(session, who, _uuid(fields.get("audit_id"))))
     if table == "audit":
-        if "finalised" == fields.get("status") and (live is None or live.get("status") != "finalised"):
-            if problem := denied(FINALISE):
-                return problem
+        if problem := _status_refusal(session, who, fields, live, record_id, denied):
+            return problem
         if live is None:
             return not_self(fields.get("auditor_id"), "lead an audit") or (
                 denied(DRAW, team_id=_uuid(fields.get("team_id"))) if fields.get("kind") == "live" else "")
@@ -109,6 +108,25 @@ def refusal(session: Session, who: Acting | None, table: str, fields: dict[str, 
         manager = _uuid(fields.get("manager_id"))
         if manager != who.person_id and not is_line_manager_of(session, who.person_id, manager or who.person_id):
             return f"{who.label} may not keep a support plan for someone they do not manage"
+    return ""
+
+
+def _status_refusal(session: Session, who: Acting, fields: dict[str, Any], live: dict[str, Any] | None,
+                    record_id: Any, denied: Any) -> str:
+    """An audit's status moves only as the lifecycle lets this person move it: moderated, or sent
+    back from submitted to draft, only by a moderator who took no part (the moderation itself is a
+    record of its own, checked on its own, and a status without it is never taken on trust);
+    finalised only by those who finalise; a finalised audit is not changed from a laptop."""
+    before = None if live is None else live.get("status")
+    after = fields.get("status", before)
+    if before == "finalised":
+        return f"{who.label} may not change a finalised audit from a laptop"
+    if after == before:
+        return ""
+    if after == "finalised":
+        return denied(FINALISE)
+    if after == "moderated" or (before == "submitted" and after == "draft"):
+        return denied(MODERATE) or _took_part(session, who, _uuid(record_id))
     return ""
 
 
