@@ -161,7 +161,7 @@ def live_audit(council: Council, rng: random.Random, plan: TeamPlan, worker: Mem
         action(council, rng, plan, owner, "audit", audit_id, None, case.id, auditor, audit_date)
     if rng.random() < 0.7:
         follow_up(council, rng, worker, history, "audit", audit_id, rng.choice(AUDIT_FOLLOW_UPS),
-                  life.first_submitted)
+                  life.first_submitted, audit_date)
 
 
 def moderation(council: Council, rng: random.Random, audit_id: uuid.UUID, moderator: Member, outcome: str,
@@ -201,4 +201,5 @@ def dip_sample(council: Council, rng: random.Random, plan: TeamPlan, month: Mont
         council.add(AuditGrade, rng, audit_date, audit_id=audit_id, domain=domain, participant_id=None,
                     grade=council.grade(rng, worker.skill, levels), comment=rng.choice(GRADE_COMMENTS))
     if shared_on <= council.today and (done or rng.random() < 0.5):
-        follow_up(council, rng, worker, history, "dip_sample", audit_id, rng.choice(DIP_FOLLOW_UPS), shared_on)
+        follow_up(council, rng, worker, history, "dip_sample", audit_id, rng.choice(DIP_FOLLOW_UPS), shared_on,
+                  audit_date)

@@ -66,8 +66,9 @@ def supervisions(council: Council, rng: random.Random, member: Member, history: 
 
 
 def follow_up(council: Council, rng: random.Random, worker: Member, history: WorkerHistory,
-              source_kind: str, source_id: uuid.UUID, summary: str, raised_on: date) -> None:
-    """A follow-up, discussed at the worker's next supervision when there was one (mostly)."""
+              source_kind: str, source_id: uuid.UUID, summary: str, raised_on: date, event_on: date) -> None:
+    """A follow-up of a finding made on `event_on`, entered on `raised_on`, discussed at the
+    worker's next supervision when there was one (mostly)."""
     supervision_id, note = None, ""
     index = bisect_left(history.supervision_dates, raised_on)
     if rng.random() < 0.1:
@@ -75,7 +76,8 @@ def follow_up(council: Council, rng: random.Random, worker: Member, history: Wor
     if index < len(history.supervision_dates) and rng.random() < 0.95:
         supervision_id, note = history.supervision_ids[index], rng.choice(DISCUSSED_NOTES)
     council.add(FollowUp, rng, raised_on, worker_id=worker.id, source_kind=source_kind, source_id=source_id,
-                summary=summary, raised_on=raised_on, supervision_id=supervision_id, discussed_note=note)
+                summary=summary, raised_on=raised_on, event_on=event_on, supervision_id=supervision_id,
+                discussed_note=note)
 
 
 def action(council: Council, rng: random.Random, plan: TeamPlan, owner: Member, source_kind: str,
@@ -145,7 +147,7 @@ def observations(council: Council, rng: random.Random, member: Member, history: 
             themes=rng.sample(OBSERVATION_THEMES, rng.randint(1, 3)))
         raised_on = min(council.today, observed_on + days(rng.randint(0, 5)))
         follow_up(council, rng, member, history, "observation", observation_id,
-                  f"Reflective review of the {kind.replace('_', ' ')} observation.", raised_on)
+                  f"Reflective review of the {kind.replace('_', ' ')} observation.", raised_on, observed_on)
 
 
 def feedback(council: Council, rng: random.Random, plan: TeamPlan, worker: Member, cases: list[CaseRow],
@@ -170,4 +172,4 @@ def feedback(council: Council, rng: random.Random, plan: TeamPlan, worker: Membe
             action(council, rng, plan, worker, "feedback", None, feedback_id, case.id if case else None,
                    plan.tm, received_on)
             follow_up(council, rng, worker, history, "feedback", feedback_id,
-                      "Talk through the family's feedback and what to change.", received_on)
+                      "Talk through the family's feedback and what to change.", received_on, received_on)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, inspect
 from sqlalchemy.orm import Session
 
 from qa_tui.db.base import Base, Record
@@ -48,6 +48,7 @@ class BulkWriter:
         self.pending: dict[type[Record], list[dict[str, Any]]] = {m: [] for m in self.models}
         self.buffered = 0
         self.counts: Counter[str] = Counter()
+        self.present: dict[str, set[str]] = {}
 
     def add(self, model: type[Record], row: dict[str, Any]) -> None:
         self.pending[model].append(row)
@@ -71,8 +72,12 @@ class BulkWriter:
         JSON text, UTC timestamps), but without building SQLAlchemy's parameters row by row, which
         took most of a SQLite build's time."""
         conn = self.session.connection()
-        given = list(rows[0])
-        defaulted = [c for c in table.c if c.name not in given and c.default is not None and not c.default.is_sequence]
+        if table.name not in self.present:  # a schema older than the models lacks later columns
+            self.present[table.name] = {c["name"] for c in inspect(conn).get_columns(table.name)}
+        present = self.present[table.name]
+        given = [name for name in rows[0] if name in present]
+        defaulted = [c for c in table.c if c.name not in given and c.name in present
+                     and c.default is not None and not c.default.is_sequence]
         columns = [table.c[name] for name in given] + defaulted
         processors = [c.type._cached_bind_processor(conn.dialect) for c in columns]  # noqa: SLF001
         quote = conn.dialect.identifier_preparer.quote
