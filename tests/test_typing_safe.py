@@ -59,7 +59,13 @@ async def open_form(pilot, obs_id: uuid.UUID) -> ObservationFormScreen:  # noqa:
     await settle(pilot)
     pilot.app.push_screen(ObservationFormScreen(observation_id=obs_id))
     await settle(pilot)
-    return pilot.app.screen
+    form = pilot.app.screen
+    for _ in range(500):  # on a loaded machine the form's load can land after the first settle
+        if getattr(form, "obs", None) is not None:
+            break
+        await pilot.pause(0.01)
+        await settle(pilot)
+    return form
 
 
 async def test_typing_while_the_database_is_slow_then_fails_then_recovers_stores_exactly_what_was_typed(
