@@ -5,6 +5,7 @@ them, an assistant director their services; a team manager and a social worker t
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from qa_tui.config import parse_config
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Action, Person, Service, Team
 from qa_tui.services.people.line_teams import dashboard_scope, scope_name, teams_under
+from qa_tui.services.programme.dashboard import build_dashboard
 
 TODAY = date(2026, 11, 24)
 CFG = parse_config({})
@@ -115,3 +117,25 @@ def test_the_scope_names() -> None:
     assert scope_name(12, "A", 3, 0, "S", 0) == "3 services — 12 teams"
     assert scope_name(4, "A", 2, 0, "S", 1) == "4 teams"
     assert scope_name(4, "A", 1, 1, "S", 0) == "4 teams"  # one of them in no service
+
+
+def test_the_dashboard_counts_the_teams_under_the_person(db: Database, council: dict[str, uuid.UUID]) -> None:
+    with db.reader() as s:
+        def board(who: str | None, config=CFG):  # noqa: ANN001, ANN202
+            return build_dashboard(s, today=TODAY, config=config, person_id=council[who] if who else None)
+
+        hos, ops, ad, tm, sw, nobody = (board(w) for w in ("HOSA", "OPSB", "AD", "TMB1", "SWB1", None))
+        chosen = board("HOSA", replace(CFG, user_team="B3"))
+    assert (hos.team_name, hos.overdue_actions) == ("Service: Service A — 2 teams", 2)
+    assert sorted(line.title for line in hos.overdue_action_lines) == ["Late in A1", "Late in A2"]
+    assert (ops.team_name, ops.overdue_actions) == ("2 teams of Service B", 2)
+    assert ad.overdue_actions == 5  # A3 is closed
+    assert (tm.team_name, tm.overdue_actions) == ("Team B1", 1)
+    assert (sw.team_name, sw.overdue_actions) == ("Team B1", 1)
+    assert (nobody.team_name, nobody.overdue_actions) == ("All teams", 6)
+    assert (chosen.team_name, chosen.overdue_actions) == ("Team B3", 1)
+    # Supervision: the people of the teams, never supervised since they started in 2020.
+    assert hos.supervisions_overdue == 4  # TMA1, SWA1, TMA2, SWA2
+    assert {line.worker for line in hos.supervision_lines} == {"Person TMA1", "Person SWA1", "Person TMA2",
+                                                               "Person SWA2"}
+    assert tm.supervisions_overdue == 2 and ad.supervisions_overdue == 9
