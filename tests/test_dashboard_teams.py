@@ -3,19 +3,22 @@ shows their service's teams: not one team, not the whole council."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
-from qa_tui.app import QAApp
-from qa_tui.config import load_config
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Action, Service, Team
 from qa_tui.demo import build_demo
-from tests.pilot import SIZE, become, screen_text, settle, url_of
-from tests.test_first_figures import senior_above, supervision_panel, wait_until
+from tests.pilot import SIZE, become, screen_text, url_of
+from tests.test_first_figures import (
+    app_opening_slowly,
+    senior_above,
+    supervision_panel,
+    wait_until,
+    whole_dashboard_after,
+)
 
 TODAY = date(2026, 11, 24)
 TITLE = "Service: Safeguarding & Family Support — 3 teams"
@@ -32,8 +35,6 @@ def overdue_actions(db: Database, service_code: str | None) -> int:
 
 
 async def test_a_head_of_service_sees_their_services_teams(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    import qa_tui.context
-
     build_demo(db, today=TODAY, cases=400)
     with db.reader() as s:
         hos = senior_above(s, "FST1", "HOS")
@@ -41,26 +42,14 @@ async def test_a_head_of_service_sees_their_services_teams(db: Database, monkeyp
     become(url, hos)
     service, council = overdue_actions(db, "SFS"), overdue_actions(db, None)
     assert 0 < service < council  # the service's figures are not the council's
-    opening = threading.Event()  # the ORM path waits, so the first figures can be seen alone
-    real_open = qa_tui.context.open_context
-
-    def held_open(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - held until the test lets it go
-        opening.wait(timeout=60)
-        return real_open(*args, **kwargs)
-
-    monkeypatch.setattr(qa_tui.context, "open_context", held_open)
-    app = QAApp(load_config(db_override=url), today=TODAY)
+    app, opening = app_opening_slowly(url, monkeypatch)  # the first figures can be seen alone
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.screen.__class__.__name__ == "DashboardScreen"
                          and "Waiting for moderation" in screen_text(app))
         assert not app.ready
         first = screen_text(app)
         assert TITLE in first and f"{service} open actions past their due date" in first
-        opening.set()
-        await settle(pilot)
-        await wait_until(pilot, lambda: app.ready)
-        await settle(pilot)
-        assert app.screen.__class__.__name__ == "DashboardScreen"
+        await whole_dashboard_after(pilot, opening)
         whole = screen_text(app)
         assert TITLE in whole and f"{service} open actions past their due date" in whole
         assert "due within 7 days" in supervision_panel(app)  # the whole dashboard, not the first figures

@@ -125,13 +125,10 @@ async def wait_until(pilot, condition) -> None:  # noqa: ANN001
     raise AssertionError("the app never got there")
 
 
-def app_opening_slowly(db: Database, monkeypatch: pytest.MonkeyPatch) -> tuple[QAApp, threading.Event]:
-    """The app on a team, its database (the ORM path) opening only once the event is set."""
+def app_opening_slowly(url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[QAApp, threading.Event]:
+    """The app on `url`, its database (the ORM path) opening only once the event is set."""
     import qa_tui.context
 
-    seed_team(db)
-    url = url_of(db)
-    become(url, "TM1")
     opening = threading.Event()
     real_open = qa_tui.context.open_context
 
@@ -143,6 +140,22 @@ def app_opening_slowly(db: Database, monkeypatch: pytest.MonkeyPatch) -> tuple[Q
     return QAApp(load_config(db_override=url), today=TODAY), opening
 
 
+def team_manager_opening_slowly(db: Database, monkeypatch: pytest.MonkeyPatch) -> tuple[QAApp, threading.Event]:
+    seed_team(db)
+    url = url_of(db)
+    become(url, "TM1")
+    return app_opening_slowly(url, monkeypatch)
+
+
+async def whole_dashboard_after(pilot, opening: threading.Event) -> None:  # noqa: ANN001
+    """Let the database open, and wait for the whole dashboard."""
+    opening.set()
+    await settle(pilot)
+    await wait_until(pilot, lambda: pilot.app.ready)
+    await settle(pilot)
+    assert pilot.app.screen.__class__.__name__ == "DashboardScreen"
+
+
 async def first_figures_shown(pilot) -> None:  # noqa: ANN001
     app = pilot.app
     await wait_until(pilot, lambda: app.screen.__class__.__name__ == "DashboardScreen"
@@ -152,7 +165,7 @@ async def first_figures_shown(pilot) -> None:  # noqa: ANN001
 
 async def test_the_dashboard_shows_first_figures_and_answers_keys_while_the_database_opens(
         db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    app, opening = app_opening_slowly(db, monkeypatch)
+    app, opening = team_manager_opening_slowly(db, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
         await first_figures_shown(pilot)
         text = screen_text(app)
@@ -174,14 +187,10 @@ async def test_the_dashboard_shows_first_figures_and_answers_keys_while_the_data
 
 async def test_the_whole_dashboard_follows_the_first_figures(
         db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    app, opening = app_opening_slowly(db, monkeypatch)
+    app, opening = team_manager_opening_slowly(db, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
         await first_figures_shown(pilot)
-        opening.set()
-        await settle(pilot)
-        await wait_until(pilot, lambda: app.ready)
-        await settle(pilot)
-        assert app.screen.__class__.__name__ == "DashboardScreen"
+        await whole_dashboard_after(pilot, opening)
         text = screen_text(app)
         assert "Robin Ash" in supervision_panel(app) and "Update the chronology" in text  # the whole dashboard
     app.ctx.db.dispose()
