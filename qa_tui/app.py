@@ -174,7 +174,8 @@ class QAApp(KeysInOrder):
         ctx = open_context(self.config, today=self.today_override, create=self._create_database,
                            password=self._password)
         with ctx.db.reader() as session:
-            self.first_dashboard = build_dashboard(session, today=ctx.today(), config=ctx.config, team_id=ctx.team_id)
+            self.first_dashboard = build_dashboard(session, today=ctx.today(), config=ctx.config,
+                                                   person_id=ctx.person_id)
         return ctx
 
     def _show_first_figures(self, figures: Dashboard, drawn: threading.Event) -> None:

@@ -32,26 +32,47 @@ def shared(d: Dashboard) -> dict[str, object]:
     return {f.name: getattr(d, f.name) for f in fields(d) if f.name not in LATER}
 
 
-@pytest.mark.parametrize("team_code", ["", "AST2"])
-def test_first_figures_agree_with_the_full_dashboard(db: Database, team_code: str) -> None:
+def senior_above(session, team_code: str, role: str) -> str:  # noqa: ANN001
+    """The staff ID of the first person with `role` above the manager of the demo team `team_code`."""
+    from sqlalchemy import select
+
+    from qa_tui.db.models import Person, Team
+
+    person = session.scalar(select(Person).join(Team, Team.id == Person.team_id)
+                            .where(Team.code == team_code, Person.role == "TM"))
+    while person.role != role:
+        person = session.get(Person, person.manager_id)
+    return person.staff_id
+
+
+@pytest.mark.parametrize(("who", "team_code", "title"), [
+    ("TM", "", "Assessment Team 1"), ("TM", "AST2", "Assessment Team 2"),
+    ("HOS", "", "Service: Safeguarding & Family Support — 3 teams"),
+    ("OPS", "", "Service: Safeguarding & Family Support — 3 teams"),
+    ("AD", "", "4 services — 10 teams"),
+])
+def test_first_figures_agree_with_the_full_dashboard(db: Database, who: str, team_code: str, title: str) -> None:
+    """The first figures cover the same teams as the whole dashboard: a team manager's team (or
+    the team the config names), a senior manager's teams under them in the line management."""
     build_demo(db, today=TODAY, cases=400)
     url = url_of(db)
-    become(url, DEMO_USER_STAFF_ID)
+    with db.reader() as s:
+        staff_id = DEMO_USER_STAFF_ID if who == "TM" else senior_above(s, "FST1", who)
+    become(url, staff_id)
     config = replace(load_config(db_override=url), user_team=team_code)
     first = read_first_figures(config, TODAY)
     assert first is not None and not first.dashboard.complete
-    assert first.role == "TM"
+    assert first.role == who
     with db.reader() as s:
-        from qa_tui.services.people.directory import team_by_code
-        from qa_tui.services.people.owner import acting_person
+        from sqlalchemy import select
 
-        login = s.execute(__import__("sqlalchemy").text("SELECT current_user")).scalar() if not db.is_sqlite else ""
-        team = team_by_code(s, team_code) if team_code else None
-        team_id = team.id if team else acting_person(s, login).team_id
-        full = build_dashboard(s, today=TODAY, config=config, team_id=team_id)
+        from qa_tui.db.models import Person
+
+        person_id = s.scalar(select(Person.id).where(Person.staff_id == staff_id))
+        full = build_dashboard(s, today=TODAY, config=config, person_id=person_id)
     assert shared(first.dashboard) == shared(full)
     assert first.dashboard.overdue_actions > 0 and first.dashboard.overdue_action_lines  # the demo has late work
-    assert first.dashboard.team_name == ("Assessment Team 2" if team_code else full.team_name)
+    assert first.dashboard.team_name == title
 
 
 def test_first_figures_for_nobody_are_the_whole_councils(db: Database) -> None:
@@ -64,7 +85,7 @@ def test_first_figures_for_nobody_are_the_whole_councils(db: Database) -> None:
     first = read_first_figures(load_config(db_override=url), TODAY)
     assert first is not None and first.role == ""
     with db.reader() as s:
-        full = build_dashboard(s, today=TODAY, config=load_config(db_override=url), team_id=None)
+        full = build_dashboard(s, today=TODAY, config=load_config(db_override=url))
     assert full.team_name == "All teams" and shared(first.dashboard) == shared(full)
 
 
@@ -104,13 +125,10 @@ async def wait_until(pilot, condition) -> None:  # noqa: ANN001
     raise AssertionError("the app never got there")
 
 
-def app_opening_slowly(db: Database, monkeypatch: pytest.MonkeyPatch) -> tuple[QAApp, threading.Event]:
-    """The app on a team, its database (the ORM path) opening only once the event is set."""
+def app_opening_slowly(url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[QAApp, threading.Event]:
+    """The app on `url`, its database (the ORM path) opening only once the event is set."""
     import qa_tui.context
 
-    seed_team(db)
-    url = url_of(db)
-    become(url, "TM1")
     opening = threading.Event()
     real_open = qa_tui.context.open_context
 
@@ -122,6 +140,22 @@ def app_opening_slowly(db: Database, monkeypatch: pytest.MonkeyPatch) -> tuple[Q
     return QAApp(load_config(db_override=url), today=TODAY), opening
 
 
+def team_manager_opening_slowly(db: Database, monkeypatch: pytest.MonkeyPatch) -> tuple[QAApp, threading.Event]:
+    seed_team(db)
+    url = url_of(db)
+    become(url, "TM1")
+    return app_opening_slowly(url, monkeypatch)
+
+
+async def whole_dashboard_after(pilot, opening: threading.Event) -> None:  # noqa: ANN001
+    """Let the database open, and wait for the whole dashboard."""
+    opening.set()
+    await settle(pilot)
+    await wait_until(pilot, lambda: pilot.app.ready)
+    await settle(pilot)
+    assert pilot.app.screen.__class__.__name__ == "DashboardScreen"
+
+
 async def first_figures_shown(pilot) -> None:  # noqa: ANN001
     app = pilot.app
     await wait_until(pilot, lambda: app.screen.__class__.__name__ == "DashboardScreen"
@@ -131,7 +165,7 @@ async def first_figures_shown(pilot) -> None:  # noqa: ANN001
 
 async def test_the_dashboard_shows_first_figures_and_answers_keys_while_the_database_opens(
         db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    app, opening = app_opening_slowly(db, monkeypatch)
+    app, opening = team_manager_opening_slowly(db, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
         await first_figures_shown(pilot)
         text = screen_text(app)
@@ -153,14 +187,10 @@ async def test_the_dashboard_shows_first_figures_and_answers_keys_while_the_data
 
 async def test_the_whole_dashboard_follows_the_first_figures(
         db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    app, opening = app_opening_slowly(db, monkeypatch)
+    app, opening = team_manager_opening_slowly(db, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
         await first_figures_shown(pilot)
-        opening.set()
-        await settle(pilot)
-        await wait_until(pilot, lambda: app.ready)
-        await settle(pilot)
-        assert app.screen.__class__.__name__ == "DashboardScreen"
+        await whole_dashboard_after(pilot, opening)
         text = screen_text(app)
         assert "Robin Ash" in supervision_panel(app) and "Update the chronology" in text  # the whole dashboard
     app.ctx.db.dispose()

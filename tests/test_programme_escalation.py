@@ -230,9 +230,9 @@ def test_the_dashboard_counts_late_audits_escalated_to_the_viewer(db: Database) 
 
     ids = scenario(db)
     with db.reader() as s:
-        ops = build_dashboard(s, today=TODAY, config=CFG, team_id=None, person_id=ids["OPS1"])
-        tm = build_dashboard(s, today=TODAY, config=CFG, team_id=None, person_id=ids["TM1"])
-        nobody = build_dashboard(s, today=TODAY, config=CFG, team_id=None)
+        ops = build_dashboard(s, today=TODAY, config=CFG, person_id=ids["OPS1"])
+        tm = build_dashboard(s, today=TODAY, config=CFG, person_id=ids["TM1"])
+        nobody = build_dashboard(s, today=TODAY, config=CFG)
     assert (ops.escalated_to_me, ops.escalations_to_answer) == (3, 0)
     assert tm.escalated_to_me == 0  # their own late audits are theirs, not escalated to them
     assert nobody.escalated_to_me == 0

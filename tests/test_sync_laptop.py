@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -63,7 +64,8 @@ def _pictures(db: Database, team_id: uuid.UUID, people: list[uuid.UUID]) -> dict
     with db.reader() as s:
         page = triage_page(s, TODAY, CFG, TriageFilters(team_id=team_id), limit=500)
         return {
-            "dashboard": build_dashboard(s, today=TODAY, config=CFG, team_id=team_id),
+            "dashboard": build_dashboard(s, today=TODAY, config=replace(CFG, user_team=s.scalar(
+                select(Team.code).where(Team.id == team_id)))),
             "triage": page.rows,
             "supervision": supervision_status(s, TODAY, CFG, team_id=team_id),
             "coverage": observation_coverage(s, TODAY, CFG, team_id=team_id),

@@ -1,5 +1,6 @@
-"""The dashboard: this month's live audits for the user's team, the moderation queue, overdue
-actions and supervisions due, as four panels readable on a projector, and the key of every area."""
+"""The dashboard: this month's live audits for the user's team (a manager's: the teams under them),
+the moderation queue, overdue actions and supervisions due, as four panels readable on a
+projector, and the key of every area."""
 
 from __future__ import annotations
 
@@ -94,8 +95,7 @@ class DashboardScreen(QAScreen):
 
         ctx = self.ctx
         self.call_service(
-            lambda s: build_dashboard(s, today=ctx.today(), config=ctx.config, team_id=ctx.team_id,
-                                      person_id=ctx.person_id),
+            lambda s: build_dashboard(s, today=ctx.today(), config=ctx.config, person_id=ctx.person_id),
             self.show, group="dashboard", exclusive=True)
         self.load_returned()
 

@@ -4,7 +4,7 @@ actions for a worker's next supervision, what was discussed, and Markdown export
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -144,16 +144,20 @@ def supervision_overdue(due_on: date | None, day: date) -> bool:
 
 def supervision_status(session: Session, today: date, cfg: Config, team_id: uuid.UUID | None = None,
                        supervisor_id: uuid.UUID | None = None,
-                       roles: tuple[str, ...] = ROLES) -> list[SupervisionStatusRow]:
+                       roles: tuple[str, ...] = ROLES,
+                       team_ids: Collection[uuid.UUID] | None = None) -> list[SupervisionStatusRow]:
     """Who is due or overdue supervision on `today`, most overdue first.
 
     The cadence comes from the worker's role (config). A worker never supervised counts from
     their start date (`active_from`): the first supervision is due one cadence period after it;
     with no start date they are flagged overdue with "no supervision recorded". Due on the day
-    itself is not yet overdue. `supervisor_id` limits the list to that person's line reports."""
+    itself is not yet overdue. `supervisor_id` limits the list to that person's line reports,
+    `team_ids` to the people of those teams (a manager's dashboard)."""
     stmt = select(*PERSON_FIELDS, Person.last_supervised_on).where(Person.role.in_(roles), active_on(today))
     if team_id is not None:
         stmt = stmt.where(Person.team_id == team_id)
+    if team_ids is not None:
+        stmt = stmt.where(Person.team_id.in_(team_ids))
     if supervisor_id is not None:
         stmt = stmt.where(Person.manager_id == supervisor_id)
     return _status_rows(session, session.execute(stmt).all(), today, cfg)

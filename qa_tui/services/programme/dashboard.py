@@ -1,5 +1,6 @@
-"""The dashboard's numbers: this month's audits for a team, the moderation queue, overdue
-actions and supervisions due. Aggregates only, so it stays quick on a large council."""
+"""The dashboard's numbers: this month's audits for the teams a person's dashboard covers (their
+team, or the teams under them in the line management), the moderation queue, overdue actions and
+supervisions due. Aggregates only, so it stays quick on a large council."""
 
 from __future__ import annotations
 
@@ -11,26 +12,27 @@ from sqlalchemy.orm import Session
 
 from qa_tui.config import Config
 from qa_tui.dates import Month
-from qa_tui.db.models import Action, Audit, CaseDraw, Person, Team
+from qa_tui.db.models import Action, Audit, CaseDraw, Person
 from qa_tui.services.audits.record import is_past_moderation_deadline, moderation_deadline_for
+from qa_tui.services.people.line_teams import dashboard_scope
 from qa_tui.services.programme.dashboard_figures import Dashboard, OverdueActionLine, SupervisionLine
 
 
 def build_dashboard(session: Session, *, today: date, config: Config,
-                    team_id: uuid.UUID | None, person_id: uuid.UUID | None = None) -> Dashboard:
-    """Numbers for `team_id` (None: the whole council); with `person_id`, also the late audits
-    escalated to that person and the escalations they have to answer (from triage's rules)."""
+                    person_id: uuid.UUID | None = None) -> Dashboard:
+    """Numbers for the teams `person_id`'s dashboard covers (the config's team when it names one;
+    nobody's: the whole council), the late audits escalated to that person and the escalations
+    they have to answer (from triage's rules)."""
     from qa_tui.services.practice.supervision import supervision_status
     from qa_tui.services.programme.triage import other_rows
 
     month = Month.of(today)
     deadline = moderation_deadline_for(today, config)  # for an audit held today
-    team_name = "All teams"
-    if team_id is not None:
-        team_name = session.scalar(select(Team.name).where(Team.id == team_id)) or "Unknown team"
+    scope = dashboard_scope(session, person_id, config.user_team)
+    team_ids = scope.team_ids
 
     def for_team(stmt, column):  # noqa: ANN001, ANN202 - a small local filter
-        return stmt if team_id is None else stmt.where(column == team_id)
+        return stmt if team_ids is None else stmt.where(column.in_(team_ids))
 
     status_counts = dict(session.execute(for_team(
         select(Audit.status, func.count()).where(
@@ -59,7 +61,7 @@ def build_dashboard(session: Session, *, today: date, config: Config,
         .join(Person, Person.id == Action.owner_id, isouter=True)
         .where(*overdue_filter).order_by(Action.due_on, Action.id).limit(5), Action.team_id)).all()
 
-    supervision = supervision_status(session, today, config, team_id=team_id)
+    supervision = supervision_status(session, today, config, team_ids=team_ids)
     overdue_sup = [row for row in supervision if row.overdue]
     due_soon = [row for row in supervision if row.due_this_week]
     sup_lines = sorted(overdue_sup, key=lambda r: -r.days_overdue)[:5]
@@ -69,7 +71,7 @@ def build_dashboard(session: Session, *, today: date, config: Config,
     return Dashboard(
         escalated_to_me=sum(1 for r in mine if r.kind != "escalation" and r.owner_id != person_id),
         escalations_to_answer=sum(1 for r in mine if r.kind == "escalation"),
-        today=today, team_name=team_name, month=str(month), moderation_deadline=deadline,
+        today=today, team_name=scope.name, month=str(month), moderation_deadline=deadline,
         drawn_this_month=drawn > 0, case_holders=holders,
         audits_by_status={s: status_counts.get(s, 0) for s in ("draft", "submitted", "moderated", "finalised")},
         moderation_waiting=waiting or 0, moderation_late=late,

@@ -10,6 +10,7 @@ from typing import Any
 
 from qa_tui.config import CASE_HOLDING_ROLES, Config
 from qa_tui.dates import Month, moderation_deadline_after
+from qa_tui.services.people.line_teams import SCOPE_COLUMNS, SCOPE_NAME_COLUMNS, scope_ctes, scope_name
 
 STATUSES = ("draft", "submitted", "moderated", "finalised")
 TOP_OVERDUE = 5  # overdue actions listed on the dashboard
@@ -33,7 +34,7 @@ class SupervisionLine:
 @dataclass(frozen=True)
 class Dashboard:
     today: date
-    team_name: str
+    team_name: str  # the teams it covers: a team's name, "Service: … — 6 teams", "All teams"
     month: str
     moderation_deadline: date
     drawn_this_month: bool
@@ -67,11 +68,11 @@ _ME = {
               "WHERE key = 'owner_person_id') AND EXISTS (SELECT 1 FROM sync_state "
               "WHERE key = 'owner_bound_by' AND value <> '')",
 }
-_IN_SCOPE = "((SELECT id FROM scope) IS NULL OR {column} = (SELECT id FROM scope))"
+# The dashboard's teams (qa_tui.services.people.line_teams: the config's team, else the teams under
+# the person); none: the whole council.
+_IN_SCOPE = "(NOT EXISTS (SELECT 1 FROM scope) OR {column} IN (SELECT id FROM scope))"
 _FIRST_FIGURES = """
-WITH me AS ({me}),
-scope AS (SELECT id, name FROM team
-          WHERE id = coalesce((SELECT id FROM team WHERE code = :team_code), (SELECT team_id FROM me))),
+WITH RECURSIVE {scope},
 live AS (SELECT count(CASE WHEN status = 'draft' THEN 1 END) AS draft,
                 count(CASE WHEN status = 'submitted' THEN 1 END) AS submitted,
                 count(CASE WHEN status = 'moderated' THEN 1 END) AS moderated,
@@ -83,7 +84,7 @@ queue AS (SELECT count(*) AS waiting, min(submitted_at) AS oldest FROM audit
 late AS (SELECT count(*) AS overdue FROM action WHERE status = 'open' AND due_on < :today AND {action_team}),
 top AS (SELECT a.id, a.title, p.name AS owner, a.due_on FROM action a LEFT JOIN person p ON p.id = a.owner_id
         WHERE a.status = 'open' AND a.due_on < :today AND {a_team} ORDER BY a.due_on, a.id LIMIT {top})
-SELECT (SELECT name FROM scope), (SELECT role FROM me),
+SELECT {scope_name}, (SELECT role FROM me),
        live.draft, live.submitted, live.moderated, live.finalised,
        (SELECT count(*) FROM case_draw WHERE month = :month AND {draw_team}),
        (SELECT count(*) FROM person WHERE role IN ({roles}) AND (active_to IS NULL OR active_to >= :today)
@@ -97,7 +98,8 @@ ORDER BY top.due_on, top.id
 def first_figures_sql(dialect: str, roles: int) -> str:
     """The one statement, for `dialect`, with `roles` role parameters (:role0, :role1, …)."""
     return _FIRST_FIGURES.format(
-        me=_ME[dialect], top=TOP_OVERDUE, roles=", ".join(f":role{i}" for i in range(roles)) or "NULL",
+        scope=scope_ctes(_ME[dialect]), scope_name=SCOPE_COLUMNS, top=TOP_OVERDUE,
+        roles=", ".join(f":role{i}" for i in range(roles)) or "NULL",
         audit_team=_IN_SCOPE.format(column="team_id"), action_team=_IN_SCOPE.format(column="team_id"),
         a_team=_IN_SCOPE.format(column="a.team_id"), draw_team=_IN_SCOPE.format(column="team_id"),
         person_team=_IN_SCOPE.format(column="team_id"))
@@ -126,12 +128,13 @@ def read_first_figures(config: Config, today: date) -> FirstFigures | None:
 
 
 def _figures(rows: Any, today: date, config: Config) -> FirstFigures:
-    team, role, draft, submitted, moderated, finalised, drawn, holders, waiting, oldest, overdue = rows[0][:11]
+    scope, figures = rows[0][:SCOPE_NAME_COLUMNS], rows[0][SCOPE_NAME_COLUMNS:]
+    role, draft, submitted, moderated, finalised, drawn, holders, waiting, oldest, overdue = figures[:10]
     month = Month.of(today)
     lines = tuple(OverdueActionLine(title, owner or "(no owner)", _day(due), (today - _day(due)).days)
                   for *_, title, owner, due in rows if due is not None)
     dashboard = Dashboard(
-        today=today, team_name=team or "All teams", month=str(month),
+        today=today, team_name=scope_name(*scope), month=str(month),
         moderation_deadline=moderation_deadline_after(today, config.deadlines.moderation_day),
         drawn_this_month=drawn > 0, case_holders=holders,
         audits_by_status=dict(zip(STATUSES, (draft, submitted, moderated, finalised), strict=True)),
