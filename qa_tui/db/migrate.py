@@ -27,6 +27,7 @@ KNOWN_REVISIONS = (
     "0010_identity2",
     "0011_impact",
     "0012_perf",
+    "0013_escalation_answer",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 PAGE = 100
 # The Kind column in a word (What says the rest), so it never needs cutting at 100 columns.
 KIND_SHORT = {"action": "Action", "moderation": "Moderation", "finalisation": "Finalising",
-              "supervision": "Supervision", "observation": "Observation", "dip_sample": "Dip sample"}
+              "supervision": "Supervision", "observation": "Observation", "dip_sample": "Dip sample",
+              "escalation": "Escalation"}
 
 
 class DaysLatePrompt(TextPrompt):
@@ -414,11 +415,23 @@ class TriageScreen(QAScreen):
         team_id = self.filters.team_id if self.filters else None
         self.call_service(lambda s: people_for_picking(s, ctx.today(), team_id=team_id), ask)
 
+    def show_only(self, filters: TriageFilters, owner_name: str = "") -> None:
+        """Show these filters (not remembered as the user's own): the dashboard's escalations key."""
+        self.filters, self.owner_name = filters, owner_name
+        if self.is_mounted:
+            self.query_one("#triage-search-box", Input).value = filters.text
+        self.others = None
+
     def action_open_row(self) -> None:
         row = self.table.current
         if row is None:
             return
-        if row.kind in ("moderation", "finalisation"):
+        if row.kind == "escalation":
+            from screens.audits.escalation_answer import EscalationAnswerDialog
+
+            self.app.push_screen(EscalationAnswerDialog(row.record_id, row.title),
+                                 lambda answered: answered and self.reload(changed=True))
+        elif row.kind in ("moderation", "finalisation"):
             from screens.audits.moderation import ModerateAuditScreen
 
             self.app.push_screen(ModerateAuditScreen(row.record_id, read_only=True))

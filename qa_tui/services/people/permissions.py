@@ -157,9 +157,12 @@ def decide(session: Session, permission: str, cfg: Config | None = None, *, team
             return ALLOWED
         return _refused(who, "see this support plan", "only the worker's line management may")
     if permission == ANSWER_ESCALATION:
-        if owner_id is not None and me.id == owner_id:
+        # Its owner; or, managing the escalations of their people, anyone above them in the line
+        # (when the owner is away, say): the answer keeps who gave it.
+        if owner_id is not None and (me.id == owner_id or is_line_manager_of(session, me.id, owner_id)):
             return ALLOWED
-        return _refused(who, "answer this escalation", "only its owner (the person it was escalated to) may")
+        return _refused(who, "answer this escalation", "only its owner (the person it was escalated to), or "
+                        "someone above them in the line management, may")
     if permission == OWN_WORK:
         if worker_id is not None and me.id == worker_id:
             return ALLOWED
