@@ -447,7 +447,8 @@ class TriageScreen(QAScreen):
         row = self.table.current
         if row is None:
             return
-        kind = {"action": "action", "moderation": "audit", "finalisation": "audit"}.get(row.kind, "person")
+        kind = {"action": "action", "moderation": "audit", "finalisation": "audit",
+                "escalation": "escalation"}.get(row.kind, "person")
         self.app.push_screen(HistoryScreen(kind, row.record_id))
 
     def palette_commands(self):  # noqa: ANN201
