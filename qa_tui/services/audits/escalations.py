@@ -172,7 +172,7 @@ def _views(session: Session, where: Any) -> list[EscalationView]:
                            .join(Audit, Audit.id == Escalation.audit_id).outerjoin(Case, Case.id == Audit.case_id)
                            .where(where).order_by(Escalation.raised_on, Escalation.created_at)).all()
     ids = {e.owner_id for e, _, _ in rows} | {e.answered_by_id for e, _, _ in rows if e.answered_by_id}
-    names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(ids)))) if ids else {}
+    names = {pid: name for pid, name in session.execute(select(Person.id, Person.name).where(Person.id.in_(ids)))}
     return [EscalationView(e.id, e.audit_id, reference or record or "a record", REASON_LABELS.get(e.reason, e.reason),
                            e.owner_id, names.get(e.owner_id, ""), e.note, e.raised_on, e.respond_by, e.answered_on,
                            names.get(e.answered_by_id, "") if e.answered_by_id else "", e.response, e.version)
