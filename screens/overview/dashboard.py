@@ -171,6 +171,10 @@ class DashboardScreen(QAScreen):
 
         if not self.qa_app.ready:
             return
+        if self.ctx.person_id is None:
+            self.notify("Your login is not linked to a staff record, so no escalation is yours to answer.",
+                        severity="warning")
+            return
         self.app.switch_mode("triage")
         triage = next((s for s in self.app.screen_stack if isinstance(s, TriageScreen)), None)
         if triage is not None:

@@ -460,3 +460,5 @@ class TriageScreen(QAScreen):
         yield SystemCommand("Triage: history of the highlighted record", "Who changed what, when, old → new",
                             self.action_history)
         yield SystemCommand("Triage: mark selected actions done", "With evidence", self.action_complete)
+        yield SystemCommand("Triage: open the highlighted row", "An escalation opens its answer; a late audit, the audit",
+                            self.action_open_row)
