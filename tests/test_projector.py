@@ -62,7 +62,7 @@ async def test_each_screens_main_keys_are_on_its_footer_at_100_columns(demo_url:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         dashboard = rendered(app)
-        assert footer(dashboard).split() == ["r", "Refresh", "f1", "Help"]
+        assert footer(dashboard).split() == ["r", "Refresh", "e", "Escalations", "f1", "Help"]
         areas = " ".join(dashboard[-4:-1])  # the area keys, above the footer, none cut
         for area in AREAS:
             if area.mode != "dashboard":

@@ -28,6 +28,7 @@ KNOWN_REVISIONS = (
     "0011_impact",
     "0012_perf",
     "0013_event_dates",
+    "0014_escalation_answer",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")

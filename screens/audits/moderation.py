@@ -21,6 +21,9 @@ from screens.base import QAScreen
 from screens.dialogs import ConfirmDialog, TextPrompt
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from qa_tui.services.audits.escalations import EscalationView
     from qa_tui.services.audits.moderation import QueueRow
     from qa_tui.services.audits.record import AuditDTO
 
@@ -134,8 +137,9 @@ class ModerationScreen(QAScreen):
         yield SystemCommand("Moderation: waiting / to finalise", "Switch between the two lists", self.action_toggle_view)
 
 
-def audit_reading(audit: AuditDTO) -> Text:
-    """The audit's text, actions and moderation history to read beside the grades, as typed."""
+def audit_reading(audit: AuditDTO, escalations: Sequence[EscalationView] = ()) -> Text:
+    """The audit's text, actions, escalations (with their answers) and moderation history to read
+    beside the grades, as typed."""
     text = Text("\n").join(moderation_lines(audit, grades=False))  # the grade list shows both sets
     if text.plain:
         text.append("\n")
@@ -147,6 +151,9 @@ def audit_reading(audit: AuditDTO) -> Text:
     text.append_text(literal("\n".join(f"  • {a.title} — {a.owner_name}, due {a.due_on:%-d %b}"
                                         + (f"; {a.done_line}" if a.done_line else "") for a in audit.actions)
                              or "  none"))
+    if escalations:
+        text.append("\n\nEscalations\n", style="bold")
+        text.append_text(literal("\n".join(f"  • {e.summary()}" for e in escalations)))
     text.append("\n\nModeration history\n", style="bold")
     text.append_text(literal("\n".join(f"  • {m.moderated_on:%-d %b}: {m.outcome} by {m.moderator.name}"
                                         + (f" — {m.comment}" if m.comment else "") for m in audit.moderations)
@@ -189,12 +196,14 @@ class ModerateAuditScreen(QAScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        from qa_tui.services.audits.escalations import escalation_views
         from qa_tui.services.audits.record import get_audit
 
         ctx, audit_id = self.ctx, self.audit_id
-        self.call_service(lambda s: get_audit(s, audit_id, today=ctx.today(), cfg=ctx.config), self.show)
+        self.call_service(lambda s: (get_audit(s, audit_id, today=ctx.today(), cfg=ctx.config),
+                                     escalation_views(s, audit_id)), lambda read: self.show(*read))
 
-    def show(self, audit: AuditDTO) -> None:
+    def show(self, audit: AuditDTO, escalations: Sequence[EscalationView] = ()) -> None:
         self.audit = audit
         # Once moderated, the moderator's grades show (the auditor's beside them); before, the
         # auditor's are the starting point of a regrade.
@@ -210,7 +219,7 @@ class ModerateAuditScreen(QAScreen):
         grade_list = self.query_one(GradeList)
         grade_list.read_only = self.read_only or audit.status != "submitted"
         self._render_grades()
-        self.query_one("#moderate-text", Static).update(literal(audit_reading(audit)))
+        self.query_one("#moderate-text", Static).update(literal(audit_reading(audit, escalations)))
         grade_list.focus()
 
     def _render_grades(self) -> None:

@@ -26,7 +26,9 @@ class DashboardScreen(QAScreen):
     CSS_PATH = "dashboard.tcss"
     BINDINGS = [Binding("r", "refresh", "Refresh", id="refresh", tooltip="Read the dashboard again"),
                 Binding("w", "rework", "Rework", id="dash-rework",
-                        tooltip="Open an audit a moderator returned to you, with their reason at the top")]
+                        tooltip="Open an audit a moderator returned to you, with their reason at the top"),
+                Binding("e", "escalations", "Escalations", id="dash-escalations",
+                        tooltip="Triage showing the escalations you own that await your answer (Enter answers one)")]
 
     returned: tuple[ReturnedAudit, ...] = ()  # audits returned to the user, shown above the panels
     offered_unsaved = False  # edits an earlier session left unsaved are offered once, at the start
@@ -161,6 +163,29 @@ class DashboardScreen(QAScreen):
         if action == "rework":
             return bool(self.returned)
         return True
+
+    def action_escalations(self) -> None:
+        """Triage, showing only the escalations the user owns and has not answered."""
+        from qa_tui.services.programme.triage import TriageFilters
+        from screens.overview.triage import TriageScreen
+
+        if not self.qa_app.ready:
+            return
+        if self.ctx.person_id is None:
+            self.notify("Your login is not linked to a staff record, so no escalation is yours to answer.",
+                        severity="warning")
+            return
+        self.app.switch_mode("triage")
+        triage = next((s for s in self.app.screen_stack if isinstance(s, TriageScreen)), None)
+        if triage is not None:
+            triage.show_only(TriageFilters(kinds=("escalation",), owner_id=self.ctx.person_id),
+                             self.ctx.person_name)
+
+    def palette_commands(self):  # noqa: ANN201
+        from textual.app import SystemCommand
+
+        yield SystemCommand("Dashboard: escalations to answer", "Triage showing the escalations you own, not yet "
+                            "answered", self.action_escalations)
 
     def action_rework(self) -> None:
         from screens.audits.audit_form import AuditFormScreen

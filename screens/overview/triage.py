@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 PAGE = 100
 # The Kind column in a word (What says the rest), so it never needs cutting at 100 columns.
 KIND_SHORT = {"action": "Action", "moderation": "Moderation", "finalisation": "Finalising",
-              "supervision": "Supervision", "observation": "Observation", "dip_sample": "Dip sample"}
+              "supervision": "Supervision", "observation": "Observation", "dip_sample": "Dip sample",
+              "escalation": "Escalation"}
 
 
 class DaysLatePrompt(TextPrompt):
@@ -414,11 +415,23 @@ class TriageScreen(QAScreen):
         team_id = self.filters.team_id if self.filters else None
         self.call_service(lambda s: people_for_picking(s, ctx.today(), team_id=team_id), ask)
 
+    def show_only(self, filters: TriageFilters, owner_name: str = "") -> None:
+        """Show these filters (not remembered as the user's own): the dashboard's escalations key."""
+        self.filters, self.owner_name = filters, owner_name
+        if self.is_mounted:
+            self.query_one("#triage-search-box", Input).value = filters.text
+        self.others = None
+
     def action_open_row(self) -> None:
         row = self.table.current
         if row is None:
             return
-        if row.kind in ("moderation", "finalisation"):
+        if row.kind == "escalation":
+            from screens.audits.escalation_answer import EscalationAnswerDialog
+
+            self.app.push_screen(EscalationAnswerDialog(row.record_id, row.title),
+                                 lambda answered: answered and self.reload(changed=True))
+        elif row.kind in ("moderation", "finalisation"):
             from screens.audits.moderation import ModerateAuditScreen
 
             self.app.push_screen(ModerateAuditScreen(row.record_id, read_only=True))
@@ -434,7 +447,8 @@ class TriageScreen(QAScreen):
         row = self.table.current
         if row is None:
             return
-        kind = {"action": "action", "moderation": "audit", "finalisation": "audit"}.get(row.kind, "person")
+        kind = {"action": "action", "moderation": "audit", "finalisation": "audit",
+                "escalation": "escalation"}.get(row.kind, "person")
         self.app.push_screen(HistoryScreen(kind, row.record_id))
 
     def palette_commands(self):  # noqa: ANN201
@@ -446,3 +460,5 @@ class TriageScreen(QAScreen):
         yield SystemCommand("Triage: history of the highlighted record", "Who changed what, when, old → new",
                             self.action_history)
         yield SystemCommand("Triage: mark selected actions done", "With evidence", self.action_complete)
+        yield SystemCommand("Triage: open the highlighted row", "An escalation opens its answer; a late audit, the audit",
+                            self.action_open_row)

@@ -182,6 +182,7 @@ class Escalation(Record, Base):
     raised_on: Mapped[date]
     respond_by: Mapped[date]
     answered_on: Mapped[date | None]
+    answered_by_id: Mapped[uuid.UUID | None]  # the owner, or someone above them in the line, who answered
     response: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (CheckConstraint("reason IN ('inadequate','risk_now')", name="reason"),)

@@ -7,14 +7,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qa_tui.config import CHECKLIST_KINDS, Config
-from qa_tui.db.models import Audit, AuditGrade, Escalation, Person
+from qa_tui.db.acting import acting_of
+from qa_tui.db.models import Audit, AuditGrade, Case, Escalation, Person
 from qa_tui.errors import NeedsEscalationOwner, NotAllowed, NotFound, ValidationError
-from qa_tui.services.people.permissions import ANSWER_ESCALATION, require
+from qa_tui.services.people.permissions import ANSWER_ESCALATION, decide, managers_above, require
+from qa_tui.text import without_controls
 
 REASON_LABELS = {"inadequate": "graded Inadequate", "risk_now": "a child may be at risk now"}
 
@@ -30,6 +33,34 @@ class EscalationRow:
     respond_by: date
     answered_on: date | None
     response: str
+    answered_by_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class EscalationView:
+    """An escalation as the answer form and the audit show it: names, not IDs."""
+
+    id: uuid.UUID
+    audit_id: uuid.UUID
+    subject: str  # the case reference (or the record's), never a name
+    reason: str  # REASON_LABELS' words
+    owner_id: uuid.UUID
+    owner_name: str
+    note: str
+    raised_on: date
+    respond_by: date
+    answered_on: date | None
+    answered_by: str  # the name of who answered ("" until answered)
+    response: str
+    version: int
+
+    def summary(self) -> str:
+        """One paragraph: who it went to and why, and the answer once there is one."""
+        head = f"{self.reason.capitalize()}: escalated to {self.owner_name} on {self.raised_on:%-d %b %Y}"
+        head += f", note: {self.note}" if self.note else ""
+        if self.answered_on is None:
+            return f"{head}. Awaiting response (respond by {self.respond_by:%-d %b %Y})."
+        return f"{head}. Answered on {self.answered_on:%-d %b %Y} by {self.answered_by}: {self.response}"
 
 
 def is_inadequate(audit: Audit, session: Session) -> bool:
@@ -92,21 +123,60 @@ def raise_escalation(session: Session, audit_id: uuid.UUID, *, owner_id: uuid.UU
 
 def answer_escalation(session: Session, escalation_id: uuid.UUID, response: str, by_id: uuid.UUID | None,
                       today: date) -> EscalationRow:
-    """The owner's response: what was done. Answered escalations leave triage. Only the owner
-    answers (the person acting in `session`, docs/permissions.md; `by_id` too when given)."""
+    """The response: what was done or decided, kept with who answered and when; answered
+    escalations leave triage. Its owner answers, or someone above them in the line management
+    (the person acting in `session`, docs/permissions.md; `by_id` when there is nobody acting)."""
     row = session.get(Escalation, escalation_id)
     if row is None:
         raise NotFound(f"Escalation {escalation_id} does not exist.")
-    if not response.strip():
-        raise ValidationError("response", "say what was done in response")
+    require(session, ANSWER_ESCALATION, owner_id=row.owner_id)
+    who = acting_of(session)
+    answered_by = who.person_id if who is not None else by_id
+    if by_id is not None and by_id != answered_by:
+        raise NotAllowed("An escalation is answered only by the person acting, as themselves.")
+    if answered_by is not None and answered_by != row.owner_id and answered_by not in managers_above(
+            session, row.owner_id):
+        raise NotAllowed("Only the escalation's owner, or someone above them in the line management, answers it.")
     if row.answered_on is not None:
         raise NotAllowed(f"This escalation was answered on {row.answered_on.isoformat()}.")
-    if by_id is not None and by_id != row.owner_id:
-        raise NotAllowed("Only the escalation's owner answers it.")
-    require(session, ANSWER_ESCALATION, owner_id=row.owner_id)
-    row.answered_on, row.response = today, response.strip()
+    text = without_controls(response).strip()
+    if not text:
+        raise ValidationError("response", "say what was done or decided in response")
+    row.answered_on, row.response, row.answered_by_id = today, text, answered_by
     session.flush()
     return _row(row)
+
+
+def escalation_view(session: Session, escalation_id: uuid.UUID) -> EscalationView:
+    """One escalation, for the answer form."""
+    views = _views(session, Escalation.id == escalation_id)
+    if not views:
+        raise NotFound(f"Escalation {escalation_id} does not exist.")
+    return views[0]
+
+
+def answer_refusal(session: Session, view: EscalationView) -> str:
+    """Why the person acting may not answer this escalation ("": they may), said before they type."""
+    if view.answered_on is not None:
+        return f"This escalation was answered on {view.answered_on:%-d %b %Y} by {view.answered_by}."
+    return decide(session, ANSWER_ESCALATION, owner_id=view.owner_id).reason
+
+
+def escalation_views(session: Session, audit_id: uuid.UUID) -> list[EscalationView]:
+    """An audit's escalations, oldest first, answered or not, for the audit and its moderation."""
+    return _views(session, Escalation.audit_id == audit_id)
+
+
+def _views(session: Session, where: Any) -> list[EscalationView]:
+    rows = session.execute(select(Escalation, Case.reference, Audit.record_reference)
+                           .join(Audit, Audit.id == Escalation.audit_id).outerjoin(Case, Case.id == Audit.case_id)
+                           .where(where).order_by(Escalation.raised_on, Escalation.created_at)).all()
+    ids = {e.owner_id for e, _, _ in rows} | {e.answered_by_id for e, _, _ in rows if e.answered_by_id}
+    names = {pid: name for pid, name in session.execute(select(Person.id, Person.name).where(Person.id.in_(ids)))}
+    return [EscalationView(e.id, e.audit_id, reference or record or "a record", REASON_LABELS.get(e.reason, e.reason),
+                           e.owner_id, names.get(e.owner_id, ""), e.note, e.raised_on, e.respond_by, e.answered_on,
+                           names.get(e.answered_by_id, "") if e.answered_by_id else "", e.response, e.version)
+            for e, reference, record in rows]
 
 
 def open_escalations(session: Session, *, owner_id: uuid.UUID | None = None) -> list[EscalationRow]:
@@ -119,4 +189,4 @@ def open_escalations(session: Session, *, owner_id: uuid.UUID | None = None) -> 
 
 def _row(e: Escalation) -> EscalationRow:
     return EscalationRow(e.id, e.audit_id, e.owner_id, e.reason, e.note, e.raised_on, e.respond_by,
-                         e.answered_on, e.response)
+                         e.answered_on, e.response, e.answered_by_id)

@@ -18,6 +18,7 @@ from qa_tui.errors import NotAllowed, NotFound, ValidationError
 from qa_tui.services.audits.record import AuditDTO, get_audit, start_audit
 from qa_tui.services.practice.celebration import GoodPracticeItem, good_practice_for
 from qa_tui.services.audits.closure import describe_closure, services_led_by
+from qa_tui.services.audits.escalations import escalation_views
 from qa_tui.services.practice.supervision import next_supervision_due
 from qa_tui.services.audits.themes import (
     AgencyFindingView,
@@ -261,6 +262,7 @@ def form_context(session: Session, audit_id: uuid.UUID, *, today: date, cfg: Con
             notes.append("Supervised by " + ", ".join(regularity.supervisors))
     if audit.kind == "closure" and audit.case_id is not None:
         notes.append(describe_closure(session, audit.case_id))
+    notes += [e.summary() for e in escalation_views(session, audit_id)]  # and the answer, once given
     if audit.worker is not None:
         subject_worker = f"{audit.worker.name} ({audit.worker.staff_id})"
     else:

@@ -25,6 +25,7 @@ from qa_tui.db.models import (
     AuditParticipant,
     AuditTemplate,
     Case,
+    Escalation,
     Moderation,
     Observation,
     Person,
@@ -33,7 +34,8 @@ from qa_tui.db.models import (
 from qa_tui.errors import NotFound
 from qa_tui.services.audits.participants import OVERALL
 
-RECORD_KINDS = {"audit": Audit, "action": Action, "observation": Observation, "person": Person}
+RECORD_KINDS = {"audit": Audit, "action": Action, "observation": Observation, "person": Person,
+                "escalation": Escalation}
 WHAT = {"insert": "created", "update": "changed", "delete": "deleted"}
 EMPTY = "—"
 
@@ -210,4 +212,7 @@ def _title(session: Session, record: Any) -> str:
     if isinstance(record, Observation):
         worker = session.get(Person, record.worker_id)
         return f"Observation of {worker.name if worker else '?'}"
+    if isinstance(record, Escalation):
+        owner = session.get(Person, record.owner_id)
+        return f"Escalation to {owner.name if owner else '?'} raised {record.raised_on:%-d %b %Y}"
     return f"{record.name} ({record.staff_id})"

@@ -83,12 +83,24 @@ def is_administrator(session: Session, who: Acting) -> bool:
     return who.person_id is not None and bound_by == "set-up"
 
 
+ROLES_PULLED_KEY = "role_permissions_pulled"  # sync state: this laptop holds the shared database's rows
+
+
+def holds_role_rows(session: Session) -> bool:
+    """Whether the roles come from the database's `role_permission` rows: on PostgreSQL, and on a
+    laptop whose pull copied the shared database's rows; a standalone SQLite file reads its config."""
+    if session.get_bind().dialect.name == "postgresql":
+        return True
+    return session.scalar(select(SyncState.value).where(SyncState.key == ROLES_PULLED_KEY)) is not None
+
+
 def roles_for(session: Session, permission: str, cfg: Config | None = None) -> tuple[str, ...]:
     """The roles holding a role-level permission (PERMISSION_ROLES). On PostgreSQL the database's
     `role_permission` rows, which only an administrator may change (an empty table: the built-in
-    defaults), never the person's own config, where anyone could widen their own permissions. On
-    SQLite the config's [permissions] (`cfg`, else the session's)."""
-    if session.get_bind().dialect.name == "postgresql":
+    defaults), never the person's own config, where anyone could widen their own permissions; on a
+    laptop the same rows as its last pull copied them, so a council's restriction holds offline. On
+    a standalone SQLite file the config's [permissions] (`cfg`, else the session's)."""
+    if holds_role_rows(session):
         rows = session.execute(select(RolePermission.permission, RolePermission.role)
                                .order_by(RolePermission.role)).all()
         if not rows:
@@ -157,9 +169,12 @@ def decide(session: Session, permission: str, cfg: Config | None = None, *, team
             return ALLOWED
         return _refused(who, "see this support plan", "only the worker's line management may")
     if permission == ANSWER_ESCALATION:
-        if owner_id is not None and me.id == owner_id:
+        # Its owner; or, managing the escalations of their people, anyone above them in the line
+        # (when the owner is away, say): the answer keeps who gave it.
+        if owner_id is not None and (me.id == owner_id or is_line_manager_of(session, me.id, owner_id)):
             return ALLOWED
-        return _refused(who, "answer this escalation", "only its owner (the person it was escalated to) may")
+        return _refused(who, "answer this escalation", "only its owner (the person it was escalated to), or "
+                        "someone above them in the line management, may")
     if permission == OWN_WORK:
         if worker_id is not None and me.id == worker_id:
             return ALLOWED

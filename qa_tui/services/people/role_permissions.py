@@ -33,11 +33,28 @@ def store_role_permissions(session: Session, permissions: Mapping[str, Sequence[
     # Every permission is written out (the ones not asked about as they stand), so that a table
     # that was empty (read as the defaults) never ends up holding some permissions and not others.
     now = {row.permission: row.roles for row in role_permission_rows(session)}
-    wanted = {(p, role) for p in PERMISSION_ROLES for role in permissions.get(p, now[p])}
+    _make_rows(session, {(p, role) for p in PERMISSION_ROLES for role in permissions.get(p, now[p])})
+    return role_permission_rows(session)
+
+
+def _make_rows(session: Session, wanted: set[tuple[str, str]]) -> None:
+    """Remove the rows not `wanted` and add the missing ones, (permission, role) each."""
     stored = {(r.permission, r.role): r for r in session.scalars(select(RolePermission))}
     for key, row in stored.items():
         if key not in wanted:
             session.delete(row)
     session.add_all(RolePermission(permission=p, role=role) for p, role in sorted(wanted - stored.keys()))
     session.flush()
-    return role_permission_rows(session)
+
+
+def shared_role_rows(session: Session) -> tuple[tuple[str, str], ...]:
+    """The database's own rows as (permission, role) pairs, as a pull copies them (none: the defaults)."""
+    return tuple((p, r) for p, r in session.execute(
+        select(RolePermission.permission, RolePermission.role).order_by(RolePermission.permission, RolePermission.role)))
+
+
+def copy_pulled_role_permissions(session: Session, pairs: Sequence[tuple[str, str]]) -> None:
+    """At a pull (laptop): make this database's rows exactly the shared database's, whatever was
+    here; the pull then marks them as the ones in force (permissions.ROLES_PULLED_KEY). Each row
+    added or removed is in the trail; the shared database still re-checks every bundle on import."""
+    _make_rows(session, set(pairs))

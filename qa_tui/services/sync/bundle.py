@@ -83,9 +83,14 @@ class Bundle:
     records: tuple[BundleRecord, ...]
     owner_staff_id: str = ""  # the person the laptop is bound to, whose permissions the import applies
     source: str = field(default="bundle", compare=False)  # the file it was read from, for messages
+    # Reference data: the shared database's role → permission rows (permission, role), which the
+    # laptop then goes by; None in a laptop's bundle (and in reference bundles of older versions).
+    role_permissions: tuple[tuple[str, str], ...] | None = None
 
     def contents(self) -> dict[str, Any]:
         owner = {"owner_staff_id": self.owner_staff_id} if self.owner_staff_id else {}
+        if self.role_permissions is not None:
+            owner["role_permissions"] = [list(pair) for pair in self.role_permissions]
         return {"bundle_id": self.bundle_id, "kind": self.kind, "schema": self.schema,
                 "device": self.device, "device_name": self.device_name,
                 "exported_by": self.exported_by, "created_at": self.created_at, **owner,
@@ -320,7 +325,19 @@ def _bundle_from_contents(contents: Any, schema: str, source: str) -> Bundle:
     return Bundle(bundle_id=bundle_id, kind=contents["kind"], schema=contents["schema"],
                   device=contents["device"], device_name=contents["device_name"],
                   exported_by=contents["exported_by"], created_at=contents["created_at"],
-                  records=tuple(records), owner_staff_id=str(contents.get("owner_staff_id") or ""), source=source)
+                  records=tuple(records), owner_staff_id=str(contents.get("owner_staff_id") or ""), source=source,
+                  role_permissions=_role_pairs(contents.get("role_permissions"), refuse))
+
+
+def _role_pairs(raw: Any, refuse: Any) -> tuple[tuple[str, str], ...] | None:
+    """The role → permission rows a reference bundle carries, each a [permission, role] pair."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(
+            isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) and not control_problem(x)
+                                                              for x in pair) for pair in raw):
+        raise refuse("its role permissions are not a list of [permission, role] pairs")
+    return tuple((p, r) for p, r in raw)
 
 
 def _typed(value: Any, kind: type) -> Any:

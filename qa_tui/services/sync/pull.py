@@ -19,6 +19,8 @@ from qa_tui.db.migrate import HEAD_REVISION
 from qa_tui.dates import today_local
 from qa_tui.db.models import SyncConflict, SyncTombstone
 from qa_tui.services.people.owner import bind_to_puller
+from qa_tui.services.people.permissions import ROLES_PULLED_KEY, holds_role_rows
+from qa_tui.services.people.role_permissions import copy_pulled_role_permissions, shared_role_rows
 from qa_tui.services.sync.bundle import KIND_REFERENCE, Bundle, BundleRecord, BundleRefused, content_hash
 from qa_tui.services.sync.scope import children_of, pull_scope
 from qa_tui.services.sync.state import set_state
@@ -84,7 +86,8 @@ def reference_bundle(session: Session, *, team_codes: Sequence[str] = (), also: 
             progress(len(records), total)
     return Bundle(bundle_id=str(uuid.uuid4()), kind=KIND_REFERENCE, schema=HEAD_REVISION, device="shared",
                   device_name="", exported_by=trail.actor_of(session), created_at=now.isoformat(),
-                  records=tuple(records))
+                  records=tuple(records),
+                  role_permissions=shared_role_rows(session) if holds_role_rows(session) else None)
 
 
 def export_reference(session: Session, *, team_codes: Sequence[str] = (), destination: str = "",
@@ -172,6 +175,9 @@ def apply_reference(session: Session, bundle: Bundle, *, source: str, now: datet
     set_state(session, "pulled_from", source)
     set_state(session, "pulled_at", now.isoformat())
     bind_to_puller(session, bundle.exported_by)  # the laptop is the puller's, whatever any setting says
+    if bundle.role_permissions is not None and session.get_bind().dialect.name == "sqlite":  # the council's rows
+        copy_pulled_role_permissions(session, bundle.role_permissions)
+        set_state(session, ROLES_PULLED_KEY, source)
     summary = PullSummary(source, added, updated, unchanged, tuple(kept), tuple(skipped), removed)
     trail.record_event(session, "sync-pull", "sync_state", bundle.bundle_id,
                        new={"added": added, "updated": updated, "unchanged": unchanged,
