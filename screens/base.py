@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from qa_tui.app import QAApp
     from qa_tui.context import AppContext
     from qa_tui.journal import Journal
-    from qa_tui.services.unsaved_forms import FormDraft
     from qa_tui.widgets.save_queue import SaveQueue
 
 T = TypeVar("T")
@@ -114,117 +113,6 @@ def leave_form(node: ServiceCalls, saves: SaveQueue, then: Callable[[], None]) -
         ("wait", "Save them: keep trying, and leave once they are stored"),
         ("stay", "Keep editing"),
         ("discard", "Leave without them (asked again)")], initial="wait"), chosen)
-
-
-class DraftedForm:
-    """Mixin for a form that makes or changes a record: what is typed goes to the journal of
-    unsaved edits as it is typed (offered back after a restart by screens.overview.unsaved), and
-    leaves it once saved (`draft_stored`) or thrown away with a yes (`leave_draft`). The form
-    names its fields (`DRAFT_FIELDS`: draft field → widget selector), sets `form_draft` (a new
-    one, or one restored) and calls `start_draft()` once its widgets hold their starting values."""
-
-    DRAFT_FIELDS: dict[str, str] = {}
-    form_draft: FormDraft | None = None
-    _draft_base: dict[str, Any] | None = None
-    _draft_unfilled: dict[str, Any] = {}  # restored choices waiting for their options to load
-
-    def draft_values(self) -> dict[str, Any]:
-        from textual.widgets import Input, Select, TextArea
-
-        values: dict[str, Any] = {}
-        for name, selector in self.DRAFT_FIELDS.items():
-            widget = self.query_one(selector)  # type: ignore[attr-defined]
-            if isinstance(widget, TextArea):
-                values[name] = widget.text
-            elif isinstance(widget, Input):
-                values[name] = widget.value
-            elif isinstance(widget, Select):
-                value = widget.value
-                values[name] = None if value == Select.NULL else value if isinstance(value, (int, str)) else str(value)
-        return values | self._draft_unfilled
-
-    def start_draft(self) -> None:
-        self._draft_base = self.draft_values()
-        if self.form_draft is not None and self.form_draft.values:
-            self.fill_draft(self.form_draft.values)
-
-    def fill_draft(self, values: dict[str, Any] | None = None) -> None:
-        """Put a restored draft's values in its fields. A choice whose options are still loading
-        is held, and put in when this is called again once they are."""
-        from textual.widgets import Input, Select, TextArea
-
-        pending, self._draft_unfilled = (dict(values) if values is not None else self._draft_unfilled), {}
-        for name, value in pending.items():
-            if name not in self.DRAFT_FIELDS:
-                continue
-            widget = self.query_one(self.DRAFT_FIELDS[name])  # type: ignore[attr-defined]
-            if isinstance(widget, TextArea):
-                widget.load_text(str(value or ""))
-            elif isinstance(widget, Input):
-                widget.value = str(value or "")
-            elif isinstance(widget, Select) and value is not None:
-                legal = [v for v in widget._legal_values if v != Select.NULL and str(v) == str(value)]
-                if legal:
-                    widget.value = legal[0]
-                else:
-                    self._draft_unfilled[name] = value
-        self.note_draft()
-
-    def draft_typed(self) -> list[str]:
-        """The fields typed in (text that differs from what the form opened with)."""
-        from textual.widgets import Select
-
-        if self._draft_base is None:
-            return []
-        values = self.draft_values()
-        return [name for name, selector in self.DRAFT_FIELDS.items()
-                if not isinstance(self.query_one(selector), Select)  # type: ignore[attr-defined]
-                and str(values.get(name) or "").strip() != str(self._draft_base.get(name) or "").strip()]
-
-    def note_draft(self) -> None:
-        journal = journal_of(self.app)  # type: ignore[attr-defined]
-        draft = self.form_draft
-        if draft is None or journal is None or self._draft_base is None:
-            return
-        typed = self.draft_typed()
-        if typed:
-            journal.put(draft.typed(self.draft_values()).entry(typed))
-        else:
-            journal.drop(draft.key, any_value=True)
-
-    def on_input_changed(self) -> None:
-        self.note_draft()
-
-    def on_text_area_changed(self) -> None:
-        self.note_draft()
-
-    def on_select_changed(self) -> None:
-        self.note_draft()
-
-    def draft_stored(self) -> None:
-        """The record holds what was typed: the draft leaves the journal."""
-        journal = journal_of(self.app)  # type: ignore[attr-defined]
-        if journal is not None and self.form_draft is not None:
-            journal.drop(self.form_draft.key, any_value=True)
-        self._draft_base = None  # nothing typed is left to lose
-
-    def leave_draft(self, leave: Callable[[], None], *, asked: bool = False) -> None:
-        """Esc: leave at once when nothing was typed (or `asked` is False and no draft is kept);
-        otherwise ask "Discard what you typed?" and stay with it all in place unless yes."""
-        from screens.dialogs import ConfirmDialog
-
-        if not self.draft_typed() and not asked:
-            leave()
-            return
-
-        def answer(discard: bool | None) -> None:
-            if discard:
-                self.draft_stored()
-                leave()
-
-        what = self.form_draft.describe(self.draft_typed()) if self.form_draft is not None else "It"
-        self.app.push_screen(ConfirmDialog("Discard what you typed?", f"{what}: not saved."),  # type: ignore[attr-defined]
-                             answer)
 
 
 # Tab moves the focus before the next key is handed on. Textual hands each key to the widget that

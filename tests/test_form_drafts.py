@@ -114,3 +114,142 @@ async def test_esc_on_a_typed_supervision_note_asks_and_a_yes_forgets_the_draft(
         app.unsaved_journal.flush()
         assert not app.unsaved_journal.entries, "discarded with a yes: nothing kept"
     ctx.db.dispose()
+
+
+async def restored_after_kill(db: Database, staff_id: str, today, label: str, type_draft) -> QAApp:  # noqa: ANN001
+    """`type_draft(pilot)` types into a form; the app is killed; a new session offers the draft
+    (named `label`) and restores it. Returns the new app, its pilot still running, to save."""
+    ctx = make_context(url_of(db), today=today, staff_id=staff_id)
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_draft(pilot)
+        await settle(pilot)
+        assert [e["label"] for e in killed(app)] == [label]
+    ctx.db.dispose()
+    return make_app(make_context(url_of(db), today=today, staff_id=staff_id))
+
+
+async def save_restored(again: QAApp, label: str, typed: str, form: str, save: str) -> None:
+    """In the new session, the draft is offered showing `typed`, reopens in `form`, and `save` stores it."""
+    async with again.run_test(size=SIZE) as pilot:
+        assert typed in await offered(pilot, label)
+        assert again.screen.__class__.__name__ == form
+        await pilot.press(save)
+        await settle(pilot)
+        assert again.screen.__class__.__name__ != form
+        again.unsaved_journal.flush()
+        assert not again.unsaved_journal.entries, "stored: the draft has left the journal"
+        again.ctx.db.dispose()
+
+
+async def test_a_response_survives_a_kill_and_is_offered_on_my_work(db: Database) -> None:
+    from qa_tui.db.models import WorkerResponse
+    from tests.test_screens_worker_loop import TODAY as LOOP_DAY
+    from tests.test_screens_worker_loop import move_to_row as move_to
+    from tests.test_screens_worker_loop import seed as loop_seed
+    from tests.test_screens_worker_loop import seed_findings
+
+    made = seed_findings(db, loop_seed(db))
+
+    async def respond(pilot) -> None:  # noqa: ANN001
+        await settle(pilot)
+        await move_to(pilot, "#my-table", 0, "Observation")
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("enter", "down", "enter", "tab", *"I explained it [twice]", "tab", *"Next time",
+                          "enter", *"I will write it down")
+
+    label = "Your response to observation of 3 Feb 2027 · Comment, Your reflection"
+    again = await restored_after_kill(db, "SW1", LOOP_DAY, label, respond)
+    await save_restored(again, label, "I explained it [twice]", "ResponseDialog", "ctrl+s")
+    with db.reader() as s:
+        response = s.scalar(select(WorkerResponse).where(WorkerResponse.source_id == made["observation"]))
+        assert (response.stance, response.comment, response.reflection) == (
+            "disagree", "I explained it [twice]", "Next time\nI will write it down")
+
+
+async def test_feedback_survives_a_kill_with_its_choices_and_is_recorded_once(db: Database) -> None:
+    from qa_tui.db.models import Feedback
+    from tests.test_screens_dip_feedback import TODAY as FEEDBACK_DAY
+    from tests.test_screens_dip_feedback import seed as feedback_seed
+
+    ids = feedback_seed(db)
+
+    async def record(pilot) -> None:  # noqa: ANN001
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("tab", *"CASE-0001", "tab", "tab", "enter", *"Par", "enter", "tab", "enter", *"Pho", "enter")
+        await settle(pilot)
+        pilot.app.screen.query_one("#fb-said-text").focus()
+        await pilot.press(*"She listened [to us]")
+
+    label = "Feedback received 10 Feb 2027 · Case, What they said"
+    again = await restored_after_kill(db, "TM1", FEEDBACK_DAY, label, record)
+    await save_restored(again, label, "She listened [to us]", "FeedbackFormScreen", "ctrl+s")
+    with db.reader() as s:
+        rows = s.execute(select(Feedback.case_id, Feedback.giver, Feedback.channel, Feedback.said)).all()
+        assert rows == [(ids["CASE-0001"], "parent", "phone", "She listened [to us]")]
+
+
+async def open_first_waiting(pilot) -> None:  # noqa: ANN001
+    """The oldest audit waiting for moderation, open."""
+    await settle(pilot)
+    await pilot.press("m")
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def test_a_regrade_comment_survives_a_kill_with_the_regrade_and_is_stored_once(db: Database) -> None:
+    from qa_tui.db.models import Audit, AuditGrade, Moderation, Person
+    from qa_tui.demo import build_demo
+    from tests.test_moderation_screen import TODAY as MODERATION_DAY
+
+    build_demo(db, today=MODERATION_DAY, cases=400)
+    with db.reader() as s:
+        hos = s.scalar(select(Person).where(Person.role == "HOS").order_by(Person.staff_id))
+        first = s.scalars(select(Audit).where(Audit.status == "submitted").order_by(Audit.submitted_at, Audit.id)).first()
+        reference = first.case.reference
+        recording = s.scalar(select(AuditGrade.grade).where(AuditGrade.audit_id == first.id,
+                                                            AuditGrade.domain == "recording",
+                                                            AuditGrade.participant_id.is_(None)))
+    new_grade = 3 if recording != 3 else 2
+
+    async def regrade(pilot) -> None:  # noqa: ANN001
+        await open_first_waiting(pilot)
+        await pilot.press(str(new_grade + 1), "g")
+        await settle(pilot)
+        await pilot.press(*"Recording is [thinner] than graded")
+
+    label = f"Moderation comment on the audit of {reference} · Comment"
+    again = await restored_after_kill(db, hos.staff_id, MODERATION_DAY, label, regrade)
+    await save_restored(again, label, "Recording is [thinner] than graded", "DraftedPrompt", "enter")
+    with db.reader() as s:
+        moderations = s.scalars(select(Moderation).where(Moderation.audit_id == first.id)).all()
+        assert [(m.outcome, m.comment) for m in moderations] == [("regraded", "Recording is [thinner] than graded")]
+        assert moderations[0].grades["recording"]["grade"] == new_grade
+
+
+async def test_esc_on_a_typed_return_comment_asks_before_dropping_it(db: Database) -> None:
+    from qa_tui.db.models import Person
+    from qa_tui.demo import build_demo
+    from tests.test_moderation_screen import TODAY as MODERATION_DAY
+
+    build_demo(db, today=MODERATION_DAY, cases=400)
+    with db.reader() as s:
+        hos = s.scalar(select(Person.staff_id).where(Person.role == "HOS").order_by(Person.staff_id))
+    ctx = make_context(url_of(db), today=MODERATION_DAY, staff_id=hos)
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_waiting(pilot)
+        await pilot.press("r", *"Redo the chronology", "escape")
+        await settle(pilot)
+        assert "Discard what you typed?" in screen_text(app)
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen.query_one("#prompt-input").value == "Redo the chronology"
+        assert app.unsaved_journal.entries, "still kept"
+    ctx.db.dispose()

@@ -16,8 +16,9 @@ from qa_tui.widgets.form_select import FormSelect
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
 from qa_tui.services.unsaved_forms import FormDraft
-from screens.base import DraftedForm, QAModal, QAScreen
+from screens.base import QAModal, QAScreen
 from screens.dialogs import DIALOG_CSS
+from screens.drafts import DraftedForm
 
 if TYPE_CHECKING:
     from qa_tui.services.practice.my_work import MyRecord, MyWork

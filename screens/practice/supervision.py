@@ -21,8 +21,9 @@ from qa_tui.widgets.form_select import FormSelect
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
 from qa_tui.services.unsaved_forms import FormDraft
-from screens.base import DraftedForm, QAModal, QAScreen
+from screens.base import QAModal, QAScreen
 from screens.dialogs import DIALOG_CSS, ChoiceDialog, TextPrompt
+from screens.drafts import DraftedForm
 from screens.lists import TOGGLE_TEAMS, ListScreen
 
 if TYPE_CHECKING:
