@@ -132,17 +132,28 @@ def forget_draft(app: QAApp, draft: FormDraft | None) -> None:
 
 
 class DraftedPrompt(DraftedForm, TextPrompt):
-    """One line of text (see TextPrompt) kept as `draft` as it is typed; a restored draft fills
-    it. The caller takes the draft out once what was typed is stored (`forget_draft`)."""
+    """One line of text (see TextPrompt) kept as `field` of `draft` as it is typed, with the
+    answers a wizard's earlier prompts put in the draft; a restored draft fills it. The caller
+    takes the draft out once it is stored (`forget_draft`)."""
 
-    DRAFT_FIELDS = {"text": "#prompt-input"}
-
-    def __init__(self, title: str, label: str, draft: FormDraft, **options: Any) -> None:
+    def __init__(self, title: str, label: str, draft: FormDraft, *, field: str = "text", **options: Any) -> None:
         super().__init__(title, label, **options)
-        self.form_draft = draft
+        self.form_draft, self.field = draft, field
+        self.DRAFT_FIELDS = {field: "#prompt-input"}
 
     def on_mount(self) -> None:
         self.start_draft()
+
+    def draft_values(self) -> dict[str, Any]:
+        earlier = self.form_draft.values if self.form_draft is not None else {}
+        return {**earlier, **super().draft_values()}
+
+    def draft_typed(self) -> list[str]:
+        """The earlier prompts' answers count as typed: Esc asks before they are thrown away."""
+        if self._draft_base is None or self.form_draft is None:
+            return []
+        earlier = [name for name, value in self.form_draft.values.items() if name != self.field and value]
+        return earlier + [name for name in super().draft_typed() if name not in earlier]
 
     def action_cancel(self) -> None:
         self.leave_draft(lambda: self.dismiss(None), always=self.earlier)

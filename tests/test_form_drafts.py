@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 import subprocess
-import uuid
+from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from qa_tui.app import QAApp
 from qa_tui.db.engine import Database
@@ -17,6 +17,7 @@ from qa_tui.db.models import Supervision
 from qa_tui.journal import journal_folder
 from screens.overview.unsaved import UnsavedDialog
 from tests.pilot import SIZE, make_app, make_context, screen_text, settle, url_of
+from tests.test_screens_audit_kinds import Org, choose, org, today, type_and_enter  # noqa: F401 - fixtures
 from tests.test_screens_supervision import TODAY, move_to_row, seed
 
 
@@ -253,3 +254,53 @@ async def test_esc_on_a_typed_return_comment_asks_before_dropping_it(db: Databas
         assert app.screen.query_one("#prompt-input").value == "Redo the chronology"
         assert app.unsaved_journal.entries, "still kept"
     ctx.db.dispose()
+
+
+async def test_a_support_plan_wizard_killed_mid_step_goes_on_where_it_was_and_records_once(
+        db: Database, org: Org, today: date) -> None:
+    from qa_tui.db.models import SupportPlan, SupportStep
+
+    async def plan(pilot) -> None:  # noqa: ANN001
+        await settle(pilot)
+        await pilot.press("u", "7", "n")
+        await settle(pilot)
+        await choose(pilot, "Robin Ash")
+        await type_and_enter(pilot, "Timeliness [of records]")
+        await pilot.press(*"Weekly slot")
+
+    label = "Support plan for Robin Ash · What they need support to improve, First step"
+    again = await restored_after_kill(db, "TM1", today, label, plan)
+    async with again.run_test(size=SIZE) as pilot:
+        assert "Timeliness [of records]" in await offered(pilot, label)
+        assert again.screen.query_one("#prompt-input").value == "Weekly slot"
+        await type_and_enter(pilot, "")  # the step, then its due date as offered
+        await type_and_enter(pilot, "")
+        assert again.screen.__class__.__name__ == "SupportPlanScreen"
+        again.unsaved_journal.flush()
+        assert not again.unsaved_journal.entries
+        again.ctx.db.dispose()
+    with db.reader() as s:
+        assert s.scalars(select(SupportPlan.aim)).all() == ["Timeliness [of records]"]
+        assert s.scalars(select(SupportStep.step)).all() == ["Weekly slot"]
+
+
+async def test_how_a_support_plan_ended_survives_a_kill(db: Database, org: Org, today: date) -> None:
+    from qa_tui.db.models import SupportPlan
+    from qa_tui.services.practice.support import record_support_plan
+
+    with db.session() as s:
+        record_support_plan(s, worker_id=org.people["swa"], manager_id=org.people["tmn1"], aim="Timeliness",
+                            steps=[("Weekly slot", today + timedelta(weeks=2))], today=today)
+
+    async def close(pilot) -> None:  # noqa: ANN001
+        await settle(pilot)
+        await pilot.press("u", "7", "enter")
+        await settle(pilot)
+        await pilot.press("c", *"Records on time [since May]")
+
+    label = "Closing the support plan for Robin Ash · How it ended"
+    again = await restored_after_kill(db, "TM1", today, label, close)
+    await save_restored(again, label, "Records on time [since May]", "DraftedPrompt", "enter")
+    with db.reader() as s:
+        assert s.execute(select(SupportPlan.status, SupportPlan.outcome)).all() == [
+            ("closed", "Records on time [since May]")]

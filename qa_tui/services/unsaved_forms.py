@@ -33,8 +33,10 @@ FORM_KINDS: dict[str, FormKind] = {k.kind: k for k in (
     FormKind("response", "Your response", {"stance": "Agree or disagree", "comment": "Comment",
                                            "reflection": "Your reflection"}),
     FormKind("moderation", "Moderation comment", {"text": "Comment"}),
-    FormKind("support-step", "Support plan step", {"text": "What the worker will do"}),
-    FormKind("support-close", "Closing a support plan", {"text": "How it ended"}),
+    FormKind("support-plan", "Support plan", {"aim": "What they need support to improve", "step": "First step",
+                                              "due": "First step due"}),
+    FormKind("support-step", "Support plan step", {"step": "What the worker will do", "due": "Due"}),
+    FormKind("support-close", "Closing the support plan", {"outcome": "How it ended"}),
 )}
 
 
@@ -61,6 +63,11 @@ class FormDraft:
 
     def typed(self, values: dict[str, Any]) -> FormDraft:
         return FormDraft(self.kind, self.record_id, self.subject, self.draft_id, dict(values), self.context)
+
+    def at(self, stage: str, **answers: Any) -> FormDraft:
+        """The same draft, a wizard's `answers` added, asking for `stage` next."""
+        return FormDraft(self.kind, self.record_id, self.subject, self.draft_id, self.values | answers,
+                         self.context | {"stage": stage})
 
     def describe(self, typed_fields: list[str] | None = None) -> str:
         """"Supervision note for Sam Patel, 3 Dec 2026 · Notes", naming the fields typed in."""
