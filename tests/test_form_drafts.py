@@ -304,3 +304,35 @@ async def test_how_a_support_plan_ended_survives_a_kill(db: Database, org: Org, 
     with db.reader() as s:
         assert s.execute(select(SupportPlan.status, SupportPlan.outcome)).all() == [
             ("closed", "Records on time [since May]")]
+
+
+async def test_a_finding_for_supervision_survives_a_kill_and_goes_on_the_agenda_once(db: Database) -> None:
+    from qa_tui.db.models import FollowUp
+    from qa_tui.demo import DEMO_USER_STAFF_ID, build_demo
+    from tests.test_audit_editor import BUILT_ON, MEETING_DAY, open_meeting
+
+    build_demo(db, today=BUILT_ON, cases=400)
+    found: dict[str, object] = {}
+
+    async def finding(pilot) -> None:  # noqa: ANN001
+        editor = await open_meeting(pilot)
+        found["audit"], found["reference"] = editor.audit.id, editor.audit.case_reference
+        found["worker"] = editor.audit.worker.name
+        await pilot.press("f")
+        await settle(pilot)
+        await pilot.press(*"Record the child's [words] verbatim")
+
+    ctx = make_context(url_of(db), today=MEETING_DAY, staff_id=DEMO_USER_STAFF_ID)
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await finding(pilot)
+        await settle(pilot)
+        entries = killed(app)
+    ctx.db.dispose()
+    label = f"Finding for supervision for {found['worker']} (audit of {found['reference']}) · What to discuss"
+    assert [e["label"] for e in entries] == [label]
+    again = make_app(make_context(url_of(db), today=MEETING_DAY, staff_id=DEMO_USER_STAFF_ID))
+    await save_restored(again, label, "Record the child's [words] verbatim", "DraftedPrompt", "enter")
+    with db.reader() as s:
+        summaries = s.scalars(select(FollowUp.summary).where(FollowUp.source_id == found["audit"])).all()
+        assert summaries == ["Record the child's [words] verbatim"]

@@ -32,6 +32,7 @@ FORM_KINDS: dict[str, FormKind] = {k.kind: k for k in (
                                       "themes": "Themes", "said": "What they said"}),
     FormKind("response", "Your response", {"stance": "Agree or disagree", "comment": "Comment",
                                            "reflection": "Your reflection"}),
+    FormKind("finding", "Finding for supervision", {"text": "What to discuss"}),
     FormKind("moderation", "Moderation comment", {"text": "Comment"}),
     FormKind("support-plan", "Support plan", {"aim": "What they need support to improve", "step": "First step",
                                               "due": "First step due"}),

@@ -29,6 +29,7 @@ REOPEN = {
     "feedback": "screens.practice.feedback:reopen_feedback",
     "response": "screens.practice.my_work:reopen_response",
     "moderation": "screens.audits.moderation:reopen_moderation",
+    "finding": "screens.audits.editor_actions:ask_finding",
     "support-plan": "screens.audits.kinds.support:reopen_support_plan",
     "support-step": "screens.audits.support_plan:reopen_plan_change",
     "support-close": "screens.audits.support_plan:reopen_plan_change",
