@@ -229,7 +229,7 @@ class ModerateAuditScreen(QAScreen):
         grade_list.focus()
         draft, self.restored = self.restored, None
         if draft is not None and self._can_moderate():
-            self.moderated.update(draft.context.get("moderated", {}))
+            self.moderated |= draft.context.get("moderated", {})
             self._render_grades()
             self._ask_comment(str(draft.context.get("outcome", "agreed")), draft)
 

@@ -115,7 +115,8 @@ class SupportPane(KindPane["SupportPlanView"]):
                 self.notify("Nobody reports to you, so there is nobody to record a support plan for.",
                             severity="warning")
                 return
-            names.update((p.id, p.name) for p in people)
+            for person in people:
+                names[person.id] = person.name
             self.app.push_screen(ChoiceDialog("Support plan for whom?", person_options(people)), worker_chosen)
 
         self.call_service(lambda s: workers_to_support(s, me), offer)
