@@ -24,6 +24,7 @@ class DraftedForm:
     one, or one restored) and calls `start_draft()` once its widgets hold their starting values."""
 
     DRAFT_FIELDS: dict[str, str] = {}
+    CHOICES_ARE_TYPED = False  # a changed choice counts as typed (not where options load after opening)
     form_draft: FormDraft | None = None
     _draft_base: dict[str, Any] | None = None
     _draft_unfilled: dict[str, Any] = {}  # restored choices waiting for their options to load
@@ -77,8 +78,9 @@ class DraftedForm:
         if self._draft_base is None:
             return []
         values = self.draft_values()
+        query = self.query_one  # type: ignore[attr-defined]
         return [name for name, selector in self.DRAFT_FIELDS.items()
-                if not isinstance(self.query_one(selector), Select)  # type: ignore[attr-defined]
+                if (self.CHOICES_ARE_TYPED or not isinstance(query(selector), Select))
                 and str(values.get(name) or "").strip() != str(self._draft_base.get(name) or "").strip()]
 
     def note_draft(self) -> None:

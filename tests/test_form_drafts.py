@@ -9,6 +9,7 @@ import json
 import subprocess
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from qa_tui.app import QAApp
@@ -336,3 +337,34 @@ async def test_a_finding_for_supervision_survives_a_kill_and_goes_on_the_agenda_
     with db.reader() as s:
         summaries = s.scalars(select(FollowUp.summary).where(FollowUp.source_id == found["audit"])).all()
         assert summaries == ["Record the child's [words] verbatim"]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # on PostgreSQL a team manager may not add teams
+async def test_a_new_team_typed_survives_a_kill_and_restored_twice_is_added_once(db: Database) -> None:
+    from qa_tui.db.models import Team
+
+    seed(db)
+
+    async def new_team(pilot) -> None:  # noqa: ANN001
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"B2", "tab", *"Fostering [East]")
+
+    label = "People, teams and cases: New team · Team code, Team name"
+    again = await restored_after_kill(db, "TM1", TODAY, label, new_team)
+    entries = json.loads(next(journal_folder(again.ctx.config.database_url).glob("*.json")).read_text())["entries"]
+    await save_restored(again, label, "Fostering [East]", "RecordForm", "ctrl+s")
+    twice = make_app(make_context(url_of(db), today=TODAY, staff_id="TM1"))
+    folder = journal_folder(twice.ctx.config.database_url)
+    (folder / "again.json").write_text(json.dumps({"pid": dead_pid(), "entries": entries}))
+    async with twice.run_test(size=SIZE) as pilot:
+        await offered(pilot, label)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "another team already has the code" in str(twice.screen.query_one("#form-error").render())
+        twice.ctx.db.dispose()
+    with db.reader() as s:
+        assert s.scalars(select(Team.name).where(Team.code == "B2")).all() == ["Fostering [East]"]

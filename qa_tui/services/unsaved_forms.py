@@ -32,6 +32,7 @@ FORM_KINDS: dict[str, FormKind] = {k.kind: k for k in (
                                       "themes": "Themes", "said": "What they said"}),
     FormKind("response", "Your response", {"stance": "Agree or disagree", "comment": "Comment",
                                            "reflection": "Your reflection"}),
+    FormKind("record", "People, teams and cases:", {}),  # the fields' labels travel in the draft's context
     FormKind("finding", "Finding for supervision", {"text": "What to discuss"}),
     FormKind("moderation", "Moderation comment", {"text": "Comment"}),
     FormKind("support-plan", "Support plan", {"aim": "What they need support to improve", "step": "First step",
@@ -73,7 +74,8 @@ class FormDraft:
     def describe(self, typed_fields: list[str] | None = None) -> str:
         """"Supervision note for Sam Patel, 3 Dec 2026 · Notes", naming the fields typed in."""
         names = typed_fields if typed_fields is not None else [n for n, v in self.values.items() if v]
-        labels = [self.form.fields.get(name, name) for name in names]
+        known = self.form.fields | self.context.get("labels", {})
+        labels = [known.get(name, name) for name in names]
         return f"{self.form.title} {self.subject}" + (f" · {', '.join(labels)}" if labels else "")
 
     def entry(self, typed_fields: list[str]) -> Unsaved:
@@ -98,5 +100,6 @@ def draft_of(entry: Unsaved) -> FormDraft:
 def preview_values(entry: Unsaved) -> str:
     """What was typed, field by field, for the list of unsaved edits."""
     draft = draft_of(entry)
-    return " · ".join(f"{draft.form.fields.get(name, name)}: {draft.values.get(name, '')}"
+    known = draft.form.fields | draft.context.get("labels", {})
+    return " · ".join(f"{known.get(name, name)}: {draft.values.get(name, '')}"
                       for name in entry.field.split(",") if name)
