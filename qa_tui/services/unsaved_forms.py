@@ -33,6 +33,7 @@ FORM_KINDS: dict[str, FormKind] = {k.kind: k for k in (
     FormKind("response", "Your response", {"stance": "Agree or disagree", "comment": "Comment",
                                            "reflection": "Your reflection"}),
     FormKind("record", "People, teams and cases:", {}),  # the fields' labels travel in the draft's context
+    FormKind("tick-note", "Supervision", {"note": "Note"}),
     FormKind("finding", "Finding for supervision", {"text": "What to discuss"}),
     FormKind("moderation", "Moderation comment", {"text": "Comment"}),
     FormKind("support-plan", "Support plan", {"aim": "What they need support to improve", "step": "First step",

@@ -30,6 +30,7 @@ REOPEN = {
     "response": "screens.practice.my_work:reopen_response",
     "moderation": "screens.audits.moderation:reopen_moderation",
     "finding": "screens.audits.editor_actions:ask_finding",
+    "tick-note": "screens.practice.agenda_actions:ask_tick",
     "record": "screens.admin.records:reopen_record",
     "support-plan": "screens.audits.kinds.support:reopen_support_plan",
     "support-step": "screens.audits.support_plan:reopen_plan_change",
