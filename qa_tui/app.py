@@ -122,6 +122,7 @@ class QAApp(KeysInOrder):
         self._create_database = False  # the user agreed to a new database where none was
         self._password: str | None = None  # typed for this session's PostgreSQL login; never stored
         self.unsaved_journal: Journal | None = None  # edits not yet stored (screens.base.journal_of)
+        self.unsaved_offered = False  # what earlier sessions left unsaved was offered (screens.overview.unsaved)
 
     @property
     def ctx(self) -> AppContext:

@@ -19,7 +19,6 @@ from textual.widgets import Footer, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from qa_tui.dates import parse_day
-from qa_tui.journal import Journal, Unsaved
 from qa_tui.text import printable
 from qa_tui.widgets.literal import literal
 
@@ -93,19 +92,17 @@ class TextPrompt(KeysBeforeFocus, ModalScreen[str | None]):
 
     def __init__(self, title: str, label: str, *, initial: str = "", required: bool = True,
                  placeholder: str = "", check: Callable[[str], str | None] | None = None,
-                 problem: str = "", precious: str = "", earlier: bool = False,
-                 journal: Journal | None = None, unsaved: Callable[[str], Unsaved] | None = None) -> None:
+                 problem: str = "", precious: str = "", earlier: bool = False) -> None:
         """`check(value)` returns a problem to show beside the field (the dialog stays open with
         what was typed), or None to accept it. `problem`: why the value was refused last time,
         shown beside it from the start. `precious` names what Esc would throw away ("the note
         you typed"): Esc then asks first when something is typed, or always with `earlier`
-        (answers given in the dialogs before this one). `unsaved(text)` makes `journal`'s note of
-        the text as it is typed (kept until the caller stores it, or Esc throws it away)."""
+        (answers given in the dialogs before this one). To keep what is typed as a draft until it
+        is stored, use screens.drafts.DraftedPrompt."""
         super().__init__()
         self.title_text, self.label, self.initial = title, label, initial
         self.required, self.placeholder, self.check, self.problem = required, placeholder, check, problem
         self.precious, self.earlier = precious, earlier
-        self.journal, self.unsaved = (journal, unsaved) if unsaved is not None else (None, None)
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -115,14 +112,6 @@ class TextPrompt(KeysBeforeFocus, ModalScreen[str | None]):
             yield Static(literal(self.problem), classes="error", id="prompt-error")
             yield Static("[b]Enter[/b] save   [b]Esc[/b] cancel")
         yield Footer()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if self.journal is None or self.unsaved is None:
-            return
-        if event.value.strip() and event.value != printable(self.initial):
-            self.journal.put(self.unsaved(event.value))
-        else:
-            self.journal.drop(self.unsaved("").key, any_value=True)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         value = event.value.strip()
@@ -138,12 +127,7 @@ class TextPrompt(KeysBeforeFocus, ModalScreen[str | None]):
     def action_cancel(self) -> None:
         value = self.query_one("#prompt-input", Input).value.strip()
         typed = bool(value) and value != printable(self.initial).strip()
-        def leave() -> None:
-            if self.journal is not None and self.unsaved is not None:
-                self.journal.drop(self.unsaved("").key, any_value=True)  # thrown away as the person chose
-            self.dismiss(None)
-
-        leave_typed(self, bool(self.precious) and (typed or self.earlier), leave, self.precious)
+        leave_typed(self, bool(self.precious) and (typed or self.earlier), lambda: self.dismiss(None), self.precious)
 
 
 class ChoiceDialog(ModalScreen[T | None], Generic[T]):

@@ -332,13 +332,13 @@ async def test_support_plan_with_a_due_date_that_cannot_be_read_or_is_refused_ke
         await type_and_enter(pilot, "Weekly slot")
         await pilot.press("ctrl+a", "ctrl+k")
         await type_and_enter(pilot, "31/02/2099")  # no such day: named beside the field, nothing lost
-        assert screen_name(pilot) == "TextPrompt"
+        assert screen_name(pilot) == "DraftedPrompt"  # a TextPrompt keeping its draft
         assert "not a real date" in str(pilot.app.screen.query_one("#prompt-error").render())
         assert pilot.app.screen.query_one("#prompt-input").value == "31/02/2099"
         await pilot.press("ctrl+a", "ctrl+k")
         await type_and_enter(pilot, "01/01/2000")  # a real day, but before the plan starts: refused, asked again
         await settle(pilot)
-        assert screen_name(pilot) == "TextPrompt"
+        assert screen_name(pilot) == "DraftedPrompt"
         assert "before the plan started" in str(pilot.app.screen.query_one("#prompt-error").render())
         assert pilot.app.screen.query_one("#prompt-input").value == "01/01/2000"
         await pilot.press("escape")  # the aim and the step are at stake: asked first, n keeps them

@@ -217,7 +217,7 @@ async def test_a_refused_supervision_or_tick_keeps_its_notes_with_the_reason_and
         await settle(pilot)
         await pilot.press(*"Mum felt [heard]", "enter")  # refused: raised after that supervision
         await settle(pilot)
-        assert app.screen.__class__.__name__ == "TextPrompt"
+        assert app.screen.__class__.__name__ == "DraftedPrompt"  # a TextPrompt keeping its draft
         assert app.screen.query_one("#prompt-input").value == "Mum felt [heard]"
         assert "Not ticked: This follow-up comes from 2027-01-25" in str(
             app.screen.query_one("#prompt-error", Static).render())

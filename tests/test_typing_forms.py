@@ -35,9 +35,10 @@ def unreachable(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
     raise OperationalError("UPDATE audit_grade", {}, ConnectionRefusedError("server closed the connection"))
 
 
-async def restored_at_the_next_start(journal_path: Path, ctx: AppContext) -> str:
+async def restored_at_the_next_start(journal_path: Path, ctx: AppContext, *then: str) -> str:
     """End the session as if killed (its journal names a process now gone), start again, and
-    restore what is offered back; returns what the offer showed."""
+    restore what is offered back, pressing `then` (to save a form reopened with its draft);
+    returns what the offer showed."""
     body = json.loads(journal_path.read_text())
     body["pid"] = dead_pid()
     journal_path.write_text(json.dumps(body))
@@ -48,6 +49,9 @@ async def restored_at_the_next_start(journal_path: Path, ctx: AppContext) -> str
         shown = "\n".join(str(w.render()) for w in again.screen.query(".entry"))
         await pilot.press("r")
         await settle(pilot)
+        if then:
+            await pilot.press(*then)
+            await settle(pilot)
         again.unsaved_journal.flush()
     return shown
 
@@ -160,10 +164,11 @@ async def test_a_tick_note_being_typed_is_journalled_and_offered_back_naming_the
         await pilot.press("enter", *"Goals [set]")  # the observation review, mid-note when the app dies
         journal = app.unsaved_journal
         journal.flush()
-        assert stored(journal) == ["Goals [set]"]
+        assert [draft["values"]["note"] for draft in stored(journal)] == ["Goals [set]"]
         journal_path = journal.path
+    # Restored, the note's prompt opens again with it typed in; Enter ticks the item with it.
     shown = await restored_at_the_next_start(journal_path, make_context(url_of(db), today=SUPERVISION_DAY,
-                                                                        staff_id="TM1"))
+                                                                        staff_id="TM1"), "enter")
     assert "Supervision of Robin Ash on 10 Feb 2027 · note on Practice observation" in shown, shown
     with db.reader() as s:
         item = s.scalar(select(FollowUp).where(FollowUp.worker_id == ids["robin"],

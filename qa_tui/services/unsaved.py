@@ -46,7 +46,8 @@ def restore_change(session: Session, kind: str, record_id: str, field: str, valu
 
         area, _, rating = field.partition(":")
         restore_comment(session, record, area, value, int(rating) if rating.isdigit() else None)
-    elif kind == "tick-note":  # record: the follow-up; field: the supervision it was discussed in
+    elif kind == "tick-note":  # journals written before tick notes were kept as a form's draft
+        # record: the follow-up; field: the supervision it was discussed in
         from qa_tui.services.practice.followups import tick_discussed
 
         try:

@@ -5,24 +5,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Grid, Vertical
 from textual.content import Content
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 
-from qa_tui.text import printable
-from qa_tui.widgets.form_select import FormSelect
+from qa_tui.services.unsaved_forms import FormDraft
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
-from screens.base import QAModal, QAScreen
-from screens.dialogs import DIALOG_CSS, ConfirmDialog, leave_typed
+from screens.admin.record_form import FormField, RecordForm
+from screens.base import QAScreen
+from screens.dialogs import ConfirmDialog
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -39,107 +37,6 @@ SEARCH_AFTER_SECONDS = 0.3
 
 def short_date(day: date | None) -> str:
     return f"{day:%d/%m/%Y}" if day else ""
-
-
-# --- the form every record uses --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FormField:
-    key: str
-    label: str
-    value: Any = ""  # text for an input; the chosen option's value for a choice
-    options: tuple[tuple[str, Any], ...] | None = None  # None: typed text
-    blank: str = ""  # for a choice that may be left empty: what empty means
-    placeholder: str = ""
-
-
-class RecordForm(QAModal[Any]):
-    """Add or edit one record. Ctrl+S saves through `save(session, values)`; a refusal names the
-    field, moves the cursor there and keeps everything typed. Dismisses with what `save` returned."""
-
-    DEFAULT_CSS = DIALOG_CSS.format(cls="RecordForm") + """
-    RecordForm > Vertical { width: 90; max-height: 30; }
-    RecordForm #form-grid { grid-size: 2; grid-columns: 16 1fr; grid-rows: 1; grid-gutter: 1 0; height: auto; }
-    RecordForm #form-grid Label { color: $text-muted; }
-    RecordForm #form-grid > Input, RecordForm #form-grid > Select { margin-bottom: 0; }
-    RecordForm #form-grid > *:focus-within, RecordForm #form-grid > Input:focus { background: $boost; }
-    RecordForm #form-error { margin-top: 1; }
-    """
-    BINDINGS = [Binding("ctrl+s", "save", "Save", id="form-save", tooltip="Save the record"),
-                Binding("escape", "cancel", "Cancel", id="form-cancel", tooltip="Close without saving (asks if typed in)")]
-
-    def __init__(self, title: str, fields: list[FormField], save: Callable[[Session, dict[str, Any]], Any]) -> None:
-        super().__init__()
-        self.title_text, self.fields, self.save = title, fields, save
-        self.saving, self.opened_with = False, dict[str, Any]()
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(literal(self.title_text), classes="title")
-            with Grid(id="form-grid"):
-                for field in self.fields:
-                    yield Label(literal(field.label))
-                    if field.options is None:
-                        yield Input(printable(field.value), placeholder=field.placeholder, id=f"form-{field.key}",
-                                    compact=True)
-                    else:
-                        yield FormSelect([(literal(label), value) for label, value in field.options],
-                                         prompt=field.blank or "choose…", allow_blank=bool(field.blank),
-                                         value=Select.NULL if field.value in (None, "") else field.value,
-                                         id=f"form-{field.key}", compact=True)
-            yield Static("", classes="error", id="form-error")
-            yield Static("[b]Ctrl+S[/b] save   [b]Tab[/b] next field   [b]Esc[/b] cancel")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.opened_with = self.values()  # Esc asks once anything differs from this
-        self.query_one(f"#form-{self.fields[0].key}").focus()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == f"form-{self.fields[-1].key}":
-            self.action_save()
-        else:
-            self.focus_next()
-
-    def values(self) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for field in self.fields:
-            widget = self.query_one(f"#form-{field.key}")
-            values[field.key] = widget.value if isinstance(widget, Input) else widget.selection  # type: ignore[attr-defined]
-        return values
-
-    def action_save(self) -> None:
-        if self.saving:
-            return
-        self.saving = True
-        self.query_one("#form-error", Static).update("Saving…")
-        values, save = self.values(), self.save
-        self.call_service(lambda s: save(s, values), self._saved, write=True, on_error=self._refused)
-
-    def _saved(self, result: Any) -> None:
-        self.saving = False
-        self.dismiss(result)
-
-    def _refused(self, error: BaseException) -> bool:
-        from qa_tui.errors import QAError, ValidationError
-
-        self.saving = False
-        if not isinstance(error, QAError):
-            self.query_one("#form-error", Static).update("")
-            return False
-        self.query_one("#form-error", Static).update(literal(error))
-        if isinstance(error, ValidationError):
-            field = next((f for f in self.fields if f.label == error.field), None)
-            if field is not None:
-                widget = self.query_one(f"#form-{field.key}")
-                widget.focus()
-                if isinstance(widget, Input):
-                    widget.select_all()  # typing replaces it; an arrow key keeps it to edit
-        return True
-
-    def action_cancel(self) -> None:
-        leave_typed(self, self.values() != self.opened_with, lambda: self.dismiss(None), "the changes you typed")
 
 
 def with_current(choices: tuple[Choice, ...], current: uuid.UUID | None, label: str) -> tuple[tuple[str, Any], ...]:
@@ -202,6 +99,49 @@ def case_fields(row: CaseRow | None, choices: FormChoices) -> list[FormField]:
 
 
 # --- the area --------------------------------------------------------------------------------
+
+
+def record_form(node: Any, tab: str, row: Any, choices: FormChoices, draft: FormDraft | None = None) -> RecordForm:
+    """The form adding a record to `tab`, or editing `row`, keeping what is typed as a draft
+    (a new one, or `draft` restored into it)."""
+    from qa_tui.services.people import admin
+
+    today = node.ctx.today()
+    record_id, version = (row.id, row.version) if row is not None else (None, None)
+    if tab == "teams":
+        fields = team_fields(row)
+        title = f"Edit team {row.code}" if row else "New team"
+        save: Callable[[Session, dict[str, Any]], Any] = lambda s, v: admin.save_team(
+            s, admin.TeamInput(**v), today, team_id=record_id, expected_version=version)
+    elif tab == "people":
+        fields = person_fields(row, choices)
+        title = f"Edit {row.name} ({row.staff_id})" if row else "New person"
+        save = lambda s, v: admin.save_person(  # noqa: E731
+            s, admin.PersonInput(**v), today, person_id=record_id, expected_version=version)
+    else:
+        fields = case_fields(row, choices)
+        title = f"Edit case {row.reference}" if row else "New case"
+        save = lambda s, v: admin.save_case(  # noqa: E731
+            s, admin.CaseInput(**v), today, case_id=record_id, expected_version=version)
+    draft = draft or FormDraft("record", f"{tab}:{record_id or 'new'}", title,
+                               context={"labels": {f.key: f.label for f in fields}})
+    return RecordForm(title, fields, save, draft)
+
+
+def reopen_record(screen: QAScreen, draft: FormDraft) -> None:
+    """Open a team, person or case's draft again in its form, over the record as it is now."""
+    from qa_tui.services.people.admin import form_choices, record_row
+
+    tab, _, record = draft.record_id.partition(":")
+    record_id = None if record == "new" else uuid.UUID(record)
+    today = screen.ctx.today()
+
+    def loaded(found: tuple[Any, FormChoices]) -> None:
+        screen.app.push_screen(record_form(screen, tab, found[0], found[1], draft),
+                               lambda saved: saved and screen.notify("Saved.", markup=False))
+
+    screen.call_service(lambda s: (record_row(s, tab, record_id, today) if record_id else None,
+                                   form_choices(s, today)), loaded)
 
 
 class AdminScreen(QAScreen):
@@ -399,26 +339,7 @@ class AdminScreen(QAScreen):
         self.call_service(lambda s: form_choices(s, today), lambda choices: self._push_form(tab, row, choices))
 
     def _push_form(self, tab: str, row: Any, choices: FormChoices) -> None:
-        from qa_tui.services.people import admin
-
-        today = self.ctx.today()
-        record_id, version = (row.id, row.version) if row is not None else (None, None)
-        if tab == "teams":
-            fields = team_fields(row)
-            title = f"Edit team {row.code}" if row else "New team"
-            save: Callable[[Session, dict[str, Any]], Any] = lambda s, v: admin.save_team(
-                s, admin.TeamInput(**v), today, team_id=record_id, expected_version=version)
-        elif tab == "people":
-            fields = person_fields(row, choices)
-            title = f"Edit {row.name} ({row.staff_id})" if row else "New person"
-            save = lambda s, v: admin.save_person(  # noqa: E731
-                s, admin.PersonInput(**v), today, person_id=record_id, expected_version=version)
-        else:
-            fields = case_fields(row, choices)
-            title = f"Edit case {row.reference}" if row else "New case"
-            save = lambda s, v: admin.save_case(  # noqa: E731
-                s, admin.CaseInput(**v), today, case_id=record_id, expected_version=version)
-        self.app.push_screen(RecordForm(title, fields, save), lambda saved: self._saved(tab, saved))
+        self.app.push_screen(record_form(self, tab, row, choices), lambda saved: self._saved(tab, saved))
 
     def _saved(self, tab: str, saved: Any) -> None:
         if saved is None:  # cancelled, perhaps because someone else changed the record: show theirs

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from screens.dialogs import ActionDialog, ActionInput, ConfirmDialog, TextPrompt
+from qa_tui.services.unsaved_forms import FormDraft
+from screens.dialogs import ActionDialog, ActionInput, ConfirmDialog
+from screens.drafts import DraftedPrompt, forget_draft
 
 if TYPE_CHECKING:
     from qa_tui.errors import NeedsEscalationOwner
@@ -17,6 +19,29 @@ if TYPE_CHECKING:
     from qa_tui.widgets.save_queue import SaveQueue, Write
 
 NEEDS_OWNER = "not saved: needs an escalation owner (press !)"
+
+
+def ask_finding(node: Any, draft: FormDraft) -> None:
+    """What to discuss at the worker's next supervision, kept as `draft` as it is typed until it
+    is on their agenda (once, however often the draft is restored). `node` is the editor asking,
+    or the screen a restored draft is offered on."""
+    from qa_tui.services.audits.record import mark_finding_for_supervision
+
+    audit_id, today, name = uuid.UUID(draft.record_id), node.ctx.today(), draft.context.get("worker", "the worker")
+
+    def added(_: object) -> None:
+        forget_draft(node.app, draft)
+        node.notify(f"Added to {name}'s next supervision agenda.", markup=False)
+
+    def typed(summary: str | None) -> None:
+        if summary:
+            node.call_service(lambda s: mark_finding_for_supervision(s, audit_id, summary, today,
+                                                                     record_id=uuid.UUID(draft.draft_id)),
+                              added, write=True)
+
+    node.app.push_screen(DraftedPrompt(f"Finding for {name}'s next supervision", "What to discuss", draft,
+                                       placeholder="e.g. Strong direct work; record the child's words verbatim"),
+                         typed)
 
 
 class AuditEditorActions:
@@ -101,19 +126,8 @@ class AuditEditorActions:
         if audit is None or audit.worker is None:
             self.notify("This audit has no worker to take a finding to supervision.", severity="warning")
             return
-        from qa_tui.services.audits.record import mark_finding_for_supervision
-
-        today, name = self.ctx.today(), audit.worker.name
-
-        def saved(summary: str | None) -> None:
-            if summary:
-                self.call_service(lambda s: mark_finding_for_supervision(s, audit.id, summary, today),
-                                  lambda _: self.notify(f"Added to {name}'s next supervision agenda.", markup=False),
-                                  write=True)
-
-        self.app.push_screen(TextPrompt(f"Finding for {name}'s next supervision", "What to discuss",
-                                        placeholder="e.g. Strong direct work; record the child's words verbatim"),
-                             saved)
+        ask_finding(self, FormDraft("finding", str(audit.id), f"for {audit.worker.name} (audit of "
+                                    f"{audit.case_reference})", context={"worker": audit.worker.name}))
 
     def action_escalate(self) -> None:
         audit, ctx = self.audit, self.ctx

@@ -13,12 +13,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 
+from qa_tui.services.unsaved_forms import FormDraft
 from qa_tui.widgets.grades import OVERALL, GradeList, GradeRow
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.moderation_view import moderation_lines
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAScreen
-from screens.dialogs import ConfirmDialog, TextPrompt
+from screens.dialogs import ConfirmDialog
+from screens.drafts import DraftedPrompt, forget_draft
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -161,8 +163,20 @@ def audit_reading(audit: AuditDTO, escalations: Sequence[EscalationView] = ()) -
     return text
 
 
+# Each outcome's comment prompt: its title, its label, and whether a comment is needed.
+COMMENT_PROMPTS = {"agreed": ("Agree the auditor's grades", "Comment (optional)", False),
+                   "regraded": ("Why regrade?", "Comment for the auditor", True),
+                   "returned": ("Return for rework", "What needs reworking", True)}
+
+
+def reopen_moderation(screen: QAScreen, draft: FormDraft) -> None:
+    """Open the audit again with the regrade and the comment a moderator was typing."""
+    screen.app.push_screen(ModerateAuditScreen(uuid.UUID(draft.record_id), draft=draft))
+
+
 class ModerateAuditScreen(QAScreen):
-    """One audit: the auditor's grades beside the moderator's; agree, regrade or return."""
+    """One audit: the auditor's grades beside the moderator's; agree, regrade or return. The
+    comment is kept as a draft as it is typed, with the regrade, until the moderation is stored."""
 
     CSS_PATH = "moderation.tcss"
     BINDINGS = [
@@ -176,10 +190,11 @@ class ModerateAuditScreen(QAScreen):
         Binding("escape", "app.pop_screen", "Back", id="back", tooltip="Back to the list"),
     ]
 
-    def __init__(self, audit_id: uuid.UUID, *, read_only: bool = False) -> None:
+    def __init__(self, audit_id: uuid.UUID, *, read_only: bool = False, draft: FormDraft | None = None) -> None:
         super().__init__()
         self.audit_id = audit_id
         self.read_only = read_only
+        self.restored = draft  # a comment typed in an earlier session, asked for again once loaded
         self.audit: AuditDTO | None = None
         self.moderated: dict[str, int | None] = {}
 
@@ -221,6 +236,11 @@ class ModerateAuditScreen(QAScreen):
         self._render_grades()
         self.query_one("#moderate-text", Static).update(literal(audit_reading(audit, escalations)))
         grade_list.focus()
+        draft, self.restored = self.restored, None
+        if draft is not None and self._can_moderate():
+            self.moderated |= draft.context.get("moderated", {})
+            self._render_grades()
+            self._ask_comment(str(draft.context.get("outcome", "agreed")), draft)
 
     def _render_grades(self) -> None:
         audit = self.audit
@@ -271,7 +291,22 @@ class ModerateAuditScreen(QAScreen):
         self.moderated[key] = auditors.get(key) if event.grade is None else event.grade
         self._render_grades()
 
-    def _moderate(self, outcome: str, comment: str, **changes: Any) -> None:
+    def _ask_comment(self, outcome: str, draft: FormDraft | None = None) -> None:
+        """The comment for `outcome`, kept as a draft (with the regrade) as it is typed."""
+        assert self.audit is not None
+        grades, overall = self._changes()
+        changes: dict[str, Any] = {"grades": grades, "overall_grade": overall} if outcome == "regraded" else {}
+        draft = draft or FormDraft("moderation", str(self.audit_id), f"on the audit of {self.audit.case_reference}",
+                                   context={"outcome": outcome, "moderated": dict(self.moderated)})
+        title, label, required = COMMENT_PROMPTS[outcome]
+
+        def typed(comment: str | None) -> None:
+            if comment is not None and (comment or not required):
+                self._moderate(outcome, comment, draft, **changes)
+
+        self.app.push_screen(DraftedPrompt(title, label, draft, required=required), typed)
+
+    def _moderate(self, outcome: str, comment: str, draft: FormDraft, **changes: Any) -> None:
         from qa_tui.services.audits.moderation import moderate
 
         ctx, audit_id = self.ctx, self.audit_id
@@ -281,9 +316,10 @@ class ModerateAuditScreen(QAScreen):
         self.call_service(
             lambda s: moderate(s, audit_id, ctx.person_id, outcome=outcome, comment=comment, today=ctx.today(),
                                **changes),
-            lambda _: self._done(outcome), write=True)
+            lambda _: self._done(outcome, draft), write=True)
 
-    def _done(self, outcome: str) -> None:
+    def _done(self, outcome: str, draft: FormDraft) -> None:
+        forget_draft(self.qa_app, draft)
         self.notify({"agreed": "Grades agreed.", "regraded": "Regrade recorded; both sets of grades are kept.",
                      "returned": "Returned to the auditor for rework."}[outcome])
         self.app.pop_screen()
@@ -295,8 +331,7 @@ class ModerateAuditScreen(QAScreen):
         if grades or overall is not None:
             self.notify("You have changed grades: press g to save the regrade, or reload to agree.", severity="warning")
             return
-        self.app.push_screen(TextPrompt("Agree the auditor's grades", "Comment (optional)", required=False),
-                             lambda comment: None if comment is None else self._moderate("agreed", comment))
+        self._ask_comment("agreed")
 
     def action_save_regrade(self) -> None:
         if not self._can_moderate():
@@ -305,15 +340,12 @@ class ModerateAuditScreen(QAScreen):
         if not grades and overall is None:
             self.notify("No grade changed: press 1-4 on a domain to regrade it, or a to agree.", severity="warning")
             return
-        self.app.push_screen(TextPrompt("Why regrade?", "Comment for the auditor"),
-                             lambda comment: comment and self._moderate("regraded", comment, grades=grades,
-                                                                        overall_grade=overall))
+        self._ask_comment("regraded")
 
     def action_return_audit(self) -> None:
         if not self._can_moderate():
             return
-        self.app.push_screen(TextPrompt("Return for rework", "What needs reworking"),
-                             lambda comment: comment and self._moderate("returned", comment))
+        self._ask_comment("returned")
 
     def action_history(self) -> None:
         from screens.history import HistoryScreen

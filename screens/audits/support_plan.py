@@ -15,10 +15,11 @@ from textual.dom import DOMNode
 from textual.widgets import Footer, Header, Static
 
 from qa_tui.dates import parse_day
+from qa_tui.services.unsaved_forms import FormDraft
 from qa_tui.widgets.literal import literal
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAScreen
-from screens.dialogs import TextPrompt
+from screens.drafts import DraftedPrompt, forget_draft
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -29,10 +30,10 @@ CHANGES = ("add_step", "step_done", "review_steps", "close_plan")  # need an ope
 
 
 def ask_due_date(node: DOMNode, today: date, title: str, label: str, then: Callable[[date], None], *,
-                 precious: str, typed: date | None = None, problem: str = "") -> None:
+                 draft: FormDraft, typed: date | None = None, problem: str = "") -> None:
     """Ask for a step's due date (offering the usual one, or the one `typed` and refused for
-    `problem`) and pass it on once it reads as a day. Esc asks before throwing away `precious`,
-    the answers given before it."""
+    `problem`) and pass it on once it reads as a day. It is kept as the draft's "due", with the
+    answers before it; Esc asks before throwing them away."""
     from qa_tui.services.practice.support import default_step_due
 
     def unreadable(text: str) -> str | None:
@@ -49,12 +50,12 @@ def ask_due_date(node: DOMNode, today: date, title: str, label: str, then: Calla
     # A date that cannot be read is named beside the field and the dialog stays open, so the aim
     # and the step typed before it are not lost.
     shown = typed or default_step_due(today)
-    node.app.push_screen(TextPrompt(title, label, initial=f"{shown:%d/%m/%Y}", check=unreadable, problem=problem,
-                                    precious=precious, earlier=True), chosen)
+    node.app.push_screen(DraftedPrompt(title, label, draft.at("due"), field="due", initial=f"{shown:%d/%m/%Y}",
+                                       check=unreadable, problem=problem, earlier=True), chosen)
 
 
 def refused_date(node: DOMNode, today: date, title: str, label: str, then: Callable[[date], None],
-                 precious: str, due: date) -> Callable[[BaseException], bool]:
+                 draft: FormDraft, due: date) -> Callable[[BaseException], bool]:
     """When the service refuses the due date (before the plan started), ask for it again with
     why beside it: what was typed before it is kept."""
     from qa_tui.errors import ValidationError
@@ -62,10 +63,15 @@ def refused_date(node: DOMNode, today: date, title: str, label: str, then: Calla
     def refused(error: BaseException) -> bool:
         if not isinstance(error, ValidationError):
             return False
-        ask_due_date(node, today, title, label, then, precious=precious, typed=due, problem=f"Not saved: {error.problem}")
+        ask_due_date(node, today, title, label, then, draft=draft, typed=due, problem=f"Not saved: {error.problem}")
         return True
 
     return refused
+
+
+def reopen_plan_change(screen: QAScreen, draft: FormDraft) -> None:
+    """Open the plan again and ask for the step, or how it ended, with what was typed in it."""
+    screen.app.push_screen(SupportPlanScreen(uuid.UUID(draft.record_id), draft=draft))
 
 
 class SupportPlanScreen(QAScreen):
@@ -81,10 +87,11 @@ class SupportPlanScreen(QAScreen):
         Binding("escape", "back", "Back", id="sp-back", tooltip="Back to the list of plans"),
     ]
 
-    def __init__(self, plan_id: uuid.UUID) -> None:
+    def __init__(self, plan_id: uuid.UUID, *, draft: FormDraft | None = None) -> None:
         super().__init__()
         self.plan_id = plan_id
         self.plan: SupportPlanView | None = None
+        self.restored = draft  # a step or a closing typed in an earlier session, asked for again once loaded
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -136,34 +143,48 @@ class SupportPlanScreen(QAScreen):
         self.table.show(plan.steps)
         self.table.focus()
         self.refresh_bindings()
+        draft, self.restored = self.restored, None
+        if draft is not None and plan.status == "open":
+            (self._ask_step if draft.kind == "support-step" else self._ask_close)(draft)
 
-    def _write(self, job: Callable[[Session], SupportPlanView], done: str, *,
+    def _write(self, job: Callable[[Session], SupportPlanView], done: str, *, draft: FormDraft | None = None,
                on_error: Callable[[BaseException], bool] | None = None) -> None:
         def written(plan: SupportPlanView) -> None:
+            forget_draft(self.qa_app, draft)
             self.show(plan)
             self.notify(done)
 
         self.call_service(job, written, write=True, on_error=on_error)
 
     def action_add_step(self) -> None:
+        self._ask_step(self._draft("support-step"))
+
+    def _draft(self, kind: str) -> FormDraft:
+        worker = self.plan.worker.name if self.plan is not None else "the worker"
+        return FormDraft(kind, str(self.plan_id), f"for {worker}")
+
+    def _ask_step(self, draft: FormDraft) -> None:
+        """The step, then its due date, kept as a draft as they are typed until the step is added."""
         from qa_tui.services.practice.support import add_step
 
-        ctx, plan_id = self.ctx, self.plan_id
+        ctx, plan_id, title, label = self.ctx, self.plan_id, "New step", "Due (DD/MM/YYYY)"
 
-        precious = "the step you typed"
-
-        def got_due(due: date, step: str) -> None:
-            self._write(lambda s: add_step(s, plan_id, step=step, due_on=due, by_id=ctx.person_id, today=ctx.today()),
-                        "Step added and put on the supervision agenda.",
-                        on_error=refused_date(self, ctx.today(), "New step", "Due (DD/MM/YYYY)",
-                                              lambda again: got_due(again, step), precious, due))
+        def got_due(due: date, draft: FormDraft) -> None:
+            self._write(lambda s: add_step(s, plan_id, step=draft.values["step"], due_on=due, by_id=ctx.person_id,
+                                           today=ctx.today(), record_id=uuid.UUID(draft.draft_id)),
+                        "Step added and put on the supervision agenda.", draft=draft,
+                        on_error=refused_date(self, ctx.today(), title, label, lambda again: got_due(again, draft),
+                                              draft, due))
 
         def got_step(text: str | None) -> None:
             if text:
-                ask_due_date(self, ctx.today(), "New step", "Due (DD/MM/YYYY)", lambda due: got_due(due, text),
-                             precious=precious)
+                done = draft.at("due", step=text)
+                ask_due_date(self, ctx.today(), title, label, lambda due: got_due(due, done), draft=done)
 
-        self.app.push_screen(TextPrompt("New step", "What the worker will do", precious=precious), got_step)
+        if draft.context.get("stage") == "due":
+            ask_due_date(self, ctx.today(), title, label, lambda due: got_due(due, draft), draft=draft)
+        else:
+            self.app.push_screen(DraftedPrompt(title, "What the worker will do", draft, field="step"), got_step)
 
     def action_step_done(self) -> None:
         step = self.table.current
@@ -190,18 +211,22 @@ class SupportPlanScreen(QAScreen):
                           reviewed, write=True)
 
     def action_close_plan(self) -> None:
-        if self.plan is None:
-            return
+        if self.plan is not None:
+            self._ask_close(self._draft("support-close"))
+
+    def _ask_close(self, draft: FormDraft) -> None:
+        """How the plan ended, kept as a draft as it is typed until the plan is closed."""
         from qa_tui.services.practice.support import close_plan
 
         ctx, plan = self.ctx, self.plan
+        assert plan is not None
 
         def typed(outcome: str | None) -> None:
             if outcome:
                 self._write(lambda s: close_plan(s, plan.id, outcome=outcome, by_id=ctx.person_id, today=ctx.today(),
-                                                 expected_version=plan.version), "Plan closed.")
+                                                 expected_version=plan.version), "Plan closed.", draft=draft)
 
-        self.app.push_screen(TextPrompt("Close the support plan", "How it ended", precious="what you typed"), typed)
+        self.app.push_screen(DraftedPrompt("Close the support plan", "How it ended", draft, field="outcome"), typed)
 
     def action_back(self) -> None:
         self.dismiss()

@@ -31,7 +31,6 @@ class DashboardScreen(QAScreen):
                         tooltip="Triage showing the escalations you own that await your answer (Enter answers one)")]
 
     returned: tuple[ReturnedAudit, ...] = ()  # audits returned to the user, shown above the panels
-    offered_unsaved = False  # edits an earlier session left unsaved are offered once, at the start
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -86,11 +85,9 @@ class DashboardScreen(QAScreen):
             self.load_returned()
         else:
             self.action_refresh()
-        if not self.offered_unsaved:
-            from screens.overview.unsaved import offer_unsaved
+        from screens.overview.unsaved import offer_unsaved
 
-            self.offered_unsaved = True
-            offer_unsaved(self)  # what an earlier session typed and never stored
+        offer_unsaved(self)  # what an earlier session typed and never stored (once a session)
 
     def action_refresh(self) -> None:
         from qa_tui.services.programme.dashboard import build_dashboard

@@ -1,9 +1,11 @@
 """Edits a previous session never stored (it was killed, or the database was out of reach when it
-closed), offered back on the dashboard: each named by its record and field, then restored through
-the services or, once confirmed, discarded."""
+closed), offered back on the landing screen (the dashboard, or My work): each named by its record
+and field, then restored (an edit through the services, a form's draft by reopening the form with
+the text in it) or, once confirmed, discarded."""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 from rich.text import Text
@@ -13,11 +15,27 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Static
 
 from qa_tui.journal import Unsaved, forget, journal_folder, left_behind
+from qa_tui.services.unsaved_forms import FormDraft, draft_of, is_draft, preview_values
 from qa_tui.widgets.literal import literal
 from screens.base import QAModal, QAScreen
 from screens.dialogs import DIALOG_CSS, ConfirmDialog
 
 PREVIEW = 160  # characters of each value shown
+
+# How each form's draft is reopened: "module:function", the function taking the screen the draft is
+# offered on and the draft, and opening the form with the draft's text in it.
+REOPEN = {
+    "supervision": "screens.practice.supervision:reopen_supervision",
+    "feedback": "screens.practice.feedback:reopen_feedback",
+    "response": "screens.practice.my_work:reopen_response",
+    "moderation": "screens.audits.moderation:reopen_moderation",
+    "finding": "screens.audits.editor_actions:ask_finding",
+    "tick-note": "screens.practice.agenda_actions:ask_tick",
+    "record": "screens.admin.records:reopen_record",
+    "support-plan": "screens.audits.kinds.support:reopen_support_plan",
+    "support-step": "screens.audits.support_plan:reopen_plan_change",
+    "support-close": "screens.audits.support_plan:reopen_plan_change",
+}
 
 
 def preview(value: object) -> str:
@@ -53,7 +71,8 @@ class UnsavedDialog(QAModal[str]):
                                  "never reached the database"), classes="title")
             with VerticalScroll():
                 for entry in self.entries:
-                    yield Static(Text.assemble(literal(entry.label, "bold"), "\n", literal(preview(entry.value))),
+                    shown = preview_values(entry) if is_draft(entry) else entry.value
+                    yield Static(Text.assemble(literal(entry.label, "bold"), "\n", literal(preview(shown))),
                                  classes="entry")
             yield Static("[b]r[/b] restore them   [b]d[/b] discard   [b]Esc[/b] decide later")
         yield Footer()
@@ -70,10 +89,11 @@ class UnsavedDialog(QAModal[str]):
 
 
 def offer_unsaved(screen: QAScreen) -> None:
-    """Offer back what earlier sessions left unsaved, if anything."""
+    """Offer back what earlier sessions left unsaved, if anything (once a session)."""
     journal = screen.journal
-    if journal is None:
+    if journal is None or screen.qa_app.unsaved_offered:
         return
+    screen.qa_app.unsaved_offered = True
     found = left_behind(journal_folder(screen.ctx.config.database_url))
     if not found:
         return
@@ -92,7 +112,10 @@ def offer_unsaved(screen: QAScreen) -> None:
                 journal.put(entry)
             journal.flush()
             forget(paths)
-            restore(screen, list(entries.values()))
+            restore(screen, [e for e in entries.values() if not is_draft(e)])
+            for entry in entries.values():
+                if is_draft(entry):
+                    reopen(screen, draft_of(entry))
 
     screen.app.push_screen(UnsavedDialog(list(entries.values())), chosen)
 
@@ -121,3 +144,10 @@ def restore(screen: QAScreen, entries: list[Unsaved]) -> None:
 
     screen.call_service(lambda s: restore_change(s, entry.kind, entry.record_id, entry.field, entry.value,
                                                  today=today), stored, write=True, on_error=failed)
+
+
+def reopen(screen: QAScreen, draft: FormDraft) -> None:
+    """Open the draft's form again with what was typed in it; it stays in the journal until the
+    form saves it or the person throws it away."""
+    module, _, function = REOPEN[draft.kind].partition(":")
+    getattr(importlib.import_module(module), function)(screen, draft)

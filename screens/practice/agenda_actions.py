@@ -9,7 +9,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from qa_tui.dates import parse_day
+from qa_tui.services.unsaved_forms import FormDraft
 from screens.dialogs import ChoiceDialog, DoneDialog, DoneInput, TextPrompt
+from screens.drafts import DraftedPrompt, forget_draft
 
 if TYPE_CHECKING:
     from qa_tui.services.practice.followups import FollowUpView
@@ -97,35 +99,36 @@ def update_action_in_supervision(screen: QAScreen, item: AgendaAction, supervisi
 
 def tick_follow_up(screen: QAScreen, item: FollowUpView, holding: SupervisionView, worker_name: str,
                    then: Callable[[], None]) -> None:
-    """Tick a follow-up as discussed in the supervision being held, with an optional note. The
-    note is journalled as it is typed (offered back after a crash, naming the supervision and
-    the item); one the rules refuse comes back with why beside it; Esc asks before dropping it."""
-    from qa_tui.journal import Unsaved
+    """Tick a follow-up as discussed in the supervision being held, with an optional note."""
+    subject = (f"of {worker_name} on {holding.held_on:%-d %b %Y} · note on {item.source_label}: "
+               f"{item.summary}")
+    ask_tick(screen, FormDraft("tick-note", str(item.id), subject, context={
+        "supervision": str(holding.id), "version": item.version, "source": item.source_label,
+        "summary": item.summary}), then)
+
+
+def ask_tick(screen: QAScreen, draft: FormDraft, then: Callable[[], None] = lambda: None) -> None:
+    """The note for ticking a follow-up, kept as a draft as it is typed (offered back after a
+    restart, naming the supervision and the item) until the tick is stored; one the rules refuse
+    comes back with why beside it; Esc asks before dropping it."""
     from qa_tui.services.practice.followups import tick_discussed
 
-    supervision_id, journal = holding.id, screen.journal
-    key, held = f"tick:{item.id}", f"{holding.held_on:%-d %b %Y}"
-    label = f"Supervision of {worker_name} on {held} · note on {item.source_label}: {item.summary}"
+    item_id, supervision_id = uuid.UUID(draft.record_id), uuid.UUID(draft.context["supervision"])
+    version, summary = draft.context.get("version"), draft.context.get("summary", "")
 
-    def unsaved(note: str) -> Unsaved:
-        return Unsaved(key, "tick-note", str(item.id), str(supervision_id), label, note)
-
-    def ask(note: str = "", problem: str = "") -> None:
-        prompt = TextPrompt(f"Discussed: {item.source_label}", "Note (optional)", required=False,
-                            placeholder="e.g. agreed to share the chronology with the IRO", initial=note,
-                            problem=problem, precious="the note you typed", earlier=bool(note.strip()),
-                            journal=journal, unsaved=unsaved)
-        screen.app.push_screen(prompt, with_note)
+    def ask(draft: FormDraft, problem: str = "") -> None:
+        prompt = DraftedPrompt(f"Discussed: {draft.context.get('source', '')}", "Note (optional)", draft, field="note",
+                               required=False, placeholder="e.g. agreed to share the chronology with the IRO",
+                               problem=problem, earlier=bool(draft.values.get("note")))
+        screen.app.push_screen(prompt, lambda note: None if note is None else with_note(draft.typed({"note": note})))
 
     def ticked(_: object) -> None:
-        if journal is not None:
-            journal.drop(key, any_value=True)
-        screen.notify(f"Ticked: {item.summary}", markup=False)
+        forget_draft(screen.qa_app, draft)
+        screen.notify(f"Ticked: {summary}", markup=False)
         then()
 
-    def with_note(note: str | None) -> None:
-        if note is None:
-            return
+    def with_note(typed: FormDraft) -> None:
+        note = typed.values["note"]
 
         def refused(error: BaseException) -> bool:
             from qa_tui.errors import ChangedElsewhere
@@ -133,11 +136,11 @@ def tick_follow_up(screen: QAScreen, item: FollowUpView, holding: SupervisionVie
 
             if not isinstance(error, (*REFUSED, ChangedElsewhere)):
                 return False  # the database out of reach: the app's Retry sends the same note
-            ask(note, f"Not ticked: {error}")  # the note comes back with the reason beside it
+            ask(typed, f"Not ticked: {error}")  # the note comes back with the reason beside it
             return True
 
         screen.call_service(
-            lambda s: tick_discussed(s, item.id, supervision_id, note, expected_version=item.version),
+            lambda s: tick_discussed(s, item_id, supervision_id, note, expected_version=version),
             ticked, write=True, on_error=refused)
 
-    ask()
+    ask(draft)

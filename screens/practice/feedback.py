@@ -19,8 +19,10 @@ from textual.widgets import Footer, Header, Input, Label, Select, Static, TextAr
 from qa_tui.dates import parse_day
 from qa_tui.widgets.form_select import FormSelect
 from qa_tui.widgets.literal import literal, literal_markup
+from qa_tui.services.unsaved_forms import FormDraft
 from screens.base import QAScreen
-from screens.dialogs import TextPrompt, leave_typed
+from screens.dialogs import TextPrompt
+from screens.drafts import DraftedForm
 from screens.lists import TOGGLE_TEAMS, ListScreen
 
 if TYPE_CHECKING:
@@ -148,9 +150,18 @@ class FeedbackScreen(ListScreen["FeedbackLine", "FeedbackList"]):
         yield SystemCommand("Feedback: save the QR code as PNG", "Save the QR code as an image", self.action_save_qr)
 
 
-class FeedbackFormScreen(QAScreen):
+def reopen_feedback(screen: QAScreen, draft: FormDraft) -> None:
+    """Open feedback's draft again in the form."""
+    screen.app.push_screen(FeedbackFormScreen(draft))
+
+
+class FeedbackFormScreen(DraftedForm, QAScreen):
     """Record one piece of feedback; Ctrl+S saves it. A refused field is named below the form
-    and nothing typed is lost."""
+    and nothing typed is lost: it is kept as a draft until recorded (offered back after a restart)."""
+
+    DRAFT_FIELDS = {"received_on": "#fb-received_on", "case": "#fb-case", "worker": "#fb-worker",
+                    "giver": "#fb-giver", "channel": "#fb-channel", "rating": "#fb-rating", "themes": "#fb-themes",
+                    "said": "#fb-said-text"}
 
     CSS_PATH = "feedback.tcss"
     BINDINGS = [
@@ -159,9 +170,10 @@ class FeedbackFormScreen(QAScreen):
                 tooltip="Go back without recording (asks first when something is typed)"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, draft: FormDraft | None = None) -> None:
         super().__init__()
         self.saving = False
+        self.form_draft = draft or FormDraft("feedback", "new", f"received {self.ctx.today():%-d %b %Y}")
 
     def compose(self) -> ComposeResult:
         from qa_tui.services.practice.feedback import GIVER_LABELS
@@ -202,9 +214,11 @@ class FeedbackFormScreen(QAScreen):
         today = self.ctx.today()
         self.call_service(lambda s: people_for_picking(s, today, PRACTITIONER_ROLES), self._people)
         self.query_one("#fb-received_on", Input).focus()
+        self.start_draft()
 
     def _people(self, people: list[PersonRef]) -> None:
         self.query_one("#fb-worker", Select).set_options([(literal(f"{p.name} ({p.role})"), p.id) for p in people])
+        self.fill_draft()  # a restored draft's worker, now the options are in
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.focus_next()
@@ -233,16 +247,17 @@ class FeedbackFormScreen(QAScreen):
         rating: int | None = self.query_one("#fb-rating", Select).selection
         said = self.query_one("#fb-said-text", TextArea).text
         themes = self.query_one("#fb-themes", Input).value.split(",")
-        today = self.ctx.today()
+        today, draft_id = self.ctx.today(), uuid.UUID(self.form_draft.draft_id)
         self.saving = True
         self.call_service(
             lambda s: record_feedback(s, received_on=received_on, case_id=case_id_for_reference(s, reference),
                                       worker_id=worker, giver=giver, channel=channel, rating=rating, said=said,
-                                      themes=themes, today=today),
+                                      themes=themes, today=today, record_id=draft_id),
             self._saved, write=True, on_error=self._failed)
 
     def _saved(self, view: FeedbackView) -> None:
         self.saving = False
+        self.draft_stored()
         about = f" about {view.case_reference}" if view.case_reference else ""
         follow = "; it is on the worker's next supervision agenda" if view.worker_id else ""
         self.notify(f"Feedback{about} recorded{follow}.", markup=False)
@@ -266,9 +281,7 @@ class FeedbackFormScreen(QAScreen):
             self.query_one(widget_id).focus()
 
     def action_cancel(self) -> None:
-        typed = (self.query_one("#fb-case", Input).value.strip() or self.query_one("#fb-themes", Input).value.strip()
-                 or self.query_one("#fb-said-text", TextArea).text.strip())
-        leave_typed(self, bool(typed), self.app.pop_screen, "this feedback")
+        self.leave_draft(self.app.pop_screen)
 
 
 class QRCodeDialog(ModalScreen[None]):

@@ -15,8 +15,10 @@ from qa_tui.text import printable
 from qa_tui.widgets.form_select import FormSelect
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
+from qa_tui.services.unsaved_forms import FormDraft
 from screens.base import QAModal, QAScreen
-from screens.dialogs import DIALOG_CSS, leave_typed
+from screens.dialogs import DIALOG_CSS
+from screens.drafts import DraftedForm
 
 if TYPE_CHECKING:
     from qa_tui.services.practice.my_work import MyRecord, MyWork
@@ -118,6 +120,9 @@ class MyWorkScreen(QAScreen):
             literal("\n".join(lines)) if lines else "[dim]Nothing waiting for your next supervision.[/dim]")
         self.show_detail()
         table.focus()
+        from screens.overview.unsaved import offer_unsaved
+
+        offer_unsaved(self)  # My work is a practitioner's landing screen
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_detail()
@@ -173,8 +178,30 @@ class MyWorkScreen(QAScreen):
                             self.action_respond)
 
 
-class ResponseDialog(QAModal["ResponseView | None"]):
-    """Your response: agree or disagree, a comment (needed to disagree), and your reflection."""
+def reopen_response(screen: QAScreen, draft: FormDraft) -> None:
+    """Open a response's draft again on the record it answers (as it is now)."""
+    from qa_tui.services.practice.my_work import my_work
+
+    person_id, today = screen.ctx.person_id, screen.ctx.today()
+
+    def loaded(work: MyWork) -> None:
+        record = next((r for r in work.records if f"{r.kind}:{r.id}" == draft.record_id), None)
+        if record is None:
+            screen.notify(f"{draft.describe()}: the record is no longer shared with you; the draft is kept.",
+                          severity="warning", markup=False)
+            return
+        screen.app.push_screen(ResponseDialog(record, draft), lambda view: view and screen.notify(
+            "Your response is saved; your manager will see it on your supervision agenda."))
+
+    screen.call_service(lambda s: my_work(s, person_id, today), loaded)
+
+
+class ResponseDialog(DraftedForm, QAModal["ResponseView | None"]):
+    """Your response: agree or disagree, a comment (needed to disagree), and your reflection. What
+    is typed is kept as a draft until it is saved (offered back after a restart)."""
+
+    DRAFT_FIELDS = {"stance": "#response-stance", "comment": "#response-comment",
+                    "reflection": "#response-reflection"}
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="response-cancel",
@@ -186,9 +213,11 @@ class ResponseDialog(QAModal["ResponseView | None"]):
     ResponseDialog #response-reflection { height: 6; }
     """
 
-    def __init__(self, record: MyRecord) -> None:
+    def __init__(self, record: MyRecord, draft: FormDraft | None = None) -> None:
         super().__init__()
         self.record = record
+        self.form_draft = draft or FormDraft("response", f"{record.kind}:{record.id}",
+                                             f"to {record.label.lower()} of {record.on:%-d %b %Y}")
 
     def compose(self) -> ComposeResult:
         earlier = self.record.finding.response
@@ -208,6 +237,7 @@ class ResponseDialog(QAModal["ResponseView | None"]):
 
     def on_mount(self) -> None:
         self.query_one("#response-stance", Select).focus()
+        self.start_draft()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.focus_next()
@@ -224,7 +254,11 @@ class ResponseDialog(QAModal["ResponseView | None"]):
             lambda s: respond(s, person_id=ctx.person_id, source_kind=record.record_kind, source_id=record.id,
                               stance=stance, comment=comment, reflection=reflection, today=ctx.today(),
                               expected_version=earlier.version if earlier else None),
-            self.dismiss, write=True, on_error=self._refused)
+            self._saved, write=True, on_error=self._refused)
+
+    def _saved(self, view: ResponseView) -> None:
+        self.draft_stored()
+        self.dismiss(view)
 
     def _refused(self, error: BaseException) -> bool:
         from qa_tui.errors import ChangedElsewhere, NotAllowed, ValidationError
@@ -239,8 +273,4 @@ class ResponseDialog(QAModal["ResponseView | None"]):
         return False
 
     def action_cancel(self) -> None:
-        earlier = self.record.finding.response
-        typed = (self.query_one("#response-comment", Input).value != (printable(earlier.comment) if earlier else "")
-                 or self.query_one("#response-reflection", TextArea).text
-                 != (printable(earlier.reflection) if earlier else ""))
-        leave_typed(self, typed, lambda: self.dismiss(None), "your response")
+        self.leave_draft(lambda: self.dismiss(None))

@@ -20,8 +20,10 @@ from qa_tui.dates import parse_day
 from qa_tui.widgets.form_select import FormSelect
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
+from qa_tui.services.unsaved_forms import FormDraft
 from screens.base import QAModal, QAScreen
-from screens.dialogs import DIALOG_CSS, ChoiceDialog, TextPrompt, leave_typed
+from screens.dialogs import DIALOG_CSS, ChoiceDialog, TextPrompt
+from screens.drafts import DraftedForm
 from screens.lists import TOGGLE_TEAMS, ListScreen
 
 if TYPE_CHECKING:
@@ -371,8 +373,23 @@ class AgendaScreen(QAScreen):
                             self.action_export)
 
 
-class SupervisionDialog(QAModal["SupervisionView | None"]):
-    """Record a supervision: when, which kind, who supervised (the user by default), notes."""
+def reopen_supervision(screen: QAScreen, draft: FormDraft) -> None:
+    """Open a supervision record's draft again; once recorded, its agenda opens as usual."""
+    worker_id = uuid.UUID(draft.record_id)
+
+    def recorded(held: SupervisionView | None) -> None:
+        if held is not None:
+            screen.app.push_screen(AgendaScreen(held.worker_id, holding=held))
+
+    screen.app.push_screen(SupervisionDialog(worker_id, str(draft.context.get("worker_name", "")), draft), recorded)
+
+
+class SupervisionDialog(DraftedForm, QAModal["SupervisionView | None"]):
+    """Record a supervision: when, which kind, who supervised (the user by default), notes. What is
+    typed is kept as a draft until it is recorded (offered back after a restart)."""
+
+    DRAFT_FIELDS = {"held_on": "#sup-held_on", "kind": "#sup-kind", "supervisor": "#sup-supervisor",
+                    "notes": "#sup-notes"}
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="supervision-cancel",
@@ -390,9 +407,12 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
     SupervisionDialog #sup-error { margin-top: 1; }
     """
 
-    def __init__(self, worker_id: uuid.UUID, worker_name: str) -> None:
+    def __init__(self, worker_id: uuid.UUID, worker_name: str, draft: FormDraft | None = None) -> None:
         super().__init__()
         self.worker_id, self.worker_name = worker_id, worker_name
+        self.form_draft = draft or FormDraft("supervision", str(worker_id),
+                                             f"for {worker_name}, {self.ctx.today():%-d %b %Y}",
+                                             context={"worker_name": worker_name})
 
     def compose(self) -> ComposeResult:
         from qa_tui.services.practice.supervision import KIND_LABELS
@@ -419,12 +439,14 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
         today = self.ctx.today()
         self.call_service(lambda s: people_for_picking(s, today), self._people)
         self.query_one("#sup-held_on", Input).focus()
+        self.start_draft()
 
     def _people(self, people: list[PersonRef]) -> None:
         select = self.query_one("#sup-supervisor", Select)
         select.set_options([(literal(f"{p.name} ({p.role})"), p.id) for p in people if p.id != self.worker_id])
         if any(p.id == self.ctx.person_id for p in people):
             select.value = self.ctx.person_id
+        self.fill_draft()  # a restored draft's supervisor, now the options are in
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.focus_next()
@@ -446,11 +468,15 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
             return
         kind = self.query_one("#sup-kind", Select).selection or "casework"
         notes = self.query_one("#sup-notes", TextArea).text
-        worker_id, today = self.worker_id, self.ctx.today()
+        worker_id, today, draft_id = self.worker_id, self.ctx.today(), uuid.UUID(self.form_draft.draft_id)
         self.call_service(
             lambda s: record_supervision(s, worker_id=worker_id, supervisor_id=supervisor, held_on=held_on,
-                                         kind=kind, notes=notes, today=today),
-            self.dismiss, write=True, on_error=self._refused)
+                                         kind=kind, notes=notes, today=today, record_id=draft_id),
+            self._recorded, write=True, on_error=self._refused)
+
+    def _recorded(self, held: SupervisionView) -> None:
+        self.draft_stored()
+        self.dismiss(held)
 
     def _refused(self, error: BaseException) -> bool:
         from qa_tui.errors import ValidationError
@@ -462,6 +488,4 @@ class SupervisionDialog(QAModal["SupervisionView | None"]):
         return False
 
     def action_cancel(self) -> None:
-        typed = (self.query_one("#sup-notes", TextArea).text.strip() != ""
-                 or self.query_one("#sup-held_on", Input).value != f"{self.ctx.today():%d/%m/%Y}")
-        leave_typed(self, typed, lambda: self.dismiss(None), "this supervision record")
+        self.leave_draft(lambda: self.dismiss(None))

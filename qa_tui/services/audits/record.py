@@ -24,6 +24,7 @@ from qa_tui.db.models import (
     AuditTemplate,
     Case,
     DrawPick,
+    FollowUp,
     Moderation,
     Person,
 )
@@ -282,14 +283,19 @@ def add_participant(session: Session, audit_id: uuid.UUID, person_id: uuid.UUID,
     return save_audit(session, audit, row)
 
 
-def mark_finding_for_supervision(session: Session, audit_id: uuid.UUID, summary: str, today: date) -> Finding:
-    """Put a finding on the audited worker's next supervision agenda."""
+def mark_finding_for_supervision(session: Session, audit_id: uuid.UUID, summary: str, today: date, *,
+                                 record_id: uuid.UUID | None = None) -> Finding:
+    """Put a finding on the audited worker's next supervision agenda. `record_id` (a form's
+    draft) is the id it takes: put there once, the same draft again returns it."""
     audit = load_audit(session, audit_id)
     if audit.worker_id is None:
         raise NotAllowed("This audit has no worker to take the finding to supervision.")
-    item = raise_follow_up(session, worker_id=audit.worker_id,
-                           source_kind="dip_sample" if audit.kind == "dip_sample" else "audit",
-                           source_id=audit.id, summary=summary, today=today, event_on=audit.audit_date)
+    item = session.get(FollowUp, record_id) if record_id is not None else None
+    if item is None:
+        item = raise_follow_up(session, worker_id=audit.worker_id,
+                               source_kind="dip_sample" if audit.kind == "dip_sample" else "audit",
+                               source_id=audit.id, summary=summary, today=today, event_on=audit.audit_date,
+                               record_id=record_id)
     session.flush()
     return Finding(item.id, item.worker_id, item.summary, item.raised_on)
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from qa_tui.config import CASE_HOLDING_ROLES, ROLE_NAMES, ROLES
 from qa_tui.db.models import CASE_CATEGORIES, CASE_CATEGORY_NAMES, Case, Person, Team
-from qa_tui.errors import NotAllowed, ValidationError
+from qa_tui.errors import NotAllowed, NotFound, ValidationError
 from qa_tui.services.people.form_checks import (
     active_person,
     active_team,
@@ -280,6 +280,20 @@ def save_team(session: Session, form: TeamInput, today: date, *, team_id: uuid.U
         team.code, team.name = code, name
     flush_or_conflict(session, f"Team {code}")
     return _team_summary(session, team, today)
+
+
+def record_row(session: Session, tab: str, record_id: uuid.UUID, today: date) -> TeamRow | PersonRow | CaseRow:
+    """One team, person or case as its list shows it (`tab`: "teams", "people" or "cases")."""
+    model, name = {"teams": (Team, "team"), "people": (Person, "person"), "cases": (Case, "case")}[tab]
+    row = session.get(model, record_id)
+    if row is None:
+        raise NotFound(f"No {name} with id {record_id}: it may have been removed since.")
+    if isinstance(row, Team):
+        return _team_summary(session, row, today)
+    if isinstance(row, Person):
+        return _person_summary(session, row)
+    team, worker = session.get(Team, row.team_id), session.get(Person, row.worker_id) if row.worker_id else None
+    return _case_row(row, team.code if team else None, worker.name if worker else None)
 
 
 def _team_summary(session: Session, team: Team, today: date) -> TeamRow:

@@ -62,9 +62,12 @@ class FeedbackSummary:
 def record_feedback(session: Session, *, received_on: date, case_id: uuid.UUID | None = None,
                     worker_id: uuid.UUID | None = None, giver: str, channel: str,
                     rating: int | None = None, said: str = "", themes: Iterable[str] = (),
-                    today: date) -> FeedbackView:
+                    today: date, record_id: uuid.UUID | None = None) -> FeedbackView:
     """Record one piece of feedback. With a case and no worker, it is about the case's allocated
-    worker. When there is a worker, a follow-up puts it on their next supervision agenda."""
+    worker. When there is a worker, a follow-up puts it on their next supervision agenda.
+    `record_id` (a form's draft) is the id it takes: recorded once, the same draft again returns it."""
+    if record_id is not None and (recorded := session.get(Feedback, record_id)) is not None:
+        return _feedback_view(session, recorded)
     if giver not in FEEDBACK_GIVERS:
         raise ValidationError("giver", f"expected one of {', '.join(FEEDBACK_GIVERS)}, got {giver!r}")
     if channel not in FEEDBACK_CHANNELS:
@@ -88,7 +91,7 @@ def record_feedback(session: Session, *, received_on: date, case_id: uuid.UUID |
     if worker_id is not None and session.get(Person, worker_id) is None:
         raise NotFound(f"Worker {worker_id} does not exist.")
 
-    row = Feedback(id=uuid.uuid4(), received_on=received_on, case_id=case_id, worker_id=worker_id,
+    row = Feedback(id=record_id or uuid.uuid4(), received_on=received_on, case_id=case_id, worker_id=worker_id,
                    giver=giver, channel=channel, rating=rating, said=said, themes=clean_themes(themes))
     session.add(row)
     if worker_id is not None:
@@ -98,9 +101,15 @@ def record_feedback(session: Session, *, received_on: date, case_id: uuid.UUID |
                         summary=f"Feedback from {GIVER_LABELS[giver]}{on_case} received "
                                 f"{received_on.isoformat()}{rated}", today=today, event_on=received_on)
     session.flush()
-    return FeedbackView(id=row.id, version=row.version, received_on=received_on,
-                        case_reference=case.reference if case else None, worker_id=worker_id,
-                        giver=giver, channel=channel, rating=rating, said=said, themes=tuple(row.themes))
+    return _feedback_view(session, row)
+
+
+def _feedback_view(session: Session, row: Feedback) -> FeedbackView:
+    case = session.get(Case, row.case_id) if row.case_id is not None else None
+    return FeedbackView(id=row.id, version=row.version, received_on=row.received_on,
+                        case_reference=case.reference if case else None, worker_id=row.worker_id,
+                        giver=row.giver, channel=row.channel, rating=row.rating, said=row.said,
+                        themes=tuple(row.themes))
 
 
 def feedback_summary(session: Session, since: date, until: date,

@@ -42,14 +42,15 @@ class FollowUpView:
 
 def raise_follow_up(session: Session, *, worker_id: uuid.UUID, source_kind: str,
                     source_id: uuid.UUID | None, summary: str, today: date,
-                    event_on: date | None = None) -> FollowUp:
+                    event_on: date | None = None, record_id: uuid.UUID | None = None) -> FollowUp:
     """Add an item to the worker's next supervision agenda, dated by the event it comes from
-    (`event_on`: the observation, audit or feedback date; today when there is none)."""
+    (`event_on`: the observation, audit or feedback date; today when there is none), with the id
+    `record_id` when one is given."""
     if source_kind not in FOLLOW_UP_SOURCES:
         raise ValidationError("source", f"expected one of {', '.join(FOLLOW_UP_SOURCES)}")
     if not summary.strip():
         raise ValidationError("summary", "a follow-up needs a line saying what to discuss")
-    item = FollowUp(worker_id=worker_id, source_kind=source_kind, source_id=source_id,
+    item = FollowUp(id=record_id or uuid.uuid4(), worker_id=worker_id, source_kind=source_kind, source_id=source_id,
                     summary=summary.strip(), raised_on=today, event_on=event_on or today)
     session.add(item)
     return item

@@ -88,8 +88,9 @@ class SupervisionRecord:
 
 def record_supervision(session: Session, *, worker_id: uuid.UUID, supervisor_id: uuid.UUID,
                        held_on: date, kind: str = "casework", notes: str = "",
-                       today: date) -> SupervisionView:
-    """Record a supervision that has taken place (dates after `today` are refused)."""
+                       today: date, record_id: uuid.UUID | None = None) -> SupervisionView:
+    """Record a supervision that has taken place (dates after `today` are refused). `record_id` (a
+    form's draft) is the id it takes: recorded once, the same draft again returns it."""
     if session.get(Person, worker_id) is None:
         raise NotFound(f"Worker {worker_id} does not exist.")
     if session.get(Person, supervisor_id) is None:
@@ -98,13 +99,16 @@ def record_supervision(session: Session, *, worker_id: uuid.UUID, supervisor_id:
         raise ValidationError("supervisor", "a worker cannot supervise themselves")
     require_self(session, supervisor_id, "record a supervision")
     require(session, SUPERVISE, worker_id=worker_id)
+    if record_id is not None and (recorded := session.get(Supervision, record_id)) is not None:
+        return _view(recorded)
     if kind not in SUPERVISION_KINDS:
         raise ValidationError("kind", f"expected one of {', '.join(SUPERVISION_KINDS)}, got {kind!r}")
     if held_on > today:
         raise ValidationError("held_on", f"{held_on.isoformat()} is in the future; record a supervision once it has been held")
     if not isinstance(notes, str):
         raise ValidationError("notes", "expected text")
-    row = Supervision(worker_id=worker_id, supervisor_id=supervisor_id, held_on=held_on, kind=kind, notes=notes)
+    row = Supervision(id=record_id or uuid.uuid4(), worker_id=worker_id, supervisor_id=supervisor_id,
+                      held_on=held_on, kind=kind, notes=notes)
     session.add(row)
     session.flush()
     return _view(row)

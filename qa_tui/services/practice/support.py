@@ -131,9 +131,11 @@ def default_step_due(today: date) -> date:
 
 
 def record_support_plan(session: Session, *, worker_id: uuid.UUID, manager_id: uuid.UUID, aim: str,
-                        steps: Sequence[tuple[str, date]] = (), today: date) -> SupportPlanView:
+                        steps: Sequence[tuple[str, date]] = (), today: date,
+                        record_id: uuid.UUID | None = None) -> SupportPlanView:
     """A new plan kept by `manager_id`, who must be the worker's manager or above them; each step
-    goes on the worker's supervision agenda."""
+    goes on the worker's supervision agenda. `record_id` (a form's draft) is the id it takes:
+    recorded once, the same draft again returns it."""
     worker = session.get(Person, worker_id)
     if worker is None:
         raise NotFound(f"Worker {worker_id} does not exist.")
@@ -142,11 +144,14 @@ def record_support_plan(session: Session, *, worker_id: uuid.UUID, manager_id: u
         raise NotFound(f"Manager {manager_id} does not exist.")
     if manager_id not in managers_above(session, worker_id):
         raise NotAllowed(f"Only {worker.name}'s manager, or a manager above them, can record a support plan for them.")
+    if record_id is not None and (recorded := session.get(SupportPlan, record_id)) is not None:
+        return _view(session, recorded, today)
     if not aim.strip():
         raise ValidationError("aim", "say what the worker needs support to improve")
     for index, (text, due_on) in enumerate(steps, 1):
         _check_step(text, due_on, today, f"step {index}")
-    plan = SupportPlan(worker_id=worker_id, manager_id=manager_id, aim=aim.strip(), started_on=today, status="open")
+    plan = SupportPlan(id=record_id or uuid.uuid4(), worker_id=worker_id, manager_id=manager_id, aim=aim.strip(),
+                       started_on=today, status="open")
     session.add(plan)
     session.flush()
     for index, (text, due_on) in enumerate(steps, 1):
@@ -156,9 +161,12 @@ def record_support_plan(session: Session, *, worker_id: uuid.UUID, manager_id: u
 
 
 def add_step(session: Session, plan_id: uuid.UUID, *, step: str, due_on: date, by_id: uuid.UUID | None,
-             today: date) -> SupportPlanView:
+             today: date, record_id: uuid.UUID | None = None) -> SupportPlanView:
+    """A step added to an open plan. `record_id` (a form's draft) is the id it takes: added once,
+    the same draft again adds nothing."""
     plan = _changeable(session, plan_id, by_id)
-    _add_step(session, plan, step, due_on, today, "step")
+    if record_id is None or session.get(SupportStep, record_id) is None:
+        _add_step(session, plan, step, due_on, today, "step", record_id)
     _flush(session)
     return _view(session, plan, today)
 
@@ -229,9 +237,10 @@ def _check_step(text: str, due_on: date, started_on: date, where: str) -> None:
         raise ValidationError(where, f"due {due_on:%-d %b %Y}, before the plan started on {started_on:%-d %b %Y}")
 
 
-def _add_step(session: Session, plan: SupportPlan, text: str, due_on: date, today: date, where: str) -> None:
+def _add_step(session: Session, plan: SupportPlan, text: str, due_on: date, today: date, where: str,
+              step_id: uuid.UUID | None = None) -> None:
     _check_step(text, due_on, plan.started_on, where)
-    step = SupportStep(id=uuid.uuid4(), plan_id=plan.id, step=text.strip(), due_on=due_on)
+    step = SupportStep(id=step_id or uuid.uuid4(), plan_id=plan.id, step=text.strip(), due_on=due_on)
     session.add(step)
     step.follow_up_id = _raise_review(session, plan.worker_id, step, today).id
 
