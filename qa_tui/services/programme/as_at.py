@@ -62,11 +62,3 @@ def cases_as_at(session: Session, cases: Iterable[Row], day: date) -> list[Row]:
     before = values_before(session, Case.__tablename__, CASE_FIELDS, day)
     return [replace(c, **before[c.id]) if c.id in before else c for c in cases]  # type: ignore[attr-defined,type-var]
 
-
-def teams_as_at(session: Session, day: date) -> dict[uuid.UUID, uuid.UUID | None]:
-    """Every person's team at the end of `day`."""
-    now: dict[uuid.UUID, uuid.UUID | None] = {pid: team for pid, team in session.execute(select(Person.id, Person.team_id))}
-    for pid, values in values_before(session, Person.__tablename__, {"team_id": "id"}, day).items():
-        if pid in now:
-            now[pid] = values["team_id"]
-    return now

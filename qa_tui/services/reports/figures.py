@@ -31,9 +31,15 @@ from qa_tui.db.models import (
 from qa_tui.services.audits.moderation import Calibration, calibration
 from qa_tui.services.audits.record import is_not_finalised_in_time, is_past_moderation_deadline, local_date
 from qa_tui.services.practice.feedback import FeedbackSummary, feedback_summary
-from qa_tui.services.practice.observations import ThemeCount, observation_coverage, observation_themes
-from qa_tui.services.practice.supervision import supervision_status
-from qa_tui.services.programme.as_at import teams_as_at
+from qa_tui.services.practice.observations import (
+    PRACTITIONER_ROLES,
+    ThemeCount,
+    coverage_rows,
+    observation_coverage,
+    observation_themes,
+)
+from qa_tui.services.practice.supervision import status_rows, supervision_status
+from qa_tui.services.programme.facts import PersonRow, load_people
 from qa_tui.services.programme.compliance import Compliance, compliance_tables
 from qa_tui.services.programme.periods import Period, month_period
 
@@ -165,11 +171,12 @@ def period_report(session: Session, period: Period, today: date, cfg: Config) ->
         trend += [r for r in rows if r.scope != "auditor"]
     closed = as_at < today
     by_team, by_role = compliance_tables(session, as_at, cfg, ("team", "role"), closed=closed)
-    team_at = teams_as_at(session, as_at) if closed else None
+    then = people_then(session, as_at) if closed else None
+    team_at = {p.id: p.team_id for p in then} if then is not None else None
     return PeriodReport(
         period=period, as_at=as_at, made_on=today,
         teams=tuple(sorted(teams.values(), key=lambda t: t.team_code)),
-        people=_people(session, as_at, code_of, auditors, team_at),
+        people=_people(session, as_at, code_of, auditors, closed),
         grading_scale=cfg.grading_scale,
         grades=_grades(session, period, as_at, code_of, cfg.grading_scale),
         calibration=tuple(calibration_rows),
@@ -177,8 +184,8 @@ def period_report(session: Session, period: Period, today: date, cfg: Config) ->
         calibration_trend=tuple(trend),
         moderation=_timeliness(session, period, as_at, cfg, code_of),
         actions=_actions(session, period, as_at, code_of),
-        observations=observation_measures(session, period, as_at, cfg, code_of, team_at),
-        supervision=_supervision(session, period, as_at, cfg, code_of, team_at),
+        observations=observation_measures(session, period, as_at, cfg, code_of, team_at, then),
+        supervision=_supervision(session, period, as_at, cfg, code_of, team_at, then),
         dip_samples=dip_sample_rows(session, period, code_of),
         feedback=feedback_summary(session, period.start, period.end),
         themes=_themes(session, period),
@@ -213,13 +220,11 @@ def team_dims(session: Session) -> dict[uuid.UUID, TeamDim]:
 
 
 def _people(session: Session, as_at: date, code_of: dict[uuid.UUID, str], also: Iterable[uuid.UUID],
-            team_at: dict[uuid.UUID, uuid.UUID | None] | None = None) -> tuple[PersonDim, ...]:
+            closed: bool) -> tuple[PersonDim, ...]:
+    """Everyone in post on `as_at` and the auditors of the period; a closed period's as they stood at its end."""
     also = set(also)
-    rows = session.execute(select(Person.id, Person.staff_id, Person.name, Person.role, Person.team_id,
-                                  Person.active_from, Person.active_to))
-    dims = [PersonDim(staff_id, name, role, _team_code(p_id, code_of.get(team_id), code_of, team_at))
-            for p_id, staff_id, name, role, team_id, start, end in rows
-            if p_id in also or ((start is None or start <= as_at) and (end is None or end >= as_at))]
+    dims = [PersonDim(p.staff_id, p.name, p.role, code_of.get(p.team_id, NO_TEAM))  # type: ignore[arg-type]
+            for p in load_people(session, as_at if closed else None).values() if p.id in also or p.active_on(as_at)]
     return tuple(sorted(dims, key=lambda d: d.staff_id))
 
 
@@ -372,11 +377,15 @@ def _actions(session: Session, period: Period, as_at: date, code_of: dict[uuid.U
 
 def observation_measures(session: Session, period: Period, as_at: date, cfg: Config,
                          code_of: dict[uuid.UUID, str],
-                         team_at: dict[uuid.UUID, uuid.UUID | None] | None = None) -> tuple[MeasureRow, ...]:
+                         team_at: dict[uuid.UUID, uuid.UUID | None] | None = None,
+                         then: list[PersonRow] | None = None) -> tuple[MeasureRow, ...]:
     """Financial-year observation coverage per team at `as_at`, and observations held in the
-    period; with `team_at` (a closed period) each worker counts for the team they were in at its end."""
+    period; for a closed period, of the people in post at its end (`then`), each counted for the
+    team they were in (`team_at`)."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for row in observation_coverage(session, as_at, cfg):
+    coverage = (observation_coverage(session, as_at, cfg) if then is None else
+                coverage_rows(session, [p for p in then if p.role in PRACTITIONER_ROLES], as_at, cfg))
+    for row in coverage:
         c = counts[_team_code(row.worker_id, row.team_code, code_of, team_at)]
         c["practitioners"] += 1
         c[row.status] += 1
@@ -389,6 +398,12 @@ def observation_measures(session: Session, period: Period, as_at: date, cfg: Con
     return _measures(counts, COVERAGE_MEASURES)
 
 
+def people_then(session: Session, as_at: date) -> list[PersonRow]:
+    """Everyone in post at the end of `as_at`, as they stood then (team, role, dates), by name."""
+    people = [p for p in load_people(session, as_at).values() if p.active_on(as_at)]
+    return sorted(people, key=lambda p: (p.name, p.staff_id))
+
+
 def _team_code(worker_id: uuid.UUID, code_now: str | None, code_of: dict[uuid.UUID, str],
                team_at: dict[uuid.UUID, uuid.UUID | None] | None) -> str:
     if team_at is None:
@@ -397,9 +412,10 @@ def _team_code(worker_id: uuid.UUID, code_now: str | None, code_of: dict[uuid.UU
 
 
 def _supervision(session: Session, period: Period, as_at: date, cfg: Config, code_of: dict[uuid.UUID, str],
-                 team_at: dict[uuid.UUID, uuid.UUID | None] | None = None) -> tuple[MeasureRow, ...]:
+                 team_at: dict[uuid.UUID, uuid.UUID | None] | None = None,
+                 then: list[PersonRow] | None = None) -> tuple[MeasureRow, ...]:
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for row in supervision_status(session, as_at, cfg):
+    for row in supervision_status(session, as_at, cfg) if then is None else status_rows(session, then, as_at, cfg):
         c = counts[_team_code(row.worker_id, row.team_code, code_of, team_at)]
         c["workers"] += 1
         c["overdue"] += row.overdue
