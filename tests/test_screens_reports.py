@@ -72,7 +72,9 @@ async def test_a_senior_manager_sees_compliance_per_team_and_exports_xlsx(demo_d
         screen.query_one(TabbedContent).active = "tab-compliance"
         await settle(pilot)
         totals = screen.compliance_by["team"].totals
-        assert len(totals) >= 3 and {t.group for t in totals} <= team_codes | {""}
+        # senior staff in no team are grouped by role and the service they lead ("HOS@CODE"), not "no team"
+        assert len(totals) >= 3 and {t.group for t in totals if "@" not in t.group} <= team_codes
+        assert "" not in {t.group for t in totals} and any(t.group.startswith("HOS@") for t in totals)
         shown = compliance_labels(screen.query_one("#compliance-table", RecordTable))
         assert [f"{t.group_label}: all tasks" for t in totals] == [c for c in shown if c.endswith(": all tasks")]
         assert "compliance by team" in screen_text(app)
@@ -98,4 +100,31 @@ async def test_a_senior_manager_sees_compliance_per_team_and_exports_xlsx(demo_d
     teams = [row[0] for row in book["dim_team"].iter_rows(min_row=2, values_only=True)]
     assert set(teams) == team_codes
     assert [r[0] for r in book["dim_period"].iter_rows(min_row=2, values_only=True)] == ["2026-09"]
+    ctx.db.dispose()
+
+
+async def test_compliance_rows_say_who_owes_and_done_n_of_m_at_100_columns(demo_db: Database) -> None:
+    with demo_db.reader() as s:
+        head = s.scalars(select(Person.staff_id).where(Person.role == "HOS").order_by(Person.staff_id)).first()
+    ctx = make_context(url_of(demo_db), today=TODAY, staff_id=head)
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("p", "2")
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one("#compliance-table", RecordTable)
+        assert screen.query_one(TabbedContent).active == "tab-compliance"
+        labels = [str(c.label).strip() for c in table.columns.values()]
+        assert labels[:3] == ["Group / task", "Owed by", "Done"] and table.scroll_x == 0
+        rows = screen.compliance_by["team"].rows
+        assert any(r.owed_by.startswith("Social workers (") for r in rows)
+        assert any(r.owed_by.startswith("Heads of service") or r.group.startswith("HOS@")
+                   for r in screen.compliance_by["team"].totals)
+        for i, (_key, cells) in enumerate(table.records):  # done, of what, rate and late are never cut
+            shown = [str(table.get_row_at(i)[c]).strip() for c in (2, 3, 4, 6)]
+            assert shown == [str(cells[c]).strip() for c in (2, 3, 4, 6)]
+        audited = next(r for r in rows if r.task == "have_case_audited")
+        shown = {(str(table.get_row_at(i)[2]), str(table.get_row_at(i)[3])) for i in range(table.row_count)}
+        assert (f"{audited.done} of {audited.required}", "audits") in shown
     ctx.db.dispose()

@@ -267,14 +267,14 @@ def _print_compliance(result: Compliance) -> None:
     if not result.totals:
         print("No one owes anything under the programme.")
         return
-    header = f"{'':<34} {'period':<16} {'people':>6} {'done':>11} {'rate':>5} {'met':>5} {'late':>5}"
+    header = f"{'':<34} {'owed by':<26} {'period':<16} {'done':<28} {'rate':>5} {'met':>5} {'late':>5}"
     for total in result.totals:
         print(f"\n{total.group_label} {('(' + total.group + ')') if total.group else ''}".rstrip())
         print(header)
         for row in (*[r for r in result.rows if r.group == total.group], total):
             rate = "—" if row.rate is None else f"{row.rate:.0%}"
-            print(f"  {row.task_label[:32]:<32} {row.period_label[:16]:<16} {row.people:>6} "
-                  f"{f'{row.done}/{row.required}':>11} {rate:>5} {row.people_met:>5} {row.people_late:>5}")
+            print(f"  {row.task_label[:32]:<32} {row.owed_by[:26]:<26} {row.period_label[:16]:<16} "
+                  f"{row.progress[:28]:<28} {rate:>5} {row.people_met:>5} {row.people_late:>5}")
 
 
 def run_impact(args: argparse.Namespace) -> int:

@@ -35,8 +35,10 @@ FREQUENCY_ORDER = ("weekly", "fortnightly", "monthly", "bimonthly", "quarterly",
 STATUS_ORDER = {"late": 0, "due": 1, "met": 2}
 ITEMS_SHOWN = 5
 BAR_WIDTH = 30
-BAR_WIDTH_COMPLIANCE = 8
-COMPLIANCE_COLUMNS = ("Group / task", "Period", "People", "Done", "Rate", "", "Met", "Late")
+BAR_WIDTH_COMPLIANCE = 5
+# Done ("10 of 12") and what it counts ("audits") are short, so always whole; at 100 columns the
+# labels, who owes and the period give way first.
+COMPLIANCE_COLUMNS = ("Group / task", "Owed by", "Done", "", "Rate", "", "Late", "Met", "Period")
 BLOCKS = " ▏▎▍▌▋▊▉█"
 
 
@@ -94,8 +96,9 @@ class ReportsScreen(QAScreen):
                 yield DataTable(id="owe-table", cursor_type="row", zebra_stripes=True)
             with TabPane("2 Compliance", id="tab-compliance"):
                 yield Static("", id="compliance-summary", classes="summary")
-                # its task and period columns give way at 100 columns (RecordTable fits its width)
-                yield RecordTable(COMPLIANCE_COLUMNS, lambda line: line[1], lambda line: line[0], id="compliance-table")
+                # its task, owed-by and period columns give way at 100 columns (RecordTable fits its width)
+                yield RecordTable(COMPLIANCE_COLUMNS, lambda line: line[1], lambda line: line[0], id="compliance-table",
+                                  wide=("Group / task",))
             with TabPane("3 Monthly report", id="tab-monthly"):
                 yield Static("", id="monthly-summary", classes="summary")
                 with VerticalScroll(id="monthly-body"):
@@ -232,9 +235,10 @@ class ReportsScreen(QAScreen):
                 self.compliance_rows[str(len(lines))] = row
                 lines.append((len(lines), (
                     literal(f"{row.group_label}: all tasks", "bold") if is_total else f"  {row.task_label}",
-                    row.period_label, row.people, f"{row.done}/{row.required}", percent(row.rate),
+                    row.owed_by, row.counted, row.counted_unit, percent(row.rate),
                     literal(bar(row.rate or 0, 1, BAR_WIDTH_COMPLIANCE), "green" if (row.rate or 0) >= 1 else "yellow"),
-                    row.people_met, literal(row.people_late, "bold red" if row.people_late else ""))))
+                    literal(row.people_late, "bold red" if row.people_late else ""), row.people_met,
+                    row.period_label)))
         table.show(lines)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

@@ -118,17 +118,19 @@ class TriageScreen(QAScreen):
 
     def on_screen_resume(self) -> None:
         if self.filters is None:
-            from qa_tui.services.people.directory import list_teams
+            from qa_tui.services.people.directory import list_services, list_teams
             from qa_tui.services.programme.triage import load_triage_filter
 
-            login, team_id = self.ctx.login, self.ctx.team_id
-            self.call_service(lambda s: (load_triage_filter(s, login, team_id), list_teams(s)), self._filters_loaded)
+            login, team_id, person_id = self.ctx.login, self.ctx.team_id, self.ctx.person_id
+            self.call_service(lambda s: (load_triage_filter(s, login, team_id, person_id), list_teams(s),
+                                         list_services(s)), self._filters_loaded)
         else:
             self.reload(changed=True)  # work may have moved on while elsewhere
 
-    def _filters_loaded(self, loaded: tuple[TriageFilters, list[Any]]) -> None:
-        filters, teams = loaded
-        self.team_names = {t.id: t.name for t in teams}  # the header names the team in scope
+    def _filters_loaded(self, loaded: tuple[TriageFilters, list[Any], list[Any]]) -> None:
+        filters, teams, services = loaded
+        self.team_names = {t.id: t.name for t in teams}  # the header names the team or service in scope
+        self.service_names = {x.id: x.name for x in services}
         self.filters = filters
         self.query_one("#triage-search-box", Input).value = filters.text
         self.reload()
@@ -275,10 +277,15 @@ class TriageScreen(QAScreen):
             self._set(sort=TRIAGE_SORTS[(TRIAGE_SORTS.index(self.filters.sort) + 1) % len(TRIAGE_SORTS)])
 
     def action_clear_filters(self) -> None:
-        from qa_tui.services.programme.triage import TriageFilters
+        """Back to the user's own scope, as at first: their team, or a head of service's service."""
+        from qa_tui.services.programme.triage import default_triage_filters
 
-        self.filters = TriageFilters(team_id=self.ctx.team_id)  # the user's own scope, as at first
+        team_id, person_id = self.ctx.team_id, self.ctx.person_id
         self.query_one("#triage-search-box", Input).value = ""
+        self.call_service(lambda s: default_triage_filters(s, team_id, person_id), self._cleared)
+
+    def _cleared(self, filters: TriageFilters) -> None:
+        self.filters = filters
         self.reload(remember=True)
 
     def action_choose_team(self) -> None:

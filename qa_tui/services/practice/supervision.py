@@ -164,7 +164,7 @@ def supervision_status(session: Session, today: date, cfg: Config, team_id: uuid
         stmt = stmt.where(Person.team_id.in_(team_ids))
     if supervisor_id is not None:
         stmt = stmt.where(Person.manager_id == supervisor_id)
-    return _status_rows(session, session.execute(stmt).all(), today, cfg)
+    return status_rows(session, session.execute(stmt).all(), today, cfg)
 
 
 def overdue_supervision(session: Session, today: date, cfg: Config, team_id: uuid.UUID | None = None,
@@ -192,7 +192,7 @@ def overdue_supervision(session: Session, today: date, cfg: Config, team_id: uui
         and_(~never, or_(people.c.held.is_(None), people.c.held <= cutoff),
              or_(people.c.last_supervised_on.is_(None), ~supervised, people.c.last_supervised_on <= cutoff)))
     found = session.execute(select(*[c for c in people.c if c.key != "held"]).where(overdue)).all()
-    return [row for row in _status_rows(session, found, today, cfg) if row.overdue]
+    return [row for row in status_rows(session, found, today, cfg) if row.overdue]
 
 
 def last_day_overdue_after(today: date, cadence: str) -> date:
@@ -203,7 +203,7 @@ def last_day_overdue_after(today: date, cadence: str) -> date:
     return day
 
 
-def _status_rows(session: Session, people: Sequence[Any], today: date, cfg: Config) -> list[SupervisionStatusRow]:
+def status_rows(session: Session, people: Sequence[Any], today: date, cfg: Config) -> list[SupervisionStatusRow]:
     """supervision_status's rows for `people` (PERSON_FIELDS and last_supervised_on)."""
     if not people:
         return []

@@ -8,13 +8,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qa_tui.config import ROLE_NAMES, Config
-from qa_tui.db.models import Team
 from qa_tui.errors import ValidationError
-from qa_tui.services.programme.compliance import GROUP_BY
+from qa_tui.services.programme.compliance import GROUP_BY, ComplianceGroups
 from qa_tui.services.programme.facts import load_facts, load_people, tasks_for
 from qa_tui.services.programme.task_rules import ObligationItem, lines_for
 
@@ -41,20 +39,14 @@ class PersonCompliance:
 
 def people_behind(session: Session, today: date, cfg: Config, *, group_by: str, group: str,
                   task: str = "", frequency: str = "") -> list[PersonCompliance]:
-    """The obligations behind one row of the compliance table: `group` is a team code ("" for
-    people without a team) or a role; `task` "" means every task (the group's total row)."""
+    """The obligations behind one row of the compliance table: `group` is a team code, a role,
+    or "role@service" for people in no team (as ComplianceGroups names them); `task` "" means every task (the group's total row)."""
     if group_by not in GROUP_BY:
         raise ValidationError("group by", f"expected one of {', '.join(GROUP_BY)}, got {group_by!r}")
-    teams = {t_id: (code, name) for t_id, code, name in session.execute(select(Team.id, Team.code, Team.name))}
     people = load_people(session)
-
-    def in_group(team_id: uuid.UUID | None, role: str) -> bool:
-        if group_by == "role":
-            return role == group
-        return (teams[team_id][0] if team_id in teams else "") == group
-
+    groups = ComplianceGroups(session, people)
     judged = [p for p in people.values()
-              if p.active_on(today) and tasks_for(p.role, cfg) and in_group(p.team_id, p.role)]
+              if p.active_on(today) and tasks_for(p.role, cfg) and groups.of(p, group_by)[0] == group]
     facts = load_facts(session, today, cfg, judged, people, everyone=False)
     found = []
     for p in judged:
@@ -64,7 +56,7 @@ def people_behind(session: Session, today: date, cfg: Config, *, group_by: str, 
             if line.period.end < today and line.frequency != "on_event" and line.status == "met":
                 continue  # an earlier period that was met: the rate counts only the late ones
             found.append(PersonCompliance(
-                p.id, p.label, p.name, teams.get(p.team_id, ("", "(no team)"))[1] if p.team_id else "(no team)",
+                p.id, p.label, p.name, groups.of(p, "team")[1],
                 ROLE_NAMES.get(p.role, p.role), line.task_label, line.period.label, line.required, line.done,
                 line.status, line.due_by, tuple(i for i in line.items if i.done < i.required)))
     return sorted(found, key=lambda r: (STATUS_RANK.get(r.status, 3), r.due_by, r.person, r.task_label))

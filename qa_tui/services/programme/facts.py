@@ -18,6 +18,7 @@ from qa_tui.dates import add_months, start_of_day
 from qa_tui.db.models import Audit, Case, Observation, Person, Supervision, Team
 from qa_tui.services.people.directory import PersonRef
 from qa_tui.services.practice.observations import Observed, load_observed
+from qa_tui.services.programme.as_at import cases_as_at, people_as_at
 from qa_tui.services.programme.cp_reviews import Plan, case_plans, has_cp_plan, load_cp_plans
 from qa_tui.services.programme.periods import period_containing, previous_period
 
@@ -169,16 +170,20 @@ def _earliest_needed(tasks: Iterable[ProgrammeTask], today: date) -> date:
     return min(starts)
 
 
-def load_people(session: Session) -> dict[uuid.UUID, PersonRow]:
+def load_people(session: Session, as_at: date | None = None) -> dict[uuid.UUID, PersonRow]:
+    """Everyone; with `as_at` (a closed period's end), each as they stood then: their team, role,
+    manager and dates in post before any change the trail records since."""
     rows = session.execute(select(
         Person.id, Person.staff_id, Person.name, Person.role, Person.team_id, Person.manager_id,
         Person.active_from, Person.active_to, Person.asye_start, Person.last_supervised_on))
-    return {r[0]: PersonRow(*r) for r in rows}
+    people = {r[0]: PersonRow(*r) for r in rows}
+    return people if as_at is None else people_as_at(session, people, as_at)
 
 
 def load_facts(session: Session, today: date, cfg: Config, judged: list[PersonRow],
-               people: dict[uuid.UUID, PersonRow], *, everyone: bool) -> Facts:
-    """Load the facts for `judged`. With `everyone` the queries are not narrowed to them."""
+               people: dict[uuid.UUID, PersonRow], *, everyone: bool, closed: bool = False) -> Facts:
+    """Load the facts for `judged`. With `everyone` the queries are not narrowed to them; with
+    `closed` (`today` is a closed period's end) each case counts for the team and worker it had then."""
     tasks = {t: t for p in judged for t in tasks_for(p.role, cfg)}.values()
     facts = Facts(today=today, since=_earliest_needed(tasks, today), people=people,
                   team_service=dict(session.execute(select(Team.id, Team.service_id)).all()))
@@ -197,7 +202,8 @@ def load_facts(session: Session, today: date, cfg: Config, judged: list[PersonRo
         if not everyone and not any(t.scope == "council" for t in tasks):
             teams = set().union(*(facts.area_teams(p) for p in judged))
             stmt = stmt.where(or_(Case.team_id.in_(teams), Case.worker_id.in_(ids)))
-        for case in (CaseRow(*r) for r in session.execute(stmt)):
+        found = [CaseRow(*r) for r in session.execute(stmt)]
+        for case in cases_as_at(session, found, today) if closed else found:
             facts.cases_of_team[case.team_id].append(case)
             facts.cases_of_worker[case.worker_id].append(case)
         if "audit_on_closure" in kinds:

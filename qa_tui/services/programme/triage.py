@@ -29,6 +29,7 @@ from qa_tui.services.audits.drafts import load_draft, save_draft
 from qa_tui.services.practice.observations import OVERDUE_WHEN_MONTHS_LEFT
 from qa_tui.services.practice.observations_owed import observations_owed
 from qa_tui.services.practice.supervision import overdue_supervision
+from qa_tui.services.audits.closure import services_led_by
 from qa_tui.services.audits.escalations import REASON_LABELS
 from qa_tui.services.programme.escalation import escalated_to
 from qa_tui.text import without_controls
@@ -128,12 +129,13 @@ def save_triage_filter(session: Session, login: str, filters: TriageFilters) -> 
     save_draft(session, FILTER_KEY_PREFIX + login, payload, owner=login)
 
 
-def load_triage_filter(session: Session, login: str, default_team_id: uuid.UUID | None = None) -> TriageFilters:
+def load_triage_filter(session: Session, login: str, default_team_id: uuid.UUID | None = None,
+                       person_id: uuid.UUID | None = None) -> TriageFilters:
     """The user's last filter; when none was saved (or it no longer fits: a changed build may
-    have renamed a sort or kind), everything late in `default_team_id` (the user's own team)."""
+    have renamed a sort or kind), everything late in their own scope (default_triage_filters)."""
     draft = load_draft(session, FILTER_KEY_PREFIX + login)
     if draft is None:
-        return TriageFilters(team_id=default_team_id)
+        return default_triage_filters(session, default_team_id, person_id)
     p = draft.payload
     try:
         return check_filters(TriageFilters(
@@ -143,7 +145,18 @@ def load_triage_filter(session: Session, login: str, default_team_id: uuid.UUID 
             kinds=tuple(p.get("kinds") or ()), min_days_overdue=p.get("min_days_overdue", 0),
             text=str(p.get("text", "")), sort=p.get("sort", "overdue")))
     except (ValidationError, ValueError, TypeError, AttributeError):
-        return TriageFilters(team_id=default_team_id)
+        return default_triage_filters(session, default_team_id, person_id)
+
+
+def default_triage_filters(session: Session, team_id: uuid.UUID | None,
+                           person_id: uuid.UUID | None) -> TriageFilters:
+    """Where triage opens for someone with no saved filter: a head of service, their service (every
+    team in it, as their management line reaches); anyone else, their own team (`team_id`)."""
+    if person_id is not None and session.scalar(select(Person.role).where(Person.id == person_id)) == "HOS":
+        led = services_led_by(session, person_id)
+        if len(led) == 1:
+            return TriageFilters(service_id=next(iter(led)))
+    return TriageFilters(team_id=team_id)
 
 
 # --- paging ---------------------------------------------------------------------------------

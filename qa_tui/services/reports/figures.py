@@ -31,8 +31,15 @@ from qa_tui.db.models import (
 from qa_tui.services.audits.moderation import Calibration, calibration
 from qa_tui.services.audits.record import is_not_finalised_in_time, is_past_moderation_deadline, local_date
 from qa_tui.services.practice.feedback import FeedbackSummary, feedback_summary
-from qa_tui.services.practice.observations import ThemeCount, observation_coverage, observation_themes
-from qa_tui.services.practice.supervision import supervision_status
+from qa_tui.services.practice.observations import (
+    PRACTITIONER_ROLES,
+    ThemeCount,
+    coverage_rows,
+    observation_coverage,
+    observation_themes,
+)
+from qa_tui.services.practice.supervision import status_rows, supervision_status
+from qa_tui.services.programme.facts import PersonRow, load_people
 from qa_tui.services.programme.compliance import Compliance, compliance_tables
 from qa_tui.services.programme.periods import Period, month_period
 
@@ -162,11 +169,14 @@ def period_report(session: Session, period: Period, today: date, cfg: Config) ->
         month = last.shift(-back)
         rows, _ = _calibration(session, month.first, month.last, str(month), code_of)
         trend += [r for r in rows if r.scope != "auditor"]
-    by_team, by_role = compliance_tables(session, as_at, cfg, ("team", "role"))
+    closed = as_at < today
+    by_team, by_role = compliance_tables(session, as_at, cfg, ("team", "role"), closed=closed)
+    then = people_then(session, as_at) if closed else None
+    team_at = {p.id: p.team_id for p in then} if then is not None else None
     return PeriodReport(
         period=period, as_at=as_at, made_on=today,
         teams=tuple(sorted(teams.values(), key=lambda t: t.team_code)),
-        people=_people(session, as_at, code_of, auditors),
+        people=_people(session, as_at, code_of, auditors, closed),
         grading_scale=cfg.grading_scale,
         grades=_grades(session, period, as_at, code_of, cfg.grading_scale),
         calibration=tuple(calibration_rows),
@@ -174,8 +184,8 @@ def period_report(session: Session, period: Period, today: date, cfg: Config) ->
         calibration_trend=tuple(trend),
         moderation=_timeliness(session, period, as_at, cfg, code_of),
         actions=_actions(session, period, as_at, code_of),
-        observations=observation_measures(session, period, as_at, cfg, code_of),
-        supervision=_supervision(session, period, as_at, cfg, code_of),
+        observations=observation_measures(session, period, as_at, cfg, code_of, team_at, then),
+        supervision=_supervision(session, period, as_at, cfg, code_of, team_at, then),
         dip_samples=dip_sample_rows(session, period, code_of),
         feedback=feedback_summary(session, period.start, period.end),
         themes=_themes(session, period),
@@ -209,14 +219,12 @@ def team_dims(session: Session) -> dict[uuid.UUID, TeamDim]:
     return {t_id: TeamDim(code, name, s_code or "", s_name or "") for t_id, code, name, s_code, s_name in rows}
 
 
-def _people(session: Session, as_at: date, code_of: dict[uuid.UUID, str],
-            also: Iterable[uuid.UUID]) -> tuple[PersonDim, ...]:
+def _people(session: Session, as_at: date, code_of: dict[uuid.UUID, str], also: Iterable[uuid.UUID],
+            closed: bool) -> tuple[PersonDim, ...]:
+    """Everyone in post on `as_at` and the auditors of the period; a closed period's as they stood at its end."""
     also = set(also)
-    rows = session.execute(select(Person.id, Person.staff_id, Person.name, Person.role, Person.team_id,
-                                  Person.active_from, Person.active_to))
-    dims = [PersonDim(staff_id, name, role, code_of.get(team_id, NO_TEAM))
-            for p_id, staff_id, name, role, team_id, start, end in rows
-            if p_id in also or ((start is None or start <= as_at) and (end is None or end >= as_at))]
+    dims = [PersonDim(p.staff_id, p.name, p.role, code_of.get(p.team_id, NO_TEAM))  # type: ignore[arg-type]
+            for p in load_people(session, as_at if closed else None).values() if p.id in also or p.active_on(as_at)]
     return tuple(sorted(dims, key=lambda d: d.staff_id))
 
 
@@ -368,35 +376,55 @@ def _actions(session: Session, period: Period, as_at: date, code_of: dict[uuid.U
 
 
 def observation_measures(session: Session, period: Period, as_at: date, cfg: Config,
-                         code_of: dict[uuid.UUID, str]) -> tuple[MeasureRow, ...]:
-    """Financial-year observation coverage per team at `as_at`, and observations held in the period."""
+                         code_of: dict[uuid.UUID, str],
+                         team_at: dict[uuid.UUID, uuid.UUID | None] | None = None,
+                         then: list[PersonRow] | None = None) -> tuple[MeasureRow, ...]:
+    """Financial-year observation coverage per team at `as_at`, and observations held in the
+    period; for a closed period, of the people in post at its end (`then`), each counted for the
+    team they were in (`team_at`)."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for row in observation_coverage(session, as_at, cfg):
-        c = counts[row.team_code or NO_TEAM]
+    coverage = (observation_coverage(session, as_at, cfg) if then is None else
+                coverage_rows(session, [p for p in then if p.role in PRACTITIONER_ROLES], as_at, cfg))
+    for row in coverage:
+        c = counts[_team_code(row.worker_id, row.team_code, code_of, team_at)]
         c["practitioners"] += 1
         c[row.status] += 1
-    for team_id, held in session.execute(
-            select(Person.team_id, func.count()).select_from(Observation)
+    for worker_id, team_id, held in session.execute(
+            select(Person.id, Person.team_id, func.count()).select_from(Observation)
             .join(Person, Person.id == Observation.worker_id)
             .where(Observation.observed_on >= period.start, Observation.observed_on <= period.end)
-            .group_by(Person.team_id)):
-        counts[code_of.get(team_id, NO_TEAM)]["observations_held"] += held
+            .group_by(Person.id, Person.team_id)):
+        counts[_team_code(worker_id, code_of.get(team_id), code_of, team_at)]["observations_held"] += held
     return _measures(counts, COVERAGE_MEASURES)
 
 
-def _supervision(session: Session, period: Period, as_at: date, cfg: Config,
-                 code_of: dict[uuid.UUID, str]) -> tuple[MeasureRow, ...]:
+def people_then(session: Session, as_at: date) -> list[PersonRow]:
+    """Everyone in post at the end of `as_at`, as they stood then (team, role, dates), by name."""
+    people = [p for p in load_people(session, as_at).values() if p.active_on(as_at)]
+    return sorted(people, key=lambda p: (p.name, p.staff_id))
+
+
+def _team_code(worker_id: uuid.UUID, code_now: str | None, code_of: dict[uuid.UUID, str],
+               team_at: dict[uuid.UUID, uuid.UUID | None] | None) -> str:
+    if team_at is None:
+        return code_now or NO_TEAM
+    return code_of.get(team_at.get(worker_id), NO_TEAM)  # type: ignore[arg-type]
+
+
+def _supervision(session: Session, period: Period, as_at: date, cfg: Config, code_of: dict[uuid.UUID, str],
+                 team_at: dict[uuid.UUID, uuid.UUID | None] | None = None,
+                 then: list[PersonRow] | None = None) -> tuple[MeasureRow, ...]:
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for row in supervision_status(session, as_at, cfg):
-        c = counts[row.team_code or NO_TEAM]
+    for row in supervision_status(session, as_at, cfg) if then is None else status_rows(session, then, as_at, cfg):
+        c = counts[_team_code(row.worker_id, row.team_code, code_of, team_at)]
         c["workers"] += 1
         c["overdue"] += row.overdue
-    for team_id, held in session.execute(
-            select(Person.team_id, func.count()).select_from(Supervision)
+    for worker_id, team_id, held in session.execute(
+            select(Person.id, Person.team_id, func.count()).select_from(Supervision)
             .join(Person, Person.id == Supervision.worker_id)
             .where(Supervision.held_on >= period.start, Supervision.held_on <= period.end)
-            .group_by(Person.team_id)):
-        counts[code_of.get(team_id, NO_TEAM)]["held_in_period"] += held
+            .group_by(Person.id, Person.team_id)):
+        counts[_team_code(worker_id, code_of.get(team_id), code_of, team_at)]["held_in_period"] += held
     return _measures(counts, SUPERVISION_MEASURES)
 
 

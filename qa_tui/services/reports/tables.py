@@ -34,7 +34,8 @@ CSV_SCHEMA: dict[str, tuple[str, ...]] = {
     "fact_feedback.csv": ("period_id", "dimension", "key", "value"),
     "fact_themes.csv": ("period_id", "source", "theme", "mentions"),
     "fact_programme_compliance.csv": ("period_id", "group_by", "group", "task", "frequency", "task_period",
-                                      "people", "required", "done", "people_met", "people_late"),
+                                      "people", "required", "done", "people_met", "people_late", "owed_by", "unit",
+                                      "expected"),
 }
 
 
@@ -61,7 +62,7 @@ def report_tables(report: PeriodReport) -> dict[str, list[tuple[Any, ...]]]:
     feedback += [(pid, "giver", giver, n) for giver, n in f.by_giver]
     feedback += [(pid, "channel", channel, n) for channel, n in f.by_channel]
     compliance_rows = [(pid, comp.group_by, r.group, r.task or "all", r.frequency, r.period_label, r.people,
-                        r.required, r.done, r.people_met, r.people_late)
+                        r.required, r.done, r.people_met, r.people_late, r.owed_by, r.unit, r.required)
                        for comp in (report.compliance_by_team, report.compliance_by_role)
                        for r in (*comp.rows, *comp.totals)]
     return {
