@@ -202,6 +202,22 @@ async def test_grade_legend_grade_rows_and_action_titles_fit_at_100_columns(demo
         assert "4 Inadequate" in "\n".join(lines)
 
 
+async def test_what_i_owe_shows_done_and_due_by_whole_at_100_columns(demo_url: str) -> None:
+    """The task and the people waiting give way; "8 of 10" and the date it is due never do (the
+    done column read "8 of 1" with the names of the workers behind pushing it off the edge)."""
+    from qa_tui.widgets.record_table import RecordTable
+
+    app = open_app(demo_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await go(pilot, "p")
+        table = app.screen.query_one("#owe-table", RecordTable)
+        assert any(len(str(cells[1])) > 40 for _key, cells in table.records)  # the demo has long rows
+        for i, (_key, cells) in enumerate(table.records):
+            assert [str(table.get_row_at(i)[c]).strip() for c in (3, 4)] == [str(cells[c]).strip() for c in (3, 4)]
+        assert table.scroll_x == 0 and sum(table.widths) + 2 * len(table.widths) <= 98
+
+
 async def test_compliance_labels_and_report_bars_are_whole_or_shortened_with_an_ellipsis(demo_url: str) -> None:
     from qa_tui.widgets.record_table import RecordTable
 

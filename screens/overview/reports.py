@@ -38,6 +38,7 @@ BAR_WIDTH = 30
 BAR_WIDTH_COMPLIANCE = 5
 # Done ("10 of 12") and what it counts ("audits") are short, so always whole; at 100 columns the
 # labels, who owes and the period give way first.
+OWE_COLUMNS = ("Status", "Task", "Period", "Done", "Due by")
 COMPLIANCE_COLUMNS = ("Group / task", "Owed by", "Done", "", "Rate", "", "Late", "Met", "Period")
 BLOCKS = " ▏▎▍▌▋▊▉█"
 
@@ -93,7 +94,9 @@ class ReportsScreen(QAScreen):
         with TabbedContent(id="reports-tabs"):
             with TabPane("1 What I owe", id="tab-owe"):
                 yield Static("", id="owe-summary", classes="summary")
-                yield DataTable(id="owe-table", cursor_type="row", zebra_stripes=True)
+                # the task gives way at 100 columns; done and due by are always whole
+                yield RecordTable(OWE_COLUMNS, lambda line: line[1], lambda line: line[0], id="owe-table",
+                                  wide=("Task",))
             with TabPane("2 Compliance", id="tab-compliance"):
                 yield Static("", id="compliance-summary", classes="summary")
                 # its task, owed-by and period columns give way at 100 columns (RecordTable fits its width)
@@ -114,7 +117,6 @@ class ReportsScreen(QAScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#owe-table", DataTable).add_columns("Status", "Task", "Period", "Done", "Due by")
         self.query_one("#cp-table", DataTable).add_columns("Case", "Team", "Review", "Last audited", "Why")
 
     def on_screen_resume(self) -> None:
@@ -183,8 +185,8 @@ class ReportsScreen(QAScreen):
 
     def _show_owed(self, owed: Obligations) -> None:
         self.owed = owed
-        table = self.query_one("#owe-table", DataTable)
-        table.clear()
+        table: RecordTable[tuple[str, tuple[object, ...]]] = self.query_one("#owe-table", RecordTable)
+        rows: list[tuple[str, tuple[object, ...]]] = []
         counts = {s: len(owed.with_status(s)) for s in STATUS_ORDER}
         self.query_one("#owe-summary", Static).update(literal_markup(
             "[b]$name[/b] ($staff_id) on $day: [b]$late[/b] late · [b]$due[/b] due · [b]$met[/b] done",
@@ -195,18 +197,18 @@ class ReportsScreen(QAScreen):
             STATUS_ORDER.get(line.status, 3), line.task_label))
         style = {"late": "bold red", "due": "yellow", "met": "green"}
         for n, line in enumerate(lines):
-            table.add_row(*map(literal, (
+            rows.append((f"line-{n}", (
                 literal(line.status, style.get(line.status, "")), line.task_label, line.period.label,
-                f"{line.done} of {line.required}", "" if line.status == "met" else line.due_by.isoformat())),
-                key=f"line-{n}")
+                f"{line.done} of {line.required}", "" if line.status == "met" else line.due_by.isoformat())))
             waiting = [item for item in line.items if item.done < item.required]
             for i, item in enumerate(waiting[:ITEMS_SHOWN]):
-                table.add_row(*map(literal, (
+                rows.append((f"line-{n}-{i}", (
                     "", literal(f"  · {item.subject}" + (f" ({item.note})" if item.note else ""), "dim"),
-                    "", f"{item.done} of {item.required}", item.due_by.isoformat())), key=f"line-{n}-{i}")
+                    "", f"{item.done} of {item.required}", item.due_by.isoformat())))
             if len(waiting) > ITEMS_SHOWN:
-                table.add_row("", literal(f"  … and {len(waiting) - ITEMS_SHOWN} more", "dim"), "", "", "",
-                              key=f"line-{n}-more")
+                rows.append((f"line-{n}-more", ("", literal(f"  … and {len(waiting) - ITEMS_SHOWN} more", "dim"),
+                                                "", "", "")))
+        table.show(rows)
 
     # --- compliance ------------------------------------------------------------------------
 
