@@ -114,13 +114,17 @@ def test_an_inadequate_audit_needs_a_named_escalation_owner_and_is_triaged_until
     with db.session() as s:
         with pytest.raises(ValidationError, match="escalation owner"):
             raise_escalation(s, audit.id, owner_id=None, reason="inadequate", note="", today=TODAY, cfg=CFG)
-        esc = raise_escalation(s, audit.id, owner_id=org.participant_id, reason="inadequate",
+        not_a_manager = r"Pat Advanced \(advanced practitioner\) is not a manager; escalate to a team manager"
+        with pytest.raises(ValidationError, match=not_a_manager):
+            raise_escalation(s, audit.id, owner_id=org.participant_id, reason="inadequate", note="", today=TODAY,
+                             cfg=CFG)  # a practitioner sitting in is not who a finding is escalated to
+        esc = raise_escalation(s, audit.id, owner_id=org.senior_id, reason="inadequate",
                                note="Child seen at home; [plan] needs review", today=TODAY, cfg=CFG)
         audits.set_grade(s, audit.id, domain, 3)  # the owner named: saved
         audits.submit_for_moderation(s, audit.id, TODAY)
     assert esc.respond_by == date(2026, 11, 26)  # two days by default
     rows = [r for r in all_rows(db, TriageFilters(kinds=("escalation",)))]
-    assert [(r.record_id, r.owner_id, r.late) for r in rows] == [(esc.id, org.participant_id, False)]
+    assert [(r.record_id, r.owner_id, r.late) for r in rows] == [(esc.id, org.senior_id, False)]
     late = [r for r in all_rows(db, TriageFilters(kinds=("escalation",), min_days_overdue=1))]
     assert late == []
     with db.reader() as s:
@@ -129,7 +133,7 @@ def test_an_inadequate_audit_needs_a_named_escalation_owner_and_is_triaged_until
     with db.session() as s:
         with pytest.raises(NotAllowed):
             answer_escalation(s, esc.id, "Seen", org.auditor_id, TODAY)
-        answer_escalation(s, esc.id, "Strategy discussion held; plan revised", org.participant_id, TODAY)
+        answer_escalation(s, esc.id, "Strategy discussion held; plan revised", org.senior_id, TODAY)
         assert open_escalations(s) == []
     assert all_rows(db, TriageFilters(kinds=("escalation",))) == []
 
@@ -149,21 +153,21 @@ def test_only_the_escalation_owner_acting_as_themselves_answers_it(db: Database)
     org = seed_org(db)
     audit = start(db, org, TODAY)
     with db.session() as s:
-        esc = raise_escalation(s, audit.id, owner_id=org.participant_id, reason="risk_now",
+        esc = raise_escalation(s, audit.id, owner_id=org.senior_id, reason="risk_now",
                                note="Seen at school", today=TODAY, cfg=CFG)
     act_as(db, org.auditor_id)
     with db.session() as s, pytest.raises(NotAllowed, match="may not answer this escalation: only its owner"):
         answer_escalation(s, esc.id, "Handled", None, TODAY)
     with db.session() as s:  # naming the owner does not make the auditor the owner
         with pytest.raises(NotAllowed, match="only its owner"):
-            answer_escalation(s, esc.id, "Handled", org.participant_id, TODAY)
+            answer_escalation(s, esc.id, "Handled", org.senior_id, TODAY)
         assert [e.id for e in open_escalations(s)] == [esc.id]
         who = acting_of(s)
-        live = {"owner_id": str(org.participant_id), "answered_on": None, "response": ""}
+        live = {"owner_id": str(org.senior_id), "answered_on": None, "response": ""}
         assert "only its owner" in refusal(s, who, "escalation", {**live, "response": "Handled",
                                                                    "answered_on": TODAY.isoformat()}, live)
         assert refusal(s, who, "escalation", {**live, "note": "more"}, live) == ""
-    act_as(db, org.participant_id)
+    act_as(db, org.senior_id)
     with db.session() as s:
         answer_escalation(s, esc.id, "Strategy meeting held", None, TODAY)
         assert open_escalations(s) == []

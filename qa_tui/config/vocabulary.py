@@ -22,6 +22,8 @@ ROLE_NAMES = {
     "PI": "Practice improvement team",
 }
 MODERATOR_ROLES = ("OPS", "HOS", "AD", "DD", "SM")
+# who an Inadequate finding or a child at risk now is escalated to: a manager, never a practitioner
+ESCALATION_OWNER_ROLES = ("TM", "SM", "OPS", "HOS", "AD", "DD")
 
 LIVE_AUDIT_DOMAINS = (
     ("recording", "Quality of recording"),

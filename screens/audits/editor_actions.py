@@ -134,6 +134,7 @@ class AuditEditorActions:
         if audit is None:
             return
         from qa_tui.services.audits.escalations import raise_escalation
+        from qa_tui.config.vocabulary import ESCALATION_OWNER_ROLES
         from qa_tui.services.people.directory import people_for_picking
         from screens.audits.escalation_dialog import EscalationDialog
 
@@ -152,7 +153,9 @@ class AuditEditorActions:
             self.app.push_screen(EscalationDialog([(p.id, f"{p.name} ({p.role})") for p in people],
                                                   f"the audit of {audit.subject or 'this record'}"), chosen)
 
-        self.call_service(lambda s: people_for_picking(s, ctx.today()), ask)
+        auditor_id = audit.auditor.id if audit.auditor is not None else None
+        self.call_service(lambda s: [p for p in people_for_picking(s, ctx.today(), ESCALATION_OWNER_ROLES)
+                                     if p.id != auditor_id], ask)
 
     # --- Inadequate grades held until an escalation owner is named --------------------------------
 

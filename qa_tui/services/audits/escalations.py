@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qa_tui.config import CHECKLIST_KINDS, Config
+from qa_tui.config.vocabulary import ESCALATION_OWNER_ROLES, ROLE_NAMES
 from qa_tui.db.acting import acting_of
 from qa_tui.db.models import Audit, AuditGrade, Case, Escalation, Person
 from qa_tui.errors import NeedsEscalationOwner, NotAllowed, NotFound, ValidationError
@@ -114,6 +115,9 @@ def raise_escalation(session: Session, audit_id: uuid.UUID, *, owner_id: uuid.UU
         raise ValidationError("escalation owner", f"no person with id {owner_id}")
     if owner_id == audit.auditor_id:
         raise ValidationError("escalation owner", "escalate to someone other than the auditor")
+    if owner.role not in ESCALATION_OWNER_ROLES:
+        raise ValidationError("escalation owner", f"{owner.name} ({ROLE_NAMES.get(owner.role, owner.role).lower()}) is "
+                                                  f"not a manager; escalate to a team manager or above")
     row = Escalation(audit_id=audit.id, owner_id=owner_id, reason=reason, note=note.strip(), raised_on=today,
                      respond_by=today + timedelta(days=cfg.deadlines.escalation_response_days))
     session.add(row)
