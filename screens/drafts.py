@@ -59,10 +59,12 @@ class DraftedForm:
             if name not in self.DRAFT_FIELDS:
                 continue
             widget = self.query_one(self.DRAFT_FIELDS[name])  # type: ignore[attr-defined]
-            if isinstance(widget, TextArea):
+            if isinstance(widget, TextArea):  # the cursor after the text: typing goes on from there
                 widget.load_text(str(value or ""))
+                widget.move_cursor(widget.document.end)
             elif isinstance(widget, Input):
                 widget.value = str(value or "")
+                widget.cursor_position = len(widget.value)
             elif isinstance(widget, Select) and value is not None:
                 legal = [v for v in widget._legal_values if v != Select.NULL and str(v) == str(value)]
                 if legal:

@@ -84,17 +84,45 @@ def test_someone_above_the_owner_may_answer_and_anyone_else_is_refused_clearly(d
     nobody(db)
 
 
-def test_a_typed_answer_the_journal_kept_is_put_back_as_the_person_acting(db: Database) -> None:
-    from qa_tui.services.unsaved import restore_change
+async def test_a_half_typed_answer_comes_back_in_its_dialog_after_a_kill_and_closes_nothing_by_itself(
+        db: Database) -> None:
+    """Killed mid-answer: the next start offers the draft; restoring reopens the answer with the
+    text in it (the escalation stays open until the owner saves), and it is stored as the owner."""
+    from screens.audits.escalation_answer import EscalationAnswerDialog
+    from tests.pilot import SIZE, make_app, make_context, settle, url_of
+    from tests.test_form_drafts import killed, offered
 
     council, esc_id = escalated_to_team_manager(db)
-    act_as(db, council.tm)
-    with db.session() as s:
-        restore_change(s, "escalation-answer", str(esc_id), "response", "Visited the same day", today=TODAY)
+    app = make_app(make_context(url_of(db), today=TODAY, staff_id="M001"))  # Terry, the owner
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        await pilot.press("enter", *"Visited [same day], mum said \"fine\"")
+        await settle(pilot)
+        entries = killed(app)
+    assert [e["label"] for e in entries] == [
+        "Answer to the escalation of CASE-0001 a child may be at risk now · What you did or decided"], entries
+    app.ctx.db.dispose()
+
+    again = make_app(make_context(url_of(db), today=TODAY, staff_id="M001"))
+    async with again.run_test(size=SIZE) as pilot:
+        await offered(pilot, 'Visited [same day], mum said "fine"')
+        dialog = again.screen
+        assert isinstance(dialog, EscalationAnswerDialog)
+        assert dialog.area.text == 'Visited [same day], mum said "fine"'
+        with db.reader() as s:
+            assert s.get(Escalation, esc_id).answered_on is None  # restoring alone answers nothing
+        await pilot.press(*"; plan reviewed", "ctrl+s")
+        await settle(pilot)
+        assert not isinstance(again.screen, EscalationAnswerDialog)
+        journal = again.unsaved_journal
+        assert journal is not None and journal.entries == ()
     with db.reader() as s:
         row = s.get(Escalation, esc_id)
-        assert (row.response, row.answered_by_id) == ("Visited the same day", council.tm)
-    nobody(db)
+        assert (row.response, row.answered_by_id) == ('Visited [same day], mum said "fine"; plan reviewed',
+                                                      council.tm)
+    again.ctx.db.dispose()
 
 
 async def test_the_owner_answers_from_the_dashboard_by_keys_and_the_escalation_leaves_triage(db: Database) -> None:
@@ -125,7 +153,8 @@ async def test_the_owner_answers_from_the_dashboard_by_keys_and_the_escalation_l
         assert dialog.area.text == "Met the family\n[b]Plan[/b] revised"
         assert "CASE-0001: a child may be at risk now, escalated to Terry Manager" in screen_text(app)
         journal = app.unsaved_journal
-        assert journal is not None and [e.value for e in journal.entries] == ["Met the family\n[b]Plan[/b] revised"]
+        assert journal is not None and [e.value["values"] for e in journal.entries] == [
+            {"response": "Met the family\n[b]Plan[/b] revised"}]
         await pilot.press("escape")  # typed: asks before throwing it away
         await settle(pilot)
         assert isinstance(app.screen, ConfirmDialog)

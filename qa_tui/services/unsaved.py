@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 OVERALL = "__overall__"  # the audit editor's key for the overall grade (qa_tui.widgets.grades)
-KINDS = ("audit-text", "audit-grade", "observation", "dip-comment", "tick-note", "escalation-answer")
+KINDS = ("audit-text", "audit-grade", "observation", "dip-comment", "tick-note")
 
 
 def restore_change(session: Session, kind: str, record_id: str, field: str, value: Any, *, today: date) -> None:
@@ -55,9 +55,5 @@ def restore_change(session: Session, kind: str, record_id: str, field: str, valu
         except ValueError:
             raise ValidationError("field", f"not a supervision id: {field!r}") from None
         tick_discussed(session, record, supervision, value)
-    elif kind == "escalation-answer":  # the response typed to an escalation, as the person acting
-        from qa_tui.services.audits.escalations import answer_escalation
-
-        answer_escalation(session, record, str(value or ""), None, today)
     else:
         raise ValidationError("kind", f"expected one of {', '.join(KINDS)}, got {kind!r}")

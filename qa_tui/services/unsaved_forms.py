@@ -40,6 +40,7 @@ FORM_KINDS: dict[str, FormKind] = {k.kind: k for k in (
                                               "due": "First step due"}),
     FormKind("support-step", "Support plan step", {"step": "What the worker will do", "due": "Due"}),
     FormKind("support-close", "Closing the support plan", {"outcome": "How it ended"}),
+    FormKind("escalation-answer", "Answer to the escalation", {"response": "What you did or decided"}),
 )}
 
 

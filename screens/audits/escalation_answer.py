@@ -1,6 +1,8 @@
 """The answer to an escalation: its owner (or someone above them in the line management) records
 what was done or decided. Opened from triage with Enter on an escalation row; what is typed is kept
-in the journal of unsaved edits until it is stored, and Esc asks before throwing it away."""
+as a draft until it is stored (after a restart the dialog reopens with it, to be finished and
+saved: a half-typed answer never closes an escalation by itself), and Esc asks before throwing it
+away."""
 
 from __future__ import annotations
 
@@ -12,17 +14,25 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Footer, Label, Static, TextArea
 
+from qa_tui.services.unsaved_forms import FormDraft
 from qa_tui.widgets.literal import literal
-from screens.base import QAModal
-from screens.dialogs import DIALOG_CSS, leave_typed
+from screens.base import QAModal, QAScreen
+from screens.dialogs import DIALOG_CSS
+from screens.drafts import DraftedForm
 
 if TYPE_CHECKING:
-    from qa_tui.journal import Unsaved
     from qa_tui.services.audits.escalations import EscalationView
 
 
-class EscalationAnswerDialog(QAModal[bool]):
+def reopen_answer(screen: QAScreen, draft: FormDraft) -> None:
+    """Open an answer's draft again in the dialog, to be finished and saved."""
+    screen.app.push_screen(EscalationAnswerDialog(uuid.UUID(draft.record_id), draft.context.get("title", ""), draft))
+
+
+class EscalationAnswerDialog(DraftedForm, QAModal[bool]):
     """Dismissed with True once the answer is stored, False when left without one."""
+
+    DRAFT_FIELDS = {"response": "#answer-text"}
 
     DEFAULT_CSS = DIALOG_CSS.format(cls="EscalationAnswerDialog") + """
     EscalationAnswerDialog Label { color: $text-muted; }
@@ -36,9 +46,12 @@ class EscalationAnswerDialog(QAModal[bool]):
                 tooltip="Close without answering (asks first when something is typed)"),
     ]
 
-    def __init__(self, escalation_id: uuid.UUID, title: str = "") -> None:
+    def __init__(self, escalation_id: uuid.UUID, title: str = "", draft: FormDraft | None = None) -> None:
         super().__init__()
         self.escalation_id, self.title_text = escalation_id, title
+        about = title.removeprefix("Escalation: ") or "an escalation"
+        self.form_draft = draft or FormDraft("escalation-answer", str(escalation_id), f"of {about}",
+                                             context={"title": title})
         self.view: EscalationView | None = None
         self.refusal = ""
         self.saving = False
@@ -62,6 +75,7 @@ class EscalationAnswerDialog(QAModal[bool]):
         from qa_tui.services.audits.escalations import answer_refusal, escalation_view
 
         self.area.focus()  # at once: what is typed while the escalation loads goes into the answer
+        self.start_draft()
         escalation_id = self.escalation_id
 
         def load(s: object) -> tuple[EscalationView, str]:
@@ -79,24 +93,6 @@ class EscalationAnswerDialog(QAModal[bool]):
         if self.refusal:
             self.query_one("#answer-error", Static).update(literal(self.refusal))
             self.area.read_only = True
-
-    def _unsaved(self, text: str) -> Unsaved:
-        from qa_tui.journal import Unsaved
-
-        view = self.view
-        about = f"{view.subject} ({view.reason})" if view is not None else self.title_text
-        return Unsaved(f"escalation-answer:{self.escalation_id}", "escalation-answer", str(self.escalation_id),
-                       "response", f"Answer to the escalation of {about}", text)
-
-    def on_text_area_changed(self, event: TextArea.Changed) -> None:
-        journal = self.journal
-        if journal is None or self.refusal:
-            return
-        text = self.area.text
-        if text.strip():
-            journal.put(self._unsaved(text))
-        else:
-            journal.drop(self._unsaved("").key, any_value=True)
 
     def action_save(self) -> None:
         from qa_tui.services.audits.escalations import answer_escalation
@@ -116,8 +112,7 @@ class EscalationAnswerDialog(QAModal[bool]):
                           lambda _: self._stored(text), write=True, on_error=self._refused)
 
     def _stored(self, text: str) -> None:
-        if self.journal is not None:
-            self.journal.drop(self._unsaved("").key, text)
+        self.draft_stored()
         self.notify("Answer recorded; the escalation leaves triage.")
         self.dismiss(True)
 
@@ -132,9 +127,4 @@ class EscalationAnswerDialog(QAModal[bool]):
         return False  # the app reports it (an outage offers to retry); the text stays in the journal
 
     def action_cancel(self) -> None:
-        def leave() -> None:
-            if self.journal is not None:
-                self.journal.drop(self._unsaved("").key, any_value=True)  # thrown away as the person chose
-            self.dismiss(False)
-
-        leave_typed(self, bool(self.area.text.strip()) and not self.refusal, leave, "the answer you typed")
+        self.leave_draft(lambda: self.dismiss(False))

@@ -35,6 +35,7 @@ REOPEN = {
     "support-plan": "screens.audits.kinds.support:reopen_support_plan",
     "support-step": "screens.audits.support_plan:reopen_plan_change",
     "support-close": "screens.audits.support_plan:reopen_plan_change",
+    "escalation-answer": "screens.audits.escalation_answer:reopen_answer",
 }
 
 
