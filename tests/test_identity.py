@@ -76,7 +76,7 @@ def test_a_standalone_owner_is_changed_only_by_the_command_and_recorded(db: Data
     assert cli.main(["--db", url, "db", "owner", "m001"]) == 0
     assert cli.main(["--db", url, "db", "owner", "H001"]) == 0
     assert cli.main(["--db", url, "db", "owner"]) == 0
-    assert "Harper Head (H001), named at set-up" in capsys.readouterr().out
+    assert "Harper Head (H001), this database's owner (named at set-up or since" in capsys.readouterr().out
     with db.reader() as s:
         details = [e.detail for e in s.scalars(select(AuditEvent).where(AuditEvent.action == "owner")
                                                .order_by(AuditEvent.at))]

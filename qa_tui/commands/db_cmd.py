@@ -106,7 +106,9 @@ def run_owner(args: argparse.Namespace) -> int:
         print(f"This laptop was pulled by {puller}, whose login is linked to no staff record: it may look, not change.")
     else:
         print(f"{person.name} ({person.staff_id}), " + (f"bound when {puller} pulled this laptop."
-                                                        if how == "pull" else "named at set-up."))
+                                                        if how == "pull" else "this database's owner (named at "
+                                                        "set-up or since with qa-tui db owner; each change is in "
+                                                        "the audit trail)."))
     return 0
 
 

@@ -139,7 +139,8 @@ class ReportsScreen(QAScreen):
             self.call_service(lambda s: obligations(s, person_id, today, cfg), self._show_owed, group="reports-owe")
         else:
             self.query_one("#owe-summary", Static).update(literal(
-                f"No person record for login {ctx.login!r}: set your staff ID in Settings to see what you owe."))
+                f"No staff record is linked to login {ctx.login!r}: an administrator links it (People & cases, "
+                f"or qa-tui db owner on a standalone file) before what you owe can be shown."))
         self.call_service(lambda s: compliance_tables(s, today, cfg, ("team", "role")), self._show_compliance,
                           group="reports-compliance")
         self.call_service(lambda s: cp_review_list(s, today, cfg), self._show_cp, group="reports-cp")
