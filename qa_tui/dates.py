@@ -127,3 +127,12 @@ def parse_day(text: str) -> date:
     if not 1900 <= value.year <= 2100:
         raise ValueError(f"{text!r}: year {value.year} looks mistyped")
     return value
+
+
+def day_problem(text: str) -> str | None:
+    """Why `text` is not a day (see parse_day), or None when it is one: a dialog's check."""
+    try:
+        parse_day(text)
+    except ValueError as exc:
+        return str(exc)
+    return None

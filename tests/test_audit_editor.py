@@ -283,7 +283,7 @@ async def test_an_action_title_typed_straight_after_a_lands_in_the_action_dialog
     async with app.run_test(size=SIZE) as pilot:
         editor = await open_meeting(pilot)
         await burst(pilot, ["a", *typed("Visit dad [weekly]")])  # i, d and w typed, not obeyed
-        assert app.screen.__class__.__name__ == "ActionDialog"
+        assert app.screen.__class__.__name__ == "DraftedActionDialog"
         assert app.screen.query_one("#action-title", Input).value == "Visit dad [weekly]"
         assert editor.area("to_improve").text == "" and editor.area("strengths").text == ""
 

@@ -127,7 +127,7 @@ async def test_manager_records_an_observation_and_a_dip_sample_with_an_action(db
         await settle(pilot)
         await pilot.press("n")  # a new action, as for an audit: the worker owns it by default
         await settle(pilot)
-        assert app.screen.__class__.__name__ == "ActionDialog"
+        assert app.screen.__class__.__name__ == "DraftedActionDialog"
         await pilot.press(*"Write the chronology", "ctrl+s")
         await settle(pilot)
         assert "Action added for Robin Ash" in notes(app)
@@ -252,7 +252,10 @@ async def test_manager_holds_the_supervision_updates_the_action_ticks_and_export
         await pilot.press("home", "ctrl+k", *"01/02/2027", "enter", *"Court", "enter")
         await settle(pilot)
         assert "New due date" in screen_text(app)
-        await pilot.press("home", "ctrl+k", *"31/03/2027", "enter", *"Court work", "enter")
+        await pilot.press("home", "ctrl+k", *"31/03/2027", "enter")  # the reason typed is kept, cursor after it
+        await settle(pilot)
+        assert app.screen.query_one("#prompt-input").value == "Court"
+        await pilot.press(*" work", "enter")
         await settle(pilot)
         assert "Extended to 31 Mar 2027" in notes(app)
         await pilot.press("up", "up", "enter", *"Agreed to share the plan", "enter")  # tick the observation

@@ -51,7 +51,7 @@ async def test_triage_by_keys_completes_and_extends_actions_and_remembers_the_fi
         assert "What changed for the child cannot be empty" in screen_text(app)
         await pilot.press(*"Back at school full time", "enter")
         await settle(pilot)
-        assert "Marked 2 done" in " ".join(str(n.message) for n in app._notifications)
+        assert "Marked done: 2 actions" in " ".join(str(n.message) for n in app._notifications)
 
         extend_id = screen.rows[0].record_id
         assert extend_id not in done_ids
@@ -101,8 +101,13 @@ async def test_acting_on_an_action_someone_changed_since_it_was_listed_is_refuse
         await settle(pilot)
         await pilot.press(*"Done in supervision", "enter", *"Nothing yet", "enter")
         await settle(pilot)
-        messages = " ".join(str(n.message) for n in app._notifications)
-        assert "changed by someone else" in messages, messages
+        assert app.screen.__class__.__name__ == "DraftedDoneDialog", "back, with why beside what was typed"
+        assert "changed by someone else" in screen_text(app)
+        assert app.screen.query_one("#done-evidence").value == "Done in supervision"
+        assert app.screen.query_one("#done-outcome").value == "Nothing yet"
+        await pilot.press("escape", "y")  # thrown away with a yes
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "TriageScreen"
     with demo_db.reader() as s:
         action = s.get(Action, listed.record_id)
         assert action.status == "open" and action.due_on == date(2027, 1, 15) and action.evidence == ""

@@ -40,6 +40,12 @@ FORM_KINDS: dict[str, FormKind] = {k.kind: k for k in (
                                               "due": "First step due"}),
     FormKind("support-step", "Support plan step", {"step": "What the worker will do", "due": "Due"}),
     FormKind("support-close", "Closing the support plan", {"outcome": "How it ended"}),
+    FormKind("action", "New action", {"title": "What needs doing", "owner": "Owner", "due": "Due"}),
+    FormKind("done", "Marking done:", {"evidence": "Evidence that it was done",
+                                       "outcome": "What changed for the child"}),
+    FormKind("extend", "Extending:", {"due": "New due date", "reason": "Reason"}),
+    FormKind("reassign", "Reassigning:", {"owner_name": "New owner", "reason": "Reason"}),
+    FormKind("progress", "Progress on:", {"note": "What has been done so far"}),
     FormKind("escalation-answer", "Answer to the escalation", {"response": "What you did or decided"}),
 )}
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from qa_tui.services.unsaved_forms import FormDraft
-from screens.dialogs import ActionDialog, ActionInput, ConfirmDialog
+from screens.dialogs import ConfirmDialog
 from screens.drafts import DraftedPrompt, forget_draft
 
 if TYPE_CHECKING:
@@ -98,21 +98,15 @@ class AuditEditorActions:
         audit, ctx = self.audit, self.ctx
         if audit is None:
             return
-        from qa_tui.services.audits.actions import add_action, default_action_due
+        from qa_tui.services.audits.actions import default_action_due
+        from screens.action_drafts import action_draft, new_action
 
-        def saved(form: ActionInput | None) -> None:
-            if form is not None:
-                self.call_service(
-                    lambda s: add_action(s, title=form.title, owner_id=form.owner_id, due_on=form.due_on,
-                                         raised_by_id=ctx.person_id, source_kind="audit", audit_id=audit.id,
-                                         case_id=audit.case_id, team_id=audit.team_id, today=ctx.today(),
-                                         cfg=ctx.config),
-                    self._action_added, write=True)
-
-        due = default_action_due(audit.audit_date, ctx.today(), ctx.config)
-        owners = [(p.id, f"{p.name} ({p.role})") for p in people]
-        self.app.push_screen(ActionDialog(owners, audit.worker.id if audit.worker else None, due,
-                                          f"for {audit.subject or 'this supervision file'}"), saved)
+        draft = action_draft(record_id=audit.id, where=f"for {audit.subject or 'this supervision file'}",
+                             source_kind="audit", owners=[(p.id, f"{p.name} ({p.role})") for p in people],
+                             worker_id=audit.worker.id if audit.worker else None,
+                             due=default_action_due(audit.audit_date, ctx.today(), ctx.config),
+                             team_id=audit.team_id, case_id=audit.case_id)
+        new_action(self, draft, self._action_added)
 
     def _action_added(self, action: ActionRow) -> None:
         self.notify("Action added.")

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.widgets import Footer, Header, Static
 
-from qa_tui.dates import parse_day
+from qa_tui.dates import day_problem, parse_day
 from qa_tui.services.unsaved_forms import FormDraft
 from qa_tui.widgets.literal import literal
 from qa_tui.widgets.record_table import RecordTable
@@ -36,13 +36,6 @@ def ask_due_date(node: DOMNode, today: date, title: str, label: str, then: Calla
     answers before it; Esc asks before throwing them away."""
     from qa_tui.services.practice.support import default_step_due
 
-    def unreadable(text: str) -> str | None:
-        try:
-            parse_day(text)
-        except ValueError as exc:
-            return str(exc)
-        return None
-
     def chosen(text: str | None) -> None:
         if text is not None:
             then(parse_day(text))
@@ -51,7 +44,7 @@ def ask_due_date(node: DOMNode, today: date, title: str, label: str, then: Calla
     # and the step typed before it are not lost.
     shown = typed or default_step_due(today)
     node.app.push_screen(DraftedPrompt(title, label, draft.at("due"), field="due", initial=f"{shown:%d/%m/%Y}",
-                                       check=unreadable, problem=problem, earlier=True), chosen)
+                                       check=day_problem, problem=problem, earlier=True), chosen)
 
 
 def refused_date(node: DOMNode, today: date, title: str, label: str, then: Callable[[date], None],

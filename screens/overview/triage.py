@@ -11,11 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from qa_tui.dates import parse_day
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAScreen
-from screens.dialogs import ChoiceDialog, DoneDialog, DoneInput, TextPrompt
+from screens.dialogs import ChoiceDialog, TextPrompt
 
 if TYPE_CHECKING:
     from qa_tui.services.programme.triage import TriageCursor, TriageFilters, TriagePage, TriageRow
@@ -355,72 +354,28 @@ class TriageScreen(QAScreen):
         """The versions shown in the list: acting on a row someone changed since is refused."""
         return {r.record_id: r.version for r in self.rows if r.record_id in ids and r.version is not None}
 
-    def action_complete(self) -> None:
+    def _change(self, change: str) -> None:
+        """Mark done, extend or reassign the selected actions (or the highlighted one), what is
+        typed kept as a draft until stored (screens.action_drafts)."""
         ids = self._targets()
         if not ids:
             return
-        from qa_tui.services.audits.actions import complete_actions
+        from screens.action_drafts import change_actions, change_draft
 
-        ctx, seen = self.ctx, self._seen_versions(ids)
+        row = self.table.current
+        title = row.title if len(ids) == 1 and row is not None and row.record_id == ids[0] else f"{len(ids)} actions"
+        draft = change_draft(change, ids, self._seen_versions(ids), title,
+                             team_id=self.filters.team_id if self.filters else None)
+        change_actions(self, draft, lambda: self.reload(changed=True))
 
-        def with_evidence(form: DoneInput | None) -> None:
-            if form is not None:
-                self.call_service(lambda s: complete_actions(s, ids, form.evidence, ctx.person_id, ctx.today(),
-                                                             expected_versions=seen, child_outcome=form.child_outcome),
-                                  lambda done: (self.notify(f"Marked {len(done)} done."), self.reload(changed=True)), write=True)
-
-        self.app.push_screen(DoneDialog(f"Mark {len(ids)} action(s) done"), with_evidence)
+    def action_complete(self) -> None:
+        self._change("done")
 
     def action_extend(self) -> None:
-        ids = self._targets()
-        if not ids:
-            return
-        from qa_tui.services.audits.actions import extend_actions
-
-        ctx, seen = self.ctx, self._seen_versions(ids)
-
-        def with_date(text: str | None) -> None:
-            if not text:
-                return
-            try:
-                new_due = parse_day(text)
-            except ValueError as exc:
-                self.notify(f"New due date: {exc}", severity="error")
-                self.app.push_screen(TextPrompt("Extend: new due date", "New due date (DD/MM/YYYY)", initial=text),
-                                     with_date)
-                return
-            self.app.push_screen(TextPrompt("Extend: why", "Reason (kept in the action's history)"),
-                                 lambda reason: reason and self.call_service(
-                                     lambda s: extend_actions(s, ids, new_due, reason, ctx.person_id, ctx.today(),
-                                                              expected_versions=seen),
-                                     lambda done: (self.notify(f"Extended {len(done)}."), self.reload(changed=True)), write=True))
-
-        self.app.push_screen(TextPrompt(f"Extend {len(ids)} action(s)", "New due date (DD/MM/YYYY)"), with_date)
+        self._change("extend")
 
     def action_reassign(self) -> None:
-        ids = self._targets()
-        if not ids:
-            return
-        from qa_tui.services.audits.actions import reassign_actions
-        from qa_tui.services.people.directory import people_for_picking
-
-        ctx, seen = self.ctx, self._seen_versions(ids)
-
-        def ask(people: list[Any]) -> None:
-            def chosen(owner_id: uuid.UUID | None) -> None:
-                if owner_id is None:
-                    return
-                self.app.push_screen(TextPrompt("Reassign: why", "Reason (kept in the action's history)"),
-                                     lambda reason: reason and self.call_service(
-                                         lambda s: reassign_actions(s, ids, owner_id, reason, ctx.person_id, ctx.today(),
-                                                                expected_versions=seen),
-                                         lambda done: (self.notify(f"Reassigned {len(done)}."), self.reload(changed=True)),
-                                         write=True))
-
-            self.app.push_screen(ChoiceDialog("New owner", [(p.id, f"{p.name} ({p.role})") for p in people]), chosen)
-
-        team_id = self.filters.team_id if self.filters else None
-        self.call_service(lambda s: people_for_picking(s, ctx.today(), team_id=team_id), ask)
+        self._change("reassign")
 
     def show_only(self, filters: TriageFilters, owner_name: str = "") -> None:
         """Show these filters (not remembered as the user's own): the dashboard's escalations key."""

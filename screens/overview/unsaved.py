@@ -36,6 +36,8 @@ REOPEN = {
     "support-step": "screens.audits.support_plan:reopen_plan_change",
     "support-close": "screens.audits.support_plan:reopen_plan_change",
     "escalation-answer": "screens.audits.escalation_answer:reopen_answer",
+    "action": "screens.action_drafts:new_action",
+    **{change: "screens.action_drafts:change_actions" for change in ("done", "extend", "reassign", "progress")},
 }
 
 

@@ -8,9 +8,8 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from qa_tui.dates import parse_day
 from qa_tui.services.unsaved_forms import FormDraft
-from screens.dialogs import ChoiceDialog, DoneDialog, DoneInput, TextPrompt
+from screens.dialogs import ChoiceDialog
 from screens.drafts import DraftedPrompt, forget_draft
 
 if TYPE_CHECKING:
@@ -24,75 +23,15 @@ CHOICES = [("progress", "Record progress (it stays open)"), ("extend", "Extend t
 
 def update_action_in_supervision(screen: QAScreen, item: AgendaAction, supervision_id: uuid.UUID,
                                  then: Callable[[], None]) -> None:
-    """Ask what to do with the action, then the note, new date or evidence, and save it."""
-    from qa_tui.services.practice.supervision_actions import (
-        complete_action_in_supervision,
-        extend_action_in_supervision,
-        note_action_progress,
-    )
-
-    ctx = screen.ctx
-    today, by_id = ctx.today(), ctx.person_id
-
-    def saved(message: str) -> Callable[[object], None]:
-        return lambda _: (screen.notify(message), then())
-
-    def progress(note: str | None) -> None:
-        if note:
-            screen.call_service(lambda s: note_action_progress(
-                s, action_id=item.id, supervision_id=supervision_id, note=note, by_id=by_id, today=today,
-                expected_version=item.version), saved(f"Progress noted: {item.title}"), write=True)
-
-    def done(form: DoneInput | None) -> None:
-        if form is not None:
-            screen.call_service(lambda s: complete_action_in_supervision(
-                s, action_id=item.id, supervision_id=supervision_id, evidence=form.evidence, by_id=by_id, today=today,
-                expected_version=item.version, child_outcome=form.child_outcome), saved(f"Done: {item.title}"),
-                write=True)
-
-    def ask_date(initial: str, problem: str = "", reason: str = "") -> None:
-        """The new due date, then the reason (kept when the date is refused and asked again)."""
-        title = f"Extend: {item.title}" + (f" — {problem}" if problem else "")
-
-        def extend_to(typed: str | None) -> None:
-            if not typed:
-                return
-            try:
-                new_due = parse_day(typed)
-            except ValueError as exc:
-                ask_date(typed, f"New due date: {exc}", reason)
-                return
-
-            def refused(error: BaseException, given: str) -> bool:
-                from qa_tui.errors import ValidationError
-
-                if isinstance(error, ValidationError):
-                    ask_date(typed, f"New due date: {error.problem}", given)
-                    return True
-                return False
-
-            def with_reason(given: str | None) -> None:
-                if given:
-                    screen.call_service(lambda s: extend_action_in_supervision(
-                        s, action_id=item.id, supervision_id=supervision_id, new_due=new_due, reason=given,
-                        by_id=by_id, today=today, expected_version=item.version),
-                        saved(f"Extended to {new_due:%-d %b %Y}: {item.title}"), write=True,
-                        on_error=lambda exc: refused(exc, given))
-
-            screen.app.push_screen(TextPrompt(f"Extend to {new_due:%-d %b %Y}", "Reason for the extension",
-                                              initial=reason, placeholder="e.g. waiting for the health assessment"),
-                                   with_reason)
-
-        screen.app.push_screen(TextPrompt(title, "New due date (DD/MM/YYYY)", initial=initial), extend_to)
+    """Ask what to do with the action, then the note, new date and reason, or evidence (each kept
+    as a draft as it is typed, screens.action_drafts), and save it in the supervision."""
+    from screens.action_drafts import change_actions, change_draft
 
     def chosen(what: str | None) -> None:
-        if what == "progress":
-            screen.app.push_screen(TextPrompt(f"Progress: {item.title}", "What has been done so far",
-                                              placeholder="e.g. chronology half written"), progress)
-        elif what == "extend":
-            ask_date(f"{item.due_on:%d/%m/%Y}")
-        elif what == "done":
-            screen.app.push_screen(DoneDialog(f"Done: {item.title}"), done)
+        if what is not None:
+            versions = {item.id: item.version} if item.version is not None else {}
+            change_actions(screen, change_draft(what, [item.id], versions, item.title, supervision_id=supervision_id,
+                                                current_due=item.due_on), then)
 
     screen.app.push_screen(ChoiceDialog(f"Action: {item.title}", CHOICES), chosen)
 

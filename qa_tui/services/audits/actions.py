@@ -103,10 +103,14 @@ def default_action_due(audit_date: date | None, today: date, cfg: Config) -> dat
 def add_action(session: Session, *, title: str, owner_id: uuid.UUID | None, due_on: date | None = None,
                raised_by_id: uuid.UUID | None, source_kind: str = "audit", audit_id: uuid.UUID | None = None,
                source_id: uuid.UUID | None = None, case_id: uuid.UUID | None = None,
-               team_id: uuid.UUID | None = None, today: date, cfg: Config) -> ActionRow:
+               team_id: uuid.UUID | None = None, today: date, cfg: Config,
+               action_id: uuid.UUID | None = None) -> ActionRow:
     """Raise an action. Due by default `action_due_weeks` after the audit it comes from (after
     today for other actions; see default_action_due); an audit's action takes the audit's team
-    and case unless others are given."""
+    and case unless others are given. `action_id` (a form's draft) is the id it takes: raised
+    once, the same draft again returns it."""
+    if action_id is not None and session.get(Action, action_id) is not None:
+        return _rows_by_id(session, [action_id], today)[0]
     if not title.strip():
         raise ValidationError("title", "an action needs a title saying what must be done")
     if source_kind not in ACTION_SOURCES:
@@ -125,7 +129,7 @@ def add_action(session: Session, *, title: str, owner_id: uuid.UUID | None, due_
     due = due_on or default_action_due(audit.audit_date if audit_id is not None else None, today, cfg)
     if due < today:
         raise ValidationError("due date", f"{due.isoformat()} is in the past; choose today or later")
-    action = Action(title=title.strip(), owner_id=owner_id, team_id=team_id, raised_by_id=raised_by_id,
+    action = Action(id=action_id or uuid.uuid4(), title=title.strip(), owner_id=owner_id, team_id=team_id, raised_by_id=raised_by_id,
                     raised_on=today, due_on=due, status="open", source_kind=source_kind,
                     audit_id=audit_id, source_id=source_id, case_id=case_id)
     session.add(action)
