@@ -62,6 +62,27 @@ class KeysBeforeFocus:
             event.prevent_default()
 
 
+class EnterMovesOn:
+    """Enter in a field moves to the next one, and in the last (`LAST_FIELD`) saves. A priority
+    binding, not the field's Submitted message, so it takes effect before the next key is handled:
+    what is typed straight after Enter lands in the next field, not the end of this one."""
+
+    LAST_FIELD = ""
+    ENTER = Binding("enter", "next_field", "Next", show=False, priority=True, id="form-next",
+                    tooltip="The next field; on the last, save")
+
+    def action_next_field(self) -> None:
+        from textual.actions import SkipAction
+
+        focused = getattr(self, "focused", None)
+        if not isinstance(focused, Input):
+            raise SkipAction()  # a choice opens its list as usual
+        if f"#{focused.id}" == self.LAST_FIELD:
+            self.action_save()  # type: ignore[attr-defined]
+        else:
+            self.focus_next()  # type: ignore[attr-defined]
+
+
 class ConfirmDialog(ModalScreen[bool]):
     DEFAULT_CSS = DIALOG_CSS.format(cls="ConfirmDialog")
     BINDINGS = [Binding("y", "answer(True)", "Yes", id="confirm-yes", tooltip="Yes, go ahead"),
@@ -170,12 +191,12 @@ class ActionInput:
     due_on: date
 
 
-class ActionDialog(KeysBeforeFocus, ModalScreen[ActionInput | None]):
+class ActionDialog(EnterMovesOn, KeysBeforeFocus, ModalScreen[ActionInput | None]):
     """The short action form: what, who (the worker by default), by when (4 weeks by default)."""
 
-    FIRST_FIELD = "#action-title"
+    FIRST_FIELD, LAST_FIELD = "#action-title", "#action-due"
     DEFAULT_CSS = DIALOG_CSS.format(cls="ActionDialog")
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="action-cancel", tooltip="Close without raising the action"),
+    BINDINGS = [EnterMovesOn.ENTER,Binding("escape", "cancel", "Cancel", id="action-cancel", tooltip="Close without raising the action"),
                 Binding("ctrl+s", "save", "Save", id="action-save", tooltip="Raise the action with this owner and due date")]
 
     def __init__(self, owners: list[tuple[uuid.UUID, str]], owner_id: uuid.UUID | None, due_on: date,
@@ -199,12 +220,6 @@ class ActionDialog(KeysBeforeFocus, ModalScreen[ActionInput | None]):
 
     def on_mount(self) -> None:
         self.query_one("#action-title", Input).focus()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "action-due":
-            self.action_save()
-        else:
-            self.focus_next()
 
     def action_save(self) -> None:
         error = self.query_one("#action-error", Static)
@@ -232,13 +247,13 @@ class DoneInput:
     child_outcome: str  # what changed for the child
 
 
-class DoneDialog(KeysBeforeFocus, ModalScreen[DoneInput | None]):
+class DoneDialog(EnterMovesOn, KeysBeforeFocus, ModalScreen[DoneInput | None]):
     """Marking actions done: the evidence that they were, and what changed for the child (kept
     apart, for the impact report). Enter moves to the next field, then saves."""
 
-    FIRST_FIELD = "#done-evidence"
+    FIRST_FIELD, LAST_FIELD = "#done-evidence", "#done-outcome"
     DEFAULT_CSS = DIALOG_CSS.format(cls="DoneDialog")
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="done-cancel", tooltip="Close without marking anything done"),
+    BINDINGS = [EnterMovesOn.ENTER,Binding("escape", "cancel", "Cancel", id="done-cancel", tooltip="Close without marking anything done"),
                 Binding("ctrl+s", "save", "Save", id="done-save",
                         tooltip="Mark done with this evidence and what changed for the child")]
 
@@ -259,12 +274,6 @@ class DoneDialog(KeysBeforeFocus, ModalScreen[DoneInput | None]):
 
     def on_mount(self) -> None:
         self.query_one("#done-evidence", Input).focus()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "done-outcome":
-            self.action_save()
-        else:
-            self.focus_next()
 
     def action_save(self) -> None:
         for field, label in (("#done-evidence", "Evidence that it was done"),

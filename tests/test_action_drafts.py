@@ -220,3 +220,22 @@ async def test_an_extension_typed_in_a_supervision_when_the_app_died_is_stored_i
         change = s.scalar(select(ActionChange).where(ActionChange.action_id == made["action"]))
         assert (change.change, change.reason) == ("extended", "Waiting for the [court] report")
         assert change.supervision_id is not None, "recorded in the supervision it was agreed in"
+
+
+async def test_what_is_typed_straight_after_enter_lands_in_the_next_field(db: Database) -> None:
+    from tests.test_audit_editor import burst, typed
+
+    ids = seed(db)
+    action_id = late_action(db, ids, "Update the [plan]")
+    ctx = make_context(url_of(db), today=TODAY, staff_id="TM1")
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await overdue_actions(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        await burst(pilot, [*typed("Plan [v2]"), "enter", *typed("Back at school"), "enter"])  # faster than handled
+        assert "Marked done: Update the [plan]" in notes(app)
+    ctx.db.dispose()
+    with db.reader() as s:
+        action = s.get(Action, action_id)
+        assert (action.evidence, action.child_outcome) == ("Plan [v2]", "Back at school")
