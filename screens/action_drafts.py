@@ -16,7 +16,7 @@ from qa_tui.dates import day_problem, parse_day
 from qa_tui.services.audits.action_changes import store_action_change
 from qa_tui.services.unsaved_forms import FormDraft
 from screens.dialogs import ActionDialog, ActionInput, ChoiceDialog, DoneDialog, DoneInput
-from screens.drafts import DraftedForm, DraftedPrompt, forget_draft
+from screens.drafts import DraftedForm, DraftedPrompt, back_when_refused, forget_draft
 
 CHANGES = ("done", "extend", "reassign", "progress")  # the drafts `change_actions` reopens
 
@@ -105,7 +105,7 @@ def new_action(node: Any, draft: FormDraft, then: Callable[[Any], None] | None =
                 s, title=form.title, owner_id=form.owner_id, due_on=form.due_on, raised_by_id=ctx.person_id,
                 source_kind=context["source"], audit_id=uuid.UUID(draft.record_id), case_id=_id(context.get("case")),
                 team_id=_id(context.get("team")), today=ctx.today(), cfg=ctx.config,
-                action_id=uuid.UUID(draft.draft_id)), added, write=True, on_error=refused(lambda why: ask(typed, why)))
+                action_id=uuid.UUID(draft.draft_id)), added, write=True, on_error=back_when_refused(lambda why: ask(typed, f"Not saved: {why}")))
 
         node.app.push_screen(DraftedActionDialog(draft, problem), saved)
 
@@ -141,7 +141,7 @@ def change_actions(node: Any, draft: FormDraft, then: Callable[[], None] = lambd
             then()
 
         node.call_service(lambda s: store_action_change(s, typed, by_id=ctx.person_id, today=ctx.today()), done,
-                          write=True, on_error=refused(lambda why: back(typed, why)))
+                          write=True, on_error=back_when_refused(lambda why: back(typed, f"Not saved: {why}")))
 
     def ask_done(draft: FormDraft, problem: str = "") -> None:
         def saved(form: DoneInput | None) -> None:
@@ -215,20 +215,6 @@ def change_actions(node: Any, draft: FormDraft, then: Callable[[], None] = lambd
         (ask_reason if due_ok else ask_due)(draft)
     elif draft.kind == "reassign":
         (ask_reason if at_reason and context.get("owner") else ask_owner)(draft)
-
-
-def refused(back: Callable[[str], None]) -> Callable[[BaseException], bool]:
-    """What a refused change does: the rules' answer (or someone else's change) brings its form
-    back with why beside it; a database out of reach is left to the app's Retry."""
-    def handle(error: BaseException) -> bool:
-        from qa_tui.errors import ChangedElsewhere
-        from qa_tui.widgets.save_queue import REFUSED
-
-        if not isinstance(error, (*REFUSED, ChangedElsewhere)):
-            return False
-        back(f"Not saved: {error}")
-        return True
-    return handle
 
 
 def _id(value: object) -> uuid.UUID | None:

@@ -135,6 +135,21 @@ def forget_draft(app: QAApp, draft: FormDraft | None) -> None:
         journal.drop(draft.key, any_value=True)
 
 
+def back_when_refused(back: Callable[[str], None]) -> Callable[[BaseException], bool]:
+    """A form's `on_error` when storing its draft: the rules' answer (or someone else's change
+    since it was opened) brings the form back with why (`back(why)`), nothing typed gone; a
+    database out of reach is left to the app's Retry, which sends the same draft."""
+    def handle(error: BaseException) -> bool:
+        from qa_tui.errors import ChangedElsewhere
+        from qa_tui.widgets.save_queue import REFUSED
+
+        if not isinstance(error, (*REFUSED, ChangedElsewhere)):
+            return False
+        back(str(error))
+        return True
+    return handle
+
+
 class DraftedPrompt(DraftedForm, TextPrompt):
     """One line of text (see TextPrompt) kept as `field` of `draft` as it is typed, with the
     answers a wizard's earlier prompts put in the draft; a restored draft fills it. The caller

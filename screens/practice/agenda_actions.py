@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from qa_tui.services.unsaved_forms import FormDraft
 from screens.dialogs import ChoiceDialog
-from screens.drafts import DraftedPrompt, forget_draft
+from screens.drafts import DraftedPrompt, back_when_refused, forget_draft
 
 if TYPE_CHECKING:
     from qa_tui.services.practice.followups import FollowUpView
@@ -69,17 +69,8 @@ def ask_tick(screen: QAScreen, draft: FormDraft, then: Callable[[], None] = lamb
     def with_note(typed: FormDraft) -> None:
         note = typed.values["note"]
 
-        def refused(error: BaseException) -> bool:
-            from qa_tui.errors import ChangedElsewhere
-            from qa_tui.widgets.save_queue import REFUSED
-
-            if not isinstance(error, (*REFUSED, ChangedElsewhere)):
-                return False  # the database out of reach: the app's Retry sends the same note
-            ask(typed, f"Not ticked: {error}")  # the note comes back with the reason beside it
-            return True
-
         screen.call_service(
             lambda s: tick_discussed(s, item_id, supervision_id, note, expected_version=version),
-            ticked, write=True, on_error=refused)
+            ticked, write=True, on_error=back_when_refused(lambda why: ask(typed, f"Not ticked: {why}")))
 
     ask(draft)
