@@ -90,11 +90,10 @@ def new_action(node: Any, draft: FormDraft, then: Callable[[Any], None] | None =
 
     def added(action: Any) -> None:
         forget_draft(node.app, draft)
+        node.notify(f"Action added for {action.owner_name}, due {action.due_on:%-d %b %Y}: {action.title}",
+                    markup=False)
         if then is not None:
             then(action)
-        else:
-            node.notify(f"Action added for {action.owner_name}, due {action.due_on:%-d %b %Y}: {action.title}",
-                        markup=False)
 
     def ask(draft: FormDraft, problem: str = "") -> None:
         def saved(form: ActionInput | None) -> None:

@@ -46,16 +46,28 @@ def again(db: Database):  # noqa: ANN201
     return make_app(make_context(url_of(db), today=TODAY, staff_id="TM1"))
 
 
+async def start_dip_sample(pilot) -> None:  # noqa: ANN001
+    """From the landing screen, a dip sample of CASE-0001 started and open."""
+    await settle(pilot)
+    await pilot.press("k")
+    await settle(pilot)
+    await pilot.press("enter", "y")
+    await settle(pilot)
+
+
+def killed_again(folder, entries: list[dict]) -> None:  # noqa: ANN001
+    """The restoring session is killed before its journal was cleared: the same drafts are
+    offered at the next start."""
+    folder.mkdir(exist_ok=True)
+    (folder / "again.json").write_text(json.dumps({"pid": dead_pid(), "entries": entries}))
+
+
 async def test_a_new_action_typed_when_the_app_died_comes_back_and_is_raised_once(db: Database) -> None:
     seed(db)
     ctx = make_context(url_of(db), today=TODAY, staff_id="TM1")
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("k")
-        await settle(pilot)
-        await pilot.press("enter", "y")  # start a dip sample of CASE-0001
-        await settle(pilot)
+        await start_dip_sample(pilot)
         await pilot.press("n")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "DraftedActionDialog"
@@ -79,8 +91,7 @@ async def test_a_new_action_typed_when_the_app_died_comes_back_and_is_raised_onc
             restarted.unsaved_journal.flush()
             if attempt == 0:
                 assert not list(folder.glob("*.json")), "raised: the draft has left the journal"
-                folder.mkdir(exist_ok=True)
-                (folder / "again.json").write_text(json.dumps({"pid": dead_pid(), "entries": entries}))
+                killed_again(folder, entries)
             restarted.ctx.db.dispose()
     with db.reader() as s:
         assert s.scalars(select(Action.title).where(Action.source_kind == "dip_sample")).all() == [TITLE]

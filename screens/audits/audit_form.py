@@ -117,45 +117,22 @@ class AuditFormScreen(QAScreen):
         context = self.context
         if not agency or context is None:
             return
+        from screens.note_drafts import ask_note, note_draft
+
         current = next((f for f in context.findings if f.agency == agency), None)
-
-        def got_finding(finding: str | None) -> None:
-            if finding:
-                self.app.push_screen(
-                    TextPrompt(f"Learning fed back to {agency}", "Learning (optional)",
-                               initial=current.learning if current else "", required=False),
-                    lambda learning: self._save_finding(agency, finding, learning or ""))
-
-        self.app.push_screen(TextPrompt(f"What the audit found about {agency}'s part", "Finding",
-                                        initial=current.finding if current else ""), got_finding)
-
-    def _save_finding(self, agency: str, finding: str, learning: str) -> None:
-        from qa_tui.services.audits.themes import set_agency_finding
-
-        audit_id = self.audit_id
-        self.call_service(lambda s: set_agency_finding(s, audit_id, agency, finding=finding, learning=learning),
-                          lambda _: (self.notify(f"Finding about {agency} saved.", markup=False), self.load()),
-                          write=True)
+        ask_note(self, note_draft("agency-finding", self.audit_id, f"{agency}, {context.subject}",
+                                  agency=agency, current={"finding": current.finding, "learning": current.learning}
+                                  if current else None), lambda _: self.load())
 
     def action_good_practice(self) -> None:
         context = self.context
         if context is None:
             return
-        from qa_tui.services.practice.celebration import mark_good_practice
-
-        ctx, audit_id = self.ctx, self.audit_id
-
-        def saved(why: str | None) -> None:
-            if why:
-                self.call_service(
-                    lambda s: mark_good_practice(s, source_kind="audit", source_id=audit_id, why=why,
-                                                 marked_by_id=ctx.person_id, today=ctx.today()),
-                    lambda _: (self.notify("Marked as good practice to celebrate."), self.load()),
-                    write=True)
+        from screens.note_drafts import ask_note, note_draft
 
         current = context.good_practice.why if context.good_practice else ""
-        self.app.push_screen(TextPrompt("Good practice to celebrate", "Why, in a line", initial=current,
-                                        placeholder="e.g. The child's own words drove the plan"), saved)
+        ask_note(self, note_draft("good-practice", self.audit_id, f"audit of {context.subject}",
+                                  source="audit", current={"why": current}), lambda _: self.load())
 
     def palette_commands(self):  # noqa: ANN201
         from textual.app import SystemCommand

@@ -109,7 +109,6 @@ class AuditEditorActions:
         new_action(self, draft, self._action_added)
 
     def _action_added(self, action: ActionRow) -> None:
-        self.notify("Action added.")
         if self.audit is not None and self.audit.id == action.audit_id:
             actions = sorted((*self.audit.actions, action), key=lambda a: (a.due_on, str(a.id)))
             self.audit = replace(self.audit, actions=tuple(actions))

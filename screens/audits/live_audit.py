@@ -16,7 +16,7 @@ from qa_tui.services.audits.meeting import MeetingCase
 from qa_tui.widgets.literal import literal
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAScreen
-from screens.dialogs import ChoiceDialog, ConfirmDialog, TextPrompt
+from screens.dialogs import ChoiceDialog, ConfirmDialog
 
 if TYPE_CHECKING:
     from qa_tui.services.audits.draw import CurrentPick
@@ -185,19 +185,12 @@ class LiveAuditScreen(QAScreen):
         if case.audit_id is not None:
             self.notify("This case is already being audited; it cannot be re-drawn.", severity="warning")
             return
-        from qa_tui.services.audits.draw import redraw_for_worker
+        from screens.note_drafts import ask_note, note_draft
 
-        ctx, draw_id, worker_id = self.ctx, self.plan.draw.id, case.pick.worker_id
-
-        def with_reason(reason: str | None) -> None:
-            if reason:
-                self.call_service(
-                    lambda s: redraw_for_worker(s, draw_id, worker_id, reason, ctx.login, ctx.today()),
-                    lambda _: self.load_plan(), write=True)
-
-        self.app.push_screen(TextPrompt(
-            f"Re-draw for {case.pick.worker_name}", "Why (recorded beside the original pick)",
-            placeholder="e.g. the case is in court this week"), with_reason)
+        pick = case.pick
+        ask_note(self, note_draft("redraw", self.plan.draw.id, f"{pick.worker_name} ({pick.case_reference})",
+                                  worker=str(pick.worker_id), worker_name=pick.worker_name, round=pick.round),
+                 lambda _: self.load_plan())
 
     def action_verify(self) -> None:
         if self.plan is None or self.plan.draw is None:

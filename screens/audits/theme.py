@@ -269,17 +269,11 @@ class ThemeScreen(AuditSteps, QAScreen):
     def action_learning(self) -> None:
         if self.progress is None:
             return
-        from qa_tui.services.audits.themes import set_theme_learning
+        from screens.note_drafts import ask_note, note_draft
 
         theme = self.progress.theme
-
-        def typed(text: str | None) -> None:
-            if text is not None:
-                self.call_service(lambda s: set_theme_learning(s, theme.id, text, expected_version=theme.version),
-                                  lambda _: self._changed("Learning saved."), write=True)
-
-        self.app.push_screen(TextPrompt("Learning fed back", "What was learnt, and who it went to",
-                                        initial=theme.learning, required=False), typed)
+        ask_note(self, note_draft("theme-learning", theme.id, theme.name, version=theme.version,
+                                  current={"text": theme.learning}), lambda _: self._changed())
 
     def action_back(self) -> None:
         self.dismiss()

@@ -15,6 +15,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Static
 
 from qa_tui.journal import Unsaved, forget, journal_folder, left_behind
+from qa_tui.services.short_notes import NOTES
 from qa_tui.services.unsaved_forms import FormDraft, draft_of, is_draft, preview_values
 from qa_tui.widgets.literal import literal
 from screens.base import QAModal, QAScreen
@@ -38,6 +39,7 @@ REOPEN = {
     "escalation-answer": "screens.audits.escalation_answer:reopen_answer",
     "action": "screens.action_drafts:new_action",
     **{change: "screens.action_drafts:change_actions" for change in ("done", "extend", "reassign", "progress")},
+    **{note: "screens.note_drafts:ask_note" for note in NOTES},
 }
 
 
@@ -152,5 +154,12 @@ def restore(screen: QAScreen, entries: list[Unsaved]) -> None:
 def reopen(screen: QAScreen, draft: FormDraft) -> None:
     """Open the draft's form again with what was typed in it; it stays in the journal until the
     form saves it or the person throws it away."""
-    module, _, function = REOPEN[draft.kind].partition(":")
-    getattr(importlib.import_module(module), function)(screen, draft)
+    import inspect
+
+    module, _, name = REOPEN[draft.kind].partition(":")
+    function = getattr(importlib.import_module(module), name)
+    refresh = getattr(screen, "action_refresh", None)
+    if refresh is not None and "then" in inspect.signature(function).parameters:
+        function(screen, draft, then=lambda *_: refresh())  # the figures as they are once it is stored
+    else:
+        function(screen, draft)

@@ -383,20 +383,11 @@ class DipSampleFormScreen(QAScreen):
         if view.shared_with_worker_on:
             self.notify(f"Already shared with the worker on {view.shared_with_worker_on:%-d %b %Y}.")
             return
-        from qa_tui.services.practice.dip_sample import close_loop_with_worker
+        from screens.note_drafts import ask_note, note_draft
 
-        audit_id, today = self.audit_id, self.ctx.today()
-
-        def shared(summary: str | None) -> None:
-            if summary:
-                self.saves.add(lambda s: close_loop_with_worker(s, audit_id, summary, today),
-                               lambda v: (self.show(v), self.notify("On the worker's next supervision agenda.")))
-
-        self.app.push_screen(TextPrompt(f"Close the loop with {self.case.worker_name or 'the worker'}",
-                                        "What you found, and what the worker should take from it",
-                                        placeholder="e.g. Chronology up to date; record visits within 24 hours",
-                                        precious="what you typed"),
-                             shared)
+        self.saves.flush()
+        ask_note(self, note_draft("close-loop", self.audit_id, f"with {self.case.worker_name or 'the worker'} after the dip sample of {view.case_reference}",
+                                  worker_name=self.case.worker_name), self.show)
 
     def action_finalise(self) -> None:
         view = self.view

@@ -81,22 +81,9 @@ class GoodPracticePane(KindPane["GoodPracticeItem"]):
             ("observation", "A practice observation"), ("feedback", "Feedback from a child or family")]), chosen)
 
     def _mark(self, source_kind: str, source_id: uuid.UUID, what: str) -> None:
-        from qa_tui.services.practice.celebration import mark_good_practice
+        from screens.note_drafts import ask_note, note_draft
 
-        ctx = self.ctx
-
-        def saved(why: str | None) -> None:
-            if why:
-                self.call_service(
-                    lambda s: mark_good_practice(s, source_kind=source_kind, source_id=source_id, why=why,
-                                                 marked_by_id=ctx.person_id, today=ctx.today()),
-                    self._marked, write=True)
-
-        self.app.push_screen(TextPrompt(f"Good practice: {what}", "Why, in a line"), saved)
-
-    def _marked(self, item: GoodPracticeItem) -> None:
-        self.notify("Marked as good practice to celebrate.")
-        self.reload()
+        ask_note(self, note_draft("good-practice", source_id, what, source=source_kind), lambda _: self.reload())
 
     def mark_observation(self) -> None:
         from qa_tui.services.people.directory import people_for_picking
