@@ -315,12 +315,18 @@ class QAApp(KeysInOrder):
 
     # --- errors: one place ---------------------------------------------------------------
 
-    def report_error(self, error: BaseException | None, *, retry=None) -> None:  # noqa: ANN001
-        """Show an error as a user should see it: a clear line, never a traceback."""
+    def report_error(self, error: BaseException | None, *, retry=None, quiet: bool = False) -> None:  # noqa: ANN001
+        """Show an error as a user should see it: a clear line, never a traceback. A lost
+        database opens a dialog to retry or quit, unless `quiet` (a form's save queue, which
+        tries again by itself and says so in its status line): then a message takes no keys."""
         from screens.errors import DatabaseErrorScreen, describe_error
 
         message, is_connection = describe_error(error)
-        if is_connection and isinstance(self.screen, DatabaseErrorScreen):
+        if is_connection and quiet:
+            self.notify(f"{message}. What you typed is kept, on screen and on this computer, and sent again by "
+                        "itself when the database is back.", title="Not saved yet", severity="error", timeout=10,
+                        markup=False)
+        elif is_connection and isinstance(self.screen, DatabaseErrorScreen):
             self.screen.add_retry(retry)  # already on screen: one dialog, not a stack of them
         elif is_connection:
             self.push_screen(DatabaseErrorScreen(message, retry=retry))

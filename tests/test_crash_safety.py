@@ -193,10 +193,11 @@ def sqlcipher() -> None:
 # --- the database lost mid-session ------------------------------------------------------------
 
 
-async def test_database_lost_while_typing_keeps_the_text_and_saves_it_on_retry(
+async def test_database_lost_while_typing_keeps_the_text_and_stores_it_when_back(
         db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The live audit is being typed when the database stops answering: the app says so with a
-    Retry, what was typed stays in the field, and once the database is back Retry saves it."""
+    """The live audit is being typed when the database stops answering: the app says so once and
+    in the status line, never with a dialog that would take the next keys (typed or a grade); what
+    was typed stays in the field, and once the database is back the queue stores it by itself."""
     from contextlib import contextmanager
     from datetime import date
 
@@ -236,23 +237,24 @@ async def test_database_lost_while_typing_keeps_the_text_and_saves_it_on_retry(
         await pilot.press(*" and typed during the outage")
         await pilot.pause(1.0)
         await settle(pilot)
-        # Noticed while typing: no dialog to take the next keys; the status line says so.
+        # No dialog to take the next keys; a message once, and the status line while it lasts.
         assert dialogs() == 0 and "database out of reach" in screen_text(app)
+        assert "sent again by itself" in " ".join(str(n.message) for n in app._notifications)
         assert field.text == "Saved before and typed during the outage"
-        await pilot.press("escape")  # done typing: the next try fails with the app's dialog, and Retry
+        await pilot.press("escape", "2")  # done typing, a grade: still no dialog to take the keys
         await pilot.pause(2.5)
         await settle(pilot)
-        assert dialogs() >= 1
-        assert "cannot be reached" in screen_text(app) and "Press r to try again" in screen_text(app)
+        assert dialogs() == 0 and "Not saved: " in screen_text(app)
 
-        monkeypatch.setattr(ctx.db, "session", real_session)  # the database is back
-        while dialogs():
-            await pilot.press("r")
-            await settle(pilot)
+        monkeypatch.setattr(ctx.db, "session", real_session)  # the database is back: stored by itself
+        for _ in range(40):
+            await pilot.pause(0.25)
+            if "Saved · version" in screen_text(app):
+                break
         assert field.text == "Saved before and typed during the outage"
         with db.reader() as s:
             stored = s.scalar(select(Audit.strengths).where(Audit.audit_date == date(2026, 12, 3)))
-        assert stored == "Saved before and typed during the outage", "Retry saved what was typed"
+        assert stored == "Saved before and typed during the outage", "tried again, and saved what was typed"
 
         field.focus()
         await pilot.press(*" and after")

@@ -27,6 +27,7 @@ class Screen:
     def __init__(self) -> None:
         self.calls: list[tuple[Callable[[Any], Any], Callable[[Any], None], Callable[[BaseException], bool]]] = []
         self.reported: list[tuple[BaseException | None, Callable[[], None] | None]] = []
+        self.quiet: list[bool] = []
         self.timers: list[Timer] = []
 
     def call_service(self, fn, then=None, *, write=False, group="db", exclusive=False,  # noqa: ANN001, ANN201
@@ -43,8 +44,10 @@ class Screen:
     def qa_app(self) -> Screen:
         return self
 
-    def report_error(self, error: BaseException | None, *, retry: Callable[[], None] | None = None) -> None:
+    def report_error(self, error: BaseException | None, *, retry: Callable[[], None] | None = None,
+                     quiet: bool = False) -> None:
         self.reported.append((error, retry))
+        self.quiet.append(quiet)
 
     def succeed(self) -> Any:
         fn, then, _ = self.calls.pop(0)
@@ -81,12 +84,21 @@ def test_a_failed_write_and_those_behind_it_wait_and_retry_sends_them_in_order()
     assert saves.failed and saves.waiting == 3 and saves.pending == {"a": "a", "b": "b", "c": "c"}
     (error, retry), = screen.reported
     assert error is LOST and retry is not None
-    assert not screen.calls, "nothing is sent until a retry"
+    assert screen.quiet == [True], "a message that takes no keys, not a dialog"
+    assert "database out of reach: kept, trying again" in saves.status("Saved")
+    assert not screen.calls, "nothing is sent until the queue tries again"
 
-    retry()  # the app's Retry
+    screen.timers[-1].callback()  # a while later, by itself
+    screen.fail(LOST)  # still out of reach: tried again later, and not told twice
+    assert len(screen.reported) == 1 and not screen.timers[-1].stopped
+    screen.timers[-1].callback()
     while screen.calls:
         screen.succeed()
     assert stored == ["a", "b", "c"] and saves.idle and saves.waiting == 0 and not saves.failed
+
+    saves.add(lambda _s: "d", stored.append)  # the next outage is told again
+    screen.fail(LOST)
+    assert len(screen.reported) == 2
 
 
 def test_a_new_write_after_a_failure_resends_what_was_waiting_first() -> None:

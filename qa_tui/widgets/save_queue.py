@@ -24,7 +24,8 @@ REFUSED = (ValidationError, NotAllowed, NotFound)  # the rules said no: sending 
 
 
 class _ErrorReporter(Protocol):
-    def report_error(self, error: BaseException | None, *, retry: Callable[[], None] | None = None) -> None: ...
+    def report_error(self, error: BaseException | None, *, retry: Callable[[], None] | None = None,
+                     quiet: bool = False) -> None: ...
 
 
 class _Screen(Protocol):
@@ -61,8 +62,9 @@ class SaveQueue:
     rules refuse (`REFUSED`) is dropped and the writes behind it carry on. Any other failure (the
     database out of reach, a conflict) keeps the failed write at the head of the queue with
     everything behind it; the app's Retry, `retry()` or a new write sends them all again, in
-    order. A lost connection noticed while the user is typing in a field opens no dialog (it
-    would take the next keys): the status line says so and the queue tries again by itself. `waiting` counts the changes not yet stored, and `on_change` is called whenever that
+    order. A lost connection opens no dialog (in a form every key means something, and a dialog
+    would take the next ones, typed or a grade): a message says so once, the status line while it
+    lasts, and the queue tries again by itself every RETRY_SECONDS. `waiting` counts the changes not yet stored, and `on_change` is called whenever that
     may have changed."""
 
     def __init__(self, screen: _Screen, on_error: Callable[[BaseException], bool], *,
@@ -75,6 +77,7 @@ class SaveQueue:
         self._failed = False
         self._timers: dict[str, tuple[Timer, Callable[[], None]]] = {}
         self._retry_timer: Timer | None = None
+        self._told = False  # the person has been told the database is out of reach (until a save works)
         self._when_idle: list[Callable[[], None]] = []
         self.last_refused: Write | None = None  # the write the rules refused last (read in on_error)
 
@@ -217,7 +220,7 @@ class SaveQueue:
                                  on_error=lambda error: self._fail(error))
 
     def _done(self, write: Write, result: Any) -> None:
-        self._running = False
+        self._running, self._told = False, False
         if self._writes and self._writes[0] is write:
             self._writes.popleft()
         self._stored(write)
@@ -241,18 +244,12 @@ class SaveQueue:
         self._failed = True
         self._stop_retrying()
         if not self.on_error(error):
-            if self._typing():
-                self._retry_timer = self.screen.set_timer(RETRY_SECONDS, self._try_again)
-            else:
-                self.screen.qa_app.report_error(error, retry=self.retry)
+            if not self._told:  # once an outage: a message that takes no keys, never a dialog
+                self.screen.qa_app.report_error(error, retry=self.retry, quiet=True)
+                self._told = True
+            self._retry_timer = self.screen.set_timer(RETRY_SECONDS, self._try_again)
         self._changed()
-        return True  # reported here, so the app's Retry resends the whole queue
-
-    def _typing(self) -> bool:
-        from textual.widgets import Input, TextArea
-
-        focused = getattr(getattr(self.screen, "app", None), "focused", None)
-        return isinstance(focused, (Input, TextArea)) and not getattr(focused, "read_only", False)
+        return True
 
     def _stop_retrying(self) -> None:
         if self._retry_timer is not None:
