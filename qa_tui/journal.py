@@ -29,6 +29,7 @@ class Unsaved:
     field: str
     label: str
     value: Any  # as JSON holds it: text, a number, a list of text, an ISO date, or None
+    shown: str = ""  # the value as a person reads it, where that is not the value itself ("2 Good")
 
 
 def journal_folder(database_url: str) -> Path:
@@ -117,8 +118,8 @@ def left_behind(folder: Path) -> list[tuple[Path, list[Unsaved]]]:
         try:
             body = json.loads(path.read_text(encoding="utf-8"))
             pid = int(body.get("pid", 0))
-            entries = [Unsaved(**{k: e[k] for k in ("key", "kind", "record_id", "field", "label", "value")})
-                       for e in body.get("entries", [])]
+            entries = [Unsaved(**{k: e[k] for k in ("key", "kind", "record_id", "field", "label", "value")},
+                               shown=str(e.get("shown") or "")) for e in body.get("entries", [])]
             modified = path.stat().st_mtime
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             continue

@@ -11,10 +11,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from qa_tui.db.engine import Database
-from qa_tui.db.models import Audit
+from qa_tui.db.models import Audit, AuditGrade
 from qa_tui.demo import DEMO_USER_STAFF_ID, build_demo
 from qa_tui.journal import Journal, Unsaved, journal_folder, left_behind
 from qa_tui.services.audits import record
@@ -119,8 +120,9 @@ async def test_typing_in_an_outage_is_journalled_and_offered_back_at_the_next_st
     async with app.run_test(size=SIZE) as pilot:
         editor = await open_meeting(pilot)
         audit_id, reference = editor.audit.id, editor.audit.case_reference
-        real_set_text = record.set_text
+        real_set_text, real_set_grade = record.set_text, record.set_grade
         monkeypatch.setattr(record, "set_text", unreachable)
+        monkeypatch.setattr(record, "set_grade", unreachable)
         await burst(pilot, ["w", *typed("kept [b]safe[/b]")])  # still typing: no save sent yet
         journal = app.unsaved_journal
         assert journal is not None
@@ -128,10 +130,12 @@ async def test_typing_in_an_outage_is_journalled_and_offered_back_at_the_next_st
         assert stored(journal) == ["kept [b]safe[/b]"], "on disk before any save is sent"
         await burst(pilot, ["escape"])  # the save is sent and fails: it stays journalled
         assert status(editor).startswith("Not saved: 1 change waiting"), status(editor)
+        await burst(pilot, ["2"])  # and a grade: Good on the first domain
         journal.flush()
-        assert stored(journal) == ["kept [b]safe[/b]"]
+        assert stored(journal) == ["kept [b]safe[/b]", 1]
         journal_path = journal.path
     monkeypatch.setattr(record, "set_text", real_set_text)
+    monkeypatch.setattr(record, "set_grade", real_set_grade)
     # The session ends (as if killed) with the text unsaved; its journal names a process now gone.
     body = json.loads(journal_path.read_text())
     body["pid"] = dead_pid()
@@ -145,12 +149,15 @@ async def test_typing_in_an_outage_is_journalled_and_offered_back_at_the_next_st
         assert isinstance(again.screen, UnsavedDialog)
         shown = "\n".join(str(w.render()) for w in again.screen.query(".entry"))
         assert f"Audit of {reference} · Strengths" in shown and "kept [b]safe[/b]" in shown, shown
+        assert f"Audit of {reference} · grade for Quality of recording\n2 Good" in shown, "the grade as read"
         await pilot.press("r")
         await settle(pilot)
         assert not isinstance(again.screen, UnsavedDialog)
         again.unsaved_journal.flush()
     with demo_db.reader() as s:
         assert s.get(Audit, audit_id).strengths == "kept [b]safe[/b]"
+        assert s.scalar(select(AuditGrade.grade).where(AuditGrade.audit_id == audit_id,
+                                                       AuditGrade.domain == "recording")) == 1
     assert not list(folder.glob("*.json")), "restored: no journal left"
 
 

@@ -155,10 +155,12 @@ class AuditEditor(AuditEditorActions, ServiceCalls, Widget):
             domain = field.removeprefix("grade:")
             name = "Overall" if domain == OVERALL else next(
                 (g.label for g in audit.grades if g.domain == domain), domain)
-            label, kind = f"{what} · grade for {name}", "audit-grade"
-        else:
-            label, kind = f"{what} · {dict((f, l) for f, l, _ in TEXT_FIELDS)[field]}", "audit-text"
-        return Unsaved(f"audit:{audit.id}:{field}", kind, str(audit.id), field, label, value)
+            scale = audit.template.scale
+            shown = f"{value + 1} {scale[value]}" if isinstance(value, int) and 0 <= value < len(scale) else "(cleared)"
+            return Unsaved(f"audit:{audit.id}:{field}", "audit-grade", str(audit.id), field,
+                           f"{what} · grade for {name}", value, shown)
+        label = f"{what} · {dict((f, l) for f, l, _ in TEXT_FIELDS)[field]}"
+        return Unsaved(f"audit:{audit.id}:{field}", "audit-text", str(audit.id), field, label, value)
 
     # --- showing an audit ----------------------------------------------------------------------
 

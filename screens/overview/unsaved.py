@@ -76,7 +76,7 @@ class UnsavedDialog(QAModal[str]):
                                  "never reached the database"), classes="title")
             with VerticalScroll():
                 for entry in self.entries:
-                    shown = preview_values(entry) if is_draft(entry) else entry.value
+                    shown = preview_values(entry) if is_draft(entry) else entry.shown or entry.value
                     yield Static(Text.assemble(literal(entry.label, "bold"), "\n", literal(preview(shown))),
                                  classes="entry")
             yield Static("[b]r[/b] restore them   [b]d[/b] discard   [b]Esc[/b] decide later")
