@@ -117,7 +117,9 @@ def offer_unsaved(screen: QAScreen) -> None:
                 journal.put(entry)
             journal.flush()
             forget(paths)
-            restore(screen, [e for e in entries.values() if not is_draft(e)])
+            edits = [e for e in entries.values() if not is_draft(e)]
+            if edits:  # the drafts' own forms say when each is stored
+                restore(screen, edits)
             for entry in entries.values():
                 if is_draft(entry):
                     reopen(screen, draft_of(entry))
