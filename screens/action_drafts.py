@@ -16,30 +16,9 @@ from qa_tui.dates import day_problem, parse_day
 from qa_tui.services.audits.action_changes import store_action_change
 from qa_tui.services.unsaved_forms import FormDraft
 from screens.dialogs import ActionDialog, ActionInput, ChoiceDialog, DoneDialog, DoneInput
-from screens.drafts import DraftedForm, DraftedPrompt, back_when_refused, forget_draft
+from screens.drafts import DraftedPrompt, RefusedForm, back_when_refused, forget_draft
 
 CHANGES = ("done", "extend", "reassign", "progress")  # the drafts `change_actions` reopens
-
-
-class RefusedForm(DraftedForm):
-    """A drafted dialog that may come back refused: why (`problem`) shown in its error line
-    (`ERROR`) from the start; Esc asks before throwing typing away."""
-
-    ERROR = ""
-    problem = ""
-
-    def on_mount(self) -> None:
-        super().on_mount()  # type: ignore[misc]
-        self.start_draft()
-        if self.problem:
-            from textual.widgets import Static
-
-            from qa_tui.widgets.literal import literal
-
-            self.query_one(self.ERROR, Static).update(literal(self.problem))  # type: ignore[attr-defined]
-
-    def action_cancel(self) -> None:
-        self.leave_draft(lambda: self.dismiss(None))  # type: ignore[attr-defined]
 
 
 class DraftedActionDialog(RefusedForm, ActionDialog):

@@ -150,6 +150,27 @@ def back_when_refused(back: Callable[[str], None]) -> Callable[[BaseException], 
     return handle
 
 
+class RefusedForm(DraftedForm):
+    """A drafted dialog that may come back refused: why (`problem`) shown in its error line
+    (`ERROR`) from the start; Esc asks before throwing typing away."""
+
+    ERROR = ""
+    problem = ""
+
+    def on_mount(self) -> None:
+        super().on_mount()  # type: ignore[misc]
+        self.start_draft()
+        if self.problem:
+            from textual.widgets import Static
+
+            from qa_tui.widgets.literal import literal
+
+            self.query_one(self.ERROR, Static).update(literal(self.problem))  # type: ignore[attr-defined]
+
+    def action_cancel(self) -> None:
+        self.leave_draft(lambda: self.dismiss(None))  # type: ignore[attr-defined]
+
+
 class DraftedPrompt(DraftedForm, TextPrompt):
     """One line of text (see TextPrompt) kept as `field` of `draft` as it is typed, with the
     answers a wizard's earlier prompts put in the draft; a restored draft fills it. The caller

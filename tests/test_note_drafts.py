@@ -181,3 +181,50 @@ async def test_a_redraw_reason_typed_when_the_app_died_comes_back_and_redraws_on
     with db.reader() as s:
         assert s.scalars(select(DrawPick.reason).where(DrawPick.round == 1)).all() == [
             "The case is in [court] this week"]
+
+
+async def test_an_escalation_typed_when_the_app_died_comes_back_and_is_raised_once(db: Database) -> None:
+    from qa_tui.db.models import Escalation, Person
+    from qa_tui.services.audits.kinds import start_supervision_file_audit
+    from screens.audits.audit_form import AuditFormScreen
+
+    today = date(2026, 11, 24)
+    build_demo(db, today=today, cases=400)
+    ctx = make_context(url_of(db), today=today, staff_id=DEMO_USER_STAFF_ID)
+    with db.session() as s:
+        worker = s.scalar(select(Person).where(Person.role == "SW").order_by(Person.staff_id))
+        me = s.scalar(select(Person).where(Person.staff_id == DEMO_USER_STAFF_ID))
+        audit_id = start_supervision_file_audit(s, worker.id, me.id, today=today, cfg=ctx.config).id
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(AuditFormScreen(audit_id))
+        await settle(pilot)
+        await pilot.press("exclamation_mark")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "DraftedEscalationDialog"
+        await pilot.press("enter", "down", "enter")  # the owner list: the first person
+        await settle(pilot)
+        await pilot.press("tab", *"Seen today [urgent]; \"no food\" at home")
+        await settle(pilot)
+        entries = killed(app)
+    assert [e["label"] for e in entries] == [
+        f"Escalation: Supervision-file audit of {worker.name} · Escalation owner, Note for them"]
+    folder = journal_folder(ctx.config.database_url)
+    ctx.db.dispose()
+
+    for attempt in range(2):  # restored, then (killed before the journal was cleared) restored again
+        restarted = make_app(make_context(url_of(db), today=today, staff_id=DEMO_USER_STAFF_ID))
+        async with restarted.run_test(size=SIZE) as pilot:
+            await offered(pilot, "Escalation: Supervision-file audit")
+            assert restarted.screen.query_one("#escalation-note").value == "Seen today [urgent]; \"no food\" at home"
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert "Escalated; response due by" in notes(restarted)
+            if attempt == 0:
+                restarted.unsaved_journal.flush()
+                killed_again(folder, entries)
+        restarted.ctx.db.dispose()
+    with db.reader() as s:
+        assert s.scalars(select(Escalation.note).where(Escalation.audit_id == audit_id)).all() == [
+            "Seen today [urgent]; \"no food\" at home"]

@@ -47,6 +47,8 @@ FORM_KINDS: dict[str, FormKind] = {k.kind: k for k in (
     FormKind("reassign", "Reassigning:", {"owner_name": "New owner", "reason": "Reason"}),
     FormKind("progress", "Progress on:", {"note": "What has been done so far"}),
     FormKind("escalation-answer", "Answer to the escalation", {"response": "What you did or decided"}),
+    FormKind("escalation", "Escalation:", {"reason": "Why", "owner": "Escalation owner",
+                                                         "note": "Note for them"}),
     FormKind("good-practice", "Good practice:", {"why": "Why"}),
     FormKind("agency-finding", "Finding about", {"finding": "Finding", "learning": "Learning fed back"}),
     FormKind("theme-learning", "Learning fed back from", {"text": "What was learnt, and who it went to"}),

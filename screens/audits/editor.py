@@ -146,11 +146,17 @@ class AuditEditor(AuditEditorActions, ServiceCalls, Widget):
     def _key(self, audit_id: uuid.UUID, name: str) -> str:
         return f"{audit_id}:{name}"
 
-    def _unsaved(self, audit: AuditDTO, field: str, value: object) -> Unsaved:
-        """The journal's note of a change to `field` ("strengths", "grade:<domain>", …)."""
+    @staticmethod
+    def audit_name(audit: AuditDTO) -> str:
+        """How a person names the audit: "Audit of Case DEMO-0042", "Supervision-file audit of …"."""
         what = f"Audit of {audit.subject}" if audit.subject else "Supervision-file audit"
         if audit.worker is not None and not audit.case_reference:
             what += f" of {audit.worker.name}"
+        return what
+
+    def _unsaved(self, audit: AuditDTO, field: str, value: object) -> Unsaved:
+        """The journal's note of a change to `field` ("strengths", "grade:<domain>", …)."""
+        what = self.audit_name(audit)
         if field.startswith("grade:"):
             domain = field.removeprefix("grade:")
             name = "Overall" if domain == OVERALL else next(

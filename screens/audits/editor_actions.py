@@ -58,6 +58,7 @@ class AuditEditorActions:
         grades: Any
         _grade_rows: Any
         _show_status: Any
+        audit_name: Any
         ctx: Any
         app: Any
         call_service: Any
@@ -126,25 +127,17 @@ class AuditEditorActions:
         audit, ctx = self.audit, self.ctx
         if audit is None:
             return
-        from qa_tui.services.audits.escalations import raise_escalation
         from qa_tui.config.vocabulary import ESCALATION_OWNER_ROLES
         from qa_tui.services.people.directory import people_for_picking
-        from screens.audits.escalation_dialog import EscalationDialog
+        from screens.audits.escalation_dialog import ask_escalation, escalation_draft
 
         def ask(people: list[PersonRef]) -> None:
-            def chosen(form: Any) -> None:
-                if form is not None:
-                    self.call_service(lambda s: raise_escalation(
-                        s, audit.id, owner_id=form.owner_id, reason=form.reason, note=form.note, today=ctx.today(),
-                        cfg=ctx.config), escalated, write=True)
-
             def escalated(e: Any) -> None:
-                self.notify(f"Escalated; response due by {e.respond_by:%-d %B}.")
                 if e.reason == "inadequate":
                     self._send_held(audit.id)
 
-            self.app.push_screen(EscalationDialog([(p.id, f"{p.name} ({p.role})") for p in people],
-                                                  f"the audit of {audit.subject or 'this record'}"), chosen)
+            ask_escalation(self, escalation_draft(audit.id, self.audit_name(audit),
+                                                  [(p.id, f"{p.name} ({p.role})") for p in people]), escalated)
 
         auditor_id = audit.auditor.id if audit.auditor is not None else None
         self.call_service(lambda s: [p for p in people_for_picking(s, ctx.today(), ESCALATION_OWNER_ROLES)

@@ -38,6 +38,7 @@ REOPEN = {
     "support-close": "screens.audits.support_plan:reopen_plan_change",
     "escalation-answer": "screens.audits.escalation_answer:reopen_answer",
     "action": "screens.action_drafts:new_action",
+    "escalation": "screens.audits.escalation_dialog:ask_escalation",
     **{change: "screens.action_drafts:change_actions" for change in ("done", "extend", "reassign", "progress")},
     **{note: "screens.note_drafts:ask_note" for note in NOTES},
 }

@@ -101,8 +101,11 @@ def check_escalated(session: Session, audit: Audit) -> None:
 
 
 def raise_escalation(session: Session, audit_id: uuid.UUID, *, owner_id: uuid.UUID | None, reason: str,
-                     note: str, today: date, cfg: Config) -> EscalationRow:
-    """Escalate the audit's finding to `owner_id`, who responds within the configured days."""
+                     note: str, today: date, cfg: Config, escalation_id: uuid.UUID | None = None) -> EscalationRow:
+    """Escalate the audit's finding to `owner_id`, who responds within the configured days. With
+    `escalation_id` (a form's draft), raising it again returns the one already raised."""
+    if escalation_id is not None and (raised := session.get(Escalation, escalation_id)) is not None:
+        return _row(raised)
     audit = session.get(Audit, audit_id)
     if audit is None:
         raise NotFound(f"Audit {audit_id} does not exist.")
@@ -119,6 +122,7 @@ def raise_escalation(session: Session, audit_id: uuid.UUID, *, owner_id: uuid.UU
         raise ValidationError("escalation owner", f"{owner.name} ({ROLE_NAMES.get(owner.role, owner.role).lower()}) is "
                                                   f"not a manager; escalate to a team manager or above")
     row = Escalation(audit_id=audit.id, owner_id=owner_id, reason=reason, note=note.strip(), raised_on=today,
+                     **({"id": escalation_id} if escalation_id is not None else {}),
                      respond_by=today + timedelta(days=cfg.deadlines.escalation_response_days))
     session.add(row)
     session.flush()
