@@ -151,6 +151,10 @@ def test_monthly_report_figures_match_the_hand_computed_ones(db: Database) -> No
                     "## Family feedback", "## Themes", "## Programme compliance"):
         assert heading in text
     assert "| A1 | Good | 1 | 2 |" in text and "C-1" not in text
+    compliance = text.split("## Programme compliance")[1]  # each task with who owes it, under its group
+    assert "| Team | Task | Owed by |" in compliance
+    owed = [r for r in report.compliance_by_team.rows if r.group == "A1"]
+    assert owed and all(f"| {r.task_label} | {r.owed_by} |" in compliance for r in owed)
 
 
 def test_csv_export_is_private_tidy_and_reads_back(db: Database, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ Markdown, HTML, a CSV folder or XLSX."""
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,6 +64,8 @@ class ReportsScreen(QAScreen):
         Binding("right_square_bracket", "shift_month(1)", "Month +", id="reports-month-on",
                 tooltip="The monthly report for the month after"),
         Binding("g", "toggle_group", "Team/role", id="reports-group", tooltip="Compliance by team, or by role"),
+        Binding("v", "toggle_service", "Service/council", show=False, id="reports-service",
+                tooltip="A head of service: compliance in your service, or the whole council"),
         Binding("e", "export", "Export", id="reports-export",
                 tooltip="Export the monthly report as Markdown, HTML, a CSV folder or XLSX"),
         Binding("r", "refresh", "Refresh", id="reports-refresh", tooltip="Read every report again"),
@@ -85,6 +88,10 @@ class ReportsScreen(QAScreen):
         self.owed: Obligations | None = None
         self.cp_rows: list[CpReviewRow] = []
         self.last_export: Path | None = None
+        # A head of service's compliance opens on their service (None: the whole council); `v` switches.
+        self.led_service: tuple[uuid.UUID, str] | None = None
+        self.scope_read = False
+        self.whole_council = False
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
@@ -129,7 +136,6 @@ class ReportsScreen(QAScreen):
     # --- loading ---------------------------------------------------------------------------
 
     def action_refresh(self) -> None:
-        from qa_tui.services.programme.compliance import compliance_tables
         from qa_tui.services.programme.cp_reviews import cp_review_list
         from qa_tui.services.programme.obligations import obligations
 
@@ -141,10 +147,39 @@ class ReportsScreen(QAScreen):
             self.query_one("#owe-summary", Static).update(literal(
                 f"No staff record is linked to login {ctx.login!r}: an administrator links it (People & cases, "
                 f"or qa-tui db owner on a standalone file) before what you owe can be shown."))
-        self.call_service(lambda s: compliance_tables(s, today, cfg, ("team", "role")), self._show_compliance,
-                          group="reports-compliance")
+        self._load_compliance()
         self.call_service(lambda s: cp_review_list(s, today, cfg), self._show_cp, group="reports-cp")
         self._load_report()
+
+    def _load_compliance(self) -> None:
+        from qa_tui.services.people.directory import list_services
+        from qa_tui.services.programme.compliance import compliance_tables
+        from qa_tui.services.programme.triage import head_of_service_scope
+
+        ctx = self.ctx
+        today, cfg, person_id = ctx.today(), ctx.config, ctx.person_id
+        if not self.scope_read:
+            def scope(session):  # noqa: ANN001, ANN202
+                led = head_of_service_scope(session, person_id)
+                return next(((s.id, s.name) for s in list_services(session) if s.id == led), None)
+
+            def read(led: tuple[uuid.UUID, str] | None) -> None:
+                self.led_service, self.scope_read = led, True
+                self._load_compliance()
+
+            self.call_service(scope, read, group="reports-compliance")
+            return
+        service_id = None if self.whole_council or self.led_service is None else self.led_service[0]
+        self.call_service(lambda s: compliance_tables(s, today, cfg, ("team", "role"), service_id=service_id),
+                          self._show_compliance, group="reports-compliance", exclusive=True)
+
+    def action_toggle_service(self) -> None:
+        if self.led_service is None:
+            self.notify("Compliance is shown for the whole council: you lead no single service.", timeout=6)
+            return
+        self.whole_council = not self.whole_council
+        self.query_one(TabbedContent).active = "tab-compliance"
+        self._load_compliance()
 
     def _load_report(self) -> None:
         from qa_tui.services.programme.periods import month_period
@@ -224,10 +259,15 @@ class ReportsScreen(QAScreen):
         table: RecordTable[tuple[int, tuple[object, ...]]] = self.query_one("#compliance-table", RecordTable)
         met = sum(t.people_met for t in comp.totals)
         people = sum(t.people for t in comp.totals)
+        where, switch = "the whole council", ""
+        if self.led_service is not None:
+            where = "the whole council" if self.whole_council else self.led_service[1]
+            switch = "your service" if self.whole_council else "the whole council"
         self.query_one("#compliance-summary", Static).update(literal_markup(
-            "QA programme compliance by [b]$group[/b] on $day: $met of $people people have met everything · "
-            "[b]g[/b] by $other", group=comp.group_by, day=comp.today.isoformat(), met=met, people=people,
-            other="role" if comp.group_by == "team" else "team")
+            "QA programme compliance in [b]$where[/b] by [b]$group[/b] on $day: $met of $people people have met "
+            "everything · [b]g[/b] by $other" + (" · [b]v[/b] $switch" if switch else ""), where=where,
+            group=comp.group_by, day=comp.today.isoformat(), met=met, people=people,
+            other="role" if comp.group_by == "team" else "team", switch=switch)
             if comp.totals else "No one owes anything under the QA programme.")
         lines: list[tuple[int, tuple[object, ...]]] = []
         self.compliance_rows = {}

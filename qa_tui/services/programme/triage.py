@@ -152,11 +152,19 @@ def default_triage_filters(session: Session, team_id: uuid.UUID | None,
                            person_id: uuid.UUID | None) -> TriageFilters:
     """Where triage opens for someone with no saved filter: a head of service, their service (every
     team in it, as their management line reaches); anyone else, their own team (`team_id`)."""
-    if person_id is not None and session.scalar(select(Person.role).where(Person.id == person_id)) == "HOS":
-        led = services_led_by(session, person_id)
-        if len(led) == 1:
-            return TriageFilters(service_id=next(iter(led)))
+    service_id = head_of_service_scope(session, person_id)
+    if service_id is not None:
+        return TriageFilters(service_id=service_id)
     return TriageFilters(team_id=team_id)
+
+
+def head_of_service_scope(session: Session, person_id: uuid.UUID | None) -> uuid.UUID | None:
+    """The one service a head of service leads (triage and the reports open on it); None for
+    anyone else, or a head of service leading none or several."""
+    if person_id is None or session.scalar(select(Person.role).where(Person.id == person_id)) != "HOS":
+        return None
+    led = services_led_by(session, person_id)
+    return next(iter(led)) if len(led) == 1 else None
 
 
 # --- paging ---------------------------------------------------------------------------------

@@ -121,9 +121,13 @@ def report_markdown(report: PeriodReport) -> str:
     lines += ["## Programme compliance", ""]
     for comp in (report.compliance_by_team, report.compliance_by_role):
         lines += [f"By {comp.group_by}:", ""]
-        lines += markdown_table([comp.group_by.capitalize(), "People", "Required", "Done", "Rate", "Met", "Late"],
-                                [[t.group_label, t.people, t.required, t.done, _percent(t.rate), t.people_met,
-                                  t.people_late] for t in comp.totals])
+        rows = []
+        for t in comp.totals:  # each group's total, then its tasks with who owes them
+            rows += [[r.group_label if r is t else "", "All tasks" if r is t else r.task_label, r.owed_by, r.people,
+                      r.required, r.done, _percent(r.rate), r.people_met, r.people_late]
+                     for r in (t, *(r for r in comp.rows if r.group == t.group))]
+        lines += markdown_table([comp.group_by.capitalize(), "Task", "Owed by", "People", "Required", "Done", "Rate",
+                                 "Met", "Late"], rows)
     return "\n".join(lines)
 
 
