@@ -77,7 +77,7 @@ async def test_a_senior_manager_sees_compliance_per_team_and_exports_xlsx(demo_d
         assert "" not in {t.group for t in totals} and any(t.group.startswith("HOS@") for t in totals)
         shown = compliance_labels(screen.query_one("#compliance-table", RecordTable))
         assert [f"{t.group_label}: all tasks" for t in totals] == [c for c in shown if c.endswith(": all tasks")]
-        assert "compliance in Children's Assessment Service by team" in screen_text(app)  # their service first
+        assert "Compliance in Children's Assessment Service by team" in screen_text(app)  # their service first
         await pilot.press("g")  # by role
         await settle(pilot)
         assert "Head of service: all tasks" in compliance_labels(screen.query_one("#compliance-table", RecordTable))
@@ -142,11 +142,11 @@ async def test_a_head_of_service_sees_compliance_in_their_service_and_v_the_coun
         await settle(pilot)
         screen = app.screen
         groups = " ".join(compliance_labels(screen.query_one("#compliance-table", RecordTable)))
-        assert "compliance in North by team" in screen_text(app)
+        assert "Compliance in North by team" in screen_text(app)
         assert "North One" in groups and "South One" not in groups, groups
         await pilot.press("v")
         await settle(pilot)
         groups = " ".join(compliance_labels(screen.query_one("#compliance-table", RecordTable)))
-        assert "compliance in the whole council" in screen_text(app) and "v your service" in screen_text(app)
+        assert "Compliance in the whole council" in screen_text(app) and "v your service" in screen_text(app)
         assert "North One" in groups and "South One" in groups, groups
     ctx.db.dispose()

@@ -264,8 +264,8 @@ class ReportsScreen(QAScreen):
             where = "the whole council" if self.whole_council else self.led_service[1]
             switch = "your service" if self.whole_council else "the whole council"
         self.query_one("#compliance-summary", Static).update(literal_markup(
-            "QA programme compliance in [b]$where[/b] by [b]$group[/b] on $day: $met of $people people have met "
-            "everything · [b]g[/b] by $other" + (" · [b]v[/b] $switch" if switch else ""), where=where,
+            "Compliance in [b]$where[/b] by [b]$group[/b] on $day: $met of $people people met everything · "
+            "[b]g[/b] by $other" + (" · [b]v[/b] $switch" if switch else ""), where=where,
             group=comp.group_by, day=comp.today.isoformat(), met=met, people=people,
             other="role" if comp.group_by == "team" else "team", switch=switch)
             if comp.totals else "No one owes anything under the QA programme.")
