@@ -76,6 +76,8 @@ def test_a_laptop_bundle_cannot_moderate_its_owners_audit_or_promote_them(db: Da
     assert "only an administrator" in refused[("person", str(council.hos))]
     assert "took part in this audit" in refused[("moderation", forged.id)]
     assert receipt.added == 1 and len(receipt.refused) == 2
+    assert receipt.author.endswith("(H001)") and receipt.exported_by == "terry-laptop"  # the person, and the login
+    assert type(receipt).from_document(receipt.to_document()).author == receipt.author
     assert {r.outcome for r in receipt.records if r.table in ("person", "moderation")} == {"refused"}
     with db.reader() as s:
         assert s.get(Person, council.hos).role == "HOS"

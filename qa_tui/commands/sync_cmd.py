@@ -281,7 +281,8 @@ def _print_receipt(receipt: Receipt) -> None:
     if receipt.already_imported:
         print(f"Bundle {receipt.bundle_id} was already imported at {receipt.imported_at} by "
               f"{receipt.imported_by}; nothing changed. Its receipt:")
-    print(f"Bundle {receipt.bundle_id} from {receipt.exported_by}: {receipt.added} added, {receipt.updated} "
+    author = f"{receipt.author}, login {receipt.exported_by}" if receipt.author else receipt.exported_by
+    print(f"Bundle {receipt.bundle_id} from {author}: {receipt.added} added, {receipt.updated} "
           f"updated, {receipt.unchanged} unchanged, {len(receipt.conflicts)} conflicts, {receipt.deleted} deleted, "
           f"{len(receipt.refused)} refused.")
     for refused in receipt.refused:

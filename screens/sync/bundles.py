@@ -387,8 +387,8 @@ class SyncScreen(QAScreen):
             head = literal_markup("[b]Already imported[/b] $when by $who: nothing changed. Its receipt: ",
                                   when=when(receipt.imported_at), who=receipt.imported_by)
         else:
-            head = literal_markup("[b]Imported[/b] bundle $bundle from $who: ", bundle=receipt.bundle_id[:8],
-                                  who=receipt.exported_by)
+            who = f"{receipt.author}, login {receipt.exported_by}" if receipt.author else receipt.exported_by
+            head = literal_markup("[b]Imported[/b] bundle $bundle from $who: ", bundle=receipt.bundle_id[:8], who=who)
         if receipt.deleted:
             counts += literal_markup(" · [b]$deleted[/b] deleted", deleted=receipt.deleted)
         if receipt.refused:

@@ -143,6 +143,7 @@ class Receipt:
     # Records never written: a rule of the shared database they break (a second draw for a month),
     # or a change the laptop's person may not make (qa_tui.services.sync.recheck).
     refused: tuple[RefusedNote, ...] = ()
+    author: str = ""  # the laptop's person, as the shared database names them ("Sam Patel (SW12)")
     already_imported: bool = field(default=False, compare=False)  # this call found it in the log
 
     def to_document(self) -> dict[str, Any]:
@@ -156,6 +157,7 @@ class Receipt:
             "records": [[r.table, r.id, r.outcome, r.local_version, r.shared_version] for r in self.records],
             "deleted": self.deleted,
             "refused": [{"table": r.table, "id": r.id, "reason": r.reason} for r in self.refused],
+            "author": self.author,
         }
 
     @classmethod
@@ -179,7 +181,7 @@ class Receipt:
                 updated=int(doc["updated"]), unchanged=int(doc["unchanged"]),
                 conflicts=conflicts, records=records, deleted=int(doc.get("deleted", 0)),
                 refused=tuple(RefusedNote(str(r["table"]), str(r["id"]), str(r["reason"]))
-                              for r in doc.get("refused", ())),
+                              for r in doc.get("refused", ())), author=str(doc.get("author") or ""),
                 already_imported=already_imported,
             )
         except (KeyError, TypeError, ValueError) as exc:

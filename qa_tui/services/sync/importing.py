@@ -315,4 +315,5 @@ class _ImportRun:
                        imported_by=trail.actor_of(self.session), added=self.counts["added"],
                        updated=self.counts["updated"], unchanged=self.counts["unchanged"],
                        conflicts=tuple(self.conflicts), records=tuple(self.records),
-                       deleted=self.counts["deleted"], refused=tuple(self.refused))
+                       deleted=self.counts["deleted"], refused=tuple(self.refused),
+                       author=self.who.label if self.who is not None and self.who.person_id is not None else "")
