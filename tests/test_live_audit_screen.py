@@ -45,6 +45,7 @@ async def test_live_audit_by_keys_records_exactly_what_was_typed(demo_db: Databa
         await pilot.press("y")
         await settle(pilot)
         assert "Drew" in " ".join(str(n.message) for n in app._notifications)
+        assert "by Parker Lanternpenny" in screen_text(app), "who drew, by name (not the computer's account)"
 
         await pilot.press("enter")  # open the meeting at the first case
         await settle(pilot)
@@ -97,7 +98,7 @@ async def test_live_audit_by_keys_records_exactly_what_was_typed(demo_db: Databa
 
     with demo_db.reader() as s:
         draw = s.scalar(select(CaseDraw).where(CaseDraw.month == "2026-12"))
-        assert draw is not None and draw.drawn_by == ctx.login
+        assert draw is not None and draw.drawn_by == DEMO_USER_STAFF_ID  # the person, not the login
         first_pick = s.scalar(select(DrawPick).where(DrawPick.draw_id == draw.id).join(
             Audit, Audit.draw_pick_id == DrawPick.id).where(Audit.status == "submitted"))
         audit = s.scalar(select(Audit).where(Audit.draw_pick_id == first_pick.id))

@@ -177,6 +177,7 @@ def _record_draws(session: Session, teams: list[tuple[Team, list[CaseHolder]]], 
     safe: a case sits in one worker's pool and a worker in one team."""
     if not teams:
         return []
+    drawn_by = who_asked(session, drawn_by)
     query = eligibility_query(month, today, rules, [*in_teams, *holder_conditions(today, rules)],
                               dialect=session.get_bind().dialect.name)
     by_worker = eligible_pools(session, query, [w for _, workers in teams for w in workers], rules)
@@ -270,6 +271,15 @@ def draw_row(session: Session, draw_id: uuid.UUID) -> CaseDraw:
     return draw
 
 
+def who_asked(session: Session, login: str) -> str:
+    """Who made a draw or asked for a re-draw, as recorded with it: the staff ID of the person
+    acting (so it reads as their name, not an operating-system account), else the login given."""
+    from qa_tui.db.acting import acting_of
+
+    who = acting_of(session)
+    return who.staff_id if who is not None and who.staff_id else login
+
+
 def picks_by_worker(session: Session, draw_id: uuid.UUID) -> dict[uuid.UUID, list[DrawPick]]:
     picks: dict[uuid.UUID, list[DrawPick]] = {}
     for pick in session.scalars(select(DrawPick).where(DrawPick.draw_id == draw_id)
@@ -360,7 +370,7 @@ def redraw_for_worker(session: Session, draw_id: uuid.UUID, worker_id: uuid.UUID
     case = session.scalar(select(Case).where(Case.reference == reference))
     pick = DrawPick(draw_id=draw_id, worker_id=worker_id, case_reference=reference,
                     case_id=case.id if case else None, round=round_no, replaces_id=earlier[-1].id,
-                    reason=reason.strip(), requested_by=requested_by)
+                    reason=reason.strip(), requested_by=who_asked(session, requested_by))
     session.add(pick)
     try:
         session.flush()
