@@ -319,7 +319,7 @@ class QAApp(KeysInOrder):
         """Show an error as a user should see it: a clear line, never a traceback. A lost
         database opens a dialog to retry or quit, unless `quiet` (a form's save queue, which
         tries again by itself and says so in its status line): then a message takes no keys."""
-        from screens.errors import DatabaseErrorScreen, describe_error
+        from screens.errors import DatabaseErrorScreen, LostDatabaseScreen, describe_error
 
         message, is_connection = describe_error(error)
         if is_connection and quiet:
@@ -328,8 +328,9 @@ class QAApp(KeysInOrder):
                         markup=False)
         elif is_connection and isinstance(self.screen, DatabaseErrorScreen):
             self.screen.add_retry(retry)  # already on screen: one dialog, not a stack of them
-        elif is_connection:
-            self.push_screen(DatabaseErrorScreen(message, retry=retry))
+        elif is_connection:  # while opening, q quits; once in use, only Ctrl+Q (keys still typed arrive here)
+            opening = retry == self.open_database
+            self.push_screen((DatabaseErrorScreen if opening else LostDatabaseScreen)(message, retry=retry))
         else:
             self.notify(message, title="Not saved" if retry is None else "Error", severity="error", timeout=8)
 

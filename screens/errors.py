@@ -49,6 +49,8 @@ class DatabaseErrorScreen(ModalScreen[None]):
         Binding("q", "app.quit", "Quit", id="quit", tooltip="Leave qa-tui"),
     ]
 
+    HINT = "Press r to try again, Esc to go back to what you were doing, q to quit."
+
     def __init__(self, message: str, retry: Callable[[], None] | None = None) -> None:
         super().__init__()
         self.message = message
@@ -63,7 +65,7 @@ class DatabaseErrorScreen(ModalScreen[None]):
         with Vertical():
             yield Static("The database cannot be reached", id="title")
             yield Static(literal(self.message), id="message")
-            yield Static("Press r to try again, Esc to go back to what you were doing, q to quit.")
+            yield Static(self.HINT)
         yield Footer()
 
     def action_retry(self) -> None:
@@ -73,3 +75,16 @@ class DatabaseErrorScreen(ModalScreen[None]):
 
     def action_dismiss_error(self) -> None:
         self.dismiss()
+
+
+class LostDatabaseScreen(DatabaseErrorScreen):
+    """The database lost while the app is in use: as DatabaseErrorScreen, but only Ctrl+Q quits.
+    It opens over whatever the person was doing, and the keys they were still typing arrive here:
+    a 'q' in a word must not close the app (an 'r' only tries again)."""
+
+    BINDINGS = [
+        Binding("r", "retry", "Retry", id="retry", tooltip="Try again"),
+        Binding("escape", "dismiss_error", "Close", id="error-close", tooltip="Close this message"),
+        Binding("ctrl+q", "app.quit", "Quit", id="quit", tooltip="Leave qa-tui"),
+    ]
+    HINT = "Press r to try again, Esc to go back to what you were doing, Ctrl+Q to quit."

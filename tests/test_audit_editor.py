@@ -21,6 +21,7 @@ from qa_tui.services.audits import record
 from qa_tui.services.audits.kinds import start_supervision_file_audit
 from screens.audits.audit_form import AuditFormScreen
 from screens.audits.editor import AuditEditor
+from screens.errors import DatabaseErrorScreen
 from tests.pilot import SIZE, make_app, make_context, settle, url_of
 
 BUILT_ON = date(2026, 11, 24)
@@ -178,7 +179,7 @@ async def test_three_grades_made_while_the_database_fails_are_all_stored_on_retr
         return real_set_grade(session, audit_id, domain, grade, **kwargs)
 
     def dialogs() -> int:
-        return sum(s.__class__.__name__ == "DatabaseErrorScreen" for s in app.screen_stack)
+        return sum(isinstance(s, DatabaseErrorScreen) for s in app.screen_stack)
 
     async with app.run_test(size=SIZE) as pilot:
         editor = await open_meeting(pilot)

@@ -206,6 +206,7 @@ async def test_database_lost_while_typing_keeps_the_text_and_stores_it_when_back
 
     from qa_tui.db.models import Audit
     from qa_tui.demo import DEMO_USER_STAFF_ID, build_demo
+    from screens.errors import DatabaseErrorScreen
     from tests.pilot import SIZE, make_app, make_context, screen_text, settle
 
     build_demo(db, today=date(2026, 11, 24), cases=400)
@@ -219,7 +220,7 @@ async def test_database_lost_while_typing_keeps_the_text_and_stores_it_when_back
         yield
 
     def dialogs() -> int:
-        return sum(s.__class__.__name__ == "DatabaseErrorScreen" for s in app.screen_stack)
+        return sum(isinstance(s, DatabaseErrorScreen) for s in app.screen_stack)
 
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

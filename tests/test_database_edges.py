@@ -226,7 +226,8 @@ async def test_a_login_that_needs_a_password_is_asked_for_it_and_it_is_never_kep
             assert app.screen.__class__.__name__ == "DashboardScreen"
             assert SECRET not in app.config.database_url and SECRET not in app.sub_title
             assert SECRET not in screen_text(app)
-        assert gate.received == ["not it", SECRET]
+        # the wrong one once, then the right one (once per connection the app opens with it)
+        assert gate.received[0] == "not it" and set(gate.received[1:]) == {SECRET}, gate.received
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path

@@ -228,3 +228,38 @@ async def test_an_escalation_typed_when_the_app_died_comes_back_and_is_raised_on
     with db.reader() as s:
         assert s.scalars(select(Escalation.note).where(Escalation.audit_id == audit_id)).all() == [
             "Seen today [urgent]; \"no food\" at home"]
+
+
+async def test_a_lost_database_after_enter_keeps_the_note_and_a_q_typed_on_does_not_quit(
+        db: Database, monkeypatch) -> None:  # noqa: ANN001
+    from sqlalchemy.exc import OperationalError
+
+    import screens.note_drafts
+    from screens.errors import LostDatabaseScreen
+
+    def lost(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise OperationalError("INSERT", {}, ConnectionRefusedError("server closed the connection"))
+
+    seed(db)
+    app = again(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_dip_sample(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        monkeypatch.setattr(screens.note_drafts, "store_note", lost)
+        await pilot.press(*"Visits [late]", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, LostDatabaseScreen)
+        await pilot.press(*"quick")  # still typing when it opened: no key here closes the app
+        await settle(pilot)
+        assert app.is_running and isinstance(app.screen, LostDatabaseScreen)
+        app.unsaved_journal.flush()
+        assert [e.label for e in app.unsaved_journal.entries] == [
+            "Closing the loop with Robin Ash after the dip sample of CASE-0001 · What the worker should take from it"]
+        monkeypatch.undo()
+        await pilot.press("r")  # the database is back: the same note is stored
+        await settle(pilot)
+        assert "On Robin Ash's next supervision agenda." in notes(app)
+    app.ctx.db.dispose()
+    with db.reader() as s:
+        assert s.scalars(select(FollowUp.summary).where(FollowUp.source_kind == "dip_sample")).all() == ["Visits [late]"]

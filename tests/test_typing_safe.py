@@ -17,6 +17,7 @@ from qa_tui.db.engine import Database
 from qa_tui.db.models import Observation
 from qa_tui.services.practice import observations
 from screens.practice.observations import ObservationFormScreen
+from screens.errors import DatabaseErrorScreen
 from tests.pilot import SIZE, make_app, make_context, url_of
 from tests.test_screens_observations import TODAY, seed
 
@@ -82,7 +83,7 @@ async def test_typing_while_the_database_is_slow_then_fails_then_recovers_stores
         return real(session, *args, **kwargs)
 
     def dialog_up() -> bool:
-        return app.screen.__class__.__name__ == "DatabaseErrorScreen"
+        return isinstance(app.screen, DatabaseErrorScreen)
 
     monkeypatch.setattr(observations, "update_observation_field", slow_and_sometimes_down)
     app = make_app(make_context(url_of(db), today=TODAY, staff_id="TM1"))
