@@ -71,3 +71,8 @@ def removed_note(text: str) -> str | None:
         return None
     names = ", ".join(describe(ch) for ch in found)
     return f"control character{'s' if len(found) > 1 else ''} {names} removed"
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """"1 day", "2 days"; `many` for a noun that does not just take an s ("1 child", "2 children")."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"

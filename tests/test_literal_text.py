@@ -284,3 +284,10 @@ def test_literal_keeps_the_styles_of_text_it_makes_safe() -> None:
     assert longer.plain == "Bold <U+202E>" and longer.spans == []
     content = literal(Content.from_markup("[b]Bold[/b] \x1b"))
     assert content.plain == "Bold ␛" and content.spans == Content.from_markup("[b]Bold[/b] \x1b").spans
+
+
+def test_counts_read_as_english() -> None:
+    from qa_tui.text import plural
+
+    assert [plural(1, "day"), plural(0, "day"), plural(12, "day")] == ["1 day", "0 days", "12 days"]
+    assert plural(1, "open action") == "1 open action" and plural(2, "child", "children") == "2 children"

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static, TextArea
 
-from qa_tui.text import printable
+from qa_tui.text import plural, printable
 from qa_tui.widgets.form_select import FormSelect
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
@@ -114,7 +114,7 @@ class MyWorkScreen(QAScreen):
             if finding is not None and finding.response is not None:
                 lines.append(f"    {your_response(finding.response)}")
         for action in work.actions:
-            late = f", {action.days_overdue} days late" if action.overdue else ""
+            late = f", {plural(action.days_overdue, 'day')} late" if action.overdue else ""
             lines.append(f"• Action: {action.title} (due {action.due_on:%-d %b %Y}{late})")
         self.query_one("#my-agenda", Static).update(
             literal("\n".join(lines)) if lines else "[dim]Nothing waiting for your next supervision.[/dim]")

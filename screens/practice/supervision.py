@@ -17,6 +17,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static, TextArea
 
 from qa_tui.dates import parse_day
+from qa_tui.text import plural
 from qa_tui.widgets.form_select import FormSelect
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
@@ -98,7 +99,7 @@ class SupervisionScreen(ListScreen["SupervisionStatusRow", "list[SupervisionStat
         return record.worker_id
 
     def cells(self, r: SupervisionStatusRow) -> tuple[object, ...]:
-        overdue = literal(f"{r.days_overdue} days" if r.due_on else "never supervised", "bold red") \
+        overdue = literal(plural(r.days_overdue, "day") if r.due_on else "never supervised", "bold red") \
             if r.overdue else Text("due this week", style="bold yellow") if r.due_this_week \
             else Text("on time", style="green")
         return (r.worker_name, r.role, r.team_code or "", r.cadence, short_date(r.last_held), short_date(r.due_on),
@@ -207,7 +208,7 @@ class AgendaScreen(QAScreen):
         if table.row_count:
             table.move_cursor(row=min(row_before, table.row_count - 1))
         self.show_detail()
-        table.border_subtitle = literal(f"{len(agenda.follow_ups)} to discuss · {len(agenda.actions)} open actions")
+        table.border_subtitle = literal(f"{len(agenda.follow_ups)} to discuss · {plural(len(agenda.actions), 'open action')}")
         last = short_date(agenda.last_held) if agenda.last_held else "none recorded"
         self.query_one("#agenda-bar", Static).update(literal_markup(
             "[b]Agenda for $name[/b] ($role) · last supervision $last", name=agenda.worker.name,
