@@ -188,7 +188,7 @@ async def test_acknowledging_the_receipt_by_keys_clears_the_marks(laptop: Databa
         assert app.screen.query_one(Input).value == str(folder / "monday.qsb.receipt.json")
         await pilot.press("enter")
         await settle(pilot)
-        assert "Acknowledged" in screen_text(app) and "1 records marked as synced" in screen_text(app)
+        assert "Acknowledged" in screen_text(app) and "1 record marked as synced" in screen_text(app)
         assert "0 to export" in screen_text(app) and f"bundle {receipt.bundle_id[:8]}, acknowledged" in screen_text(app)
     ctx.db.dispose()
     with laptop.reader() as s:

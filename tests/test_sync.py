@@ -784,7 +784,7 @@ def test_cli_export_import_ack_and_one_step_sync(db: Database, db_url: str, lapt
     assert main(["--db", db_url, "sync", "import", str(bundle_file)]) == 0
     assert "already imported" in capsys.readouterr().out
     assert main(["--db", laptop_url, "sync", "ack", str(receipt_path_for(bundle_file))]) == 0
-    assert "1 records marked as synced" in capsys.readouterr().out
+    assert "1 record marked as synced" in capsys.readouterr().out
     assert _pending(laptop) == {}
 
     monkeypatch.setenv("QA_TUI_SYNC_PASSPHRASE", "not the passphrase")

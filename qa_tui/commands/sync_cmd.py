@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa_tui.commands.common import open_ctx, terminal
+from qa_tui.text import plural
 
 if TYPE_CHECKING:
     from qa_tui.db.engine import Database
@@ -281,8 +282,7 @@ def _print_receipt(receipt: Receipt) -> None:
     if receipt.already_imported:
         print(f"Bundle {receipt.bundle_id} was already imported at {receipt.imported_at} by "
               f"{receipt.imported_by}; nothing changed. Its receipt:")
-    author = f"{receipt.author}, login {receipt.exported_by}" if receipt.author else receipt.exported_by
-    print(f"Bundle {receipt.bundle_id} from {author}: {receipt.added} added, {receipt.updated} "
+    print(f"Bundle {receipt.bundle_id} from {receipt.sent_by}: {receipt.added} added, {receipt.updated} "
           f"updated, {receipt.unchanged} unchanged, {len(receipt.conflicts)} conflicts, {receipt.deleted} deleted, "
           f"{len(receipt.refused)} refused.")
     for refused in receipt.refused:
@@ -300,7 +300,7 @@ def _print_ack(ack: AckSummary) -> None:
     if ack.already_acknowledged:
         print(f"The receipt for bundle {ack.bundle_id} was already acknowledged; nothing changed.")
     else:
-        print(f"Acknowledged bundle {ack.bundle_id}: {ack.marked} records marked as synced"
+        print(f"Acknowledged bundle {ack.bundle_id}: {plural(ack.marked, 'record')} marked as synced"
               + (f"; {ack.conflicts} conflicts are now for the shared database to decide (the next pull "
                  f"brings the decision here)." if ack.conflicts else "."))
 

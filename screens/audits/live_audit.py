@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from qa_tui.dates import Month
 from qa_tui.services.audits.meeting import MeetingCase
+from qa_tui.text import plural
 from qa_tui.widgets.literal import literal
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAScreen
@@ -111,8 +112,9 @@ class LiveAuditScreen(QAScreen):
         if plan.draw is None:
             empty.update("No draw for this team this month yet. Press [b]n[/b] to draw one case for each worker.")
         else:
-            empty.update(literal(f"{len(plan.cases)} cases to audit · {len(plan.without_case)} workers without an "
-                                 "eligible case. Enter opens the meeting at the highlighted case."))
+            empty.update(literal(f"{plural(len(plan.cases), 'case')} to audit · "
+                                 f"{plural(len(plan.without_case), 'worker')} without an eligible case. "
+                                 "Enter opens the meeting at the highlighted case."))
         self.table.focus()
 
     # --- actions ---------------------------------------------------------------------------
@@ -166,7 +168,8 @@ class LiveAuditScreen(QAScreen):
             confirmed)
 
     def _drawn(self, plan: MeetingPlan) -> None:
-        self.notify(f"Drew {len(plan.cases)} cases; {len(plan.without_case)} workers had no eligible case.")
+        self.notify(f"Drew {plural(len(plan.cases), 'case')}; {plural(len(plan.without_case), 'worker')} had no "
+                    "eligible case.")
         self.show_plan(plan)
 
     def _selected_case_index(self) -> int | None:

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from qa_tui.text import plural
 from qa_tui.widgets.literal import literal
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import ServiceCalls
@@ -72,7 +73,8 @@ class MeetingSummaryScreen(ServiceCalls, Screen[bool]):
         sent = len(rows) - drafts
         actions = sum(len(r.actions) for r in rows)
         self.query_one("#summary-note", Static).update(literal(
-            f"{len(rows)} cases audited · {actions} actions raised · {sent} sent to moderation · {drafts} still draft. "
+            f"{plural(len(rows), 'case')} audited · {plural(actions, 'action')} raised · {sent} sent to moderation · "
+            f"{drafts} still draft. "
             "Press u to send every complete draft to moderation, x to finish the meeting."))
         self.table.focus()
 

@@ -14,6 +14,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, SelectionList, Static
 
+from qa_tui.text import plural
 from qa_tui.widgets.literal import literal
 from qa_tui.widgets.record_table import RecordTable
 from screens.audits.audit_steps import AuditSteps, person_options
@@ -127,7 +128,7 @@ class ThemeScreen(AuditSteps, QAScreen):
             literal(f" {theme.status.upper()} ", "reverse")))
         parts = [f"{p.name}: {p.submitted + p.done}/{p.assigned} done, {p.draft} in draft" for p in self.progress.by_auditor]
         self.query_one("#th-progress", Static).update(literal(
-            f"{self.progress.cases} cases, {self.progress.completed} audited · " + (" · ".join(parts) or "no cases yet")))
+            f"{plural(self.progress.cases, 'case')}, {self.progress.completed} audited · " + (" · ".join(parts) or "no cases yet")))
         self.table.show(cases)
         self.query_one("#th-hint", Static).update(
             "Enter audits the highlighted case · n gives it to an auditor · e shares out the rest · w writes the report"
@@ -256,7 +257,7 @@ class ThemeScreen(AuditSteps, QAScreen):
         def chosen(people: list[uuid.UUID] | None) -> None:
             if people:
                 self.call_service(lambda s: assign_evenly(s, theme_id, people),
-                                  lambda n: self._changed(f"{n} cases shared out."), write=True)
+                                  lambda n: self._changed(f"{plural(n, 'case')} shared out."), write=True)
 
         self._auditors(lambda people: self.app.push_screen(
             PeopleSelection("Share the cases not yet given out among…", people), chosen))

@@ -152,22 +152,17 @@ class ReportsScreen(QAScreen):
         self._load_report()
 
     def _load_compliance(self) -> None:
-        from qa_tui.services.people.directory import list_services
         from qa_tui.services.programme.compliance import compliance_tables
-        from qa_tui.services.programme.triage import head_of_service_scope
+        from qa_tui.services.people.directory import led_service
 
         ctx = self.ctx
         today, cfg, person_id = ctx.today(), ctx.config, ctx.person_id
         if not self.scope_read:
-            def scope(session):  # noqa: ANN001, ANN202
-                led = head_of_service_scope(session, person_id)
-                return next(((s.id, s.name) for s in list_services(session) if s.id == led), None)
-
             def read(led: tuple[uuid.UUID, str] | None) -> None:
                 self.led_service, self.scope_read = led, True
                 self._load_compliance()
 
-            self.call_service(scope, read, group="reports-compliance")
+            self.call_service(lambda s: led_service(s, person_id), read, group="reports-compliance")
             return
         service_id = None if self.whole_council or self.led_service is None else self.led_service[0]
         self.call_service(lambda s: compliance_tables(s, today, cfg, ("team", "role"), service_id=service_id),

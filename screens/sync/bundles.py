@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
 
 from qa_tui.dates import LONDON
+from qa_tui.text import plural
 from qa_tui.widgets.literal import literal, literal_markup
 from qa_tui.widgets.record_table import RecordTable
 from screens.base import QAScreen
@@ -387,8 +388,7 @@ class SyncScreen(QAScreen):
             head = literal_markup("[b]Already imported[/b] $when by $who: nothing changed. Its receipt: ",
                                   when=when(receipt.imported_at), who=receipt.imported_by)
         else:
-            who = f"{receipt.author}, login {receipt.exported_by}" if receipt.author else receipt.exported_by
-            head = literal_markup("[b]Imported[/b] bundle $bundle from $who: ", bundle=receipt.bundle_id[:8], who=who)
+            head = literal_markup("[b]Imported[/b] bundle $bundle from $who: ", bundle=receipt.bundle_id[:8], who=receipt.sent_by)
         if receipt.deleted:
             counts += literal_markup(" · [b]$deleted[/b] deleted", deleted=receipt.deleted)
         if receipt.refused:
@@ -426,8 +426,8 @@ class SyncScreen(QAScreen):
             self._result(literal_markup("The receipt for bundle $bundle was already acknowledged: nothing changed.",
                                         bundle=ack.bundle_id[:8]))
             return
-        done = literal_markup("[b]Acknowledged[/b] bundle $bundle: $marked records marked as synced.",
-                              bundle=ack.bundle_id[:8], marked=ack.marked)
+        done = literal_markup("[b]Acknowledged[/b] bundle $bundle: $marked marked as synced.",
+                              bundle=ack.bundle_id[:8], marked=plural(ack.marked, "record"))
         self._result(done + literal_markup(" $conflicts conflicts are now for the shared database to decide; the next "
                                            "pull ([b]f[/b]) brings the decision here.", conflicts=ack.conflicts)
                      if ack.conflicts else done)

@@ -17,6 +17,7 @@ from qa_tui.dates import add_months, start_of_day
 from qa_tui.db.models import Audit, AuditEvent, Case, Person, Team
 from qa_tui.errors import NotAllowed, NotFound, ValidationError
 from qa_tui.services.audits.record import AuditDTO, get_audit, local_date, start_audit
+from qa_tui.services.people.directory import services_led_by
 
 CLOSURE_KIND = "closure"
 EVENTS = {"closed": "Closed", "transferred": "Moved team"}
@@ -60,32 +61,6 @@ class QueueItem:
 def within_days(cfg: Config) -> int:
     """Days allowed for a closure audit: the programme's audit_on_closure task, or 28."""
     return next((t.within_days for t in cfg.programme if t.task == "audit_on_closure"), DEFAULT_WITHIN_DAYS)
-
-
-def services_led_by(session: Session, person_id: uuid.UUID) -> set[uuid.UUID]:
-    """The services of the person's own team and of every team below them in the management
-    line (a service leader's service; a director's several)."""
-    people = session.execute(select(Person.id, Person.manager_id, Person.team_id)).all()
-    reports: dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID | None]]] = defaultdict(list)
-    own_team = None
-    for pid, manager_id, team_id in people:
-        if pid == person_id:
-            own_team = team_id
-        if manager_id is not None:
-            reports[manager_id].append((pid, team_id))
-    teams = {own_team} - {None}
-    seen, waiting = {person_id}, list(reports.get(person_id, ()))
-    while waiting:
-        pid, team_id = waiting.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        if team_id is not None:
-            teams.add(team_id)
-        waiting += reports.get(pid, ())
-    if not teams:
-        return set()
-    return set(session.scalars(select(Team.service_id).where(Team.id.in_(teams), Team.service_id.is_not(None))))
 
 
 @dataclass

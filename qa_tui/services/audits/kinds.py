@@ -28,6 +28,7 @@ from qa_tui.services.audits.themes import (
 )
 from qa_tui.services.people.directory import PersonRef, people_for_picking
 from qa_tui.services.programme.triage import fuzzy_pattern
+from qa_tui.text import plural
 
 SUPERVISION_FILE = "supervision_file"
 CROSS_SERVICE = "cross_service"
@@ -256,7 +257,7 @@ def form_context(session: Session, audit_id: uuid.UUID, *, today: date, cfg: Con
     if audit.kind == SUPERVISION_FILE and audit.worker is not None:
         regularity = supervision_regularity(session, audit.worker.id, today, cfg)
         notes.append(regularity.summary())
-        notes += [f"Gap: {g.start:%-d %b %Y} → {g.end:%-d %b %Y}, {g.days_late} days late" + (" (still open)" if g.open else "")
+        notes += [f"Gap: {g.start:%-d %b %Y} → {g.end:%-d %b %Y}, {plural(g.days_late, 'day')} late" + (" (still open)" if g.open else "")
                   for g in regularity.gaps]
         if regularity.supervisors:
             notes.append("Supervised by " + ", ".join(regularity.supervisors))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections import defaultdict
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import ColumnElement, and_, or_, select
@@ -85,3 +86,45 @@ def people_for_picking(session: Session, today: date, roles: tuple[str, ...] = (
     stmt = select(Person).where(or_(Person.id.in_(chosen), Person.id.in_(list(include))))
     people = session.scalars(stmt.order_by(Person.name, Person.staff_id))
     return [_ref(p) for p in people if p.id in include or is_active(p, today)]
+
+
+def services_led_by(session: Session, person_id: uuid.UUID) -> set[uuid.UUID]:
+    """The services of the person's own team and of every team below them in the management
+    line (a service leader's service; a director's several)."""
+    people = session.execute(select(Person.id, Person.manager_id, Person.team_id)).all()
+    reports: dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID | None]]] = defaultdict(list)
+    own_team = None
+    for pid, manager_id, team_id in people:
+        if pid == person_id:
+            own_team = team_id
+        if manager_id is not None:
+            reports[manager_id].append((pid, team_id))
+    teams = {own_team} - {None}
+    seen, waiting = {person_id}, list(reports.get(person_id, ()))
+    while waiting:
+        pid, team_id = waiting.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        if team_id is not None:
+            teams.add(team_id)
+        waiting += reports.get(pid, ())
+    if not teams:
+        return set()
+    return set(session.scalars(select(Team.service_id).where(Team.id.in_(teams), Team.service_id.is_not(None))))
+
+
+def led_service(session: Session, person_id: uuid.UUID | None) -> tuple[uuid.UUID, str] | None:
+    """The service (id and name) a head of service's reports open on; None for anyone else."""
+    service_id = head_of_service_scope(session, person_id)
+    name = session.scalar(select(Service.name).where(Service.id == service_id)) if service_id else None
+    return (service_id, name) if service_id is not None and name is not None else None
+
+
+def head_of_service_scope(session: Session, person_id: uuid.UUID | None) -> uuid.UUID | None:
+    """The one service a head of service leads (triage and the reports open on it); None for
+    anyone else, or a head of service leading none or several."""
+    if person_id is None or session.scalar(select(Person.role).where(Person.id == person_id)) != "HOS":
+        return None
+    led = services_led_by(session, person_id)
+    return next(iter(led)) if len(led) == 1 else None

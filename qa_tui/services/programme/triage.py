@@ -29,7 +29,7 @@ from qa_tui.services.audits.drafts import load_draft, save_draft
 from qa_tui.services.practice.observations import OVERDUE_WHEN_MONTHS_LEFT
 from qa_tui.services.practice.observations_owed import observations_owed
 from qa_tui.services.practice.supervision import overdue_supervision
-from qa_tui.services.audits.closure import services_led_by
+from qa_tui.services.people.directory import head_of_service_scope
 from qa_tui.services.audits.escalations import REASON_LABELS
 from qa_tui.services.programme.escalation import escalated_to
 from qa_tui.text import without_controls
@@ -156,15 +156,6 @@ def default_triage_filters(session: Session, team_id: uuid.UUID | None,
     if service_id is not None:
         return TriageFilters(service_id=service_id)
     return TriageFilters(team_id=team_id)
-
-
-def head_of_service_scope(session: Session, person_id: uuid.UUID | None) -> uuid.UUID | None:
-    """The one service a head of service leads (triage and the reports open on it); None for
-    anyone else, or a head of service leading none or several."""
-    if person_id is None or session.scalar(select(Person.role).where(Person.id == person_id)) != "HOS":
-        return None
-    led = services_led_by(session, person_id)
-    return next(iter(led)) if len(led) == 1 else None
 
 
 # --- paging ---------------------------------------------------------------------------------

@@ -146,6 +146,11 @@ class Receipt:
     author: str = ""  # the laptop's person, as the shared database names them ("Sam Patel (SW12)")
     already_imported: bool = field(default=False, compare=False)  # this call found it in the log
 
+    @property
+    def sent_by(self) -> str:
+        """Who the bundle came from: the laptop's person and its login, or the login alone."""
+        return f"{self.author}, login {self.exported_by}" if self.author else self.exported_by
+
     def to_document(self) -> dict[str, Any]:
         return {
             "format": RECEIPT_FORMAT, "format_version": RECEIPT_FORMAT_VERSION,
