@@ -12,7 +12,8 @@ from qa_tui.app import QAApp
 from qa_tui.db.engine import Database
 from qa_tui.db.models import Observation
 from qa_tui.services.practice import observations
-from tests.pilot import SIZE, make_app, make_context, url_of
+from screens.audits.conflict import ConflictDialog
+from tests.pilot import SIZE, make_app, make_context, screen_text, url_of
 from tests.test_screens_observations import TODAY, seed
 from tests.test_typing_safe import open_form, sams_observation, settle, status, stored, type_fast
 
@@ -75,7 +76,8 @@ async def test_the_same_field_saved_elsewhere_shows_both_and_esc_asks_before_any
 
 
 async def test_taking_theirs_shows_and_keeps_the_other_persons_value(
-        db: Database) -> None:
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ConflictDialog, "GUARD_SECONDS", ConflictDialog.GUARD_SECONDS)  # put back afterwards
     obs_id, app = observation_and_app(db)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, obs_id)
@@ -87,7 +89,14 @@ async def test_taking_theirs_shows_and_keeps_the_other_persons_value(
         form.saves.flush()
         await settle(pilot)
         assert sides(app) == ["Core group at school", "Home visit"], sides(app)
-        await pilot.press("t")
+        ConflictDialog.GUARD_SECONDS = 3600  # however slow this machine, still within the guard
+        try:
+            await pilot.press("t", "m")  # still typing as it opened: neither is taken as a choice
+            await settle(pilot)
+        finally:
+            ConflictDialog.GUARD_SECONDS = 0
+        assert sides(app) == ["Core group at school", "Home visit"] and "not taken as a choice" in screen_text(app)
+        await pilot.press("t")  # a choice, once it has been seen
         await settle(pilot)
         form.saves.flush()
         await settle(pilot)

@@ -27,7 +27,13 @@ TEXT_LABELS = {"strengths": "Strengths", "to_improve": "What to improve",
 
 class ConflictDialog(QAModal[str | None]):
     """Rows of (field, yours, theirs) for `record` ("this audit"). Dismissed with "mine",
-    "theirs", "merge" or None (later); `again` says how to see both versions again."""
+    "theirs", "merge" or None (later); `again` says how to see both versions again.
+
+    Opened by a failed save (`unbidden`), it appears over whatever is being typed: for its first
+    GUARD_SECONDS, m and t (each drops one version) are not taken as a choice, so the next letters
+    of a word ("the", "more") cannot throw a text away. Opened with R, they work at once."""
+
+    GUARD_SECONDS = 1.0
 
     DEFAULT_CSS = DIALOG_CSS.format(cls="ConflictDialog") + """
     ConflictDialog > Vertical { width: 96; max-height: 28; }
@@ -46,9 +52,10 @@ class ConflictDialog(QAModal[str | None]):
     ]
 
     def __init__(self, rows: list[tuple[str, str, str]], *, record: str = "this audit",
-                 again: str = "press R on the audit") -> None:
+                 again: str = "press R on the audit", unbidden: bool = False) -> None:
         super().__init__()
-        self.rows, self.record, self.again = rows, record, again
+        self.rows, self.record, self.again, self.unbidden = rows, record, again, unbidden
+        self.opened = 0.0
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -64,9 +71,21 @@ class ConflictDialog(QAModal[str | None]):
                             yield side
             yield Static("[b]m[/b] keep yours   [b]t[/b] take theirs   [b]e[/b] edit both together   "
                          "[b]Esc[/b] later")
+            yield Static("", id="conflict-note")
         yield Footer()
 
+    def on_mount(self) -> None:
+        import time
+
+        self.opened = time.monotonic()
+
     def action_choose(self, choice: str) -> None:
+        import time
+
+        if self.unbidden and choice != "merge" and time.monotonic() - self.opened < self.GUARD_SECONDS:
+            self.query_one("#conflict-note", Static).update(
+                "Keys typed as this opened are not taken as a choice: press m or t again to choose.")
+            return
         self.dismiss(choice)
 
     def action_later(self) -> None:
@@ -78,8 +97,9 @@ class ConflictDialog(QAModal[str | None]):
                                            f"choose: {self.again} to see both versions again."), answer)
 
 
-def resolve_conflict(editor: AuditEditor) -> None:
-    """Read what is stored now and put it beside what is waiting."""
+def resolve_conflict(editor: AuditEditor, *, asked: bool = False) -> None:
+    """Read what is stored now and put it beside what is waiting (`asked`: with R, not after a
+    failed save)."""
     audit = editor.audit
     if audit is None:
         return
@@ -87,7 +107,7 @@ def resolve_conflict(editor: AuditEditor) -> None:
 
     ctx, audit_id = editor.ctx, audit.id
     editor.call_service(lambda s: get_audit(s, audit_id, today=ctx.today(), cfg=ctx.config),
-                        lambda theirs: _ask(editor, theirs))
+                        lambda theirs: _ask(editor, theirs, asked))
 
 
 def _grade_label(audit: AuditDTO, grade: object) -> str:
@@ -95,7 +115,7 @@ def _grade_label(audit: AuditDTO, grade: object) -> str:
     return scale[grade] if isinstance(grade, int) and 0 <= grade < len(scale) else "not graded"
 
 
-def _ask(editor: AuditEditor, theirs: AuditDTO) -> None:
+def _ask(editor: AuditEditor, theirs: AuditDTO, asked: bool = False) -> None:
     rows: list[tuple[str, str, str]] = []
     texts: dict[str, tuple[str, str]] = {}
     for key, mine in editor.saves.pending.items():
@@ -127,4 +147,4 @@ def _ask(editor: AuditEditor, theirs: AuditDTO) -> None:
     if not rows:  # what changed elsewhere is not what is waiting: send it from the new version
         editor.show(theirs)
         return
-    editor.app.push_screen(ConflictDialog(rows), chosen)
+    editor.app.push_screen(ConflictDialog(rows, unbidden=not asked), chosen)

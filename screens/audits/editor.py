@@ -351,7 +351,7 @@ class AuditEditor(AuditEditorActions, ServiceCalls, Widget):
         if self.saves.failed and "someone else" in self._problem:
             from screens.audits.conflict import resolve_conflict
 
-            resolve_conflict(self)  # the versions side by side again, not a reload over the waiting changes
+            resolve_conflict(self, asked=True)  # the versions side by side again, not a reload over the waiting changes
         else:
             self.post_message(self.NeedsReload())
 

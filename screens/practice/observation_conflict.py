@@ -50,7 +50,7 @@ class ObservationConflicts:
     obs: Any
     saves: Any
 
-    def compare_versions(self) -> None:
+    def compare_versions(self, *, asked: bool = False) -> None:
         """Read what is stored now and put each field both changed beside what is waiting; the
         fields only one of them changed need no choice (theirs shown, the user's sent over it)."""
         if self.obs is None:
@@ -58,9 +58,9 @@ class ObservationConflicts:
         from qa_tui.services.practice.observations import get_observation
 
         obs_id = self.obs.id
-        self.call_service(lambda s: get_observation(s, obs_id), self._ask_which)
+        self.call_service(lambda s: get_observation(s, obs_id), lambda stored: self._ask_which(stored, asked))
 
-    def _ask_which(self, stored: ObservationView) -> None:
+    def _ask_which(self, stored: ObservationView, asked: bool = False) -> None:
         from screens.audits.conflict import ConflictDialog
 
         base, theirs = self.obs, as_shown(stored)
@@ -94,7 +94,8 @@ class ObservationConflicts:
                     self._put(field, text)
                 self.show_observation(stored)
 
-        self.app.push_screen(ConflictDialog(rows, record="this observation", again="press R on the form"), chosen)
+        self.app.push_screen(ConflictDialog(rows, record="this observation", again="press R on the form",
+                                            unbidden=not asked), chosen)
 
     def _put(self, field: str, text: str) -> None:
         """Put `text` in a text field as if typed, the cursor after it so typing goes on there."""

@@ -408,7 +408,7 @@ class ObservationFormScreen(ObservationConflicts, QAScreen):
         if self.obs is None:
             return
         if self.conflict and self.saves.failed:
-            self.compare_versions()  # both versions side by side again, not a reload over the waiting changes
+            self.compare_versions(asked=True)  # both versions side by side again, not a reload over the waiting changes
             return
         from qa_tui.services.practice.observations import get_observation
 
