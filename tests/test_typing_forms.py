@@ -97,6 +97,30 @@ async def test_a_dip_sample_comment_typed_in_an_outage_is_journalled_and_offered
     assert not list(folder.glob("*.json")), "restored: no journal left"
 
 
+async def test_dip_sample_ratings_made_in_an_outage_stay_shown_and_are_stored_when_it_is_back(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    seed(db)
+    app = make_app(make_context(url_of(db), today=TODAY, staff_id="TM1"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("k")
+        await settle(pilot)
+        await pilot.press("enter", "y")  # start a dip sample of CASE-0001
+        await settle(pilot)
+        real_rate_area = dip_sample.rate_area
+        monkeypatch.setattr(dip_sample, "rate_area", unreachable)
+        await pilot.press("1", "down", "2", "down", "3")  # every rating's save fails: all three wait
+        await settle(pilot)
+        areas = app.screen.query_one("#dip-areas")
+        assert [r.grade for r in areas.rows[:3]] == [0, 1, 2], "a rating waiting to be stored is still shown"
+        assert "Not saved: 3 changes waiting" in screen_text(app), screen_text(app)
+        monkeypatch.setattr(dip_sample, "rate_area", real_rate_area)  # the database is back
+        app.screen.saves.retry()
+        await settle(pilot)
+        assert "3 of 7 areas rated · saved" in screen_text(app), screen_text(app)
+    assert [area_grades(db)[key][0] for key, _ in DIP_SAMPLE_AREAS[:3]] == [0, 1, 2]
+
+
 def test_a_comment_put_back_takes_the_rating_it_was_typed_under_or_the_stored_one(db: Database) -> None:
     ids = seed(db)
     with db.session() as s:

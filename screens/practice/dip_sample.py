@@ -416,9 +416,12 @@ class DipSampleFormScreen(QAScreen):
     def _save_failed(self, error: BaseException) -> bool:
         from qa_tui.errors import ChangedElsewhere, ValidationError
 
-        self.pending_ratings.clear()
+        # A rating the rules refused is gone from the queue: the area shows what is stored again.
+        # Any other failure keeps every rating waiting in the queue, so they stay on screen.
         if isinstance(error, ValidationError):
             key = error.field.removeprefix("areas.").split(".")[0]
+            if self.pending_ratings.pop(key, None) is not None and self.view is not None:
+                self.show(self.view)
             areas = self.query_one("#dip-areas", GradeList)
             index = next((i for i, r in enumerate(areas.rows) if r.key == key), None)
             if index is not None:
