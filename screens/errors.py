@@ -65,7 +65,7 @@ class DatabaseErrorScreen(ModalScreen[None]):
         with Vertical():
             yield Static("The database cannot be reached", id="title")
             yield Static(literal(self.message), id="message")
-            yield Static(self.HINT)
+            yield Static(literal(self.HINT))
         yield Footer()
 
     def action_retry(self) -> None:
@@ -85,6 +85,6 @@ class LostDatabaseScreen(DatabaseErrorScreen):
     BINDINGS = [
         Binding("r", "retry", "Retry", id="retry", tooltip="Try again"),
         Binding("escape", "dismiss_error", "Close", id="error-close", tooltip="Close this message"),
-        Binding("ctrl+q", "app.quit", "Quit", id="quit", tooltip="Leave qa-tui"),
+        Binding("ctrl+q", "app.quit", "Quit", id="quit-when-lost", tooltip="Leave qa-tui"),
     ]
     HINT = "Press r to try again, Esc to go back to what you were doing, Ctrl+Q to quit."

@@ -24,6 +24,7 @@ from qa_tui.services.practice.dip_sample import start_dip_sample
 from qa_tui.services.unsaved import restore_change
 from screens.overview.unsaved import UnsavedDialog
 from tests.pilot import SIZE, make_app, make_context, screen_text, url_of
+from tests.test_action_drafts import start_dip_sample as begin_dip_sample
 from tests.test_journal import dead_pid, stored
 from tests.test_screens_dip_feedback import TODAY, seed
 from tests.test_typing_safe import settle
@@ -70,11 +71,7 @@ async def test_a_dip_sample_comment_typed_in_an_outage_is_journalled_and_offered
     folder = journal_folder(ctx.config.database_url)
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("k")
-        await settle(pilot)
-        await pilot.press("enter", "y")  # start a dip sample of CASE-0001
-        await settle(pilot)
+        await begin_dip_sample(pilot)  # of CASE-0001
         await pilot.press("2")  # the first area partly met: stored
         await settle(pilot)
         real_rate_area = dip_sample.rate_area
@@ -102,11 +99,7 @@ async def test_dip_sample_ratings_made_in_an_outage_stay_shown_and_are_stored_wh
     seed(db)
     app = make_app(make_context(url_of(db), today=TODAY, staff_id="TM1"))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("k")
-        await settle(pilot)
-        await pilot.press("enter", "y")  # start a dip sample of CASE-0001
-        await settle(pilot)
+        await begin_dip_sample(pilot)  # of CASE-0001
         real_rate_area = dip_sample.rate_area
         monkeypatch.setattr(dip_sample, "rate_area", unreachable)
         await pilot.press("1", "down", "2", "down", "3")  # every rating's save fails: all three wait

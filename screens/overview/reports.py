@@ -260,9 +260,9 @@ class ReportsScreen(QAScreen):
             switch = "your service" if self.whole_council else "the whole council"
         self.query_one("#compliance-summary", Static).update(literal_markup(
             "Compliance in [b]$where[/b] by [b]$group[/b] on $day: $met of $people people met everything · "
-            "[b]g[/b] by $other" + (" · [b]v[/b] $switch" if switch else ""), where=where,
-            group=comp.group_by, day=comp.today.isoformat(), met=met, people=people,
-            other="role" if comp.group_by == "team" else "team", switch=switch)
+            "[b]g[/b] by $other", where=where, group=comp.group_by, day=comp.today.isoformat(), met=met,
+            people=people, other="role" if comp.group_by == "team" else "team")
+            + (literal_markup(" · [b]v[/b] $switch", switch=switch) if switch else "")
             if comp.totals else "No one owes anything under the QA programme.")
         lines: list[tuple[int, tuple[object, ...]]] = []
         self.compliance_rows = {}
