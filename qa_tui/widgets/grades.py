@@ -216,8 +216,13 @@ class GradeList(Widget, can_focus=True):
             pointer = "▶ " if index == self.cursor and self.has_focus else "  "
             style = "reverse bold" if index == self.cursor and self.has_focus else ""
             grade_style = "bold" if row.grade is not None else "dim"
-            note = self._note(printable(row.note), room - 3 - len(self.grade_label(row.grade, 12))) if row.note else ""
-            grade = printable(self.grade_label(row.grade, room - (len(note) + 3 if note else 0)))
+            # The grade first, whole ("4 Inadequate" is the longest short name); a note beside it
+            # ("auditor: Good") has what is left, its grade names shortened, then cut.
+            grade = printable(self.grade_label(row.grade, min(room, 12) if row.note else room))
+            note_room = room - len(grade) - 3
+            note = self._note(printable(row.note), note_room) if row.note else ""
+            if len(note) > note_room:
+                note = note[:note_room - 1] + "…" if note_room > 1 else ""
             label = printable(row.label)
             label = label if len(label) + 2 <= width else label[:width - 3] + "… "
             text.append(pointer + label.ljust(width), style=style)
