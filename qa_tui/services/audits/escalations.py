@@ -61,7 +61,8 @@ class EscalationView:
         head += f", note: {self.note}" if self.note else ""
         if self.answered_on is None:
             return f"{head}. Awaiting response (respond by {self.respond_by:%-d %b %Y})."
-        return f"{head}. Answered on {self.answered_on:%-d %b %Y} by {self.answered_by}: {self.response}"
+        by = f" by {self.answered_by}" if self.answered_by else ""  # older answers did not keep who gave them
+        return f"{head}. Answered on {self.answered_on:%-d %b %Y}{by}: {self.response}"
 
 
 def is_inadequate(audit: Audit, session: Session) -> bool:
