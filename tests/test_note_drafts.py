@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
 from qa_tui.db.engine import Database
@@ -21,6 +22,7 @@ from tests.test_action_drafts import again, killed_again, start_dip_sample
 from tests.test_form_drafts import killed, offered
 from tests.test_screens_worker_loop import TODAY, notes, seed
 
+SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 FINDING = 'Police shared the [strategy] notes "same day" (antidisestablishmentarianism)'
 
 
@@ -49,6 +51,8 @@ async def start_multi_agency_audit(pilot) -> None:  # noqa: ANN001
     await settle(pilot)
 
 
+# The two theme journeys run on SQLite (their services are tested on both databases in test_themes).
+@SQLITE_ONLY
 async def test_an_agency_finding_typed_when_the_app_died_comes_back_at_the_learning(db: Database) -> None:
     today, app = as_ops_lead(db)
     async with app.run_test(size=SIZE) as pilot:
@@ -83,6 +87,7 @@ async def test_an_agency_finding_typed_when_the_app_died_comes_back_at_the_learn
         assert (finding.agency, finding.finding, finding.learning) == ("Police", FINDING, "Share [notes] within 24h")
 
 
+@SQLITE_ONLY
 async def test_a_theme_learning_changed_by_someone_else_is_shown_beside_yours(db: Database) -> None:
     today, app = as_ops_lead(db)
     async with app.run_test(size=SIZE) as pilot:
