@@ -6,6 +6,7 @@ reopened with what was typed; one the rules refuse comes back with why beside it
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -37,16 +38,18 @@ def ask_note(node: Any, draft: FormDraft, then: Callable[[Any], None] | None = N
             if then is not None:
                 then(result)
 
-        def refused(typed: FormDraft, why: str) -> None:
-            if typed.kind == "theme-learning" and "changed" in why.lower():
-                theirs(typed, why)
-            else:
-                back(typed, f"Not saved: {why}")
+        def refused(error: BaseException) -> bool:
+            from qa_tui.errors import ChangedElsewhere
+
+            if typed.kind == "theme-learning" and isinstance(error, ChangedElsewhere):
+                theirs(typed)
+                return True
+            return back_when_refused(lambda why: back(typed, f"Not saved: {why}"))(error)
 
         node.call_service(lambda s: store_note(s, typed, by_id=ctx.person_id, login=ctx.login, today=ctx.today()),
-                          stored, write=True, on_error=back_when_refused(lambda why: refused(typed, why)))
+                          stored, write=True, on_error=refused)
 
-    def theirs(typed: FormDraft, why: str) -> None:
+    def theirs(typed: FormDraft) -> None:
         """The theme's learning changed since the prompt opened: show theirs, and let Enter put
         this text over it (or edit it to merge the two)."""
         from qa_tui.services.audits.themes import get_theme
@@ -56,7 +59,7 @@ def ask_note(node: Any, draft: FormDraft, then: Callable[[Any], None] | None = N
             ask(later, f"Not saved: someone else changed it since you opened it. Theirs: “{theme.learning}”. "
                        "Enter saves yours over it.")
 
-        node.call_service(lambda s: get_theme(s, _uuid(typed.record_id)), read)
+        node.call_service(lambda s: get_theme(s, uuid.UUID(typed.record_id)), read)
 
     def ask(draft: FormDraft, problem: str = "") -> None:
         field, title, label, options = _prompt(draft)
@@ -113,8 +116,3 @@ def _saved_message(draft: FormDraft, result: Any) -> str:
     warning = f" {result.warning}" if getattr(result, "warning", "") else ""
     return f"Re-drawn for {draft.context.get('worker_name', 'the worker')}: now {result.pick.case_reference}.{warning}"
 
-
-def _uuid(value: str) -> Any:
-    import uuid
-
-    return uuid.UUID(value)

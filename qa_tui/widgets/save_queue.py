@@ -64,8 +64,8 @@ class SaveQueue:
     everything behind it; the app's Retry, `retry()` or a new write sends them all again, in
     order. A lost connection opens no dialog (in a form every key means something, and a dialog
     would take the next ones, typed or a grade): a message says so once, the status line while it
-    lasts, and the queue tries again by itself every RETRY_SECONDS. `waiting` counts the changes not yet stored, and `on_change` is called whenever that
-    may have changed."""
+    lasts, and the queue tries again by itself every RETRY_SECONDS. `waiting` counts the changes
+    not yet stored, and `on_change` is called whenever that may have changed."""
 
     def __init__(self, screen: _Screen, on_error: Callable[[BaseException], bool], *,
                  on_change: Callable[[], None] | None = None) -> None:

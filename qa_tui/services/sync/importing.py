@@ -78,9 +78,9 @@ def import_bundle(session: Session, bundle: Bundle, *, now: datetime | None = No
     # Each record is by the laptop's author (its bound person); the trail's actor is the importer,
     # and each event's detail names both.
     who = bound_person(session, bundle.owner_staff_id)
-    author = who.label if who is not None and who.person_id is not None else bundle.exported_by
-    run = _ImportRun(session, bundle, bundle_uuid, who, BulkWriter(
-        session, now, f"by {author} on device {bundle.device} (sync bundle {bundle.bundle_id}), imported by "
+    author = who.label if who is not None and who.person_id is not None else ""
+    run = _ImportRun(session, bundle, bundle_uuid, who, author, BulkWriter(
+        session, now, f"by {author or bundle.exported_by} on device {bundle.device} (sync bundle {bundle.bundle_id}), imported by "
                       f"{trail.actor_of(session)}", len(bundle.records), progress, actor=bundle.exported_by))
     try:
         for spec, items in grouped:
@@ -123,10 +123,11 @@ Held = tuple[Incoming, RowMapping | None, str, uuid.UUID | None]  # (record, liv
 class _ImportRun:
     """The decisions for one bundle, table by table, and the receipt they add up to."""
 
-    def __init__(self, session: Session, bundle: Bundle, bundle_id: uuid.UUID, who: Acting | None,
+    def __init__(self, session: Session, bundle: Bundle, bundle_id: uuid.UUID, who: Acting | None, author: str,
                  writer: BulkWriter) -> None:
         self.session, self.bundle, self.bundle_id, self.writer = session, bundle, bundle_id, writer
         self.who = who  # the laptop's person: every record is held to their permissions
+        self.author = author  # that person as the shared database names them ("" when it names no one)
         self.records: list[ReceiptRecord] = []
         self.conflicts: list[ConflictNote] = []
         self.refused: list[RefusedNote] = []
@@ -316,4 +317,4 @@ class _ImportRun:
                        updated=self.counts["updated"], unchanged=self.counts["unchanged"],
                        conflicts=tuple(self.conflicts), records=tuple(self.records),
                        deleted=self.counts["deleted"], refused=tuple(self.refused),
-                       author=self.who.label if self.who is not None and self.who.person_id is not None else "")
+                       author=self.author)
