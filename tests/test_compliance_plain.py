@@ -116,3 +116,44 @@ def test_someone_who_joined_after_the_month_is_not_counted_in_it(db: Database) -
     owing = " ".join(r.owed_by for r in report.compliance_by_team.rows)
     assert "SWN" not in owing and "SWL" not in owing
     assert {p.staff_id for p in report.people} == {"HOS1", "TM1", "SW1", "TMB", "SWB"}
+
+
+def test_someone_added_after_the_month_with_no_start_date_is_not_counted_in_it(db: Database) -> None:
+    """Past reports do not change: a worker added in December with no start date begins, for
+    October's figures, on the day they were added. People loaded at set-up still count."""
+    seed(db)
+    before = _october(db)
+    with db.session() as s:
+        a1 = s.scalars(select(Team.id).where(Team.code == "A1")).one()
+        s.add(Person(staff_id="SWD", name="Person SWD", role="SW", team_id=a1))
+    assert _october(db) == before
+    with db.reader() as s:
+        report = monthly_report(s, OCTOBER, TODAY, CFG)
+        now = compliance(s, TODAY, CFG)
+    assert "SWD" not in {p.staff_id for p in report.people}
+    assert {p.staff_id for p in report.people} == {"HOS1", "TM1", "SW1", "TMB", "SWB"}
+    assert "Social workers (2)" in next(r.owed_by for r in now.totals if r.group == "A1")  # today's do
+
+
+def test_a_move_made_inside_the_month_counts_in_it_and_one_made_just_after_does_not(db: Database) -> None:
+    """The trail's moment decides: a change recorded on 31 October (UK time) stands in October's
+    figures; one recorded at half past midnight on 1 November is undone for them."""
+    from datetime import datetime, timezone
+
+    from qa_tui.db.models import AuditEvent
+    from qa_tui.services.programme.as_at import PERSON_FIELDS, values_before
+
+    seed(db)
+    with db.session() as s:
+        sw1, swb = (s.scalars(select(Person.id).where(Person.staff_id == code)).one() for code in ("SW1", "SWB"))
+        a1 = s.scalars(select(Team.id).where(Team.code == "A1")).one()
+        s.add_all([  # 23:30 on 31 October is 23:30 UTC (GMT); 00:30 on 1 November likewise
+            AuditEvent(actor="test", action="update", table_name="person", record_id=str(sw1),
+                       at=datetime(2026, 10, 31, 23, 30, tzinfo=timezone.utc), old={"role": "NQSW"}, new={"role": "SW"}),
+            AuditEvent(actor="test", action="update", table_name="person", record_id=str(swb),
+                       at=datetime(2026, 11, 1, 0, 30, tzinfo=timezone.utc), old={"team_id": str(a1)}, new={}),
+        ])
+    with db.reader() as s:
+        before = values_before(s, "person", PERSON_FIELDS, date(2026, 10, 31))
+    assert sw1 not in before  # made inside October: October's figures keep it
+    assert before[swb] == {"team_id": a1}  # made after: undone for October

@@ -10,15 +10,18 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qa_tui.dates import start_of_day
 from qa_tui.db.models import AuditEvent, Case, Person
+from qa_tui.services.audits.record import local_date
 
 PERSON_FIELDS = {"team_id": "id", "manager_id": "id", "role": "text", "active_from": "date", "active_to": "date",
                  "asye_start": "date"}
 CASE_FIELDS = {"team_id": "id", "worker_id": "id"}
+# The records of QA work: the first of them ends the set-up (people and cases loaded before any).
+QA_WORK_TABLES = ("audit", "observation", "supervision", "case_draw", "feedback")
 Row = TypeVar("Row")
 
 
@@ -50,9 +53,29 @@ def values_before(session: Session, table: str, fields: dict[str, str], day: dat
     return before
 
 
+def added_since_set_up(session: Session, day: date) -> dict[uuid.UUID, date]:
+    """People added after the end of `day` once the app was in use (after its first QA work was
+    recorded), with the day each was added. People loaded at set-up are not among them: a council's
+    first import comes after the periods it reports on, and its people were in post then."""
+    set_up_ended = session.scalar(select(func.min(AuditEvent.at)).where(
+        AuditEvent.action == "insert", AuditEvent.table_name.in_(QA_WORK_TABLES)))
+    if set_up_ended is None:
+        return {}
+    added = session.execute(select(AuditEvent.record_id, func.min(AuditEvent.at)).where(
+        AuditEvent.table_name == Person.__tablename__, AuditEvent.action == "insert",
+        AuditEvent.at >= start_of_day(day + timedelta(days=1)), AuditEvent.at > set_up_ended)
+        .group_by(AuditEvent.record_id))
+    return {uuid.UUID(record_id): local_date(at) for record_id, at in added if record_id}
+
+
 def people_as_at(session: Session, people: dict[uuid.UUID, Row], day: date) -> dict[uuid.UUID, Row]:
-    """`people` (frozen rows with the person's fields) as they stood at the end of `day`."""
+    """`people` (frozen rows with the person's fields) as they stood at the end of `day`. Someone
+    added after it with no start date is taken to have started on the day they were added, so a
+    closed period's figures stay as they were (a start date given says when they really began)."""
     before = values_before(session, Person.__tablename__, PERSON_FIELDS, day)
+    for pid, added_on in added_since_set_up(session, day).items():
+        if pid in people and before.get(pid, {}).get("active_from", people[pid].active_from) is None:  # type: ignore[attr-defined]
+            before.setdefault(pid, {})["active_from"] = added_on
     return {pid: replace(p, **before[pid]) if pid in before else p  # type: ignore[type-var]
             for pid, p in people.items()}
 
